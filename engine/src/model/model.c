@@ -1,0 +1,269 @@
+/* hr_model storage: arena, tensor list, derived totals, free. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+} arena_chunk;
+
+typedef struct free_hook {
+    struct free_hook *next;
+    void (*fn)(void *);
+    void *ptr;
+} free_hook;
+
+typedef struct model_private {
+    arena_chunk *chunks;
+    free_hook *hooks;
+    size_t tensor_cap;
+    char warning_text[HR_MODEL_MAX_WARNINGS][256];
+} model_private;
+
+hr_model *hr_model_alloc(hr_source source)
+{
+    hr_model *m = calloc(1, sizeof *m);
+    model_private *p = calloc(1, sizeof *p);
+    if (!m || !p) {
+        free(m);
+        free(p);
+        return NULL;
+    }
+    m->source = source;
+    m->internal_ = p;
+    m->ftype = HR_FTYPE_UNKNOWN;
+    m->causal = true;
+    m->alignment = 32;
+    m->n_files = 1;
+    return m;
+}
+
+void *hr_model_arena_alloc(hr_model *m, size_t bytes)
+{
+    model_private *p = m->internal_;
+    size_t need = (bytes + 15) & ~(size_t)15;
+    if (need < bytes)
+        return NULL;
+    arena_chunk *c = p->chunks;
+    if (!c || c->cap - c->used < need) {
+        size_t cap = need > 65536 ? need : 65536;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->next = p->chunks;
+        c->used = 0;
+        c->cap = cap;
+        p->chunks = c;
+    }
+    void *out = c->data + c->used;
+    c->used += need;
+    memset(out, 0, bytes);
+    return out;
+}
+
+const char *hr_model_strndup(hr_model *m, const char *s, size_t n)
+{
+    char *d = hr_model_arena_alloc(m, n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+const char *hr_model_strdup(hr_model *m, const char *s)
+{
+    return s ? hr_model_strndup(m, s, strlen(s)) : NULL;
+}
+
+hr_tensor *hr_model_push_tensor(hr_model *m, hr_error *err)
+{
+    model_private *p = m->internal_;
+    if (m->n_tensors == p->tensor_cap) {
+        size_t cap = p->tensor_cap ? p->tensor_cap * 2 : 64;
+        hr_tensor *t = realloc(m->tensors, cap * sizeof *t);
+        if (!t) {
+            hr_error_set(err, HR_ERR_NOMEM, "out of memory for %zu tensors", cap);
+            return NULL;
+        }
+        m->tensors = t;
+        p->tensor_cap = cap;
+    }
+    hr_tensor *t = &m->tensors[m->n_tensors++];
+    memset(t, 0, sizeof *t);
+    t->ne[0] = t->ne[1] = t->ne[2] = t->ne[3] = 1;
+    t->layer = HR_LAYER_INPUT;
+    return t;
+}
+
+hr_status hr_model_set_layer_count(hr_model *m, uint32_t n_layer, hr_error *err)
+{
+    if (n_layer > 100000)
+        return hr_error_set(err, HR_ERR_LIMIT, "implausible layer count %u", n_layer);
+    m->n_layer = n_layer;
+    m->layers = hr_model_arena_alloc(m, (n_layer ? n_layer : 1) * sizeof *m->layers);
+    m->layer_bytes = hr_model_arena_alloc(m, (n_layer ? n_layer : 1) * sizeof *m->layer_bytes);
+    if (!m->layers || !m->layer_bytes)
+        return hr_error_set(err, HR_ERR_NOMEM, "out of memory for %u layers", n_layer);
+    return HR_OK;
+}
+
+void hr_model_warn(hr_model *m, const char *fmt, ...)
+{
+    model_private *p = m->internal_;
+    if (m->n_warnings >= HR_MODEL_MAX_WARNINGS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->warning_text[m->n_warnings], sizeof p->warning_text[0], fmt, ap);
+    va_end(ap);
+    m->warnings[m->n_warnings] = p->warning_text[m->n_warnings];
+    m->n_warnings++;
+}
+
+hr_status hr_model_on_free(hr_model *m, void (*fn)(void *), void *ptr, hr_error *err)
+{
+    model_private *p = m->internal_;
+    free_hook *h = malloc(sizeof *h);
+    if (!h) {
+        fn(ptr);
+        return hr_error_set(err, HR_ERR_NOMEM, "out of memory");
+    }
+    h->fn = fn;
+    h->ptr = ptr;
+    h->next = p->hooks;
+    p->hooks = h;
+    return HR_OK;
+}
+
+int32_t hr_tensor_block_index(const char *name)
+{
+    if (strncmp(name, "blk.", 4) != 0)
+        return -1;
+    const char *s = name + 4;
+    int64_t v = 0;
+    int digits = 0;
+    while (*s >= '0' && *s <= '9' && digits < 9) {
+        v = v * 10 + (*s - '0');
+        s++;
+        digits++;
+    }
+    if (digits == 0 || *s != '.')
+        return -1;
+    return (int32_t)v;
+}
+
+static bool is_output_tensor(const char *name)
+{
+    return strncmp(name, "output", 6) == 0 || strncmp(name, "cls", 3) == 0 ||
+           strncmp(name, "enc.output", 10) == 0;
+}
+
+hr_status hr_model_finalize(hr_model *m, hr_error *err)
+{
+    if (!m->layers) {
+        hr_status st = hr_model_set_layer_count(m, m->n_layer, err);
+        if (st != HR_OK)
+            return st;
+    }
+    if (m->arch == HR_ARCH_UNKNOWN && m->arch_name)
+        m->arch = hr_arch_from_name(m->arch_name);
+    m->n_params = m->n_bytes = m->input_bytes = m->output_bytes = 0;
+    for (uint32_t i = 0; i < m->n_layer; i++)
+        m->layer_bytes[i] = 0;
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        hr_tensor *t = &m->tensors[i];
+        int32_t blk = hr_tensor_block_index(t->name);
+        if (blk >= 0) {
+            if ((uint32_t)blk >= m->n_layer)
+                return hr_error_set(err, HR_ERR_FORMAT,
+                                    "tensor '%s' names block %d but the model has %u layers",
+                                    t->name, blk, m->n_layer);
+            t->layer = blk;
+        } else {
+            t->layer = is_output_tensor(t->name) ? HR_LAYER_OUTPUT : HR_LAYER_INPUT;
+        }
+        if (t->role == HR_ROLE_OTHER)
+            t->role = (uint16_t)hr_role_from_name(t->name);
+        uint64_t n = 1;
+        for (int d = 0; d < 4; d++)
+            if (__builtin_mul_overflow(n, (uint64_t)t->ne[d], &n))
+                return hr_error_set(err, HR_ERR_LIMIT, "tensor '%s' element count overflows",
+                                    t->name);
+        if (__builtin_add_overflow(m->n_params, n, &m->n_params) ||
+            __builtin_add_overflow(m->n_bytes, t->bytes, &m->n_bytes))
+            return hr_error_set(err, HR_ERR_LIMIT, "model size overflows");
+        if (t->layer >= 0)
+            m->layer_bytes[t->layer] += t->bytes;
+        else if (t->layer == HR_LAYER_OUTPUT)
+            m->output_bytes += t->bytes;
+        else
+            m->input_bytes += t->bytes;
+    }
+    m->bits_per_weight = m->n_params ? 8.0 * (double)m->n_bytes / (double)m->n_params : 0.0;
+    if (!m->quant_name && m->ftype != HR_FTYPE_UNKNOWN)
+        m->quant_name = hr_ftype_name(m->ftype);
+    if (!m->quant_name)
+        m->quant_name = "unknown";
+    if (m->n_layer > 0) {
+        const hr_layer *l0 = &m->layers[0];
+        if (!m->n_head) m->n_head = l0->n_head;
+        if (!m->n_head_kv) m->n_head_kv = l0->n_head_kv;
+        if (!m->n_embd_head_k) m->n_embd_head_k = l0->n_embd_head_k;
+        if (!m->n_embd_head_v) m->n_embd_head_v = l0->n_embd_head_v;
+        if (!m->n_ff) {
+            for (uint32_t i = 0; i < m->n_layer && !m->n_ff; i++)
+                m->n_ff = m->layers[i].n_ff;
+        }
+    }
+    if (!m->name)
+        m->name = m->path ? m->path : "model";
+    return HR_OK;
+}
+
+void hr_model_free(hr_model *m)
+{
+    if (!m)
+        return;
+    model_private *p = m->internal_;
+    if (p) {
+        for (free_hook *h = p->hooks; h;) {
+            free_hook *next = h->next;
+            h->fn(h->ptr);
+            free(h);
+            h = next;
+        }
+        for (arena_chunk *c = p->chunks; c;) {
+            arena_chunk *next = c->next;
+            free(c);
+            c = next;
+        }
+        free(p);
+    }
+    free(m->tensors);
+    free(m);
+}
+
+int hr_model_type_histogram(const hr_model *m, hr_type *types, uint32_t *counts, int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        int j;
+        for (j = 0; j < n; j++)
+            if (types[j] == m->tensors[i].type)
+                break;
+        if (j == n) {
+            if (n == max)
+                continue;
+            types[n] = m->tensors[i].type;
+            counts[n] = 0;
+            n++;
+        }
+        counts[j]++;
+    }
+    return n;
+}

@@ -1,0 +1,40 @@
+/* Engine-private helpers for building an hr_model (used by every reader). */
+#ifndef HR_MODEL_INTERNAL_H
+#define HR_MODEL_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "headroom/model.h"
+
+/* Allocate an empty model owning an arena for strings and arrays. */
+hr_model *hr_model_alloc(hr_source source);
+
+/* Arena copies; freed with the model. NULL on allocation failure. */
+const char *hr_model_strdup(hr_model *m, const char *s);
+const char *hr_model_strndup(hr_model *m, const char *s, size_t n);
+void *hr_model_arena_alloc(hr_model *m, size_t bytes); /* zeroed, 16-aligned */
+
+/* Append a zeroed tensor (ne = 1,1,1,1; layer = INPUT); NULL on failure.
+ * The returned pointer is valid until the next push. */
+hr_tensor *hr_model_push_tensor(hr_model *m, hr_error *err);
+
+/* Allocate m->layers and m->layer_bytes for n_layer layers (zeroed). */
+hr_status hr_model_set_layer_count(hr_model *m, uint32_t n_layer, hr_error *err);
+
+/* Record a non-fatal warning (kept up to HR_MODEL_MAX_WARNINGS). */
+void hr_model_warn(hr_model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Derive what readers need not fill: each tensor's layer (from "blk.N."),
+ * role (from its name), totals, per-layer bytes, bits per weight, quant name
+ * (from ftype when NULL), arch enum (from arch_name when UNKNOWN), and
+ * layer-0 summaries from layers[]. Rejects tensors whose block index is
+ * >= n_layer. */
+hr_status hr_model_finalize(hr_model *m, hr_error *err);
+
+/* Parse "blk.N." prefix; returns N or -1. */
+int32_t hr_tensor_block_index(const char *name);
+
+/* Run fn(ptr) when the model is freed (unmapping files, etc). */
+hr_status hr_model_on_free(hr_model *m, void (*fn)(void *), void *ptr, hr_error *err);
+
+#endif
