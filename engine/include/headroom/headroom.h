@@ -22,6 +22,7 @@
 #include "headroom/catalog.h"
 #include "headroom/scenario.h"
 #include "headroom/llamalog.h"
+#include "headroom/loader.h"
 
 #ifdef __cplusplus
 extern "C" {
