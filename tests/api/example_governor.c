@@ -7,6 +7,7 @@
  *
  * usage: example_governor HEADROOM_BIN HARDWARE_SPEC
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
