@@ -89,7 +89,7 @@ static cJSON *host_json(const hr_host_info *h)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    char src[256];
+    char src[320];
     snprintf(src, sizeof src, "%s MemTotal", h->mem_source);
     add_figure(o, "mem_total", &h->mem_total, src);
     snprintf(src, sizeof src, "%s %s", h->mem_source,
