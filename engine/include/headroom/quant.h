@@ -19,6 +19,9 @@ typedef struct hr_quant_state {
     int i_ffn_down, n_ffn_down;
     int i_ffn_gate, n_ffn_gate;
     int i_ffn_up, n_ffn_up;
+    /* appended: llama-quantize assumes tied embeddings until it sees
+     * output.weight; tied token_embd then takes the output rule */
+    bool has_output_weight;
 } hr_quant_state;
 
 /* Start a walk over model's tensors for ftype. */

@@ -1,4 +1,639 @@
-/* Placeholder: replaced by the module's real implementation. */
-#include "headroom/headroom.h"
-void hr_shape_init(hr_shape *s) { (void)s; }
-hr_status hr_model_from_shape(const hr_shape *s, hr_model **o, hr_error *e) { (void)s; (void)o; return hr_error_set(e, HR_ERR_UNSUPPORTED, "shapes not built yet"); }
+/* hr_model_from_shape: a model described by its hyperparameters, with the
+ * tensors laid out as llama.cpp's converter writes them and llama.cpp's
+ * loader expects them (llama-model.cpp create_tensor shapes, ne0 = row
+ * length). With an ftype the types are llama-quantize's from an F16 source
+ * (quant module); without one every tensor takes shape->dtype, as a
+ * safetensors checkpoint keeps even its norms in the checkpoint dtype.
+ *
+ * DeepSeek2 MLA: the current converter's split layout (attn_k_b / attn_v_b,
+ * KV cache of compressed latents), not the legacy unsplit attn_kv_b. */
+#include <stdio.h>
+#include <string.h>
+
+#include "headroom/quant.h"
+#include "model_internal.h"
+#include "quant/quant_internal.h"
+
+/* Keep a small YAML / config from asking for absurd allocations. */
+#define SHAPE_MAX_LAYERS 4096u
+#define SHAPE_MAX_DIM (1u << 24)
+#define SHAPE_MAX_EXPERTS 1024u
+
+void hr_shape_init(hr_shape *s)
+{
+    if (!s)
+        return;
+    memset(s, 0, sizeof *s);
+    s->causal = true;
+    s->ftype = HR_FTYPE_MOSTLY_F16;
+    s->dtype = HR_TYPE_INVALID;
+}
+
+/* Which optional tensors an architecture carries. */
+typedef struct layout {
+    bool ffn_gate;       /* gated FFN (SwiGLU / GeGLU) */
+    bool ffn_norm;       /* pre-FFN norm (parallel blocks have none) */
+    bool post_norms;     /* gemma2/3 post_attention_norm, post_ffw_norm */
+    bool qk_norm;        /* per-head q/k RMS norms */
+    bool fused_qkv;      /* one attn_qkv matrix */
+    bool up_doubled;     /* phi3: ffn_up holds gate and up */
+    bool sub_norms;      /* bitnet attn_sub_norm, ffn_sub_norm */
+    bool encoder;        /* BERT-style post-LN encoder naming */
+    bool pos_embd;       /* learned absolute positions */
+    bool always_tied;    /* the converter never writes output.weight */
+    bool shexp_gate_inp; /* qwen2moe shared-expert gate vector */
+    bool oss;            /* gpt-oss: sinks, router and expert biases */
+    bool mla;            /* deepseek2 latent attention */
+} layout;
+
+typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV } family;
+
+typedef struct builder {
+    hr_model *m;
+    const hr_shape *s;
+    hr_error *err;
+    hr_status status;
+    hr_type dtype;      /* dtype mode: every tensor */
+    hr_type float_type; /* ftype mode: 2-D tensors before llama-quantize */
+} builder;
+
+static uint32_t effective_dims(const int64_t ne[4])
+{
+    uint32_t n = 1;
+    for (uint32_t d = 1; d < 4; d++)
+        if (ne[d] > 1)
+            n = d + 1;
+    return n;
+}
+
+/* Append one tensor; block < 0 for top-level names. suffix NULL: no suffix
+ * (mamba's ssm_a / ssm_d). */
+static void add(builder *b, int block, const char *stem, const char *suffix, uint32_t n_dims,
+                int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3)
+{
+    if (b->status != HR_OK)
+        return;
+    char name[96];
+    int n;
+    if (block >= 0)
+        n = snprintf(name, sizeof name, "blk.%d.%s%s%s", block, stem, suffix ? "." : "",
+                     suffix ? suffix : "");
+    else
+        n = snprintf(name, sizeof name, "%s%s%s", stem, suffix ? "." : "", suffix ? suffix : "");
+    if (n < 0 || (size_t)n >= sizeof name) {
+        b->status = hr_error_set(b->err, HR_ERR_LIMIT, "tensor name too long for %s", stem);
+        return;
+    }
+    const int64_t ne[4] = {ne0, ne1, ne2, ne3};
+    for (int d = 0; d < 4; d++)
+        if (ne[d] <= 0) {
+            b->status = hr_error_set(b->err, HR_ERR_ARG,
+                                     "%s: shape gives tensor '%s' a zero dimension",
+                                     b->s->name ? b->s->name : "shape", name);
+            return;
+        }
+    hr_tensor *t = hr_model_push_tensor(b->m, b->err);
+    if (!t) {
+        b->status = HR_ERR_NOMEM;
+        return;
+    }
+    t->name = hr_model_strdup(b->m, name);
+    if (!t->name) {
+        b->status = hr_error_set(b->err, HR_ERR_NOMEM, "out of memory for tensor names");
+        return;
+    }
+    memcpy(t->ne, ne, sizeof ne);
+    t->n_dims = n_dims; /* as the GGUF lists it; quant rules use the trailing-1-free count */
+    t->layer = block >= 0 ? block : HR_LAYER_INPUT;
+    t->role = (uint16_t)hr_role_from_name(name);
+    if (b->dtype != HR_TYPE_INVALID)
+        t->type = b->dtype;
+    else
+        t->type = hr_quant_source_is_f32(name, effective_dims(ne), (hr_role)t->role)
+                      ? HR_TYPE_F32 : b->float_type;
+}
+
+#define ADD1(b, il, stem, sfx, a) add(b, il, stem, sfx, 1, a, 1, 1, 1)
+#define ADD2(b, il, stem, sfx, a, c) add(b, il, stem, sfx, 2, a, c, 1, 1)
+#define ADD3(b, il, stem, sfx, a, c, d) add(b, il, stem, sfx, 3, a, c, d, 1)
+
+static void layout_for(hr_arch arch, layout *L, family *fam)
+{
+    memset(L, 0, sizeof *L);
+    *fam = FAM_TRANSFORMER;
+    L->ffn_gate = true;
+    L->ffn_norm = true;
+    switch (arch) {
+    case HR_ARCH_QWEN3: case HR_ARCH_QWEN3MOE: L->qk_norm = true; break;
+    case HR_ARCH_QWEN2MOE: L->shexp_gate_inp = true; break;
+    case HR_ARCH_GEMMA: L->always_tied = true; break;
+    case HR_ARCH_GEMMA2: L->always_tied = L->post_norms = true; break;
+    case HR_ARCH_GEMMA3: L->always_tied = L->post_norms = L->qk_norm = true; break;
+    case HR_ARCH_PHI3:
+        L->fused_qkv = L->up_doubled = true;
+        L->ffn_gate = false;
+        break;
+    case HR_ARCH_COMMAND_R: case HR_ARCH_COHERE2:
+        L->ffn_norm = false; /* attention and FFN read the same normed input */
+        L->always_tied = true;
+        break;
+    case HR_ARCH_DEEPSEEK2: L->mla = true; break;
+    case HR_ARCH_BITNET: L->sub_norms = true; break;
+    case HR_ARCH_GPT_OSS: L->oss = true; L->ffn_norm = false; break;
+    case HR_ARCH_BERT:
+        L->encoder = L->pos_embd = true;
+        L->ffn_gate = L->ffn_norm = false;
+        break;
+    case HR_ARCH_NOMIC_BERT:
+        L->encoder = L->fused_qkv = true;
+        L->ffn_norm = false;
+        break;
+    case HR_ARCH_MAMBA: *fam = FAM_MAMBA; break;
+    case HR_ARCH_MAMBA2: *fam = FAM_MAMBA2; break;
+    case HR_ARCH_RWKV6: case HR_ARCH_RWKV7: *fam = FAM_RWKV; break;
+    default: break; /* llama, mistral, mixtral, qwen2: the plain layout */
+    }
+}
+
+/* Dimensions every transformer layer uses. */
+typedef struct dims {
+    int64_t n_embd, n_head, n_head_kv, hd_k, hd_v, n_ff, n_ff_exp, n_ff_shexp, n_expert;
+    int64_t kv_lora, q_lora, n_rot, qk_nope;
+} dims;
+
+static void add_attention(builder *b, int il, const layout *L, const dims *d)
+{
+    const hr_shape *s = b->s;
+    const int64_t nq = d->n_head * d->hd_k, nk = d->n_head_kv * d->hd_k,
+                  nv = d->n_head_kv * d->hd_v, no = d->n_head * d->hd_v;
+    const bool bias_qkv = s->qkv_bias || s->attn_bias;
+    if (L->mla) {
+        const int64_t q_width = d->n_head * (d->qk_nope + d->n_rot);
+        if (d->q_lora) {
+            ADD2(b, il, "attn_q_a", "weight", d->n_embd, d->q_lora);
+            ADD1(b, il, "attn_q_a_norm", "weight", d->q_lora);
+            ADD2(b, il, "attn_q_b", "weight", d->q_lora, q_width);
+        } else {
+            ADD2(b, il, "attn_q", "weight", d->n_embd, q_width);
+        }
+        ADD2(b, il, "attn_kv_a_mqa", "weight", d->n_embd, d->kv_lora + d->n_rot);
+        ADD1(b, il, "attn_kv_a_norm", "weight", d->kv_lora);
+        ADD3(b, il, "attn_k_b", "weight", d->qk_nope, d->kv_lora, d->n_head);
+        ADD3(b, il, "attn_v_b", "weight", d->kv_lora, d->hd_v, d->n_head);
+        ADD2(b, il, "attn_output", "weight", d->n_head * d->hd_v, d->n_embd);
+        return;
+    }
+    if (L->fused_qkv) {
+        ADD2(b, il, "attn_qkv", "weight", d->n_embd, nq + 2 * nk);
+        if (bias_qkv)
+            ADD1(b, il, "attn_qkv", "bias", nq + 2 * nk);
+    } else {
+        ADD2(b, il, "attn_q", "weight", d->n_embd, nq);
+        if (bias_qkv)
+            ADD1(b, il, "attn_q", "bias", nq);
+        ADD2(b, il, "attn_k", "weight", d->n_embd, nk);
+        if (bias_qkv)
+            ADD1(b, il, "attn_k", "bias", nk);
+        ADD2(b, il, "attn_v", "weight", d->n_embd, nv);
+        if (bias_qkv)
+            ADD1(b, il, "attn_v", "bias", nv);
+    }
+    if (L->qk_norm) {
+        ADD1(b, il, "attn_q_norm", "weight", d->hd_k);
+        ADD1(b, il, "attn_k_norm", "weight", d->hd_k);
+    }
+    if (L->oss)
+        ADD1(b, il, "attn_sinks", "weight", d->n_head);
+    ADD2(b, il, "attn_output", "weight", no, d->n_embd);
+    if (s->attn_bias)
+        ADD1(b, il, "attn_output", "bias", d->n_embd);
+}
+
+static void add_dense_ffn(builder *b, int il, const layout *L, const dims *d)
+{
+    const bool bias = b->s->ffn_bias;
+    if (L->ffn_gate) {
+        ADD2(b, il, "ffn_gate", "weight", d->n_embd, d->n_ff);
+        if (bias)
+            ADD1(b, il, "ffn_gate", "bias", d->n_ff);
+    }
+    const int64_t up = L->up_doubled ? 2 * d->n_ff : d->n_ff;
+    ADD2(b, il, "ffn_up", "weight", d->n_embd, up);
+    if (bias)
+        ADD1(b, il, "ffn_up", "bias", up);
+    if (L->sub_norms)
+        ADD1(b, il, "ffn_sub_norm", "weight", d->n_ff);
+    ADD2(b, il, "ffn_down", "weight", d->n_ff, d->n_embd);
+    if (bias)
+        ADD1(b, il, "ffn_down", "bias", d->n_embd);
+}
+
+static void add_moe_ffn(builder *b, int il, const layout *L, const dims *d)
+{
+    ADD2(b, il, "ffn_gate_inp", "weight", d->n_embd, d->n_expert);
+    if (L->oss)
+        ADD1(b, il, "ffn_gate_inp", "bias", d->n_expert);
+    ADD3(b, il, "ffn_gate_exps", "weight", d->n_embd, d->n_ff_exp, d->n_expert);
+    ADD3(b, il, "ffn_up_exps", "weight", d->n_embd, d->n_ff_exp, d->n_expert);
+    ADD3(b, il, "ffn_down_exps", "weight", d->n_ff_exp, d->n_embd, d->n_expert);
+    if (L->oss) {
+        ADD2(b, il, "ffn_gate_exps", "bias", d->n_ff_exp, d->n_expert);
+        ADD2(b, il, "ffn_up_exps", "bias", d->n_ff_exp, d->n_expert);
+        ADD2(b, il, "ffn_down_exps", "bias", d->n_embd, d->n_expert);
+    }
+    if (d->n_ff_shexp > 0) {
+        if (L->shexp_gate_inp)
+            ADD1(b, il, "ffn_gate_inp_shexp", "weight", d->n_embd);
+        ADD2(b, il, "ffn_gate_shexp", "weight", d->n_embd, d->n_ff_shexp);
+        ADD2(b, il, "ffn_up_shexp", "weight", d->n_embd, d->n_ff_shexp);
+        ADD2(b, il, "ffn_down_shexp", "weight", d->n_ff_shexp, d->n_embd);
+    }
+}
+
+static bool layer_is_moe(const hr_shape *s, uint32_t il)
+{
+    return s->n_expert > 0 && il >= s->n_layer_dense_lead;
+}
+
+static void build_transformer(builder *b, const layout *L, const dims *d)
+{
+    const hr_shape *s = b->s;
+    const bool tied = s->tied_output || L->always_tied || L->encoder;
+    ADD2(b, -1, "token_embd", "weight", d->n_embd, s->n_vocab);
+    if (L->encoder) {
+        if (L->pos_embd)
+            ADD2(b, -1, "position_embd", "weight", d->n_embd,
+                 s->n_pos_embd ? s->n_pos_embd : s->n_ctx_train);
+        ADD2(b, -1, "token_types", "weight", d->n_embd, 2);
+        ADD1(b, -1, "token_embd_norm", "weight", d->n_embd);
+        ADD1(b, -1, "token_embd_norm", "bias", d->n_embd);
+    }
+    for (uint32_t u = 0; u < s->n_layer && b->status == HR_OK; u++) {
+        const int il = (int)u;
+        if (!L->encoder)
+            ADD1(b, il, "attn_norm", "weight", d->n_embd);
+        add_attention(b, il, L, d);
+        if (L->sub_norms)
+            ADD1(b, il, "attn_sub_norm", "weight", d->n_embd);
+        if (L->post_norms || L->oss)
+            ADD1(b, il, "post_attention_norm", "weight", d->n_embd);
+        if (L->encoder) {
+            ADD1(b, il, "attn_output_norm", "weight", d->n_embd);
+            ADD1(b, il, "attn_output_norm", "bias", d->n_embd);
+        }
+        if (L->ffn_norm)
+            ADD1(b, il, "ffn_norm", "weight", d->n_embd);
+        if (layer_is_moe(s, u))
+            add_moe_ffn(b, il, L, d);
+        else
+            add_dense_ffn(b, il, L, d);
+        if (L->post_norms)
+            ADD1(b, il, "post_ffw_norm", "weight", d->n_embd);
+        if (L->encoder) {
+            ADD1(b, il, "layer_output_norm", "weight", d->n_embd);
+            ADD1(b, il, "layer_output_norm", "bias", d->n_embd);
+        }
+    }
+    if (!L->encoder)
+        ADD1(b, -1, "output_norm", "weight", d->n_embd);
+    if (!tied)
+        ADD2(b, -1, "output", "weight", d->n_embd, s->n_vocab);
+}
+
+static void build_mamba(builder *b, bool v2)
+{
+    const hr_shape *s = b->s;
+    const hr_model *m = b->m;
+    const int64_t n_embd = s->n_embd, d_inner = m->ssm_d_inner, d_state = m->ssm_d_state,
+                  d_conv = m->ssm_d_conv, dt_rank = m->ssm_dt_rank, ng = m->ssm_n_group;
+    ADD2(b, -1, "token_embd", "weight", n_embd, s->n_vocab);
+    for (uint32_t u = 0; u < s->n_layer && b->status == HR_OK; u++) {
+        const int il = (int)u;
+        ADD1(b, il, "attn_norm", "weight", n_embd);
+        if (!v2) {
+            ADD2(b, il, "ssm_in", "weight", n_embd, 2 * d_inner);
+            ADD2(b, il, "ssm_conv1d", "weight", d_conv, d_inner);
+            ADD1(b, il, "ssm_conv1d", "bias", d_inner);
+            ADD2(b, il, "ssm_x", "weight", d_inner, dt_rank + 2 * d_state);
+            ADD2(b, il, "ssm_dt", "weight", dt_rank, d_inner);
+            ADD1(b, il, "ssm_dt", "bias", d_inner);
+            ADD2(b, il, "ssm_a", NULL, d_state, d_inner);
+            ADD1(b, il, "ssm_d", NULL, d_inner);
+        } else {
+            const int64_t n_head = dt_rank, conv_dim = d_inner + 2 * ng * d_state;
+            ADD2(b, il, "ssm_in", "weight", n_embd, 2 * d_inner + 2 * ng * d_state + n_head);
+            ADD2(b, il, "ssm_conv1d", "weight", d_conv, conv_dim);
+            ADD1(b, il, "ssm_conv1d", "bias", conv_dim);
+            ADD1(b, il, "ssm_dt", "bias", n_head);
+            ADD2(b, il, "ssm_a", NULL, 1, n_head);
+            ADD2(b, il, "ssm_d", NULL, 1, n_head);
+            ADD2(b, il, "ssm_norm", "weight", d_inner / ng, ng);
+        }
+        ADD2(b, il, "ssm_out", "weight", d_inner, n_embd);
+    }
+    ADD1(b, -1, "output_norm", "weight", n_embd);
+    if (!s->tied_output)
+        ADD2(b, -1, "output", "weight", n_embd, s->n_vocab);
+}
+
+/* RWKV6 (best effort: the large matrices and the small mixing weights of
+ * the Finch layout; RWKV7 is approximated by the same layout). */
+static void build_rwkv(builder *b)
+{
+    const hr_shape *s = b->s;
+    const int64_t e = s->n_embd, ff = s->n_ff ? s->n_ff : (e * 7 / 2) / 32 * 32;
+    const int64_t hs = s->rwkv_head_size ? s->rwkv_head_size : 64;
+    ADD2(b, -1, "token_embd", "weight", e, s->n_vocab);
+    ADD1(b, -1, "token_embd_norm", "weight", e);
+    ADD1(b, -1, "token_embd_norm", "bias", e);
+    for (uint32_t u = 0; u < s->n_layer && b->status == HR_OK; u++) {
+        const int il = (int)u;
+        ADD1(b, il, "attn_norm", "weight", e);
+        ADD1(b, il, "attn_norm", "bias", e);
+        ADD1(b, il, "attn_norm_2", "weight", e);
+        ADD1(b, il, "attn_norm_2", "bias", e);
+        ADD3(b, il, "time_mix_lerp_x", "weight", e, 1, 1);
+        add(b, il, "time_mix_lerp_fused", "weight", 4, e, 1, 1, 5);
+        ADD2(b, il, "time_mix_w1", "weight", e, 32 * 5);
+        ADD3(b, il, "time_mix_w2", "weight", 32, e, 5);
+        ADD3(b, il, "time_mix_decay", "weight", e, 1, 1);
+        ADD2(b, il, "time_mix_decay_w1", "weight", e, 64);
+        ADD2(b, il, "time_mix_decay_w2", "weight", 64, e);
+        ADD2(b, il, "time_mix_first", "weight", hs, e / hs);
+        ADD2(b, il, "time_mix_key", "weight", e, e);
+        ADD2(b, il, "time_mix_value", "weight", e, e);
+        ADD2(b, il, "time_mix_receptance", "weight", e, e);
+        ADD2(b, il, "time_mix_gate", "weight", e, e);
+        ADD1(b, il, "time_mix_ln", "weight", e);
+        ADD1(b, il, "time_mix_ln", "bias", e);
+        ADD2(b, il, "time_mix_output", "weight", e, e);
+        ADD3(b, il, "channel_mix_lerp_k", "weight", e, 1, 1);
+        ADD3(b, il, "channel_mix_lerp_r", "weight", e, 1, 1);
+        ADD2(b, il, "channel_mix_key", "weight", e, ff);
+        ADD2(b, il, "channel_mix_receptance", "weight", e, e);
+        ADD2(b, il, "channel_mix_value", "weight", ff, e);
+    }
+    ADD1(b, -1, "output_norm", "weight", e);
+    ADD1(b, -1, "output_norm", "bias", e);
+    if (!s->tied_output)
+        ADD2(b, -1, "output", "weight", e, s->n_vocab);
+}
+
+/* llama_hparams::set_swa_pattern: layer il slides unless il % n == n - 1
+ * (n == 0: every layer slides). Architectures whose loader fixes the
+ * pattern get it when the shape leaves it 0. */
+static uint32_t default_swa_pattern(hr_arch arch)
+{
+    switch (arch) {
+    case HR_ARCH_GEMMA2: return 2;
+    case HR_ARCH_GEMMA3: return 6;
+    case HR_ARCH_COHERE2: return 4;
+    default: return 0;
+    }
+}
+
+static hr_status check_shape(const hr_shape *s, family fam, hr_error *err)
+{
+    const char *who = s->name ? s->name : "shape";
+    if (!s->arch_name || !*s->arch_name)
+        return hr_error_set(err, HR_ERR_ARG, "%s: no architecture", who);
+    if (s->n_layer == 0 || s->n_layer > SHAPE_MAX_LAYERS)
+        return hr_error_set(err, HR_ERR_ARG, "%s: layer count %u out of range (1..%u)", who,
+                            s->n_layer, SHAPE_MAX_LAYERS);
+    const uint32_t dimsv[] = {s->n_embd, s->n_vocab, s->n_head, s->n_head_kv, s->head_dim,
+                              s->head_dim_v, s->n_ff, s->n_ff_exp, s->n_ff_shexp, s->n_lora_q,
+                              s->n_lora_kv, s->n_rot, s->head_dim_qk_nope, s->ssm_d_inner,
+                              s->ssm_d_state, s->ssm_d_conv, s->ssm_dt_rank, s->n_pos_embd,
+                              s->n_ctx_train};
+    for (size_t i = 0; i < sizeof dimsv / sizeof dimsv[0]; i++)
+        if (dimsv[i] > SHAPE_MAX_DIM)
+            return hr_error_set(err, HR_ERR_LIMIT, "%s: dimension %u is implausibly large", who,
+                                dimsv[i]);
+    if (s->n_embd == 0 || s->n_vocab == 0)
+        return hr_error_set(err, HR_ERR_ARG, "%s: embedding length and vocabulary must be > 0",
+                            who);
+    if (s->n_expert > SHAPE_MAX_EXPERTS || s->n_expert_used > s->n_expert)
+        return hr_error_set(err, HR_ERR_ARG, "%s: expert counts %u used of %u out of range", who,
+                            s->n_expert_used, s->n_expert);
+    if (fam == FAM_TRANSFORMER) {
+        if (s->n_head == 0)
+            return hr_error_set(err, HR_ERR_ARG, "%s: head count must be > 0", who);
+        if (s->n_head_kv > s->n_head || (s->n_head_kv && s->n_head % s->n_head_kv))
+            return hr_error_set(err, HR_ERR_ARG, "%s: %u KV heads do not divide %u heads", who,
+                                s->n_head_kv, s->n_head);
+        if (!s->head_dim && s->n_embd % s->n_head)
+            return hr_error_set(err, HR_ERR_ARG,
+                                "%s: embedding %u is not a multiple of %u heads (give head_dim)",
+                                who, s->n_embd, s->n_head);
+        if (s->n_expert == 0 && s->n_ff == 0)
+            return hr_error_set(err, HR_ERR_ARG, "%s: feed-forward length must be > 0", who);
+        if (s->n_layer_dense_lead > s->n_layer)
+            return hr_error_set(err, HR_ERR_ARG, "%s: %u leading dense layers of %u", who,
+                                s->n_layer_dense_lead, s->n_layer);
+        if (s->n_layer_dense_lead && s->n_ff == 0)
+            return hr_error_set(err, HR_ERR_ARG, "%s: dense layers need a feed-forward length",
+                                who);
+    }
+    if (s->ftype == HR_FTYPE_UNKNOWN) {
+        const hr_type_info *info = hr_type_get(s->dtype);
+        if (!info || info->special_size)
+            return hr_error_set(err, HR_ERR_ARG, "%s: no quantization and no usable dtype", who);
+    } else if (hr_ftype_default_type(s->ftype) == HR_TYPE_INVALID) {
+        return hr_error_set(err, HR_ERR_ARG, "%s: unknown quantization %d", who, (int)s->ftype);
+    }
+    return HR_OK;
+}
+
+static void fill_dims(const hr_shape *s, hr_arch arch, dims *d)
+{
+    memset(d, 0, sizeof *d);
+    d->n_embd = s->n_embd;
+    d->n_head = s->n_head;
+    d->n_head_kv = s->n_head_kv ? s->n_head_kv : s->n_head;
+    d->hd_k = s->head_dim ? s->head_dim : (s->n_head ? s->n_embd / s->n_head : 0);
+    d->hd_v = s->head_dim_v ? s->head_dim_v : d->hd_k;
+    d->n_ff = s->n_ff;
+    d->n_expert = s->n_expert;
+    d->n_ff_exp = s->n_ff_exp ? s->n_ff_exp : s->n_ff;
+    d->n_ff_shexp = s->n_ff_shexp;
+    if (!d->n_ff_shexp && s->n_expert_shared)
+        d->n_ff_shexp = (int64_t)d->n_ff_exp * s->n_expert_shared;
+    if (arch == HR_ARCH_DEEPSEEK2) {
+        d->kv_lora = s->n_lora_kv;
+        d->q_lora = s->n_lora_q;
+        d->n_rot = s->n_rot ? s->n_rot : 64;
+        d->qk_nope = s->head_dim_qk_nope ? s->head_dim_qk_nope : d->hd_k - d->n_rot;
+    }
+}
+
+static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fam,
+                         const layout *L, const dims *d)
+{
+    m->n_layer = s->n_layer;
+    m->n_embd = s->n_embd;
+    m->n_vocab = s->n_vocab;
+    m->n_ctx_train = s->n_ctx_train;
+    m->n_ff = s->n_ff;
+    m->n_expert = s->n_expert;
+    m->n_expert_used = s->n_expert_used;
+    m->n_expert_shared = s->n_expert_shared;
+    m->n_ff_exp = s->n_expert ? (uint32_t)d->n_ff_exp : 0;
+    m->n_ff_shexp = (uint32_t)d->n_ff_shexp;
+    m->n_layer_dense_lead = s->n_expert ? s->n_layer_dense_lead : 0;
+    m->n_lora_q = s->n_lora_q;
+    m->n_lora_kv = s->n_lora_kv;
+    m->n_rot = L->mla ? (uint32_t)d->n_rot : (s->n_rot ? s->n_rot : (uint32_t)d->hd_k);
+    m->is_mla = L->mla;
+    m->rwkv_head_size = fam == FAM_RWKV ? (s->rwkv_head_size ? s->rwkv_head_size : 64) : 0;
+    m->n_pos_embd = L->pos_embd ? (s->n_pos_embd ? s->n_pos_embd : s->n_ctx_train) : 0;
+    m->causal = s->causal && !L->encoder;
+    m->embedding_only = s->embedding_only || L->encoder;
+    m->tied_output = fam == FAM_TRANSFORMER ? (s->tied_output || L->always_tied || L->encoder)
+                                            : s->tied_output;
+    m->has_qkv_bias = s->qkv_bias || s->attn_bias;
+    m->has_attn_bias = s->attn_bias;
+    m->has_ffn_bias = s->ffn_bias;
+    m->has_fused_qkv = L->fused_qkv;
+    m->attn_logit_softcap = s->attn_logit_softcap;
+    m->final_logit_softcap = s->final_logit_softcap;
+    m->n_swa = s->n_swa;
+    m->swa_pattern = s->n_swa ? (s->swa_pattern ? s->swa_pattern : default_swa_pattern(arch)) : 0;
+    if (fam == FAM_MAMBA || fam == FAM_MAMBA2) {
+        m->ssm_d_inner = s->ssm_d_inner ? s->ssm_d_inner : 2 * s->n_embd;
+        m->ssm_d_conv = s->ssm_d_conv ? s->ssm_d_conv : 4;
+        m->ssm_d_state = s->ssm_d_state ? s->ssm_d_state : (fam == FAM_MAMBA2 ? 128 : 16);
+        m->ssm_n_group = fam == FAM_MAMBA2 ? (s->ssm_n_group ? s->ssm_n_group : 1) : 0;
+        m->ssm_dt_rank = s->ssm_dt_rank ? s->ssm_dt_rank
+                         : fam == FAM_MAMBA2 ? m->ssm_d_inner / 64 : (s->n_embd + 15) / 16;
+    }
+    for (uint32_t il = 0; il < s->n_layer; il++) {
+        hr_layer *l = &m->layers[il];
+        if (fam != FAM_TRANSFORMER) {
+            l->is_recurrent = true;
+            l->n_ff = s->n_ff;
+            continue;
+        }
+        l->n_head = s->n_head;
+        if (L->mla) {
+            l->n_head_kv = 1; /* one latent "head" cached per token */
+            l->n_embd_head_k = (uint32_t)(d->kv_lora + d->n_rot);
+            l->n_embd_head_v = (uint32_t)d->kv_lora;
+        } else {
+            l->n_head_kv = (uint32_t)d->n_head_kv;
+            l->n_embd_head_k = (uint32_t)d->hd_k;
+            l->n_embd_head_v = (uint32_t)d->hd_v;
+        }
+        if (il == 0) { /* the quant walk reads these before finalize */
+            m->n_head = l->n_head;
+            m->n_head_kv = l->n_head_kv;
+            m->n_embd_head_k = l->n_embd_head_k;
+            m->n_embd_head_v = l->n_embd_head_v;
+        }
+        if (layer_is_moe(s, il)) {
+            l->n_expert = s->n_expert;
+            l->n_expert_used = s->n_expert_used;
+            l->n_expert_shared = s->n_expert_shared;
+            l->n_ff_exp = (uint32_t)d->n_ff_exp;
+        } else {
+            l->n_ff = s->n_ff;
+        }
+        l->is_swa = m->n_swa > 0 &&
+                    (m->swa_pattern == 0 || il % m->swa_pattern < m->swa_pattern - 1);
+        l->has_kv = m->causal; /* encoders run without a KV cache */
+    }
+}
+
+/* Quantize the source-typed tensors as llama-quantize would at shape->ftype,
+ * then size every tensor. */
+static hr_status type_and_size(builder *b)
+{
+    hr_model *m = b->m;
+    if (b->dtype == HR_TYPE_INVALID) {
+        hr_quant_state st;
+        hr_quant_state_init(&st, m);
+        for (size_t i = 0; i < m->n_tensors; i++)
+            m->tensors[i].type = hr_quant_tensor_type(&st, m, &m->tensors[i], b->s->ftype);
+    }
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        hr_status s = hr_type_tensor_bytes(m->tensors[i].type, m->tensors[i].ne,
+                                           &m->tensors[i].bytes, b->err);
+        if (s != HR_OK)
+            return s;
+    }
+    return HR_OK;
+}
+
+static hr_ftype ftype_of_dtype(hr_type t)
+{
+    switch (t) {
+    case HR_TYPE_F32: return HR_FTYPE_ALL_F32;
+    case HR_TYPE_F16: return HR_FTYPE_MOSTLY_F16;
+    case HR_TYPE_BF16: return HR_FTYPE_MOSTLY_BF16;
+    default: return HR_FTYPE_UNKNOWN;
+    }
+}
+
+hr_status hr_model_from_shape(const hr_shape *s, hr_model **out, hr_error *err)
+{
+    if (!s || !out)
+        return hr_error_set(err, HR_ERR_ARG, "no shape given");
+    *out = NULL;
+    hr_arch arch = hr_arch_from_name(s->arch_name);
+    layout L;
+    family fam;
+    layout_for(arch, &L, &fam);
+    hr_status st = check_shape(s, fam, err);
+    if (st != HR_OK)
+        return st;
+
+    hr_model *m = hr_model_alloc(HR_SOURCE_SHAPE);
+    if (!m)
+        return hr_error_set(err, HR_ERR_NOMEM, "out of memory for a model");
+    builder b = {m, s, err, HR_OK, HR_TYPE_INVALID, HR_TYPE_F16};
+    if (s->ftype == HR_FTYPE_UNKNOWN) {
+        b.dtype = s->dtype;
+        m->ftype = ftype_of_dtype(s->dtype);
+        m->quant_name = hr_type_get(s->dtype)->name;
+        m->dtype = m->quant_name;
+    } else {
+        m->ftype = s->ftype;
+        hr_type def = hr_ftype_default_type(s->ftype);
+        b.float_type = def == HR_TYPE_F32 ? HR_TYPE_F32 : def == HR_TYPE_BF16 ? HR_TYPE_BF16
+                                                                              : HR_TYPE_F16;
+    }
+    m->name = hr_model_strdup(m, s->name ? s->name : s->arch_name);
+    m->arch_name = hr_model_strdup(m, s->arch_name);
+    m->arch = arch;
+    m->is_bitnet_fork = arch == HR_ARCH_BITNET && (s->ftype == HR_FTYPE_BITNET_I2_S ||
+                                                   s->ftype == HR_FTYPE_BITNET_TL1 ||
+                                                   s->ftype == HR_FTYPE_BITNET_TL2);
+    if (!m->name || !m->arch_name) {
+        hr_model_free(m);
+        return hr_error_set(err, HR_ERR_NOMEM, "out of memory for a model");
+    }
+    if (arch == HR_ARCH_UNKNOWN)
+        hr_model_warn(m, "unknown architecture '%s': llama layout assumed", s->arch_name);
+    if (arch == HR_ARCH_RWKV7)
+        hr_model_warn(m, "rwkv7 layout approximated by rwkv6's");
+
+    dims d;
+    fill_dims(s, arch, &d);
+    if ((st = hr_model_set_layer_count(m, s->n_layer, err)) != HR_OK)
+        goto fail;
+    fill_hparams(m, s, arch, fam, &L, &d);
+
+    if (fam == FAM_TRANSFORMER)
+        build_transformer(&b, &L, &d);
+    else if (fam == FAM_RWKV)
+        build_rwkv(&b);
+    else
+        build_mamba(&b, fam == FAM_MAMBA2);
+    if ((st = b.status) != HR_OK || (st = type_and_size(&b)) != HR_OK ||
+        (st = hr_model_finalize(m, err)) != HR_OK)
+        goto fail;
+    *out = m;
+    return HR_OK;
+fail:
+    hr_model_free(m);
+    return st;
+}

@@ -1,0 +1,144 @@
+/* Walk state, what-if projection and re-typed model copies. */
+#include <string.h>
+
+#include "headroom/quant.h"
+#include "model/model_internal.h"
+#include "quant_internal.h"
+
+static bool ends_with_weight(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 7 && memcmp(s + n - 7, ".weight", 7) == 0;
+}
+
+/* init_quantize_state_counters: attn_v-like tensors are counted by name;
+ * the ffn counters use the layer count. */
+void hr_quant_state_init(hr_quant_state *st, const hr_model *model)
+{
+    memset(st, 0, sizeof *st);
+    if (!model)
+        return;
+    for (size_t i = 0; i < model->n_tensors; i++) {
+        const hr_tensor *t = &model->tensors[i];
+        hr_role role = t->role != HR_ROLE_OTHER ? (hr_role)t->role : hr_role_from_name(t->name);
+        if ((role == HR_ROLE_ATTN_V || role == HR_ROLE_ATTN_QKV || role == HR_ROLE_ATTN_KV_B) &&
+            ends_with_weight(t->name))
+            st->n_attention_wv++;
+        if (role == HR_ROLE_OUTPUT && strcmp(t->name, "output.weight") == 0)
+            st->has_output_weight = true;
+    }
+    st->n_ffn_down = st->n_ffn_gate = st->n_ffn_up = (int)model->n_layer;
+}
+
+hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *total_bytes,
+                           uint64_t *input_bytes, uint64_t *output_bytes, uint64_t *layer_bytes,
+                           hr_error *err)
+{
+    if (!model)
+        return hr_error_set(err, HR_ERR_ARG, "no model to project");
+    if (hr_ftype_default_type(ftype) == HR_TYPE_INVALID)
+        return hr_error_set(err, HR_ERR_ARG, "%s: unknown quantization type %d",
+                            model->name ? model->name : "model", (int)ftype);
+    hr_quant_state st;
+    hr_quant_state_init(&st, model);
+    uint64_t total = 0, in = 0, out = 0;
+    if (layer_bytes)
+        for (uint32_t i = 0; i < model->n_layer; i++)
+            layer_bytes[i] = 0;
+    for (size_t i = 0; i < model->n_tensors; i++) {
+        const hr_tensor *t = &model->tensors[i];
+        hr_type type = hr_quant_tensor_type(&st, model, t, ftype);
+        uint64_t bytes = t->bytes;
+        if (type != t->type) {
+            hr_status s = hr_type_tensor_bytes(type, t->ne, &bytes, err);
+            if (s != HR_OK)
+                return s;
+        }
+        if (__builtin_add_overflow(total, bytes, &total))
+            return hr_error_set(err, HR_ERR_LIMIT, "projected size overflows");
+        if (t->layer >= 0) {
+            if (layer_bytes && (uint32_t)t->layer < model->n_layer)
+                layer_bytes[t->layer] += bytes;
+        } else if (t->layer == HR_LAYER_OUTPUT) {
+            out += bytes;
+        } else {
+            in += bytes;
+        }
+    }
+    if (total_bytes) *total_bytes = total;
+    if (input_bytes) *input_bytes = in;
+    if (output_bytes) *output_bytes = out;
+    return HR_OK;
+}
+
+static hr_status copy_string(hr_model *m, const char **field, hr_error *err)
+{
+    if (!*field)
+        return HR_OK;
+    *field = hr_model_strdup(m, *field);
+    return *field ? HR_OK : hr_error_set(err, HR_ERR_NOMEM, "out of memory copying the model");
+}
+
+hr_status hr_model_requantize(const hr_model *src, hr_ftype ftype, hr_model **out, hr_error *err)
+{
+    if (!src || !out)
+        return hr_error_set(err, HR_ERR_ARG, "no model to requantize");
+    *out = NULL;
+    if (hr_ftype_default_type(ftype) == HR_TYPE_INVALID)
+        return hr_error_set(err, HR_ERR_ARG, "%s: unknown quantization type %d",
+                            src->name ? src->name : "model", (int)ftype);
+    hr_model *m = hr_model_alloc(src->source);
+    if (!m)
+        return hr_error_set(err, HR_ERR_NOMEM, "out of memory copying the model");
+    void *internal = m->internal_;
+    *m = *src;
+    m->internal_ = internal;
+    m->tensors = NULL;
+    m->n_tensors = 0;
+    m->layers = NULL;
+    m->layer_bytes = NULL;
+    m->n_warnings = 0;
+    memset(m->warnings, 0, sizeof m->warnings);
+    m->ftype = ftype;
+    m->quant_name = NULL;
+    hr_status s = HR_OK;
+    if ((s = copy_string(m, &m->path, err)) != HR_OK ||
+        (s = copy_string(m, &m->name, err)) != HR_OK ||
+        (s = copy_string(m, &m->arch_name, err)) != HR_OK ||
+        (s = copy_string(m, &m->dtype, err)) != HR_OK ||
+        (s = hr_model_set_layer_count(m, src->n_layer, err)) != HR_OK)
+        goto fail;
+    if (src->n_layer)
+        memcpy(m->layers, src->layers, src->n_layer * sizeof *m->layers);
+    for (int i = 0; i < src->n_warnings; i++)
+        hr_model_warn(m, "%s", src->warnings[i]);
+
+    hr_quant_state st;
+    hr_quant_state_init(&st, src);
+    for (size_t i = 0; i < src->n_tensors; i++) {
+        const hr_tensor *from = &src->tensors[i];
+        hr_type type = hr_quant_tensor_type(&st, src, from, ftype);
+        hr_tensor *t = hr_model_push_tensor(m, err);
+        if (!t) {
+            s = HR_ERR_NOMEM;
+            goto fail;
+        }
+        *t = *from;
+        t->name = hr_model_strdup(m, from->name);
+        t->hf_name = from->hf_name ? hr_model_strdup(m, from->hf_name) : NULL;
+        if (!t->name || (from->hf_name && !t->hf_name)) {
+            s = hr_error_set(err, HR_ERR_NOMEM, "out of memory copying the model");
+            goto fail;
+        }
+        t->type = type;
+        if (type != from->type && (s = hr_type_tensor_bytes(type, t->ne, &t->bytes, err)) != HR_OK)
+            goto fail;
+    }
+    if ((s = hr_model_finalize(m, err)) != HR_OK)
+        goto fail;
+    *out = m;
+    return HR_OK;
+fail:
+    hr_model_free(m);
+    return s;
+}

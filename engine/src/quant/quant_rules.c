@@ -1,0 +1,391 @@
+/* llama-quantize's choice of tensor type, ported from llama.cpp
+ * src/llama-quant.cpp (tensor_allows_quantization, llama_tensor_get_type,
+ * llama_tensor_get_type_impl, tensor_type_fallback) with default params:
+ * no imatrix, no overrides, output tensor quantized, not pure. */
+#include <string.h>
+
+#include "headroom/quant.h"
+#include "model/model_internal.h"
+#include "quant_internal.h"
+
+typedef enum category {
+    CAT_TOKEN_EMBD, CAT_ATTN_Q, CAT_ATTN_V, CAT_ATTN_K, CAT_ATTN_QKV, CAT_ATTN_KV_B,
+    CAT_ATTN_OUTPUT, CAT_FFN_UP, CAT_FFN_GATE, CAT_FFN_DOWN, CAT_OUTPUT, CAT_OTHER
+} category;
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+static bool contains(const char *s, const char *part) { return strstr(s, part) != NULL; }
+
+/* RWKV's small 2-D mixing weights: the converter keeps them F32 and
+ * llama-quantize leaves them alone. */
+static bool is_rwkv_small(const char *name)
+{
+    static const char *const SMALL[] = {
+        "time_mix_first.weight", "time_mix_w0.weight", "time_mix_w1.weight",
+        "time_mix_w2.weight", "time_mix_v0.weight", "time_mix_v1.weight",
+        "time_mix_v2.weight", "time_mix_a0.weight", "time_mix_a1.weight",
+        "time_mix_a2.weight", "time_mix_g1.weight", "time_mix_g2.weight",
+        "time_mix_decay_w1.weight", "time_mix_decay_w2.weight", "time_mix_lerp_fused.weight",
+    };
+    for (size_t i = 0; i < sizeof SMALL / sizeof SMALL[0]; i++)
+        if (contains(name, SMALL[i]))
+            return true;
+    return false;
+}
+
+/* Rare names llama-quantize skips; only looked for when the role says nothing. */
+static bool is_other_excluded(const char *name)
+{
+    static const char *const SKIP[] = {
+        "ffn_gate_tid2eid.weight", "altup", "laurel", "per_layer_model_proj",
+        "shortconv.conv.weight", "indexer.k_proj.weight", "indexer.q_proj.weight",
+        "attn_rel_b.weight", ".position_embd", "sam.pos_embd", "sam.neck.", "sam.net_",
+        ".rel_pos", ".patch_embd", ".patch_merger", "a.rvq.codebook", "mm.a.code_embd",
+        "ssm_conv1d", "ffn_gate_inp.weight",
+    };
+    for (size_t i = 0; i < sizeof SKIP / sizeof SKIP[0]; i++)
+        if (contains(name, SKIP[i]))
+            return true;
+    return is_rwkv_small(name);
+}
+
+bool hr_quant_allows(const char *name, uint32_t n_dims, hr_role role)
+{
+    if (n_dims < 2 || !name || !ends_with(name, "weight"))
+        return false;
+    switch (role) {
+    case HR_ROLE_NORM:
+    case HR_ROLE_OUTPUT_NORM:
+        return !contains(name, "_norm.weight");
+    case HR_ROLE_FFN_GATE_INP:
+    case HR_ROLE_POS_EMBD:
+    case HR_ROLE_TOKEN_TYPES:
+    case HR_ROLE_SSM_CONV1D:
+        return false;
+    case HR_ROLE_TIME_MIX:
+        return !is_rwkv_small(name);
+    case HR_ROLE_OTHER:
+        return !contains(name, "_norm.weight") && !is_other_excluded(name);
+    default:
+        return true;
+    }
+}
+
+bool hr_quant_source_is_f32(const char *name, uint32_t n_dims, hr_role role)
+{
+    if (n_dims <= 1 || !name || !ends_with(name, ".weight") || ends_with(name, "_norm.weight"))
+        return true;
+    switch (role) {
+    case HR_ROLE_FFN_GATE_INP:
+    case HR_ROLE_POS_EMBD:
+    case HR_ROLE_TOKEN_TYPES:
+    case HR_ROLE_SSM_CONV1D:
+        return true;
+    case HR_ROLE_TIME_MIX:
+        return is_rwkv_small(name);
+    default:
+        return false;
+    }
+}
+
+static hr_role tensor_role(const hr_tensor *t)
+{
+    return t->role != HR_ROLE_OTHER ? (hr_role)t->role : hr_role_from_name(t->name);
+}
+
+/* tensor_get_category: broad categories by name (substring rules), read
+ * from the role where the role already says it. */
+static category tensor_category(const hr_tensor *t, hr_role role)
+{
+    switch (role) {
+    case HR_ROLE_OUTPUT: return strcmp(t->name, "output.weight") == 0 ? CAT_OUTPUT : CAT_OTHER;
+    case HR_ROLE_TOKEN_EMBD:
+        return strcmp(t->name, "token_embd.weight") == 0 ? CAT_TOKEN_EMBD : CAT_OTHER;
+    case HR_ROLE_ATTN_QKV: return CAT_ATTN_QKV;
+    case HR_ROLE_ATTN_KV_B: return CAT_ATTN_KV_B;
+    case HR_ROLE_ATTN_V: return CAT_ATTN_V;
+    case HR_ROLE_ATTN_K: return CAT_ATTN_K;
+    case HR_ROLE_ATTN_Q: return CAT_ATTN_Q;
+    case HR_ROLE_ATTN_OUTPUT: return CAT_ATTN_OUTPUT;
+    case HR_ROLE_FFN_UP: case HR_ROLE_FFN_UP_EXPS: case HR_ROLE_FFN_UP_SHEXP: return CAT_FFN_UP;
+    case HR_ROLE_FFN_GATE: case HR_ROLE_FFN_GATE_EXPS: case HR_ROLE_FFN_GATE_SHEXP:
+    case HR_ROLE_FFN_GATE_UP_EXPS: return CAT_FFN_GATE;
+    case HR_ROLE_FFN_DOWN: case HR_ROLE_FFN_DOWN_EXPS: case HR_ROLE_FFN_DOWN_SHEXP:
+        return CAT_FFN_DOWN;
+    case HR_ROLE_OTHER: break;
+    default: return CAT_OTHER;
+    }
+    const char *n = t->name;
+    if (strcmp(n, "per_layer_token_embd.weight") == 0) return CAT_TOKEN_EMBD;
+    if (contains(n, "attn_qkv.weight")) return CAT_ATTN_QKV;
+    if (contains(n, "attn_kv_b.weight")) return CAT_ATTN_KV_B;
+    if (contains(n, "attn_v.weight")) return CAT_ATTN_V;
+    if (contains(n, "attn_k.weight")) return CAT_ATTN_K;
+    if (contains(n, "attn_q.weight")) return CAT_ATTN_Q;
+    if (contains(n, "attn_output.weight")) return CAT_ATTN_OUTPUT;
+    if (contains(n, "ffn_up")) return CAT_FFN_UP;
+    if (contains(n, "ffn_gate")) return CAT_FFN_GATE;
+    if (contains(n, "ffn_down")) return CAT_FFN_DOWN;
+    return CAT_OTHER;
+}
+
+static bool category_is_attn_v(category c)
+{
+    return c == CAT_ATTN_V || c == CAT_ATTN_QKV || c == CAT_ATTN_KV_B;
+}
+
+static bool use_more_bits(int i_layer, int n_layers)
+{
+    return i_layer < n_layers / 8 || i_layer >= 7 * n_layers / 8 ||
+           (i_layer - n_layers / 8) % 3 == 2;
+}
+
+static int64_t block_of(hr_type type)
+{
+    const hr_type_info *info = hr_type_get(type);
+    return info && info->block_size ? info->block_size : 1;
+}
+
+static uint32_t model_n_gqa(const hr_model *m)
+{
+    uint32_t h = m->n_head, kv = m->n_head_kv;
+    if (m->layers && m->n_layer > 0) {
+        h = m->layers[0].n_head;
+        kv = m->layers[0].n_head_kv;
+    }
+    return kv ? h / kv : 0;
+}
+
+/* layer_info: MoE models read the layer from the name (experts are not
+ * consecutive in old Mixtral files); dense models use the running count. */
+static int layer_of(const hr_tensor *t, const hr_model *m, int counter)
+{
+    if (m->n_expert > 1) {
+        int32_t blk = t->layer >= 0 ? t->layer : hr_tensor_block_index(t->name);
+        if (blk >= 0)
+            return blk;
+    }
+    return counter;
+}
+
+/* llama.cpp marks an 80-layer llama with GQA as LLM_TYPE_70B. */
+static bool is_llama_70b(const hr_model *m)
+{
+    return m->arch == HR_ARCH_LLAMA && m->n_layer == 80 && m->n_head != m->n_head_kv;
+}
+
+#define F(x) (ftype == HR_FTYPE_MOSTLY_##x)
+
+static hr_type type_impl(hr_quant_state *qs, const hr_model *m, const hr_tensor *t,
+                         hr_ftype ftype, category cat, hr_type new_type)
+{
+    const uint32_t n_expert_hp = m->n_expert;
+    const uint32_t n_gqa = model_n_gqa(m);
+
+    if (cat == CAT_OUTPUT || (!qs->has_output_weight && cat == CAT_TOKEN_EMBD)) {
+        const int64_t nx = t->ne[0];
+        if (F(MXFP4_MOE))
+            new_type = HR_TYPE_Q8_0;
+        else if (nx % block_of(new_type) != 0)
+            new_type = HR_TYPE_Q8_0;
+        else if (F(IQ2_XXS) || F(IQ2_XS) || F(IQ3_XXS) || F(IQ1_S) || F(IQ2_S) || F(IQ2_M) ||
+                 F(IQ1_M))
+            new_type = HR_TYPE_Q5_K;
+        else if (new_type != HR_TYPE_Q8_0)
+            new_type = HR_TYPE_Q6_K;
+    } else if (F(MXFP4_MOE)) {
+        new_type = t->ne[2] > 1 ? HR_TYPE_MXFP4 : HR_TYPE_Q8_0;
+    } else if (cat == CAT_TOKEN_EMBD) {
+        if (F(IQ2_XXS) || F(IQ2_XS) || F(IQ1_S) || F(IQ1_M))
+            new_type = HR_TYPE_Q2_K;
+        else if (F(IQ2_S) || F(IQ2_M) || F(IQ3_XXS))
+            new_type = HR_TYPE_IQ3_S;
+        else if (F(TQ1_0) || F(TQ2_0))
+            new_type = HR_TYPE_Q4_K;
+    } else if (F(IQ2_XXS) || F(IQ2_XS) || F(IQ1_S) || F(IQ2_S) || F(IQ2_M) || F(IQ1_M)) {
+        if (category_is_attn_v(cat)) {
+            if (n_gqa >= 4 || n_expert_hp >= 4)
+                new_type = HR_TYPE_Q4_K;
+            else
+                new_type = F(IQ2_S) || F(IQ2_M) ? HR_TYPE_IQ3_S : HR_TYPE_Q2_K;
+            ++qs->i_attention_wv;
+        } else if (n_expert_hp == 8 && cat == CAT_ATTN_K) {
+            new_type = HR_TYPE_Q4_K;
+        } else if (cat == CAT_FFN_DOWN) {
+            if (qs->i_ffn_down < qs->n_ffn_down / 8)
+                new_type = F(IQ2_S) || F(IQ2_M) ? HR_TYPE_IQ3_S : HR_TYPE_Q2_K;
+            ++qs->i_ffn_down;
+        } else if (cat == CAT_ATTN_OUTPUT) {
+            if (n_expert_hp == 8)
+                new_type = HR_TYPE_Q5_K;
+            else if (F(IQ1_S) || F(IQ1_M))
+                new_type = HR_TYPE_IQ2_XXS;
+            else if (F(IQ2_S) || F(IQ2_M))
+                new_type = HR_TYPE_IQ3_S;
+        }
+    } else if (category_is_attn_v(cat)) {
+        if (F(Q2_K))
+            new_type = n_gqa >= 4 ? HR_TYPE_Q4_K : HR_TYPE_Q3_K;
+        else if (F(Q2_K_S) && n_gqa >= 4)
+            new_type = HR_TYPE_Q4_K;
+        else if (F(IQ3_XXS))
+            new_type = n_gqa >= 4 ? HR_TYPE_Q4_K : HR_TYPE_IQ3_S; /* no imatrix */
+        else if ((F(IQ3_XS) || F(IQ3_S)) && n_gqa >= 4)
+            new_type = HR_TYPE_Q4_K;
+        else if (F(IQ3_M))
+            new_type = HR_TYPE_Q4_K;
+        else if (F(Q3_K_M))
+            new_type = qs->i_attention_wv < 2 ? HR_TYPE_Q5_K : HR_TYPE_Q4_K;
+        else if (F(Q3_K_L))
+            new_type = HR_TYPE_Q5_K;
+        else if ((F(IQ4_NL) || F(IQ4_XS)) && n_gqa >= 4)
+            new_type = HR_TYPE_Q5_K;
+        else if ((F(Q4_K_M) || F(Q5_K_M)) && use_more_bits(qs->i_attention_wv, qs->n_attention_wv))
+            new_type = HR_TYPE_Q6_K;
+        else if (F(Q4_K_S) && qs->i_attention_wv < 4)
+            new_type = HR_TYPE_Q5_K;
+        if (is_llama_70b(m) && (new_type == HR_TYPE_Q3_K || new_type == HR_TYPE_Q4_K))
+            new_type = HR_TYPE_Q5_K; /* 8 heads share attn_v: more bits cost little */
+        if (n_expert_hp == 8)
+            new_type = HR_TYPE_Q8_0;
+        ++qs->i_attention_wv;
+    } else if (cat == CAT_ATTN_K) {
+        if (n_expert_hp == 8)
+            new_type = HR_TYPE_Q8_0;
+        else if (F(IQ3_XS))
+            new_type = HR_TYPE_IQ3_XXS;
+        else if (F(IQ3_XXS))
+            new_type = HR_TYPE_IQ2_S;
+    } else if (cat == CAT_ATTN_Q) {
+        if (F(IQ3_XS))
+            new_type = HR_TYPE_IQ3_XXS;
+        else if (F(IQ3_XXS))
+            new_type = HR_TYPE_IQ2_S;
+    } else if (cat == CAT_FFN_DOWN) {
+        const int i_layer = layer_of(t, m, qs->i_ffn_down), n_layer = qs->n_ffn_down;
+        if (F(Q2_K))
+            new_type = HR_TYPE_Q3_K;
+        else if (F(Q2_K_S)) {
+            if (i_layer < n_layer / 8)
+                new_type = HR_TYPE_Q4_K;
+        } else if (F(IQ3_XXS))
+            new_type = i_layer < n_layer / 8 ? HR_TYPE_Q4_K : HR_TYPE_Q3_K;
+        else if (F(Q3_K_M))
+            new_type = i_layer < n_layer / 16 ? HR_TYPE_Q5_K : HR_TYPE_Q4_K; /* not falcon */
+        else if (F(IQ3_M) && (i_layer < n_layer / 8 ||
+                              (n_expert_hp == 8 && use_more_bits(i_layer, n_layer))))
+            new_type = HR_TYPE_Q4_K;
+        else if (F(Q3_K_L))
+            new_type = HR_TYPE_Q5_K;
+        else if (F(Q4_K_M)) {
+            if (use_more_bits(i_layer, n_layer))
+                new_type = HR_TYPE_Q6_K;
+        } else if (i_layer < n_layer / 8 && (F(IQ4_NL) || F(IQ4_XS)))
+            new_type = HR_TYPE_Q5_K;
+        else if (F(Q5_K_M) && use_more_bits(i_layer, n_layer))
+            new_type = HR_TYPE_Q6_K;
+        else if (F(Q4_K_S) && i_layer < n_layer / 8)
+            new_type = HR_TYPE_Q5_K;
+        ++qs->i_ffn_down;
+    } else if (cat == CAT_ATTN_OUTPUT) {
+        if (n_expert_hp == 8) {
+            if (F(Q2_K) || F(IQ3_XS) || F(IQ3_XXS) || F(Q3_K_S) || F(Q3_K_M) || F(IQ4_NL) ||
+                F(Q4_K_S) || F(Q4_K_M) || F(IQ3_S) || F(IQ3_M) || F(IQ4_XS))
+                new_type = HR_TYPE_Q5_K;
+        } else {
+            if (F(Q2_K)) new_type = HR_TYPE_Q3_K;
+            else if (F(IQ3_XXS)) new_type = HR_TYPE_IQ3_S;
+            else if (F(Q3_K_M)) new_type = HR_TYPE_Q4_K;
+            else if (F(Q3_K_L)) new_type = HR_TYPE_Q5_K;
+            else if (F(IQ3_M)) new_type = HR_TYPE_Q4_K;
+        }
+    } else if (cat == CAT_FFN_GATE) {
+        const int i_layer = layer_of(t, m, qs->i_ffn_gate), n_layer = qs->n_ffn_gate;
+        if (F(IQ3_XS) && i_layer >= n_layer / 8 && i_layer < 7 * n_layer / 8)
+            new_type = HR_TYPE_IQ3_XXS;
+        ++qs->i_ffn_gate;
+    } else if (cat == CAT_FFN_UP) {
+        const int i_layer = layer_of(t, m, qs->i_ffn_up), n_layer = qs->n_ffn_up;
+        if (F(IQ3_XS) && i_layer >= n_layer / 8 && i_layer < 7 * n_layer / 8)
+            new_type = HR_TYPE_IQ3_XXS;
+        ++qs->i_ffn_up;
+    }
+    /* (the ATTN_QKV-only branch of llama.cpp is unreachable: attn_qkv takes
+     * the attn_v branch above) */
+    return new_type;
+}
+
+#undef F
+
+/* tensor_type_fallback: rows that do not fill whole blocks of the target. */
+static hr_type type_fallback(const hr_tensor *t, hr_type target)
+{
+    const int64_t ncols = t->ne[0];
+    if (ncols % block_of(target) == 0)
+        return target;
+    hr_type ret;
+    switch (target) {
+    case HR_TYPE_IQ1_S: case HR_TYPE_IQ1_M: case HR_TYPE_IQ2_XXS: case HR_TYPE_IQ2_XS:
+    case HR_TYPE_IQ2_S: case HR_TYPE_IQ3_XXS: case HR_TYPE_IQ3_S: case HR_TYPE_IQ4_XS:
+        ret = HR_TYPE_IQ4_NL;
+        break;
+    case HR_TYPE_Q2_0: case HR_TYPE_Q2_K: case HR_TYPE_Q3_K: case HR_TYPE_TQ1_0:
+    case HR_TYPE_TQ2_0:
+        ret = HR_TYPE_Q4_0;
+        break;
+    case HR_TYPE_Q4_K: ret = HR_TYPE_Q5_0; break;
+    case HR_TYPE_Q5_K: ret = HR_TYPE_Q5_1; break;
+    case HR_TYPE_Q6_K: ret = HR_TYPE_Q8_0; break;
+    default: ret = HR_TYPE_F16; break; /* llama-quantize aborts; F16 always fits */
+    }
+    if (ncols % block_of(ret) != 0)
+        ret = HR_TYPE_F16;
+    return ret;
+}
+
+static bool is_bitnet_ftype(hr_ftype f)
+{
+    return f == HR_FTYPE_BITNET_I2_S || f == HR_FTYPE_BITNET_TL1 || f == HR_FTYPE_BITNET_TL2;
+}
+
+/* ggml_n_dims: trailing dimensions of 1 do not count. */
+static uint32_t n_dims_of(const hr_tensor *t)
+{
+    uint32_t n = 1;
+    for (uint32_t d = 1; d < 4; d++)
+        if (t->ne[d] > 1)
+            n = d + 1;
+    return n;
+}
+
+hr_type hr_quant_tensor_type(hr_quant_state *st, const hr_model *m, const hr_tensor *t,
+                             hr_ftype ftype)
+{
+    const hr_role role = tensor_role(t);
+    const uint32_t n_dims = n_dims_of(t);
+    if (!hr_quant_allows(t->name, n_dims, role)) {
+        /* converted from a checkpoint: the converter wrote these as F32 */
+        if (m->source != HR_SOURCE_GGUF && hr_quant_source_is_f32(t->name, n_dims, role))
+            return HR_TYPE_F32;
+        return t->type;
+    }
+    const hr_type default_type = hr_ftype_default_type(ftype);
+    const hr_type_info *info = hr_type_get(default_type);
+    if (!info)
+        return t->type;
+    const category cat = tensor_category(t, role);
+    if (is_bitnet_ftype(ftype)) {
+        /* BitNet's llama-quantize keeps the embeddings and head in F16 */
+        if (cat == CAT_TOKEN_EMBD || cat == CAT_OUTPUT)
+            return HR_TYPE_F16;
+        return default_type;
+    }
+    if (!info->quantized)
+        return default_type;
+    return type_fallback(t, type_impl(st, m, t, ftype, cat, default_type));
+}
