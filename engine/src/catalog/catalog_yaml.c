@@ -1,0 +1,316 @@
+/* configs/hardware.yaml through libyaml's document API. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "catalog_internal.h"
+
+typedef struct parse_ctx {
+    yaml_document_t *doc;
+    const char *origin;
+    hr_error *err;
+} parse_ctx;
+
+static unsigned node_line(const yaml_node_t *n)
+{
+    return (unsigned)n->start_mark.line + 1;
+}
+
+static hr_status fail(parse_ctx *c, const yaml_node_t *n, hr_status st, const char *what,
+                      const char *detail)
+{
+    return hr_error_set(c->err, st, "%s:%u: %s%s%s", c->origin, n ? node_line(n) : 0, what,
+                        detail ? ": " : "", detail ? detail : "");
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static hr_status copy_text(parse_ctx *c, const yaml_node_t *n, const char *key, char *dst,
+                           size_t dst_len)
+{
+    const char *s = scalar(n);
+    if (!s || !*s)
+        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: '%s' must be a non-empty string",
+                            c->origin, node_line(n), key);
+    if (strlen(s) >= dst_len)
+        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: '%s' is longer than %zu characters",
+                            c->origin, node_line(n), key, dst_len - 1);
+    memcpy(dst, s, strlen(s) + 1);
+    return HR_OK;
+}
+
+static hr_status parse_number(parse_ctx *c, const yaml_node_t *n, const char *key, double *out)
+{
+    const char *s = scalar(n);
+    char *end = NULL;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || end == s || *end != '\0' || !isfinite(v) || v < 0)
+        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: '%s' must be a non-negative number",
+                            c->origin, node_line(n), key);
+    *out = v;
+    return HR_OK;
+}
+
+static hr_status parse_bool(parse_ctx *c, const yaml_node_t *n, const char *key, bool *out)
+{
+    const char *s = scalar(n);
+    if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes")))
+        *out = true;
+    else if (s && (!strcasecmp(s, "false") || !strcasecmp(s, "no")))
+        *out = false;
+    else
+        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: '%s' must be true or false",
+                            c->origin, node_line(n), key);
+    return HR_OK;
+}
+
+static hr_status parse_memory(parse_ctx *c, const yaml_node_t *n, const char *key,
+                              uint64_t *out)
+{
+    const char *s = scalar(n), *why = "must be a size like \"80 GiB\"";
+    if (!s || !hr_parse_memory_size(s, out, &why))
+        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: '%s' %s", c->origin, node_line(n),
+                            key, why);
+    return HR_OK;
+}
+
+typedef struct backend_name {
+    const char *name;
+    hr_backend backend;
+} backend_name;
+
+static const backend_name backend_names[] = {
+    {"cpu", HR_BACKEND_CPU},     {"cuda", HR_BACKEND_CUDA},     {"rocm", HR_BACKEND_ROCM},
+    {"metal", HR_BACKEND_METAL}, {"vulkan", HR_BACKEND_VULKAN},
+};
+
+static hr_status parse_aliases(parse_ctx *c, const yaml_node_t *n, hr_hw_aliases *out)
+{
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail(c, n, HR_ERR_FORMAT, "'aliases' must be a list of names", NULL);
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(c->doc, *it);
+        if (out->n == HR_CATALOG_MAX_ALIASES)
+            return fail(c, item, HR_ERR_LIMIT, "too many aliases", NULL);
+        hr_status st = copy_text(c, item, "aliases", out->names[out->n], sizeof out->names[0]);
+        if (st != HR_OK)
+            return st;
+        out->n++;
+    }
+    return HR_OK;
+}
+
+enum {
+    SEEN_ID = 1 << 0, SEEN_NAME = 1 << 1, SEEN_KIND = 1 << 2, SEEN_BACKEND = 1 << 3,
+    SEEN_MEMORY = 1 << 4, SEEN_BANDWIDTH = 1 << 5, SEEN_PRICE = 1 << 6, SEEN_PRICE_DATE = 1 << 7,
+};
+
+static hr_status parse_key(parse_ctx *c, const char *key, yaml_node_t *v, hr_hw_entry *e,
+                           hr_hw_aliases *aliases, unsigned *seen)
+{
+    char text[32];
+    if (!strcmp(key, "id")) {
+        *seen |= SEEN_ID;
+        return copy_text(c, v, key, e->id, sizeof e->id);
+    }
+    if (!strcmp(key, "name")) {
+        *seen |= SEEN_NAME;
+        return copy_text(c, v, key, e->name, sizeof e->name);
+    }
+    if (!strcmp(key, "vendor"))
+        return copy_text(c, v, key, e->vendor, sizeof e->vendor);
+    if (!strcmp(key, "aliases"))
+        return parse_aliases(c, v, aliases);
+    if (!strcmp(key, "kind")) {
+        *seen |= SEEN_KIND;
+        hr_status st = copy_text(c, v, key, text, sizeof text);
+        if (st != HR_OK)
+            return st;
+        if (!strcmp(text, "gpu"))
+            e->kind = HR_DEVICE_GPU;
+        else if (!strcmp(text, "host"))
+            e->kind = HR_DEVICE_HOST;
+        else
+            return fail(c, v, HR_ERR_FORMAT, "'kind' must be gpu or host", NULL);
+        return HR_OK;
+    }
+    if (!strcmp(key, "backend")) {
+        *seen |= SEEN_BACKEND;
+        hr_status st = copy_text(c, v, key, text, sizeof text);
+        if (st != HR_OK)
+            return st;
+        for (size_t i = 0; i < sizeof backend_names / sizeof backend_names[0]; i++)
+            if (!strcmp(text, backend_names[i].name)) {
+                e->backend = backend_names[i].backend;
+                return HR_OK;
+            }
+        return fail(c, v, HR_ERR_FORMAT, "'backend' must be cpu, cuda, rocm, metal or vulkan",
+                    NULL);
+    }
+    if (!strcmp(key, "memory")) {
+        *seen |= SEEN_MEMORY;
+        return parse_memory(c, v, key, &e->memory_bytes);
+    }
+    if (!strcmp(key, "host_memory"))
+        return parse_memory(c, v, key, &e->host_memory_bytes);
+    if (!strcmp(key, "bandwidth_gbps")) {
+        *seen |= SEEN_BANDWIDTH;
+        hr_status st = parse_number(c, v, key, &e->bandwidth_gbps);
+        if (st == HR_OK && e->bandwidth_gbps <= 0)
+            return fail(c, v, HR_ERR_FORMAT, "'bandwidth_gbps' must be positive", NULL);
+        return st;
+    }
+    if (!strcmp(key, "price_usd")) {
+        *seen |= SEEN_PRICE;
+        e->price_known = true;
+        return parse_number(c, v, key, &e->price_usd);
+    }
+    if (!strcmp(key, "price_date")) {
+        *seen |= SEEN_PRICE_DATE;
+        return copy_text(c, v, key, text, sizeof text);
+    }
+    if (!strcmp(key, "price_kind")) {
+        hr_status st = copy_text(c, v, key, text, sizeof text);
+        if (st == HR_OK && strcmp(text, "list") && strcmp(text, "street"))
+            return fail(c, v, HR_ERR_FORMAT, "'price_kind' must be list or street", NULL);
+        return st;
+    }
+    if (!strcmp(key, "unified"))
+        return parse_bool(c, v, key, &e->unified);
+    return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: unknown key '%s'", c->origin,
+                        node_line(v), key);
+}
+
+static hr_status parse_entry(parse_ctx *c, yaml_node_t *n, hr_hw_entry *e,
+                             hr_hw_aliases *aliases)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(c, n, HR_ERR_FORMAT, "each hardware entry must be a mapping", NULL);
+    memset(e, 0, sizeof *e);
+    memset(aliases, 0, sizeof *aliases);
+    unsigned seen = 0;
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
+        yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+        const char *key = scalar(k);
+        if (!key || !v)
+            return fail(c, k, HR_ERR_FORMAT, "keys must be plain names", NULL);
+        hr_status st = parse_key(c, key, v, e, aliases, &seen);
+        if (st != HR_OK)
+            return st;
+    }
+    static const struct { unsigned bit; const char *key; } required[] = {
+        {SEEN_ID, "id"}, {SEEN_NAME, "name"}, {SEEN_KIND, "kind"}, {SEEN_BACKEND, "backend"},
+        {SEEN_MEMORY, "memory"}, {SEEN_BANDWIDTH, "bandwidth_gbps"},
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!(seen & required[i].bit))
+            return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: entry '%s' lacks '%s'", c->origin,
+                                node_line(n), e->id[0] ? e->id : "?", required[i].key);
+    if ((seen & SEEN_PRICE) && !(seen & SEEN_PRICE_DATE))
+        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: entry '%s': price_usd needs price_date",
+                            c->origin, node_line(n), e->id);
+    if (e->kind == HR_DEVICE_HOST && e->backend != HR_BACKEND_CPU)
+        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: entry '%s': a host entry runs on cpu",
+                            c->origin, node_line(n), e->id);
+    return HR_OK;
+}
+
+static hr_status parse_entries(parse_ctx *c, yaml_node_t *list, hr_catalog_storage *s)
+{
+    if (list->type != YAML_SEQUENCE_NODE)
+        return fail(c, list, HR_ERR_FORMAT, "'hardware' must be a list of entries", NULL);
+    long n = list->data.sequence.items.top - list->data.sequence.items.start;
+    if (n > HR_CATALOG_MAX_ENTRIES)
+        return fail(c, list, HR_ERR_LIMIT, "too many hardware entries", NULL);
+    s->pub.entries = calloc(n ? (size_t)n : 1, sizeof *s->pub.entries);
+    s->aliases = calloc(n ? (size_t)n : 1, sizeof *s->aliases);
+    if (!s->pub.entries || !s->aliases)
+        return hr_error_set(c->err, HR_ERR_NOMEM, "%s: out of memory", c->origin);
+    for (long i = 0; i < n; i++) {
+        yaml_node_t *item = yaml_document_get_node(c->doc, list->data.sequence.items.start[i]);
+        hr_hw_entry *e = &s->pub.entries[s->pub.n_entries];
+        hr_status st = parse_entry(c, item, e, &s->aliases[s->pub.n_entries]);
+        if (st != HR_OK)
+            return st;
+        for (int j = 0; j < s->pub.n_entries; j++)
+            if (!strcasecmp(s->pub.entries[j].id, e->id))
+                return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: duplicate id '%s'", c->origin,
+                                    node_line(item), e->id);
+        s->pub.n_entries++;
+    }
+    return HR_OK;
+}
+
+static hr_status parse_root(parse_ctx *c, yaml_node_t *root, hr_catalog_storage *s)
+{
+    if (!root || root->type != YAML_MAPPING_NODE)
+        return fail(c, root, HR_ERR_FORMAT, "expected a mapping with a 'hardware' list", NULL);
+    yaml_node_t *list = NULL;
+    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+         pr < root->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
+        yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+        const char *key = scalar(k);
+        if (key && !strcmp(key, "hardware"))
+            list = v;
+        else if (key && !strcmp(key, "version")) {
+            const char *ver = scalar(v);
+            if (!ver || strcmp(ver, "1"))
+                return fail(c, v, HR_ERR_UNSUPPORTED, "unsupported catalog version", ver);
+        } else
+            return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: unknown key '%s'", c->origin,
+                                k ? node_line(k) : 0, key ? key : "?");
+    }
+    if (!list)
+        return fail(c, root, HR_ERR_FORMAT, "no 'hardware' list", NULL);
+    return parse_entries(c, list, s);
+}
+
+hr_status hr_catalog_parse(const char *yaml, size_t len, const char *origin, hr_catalog **out,
+                           hr_error *err)
+{
+    *out = NULL;
+    if (!origin)
+        origin = "<catalog>";
+    if (len > HR_CATALOG_MAX_FILE)
+        return hr_error_set(err, HR_ERR_LIMIT, "%s: %zu bytes is over the %u-byte limit", origin,
+                            len, HR_CATALOG_MAX_FILE);
+    hr_catalog_storage *s = calloc(1, sizeof *s);
+    if (!s)
+        return hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory", origin);
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) {
+        free(s);
+        return hr_error_set(err, HR_ERR_NOMEM, "%s: cannot start the YAML parser", origin);
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    hr_status st;
+    if (!yaml_parser_load(&parser, &doc)) {
+        st = hr_error_set(err, HR_ERR_FORMAT, "%s:%zu: YAML error: %s", origin,
+                          parser.problem_mark.line + 1,
+                          parser.problem ? parser.problem : "malformed");
+        yaml_parser_delete(&parser);
+        free(s);
+        return st;
+    }
+    parse_ctx c = {&doc, origin, err};
+    st = parse_root(&c, yaml_document_get_root_node(&doc), s);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (st != HR_OK) {
+        hr_catalog_free(&s->pub);
+        return st;
+    }
+    *out = &s->pub;
+    return HR_OK;
+}
