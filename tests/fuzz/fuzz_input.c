@@ -1,0 +1,28 @@
+/* Per-process temp files for the readers that take paths. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuzz_input.h"
+
+const char *fuzz_write_temp(const char *name, const uint8_t *data, size_t size)
+{
+    static char dir[256];
+    static char path[512];
+    if (!dir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/hr-fuzz-%d", base && *base ? base : "/tmp", (int)getpid());
+        if (mkdir(dir, 0700) != 0 && access(dir, W_OK) != 0)
+            return NULL;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return NULL;
+    if (size)
+        fwrite(data, 1, size, f);
+    fclose(f);
+    return path;
+}

@@ -1,0 +1,40 @@
+// Load one GGUF with the real llama.cpp (npm node-llama-cpp, CPU build) and
+// print llama.cpp's own log lines to stdout: its "buffer size" lines and the
+// llama_context settings it really used.
+// usage: node run_llama.mjs MODEL.gguf '{"ctxPerSeq":4096,"seqs":1,"batch":512,
+//        "flashAttention":false,"typeK":"F16","typeV":"F16","swaFull":false}'
+import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+
+const [modelPath, json] = process.argv.slice(2);
+const o = JSON.parse(json ?? "{}");
+const lines = [];
+const llama = await getLlama({
+    gpu: false,
+    build: "never",
+    usePrebuiltBinaries: true,
+    logLevel: LlamaLogLevel.debug,
+    logger: (level, message) => { lines.push(String(message)); },
+});
+try {
+    const model = await llama.loadModel({modelPath, useMmap: false, gpuLayers: 0});
+    // node-llama-cpp's contextSize is per sequence (llama.cpp gets size x sequences),
+    // and batchSize sets both n_batch and n_ubatch.
+    const ctx = await model.createContext({
+        contextSize: o.ctxPerSeq,
+        sequences: o.seqs ?? 1,
+        batchSize: o.batch,
+        flashAttention: o.flashAttention ?? false,
+        experimentalKvCacheKeyType: o.typeK ?? "F16",
+        experimentalKvCacheValueType: o.typeV ?? "F16",
+        swaFullCache: o.swaFull ?? false,
+        ignoreMemorySafetyChecks: true,
+    });
+    await ctx.dispose();
+    await model.dispose();
+} catch (e) {
+    for (const l of lines) process.stdout.write(l.endsWith("\n") ? l : l + "\n");
+    console.error("llama.cpp failed: " + e.message);
+    process.exit(1);
+}
+for (const l of lines) process.stdout.write(l.endsWith("\n") ? l : l + "\n");
+await llama.dispose();
