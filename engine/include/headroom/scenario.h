@@ -23,6 +23,23 @@ HR_API hr_status hr_scenario_parse(const char *yaml, size_t len, const char *ori
                                    hr_scenario *out, hr_error *err);
 HR_API hr_status hr_scenario_save(const char *path, const hr_scenario *sc, hr_error *err);
 
+/* ---- settings as text: one path for scenario files, CLI flags and the TUI ----
+ * Keys (llama.cpp-like names): ctx_size, batch_size, ubatch_size, parallel,
+ * kv_unified, flash_attn (on|off|auto), cache_type_k, cache_type_v,
+ * gpu_layers (N|all), device (cpu|gpu), tensor_split ("3,1"), kv_offload,
+ * mmap, swa_full, embeddings, quant (FTYPE|file), margin ("10%", "512MiB",
+ * "10%+512MiB"). */
+
+/* Parse value for key into s. HR_ERR_ARG (message names key and value) for a
+ * bad value, HR_ERR_NOT_FOUND for an unknown key. */
+HR_API hr_status hr_setting_set(hr_settings *s, const char *key, const char *value,
+                                hr_error *err);
+/* Format key's value as a scenario file writes it (round-trips exactly through
+ * hr_setting_set). False for an unknown key or a buffer too small. */
+HR_API bool hr_setting_format(const hr_settings *s, const char *key, char *buf, size_t len);
+/* The keys above in file order, NULL-terminated. */
+HR_API const char *const *hr_setting_keys(void);
+
 #ifdef __cplusplus
 }
 #endif
