@@ -180,6 +180,7 @@ static char *with(const char *extra)
 {
     size_t n = strlen(GOOD) + strlen(extra) + 1;
     char *s = malloc(n);
+    assert_non_null(s);
     snprintf(s, n, "%s%s", GOOD, extra);
     return s;
 }
@@ -225,10 +226,12 @@ static void test_parse_good_and_bad(void **state)
     expect_error((t = without("arch:")), HR_ERR_FORMAT, "arch"); free(t);
     expect_error((t = without("quant:")), HR_ERR_FORMAT, "quant"); free(t);
     t = without("quant:");
-    char *u = malloc(strlen(t) + 32);
-    sprintf(u, "%squant: Q9_Z\n", t);
+    size_t u_len = strlen(t) + 32;
+    char *u = malloc(u_len);
+    assert_non_null(u);
+    snprintf(u, u_len, "%squant: Q9_Z\n", t);
     expect_error(u, HR_ERR_FORMAT, "Q9_Z");
-    sprintf(u, "%sdtype: Q4_K\n", t);
+    snprintf(u, u_len, "%sdtype: Q4_K\n", t);
     expect_error(u, HR_ERR_FORMAT, "dtype");
     free(u);
     free(t);

@@ -551,8 +551,10 @@ static hr_status type_and_size(builder *b)
     if (b->dtype == HR_TYPE_INVALID) {
         hr_quant_state st;
         hr_quant_state_init(&st, m);
+        hr_quant_ctx ctx;
+        hr_quant_ctx_init(&ctx, m, b->s->ftype);
         for (size_t i = 0; i < m->n_tensors; i++)
-            m->tensors[i].type = hr_quant_tensor_type(&st, m, &m->tensors[i], b->s->ftype);
+            m->tensors[i].type = hr_quant_ctx_type(&ctx, &st, &m->tensors[i]);
     }
     for (size_t i = 0; i < m->n_tensors; i++) {
         hr_status s = hr_type_tensor_bytes(m->tensors[i].type, m->tensors[i].ne,

@@ -41,16 +41,18 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
                             model->name ? model->name : "model", (int)ftype);
     hr_quant_state st;
     hr_quant_state_init(&st, model);
+    hr_quant_ctx ctx;
+    hr_quant_ctx_init(&ctx, model, ftype);
     uint64_t total = 0, in = 0, out = 0;
     if (layer_bytes)
         for (uint32_t i = 0; i < model->n_layer; i++)
             layer_bytes[i] = 0;
     for (size_t i = 0; i < model->n_tensors; i++) {
         const hr_tensor *t = &model->tensors[i];
-        hr_type type = hr_quant_tensor_type(&st, model, t, ftype);
+        hr_type type = hr_quant_ctx_type(&ctx, &st, t);
         uint64_t bytes = t->bytes;
         if (type != t->type) {
-            hr_status s = hr_type_tensor_bytes(type, t->ne, &bytes, err);
+            hr_status s = hr_quant_ctx_bytes(&ctx, type, t->ne, &bytes, err);
             if (s != HR_OK)
                 return s;
         }
@@ -115,9 +117,11 @@ hr_status hr_model_requantize(const hr_model *src, hr_ftype ftype, hr_model **ou
 
     hr_quant_state st;
     hr_quant_state_init(&st, src);
+    hr_quant_ctx ctx;
+    hr_quant_ctx_init(&ctx, src, ftype);
     for (size_t i = 0; i < src->n_tensors; i++) {
         const hr_tensor *from = &src->tensors[i];
-        hr_type type = hr_quant_tensor_type(&st, src, from, ftype);
+        hr_type type = hr_quant_ctx_type(&ctx, &st, from);
         hr_tensor *t = hr_model_push_tensor(m, err);
         if (!t) {
             s = HR_ERR_NOMEM;

@@ -15,4 +15,27 @@ bool hr_quant_source_is_f32(const char *name, uint32_t n_dims, hr_role role);
 /* llama-quantize's tensor_allows_quantization (default params). */
 bool hr_quant_allows(const char *name, uint32_t n_dims, hr_role role);
 
+/* Per-walk facts computed once (so a projection costs a few table reads
+ * per tensor): the ftype's default type, GQA ratio, and a lazily filled
+ * cache of block sizes for ggml type ids below 64. */
+#define HR_QUANT_TYPE_CACHE 64
+typedef struct hr_quant_ctx {
+    const hr_model *model;
+    hr_ftype ftype;
+    hr_type default_type;   /* HR_TYPE_INVALID for an unknown ftype */
+    bool default_quantized;
+    bool bitnet;            /* BitNet fork ftype (I2_S / TL1 / TL2) */
+    bool is_70b;            /* llama.cpp's LLM_TYPE_70B */
+    uint32_t n_gqa;
+    uint16_t block[HR_QUANT_TYPE_CACHE];       /* 0: not looked up yet */
+    uint16_t block_bytes[HR_QUANT_TYPE_CACHE];
+} hr_quant_ctx;
+
+void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype);
+hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t);
+/* Bytes of a tensor of this type (block formula from the cache, the type
+ * table's rules otherwise). */
+hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4], uint64_t *out,
+                             hr_error *err);
+
 #endif

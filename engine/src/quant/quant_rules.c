@@ -145,8 +145,18 @@ static bool use_more_bits(int i_layer, int n_layers)
            (i_layer - n_layers / 8) % 3 == 2;
 }
 
-static int64_t block_of(hr_type type)
+/* Block size of a type; cached per walk for ggml ids. */
+static int64_t block_of(hr_quant_ctx *c, hr_type type)
 {
+    if ((unsigned)type < HR_QUANT_TYPE_CACHE) {
+        if (!c->block[type]) {
+            const hr_type_info *info = hr_type_get(type);
+            c->block[type] = info && info->block_size && !info->special_size
+                                 ? (uint16_t)info->block_size : 1;
+            c->block_bytes[type] = info && !info->special_size ? (uint16_t)info->block_bytes : 0;
+        }
+        return c->block[type];
+    }
     const hr_type_info *info = hr_type_get(type);
     return info && info->block_size ? info->block_size : 1;
 }
@@ -181,17 +191,19 @@ static bool is_llama_70b(const hr_model *m)
 
 #define F(x) (ftype == HR_FTYPE_MOSTLY_##x)
 
-static hr_type type_impl(hr_quant_state *qs, const hr_model *m, const hr_tensor *t,
-                         hr_ftype ftype, category cat, hr_type new_type)
+static hr_type type_impl(hr_quant_ctx *c, hr_quant_state *qs, const hr_tensor *t, category cat,
+                         hr_type new_type)
 {
+    const hr_model *m = c->model;
+    const hr_ftype ftype = c->ftype;
     const uint32_t n_expert_hp = m->n_expert;
-    const uint32_t n_gqa = model_n_gqa(m);
+    const uint32_t n_gqa = c->n_gqa;
 
     if (cat == CAT_OUTPUT || (!qs->has_output_weight && cat == CAT_TOKEN_EMBD)) {
         const int64_t nx = t->ne[0];
         if (F(MXFP4_MOE))
             new_type = HR_TYPE_Q8_0;
-        else if (nx % block_of(new_type) != 0)
+        else if (nx % block_of(c, new_type) != 0)
             new_type = HR_TYPE_Q8_0;
         else if (F(IQ2_XXS) || F(IQ2_XS) || F(IQ3_XXS) || F(IQ1_S) || F(IQ2_S) || F(IQ2_M) ||
                  F(IQ1_M))
@@ -249,7 +261,7 @@ static hr_type type_impl(hr_quant_state *qs, const hr_model *m, const hr_tensor 
             new_type = HR_TYPE_Q6_K;
         else if (F(Q4_K_S) && qs->i_attention_wv < 4)
             new_type = HR_TYPE_Q5_K;
-        if (is_llama_70b(m) && (new_type == HR_TYPE_Q3_K || new_type == HR_TYPE_Q4_K))
+        if (c->is_70b && (new_type == HR_TYPE_Q3_K || new_type == HR_TYPE_Q4_K))
             new_type = HR_TYPE_Q5_K; /* 8 heads share attn_v: more bits cost little */
         if (n_expert_hp == 8)
             new_type = HR_TYPE_Q8_0;
@@ -323,10 +335,10 @@ static hr_type type_impl(hr_quant_state *qs, const hr_model *m, const hr_tensor 
 #undef F
 
 /* tensor_type_fallback: rows that do not fill whole blocks of the target. */
-static hr_type type_fallback(const hr_tensor *t, hr_type target)
+static hr_type type_fallback(hr_quant_ctx *c, const hr_tensor *t, hr_type target)
 {
     const int64_t ncols = t->ne[0];
-    if (ncols % block_of(target) == 0)
+    if (ncols % block_of(c, target) == 0)
         return target;
     hr_type ret;
     switch (target) {
@@ -343,7 +355,7 @@ static hr_type type_fallback(const hr_tensor *t, hr_type target)
     case HR_TYPE_Q6_K: ret = HR_TYPE_Q8_0; break;
     default: ret = HR_TYPE_F16; break; /* llama-quantize aborts; F16 always fits */
     }
-    if (ncols % block_of(ret) != 0)
+    if (ncols % block_of(c, ret) != 0)
         ret = HR_TYPE_F16;
     return ret;
 }
@@ -363,29 +375,68 @@ static uint32_t n_dims_of(const hr_tensor *t)
     return n;
 }
 
-hr_type hr_quant_tensor_type(hr_quant_state *st, const hr_model *m, const hr_tensor *t,
-                             hr_ftype ftype)
+void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
+{
+    memset(c, 0, sizeof *c);
+    c->model = m;
+    c->ftype = ftype;
+    c->default_type = hr_ftype_default_type(ftype);
+    const hr_type_info *info = hr_type_get(c->default_type);
+    if (!info)
+        c->default_type = HR_TYPE_INVALID;
+    c->default_quantized = info && info->quantized;
+    c->bitnet = is_bitnet_ftype(ftype);
+    c->is_70b = is_llama_70b(m);
+    c->n_gqa = model_n_gqa(m);
+}
+
+hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t)
 {
     const hr_role role = tensor_role(t);
     const uint32_t n_dims = n_dims_of(t);
     if (!hr_quant_allows(t->name, n_dims, role)) {
         /* converted from a checkpoint: the converter wrote these as F32 */
-        if (m->source != HR_SOURCE_GGUF && hr_quant_source_is_f32(t->name, n_dims, role))
+        if (c->model->source != HR_SOURCE_GGUF && hr_quant_source_is_f32(t->name, n_dims, role))
             return HR_TYPE_F32;
         return t->type;
     }
-    const hr_type default_type = hr_ftype_default_type(ftype);
-    const hr_type_info *info = hr_type_get(default_type);
-    if (!info)
+    if (c->default_type == HR_TYPE_INVALID)
         return t->type;
     const category cat = tensor_category(t, role);
-    if (is_bitnet_ftype(ftype)) {
+    if (c->bitnet) {
         /* BitNet's llama-quantize keeps the embeddings and head in F16 */
         if (cat == CAT_TOKEN_EMBD || cat == CAT_OUTPUT)
             return HR_TYPE_F16;
-        return default_type;
+        return c->default_type;
     }
-    if (!info->quantized)
-        return default_type;
-    return type_fallback(t, type_impl(st, m, t, ftype, cat, default_type));
+    if (!c->default_quantized)
+        return c->default_type;
+    return type_fallback(c, t, type_impl(c, st, t, cat, c->default_type));
+}
+
+hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4], uint64_t *out,
+                             hr_error *err)
+{
+    if ((unsigned)type < HR_QUANT_TYPE_CACHE) {
+        const int64_t blk = block_of(c, type);
+        const uint64_t bb = c->block_bytes[type];
+        if (bb && ne[0] >= 0 && ne[0] % blk == 0 && ne[1] >= 0 && ne[2] >= 0 && ne[3] >= 0) {
+            uint64_t v = (uint64_t)(ne[0] / blk);
+            if (!__builtin_mul_overflow(v, bb, &v) && !__builtin_mul_overflow(v, (uint64_t)ne[1], &v) &&
+                !__builtin_mul_overflow(v, (uint64_t)ne[2], &v) &&
+                !__builtin_mul_overflow(v, (uint64_t)ne[3], &v)) {
+                *out = v;
+                return HR_OK;
+            }
+        }
+    }
+    return hr_type_tensor_bytes(type, ne, out, err); /* errors and special sizes */
+}
+
+hr_type hr_quant_tensor_type(hr_quant_state *st, const hr_model *m, const hr_tensor *t,
+                             hr_ftype ftype)
+{
+    hr_quant_ctx c;
+    hr_quant_ctx_init(&c, m, ftype);
+    return hr_quant_ctx_type(&c, st, t);
 }
