@@ -1,0 +1,437 @@
+/* Worst-case reserve graphs of llama.cpp's attention transformers
+ * (src/models/ and src/llama-graph.cpp), emitted in ggml's node order.
+ *
+ * Conventions (ggml facts the allocator cares about):
+ *  - MUL_MAT / MUL_MAT_ID / GET_ROWS / GLU (swiglu, geglu) / NORM / CONT /
+ *    FLASH_ATTN_EXT / ARGSORT / SUM_ROWS produce new tensors;
+ *  - RMS_NORM, MUL, ADD, DIV, SCALE, ROPE, SOFT_MAX, UNARY (silu, tanh,
+ *    gelu, sigmoid), CLAMP may run in place;
+ *  - reshape / view / permute are views (no memory; they keep their root
+ *    alive until their own consumers have run);
+ *  - weights and the KV cache are external and never appear here;
+ *  - ggml_set_rows into the cache consumes its sources and allocates
+ *    nothing. */
+#include <string.h>
+
+#include "build.h"
+
+/* ---- small helpers mirroring the ggml calls ---- */
+
+static uint8_t layer_buffer(const cg_build *b, int il)
+{
+    for (int d = 0; d < b->in->n_devices && d < CG_MAX_BUFFERS; d++)
+        if (il >= b->in->layer_begin[d] && il < b->in->layer_end[d])
+            return (uint8_t)d;
+    return 0;
+}
+
+static int16_t mm(cg_build *b, int64_t rows, int16_t x, int64_t ne1, int64_t ne2, int64_t ne3)
+{
+    return cg_op(b->g, false, CG_F32, rows, ne1, ne2, ne3, x, CG_NONE, CG_NONE, CG_NONE);
+}
+
+/* element-wise in-place op of x (with an optional second operand) */
+static int16_t ew(cg_build *b, int16_t x, int16_t y, int64_t ne0, int64_t ne1, int64_t ne2,
+                  int64_t ne3)
+{
+    return cg_op(b->g, true, CG_F32, ne0, ne1, ne2, ne3, x, y, CG_NONE, CG_NONE);
+}
+
+/* a new tensor from x (NORM, CONT, GLU, GET_ROWS...) */
+static int16_t fresh(cg_build *b, int16_t x, int16_t y, cg_type type, int64_t ne0, int64_t ne1,
+                     int64_t ne2, int64_t ne3)
+{
+    return cg_op(b->g, false, type, ne0, ne1, ne2, ne3, x, y, CG_NONE, CG_NONE);
+}
+
+/* build_norm: RMS_NORM (in place) or NORM (new), times the weight, + bias */
+static int16_t norm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2, bool rms,
+                    bool bias)
+{
+    int16_t t = rms ? ew(b, x, CG_NONE, ne0, ne1, ne2, 1) : fresh(b, x, CG_NONE, CG_F32, ne0, ne1, ne2, 1);
+    t = ew(b, t, CG_NONE, ne0, ne1, ne2, 1);
+    if (bias)
+        t = ew(b, t, CG_NONE, ne0, ne1, ne2, 1);
+    return t;
+}
+
+static int16_t input(cg_build *b, int16_t *slot, cg_type type, int64_t ne0, int64_t ne1,
+                     int64_t ne2, int64_t ne3)
+{
+    if (*slot == CG_NONE) {
+        const uint8_t saved = b->g->cur_buffer;
+        b->g->cur_buffer = b->buf_input;
+        *slot = cg_input(b->g, type, ne0, ne1, ne2, ne3);
+        b->g->cur_buffer = saved;
+    }
+    return *slot;
+}
+
+static int16_t inp_pos(cg_build *b)
+{
+    return input(b, &b->inp_pos, CG_I32, b->n_tokens, 1, 1, 1);
+}
+
+/* ---- family traits ---- */
+
+typedef struct traits {
+    bool rms;             /* RMS norm (else layer norm) */
+    bool norm_bias;       /* layer norms carry a bias */
+    bool parallel_ffn;    /* command-r: attention and FFN read the same normed input */
+    bool post_norms;      /* gemma2/3: norms after attention and after the FFN */
+    bool qk_norm;         /* qwen3, gemma3, olmo2-like: per-head norms of Q and K */
+    bool q_scale;         /* gemma*, phi3: Q scaled after rope */
+    bool embd_scale;      /* gemma*: embeddings scaled by sqrt(n_embd) */
+    bool fused_qkv;       /* phi3: one projection for Q, K and V */
+    bool fused_up;        /* phi3: ffn_up holds gate and up: one SWIGLU of a 2*n_ff tensor */
+    bool rope_on_swa_only;/* cohere2: global layers have no rope */
+    bool moe_norm_w;      /* normalise the top-k weights */
+    bool moe_shared_gate; /* qwen2moe: shared expert scaled by a sigmoid gate */
+    bool final_softcap;   /* gemma2: logits soft-capped */
+    bool logit_scale;     /* command-r: logits scaled */
+} traits;
+
+static traits traits_of(const hr_model *m)
+{
+    traits t;
+    memset(&t, 0, sizeof t);
+    t.rms = true;
+    switch (m->arch) {
+    case HR_ARCH_QWEN3: case HR_ARCH_QWEN3MOE:
+        t.qk_norm = true;
+        t.moe_norm_w = true;
+        break;
+    case HR_ARCH_QWEN2MOE:
+        t.moe_shared_gate = true;
+        break;
+    case HR_ARCH_GEMMA:
+        t.q_scale = t.embd_scale = true;
+        break;
+    case HR_ARCH_GEMMA2:
+        t.q_scale = t.embd_scale = t.post_norms = true;
+        t.final_softcap = m->final_logit_softcap > 0.0f;
+        break;
+    case HR_ARCH_GEMMA3:
+        t.q_scale = t.embd_scale = t.post_norms = t.qk_norm = true;
+        t.final_softcap = m->final_logit_softcap > 0.0f;
+        break;
+    case HR_ARCH_PHI3:
+        t.q_scale = true;
+        t.fused_qkv = m->has_fused_qkv;
+        t.fused_up = true;
+        t.moe_norm_w = true;
+        break;
+    case HR_ARCH_COMMAND_R:
+        t.rms = false;
+        t.parallel_ffn = t.logit_scale = true;
+        break;
+    case HR_ARCH_COHERE2:
+        t.rms = false;
+        t.parallel_ffn = t.logit_scale = t.rope_on_swa_only = true;
+        break;
+    case HR_ARCH_MIXTRAL: case HR_ARCH_LLAMA: case HR_ARCH_MISTRAL:
+        t.moe_norm_w = true;
+        break;
+    default:
+        t.moe_norm_w = true;
+        break;
+    }
+    return t;
+}
+
+/* ---- attention (build_attn with a KV cache, build_attn_mha) ---- */
+
+typedef struct attn_dims {
+    int64_t n_head, n_head_kv, hd_k, hd_v;
+    bool swa;
+} attn_dims;
+
+/* q_rope: [hd_k, n_head, T]; k_rope: [hd_k, n_head_kv, T]; v: the root
+ * projection [hd_v * n_head_kv, T] or a view of it (v_view3d). Returns
+ * kqv_out [hd_v * n_head, T]. */
+static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, int16_t v3,
+                         bool v_contiguous, float softcap)
+{
+    const int64_t T = b->n_tokens, ns = b->n_stream;
+    const int64_t n_kv = d->swa ? b->n_kv_swa : b->n_kv;
+    int16_t *kid = d->swa ? &b->k_idxs_swa : &b->k_idxs;
+    int16_t *vid = d->swa ? &b->v_idxs_swa : &b->v_idxs;
+    int16_t *msk = d->swa ? &b->mask_swa : &b->mask;
+
+    /* cpy_k: a 2-d view of K, set_rows into the cache */
+    int16_t kview = cg_view(b->g, k, CG_F32, d->hd_k * d->n_head_kv, T, 1, 1, false);
+    cg_sink(b->g, kview, input(b, kid, CG_I64, T, 1, 1, 1), CG_NONE);
+
+    /* cpy_v */
+    if (b->fa) {
+        int16_t vv = cg_view(b->g, v3, CG_F32, d->hd_v * d->n_head_kv, T, 1, 1, !v_contiguous);
+        cg_sink(b->g, vv, input(b, vid, CG_I64, T, 1, 1, 1), CG_NONE);
+    } else {
+        int16_t vv;
+        if (v_contiguous)
+            vv = cg_view(b->g, v3, CG_F32, d->hd_v * d->n_head_kv, T, 1, 1, false);
+        else
+            vv = fresh(b, v3, CG_NONE, CG_F32, d->hd_v * d->n_head_kv, T, 1, 1); /* cont_2d */
+        vv = cg_view(b->g, vv, CG_F32, 1, d->hd_v * d->n_head_kv * T, 1, 1, false);
+        cg_sink(b->g, vv, input(b, vid, CG_I64, T * d->hd_v * d->n_head_kv, 1, 1, 1), CG_NONE);
+    }
+
+    /* build_attn_mha: q split into streams and permuted */
+    int16_t qv = cg_view(b->g, q, CG_F32, d->hd_k, d->n_head, T / ns, ns, false);
+    qv = cg_view(b->g, qv, CG_F32, d->hd_k, T / ns, d->n_head, ns, true);
+
+    const bool fa = b->fa;
+    int16_t mask = input(b, msk, fa ? CG_F16 : CG_F32, n_kv, T / ns, 1, ns);
+    int16_t cur;
+    if (fa) {
+        int16_t kc = CG_NONE, vc = CG_NONE;
+        if (b->in->type_k == HR_TYPE_F32)
+            kc = fresh(b, CG_NONE, CG_NONE, CG_F16, d->hd_k, n_kv, d->n_head_kv, ns);
+        if (b->in->type_v == HR_TYPE_F32)
+            vc = fresh(b, CG_NONE, CG_NONE, CG_F16, d->hd_v, n_kv, d->n_head_kv, ns);
+        cur = cg_op(b->g, false, CG_F32, d->hd_v, d->n_head, T / ns, ns, qv, kc, vc, mask);
+        cur = cg_view(b->g, cur, CG_F32, d->hd_v * d->n_head, T, 1, 1, false);
+    } else {
+        int16_t kq = cg_op(b->g, false, CG_F32, n_kv, T / ns, d->n_head, ns, qv, CG_NONE, CG_NONE,
+                           CG_NONE);
+        if (softcap > 0.0f) {
+            kq = ew(b, kq, CG_NONE, n_kv, T / ns, d->n_head, ns);
+            kq = ew(b, kq, CG_NONE, n_kv, T / ns, d->n_head, ns);
+            kq = ew(b, kq, CG_NONE, n_kv, T / ns, d->n_head, ns);
+        }
+        kq = ew(b, kq, mask, n_kv, T / ns, d->n_head, ns); /* soft_max_ext */
+        int16_t kqv = cg_op(b->g, false, CG_F32, d->hd_v, T / ns, d->n_head, ns, kq, CG_NONE,
+                            CG_NONE, CG_NONE);
+        kqv = cg_view(b->g, kqv, CG_F32, d->hd_v, d->n_head, T / ns, ns, true);
+        cur = fresh(b, kqv, CG_NONE, CG_F32, d->hd_v * d->n_head, T, 1, 1); /* cont_2d */
+    }
+    return cur;
+}
+
+/* ---- feed-forward ---- */
+
+static int16_t ffn_dense(cg_build *b, const traits *t, int16_t x, int64_t n_embd, int64_t n_ff,
+                         int64_t T)
+{
+    if (t->fused_up) {
+        int16_t up = mm(b, 2 * n_ff, x, T, 1, 1);
+        int16_t act = fresh(b, up, CG_NONE, CG_F32, n_ff, T, 1, 1); /* swiglu of one tensor */
+        return mm(b, n_embd, act, T, 1, 1);
+    }
+    int16_t gate = mm(b, n_ff, x, T, 1, 1);
+    if (b->m->has_ffn_bias)
+        gate = ew(b, gate, CG_NONE, n_ff, T, 1, 1);
+    int16_t up = mm(b, n_ff, x, T, 1, 1);
+    if (b->m->has_ffn_bias)
+        up = ew(b, up, CG_NONE, n_ff, T, 1, 1);
+    int16_t act = fresh(b, gate, up, CG_F32, n_ff, T, 1, 1); /* swiglu / geglu split */
+    int16_t down = mm(b, n_embd, act, T, 1, 1);
+    if (b->m->has_ffn_bias)
+        down = ew(b, down, CG_NONE, n_embd, T, 1, 1);
+    return down;
+}
+
+/* build_moe_ffn (softmax gating) */
+static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, const hr_layer *L,
+                       int64_t T)
+{
+    const int64_t ne = L->n_expert, nu = L->n_expert_used;
+    const int64_t nff = L->n_ff_exp ? L->n_ff_exp : L->n_ff;
+    int16_t logits = mm(b, ne, x, T, 1, 1);
+    int16_t probs = ew(b, logits, CG_NONE, ne, T, 1, 1); /* soft_max */
+    int16_t probs3 = cg_view(b->g, probs, CG_F32, 1, ne, T, 1, false);
+    int16_t sorted = fresh(b, probs, CG_NONE, CG_I32, ne, T, 1, 1); /* argsort */
+    int16_t sel = cg_view(b->g, sorted, CG_I32, nu, T, 1, 1, true);
+    int16_t w = fresh(b, probs3, sel, CG_F32, 1, nu, T, 1); /* get_rows */
+    if (t->moe_norm_w) {
+        int16_t w2 = cg_view(b->g, w, CG_F32, nu, T, 1, 1, false);
+        int16_t sum = fresh(b, w2, CG_NONE, CG_F32, 1, T, 1, 1); /* sum_rows */
+        sum = ew(b, sum, CG_NONE, 1, T, 1, 1);                  /* clamp */
+        w = ew(b, w2, sum, nu, T, 1, 1);                        /* div */
+        w = cg_view(b->g, w, CG_F32, 1, nu, T, 1, false);
+    }
+    int16_t x3 = cg_view(b->g, x, CG_F32, n_embd, 1, T, 1, false);
+    int16_t gate = cg_op(b->g, false, CG_F32, nff, nu, T, 1, x3, sel, CG_NONE, CG_NONE);
+    int16_t up = cg_op(b->g, false, CG_F32, nff, nu, T, 1, x3, sel, CG_NONE, CG_NONE);
+    int16_t act = fresh(b, gate, up, CG_F32, nff, nu, T, 1);
+    int16_t experts = cg_op(b->g, false, CG_F32, n_embd, nu, T, 1, act, sel, CG_NONE, CG_NONE);
+    experts = ew(b, experts, w, n_embd, nu, T, 1); /* weights applied */
+    int16_t views[64];
+    const int64_t nv = nu < 64 ? nu : 64;
+    for (int64_t i = 0; i < nv; i++)
+        views[i] = cg_view(b->g, experts, CG_F32, n_embd, T, 1, 1, true);
+    int16_t out = views[0];
+    for (int64_t i = 1; i < nv; i++)
+        out = ew(b, out, views[i], n_embd, T, 1, 1);
+    if (nv == 1)
+        out = fresh(b, out, CG_NONE, CG_F32, n_embd, T, 1, 1);
+    return out;
+}
+
+static int16_t ffn_moe_shared(cg_build *b, const traits *t, int16_t x, int64_t n_embd,
+                              int64_t n_ff_sh, int16_t moe_out, int64_t T)
+{
+    if (t->moe_shared_gate) {
+        int16_t gin = mm(b, 1, x, T, 1, 1);
+        int16_t g = ew(b, gin, CG_NONE, 1, T, 1, 1); /* silu */
+        g = ew(b, g, gin, 1, T, 1, 1);                /* div */
+        traits plain = *t;
+        plain.fused_up = false;
+        int16_t sh = ffn_dense(b, &plain, x, n_embd, n_ff_sh, T);
+        sh = ew(b, sh, g, n_embd, T, 1, 1);
+        return ew(b, moe_out, sh, n_embd, T, 1, 1);
+    }
+    traits plain = *t;
+    plain.fused_up = false;
+    int16_t sh = ffn_dense(b, &plain, x, n_embd, n_ff_sh, T);
+    return ew(b, moe_out, sh, n_embd, T, 1, 1);
+}
+
+/* ---- one transformer layer ---- */
+
+static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool last)
+{
+    const hr_model *m = b->m;
+    const hr_layer *L = &m->layers[il];
+    const int64_t E = m->n_embd, T = b->n_tokens;
+    attn_dims d;
+    d.n_head = L->n_head ? L->n_head : m->n_head;
+    d.n_head_kv = L->n_head_kv ? L->n_head_kv : d.n_head;
+    d.hd_k = L->n_embd_head_k ? L->n_embd_head_k : E / d.n_head;
+    d.hd_v = L->n_embd_head_v ? L->n_embd_head_v : d.hd_k;
+    d.swa = L->is_swa;
+
+    int16_t cur = norm(b, inpL, E, T, 1, t->rms, t->norm_bias);
+    int16_t normed = cur;
+
+    /* Q, K, V in ggml's order: expand(q), expand(v), expand(k) */
+    int16_t q, k, v3;
+    bool v_contig = true;
+    const bool bias = m->has_qkv_bias;
+    const bool rope_here = !(t->rope_on_swa_only && !L->is_swa);
+    if (t->fused_qkv) {
+        const int64_t tot = d.hd_k * d.n_head + d.hd_k * d.n_head_kv + d.hd_v * d.n_head_kv;
+        int16_t qkv = mm(b, tot, cur, T, 1, 1);
+        if (bias)
+            qkv = ew(b, qkv, CG_NONE, tot, T, 1, 1);
+        q = cg_view(b->g, qkv, CG_F32, d.hd_k, d.n_head, T, 1, true);
+        if (t->qk_norm)
+            q = norm(b, q, d.hd_k, d.n_head, T, t->rms, false);
+        if (rope_here)
+            q = cg_op(b->g, true, CG_F32, d.hd_k, d.n_head, T, 1, q, inp_pos(b), CG_NONE, CG_NONE);
+        if (t->q_scale)
+            q = ew(b, q, CG_NONE, d.hd_k, d.n_head, T, 1);
+        v3 = cg_view(b->g, qkv, CG_F32, d.hd_v, d.n_head_kv, T, 1, true);
+        v_contig = false;
+        k = cg_view(b->g, qkv, CG_F32, d.hd_k, d.n_head_kv, T, 1, true);
+    } else {
+        q = mm(b, d.hd_k * d.n_head, cur, T, 1, 1);
+        if (bias)
+            q = ew(b, q, CG_NONE, d.hd_k * d.n_head, T, 1, 1);
+        q = cg_view(b->g, q, CG_F32, d.hd_k, d.n_head, T, 1, false);
+        if (t->qk_norm)
+            q = norm(b, q, d.hd_k, d.n_head, T, t->rms, false);
+        if (rope_here)
+            q = cg_op(b->g, true, CG_F32, d.hd_k, d.n_head, T, 1, q, inp_pos(b), CG_NONE, CG_NONE);
+        if (t->q_scale)
+            q = ew(b, q, CG_NONE, d.hd_k, d.n_head, T, 1);
+        v3 = mm(b, d.hd_v * d.n_head_kv, cur, T, 1, 1);
+        if (bias)
+            v3 = ew(b, v3, CG_NONE, d.hd_v * d.n_head_kv, T, 1, 1);
+        v3 = cg_view(b->g, v3, CG_F32, d.hd_v, d.n_head_kv, T, 1, false);
+        k = mm(b, d.hd_k * d.n_head_kv, cur, T, 1, 1);
+        if (bias)
+            k = ew(b, k, CG_NONE, d.hd_k * d.n_head_kv, T, 1, 1);
+        k = cg_view(b->g, k, CG_F32, d.hd_k, d.n_head_kv, T, 1, false);
+    }
+    if (t->qk_norm)
+        k = norm(b, k, d.hd_k, d.n_head_kv, T, t->rms, false);
+    if (rope_here)
+        k = cg_op(b->g, true, CG_F32, d.hd_k, d.n_head_kv, T, 1, k, inp_pos(b), CG_NONE, CG_NONE);
+
+    const float softcap = m->attn_logit_softcap;
+    cur = attention(b, &d, q, k, v3, v_contig, softcap);
+    cur = mm(b, E, cur, T, 1, 1); /* wo */
+    if (m->has_attn_bias)
+        cur = ew(b, cur, CG_NONE, E, T, 1, 1);
+
+    int64_t Tn = T;
+    int16_t resid = inpL;
+    if (last) {
+        int16_t oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
+        Tn = b->n_outputs;
+        cur = fresh(b, cur, oid, CG_F32, E, Tn, 1, 1);
+        resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
+        if (t->parallel_ffn)
+            normed = fresh(b, normed, oid, CG_F32, E, Tn, 1, 1);
+    }
+
+    if (t->parallel_ffn) {
+        int16_t attn_out = cur;
+        int16_t f = ffn_dense(b, t, normed, E, L->n_ff, Tn);
+        f = ew(b, f, resid, E, Tn, 1, 1);
+        return ew(b, f, attn_out, E, Tn, 1, 1);
+    }
+    if (t->post_norms)
+        cur = norm(b, cur, E, Tn, 1, t->rms, false);
+    int16_t ffn_inp = ew(b, cur, resid, E, Tn, 1, 1);
+    cur = norm(b, ffn_inp, E, Tn, 1, t->rms, t->norm_bias);
+    if (L->n_expert > 0 && L->n_expert_used > 0) {
+        int16_t moe = ffn_moe(b, t, cur, E, L, Tn);
+        if (L->n_expert_shared > 0 || m->n_ff_shexp > 0) {
+            int64_t nsh = m->n_ff_shexp ? m->n_ff_shexp : L->n_ff_exp * (L->n_expert_shared ? L->n_expert_shared : 1);
+            moe = ffn_moe_shared(b, t, cur, E, nsh, moe, Tn);
+        }
+        cur = moe;
+    } else {
+        cur = ffn_dense(b, t, cur, E, L->n_ff, Tn);
+    }
+    if (t->post_norms)
+        cur = norm(b, cur, E, Tn, 1, t->rms, false);
+    return ew(b, cur, ffn_inp, E, Tn, 1, 1);
+}
+
+bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
+{
+    const hr_model *m = b->m;
+    cg_graph *g = b->g;
+    const traits t = traits_of(m);
+    const int64_t E = m->n_embd, T = b->n_tokens;
+
+    b->inp_tokens = b->inp_embd = b->inp_pos = b->out_ids = CG_NONE;
+    b->k_idxs = b->v_idxs = b->mask = CG_NONE;
+    b->k_idxs_swa = b->v_idxs_swa = b->mask_swa = CG_NONE;
+    b->inp_s_copy = CG_NONE;
+
+    /* build_inp_embd: get_rows from token_embd (host), the unused embd input
+     * leaf is kept by ggml_build_forward_select */
+    g->cur_buffer = b->buf_input;
+    int16_t tok = input(b, &b->inp_tokens, CG_I32, T, 1, 1, 1);
+    input(b, &b->inp_embd, CG_F32, E, T, 1, 1);
+    int16_t cur = fresh(b, tok, CG_NONE, CG_F32, E, T, 1, 1);
+    if (t.embd_scale)
+        cur = ew(b, cur, CG_NONE, E, T, 1, 1);
+
+    for (int i = 0; i < n_layers; i++) {
+        const int il = layers[i];
+        cg_mark_layer(g, il);
+        g->cur_buffer = layer_buffer(b, il);
+        cur = layer(b, &t, il, cur, il == (int)m->n_layer - 1);
+    }
+    cg_mark_layer(g, (int)m->n_layer);
+
+    g->cur_buffer = b->buf_output;
+    const int64_t No = b->n_outputs;
+    cur = norm(b, cur, E, No, 1, t.rms, t.norm_bias);
+    cg_mark_output(g, cur); /* t_embd */
+    if (!m->embedding_only) {
+        int16_t logits = mm(b, m->n_vocab, cur, No, 1, 1);
+        if (t.final_softcap) {
+            logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
+            logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
+            logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
+        }
+        cg_mark_output(g, logits);
+    }
+    return true;
+}

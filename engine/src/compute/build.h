@@ -1,0 +1,33 @@
+/* Graph builders: llama.cpp's worst-case reserve graph, op by op, in ggml's
+ * node order (the DFS order of ggml_build_forward_expand). */
+#ifndef HR_COMPUTE_BUILD_H
+#define HR_COMPUTE_BUILD_H
+
+#include "cgraph.h"
+#include "compute.h"
+
+typedef struct cg_build {
+    cg_graph *g;
+    const hr_compute_input *in;
+    const hr_model *m;
+    int64_t n_tokens;   /* tokens of the ubatch */
+    int64_t n_outputs;  /* rows kept by out_ids */
+    int64_t n_stream;   /* KV streams */
+    int64_t n_kv, n_kv_swa;
+    bool fa;
+    /* input leafs, created at first use (= ggml's discovery order) */
+    int16_t inp_tokens, inp_embd, inp_pos, out_ids;
+    int16_t k_idxs, v_idxs, mask;          /* full-attention cache */
+    int16_t k_idxs_swa, v_idxs_swa, mask_swa;
+    int16_t inp_s_copy;                    /* recurrent state rows */
+    /* placement: buffer (= plan device index, 0 the CPU side) of the inputs
+     * and of the output layer; layers follow in->layer_begin/end */
+    uint8_t buf_input, buf_output;
+} cg_build;
+
+/* Emit the graph with the layers listed in order (a truncated run of the
+ * model's layers: see compute.c). Returns false for an architecture the
+ * builders do not know (the caller falls back to the llama graph). */
+bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers);
+
+#endif

@@ -1,0 +1,145 @@
+/* Building the op-level graph model (see cgraph.h). */
+#include "cgraph.h"
+
+#include <string.h>
+
+void cg_init(cg_graph *g)
+{
+    g->n_nodes = 0;
+    g->n_leafs = 0;
+    g->overflow = false;
+    g->cur_buffer = 0;
+    g->n_layer_marks = 0;
+}
+
+uint64_t cg_nbytes(cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3)
+{
+    uint64_t rows = (uint64_t)ne1 * (uint64_t)ne2 * (uint64_t)ne3;
+    uint64_t row;
+    switch (type) {
+    case CG_F32: case CG_I32: row = (uint64_t)ne0 * 4u; break;
+    case CG_F16: row = (uint64_t)ne0 * 2u; break;
+    case CG_I64: row = (uint64_t)ne0 * 8u; break;
+    case CG_Q8_0: row = (uint64_t)ne0 / 32u * 34u; break;
+    case CG_Q4_0: row = (uint64_t)ne0 / 32u * 18u; break;
+    default: row = (uint64_t)ne0 * 4u; break;
+    }
+    return row * rows;
+}
+
+/* ggml_are_same_layout compares type, ne and nb: for the tensors modelled
+ * here (contiguous results, or views flagged permuted) type + ne + the
+ * permuted bit decide it. */
+static uint32_t layout_key(cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3,
+                           bool permuted)
+{
+    uint64_t h = 1469598103934665603ull;
+    const uint64_t parts[6] = {(uint64_t)type, (uint64_t)ne0, (uint64_t)ne1, (uint64_t)ne2,
+                               (uint64_t)ne3, permuted ? 0x9e3779b9u : 0u};
+    for (int i = 0; i < 6; i++) {
+        h ^= parts[i];
+        h *= 1099511628211ull;
+    }
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static cg_node *push(cg_graph *g, int16_t *idx)
+{
+    if (g->n_nodes >= CG_MAX_NODES) {
+        g->overflow = true;
+        *idx = CG_NONE;
+        return NULL;
+    }
+    *idx = (int16_t)g->n_nodes;
+    cg_node *n = &g->nodes[g->n_nodes++];
+    memset(n, 0, sizeof *n);
+    for (int i = 0; i < CG_MAX_SRC; i++)
+        n->src[i] = CG_NONE;
+    n->view_src = CG_NONE;
+    n->buffer = g->cur_buffer;
+    return n;
+}
+
+int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3)
+{
+    int16_t idx;
+    cg_node *n = push(g, &idx);
+    if (!n)
+        return CG_NONE;
+    n->bytes = cg_nbytes(type, ne0, ne1, ne2, ne3);
+    n->layout = layout_key(type, ne0, ne1, ne2, ne3, false);
+    n->flags = CG_FLAG_INPUT | CG_FLAG_LEAF;
+    if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]))
+        g->leafs[g->n_leafs++] = idx;
+    else
+        g->overflow = true;
+    return idx;
+}
+
+static void set_srcs(cg_node *n, int16_t s0, int16_t s1, int16_t s2, int16_t s3)
+{
+    const int16_t s[4] = {s0, s1, s2, s3};
+    int k = 0;
+    for (int i = 0; i < 4; i++)
+        if (s[i] != CG_NONE)
+            n->src[k++] = s[i];
+}
+
+int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
+              int64_t ne3, int16_t s0, int16_t s1, int16_t s2, int16_t s3)
+{
+    int16_t idx;
+    cg_node *n = push(g, &idx);
+    if (!n)
+        return CG_NONE;
+    n->bytes = cg_nbytes(type, ne0, ne1, ne2, ne3);
+    n->layout = layout_key(type, ne0, ne1, ne2, ne3, false);
+    n->flags = inplace ? CG_FLAG_INPLACE : 0;
+    set_srcs(n, s0, s1, s2, s3);
+    return idx;
+}
+
+int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
+                int64_t ne3, bool permuted)
+{
+    if (src == CG_NONE)
+        return CG_NONE;
+    int16_t idx;
+    cg_node *n = push(g, &idx);
+    if (!n)
+        return CG_NONE;
+    const cg_node *p = &g->nodes[src];
+    n->bytes = 0;
+    n->layout = layout_key(type, ne0, ne1, ne2, ne3, permuted);
+    n->flags = CG_FLAG_VIEW;
+    n->src[0] = src;
+    n->view_src = (p->flags & CG_FLAG_VIEW) ? p->view_src : src;
+    return idx;
+}
+
+void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2)
+{
+    int16_t idx;
+    cg_node *n = push(g, &idx);
+    if (!n)
+        return;
+    n->flags = CG_FLAG_NOALLOC;
+    set_srcs(n, s0, s1, s2, CG_NONE);
+}
+
+void cg_mark_output(cg_graph *g, int16_t t)
+{
+    if (t != CG_NONE)
+        g->nodes[t].flags |= CG_FLAG_OUTPUT;
+}
+
+void cg_mark_layer(cg_graph *g, int il)
+{
+    if (g->n_layer_marks >= (int)(sizeof g->layer_start / sizeof g->layer_start[0])) {
+        g->overflow = true;
+        return;
+    }
+    g->layer_start[g->n_layer_marks] = (int16_t)g->n_nodes;
+    g->layer_index[g->n_layer_marks] = (int16_t)il;
+    g->n_layer_marks++;
+}

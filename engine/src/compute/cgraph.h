@@ -1,0 +1,95 @@
+/* A tiny op-level model of a ggml compute graph: just what ggml-alloc looks
+ * at when it packs a graph (sizes, sources, views, in-place eligibility,
+ * input / output flags, the backend buffer each node lands in).
+ *
+ * Weights and KV-cache tensors already have memory (they are "external"), so
+ * they never enter the model: ggml-alloc skips them for allocation and for
+ * in-place reuse alike, and views of them allocate nothing. */
+#ifndef HR_COMPUTE_CGRAPH_H
+#define HR_COMPUTE_CGRAPH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CG_MAX_SRC 6
+#define CG_MAX_NODES 1600
+#define CG_MAX_BUFFERS 9 /* = HR_MAX_DEVICES */
+#define CG_NONE ((int16_t)-1)
+
+/* element types of activations (bytes per element, or block layout) */
+typedef enum cg_type { CG_F32 = 0, CG_F16, CG_I32, CG_I64, CG_Q8_0, CG_Q4_0 } cg_type;
+
+enum cg_flags {
+    CG_FLAG_INPUT = 1,    /* ggml_set_input: allocated before every node */
+    CG_FLAG_OUTPUT = 2,   /* ggml_set_output: never freed, never reused in place */
+    CG_FLAG_INPLACE = 4,  /* op is in ggml_op_can_inplace() */
+    CG_FLAG_VIEW = 8,     /* a view (reshape/permute/view/transpose): no memory */
+    CG_FLAG_NOALLOC = 16, /* a node whose memory is external (set_rows into the cache) */
+    CG_FLAG_LEAF = 32     /* an input leaf (op NONE) */
+};
+
+typedef struct cg_node {
+    uint64_t bytes;            /* ggml_nbytes (0 for views) */
+    uint32_t layout;           /* same-layout key for in-place reuse (type, ne, nb) */
+    int16_t src[CG_MAX_SRC];   /* allocatable sources, CG_NONE-terminated */
+    int16_t view_src;          /* root tensor of a view, CG_NONE when external / not a view */
+    uint8_t flags;
+    uint8_t buffer;            /* index of the backend buffer it is allocated in */
+} cg_node;
+
+typedef struct cg_graph {
+    cg_node nodes[CG_MAX_NODES];
+    int n_nodes;
+    int16_t leafs[64];         /* input leafs in ggml's discovery order */
+    int n_leafs;
+    bool overflow;             /* ran out of room: the result is a lower bound */
+    uint8_t cur_buffer;        /* buffer of the nodes being emitted */
+    /* emitted-layer boundaries: node index where each emitted layer begins */
+    int16_t layer_start[80];
+    int16_t layer_index[80];
+    int n_layer_marks;
+} cg_graph;
+
+void cg_init(cg_graph *g);
+
+/* bytes of a tensor with this type and shape */
+uint64_t cg_nbytes(cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3);
+
+/* An input leaf (op NONE, ggml_set_input). Leafs are allocated first, in the
+ * order given here (ggml's DFS discovery order). */
+int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3);
+
+/* A computed node. inplace: op is in ggml_op_can_inplace. permuted marks a
+ * non-contiguous result (no in-place reuse against a contiguous parent). */
+int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
+              int64_t ne3, int16_t s0, int16_t s1, int16_t s2, int16_t s3);
+
+/* A view of src (reshape, view, permute, transpose). Its layout is the
+ * contiguous layout of the given shape unless permuted. src may be CG_NONE
+ * (view of an external tensor): then nothing is emitted and CG_NONE returned. */
+int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
+                int64_t ne3, bool permuted);
+
+/* A node writing into external memory (ggml_set_rows into the KV cache): a
+ * consumer of its sources that allocates nothing. */
+void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2);
+
+void cg_mark_output(cg_graph *g, int16_t t);
+void cg_mark_layer(cg_graph *g, int il);
+
+/* shape of a node as the builders need it back */
+typedef struct cg_shape { int64_t ne[4]; cg_type type; } cg_shape;
+
+/* ---- replay of ggml-alloc (ggml_gallocr_alloc_graph_impl) ---- */
+typedef struct cg_alloc_result {
+    uint64_t peak[CG_MAX_BUFFERS]; /* max_size of each buffer's allocator */
+    bool periodic_ok;              /* the state check of a truncated graph held */
+} cg_alloc_result;
+
+/* Replay the packing. alignment[b] per buffer. If check_a >= 0 the free-block
+ * state at the start of emitted layer marks check_a and check_b is compared
+ * (see compute.c for why equal states make a truncated graph exact). */
+void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int check_a,
+               int check_b, cg_alloc_result *res);
+
+#endif

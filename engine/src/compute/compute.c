@@ -1,0 +1,223 @@
+/* hr_compute_estimate: llama.cpp's compute buffers, from a replay of the
+ * worst-case reserve graph through ggml-alloc's packing.
+ *
+ * llama.cpp (llama_context::sched_reserve) reserves a prompt graph of
+ * n_tokens = min(n_ctx, n_ubatch) tokens (rounded up to a multiple of the
+ * sequences), every output row, all sequences and full-size KV views, then a
+ * one-token-per-sequence graph, then the prompt graph again; each buffer
+ * keeps the largest size any reserve asked for. We build both graphs
+ * (build.c) and replay ggml-alloc (galloc.c).
+ *
+ * Speed: repeating layers of the same kind drive the allocator through the
+ * same steps. If the allocator state (free blocks and the live tensors'
+ * places) at the start of layer P equals the state at the start of layer
+ * P-d, where the layer kinds repeat with period d from P-d on, then every
+ * later run of d layers starts from that same state, takes the same steps
+ * and reaches the same peak. So layers P .. P+S-1 (S a multiple of d) can be
+ * left out: the replay of the truncated graph reaches the same peak as the
+ * full graph. The inputs shared by all layers (positions, masks, indices)
+ * are freed only after their last user, in the last layer, which is always
+ * emitted; their child counts differ in the truncated graph but only their
+ * reaching zero matters. The state check is done during the replay; when it
+ * fails, more layers are kept, up to the whole graph. */
+#include <string.h>
+
+#include "build.h"
+#include "compute.h"
+
+#define MAX_PERIOD 8
+
+static uint64_t layer_kind(const hr_model *m, int il, const hr_compute_input *in)
+{
+    const hr_layer *L = &m->layers[il];
+    uint64_t h = 1469598103934665603ull;
+    const uint64_t parts[] = {L->n_head, L->n_head_kv, L->n_embd_head_k, L->n_embd_head_v, L->n_ff,
+                              L->n_expert, L->n_expert_used, L->n_expert_shared, L->n_ff_exp,
+                              L->is_swa, L->is_recurrent, L->has_kv};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        h ^= parts[i];
+        h *= 1099511628211ull;
+    }
+    for (int d = 0; d < in->n_devices && d < HR_MAX_DEVICES; d++) {
+        if (il >= in->layer_begin[d] && il < in->layer_end[d]) {
+            h ^= (uint64_t)(d + 1);
+            h *= 1099511628211ull;
+        }
+    }
+    return h;
+}
+
+/* smallest start a and period d such that kinds repeat with period d over
+ * the layers [a, n_layer - 1) (the last layer differs anyway: out_ids) */
+static void find_period(const hr_model *m, const hr_compute_input *in, int *start, int *period)
+{
+    const int n = (int)m->n_layer;
+    int best_a = n, best_d = 1;
+    /* kinds of the tail are what matters: compare from the end backward */
+    for (int d = 1; d <= MAX_PERIOD && d < n; d++) {
+        int i = n - 2 - d;
+        while (i >= 0) {
+            if (layer_kind(m, i, in) != layer_kind(m, i + d, in))
+                break;
+            i--;
+        }
+        const int a = i + 1;
+        if (a < best_a) {
+            best_a = a;
+            best_d = d;
+        }
+    }
+    if (best_a >= n)
+        best_a = 0;
+    *start = best_a;
+    *period = best_d;
+}
+
+typedef struct run_cfg {
+    int64_t n_tokens, n_outputs;
+} run_cfg;
+
+static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, const run_cfg *rc,
+                       uint8_t buf_output)
+{
+    memset(b, 0, sizeof *b);
+    b->g = g;
+    b->in = in;
+    b->m = in->model;
+    b->n_tokens = rc->n_tokens;
+    b->n_outputs = rc->n_outputs;
+    b->n_stream = in->n_seq ? in->n_seq : 1;
+    b->n_kv = in->n_kv ? in->n_kv : rc->n_tokens;
+    b->n_kv_swa = in->n_kv_swa ? in->n_kv_swa : b->n_kv;
+    b->fa = in->flash_attn;
+    b->buf_input = 0;
+    b->buf_output = buf_output;
+}
+
+/* Replay one reserve graph; peaks per buffer into peak[]. */
+static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
+                         const uint32_t align[CG_MAX_BUFFERS], uint64_t peak[CG_MAX_BUFFERS])
+{
+    const hr_model *m = in->model;
+    const int n = (int)m->n_layer;
+    int a, d;
+    find_period(m, in, &a, &d);
+
+    cg_graph g;
+    cg_build b;
+    int32_t layers[80];
+    cg_alloc_result res;
+    memset(&res, 0, sizeof res);
+
+    for (int reps = 2;; reps *= 2) {
+        const int P = a + reps * d;
+        int nl = 0;
+        int check_a = -1, check_b = -1;
+        bool full = P >= n - 1;
+        if (!full) {
+            const int S = (n - 1 - P) / d * d;
+            if (P + (n - P - S) > (int)(sizeof layers / sizeof layers[0]))
+                full = true;
+            else {
+                for (int i = 0; i < P; i++)
+                    layers[nl++] = i;
+                for (int i = P + S; i < n; i++)
+                    layers[nl++] = i;
+                check_a = P - d;
+                check_b = P;
+            }
+        }
+        cg_init(&g);
+        init_build(&b, &g, in, rc, buf_output);
+        if (full) {
+            /* the whole graph, in slices of the layers array */
+            int32_t all[80];
+            int cnt = n < 80 ? n : 80;
+            for (int i = 0; i < cnt; i++)
+                all[i] = i;
+            if (n > 80) {
+                /* too many for one graph: keep the first 79 and the last */
+                all[79] = n - 1;
+                g.overflow = true;
+            }
+            cg_build_graph(&b, all, cnt);
+            cg_replay(&g, align, -1, -1, &res);
+            break;
+        }
+        cg_build_graph(&b, layers, nl);
+        cg_replay(&g, align, check_a, check_b, &res);
+        if (res.periodic_ok && !g.overflow)
+            break;
+    }
+    for (int i = 0; i < CG_MAX_BUFFERS; i++)
+        peak[i] = res.peak[i];
+}
+
+static uint32_t backend_alignment(hr_backend be)
+{
+    switch (be) {
+    case HR_BACKEND_CUDA: case HR_BACKEND_ROCM: return 128;
+    case HR_BACKEND_VULKAN: return 128;
+    default: return 32;
+    }
+}
+
+hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out, hr_error *err)
+{
+    if (!in || !out || !in->model || !in->model->layers || in->model->n_layer == 0)
+        return hr_error_set(err, HR_ERR_ARG, "compute: no model");
+    if (in->n_tokens == 0)
+        return hr_error_set(err, HR_ERR_ARG, "compute: zero tokens in the reserve batch");
+    memset(out, 0, sizeof *out);
+
+    const uint32_t n_seq_all = in->settings && in->settings->n_seq ? in->settings->n_seq : 1;
+    uint32_t align[CG_MAX_BUFFERS];
+    for (int i = 0; i < CG_MAX_BUFFERS; i++)
+        align[i] = 32;
+    const int n_dev = in->n_devices > 0 ? (in->n_devices < CG_MAX_BUFFERS ? in->n_devices : CG_MAX_BUFFERS) : 1;
+    for (int i = 1; i < n_dev; i++)
+        align[i] = backend_alignment(in->backends[i]);
+
+    /* the output layer sits on the last GPU holding layers when offloaded */
+    uint8_t buf_output = 0;
+    if (in->output_on_gpu) {
+        for (int i = n_dev - 1; i >= 1; i--) {
+            if (in->layer_end[i] > in->layer_begin[i]) {
+                buf_output = (uint8_t)i;
+                break;
+            }
+        }
+        if (buf_output == 0 && n_dev > 1)
+            buf_output = (uint8_t)(n_dev - 1);
+    }
+
+    /* prompt graph: n_tokens rounded up to a multiple of the sequences */
+    run_cfg pp;
+    pp.n_tokens = ((int64_t)in->n_tokens + n_seq_all - 1) / n_seq_all * n_seq_all;
+    pp.n_outputs = in->n_outputs ? in->n_outputs : in->n_tokens;
+    if (pp.n_outputs > pp.n_tokens)
+        pp.n_outputs = pp.n_tokens;
+    run_cfg tg;
+    tg.n_tokens = n_seq_all;
+    tg.n_outputs = n_seq_all;
+
+    uint64_t peak_pp[CG_MAX_BUFFERS], peak_tg[CG_MAX_BUFFERS];
+    replay_graph(in, &pp, buf_output, align, peak_pp);
+    replay_graph(in, &tg, buf_output, align, peak_tg);
+
+    bool gpu_run = false;
+    for (int i = 1; i < n_dev; i++)
+        if (in->backends[i] != HR_BACKEND_CPU)
+            gpu_run = true;
+    if (in->settings && in->settings->mode == HR_MODE_CPU)
+        gpu_run = false;
+
+    for (int i = 0; i < n_dev; i++) {
+        const uint64_t v = peak_pp[i] > peak_tg[i] ? peak_pp[i] : peak_tg[i];
+        if (i == 0 && gpu_run)
+            out->host_side_bytes = v;
+        else
+            out->device_bytes[i] = v;
+    }
+    return HR_OK;
+}

@@ -1,0 +1,279 @@
+/* Replay of ggml-alloc's graph allocator (ggml/src/ggml-alloc.c):
+ * ggml_gallocr_alloc_graph_impl over our node model, with the dynamic
+ * tensor allocator's best-fit free-block list (ggml_dyn_tallocr_*).
+ *
+ * Facts reproduced:
+ *  - leafs (the inputs) are allocated first, in discovery order; then every
+ *    node in graph order; each buffer type has its own allocator;
+ *  - sizes are padded to the buffer's alignment;
+ *  - best fit among the free blocks except the last; otherwise the last
+ *    block (the open end of the chunk), which grows max_size;
+ *  - in place: an op in ggml_op_can_inplace takes over the memory of the
+ *    first source that the allocator owns, is not an output, has the same
+ *    layout, and has this node as its only child and no views. A view is
+ *    never "owned" (the allocator never marks views allocated), so a view
+ *    source is never reused;
+ *  - a tensor is freed when its last child has run and no view of it
+ *    remains; outputs are never freed;
+ *  - freed blocks merge with their neighbours; the list stays sorted.
+ * Everything lives in fixed arrays: no heap. */
+#include <stddef.h>
+#include <string.h>
+
+#include "cgraph.h"
+
+#define MAX_FREE_BLOCKS 64 /* ggml: 256; these graphs keep a handful */
+#define HUGE_BLOCK ((uint64_t)1 << 62)
+
+typedef struct fblock { uint64_t offset, size; } fblock;
+
+typedef struct talloc {
+    fblock blocks[MAX_FREE_BLOCKS];
+    int n_blocks;
+    uint64_t max_size;
+    uint64_t alignment;
+} talloc;
+
+typedef struct tstate {
+    uint64_t offset;
+    int16_t n_children;
+    int16_t n_views;
+    bool allocated;
+} tstate;
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) / a * a;
+}
+
+static void remove_block(talloc *t, int idx)
+{
+    for (int i = idx; i < t->n_blocks - 1; i++)
+        t->blocks[i] = t->blocks[i + 1];
+    t->n_blocks--;
+}
+
+static void insert_block(talloc *t, uint64_t offset, uint64_t size)
+{
+    if (t->n_blocks >= MAX_FREE_BLOCKS)
+        return; /* ggml aborts here; a graph of this model never gets near it */
+    int pos = 0;
+    while (pos < t->n_blocks && t->blocks[pos].offset < offset)
+        pos++;
+    for (int i = t->n_blocks; i > pos; i--)
+        t->blocks[i] = t->blocks[i - 1];
+    t->blocks[pos].offset = offset;
+    t->blocks[pos].size = size;
+    t->n_blocks++;
+}
+
+static uint64_t talloc_alloc(talloc *t, uint64_t size)
+{
+    size = align_up(size, t->alignment);
+    int best = -1;
+    uint64_t best_size = UINT64_MAX;
+    for (int i = 0; i < t->n_blocks - 1; i++) {
+        if (t->blocks[i].size >= size && t->blocks[i].size <= best_size) {
+            best = i;
+            best_size = t->blocks[i].size;
+        }
+    }
+    if (best < 0)
+        best = t->n_blocks - 1; /* the open end: always large enough */
+    fblock *b = &t->blocks[best];
+    uint64_t addr = b->offset;
+    b->offset += size;
+    b->size -= size;
+    if (b->size == 0)
+        remove_block(t, best);
+    if (addr + size > t->max_size)
+        t->max_size = addr + size;
+    return addr;
+}
+
+static void talloc_free(talloc *t, uint64_t offset, uint64_t size)
+{
+    size = align_up(size, t->alignment);
+    for (int i = 0; i < t->n_blocks; i++) {
+        fblock *b = &t->blocks[i];
+        if (b->offset + b->size == offset) {
+            b->size += size;
+            if (i < t->n_blocks - 1 && b->offset + b->size == t->blocks[i + 1].offset) {
+                b->size += t->blocks[i + 1].size;
+                remove_block(t, i + 1);
+            }
+            return;
+        }
+        if (offset + size == b->offset) {
+            b->offset = offset;
+            b->size += size;
+            if (i > 0 && t->blocks[i - 1].offset + t->blocks[i - 1].size == b->offset) {
+                t->blocks[i - 1].size += b->size;
+                remove_block(t, i);
+            }
+            return;
+        }
+    }
+    insert_block(t, offset, size);
+}
+
+typedef struct replay {
+    const cg_graph *g;
+    talloc alloc[CG_MAX_BUFFERS];
+    tstate st[CG_MAX_NODES];
+} replay;
+
+static bool is_view(const cg_node *n)
+{
+    return (n->flags & (CG_FLAG_VIEW | CG_FLAG_NOALLOC)) != 0;
+}
+
+static void allocate_node(replay *r, int16_t id)
+{
+    const cg_node *n = &r->g->nodes[id];
+    tstate *s = &r->st[id];
+    if (s->allocated || is_view(n))
+        return;
+    s->allocated = true;
+    if (n->flags & CG_FLAG_INPLACE) {
+        for (int i = 0; i < CG_MAX_SRC && n->src[i] != CG_NONE; i++) {
+            const int16_t p = n->src[i];
+            const cg_node *pn = &r->g->nodes[p];
+            tstate *ps = &r->st[p];
+            if (!ps->allocated) /* external, or a view (never owned) */
+                continue;
+            if (pn->flags & CG_FLAG_OUTPUT)
+                continue;
+            if (pn->layout != n->layout)
+                continue;
+            if (ps->n_children == 1 && ps->n_views == 0) {
+                s->offset = ps->offset;
+                ps->allocated = false; /* the node owns the memory now */
+                const uint64_t a = r->alloc[pn->buffer].alignment;
+                const uint64_t psz = align_up(pn->bytes, a), nsz = align_up(n->bytes, a);
+                if (psz > nsz)
+                    talloc_free(&r->alloc[pn->buffer], ps->offset + nsz, psz - nsz);
+                return;
+            }
+        }
+    }
+    s->offset = talloc_alloc(&r->alloc[n->buffer], n->bytes);
+}
+
+static void free_node(replay *r, int16_t id)
+{
+    const cg_node *n = &r->g->nodes[id];
+    if (n->flags & CG_FLAG_OUTPUT)
+        return;
+    talloc_free(&r->alloc[n->buffer], r->st[id].offset, n->bytes);
+    r->st[id].allocated = false;
+}
+
+/* The allocator state that decides everything after a layer boundary:
+ * each buffer's free blocks and where the live non-input tensors sit.
+ * (max_size is left out: with a single chunk it never steers a choice.) */
+typedef struct snapshot {
+    uint64_t words[2 * MAX_FREE_BLOCKS + 64];
+    int n;
+} snapshot;
+
+static void take_snapshot(const replay *r, int upto, snapshot *sn)
+{
+    sn->n = 0;
+    const int cap = (int)(sizeof sn->words / sizeof sn->words[0]);
+    for (int b = 0; b < CG_MAX_BUFFERS; b++) {
+        const talloc *t = &r->alloc[b];
+        for (int i = 0; i < t->n_blocks && sn->n + 2 < cap; i++) {
+            sn->words[sn->n++] = t->blocks[i].offset;
+            sn->words[sn->n++] = t->blocks[i].size;
+        }
+        if (sn->n < cap)
+            sn->words[sn->n++] = UINT64_MAX; /* buffer separator */
+    }
+    for (int i = 0; i < upto && sn->n < cap; i++) {
+        const cg_node *n = &r->g->nodes[i];
+        if (r->st[i].allocated && !(n->flags & CG_FLAG_LEAF) && !(n->flags & CG_FLAG_OUTPUT))
+            sn->words[sn->n++] = r->st[i].offset ^ ((uint64_t)n->bytes << 1);
+    }
+}
+
+static bool same_snapshot(const snapshot *a, const snapshot *b)
+{
+    return a->n == b->n && memcmp(a->words, b->words, (size_t)a->n * sizeof a->words[0]) == 0;
+}
+
+void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int check_a,
+               int check_b, cg_alloc_result *res)
+{
+    replay r;
+    r.g = g;
+    for (int b = 0; b < CG_MAX_BUFFERS; b++) {
+        r.alloc[b].n_blocks = 1;
+        r.alloc[b].blocks[0].offset = 0;
+        r.alloc[b].blocks[0].size = HUGE_BLOCK;
+        r.alloc[b].max_size = 0;
+        r.alloc[b].alignment = alignment[b] ? alignment[b] : 32u;
+    }
+    memset(r.st, 0, sizeof(tstate) * (size_t)g->n_nodes);
+
+    /* leafs first */
+    for (int i = 0; i < g->n_leafs; i++)
+        allocate_node(&r, g->leafs[i]);
+
+    /* count children and views */
+    for (int i = 0; i < g->n_nodes; i++) {
+        const cg_node *n = &g->nodes[i];
+        if ((n->flags & CG_FLAG_VIEW) && n->view_src != CG_NONE)
+            r.st[n->view_src].n_views++;
+        for (int j = 0; j < CG_MAX_SRC && n->src[j] != CG_NONE; j++)
+            r.st[n->src[j]].n_children++;
+    }
+
+    int start_a = -1, start_b = -1;
+    if (check_a >= 0 && check_a < g->n_layer_marks && check_b >= 0 && check_b < g->n_layer_marks) {
+        start_a = g->layer_start[check_a];
+        start_b = g->layer_start[check_b];
+    }
+    static const snapshot empty = {{0}, 0};
+    snapshot snap_a = empty, snap_b = empty;
+    bool have_a = false, have_b = false;
+
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (i == start_a) {
+            take_snapshot(&r, i, &snap_a);
+            have_a = true;
+        }
+        if (i == start_b) {
+            take_snapshot(&r, i, &snap_b);
+            have_b = true;
+        }
+        const cg_node *n = &g->nodes[i];
+        if (n->flags & CG_FLAG_LEAF)
+            continue;
+        for (int j = 0; j < CG_MAX_SRC && n->src[j] != CG_NONE; j++)
+            allocate_node(&r, n->src[j]);
+        allocate_node(&r, (int16_t)i);
+        for (int j = 0; j < CG_MAX_SRC && n->src[j] != CG_NONE; j++) {
+            const int16_t p = n->src[j];
+            tstate *ps = &r.st[p];
+            ps->n_children--;
+            if (ps->n_children == 0 && ps->n_views == 0) {
+                const cg_node *pn = &g->nodes[p];
+                if (pn->flags & CG_FLAG_VIEW) {
+                    const int16_t vs = pn->view_src;
+                    if (vs != CG_NONE) {
+                        tstate *vss = &r.st[vs];
+                        vss->n_views--;
+                        if (vss->n_views == 0 && vss->n_children == 0 && vss->allocated)
+                            free_node(&r, vs);
+                    }
+                } else if (ps->allocated) {
+                    free_node(&r, p);
+                }
+            }
+        }
+    }
+    for (int b = 0; b < CG_MAX_BUFFERS; b++)
+        res->peak[b] = r.alloc[b].max_size;
+    res->periodic_ok = have_a && have_b && same_snapshot(&snap_a, &snap_b);
+}

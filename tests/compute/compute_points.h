@@ -1,0 +1,63 @@
+/* Real llama.cpp compute buffers (sched_reserve: CPU compute buffer size).
+ * Generated from ../shared/calibration/llamacpp_cpu.jsonl and from loads of
+ * sparse GGUFs of the shapes below with node-llama-cpp 3.22.1 (llama.cpp
+ * v0.5.0 CPU build, mmap, non-unified KV): n_ctx is llama.cpp's total
+ * context, n_ubatch = n_batch as llama.cpp printed them. */
+#ifndef HR_TEST_COMPUTE_POINTS_H
+#define HR_TEST_COMPUTE_POINTS_H
+#include <stdint.h>
+
+typedef struct cp_model {
+    const char *name, *arch;
+    uint32_t n_layer, n_embd, n_head, n_head_kv, head_dim, n_ff, n_vocab, n_ctx_train;
+    uint32_t n_swa, swa_pattern, n_expert, n_expert_used, n_ff_exp, n_ff_shexp;
+    int tied, qkv_bias;
+    float attn_softcap, final_softcap;
+} cp_model;
+
+typedef struct cp_point {
+    int model;
+    uint32_t n_ctx, n_ubatch, n_seq;
+    int flash_attn;
+    const char *type_k, *type_v;
+    uint32_t n_kv_swa; /* SWA cells per stream when known, else 0 */
+    double compute_mib;
+} cp_point;
+
+#define CP_N_MODELS 3
+static const cp_model cp_models[CP_N_MODELS] = {
+    {"llama32_1b", "llama", 16, 2048, 32, 8, 0, 8192, 128256, 131072, 0, 0, 0, 0, 0, 0, 1, 0, 0.00f, 0.00f},
+    {"qwen25_05b", "qwen2", 24, 896, 14, 2, 0, 4864, 151936, 32768, 0, 0, 0, 0, 0, 0, 1, 1, 0.00f, 0.00f},
+    {"tinyllama", "llama", 22, 2048, 32, 4, 0, 5632, 32000, 2048, 0, 0, 0, 0, 0, 0, 0, 0, 0.00f, 0.00f},
+};
+
+static const cp_point cp_points[] = {
+    {0, 512, 512, 1, 0, "f16", "f16", 0, 258.50}, /* calibration */
+    {0, 4096, 512, 1, 0, "f16", "f16", 0, 286.01}, /* calibration */
+    {0, 4096, 512, 1, 1, "f16", "f16", 0, 258.50}, /* calibration */
+    {0, 16384, 2048, 1, 0, "f16", "f16", 0, 4312.04}, /* calibration */
+    {0, 16384, 2048, 1, 1, "f16", "f16", 0, 1034.01}, /* calibration */
+    {0, 32768, 512, 4, 1, "f16", "f16", 0, 258.50}, /* calibration */
+    {0, 32768, 512, 1, 1, "f16", "f16", 0, 258.50}, /* calibration */
+    {0, 8192, 1024, 1, 1, "q8_0", "q8_0", 0, 525.00}, /* calibration */
+    {0, 16384, 256, 2, 1, "q4_0", "q4_0", 0, 131.25}, /* calibration */
+    {1, 512, 512, 1, 0, "f16", "f16", 0, 300.25}, /* calibration */
+    {1, 4096, 512, 1, 0, "f16", "f16", 0, 302.00}, /* calibration */
+    {1, 4096, 512, 1, 1, "f16", "f16", 0, 300.25}, /* calibration */
+    {1, 16384, 2048, 1, 0, "f16", "f16", 0, 1957.04}, /* calibration */
+    {1, 16384, 2048, 1, 1, "f16", "f16", 0, 1201.01}, /* calibration */
+    {1, 32768, 512, 4, 1, "f16", "f16", 0, 300.25}, /* calibration */
+    {1, 32768, 512, 1, 1, "f16", "f16", 0, 300.25}, /* calibration */
+    {1, 8192, 1024, 1, 1, "q8_0", "q8_0", 0, 604.00}, /* calibration */
+    {1, 16384, 256, 2, 1, "q4_0", "q4_0", 0, 151.00}, /* calibration */
+    {2, 512, 512, 1, 0, "f16", "f16", 0, 70.50}, /* calibration */
+    {2, 4096, 512, 1, 0, "f16", "f16", 0, 285.01}, /* calibration */
+    {2, 4096, 512, 1, 1, "f16", "f16", 0, 70.50}, /* calibration */
+    {2, 16384, 2048, 1, 0, "f16", "f16", 0, 4308.04}, /* calibration */
+    {2, 16384, 2048, 1, 1, "f16", "f16", 0, 282.01}, /* calibration */
+    {2, 32768, 512, 4, 1, "f16", "f16", 0, 70.50}, /* calibration */
+    {2, 32768, 512, 1, 1, "f16", "f16", 0, 81.01}, /* calibration */
+    {2, 8192, 1024, 1, 1, "q8_0", "q8_0", 0, 149.00}, /* calibration */
+    {2, 16384, 256, 2, 1, "q4_0", "q4_0", 0, 37.25}, /* calibration */
+};
+#endif
