@@ -1,0 +1,361 @@
+/* Hyperparameters from GGUF metadata, following llama.cpp's load_hparams:
+ * "<arch>.<key>" names, scalar-or-per-layer arrays, and the per-architecture
+ * defaults llama.cpp hard-codes (sliding-window patterns, gemma2's window). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gguf_hparams.h"
+#include "model/model_internal.h"
+
+/* llama.cpp's default window for gemma2 files written without the key. */
+#define GEMMA2_DEFAULT_SWA 4096u
+
+typedef struct hp {
+    const gguf_file *f;
+    hr_model *m;
+    hr_error *err;
+    char key[320];
+    /* per-layer scratch */
+    uint32_t *head, *head_kv, *ff;
+    bool *swa, *moe;
+    bool found_head_kv_array;
+} hp;
+
+static const char *akey(hp *c, const char *suffix)
+{
+    int n = snprintf(c->key, sizeof c->key, "%s.%s", c->m->arch_name, suffix);
+    if (n < 0 || (size_t)n >= sizeof c->key)
+        c->key[0] = '\0'; /* an absurdly long arch name: no key matches */
+    return c->key;
+}
+
+static hr_status get_u32(hp *c, const char *suffix, uint32_t *out, bool *found)
+{
+    return gguf_get_u32(c->f, akey(c, suffix), out, found, c->err);
+}
+
+static const hr_tensor *find_tensor(const hr_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0)
+            return &m->tensors[i];
+    return NULL;
+}
+
+static bool is_arch(const hr_model *m, hr_arch a)
+{
+    return m->arch == a;
+}
+
+static bool is_recurrent_arch(const hr_model *m)
+{
+    return is_arch(m, HR_ARCH_MAMBA) || is_arch(m, HR_ARCH_MAMBA2) || is_arch(m, HR_ARCH_RWKV6) ||
+           is_arch(m, HR_ARCH_RWKV7);
+}
+
+/* Encoders llama.cpp runs without a KV cache (create_memory returns none). */
+static bool is_encoder_arch(const hr_model *m)
+{
+    return is_arch(m, HR_ARCH_BERT) || is_arch(m, HR_ARCH_NOMIC_BERT);
+}
+
+static hr_status read_basics(hp *c)
+{
+    hr_model *m = c->m;
+    hr_status st;
+    bool found;
+    if ((st = get_u32(c, "context_length", &m->n_ctx_train, NULL)) != HR_OK ||
+        (st = get_u32(c, "embedding_length", &m->n_embd, NULL)) != HR_OK ||
+        (st = get_u32(c, "block_count", &m->n_layer, &found)) != HR_OK)
+        return st;
+    if (!found)
+        hr_model_warn(m, "%s: no %s key: the model has no layers", c->f->path, c->key);
+    return hr_model_set_layer_count(m, m->n_layer, c->err);
+}
+
+static hr_status read_vocab(hp *c)
+{
+    hr_model *m = c->m;
+    bool found;
+    hr_status st = get_u32(c, "vocab_size", &m->n_vocab, &found);
+    if (st != HR_OK || found)
+        return st;
+    uint64_t n = gguf_array_len(c->f, "tokenizer.ggml.tokens");
+    if (n > UINT32_MAX)
+        return hr_error_set(c->err, HR_ERR_FORMAT, "%s: %llu tokens is implausible", c->f->path,
+                            (unsigned long long)n);
+    m->n_vocab = (uint32_t)n;
+    const hr_tensor *embd = find_tensor(m, "token_embd.weight");
+    if (!m->n_vocab && embd && embd->n_dims >= 2 && embd->ne[1] <= UINT32_MAX)
+        m->n_vocab = (uint32_t)embd->ne[1];
+    return HR_OK;
+}
+
+/* Heads, FFN lengths, head dims: scalar or per-layer arrays. */
+static hr_status read_attention(hp *c)
+{
+    hr_model *m = c->m;
+    uint32_t n = m->n_layer;
+    bool found;
+    hr_status st;
+    if ((st = gguf_get_u32_per_layer(c->f, akey(c, "attention.head_count"), c->head, n, NULL,
+                                     c->err)) != HR_OK ||
+        (st = gguf_get_u32_per_layer(c->f, akey(c, "attention.head_count_kv"), c->head_kv, n,
+                                     &found, c->err)) != HR_OK)
+        return st;
+    c->found_head_kv_array = found && gguf_array_len(c->f, c->key) > 0;
+    if (!found)
+        memcpy(c->head_kv, c->head, n * sizeof *c->head);
+    if ((st = gguf_get_u32_per_layer(c->f, akey(c, "feed_forward_length"), c->ff, n, NULL,
+                                     c->err)) != HR_OK)
+        return st;
+    uint32_t n_head0 = n ? c->head[0] : 0;
+    m->n_embd_head_k = m->n_embd_head_v = n_head0 ? m->n_embd / n_head0 : 0;
+    if ((st = get_u32(c, "attention.key_length", &m->n_embd_head_k, NULL)) != HR_OK ||
+        (st = get_u32(c, "attention.value_length", &m->n_embd_head_v, NULL)) != HR_OK)
+        return st;
+    m->n_rot = m->n_embd_head_k;
+    if ((st = get_u32(c, "rope.dimension_count", &m->n_rot, NULL)) != HR_OK ||
+        (st = get_u32(c, "attention.kv_lora_rank", &m->n_lora_kv, NULL)) != HR_OK ||
+        (st = get_u32(c, "attention.q_lora_rank", &m->n_lora_q, NULL)) != HR_OK)
+        return st;
+    uint32_t k_mla = 0, v_mla = 0;
+    bool has_k_mla;
+    if ((st = get_u32(c, "attention.key_length_mla", &k_mla, &has_k_mla)) != HR_OK ||
+        (st = get_u32(c, "attention.value_length_mla", &v_mla, NULL)) != HR_OK)
+        return st;
+    (void)v_mla;
+    m->is_mla = is_arch(m, HR_ARCH_DEEPSEEK2) && (has_k_mla || m->n_lora_kv > 0);
+    return HR_OK;
+}
+
+static hr_status read_experts(hp *c)
+{
+    hr_model *m = c->m;
+    hr_status st;
+    bool has_ff_exp, has_ff_shexp;
+    if ((st = get_u32(c, "expert_count", &m->n_expert, NULL)) != HR_OK ||
+        (st = get_u32(c, "expert_used_count", &m->n_expert_used, NULL)) != HR_OK ||
+        (st = get_u32(c, "expert_shared_count", &m->n_expert_shared, NULL)) != HR_OK ||
+        (st = get_u32(c, "expert_feed_forward_length", &m->n_ff_exp, &has_ff_exp)) != HR_OK ||
+        (st = get_u32(c, "expert_shared_feed_forward_length", &m->n_ff_shexp, &has_ff_shexp)) !=
+            HR_OK ||
+        (st = get_u32(c, "leading_dense_block_count", &m->n_layer_dense_lead, NULL)) != HR_OK)
+        return st;
+    if (m->n_expert == 0)
+        return HR_OK;
+    /* Mixtral-style files (llama arch) give the expert size as feed_forward_length. */
+    if (!has_ff_exp && m->n_layer)
+        m->n_ff_exp = c->ff[m->n_layer_dense_lead < m->n_layer ? m->n_layer_dense_lead : 0];
+    /* DeepSeek's shared experts are n_expert_shared experts of n_ff_exp each. */
+    if (!has_ff_shexp && m->n_expert_shared)
+        m->n_ff_shexp = m->n_ff_exp * m->n_expert_shared;
+
+    /* Which layers are MoE: the router tensor decides when the file has any;
+     * otherwise the leading dense blocks are dense and the rest MoE. */
+    bool any_router = false;
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const char *name = m->tensors[i].name;
+        int32_t blk = hr_tensor_block_index(name);
+        if (blk < 0 || (uint32_t)blk >= m->n_layer)
+            continue;
+        const char *dot = strchr(name + 4, '.'); /* "blk.N." is guaranteed by blk >= 0 */
+        if (dot &&
+            strncmp(dot + 1, "ffn_gate_inp.", 13) == 0) {
+            c->moe[blk] = true;
+            any_router = true;
+        }
+    }
+    if (!any_router)
+        for (uint32_t il = 0; il < m->n_layer; il++)
+            c->moe[il] = il >= m->n_layer_dense_lead;
+    return HR_OK;
+}
+
+/* llama.cpp's set_swa_pattern(n): layer il uses the window unless it is the
+ * n-th (il % n == n - 1); n == 1 would make every layer global. */
+static void apply_pattern(bool *swa, uint32_t n_layer, uint32_t pattern)
+{
+    for (uint32_t il = 0; il < n_layer; il++)
+        swa[il] = pattern > 0 && il % pattern < pattern - 1;
+}
+
+static hr_status read_sliding_window(hp *c)
+{
+    hr_model *m = c->m;
+    hr_status st;
+    bool has_swa;
+    if ((st = get_u32(c, "attention.sliding_window", &m->n_swa, &has_swa)) != HR_OK)
+        return st;
+    if (!has_swa && is_arch(m, HR_ARCH_GEMMA2))
+        m->n_swa = GEMMA2_DEFAULT_SWA;
+
+    uint32_t pattern = 0;
+    if (is_arch(m, HR_ARCH_GEMMA2) || is_arch(m, HR_ARCH_GPT_OSS))
+        pattern = 2;
+    else if (is_arch(m, HR_ARCH_GEMMA3))
+        pattern = 6;
+    else if (is_arch(m, HR_ARCH_COHERE2))
+        pattern = 4;
+
+    const gguf_kv *kv = gguf_find(c->f, akey(c, "attention.sliding_window_pattern"));
+    if (kv && kv->type == GGUF_TYPE_ARRAY) {
+        if ((st = gguf_get_bool_per_layer(c->f, c->key, c->swa, m->n_layer, NULL, c->err)) !=
+            HR_OK)
+            return st;
+        pattern = 0;
+    } else {
+        if (kv && (st = gguf_get_u32(c->f, c->key, &pattern, NULL, c->err)) != HR_OK)
+            return st;
+        apply_pattern(c->swa, m->n_layer, pattern);
+    }
+    if (m->n_swa == 0) {
+        for (uint32_t il = 0; il < m->n_layer; il++)
+            c->swa[il] = false;
+        pattern = 0;
+    }
+    m->swa_pattern = pattern;
+    return HR_OK;
+}
+
+static hr_status read_other(hp *c)
+{
+    hr_model *m = c->m;
+    hr_status st;
+    uint32_t pooling = 0;
+    bool has_pooling;
+    m->causal = !is_encoder_arch(m);
+    if ((st = get_u32(c, "ssm.conv_kernel", &m->ssm_d_conv, NULL)) != HR_OK ||
+        (st = get_u32(c, "ssm.inner_size", &m->ssm_d_inner, NULL)) != HR_OK ||
+        (st = get_u32(c, "ssm.state_size", &m->ssm_d_state, NULL)) != HR_OK ||
+        (st = get_u32(c, "ssm.time_step_rank", &m->ssm_dt_rank, NULL)) != HR_OK ||
+        (st = get_u32(c, "ssm.group_count", &m->ssm_n_group, NULL)) != HR_OK ||
+        (st = get_u32(c, "wkv.head_size", &m->rwkv_head_size, NULL)) != HR_OK ||
+        (st = get_u32(c, "attention.shared_kv_layers", &m->n_shared_kv_layers, NULL)) != HR_OK ||
+        (st = gguf_get_bool(c->f, akey(c, "attention.causal"), &m->causal, NULL, c->err)) !=
+            HR_OK ||
+        (st = get_u32(c, "pooling_type", &pooling, &has_pooling)) != HR_OK ||
+        (st = gguf_get_f32(c->f, akey(c, "attn_logit_softcapping"), &m->attn_logit_softcap, NULL,
+                           c->err)) != HR_OK ||
+        (st = gguf_get_f32(c->f, akey(c, "final_logit_softcapping"), &m->final_logit_softcap,
+                           NULL, c->err)) != HR_OK)
+        return st;
+    /* pooling_type 0 is NONE (token outputs); any other value pools embeddings. */
+    m->embedding_only = is_encoder_arch(m) || (has_pooling && pooling > 0);
+    if (m->n_shared_kv_layers > m->n_layer)
+        return hr_error_set(c->err, HR_ERR_FORMAT, "%s: %u shared-KV layers but only %u layers",
+                            c->f->path, m->n_shared_kv_layers, m->n_layer);
+    return HR_OK;
+}
+
+static void read_tensor_facts(hp *c)
+{
+    hr_model *m = c->m;
+    m->tied_output = find_tensor(m, "output.weight") == NULL;
+    m->has_qkv_bias = find_tensor(m, "blk.0.attn_q.bias") || find_tensor(m, "blk.0.attn_qkv.bias");
+    m->has_fused_qkv = find_tensor(m, "blk.0.attn_qkv.weight") != NULL;
+    m->has_attn_bias = find_tensor(m, "blk.0.attn_output.bias") != NULL;
+    m->has_ffn_bias = find_tensor(m, "blk.0.ffn_up.bias") || find_tensor(m, "blk.0.ffn_down.bias");
+    const hr_tensor *pos = find_tensor(m, "position_embd.weight");
+    if (pos && pos->n_dims >= 2 && pos->ne[1] <= UINT32_MAX)
+        m->n_pos_embd = (uint32_t)pos->ne[1];
+}
+
+/* Hybrid models mark their recurrent layers with head_count_kv 0. */
+static bool layer_is_recurrent(const hp *c, uint32_t il)
+{
+    const hr_model *m = c->m;
+    if (is_recurrent_arch(m))
+        return true;
+    bool has_ssm = m->ssm_d_state > 0 || m->ssm_d_inner > 0 || m->rwkv_head_size > 0;
+    return has_ssm && c->found_head_kv_array && c->head_kv[il] == 0;
+}
+
+static void fill_layers(hp *c)
+{
+    hr_model *m = c->m;
+    uint32_t first_shared = m->n_layer - m->n_shared_kv_layers;
+    for (uint32_t il = 0; il < m->n_layer; il++) {
+        hr_layer *l = &m->layers[il];
+        l->n_head = c->head[il];
+        l->n_head_kv = c->head_kv[il];
+        l->n_embd_head_k = m->n_embd_head_k;
+        l->n_embd_head_v = m->n_embd_head_v;
+        if (m->is_mla) {
+            /* The cache keeps the compressed latent plus the rope part, shared by all heads. */
+            l->n_head_kv = 1;
+            l->n_embd_head_k = m->n_lora_kv + m->n_rot;
+            l->n_embd_head_v = m->n_lora_kv;
+        }
+        bool moe = m->n_expert > 0 && c->moe[il];
+        l->n_ff = moe ? 0 : c->ff[il];
+        if (moe) {
+            l->n_expert = m->n_expert;
+            l->n_expert_used = m->n_expert_used;
+            l->n_expert_shared = m->n_expert_shared;
+            l->n_ff_exp = m->n_ff_exp;
+        }
+        l->is_recurrent = layer_is_recurrent(c, il);
+        if (l->is_recurrent)
+            l->n_head_kv = 0;
+        l->is_swa = !l->is_recurrent && c->swa[il];
+        l->has_kv = !l->is_recurrent && l->n_head_kv > 0 && !is_encoder_arch(m) && m->causal &&
+                    il < first_shared;
+    }
+    if (m->is_mla) {
+        m->n_embd_head_k = m->n_layer ? m->layers[0].n_embd_head_k : m->n_lora_kv + m->n_rot;
+        m->n_embd_head_v = m->n_lora_kv;
+    }
+}
+
+static hr_status alloc_scratch(hp *c, uint32_t n)
+{
+    size_t count = n ? n : 1;
+    c->head = calloc(count, sizeof *c->head);
+    c->head_kv = calloc(count, sizeof *c->head_kv);
+    c->ff = calloc(count, sizeof *c->ff);
+    c->swa = calloc(count, sizeof *c->swa);
+    c->moe = calloc(count, sizeof *c->moe);
+    if (!c->head || !c->head_kv || !c->ff || !c->swa || !c->moe)
+        return hr_error_set(c->err, HR_ERR_NOMEM, "%s: out of memory for %u layers", c->f->path,
+                            n);
+    return HR_OK;
+}
+
+static void free_scratch(hp *c)
+{
+    free(c->head);
+    free(c->head_kv);
+    free(c->ff);
+    free(c->swa);
+    free(c->moe);
+}
+
+hr_status gguf_fill_hparams(const gguf_file *f, hr_model *m, hr_error *err)
+{
+    hp c = {.f = f, .m = m, .err = err};
+    if (m->arch == HR_ARCH_UNKNOWN)
+        m->arch = hr_arch_from_name(m->arch_name);
+    if (m->arch == HR_ARCH_UNKNOWN)
+        hr_model_warn(m, "unknown architecture '%s': generic shape keys used", m->arch_name);
+    hr_status st = read_basics(&c);
+    if (st == HR_OK)
+        st = alloc_scratch(&c, m->n_layer);
+    if (st == HR_OK)
+        st = read_vocab(&c);
+    if (st == HR_OK)
+        st = read_attention(&c);
+    if (st == HR_OK)
+        st = read_experts(&c);
+    if (st == HR_OK)
+        st = read_sliding_window(&c);
+    if (st == HR_OK)
+        st = read_other(&c);
+    if (st == HR_OK) {
+        read_tensor_facts(&c);
+        fill_layers(&c);
+    }
+    free_scratch(&c);
+    return st;
+}
