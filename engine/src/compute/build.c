@@ -72,6 +72,42 @@ static int16_t inp_pos(cg_build *b)
     return input(b, &b->inp_pos, CG_I32, b->n_tokens, 1, 1, 1);
 }
 
+/* llama_mul_mat_hadamard: with a quantized cache llama.cpp rotates Q and K
+ * (and V and the attention output) by a Hadamard matrix held in an input:
+ * a reshape (or a cont when not contiguous), a MUL_MAT, a reshape back. */
+static int16_t hadamard(cg_build *b, int16_t x, int64_t nel, bool contiguous, int16_t *rot_slot,
+                        int64_t nrot)
+{
+    int16_t rot = input(b, rot_slot, CG_F32, nrot, nrot, 1, 1);
+    int16_t r = contiguous ? cg_view(b->g, x, CG_F32, nrot, nel / nrot, 1, 1, false)
+                           : fresh(b, x, CG_NONE, CG_F32, nrot, nel / nrot, 1, 1);
+    r = cg_op(b->g, false, CG_F32, nrot, nel / nrot, 1, 1, rot, r, CG_NONE, CG_NONE);
+    return cg_view(b->g, r, CG_F32, nrot, nel / nrot, 1, 1, false);
+}
+
+static bool type_is_quantized(hr_type t)
+{
+    const hr_type_info *ti = hr_type_get(t);
+    return ti && ti->quantized;
+}
+
+/* attn_rot_k / attn_rot_v of llama_kv_cache: the rotation size */
+static int64_t rot_k_size(const cg_build *b, int64_t head_k)
+{
+    if (!type_is_quantized(b->in->type_k) || head_k % 64 != 0)
+        return 0;
+    int64_t nrot = 64;
+    do
+        nrot *= 2;
+    while (head_k % nrot == 0);
+    return nrot / 2;
+}
+
+static int64_t rot_v_size(const cg_build *b, int64_t head_v)
+{
+    return type_is_quantized(b->in->type_v) && head_v % 64 == 0 ? 64 : 0;
+}
+
 /* ---- family traits ---- */
 
 typedef struct traits {
@@ -309,6 +345,8 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
     bool v_contig = true;
     const bool bias = m->has_qkv_bias;
     const bool rope_here = !(t->rope_on_swa_only && !L->is_swa);
+    const int64_t nrot_k = rot_k_size(b, m->n_embd_head_k ? m->n_embd_head_k : d.hd_k);
+    const int64_t nrot_v = rot_v_size(b, m->n_embd_head_v ? m->n_embd_head_v : d.hd_v);
     if (t->fused_qkv) {
         const int64_t tot = d.hd_k * d.n_head + d.hd_k * d.n_head_kv + d.hd_v * d.n_head_kv;
         int16_t qkv = mm(b, tot, cur, T, 1, 1);
@@ -321,8 +359,14 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
             q = cg_op(b->g, true, CG_F32, d.hd_k, d.n_head, T, 1, q, inp_pos(b), CG_NONE, CG_NONE);
         if (t->q_scale)
             q = ew(b, q, CG_NONE, d.hd_k, d.n_head, T, 1);
+        if (nrot_k)
+            q = hadamard(b, q, d.hd_k * d.n_head * T, rope_here || t->qk_norm, &b->k_rot, nrot_k);
         v3 = cg_view(b->g, qkv, CG_F32, d.hd_v, d.n_head_kv, T, 1, true);
         v_contig = false;
+        if (nrot_v) {
+            v3 = hadamard(b, v3, d.hd_v * d.n_head_kv * T, false, &b->v_rot, nrot_v);
+            v_contig = true;
+        }
         k = cg_view(b->g, qkv, CG_F32, d.hd_k, d.n_head_kv, T, 1, true);
     } else {
         q = mm(b, d.hd_k * d.n_head, cur, T, 1, 1);
@@ -335,10 +379,14 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
             q = cg_op(b->g, true, CG_F32, d.hd_k, d.n_head, T, 1, q, inp_pos(b), CG_NONE, CG_NONE);
         if (t->q_scale)
             q = ew(b, q, CG_NONE, d.hd_k, d.n_head, T, 1);
+        if (nrot_k)
+            q = hadamard(b, q, d.hd_k * d.n_head * T, true, &b->k_rot, nrot_k);
         v3 = mm(b, d.hd_v * d.n_head_kv, cur, T, 1, 1);
         if (bias)
             v3 = ew(b, v3, CG_NONE, d.hd_v * d.n_head_kv, T, 1, 1);
         v3 = cg_view(b->g, v3, CG_F32, d.hd_v, d.n_head_kv, T, 1, false);
+        if (nrot_v)
+            v3 = hadamard(b, v3, d.hd_v * d.n_head_kv * T, true, &b->v_rot, nrot_v);
         k = mm(b, d.hd_k * d.n_head_kv, cur, T, 1, 1);
         if (bias)
             k = ew(b, k, CG_NONE, d.hd_k * d.n_head_kv, T, 1, 1);
@@ -348,9 +396,13 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
         k = norm(b, k, d.hd_k, d.n_head_kv, T, t->rms, false);
     if (rope_here)
         k = cg_op(b->g, true, CG_F32, d.hd_k, d.n_head_kv, T, 1, k, inp_pos(b), CG_NONE, CG_NONE);
+    if (nrot_k)
+        k = hadamard(b, k, d.hd_k * d.n_head_kv * T, !(t->fused_qkv && !rope_here), &b->k_rot, nrot_k);
 
     const float softcap = m->attn_logit_softcap;
     cur = attention(b, &d, q, k, v3, v_contig, softcap);
+    if (nrot_v)
+        cur = hadamard(b, cur, d.hd_v * d.n_head * T, true, &b->v_rot, nrot_v);
     cur = mm(b, E, cur, T, 1, 1); /* wo */
     if (m->has_attn_bias)
         cur = ew(b, cur, CG_NONE, E, T, 1, 1);
@@ -402,6 +454,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->k_idxs = b->v_idxs = b->mask = CG_NONE;
     b->k_idxs_swa = b->v_idxs_swa = b->mask_swa = CG_NONE;
     b->inp_s_copy = CG_NONE;
+    b->k_rot = b->v_rot = CG_NONE;
 
     /* build_inp_embd: get_rows from token_embd (host), the unused embd input
      * leaf is kept by ggml_build_forward_select */

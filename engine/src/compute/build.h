@@ -20,6 +20,7 @@ typedef struct cg_build {
     int16_t k_idxs, v_idxs, mask;          /* full-attention cache */
     int16_t k_idxs_swa, v_idxs_swa, mask_swa;
     int16_t inp_s_copy;                    /* recurrent state rows */
+    int16_t k_rot, v_rot;                  /* Hadamard rotations of a quantized cache */
     /* placement: buffer (= plan device index, 0 the CPU side) of the inputs
      * and of the output layer; layers follow in->layer_begin/end */
     uint8_t buf_input, buf_output;
