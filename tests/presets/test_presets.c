@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gguf_writer.h"
 #include "test_util.h"
 
 #include "headroom/model.h"
@@ -295,6 +296,82 @@ static void test_own_directory(void **state)
     free(dir);
 }
 
+static const hr_tensor *find_tensor(const hr_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0)
+            return &m->tensors[i];
+    return NULL;
+}
+
+/* Every preset written as a GGUF and read back by the GGUF reader gives the
+ * same tensors (name, type, dims, bytes) and the same llama.cpp hparams. */
+static void test_presets_agree_with_gguf(void **state)
+{
+    (void)state;
+    char *dir = tu_make_temp_dir("preset-gguf");
+    assert_non_null(dir);
+    hr_preset_info *list = NULL;
+    int count = 0;
+    hr_error err;
+    assert_int_equal(hr_preset_list(NULL, &list, &count, &err), HR_OK);
+    for (int i = 0; i < count; i++) {
+        hr_model *p = load(list[i].id);
+        char file[96];
+        snprintf(file, sizeof file, "%s.gguf", list[i].id);
+        char *path = tu_path(dir, file);
+        if (gguf_writer_from_model(p, path) != 0)
+            fail_msg("%s: cannot write the GGUF", list[i].id);
+        hr_model *g = NULL;
+        if (hr_model_open_gguf(path, &g, &err) != HR_OK)
+            fail_msg("%s: %s", list[i].id, err.message);
+        if (g->n_tensors != p->n_tensors)
+            fail_msg("%s: GGUF has %zu tensors, preset %zu", list[i].id, g->n_tensors,
+                     p->n_tensors);
+        for (size_t k = 0; k < p->n_tensors; k++) {
+            const hr_tensor *a = &p->tensors[k], *b = find_tensor(g, a->name);
+            if (!b)
+                fail_msg("%s: %s missing from the GGUF", list[i].id, a->name);
+            if (a->type != b->type || a->bytes != b->bytes || a->n_dims != b->n_dims ||
+                memcmp(a->ne, b->ne, sizeof a->ne) != 0 || a->layer != b->layer)
+                fail_msg("%s: %s differs (type %d/%d bytes %llu/%llu dims %u/%u)", list[i].id,
+                         a->name, a->type, b->type, (unsigned long long)a->bytes,
+                         (unsigned long long)b->bytes, a->n_dims, b->n_dims);
+        }
+        assert_int_equal(g->n_bytes, p->n_bytes);
+        assert_int_equal(g->n_params, p->n_params);
+        assert_int_equal(g->ftype, p->ftype);
+        assert_int_equal(g->arch, p->arch);
+        assert_int_equal(g->n_layer, p->n_layer);
+        assert_int_equal(g->n_embd, p->n_embd);
+        assert_int_equal(g->n_vocab, p->n_vocab);
+        assert_int_equal(g->n_ctx_train, p->n_ctx_train);
+        assert_int_equal(g->tied_output, p->tied_output);
+        assert_int_equal(g->is_mla, p->is_mla);
+        assert_int_equal(g->n_swa, p->n_swa);
+        assert_int_equal(g->n_expert, p->n_expert);
+        assert_int_equal(g->n_expert_used, p->n_expert_used);
+        for (uint32_t il = 0; il < p->n_layer; il++) {
+            const hr_layer *a = &p->layers[il], *b = &g->layers[il];
+            if (a->n_head != b->n_head || a->n_head_kv != b->n_head_kv ||
+                a->n_embd_head_k != b->n_embd_head_k || a->n_embd_head_v != b->n_embd_head_v ||
+                a->is_swa != b->is_swa || a->n_expert != b->n_expert || a->n_ff != b->n_ff ||
+                a->is_recurrent != b->is_recurrent)
+                fail_msg("%s: layer %u hparams differ (heads %u/%u kv %u/%u k %u/%u v %u/%u "
+                         "swa %d/%d experts %u/%u ff %u/%u)", list[i].id, il, a->n_head,
+                         b->n_head, a->n_head_kv, b->n_head_kv, a->n_embd_head_k,
+                         b->n_embd_head_k, a->n_embd_head_v, b->n_embd_head_v, a->is_swa,
+                         b->is_swa, a->n_expert, b->n_expert, a->n_ff, b->n_ff);
+        }
+        hr_model_free(g);
+        hr_model_free(p);
+        free(path);
+    }
+    free(list);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_preset_shapes),
         cmocka_unit_test(test_parse_good_and_bad),
         cmocka_unit_test(test_own_directory),
+        cmocka_unit_test(test_presets_agree_with_gguf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
