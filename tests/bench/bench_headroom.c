@@ -1,0 +1,191 @@
+/* Benchmarks with figures (not timed tests): open + parse of GGUF headers of
+ * 0.5B, 8B and 70B shapes with realistic vocabularies and merges, time per
+ * plan, per 100-point context sweep, per solver, and peak memory.
+ * Targets (issue 6): open+parse+plan of an 8B GGUF <= 1 ms; plan <= 2 us;
+ * sweep <= 0.2 ms. Prints a table; exits 0 whatever the figures. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "gguf_writer.h"
+#include "headroom/headroom.h"
+#include "test_util.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+typedef struct bench_model {
+    const char *label, *preset;
+    uint32_t n_merges;   /* BPE merges in tokenizer.ggml.merges */
+} bench_model;
+
+/* Token and merge strings like a BPE vocabulary's: short, distinct. */
+static void add_tokenizer(gguf_writer *w, uint32_t n_vocab, uint32_t n_merges)
+{
+    char **tok = malloc(sizeof *tok * n_vocab);
+    int32_t *types = malloc(sizeof *types * n_vocab);
+    for (uint32_t i = 0; i < n_vocab; i++) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "\xc4\xa0tok%u", i);
+        tok[i] = strdup(buf);
+        types[i] = 1;
+    }
+    gguf_writer_add_string(w, "tokenizer.ggml.model", "gpt2");
+    gguf_writer_add_string_array(w, "tokenizer.ggml.tokens", (const char *const *)tok, n_vocab);
+    gguf_writer_add_array(w, "tokenizer.ggml.token_type", GW_INT32, types, n_vocab);
+    char **merges = malloc(sizeof *merges * (n_merges ? n_merges : 1));
+    for (uint32_t i = 0; i < n_merges; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "t%u m%u", i % 5000, i);
+        merges[i] = strdup(buf);
+    }
+    if (n_merges)
+        gguf_writer_add_string_array(w, "tokenizer.ggml.merges", (const char *const *)merges,
+                                     n_merges);
+    for (uint32_t i = 0; i < n_vocab; i++)
+        free(tok[i]);
+    for (uint32_t i = 0; i < n_merges; i++)
+        free(merges[i]);
+    free(tok);
+    free(types);
+    free(merges);
+}
+
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+int main(void)
+{
+    const bench_model models[] = {
+        {"0.5B (Qwen2.5-0.5B, 152k vocab)", "qwen2.5-0.5b", 151387},
+        {"8B (Llama-3.1-8B, 128k vocab)", "llama-3.1-8b", 280147},
+        {"70B (Llama-3.1-70B, 128k vocab)", "llama-3.1-70b", 280147},
+    };
+    char *dir = tu_make_temp_dir("bench");
+    if (!dir)
+        return 1;
+    printf("%-34s %12s %12s %12s %12s\n", "model", "file KiB", "open+parse", "plan",
+           "open+plan");
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        hr_error err;
+        hr_model *shape;
+        if (hr_model_open(models[i].preset, &shape, &err) != HR_OK) {
+            printf("%s: %s\n", models[i].label, err.message);
+            continue;
+        }
+        gguf_writer *w = gguf_writer_new_from_model(shape);
+        add_tokenizer(w, shape->n_vocab, models[i].n_merges);
+        char *path = tu_path(dir, "bench.gguf");
+        gguf_writer_layout lay;
+        unsigned char *hdr;
+        size_t hdr_len;
+        gguf_writer_serialize(w, &hdr, &hdr_len, &lay);
+        free(hdr);
+        gguf_writer_write(w, path);
+        gguf_writer_free(w);
+        hr_model_free(shape);
+
+        hr_settings s;
+        hr_settings_init(&s);
+        s.n_ctx = 8192;
+        hr_plan plan;
+        int reps = 20;
+        double t0 = now_s();
+        for (int r = 0; r < reps; r++) {
+            hr_model *m;
+            if (hr_model_open_gguf(path, &m, &err) != HR_OK) {
+                printf("open: %s\n", err.message);
+                return 1;
+            }
+            hr_model_free(m);
+        }
+        double open_s = (now_s() - t0) / reps;
+        hr_model *m;
+        hr_model_open_gguf(path, &m, &err);
+        int plan_reps = 200000;
+        t0 = now_s();
+        for (int r = 0; r < plan_reps; r++) {
+            s.n_ctx = 4096 + (uint32_t)(r & 7) * 256; /* defeat any caching */
+            hr_plan_compute(m, &s, NULL, &plan, &err);
+        }
+        double plan_s = (now_s() - t0) / plan_reps;
+        printf("%-34s %12.0f %9.3f ms %9.3f us %9.3f ms\n", models[i].label,
+               (double)lay.data_start / 1024.0, open_s * 1e3, plan_s * 1e6,
+               (open_s + plan_s) * 1e3);
+        hr_model_free(m);
+        remove(path);
+        free(path);
+    }
+
+    /* Sweep and solvers on the 8B preset against a 24 GiB GPU + 64 GiB host. */
+    hr_error err;
+    hr_model *m;
+    if (hr_model_open("llama-3.1-8b", &m, &err) != HR_OK) {
+        printf("preset: %s\n", err.message);
+        return 1;
+    }
+    hr_settings s;
+    hr_settings_init(&s);
+    hr_budget b;
+    hr_budget_init_host_only(&b);
+    b.devices[0].capacity_bytes = 64ull << 30;
+    b.devices[0].capacity_known = true;
+    hr_budget_device *g = &b.devices[b.n_devices++];
+    memset(g, 0, sizeof *g);
+    snprintf(g->name, sizeof g->name, "24 GiB GPU");
+    g->kind = HR_DEVICE_GPU;
+    g->backend = HR_BACKEND_CUDA;
+    g->capacity_bytes = 24ull << 30;
+    g->capacity_known = true;
+    uint32_t ctx[100];
+    for (int i = 0; i < 100; i++)
+        ctx[i] = 256u * (uint32_t)(i + 1) * 5;
+    uint64_t totals[100 * HR_MAX_DEVICES];
+    int reps = 2000;
+    double t0 = now_s();
+    for (int r = 0; r < reps; r++)
+        hr_sweep_ctx(m, &s, &b, ctx, 100, totals, &err);
+    printf("\n100-point context sweep (8B, GPU budget): %.3f ms\n", (now_s() - t0) / reps * 1e3);
+
+    struct {
+        const char *name;
+        int which;
+    } solvers[] = {{"largest context", 0}, {"largest batch", 1}, {"most GPU layers", 2},
+                   {"best quantization", 3}, {"parallel sequences", 4}, {"replicas", 5},
+                   {"all solvers", 6}};
+    for (size_t i = 0; i < sizeof solvers / sizeof solvers[0]; i++) {
+        int n = 200;
+        t0 = now_s();
+        for (int r = 0; r < n; r++) {
+            uint32_t u;
+            int32_t l;
+            hr_ftype f;
+            hr_fit fit;
+            switch (solvers[i].which) {
+            case 0: hr_solve_max_ctx(m, &s, &b, false, &u, &err); break;
+            case 1: hr_solve_max_batch(m, &s, &b, &u, &err); break;
+            case 2: hr_solve_max_gpu_layers(m, &s, &b, &l, &err); break;
+            case 3: hr_solve_best_ftype(m, &s, &b, &f, &err); break;
+            case 4: hr_solve_max_parallel(m, &s, &b, &u, &err); break;
+            case 5: hr_solve_replicas(m, &s, &b, &u, &err); break;
+            default: hr_solve_all(m, &s, &b, &fit, &err); break;
+            }
+        }
+        printf("solver %-20s %9.1f us\n", solvers[i].name, (now_s() - t0) / n * 1e6);
+    }
+    hr_model_free(m);
+    printf("\npeak memory of the process: %.1f MiB\n", (double)peak_rss_kib() / 1024.0);
+    tu_remove_tree(dir);
+    free(dir);
+    return 0;
+}
