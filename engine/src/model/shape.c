@@ -385,7 +385,7 @@ static void build_rwkv(builder *b)
 static uint32_t default_swa_pattern(hr_arch arch)
 {
     switch (arch) {
-    case HR_ARCH_GEMMA2: return 2;
+    case HR_ARCH_GEMMA2: case HR_ARCH_GPT_OSS: return 2;
     case HR_ARCH_GEMMA3: return 6;
     case HR_ARCH_COHERE2: return 4;
     default: return 0;
