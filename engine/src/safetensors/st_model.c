@@ -1,3 +1,267 @@
-/* Placeholder: replaced by the module's real implementation. */
-#include "headroom/headroom.h"
-hr_status hr_model_open_safetensors(const char *p, hr_model **o, hr_error *e) { (void)o; return hr_error_set(e, HR_ERR_UNSUPPORTED, "%s: safetensors reader not built yet", p); }
+/* hr_model_open_safetensors: tensors from the shards' headers, GGUF names,
+ * hyperparameters from config.json beside them (or inferred from shapes). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/file_io.h"
+#include "hfconfig/hf_config.h"
+#include "model/model_internal.h"
+#include "st_header.h"
+#include "st_names.h"
+#include "st_shards.h"
+
+#define N_DTYPE_SLOTS 32
+
+typedef struct load_ctx {
+    hr_model *m;
+    st_name_ctx names;
+    uint16_t file_index;
+    int32_t max_block;
+    uint64_t n_kept_hf;        /* tensors left under their HF names */
+    uint64_t n_past_layers;    /* block tensors past the config's layer count */
+    uint32_t n_folded;
+    bool has_output;
+    /* bytes per dtype, to name the checkpoint's dominant dtype */
+    hr_type dtype_ids[N_DTYPE_SLOTS];
+    const char *dtype_names[N_DTYPE_SLOTS];
+    uint64_t dtype_bytes[N_DTYPE_SLOTS];
+    int n_dtypes;
+} load_ctx;
+
+static void count_dtype(load_ctx *c, const st_tensor_info *t)
+{
+    int i;
+    for (i = 0; i < c->n_dtypes; i++)
+        if (c->dtype_ids[i] == t->type)
+            break;
+    if (i == c->n_dtypes) {
+        if (c->n_dtypes == N_DTYPE_SLOTS)
+            return;
+        c->dtype_ids[i] = t->type;
+        c->dtype_names[i] = t->dtype_name;
+        c->dtype_bytes[i] = 0;
+        c->n_dtypes++;
+    }
+    c->dtype_bytes[i] += t->end - t->begin;
+}
+
+static hr_status push_tensor(void *user, const st_tensor_info *info, hr_error *err)
+{
+    load_ctx *c = user;
+    char name[512];
+    st_name_result res;
+    if (!st_map_name(info->name, &c->names, name, sizeof name, &res))
+        snprintf(name, sizeof name, "%.500s", info->name); /* over-long: keep a prefix */
+    hr_tensor *t = hr_model_push_tensor(c->m, err);
+    if (!t)
+        return HR_ERR_NOMEM;
+    t->name = hr_model_strdup(c->m, name);
+    t->hf_name = hr_model_strdup(c->m, info->name);
+    if (!t->name || !t->hf_name)
+        return hr_error_set(err, HR_ERR_NOMEM, "out of memory for tensor names");
+    t->type = info->type;
+    t->n_dims = info->rank == 0 ? 1 : info->rank > 4 ? 4 : info->rank;
+    memcpy(t->ne, info->ne, sizeof t->ne);
+    t->bytes = info->end - info->begin;
+    t->offset = info->begin;
+    t->file_index = c->file_index;
+    if (res.block > c->max_block)
+        c->max_block = res.block;
+    if (!res.known && res.block < 0)
+        c->n_kept_hf++;
+    if (res.past_layers)
+        c->n_past_layers++;
+    if (strncmp(name, "output.weight", 14) == 0)
+        c->has_output = true;
+    count_dtype(c, info);
+    return HR_OK;
+}
+
+static const hr_tensor *find_tensor(const hr_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0)
+            return &m->tensors[i];
+    return NULL;
+}
+
+static bool block_has(const hr_model *m, uint32_t il, hr_role role, int64_t *ne1)
+{
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const hr_tensor *t = &m->tensors[i];
+        if (t->role == (uint16_t)role && hr_tensor_block_index(t->name) == (int32_t)il &&
+            hr_str_ends_with(t->name, ".weight")) {
+            if (ne1)
+                *ne1 = t->ne[1];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* No config.json: what the tensor shapes alone tell (no head counts). */
+static void infer_hparams(hr_model *m)
+{
+    const hr_tensor *embd = find_tensor(m, "token_embd.weight");
+    if (embd) {
+        m->n_embd = (uint32_t)embd->ne[0];
+        m->n_vocab = (uint32_t)embd->ne[1];
+    }
+    m->tied_output = find_tensor(m, "output.weight") == NULL;
+    for (uint32_t il = 0; il < m->n_layer; il++) {
+        hr_layer *l = &m->layers[il];
+        int64_t ff = 0;
+        if (block_has(m, il, HR_ROLE_FFN_GATE, &ff) || block_has(m, il, HR_ROLE_FFN_UP, &ff))
+            l->n_ff = (uint32_t)ff;
+        l->has_kv = block_has(m, il, HR_ROLE_ATTN_K, NULL) ||
+                    block_has(m, il, HR_ROLE_ATTN_QKV, NULL) ||
+                    block_has(m, il, HR_ROLE_ATTN_KV_A_MQA, NULL);
+        l->is_recurrent = block_has(m, il, HR_ROLE_SSM_IN, NULL) ||
+                          block_has(m, il, HR_ROLE_TIME_MIX, NULL);
+    }
+}
+
+static void finish_labels(hr_model *m, const load_ctx *c, const hf_config *cfg, bool have_cfg)
+{
+    int best = -1;
+    for (int i = 0; i < c->n_dtypes; i++)
+        if (best < 0 || c->dtype_bytes[i] > c->dtype_bytes[best])
+            best = i;
+    hr_type dominant = best >= 0 ? c->dtype_ids[best] : HR_TYPE_INVALID;
+    m->dtype = best >= 0 ? c->dtype_names[best] : NULL;
+    bool quantized = have_cfg && cfg->quant != HF_QUANT_NONE;
+    char label[128];
+    if (quantized)
+        snprintf(label, sizeof label, "%s (safetensors)", cfg->quant_name);
+    else
+        snprintf(label, sizeof label, "%s (safetensors)", m->dtype ? m->dtype : "empty");
+    m->quant_name = hr_model_strdup(m, label);
+    m->ftype = HR_FTYPE_UNKNOWN;
+    if (!quantized) {
+        if (dominant == HR_TYPE_F32)
+            m->ftype = HR_FTYPE_ALL_F32;
+        else if (dominant == HR_TYPE_F16)
+            m->ftype = HR_FTYPE_MOSTLY_F16;
+        else if (dominant == HR_TYPE_BF16)
+            m->ftype = HR_FTYPE_MOSTLY_BF16;
+    }
+}
+
+static void model_name(hr_model *m, const st_shards *sh, const hf_config *cfg, bool have_cfg)
+{
+    if (have_cfg && cfg->name[0]) {
+        m->name = hr_model_strdup(m, cfg->name);
+        return;
+    }
+    const char *base = strrchr(sh->dir, '/');
+    base = base ? base + 1 : sh->dir;
+    if (*base && strcmp(base, ".") != 0)
+        m->name = hr_model_strdup(m, base);
+}
+
+static hr_status load_shards(const st_shards *sh, load_ctx *c, hr_error *err)
+{
+    for (uint32_t i = 0; i < sh->count; i++) {
+        c->file_index = (uint16_t)i;
+        st_header_stats stats;
+        hr_status st = st_header_read(sh->files[i], push_tensor, c, &stats, err);
+        if (st != HR_OK)
+            return st;
+        c->n_folded += stats.n_folded;
+    }
+    return HR_OK;
+}
+
+static hr_status build(const st_shards *sh, hr_model *m, hr_error *err)
+{
+    char cfg_path[HR_ST_PATH_MAX];
+    hf_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    bool have_cfg = hr_path_join(cfg_path, sizeof cfg_path, sh->dir, "config.json") &&
+                    access(cfg_path, F_OK) == 0;
+    hr_status st;
+    if (have_cfg && (st = hf_config_read(cfg_path, &cfg, err)) != HR_OK)
+        return st;
+
+    load_ctx c;
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    c.max_block = -1;
+    c.names.arch = have_cfg ? hr_arch_from_name(cfg.arch_name) : HR_ARCH_UNKNOWN;
+    c.names.n_layer = have_cfg ? cfg.n_layer : 0;
+    m->path = hr_model_strdup(m, sh->files[0]);
+    m->n_files = sh->count;
+    if ((st = load_shards(sh, &c, err)) != HR_OK)
+        goto done;
+
+    if (have_cfg) {
+        if ((st = hf_config_apply_hparams(&cfg, m, err)) != HR_OK)
+            goto done;
+        hf_config_copy_warnings(&cfg, m);
+        /* what the checkpoint holds wins over the config's tie flag */
+        if (m->n_tensors)
+            m->tied_output = !c.has_output;
+    } else {
+        uint32_t n_layer = (uint32_t)(c.max_block + 1);
+        if ((st = hr_model_set_layer_count(m, n_layer, err)) != HR_OK)
+            goto done;
+        m->arch_name = "unknown";
+        infer_hparams(m);
+        hr_model_warn(m, "no config.json beside %s: layers, width and vocabulary inferred from "
+                         "tensor shapes, attention heads unknown",
+                      sh->files[0]);
+    }
+    model_name(m, sh, &cfg, have_cfg);
+    if (c.n_past_layers)
+        hr_model_warn(m, "%llu tensors past the config's %u layers (e.g. MTP) counted with the "
+                         "input tensors",
+                      (unsigned long long)c.n_past_layers, cfg.n_layer);
+    if (c.n_kept_hf > c.n_past_layers)
+        hr_model_warn(m, "%llu tensors with unmapped names kept under their HF names",
+                      (unsigned long long)(c.n_kept_hf - c.n_past_layers));
+    if (c.n_folded)
+        hr_model_warn(m, "%u tensors of rank > 4: leading dimensions folded into ne[3]",
+                      c.n_folded);
+    if (sh->index_path[0] && sh->index_entries != m->n_tensors)
+        hr_model_warn(m, "index names %llu tensors, shards hold %zu: the shards are counted",
+                      (unsigned long long)sh->index_entries, m->n_tensors);
+    finish_labels(m, &c, &cfg, have_cfg);
+    st = hr_model_finalize(m, err);
+    if (st == HR_OK && (!m->path || !m->quant_name))
+        st = hr_error_set(err, HR_ERR_NOMEM, "out of memory");
+done:
+    hf_config_free(&cfg);
+    return st;
+}
+
+hr_status hr_model_open_safetensors(const char *path, hr_model **out, hr_error *err)
+{
+    if (!path || !out)
+        return hr_error_set(err, HR_ERR_ARG, "no safetensors path given");
+    *out = NULL;
+    st_shards *sh = malloc(sizeof *sh);
+    if (!sh)
+        return hr_error_set(err, HR_ERR_NOMEM, "out of memory");
+    hr_status st = st_shards_resolve(path, sh, err);
+    if (st != HR_OK) {
+        free(sh);
+        return st;
+    }
+    hr_model *m = hr_model_alloc(HR_SOURCE_SAFETENSORS);
+    if (!m) {
+        st = hr_error_set(err, HR_ERR_NOMEM, "out of memory");
+    } else {
+        st = build(sh, m, err);
+        if (st != HR_OK) {
+            hr_model_free(m);
+            m = NULL;
+        }
+    }
+    st_shards_free(sh);
+    free(sh);
+    *out = m;
+    return st;
+}

@@ -1,0 +1,552 @@
+/* config.json -> hf_config (cJSON). Keys follow transformers' config classes;
+ * text_config (multimodal wrappers) is read first when present. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/file_io.h"
+#include "hf_arch.h"
+#include "hf_config.h"
+
+/* Sanity caps: a config asking for more is corrupt, not a model. */
+#define MAX_LAYERS 10000u
+#define MAX_DIM (1u << 30)
+
+typedef struct parse_ctx {
+    const cJSON *text; /* text_config or root */
+    const cJSON *root;
+    const char *origin;
+    hf_config *c;
+    hr_error *err;
+    hr_status status;
+} parse_ctx;
+
+static void cfg_warn(hf_config *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cfg_warn(hf_config *c, const char *fmt, ...)
+{
+    if (c->n_warnings >= (int)(sizeof c->warnings / sizeof c->warnings[0]))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->warnings[c->n_warnings], sizeof c->warnings[0], fmt, ap);
+    va_end(ap);
+    c->n_warnings++;
+}
+
+static const cJSON *find(const parse_ctx *p, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(p->text, key);
+    if ((!v || cJSON_IsNull(v)) && p->text != p->root)
+        v = cJSON_GetObjectItemCaseSensitive(p->root, key);
+    return v && !cJSON_IsNull(v) ? v : NULL;
+}
+
+/* First present key of a NULL-terminated list as a bounded whole number.
+ * Returns true when found; a present but bad value records an error. */
+static bool get_uint(parse_ctx *p, uint32_t max, uint32_t *out, ...)
+{
+    va_list ap;
+    va_start(ap, out);
+    const char *key;
+    bool found = false;
+    while (!found && (key = va_arg(ap, const char *)) != NULL) {
+        const cJSON *v = find(p, key);
+        if (!v)
+            continue;
+        found = true;
+        double d = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
+        if (!cJSON_IsNumber(v) || !isfinite(d) || d < 0.0 || floor(d) != d || d > (double)max) {
+            if (p->status == HR_OK)
+                p->status = hr_error_set(p->err, HR_ERR_FORMAT,
+                                         "%s: '%s' is not a whole number in [0, %u]", p->origin,
+                                         key, max);
+            found = false;
+            break;
+        }
+        *out = (uint32_t)d;
+    }
+    va_end(ap);
+    return found;
+}
+
+static bool get_bool(parse_ctx *p, const char *key, bool *out)
+{
+    const cJSON *v = find(p, key);
+    if (!cJSON_IsBool(v))
+        return false;
+    *out = cJSON_IsTrue(v);
+    return true;
+}
+
+static float get_float(parse_ctx *p, const char *key)
+{
+    const cJSON *v = find(p, key);
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? (float)v->valuedouble : 0.0f;
+}
+
+static void copy_str(char *dst, size_t cap, const cJSON *v)
+{
+    if (cJSON_IsString(v) && v->valuestring)
+        snprintf(dst, cap, "%s", v->valuestring);
+}
+
+static hr_type dtype_from_torch(const char *name)
+{
+    if (strncmp(name, "torch.", 6) == 0)
+        name += 6;
+    if (strcmp(name, "float32") == 0 || strcmp(name, "float") == 0)
+        return HR_TYPE_F32;
+    if (strcmp(name, "float16") == 0 || strcmp(name, "half") == 0)
+        return HR_TYPE_F16;
+    if (strcmp(name, "bfloat16") == 0)
+        return HR_TYPE_BF16;
+    if (strcmp(name, "float64") == 0)
+        return HR_TYPE_F64;
+    return HR_TYPE_INVALID;
+}
+
+static void parse_dtype(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(p->root, "torch_dtype");
+    if (!cJSON_IsString(v))
+        v = cJSON_GetObjectItemCaseSensitive(p->root, "dtype");
+    if (!cJSON_IsString(v))
+        v = find(p, "torch_dtype");
+    if (!cJSON_IsString(v))
+        v = find(p, "dtype");
+    c->dtype = HR_TYPE_F32;
+    if (!cJSON_IsString(v)) {
+        cfg_warn(c, "no torch_dtype in config: float32 weights assumed");
+        return;
+    }
+    copy_str(c->dtype_name, sizeof c->dtype_name, v);
+    hr_type t = dtype_from_torch(v->valuestring);
+    if (t == HR_TYPE_INVALID)
+        cfg_warn(c, "torch_dtype '%.32s' not understood: float32 weights assumed",
+                 v->valuestring);
+    else
+        c->dtype = t;
+}
+
+static void parse_quant(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(p->root, "quantization_config");
+    if (!cJSON_IsObject(q))
+        return;
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(q, "quant_method");
+    const char *m = cJSON_IsString(method) ? method->valuestring : "";
+    parse_ctx sub = *p;
+    sub.text = sub.root = q;
+    uint32_t bits = 0, group = 0;
+    if (strcasecmp(m, "gptq") == 0 || strcasecmp(m, "awq") == 0) {
+        bool gptq = strcasecmp(m, "gptq") == 0;
+        c->quant = gptq ? HF_QUANT_GPTQ : HF_QUANT_AWQ;
+        if (!get_uint(&sub, 64, &bits, "bits", "w_bit", (const char *)NULL))
+            bits = 4;
+        /* group_size -1 means one group spanning each column */
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(q, "group_size");
+        if (!g)
+            g = cJSON_GetObjectItemCaseSensitive(q, "q_group_size");
+        if (cJSON_IsNumber(g) && g->valuedouble >= 1.0 && g->valuedouble <= (double)MAX_DIM)
+            group = (uint32_t)g->valuedouble;
+        if (bits == 0 || bits > 16)
+            bits = 4;
+        c->quant_bits = bits;
+        c->quant_group = group;
+        if (group)
+            snprintf(c->quant_name, sizeof c->quant_name, "%s %u-bit g%u", gptq ? "GPTQ" : "AWQ",
+                     bits, group);
+        else
+            snprintf(c->quant_name, sizeof c->quant_name, "%s %u-bit", gptq ? "GPTQ" : "AWQ",
+                     bits);
+    } else if (strcasecmp(m, "bitsandbytes") == 0 || strcasecmp(m, "bitsandbytes_4bit") == 0 ||
+               strcasecmp(m, "bitsandbytes_8bit") == 0 || !*m) {
+        bool four = false, eight = false;
+        get_bool(&sub, "load_in_4bit", &four);
+        get_bool(&sub, "load_in_8bit", &eight);
+        if (strcasecmp(m, "bitsandbytes_4bit") == 0)
+            four = true;
+        if (strcasecmp(m, "bitsandbytes_8bit") == 0)
+            eight = true;
+        if (four) {
+            c->quant = HF_QUANT_BNB_4BIT;
+            c->quant_bits = 4;
+            get_bool(&sub, "bnb_4bit_use_double_quant", &c->quant_double);
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(q, "bnb_4bit_quant_type");
+            bool fp4 = cJSON_IsString(t) && strcasecmp(t->valuestring, "fp4") == 0;
+            snprintf(c->quant_name, sizeof c->quant_name, "bitsandbytes %s%s",
+                     fp4 ? "FP4" : "NF4", c->quant_double ? " (double quant)" : "");
+        } else if (eight) {
+            c->quant = HF_QUANT_BNB_8BIT;
+            c->quant_bits = 8;
+            snprintf(c->quant_name, sizeof c->quant_name, "bitsandbytes 8-bit");
+        } else if (*m) {
+            c->quant = HF_QUANT_OTHER;
+            snprintf(c->quant_name, sizeof c->quant_name, "bitsandbytes");
+        }
+    } else if (strcasecmp(m, "fp8") == 0) {
+        c->quant = HF_QUANT_FP8;
+        c->quant_bits = 8;
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(q, "weight_block_size");
+        if (cJSON_IsArray(b) && cJSON_GetArraySize(b) == 2) {
+            const cJSON *b0 = cJSON_GetArrayItem(b, 0), *b1 = cJSON_GetArrayItem(b, 1);
+            if (cJSON_IsNumber(b0) && cJSON_IsNumber(b1) && b0->valuedouble >= 1 &&
+                b1->valuedouble >= 1 && b0->valuedouble <= MAX_DIM && b1->valuedouble <= MAX_DIM) {
+                c->quant_block_out = (uint32_t)b0->valuedouble;
+                c->quant_group = (uint32_t)b1->valuedouble;
+            }
+        }
+        if (c->quant_group)
+            snprintf(c->quant_name, sizeof c->quant_name, "FP8 block %ux%u", c->quant_block_out,
+                     c->quant_group);
+        else
+            snprintf(c->quant_name, sizeof c->quant_name, "FP8");
+    } else if (strcasecmp(m, "mxfp4") == 0) {
+        c->quant = HF_QUANT_MXFP4;
+        c->quant_bits = 4;
+        snprintf(c->quant_name, sizeof c->quant_name, "MXFP4 (experts)");
+    } else if (strcasecmp(m, "bitnet") == 0) {
+        c->quant = HF_QUANT_BITNET;
+        c->quant_bits = 2;
+        snprintf(c->quant_name, sizeof c->quant_name, "BitNet ternary (packed 2-bit)");
+    } else {
+        c->quant = HF_QUANT_OTHER;
+        snprintf(c->quant_name, sizeof c->quant_name, "%.40s", m);
+        cfg_warn(c, "quantization '%.40s' not modelled: weights sized at torch_dtype", m);
+    }
+}
+
+/* Which layers slide: layer_types when given, else the arch's pattern. */
+static void parse_swa(parse_ctx *p, const hf_arch_traits *traits)
+{
+    hf_config *c = p->c;
+    uint32_t window = 0;
+    get_uint(p, UINT32_MAX, &window, "sliding_window", (const char *)NULL);
+    const cJSON *types = find(p, "layer_types");
+    bool llama_cpp_swa = traits && traits->swa_pattern > 0;
+    uint32_t n_sliding = 0;
+    if (cJSON_IsArray(types)) {
+        if ((uint32_t)cJSON_GetArraySize(types) != c->n_layer) {
+            cfg_warn(c, "layer_types has %d entries for %u layers: ignored",
+                     cJSON_GetArraySize(types), c->n_layer);
+        } else {
+            c->layer_swa = calloc(c->n_layer ? c->n_layer : 1, 1);
+            if (!c->layer_swa) {
+                p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
+                return;
+            }
+            uint32_t i = 0;
+            const cJSON *t;
+            cJSON_ArrayForEach(t, types) {
+                const char *s = cJSON_IsString(t) ? t->valuestring : "";
+                if (strcmp(s, "sliding_attention") == 0 || strcmp(s, "sliding_window") == 0 ||
+                    strcmp(s, "local_attention") == 0 || strcmp(s, "sliding") == 0) {
+                    c->layer_swa[i] = 1;
+                    n_sliding++;
+                } else if (strcmp(s, "full_attention") != 0 && strcmp(s, "global_attention") != 0 &&
+                           strcmp(s, "full") != 0) {
+                    cfg_warn(c, "layer type '%.40s' (layer %u) not modelled: treated as attention",
+                             s, i);
+                }
+                i++;
+            }
+        }
+    }
+    if (n_sliding && !llama_cpp_swa) {
+        cfg_warn(c, "sliding-window layers ignored: llama.cpp runs '%s' with full attention",
+                 c->arch_name);
+        free(c->layer_swa);
+        c->layer_swa = NULL;
+        return;
+    }
+    if (!llama_cpp_swa || window == 0) {
+        free(c->layer_swa);
+        c->layer_swa = NULL;
+        return;
+    }
+    c->n_swa = window;
+    if (c->layer_swa) {
+        if (n_sliding == 0) {
+            c->n_swa = 0;
+            free(c->layer_swa);
+            c->layer_swa = NULL;
+            return;
+        }
+        /* recover llama.cpp's "every Nth layer global" when the list is periodic */
+        uint32_t first_full = 0;
+        while (first_full < c->n_layer && c->layer_swa[first_full])
+            first_full++;
+        uint32_t period = first_full + 1;
+        bool periodic = first_full < c->n_layer;
+        for (uint32_t i = 0; periodic && i < c->n_layer; i++)
+            periodic = c->layer_swa[i] == (i % period < period - 1);
+        c->swa_pattern = periodic ? period : 0;
+        return;
+    }
+    uint32_t pattern = traits->swa_pattern;
+    get_uint(p, MAX_LAYERS, &pattern, "sliding_window_pattern", (const char *)NULL);
+    c->swa_pattern = pattern;
+    c->layer_swa = calloc(c->n_layer ? c->n_layer : 1, 1);
+    if (!c->layer_swa) {
+        p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
+        return;
+    }
+    for (uint32_t i = 0; i < c->n_layer; i++)
+        c->layer_swa[i] = pattern == 0 || (i % pattern < pattern - 1);
+}
+
+static void parse_moe(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    get_uint(p, MAX_DIM, &c->n_expert, "num_local_experts", "n_routed_experts", "num_experts",
+             (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->n_expert_used, "num_experts_per_tok", "experts_per_token",
+             "num_experts_per_token", "moe_top_k", (const char *)NULL);
+    if (c->n_expert <= 1) {
+        c->n_expert = c->n_expert_used = 0;
+        return;
+    }
+    if (!get_uint(p, MAX_DIM, &c->n_ff_exp, "moe_intermediate_size", (const char *)NULL))
+        c->n_ff_exp = c->n_ff; /* Mixtral, gpt-oss: intermediate_size is per expert */
+    uint32_t shared = 0, shared_ff = 0;
+    get_uint(p, MAX_DIM, &shared, "n_shared_experts", "num_shared_experts", (const char *)NULL);
+    get_uint(p, MAX_DIM, &shared_ff, "shared_expert_intermediate_size", (const char *)NULL);
+    if (shared_ff) {
+        c->n_expert_shared = shared ? shared : 1;
+        c->n_ff_shexp = shared_ff;
+    } else if (shared) {
+        c->n_expert_shared = shared;
+        c->n_ff_shexp = shared * c->n_ff_exp; /* DeepSeek: shared experts fused into one FFN */
+    }
+    get_uint(p, MAX_LAYERS, &c->n_layer_dense_lead, "first_k_dense_replace", (const char *)NULL);
+    if (c->n_layer_dense_lead > c->n_layer)
+        c->n_layer_dense_lead = c->n_layer;
+}
+
+static void parse_ssm(parse_ctx *p, bool mamba2)
+{
+    hf_config *c = p->c;
+    get_uint(p, MAX_DIM, &c->ssm_d_state, "state_size", "d_state", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_d_conv, "conv_kernel", "d_conv", (const char *)NULL);
+    uint32_t expand = 2;
+    get_uint(p, 1024, &expand, "expand", (const char *)NULL);
+    if (!get_uint(p, MAX_DIM, &c->ssm_d_inner, "intermediate_size", "d_inner", (const char *)NULL))
+        c->ssm_d_inner = expand * c->n_embd;
+    if (mamba2) {
+        get_uint(p, MAX_DIM, &c->ssm_n_group, "n_groups", "ngroups", (const char *)NULL);
+        /* Mamba2's dt has one entry per SSM head */
+        if (!get_uint(p, MAX_DIM, &c->ssm_dt_rank, "num_heads", (const char *)NULL)) {
+            uint32_t ssm_head = 64;
+            get_uint(p, MAX_DIM, &ssm_head, "head_dim", (const char *)NULL);
+            c->ssm_dt_rank = ssm_head ? c->ssm_d_inner / ssm_head : 0;
+        }
+    } else {
+        const cJSON *r = find(p, "time_step_rank");
+        if (!r)
+            r = find(p, "dt_rank");
+        if (cJSON_IsNumber(r))
+            get_uint(p, MAX_DIM, &c->ssm_dt_rank, "time_step_rank", "dt_rank", (const char *)NULL);
+        else /* "auto" */
+            c->ssm_dt_rank = (c->n_embd + 15) / 16;
+    }
+    c->n_ff = 0;
+    c->n_head = c->n_head_kv = 0;
+    c->head_dim = c->head_dim_v = 0;
+}
+
+static void pick_name(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    copy_str(c->name, sizeof c->name, cJSON_GetObjectItemCaseSensitive(p->root, "_name_or_path"));
+    if (c->name[0] && strcmp(c->name, ".") != 0 && strcmp(c->name, "./") != 0) {
+        /* keep the last path component of a local path */
+        const char *slash = strrchr(c->name, '/');
+        if (c->name[0] == '/' && slash && slash[1])
+            memmove(c->name, slash + 1, strlen(slash + 1) + 1);
+        return;
+    }
+    c->name[0] = '\0';
+    if (p->origin) {
+        char dir[1024];
+        hr_path_dirname(p->origin, dir, sizeof dir);
+        const char *base = strrchr(dir, '/');
+        base = base ? base + 1 : dir;
+        if (*base && strcmp(base, ".") != 0 && strcmp(base, "..") != 0) {
+            snprintf(c->name, sizeof c->name, "%.127s", base);
+            return;
+        }
+    }
+    snprintf(c->name, sizeof c->name, "%s",
+             c->architecture[0] ? c->architecture : c->model_type[0] ? c->model_type : "model");
+}
+
+static void parse_shape_keys(parse_ctx *p, const hf_arch_traits *traits)
+{
+    hf_config *c = p->c;
+    if (!get_uint(p, MAX_LAYERS, &c->n_layer, "num_hidden_layers", "n_layer", "num_layers",
+                  "n_layers", (const char *)NULL) &&
+        p->status == HR_OK)
+        p->status = hr_error_set(p->err, HR_ERR_FORMAT, "%s: no num_hidden_layers", p->origin);
+    if (!get_uint(p, MAX_DIM, &c->n_embd, "hidden_size", "d_model", "n_embd", "dim",
+                  (const char *)NULL) &&
+        p->status == HR_OK)
+        p->status = hr_error_set(p->err, HR_ERR_FORMAT, "%s: no hidden_size", p->origin);
+    get_uint(p, MAX_DIM, &c->n_vocab, "vocab_size", "n_vocab", (const char *)NULL);
+    if (!get_uint(p, UINT32_MAX, &c->n_ctx_train, "max_position_embeddings", "n_positions",
+                  "max_seq_len", "seq_length", (const char *)NULL))
+        c->n_ctx_train = traits ? traits->ctx_default : 0;
+    get_uint(p, MAX_DIM, &c->n_head, "num_attention_heads", "n_head", "n_heads",
+             (const char *)NULL);
+    if (!get_uint(p, MAX_DIM, &c->n_head_kv, "num_key_value_heads", "n_head_kv",
+                  "multi_query_group_num", (const char *)NULL))
+        c->n_head_kv = c->n_head;
+    if (!get_uint(p, MAX_DIM, &c->head_dim, "head_dim", (const char *)NULL))
+        c->head_dim = c->n_head ? c->n_embd / c->n_head : 0;
+    c->head_dim_v = c->head_dim;
+    get_uint(p, MAX_DIM, &c->n_ff, "intermediate_size", "ffn_hidden_size", "n_inner",
+             "ffn_dim", (const char *)NULL);
+    if (c->n_vocab == 0)
+        cfg_warn(c, "no vocab_size in config: embedding and output sized at 0");
+    if (c->n_head && c->n_head_kv && c->n_head % c->n_head_kv != 0 && p->status == HR_OK)
+        p->status = hr_error_set(p->err, HR_ERR_FORMAT,
+                                 "%s: %u attention heads are not a multiple of %u KV heads",
+                                 p->origin, c->n_head, c->n_head_kv);
+}
+
+static void parse_mla(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    if (!get_uint(p, MAX_DIM, &c->n_lora_kv, "kv_lora_rank", (const char *)NULL))
+        return;
+    get_uint(p, MAX_DIM, &c->n_lora_q, "q_lora_rank", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->n_rot, "qk_rope_head_dim", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->head_dim_qk_nope, "qk_nope_head_dim", (const char *)NULL);
+    if (!get_uint(p, MAX_DIM, &c->head_dim_v, "v_head_dim", (const char *)NULL))
+        c->head_dim_v = c->head_dim_qk_nope;
+    c->head_dim = c->head_dim_qk_nope + c->n_rot;
+    c->n_head_kv = c->n_head; /* MLA: every head reads the shared latent */
+}
+
+hr_status hf_config_parse(const char *json, size_t len, const char *origin, hf_config *out,
+                          hr_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!origin)
+        origin = "config.json";
+    if (!json || len > HR_HF_CONFIG_MAX_BYTES)
+        return hr_error_set(err, HR_ERR_LIMIT, "%s: config is over the %u-byte limit", origin,
+                            HR_HF_CONFIG_MAX_BYTES);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root)
+        return hr_error_set(err, HR_ERR_FORMAT, "%s: not valid JSON", origin);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return hr_error_set(err, HR_ERR_FORMAT, "%s: not a JSON object", origin);
+    }
+    hf_config *c = out;
+    parse_ctx p = {root, root, origin, c, err, HR_OK};
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "text_config");
+    if (cJSON_IsObject(text)) {
+        p.text = text;
+        c->text_config = true;
+    }
+    const cJSON *archs = cJSON_GetObjectItemCaseSensitive(root, "architectures");
+    if (cJSON_IsArray(archs))
+        copy_str(c->architecture, sizeof c->architecture, cJSON_GetArrayItem(archs, 0));
+    copy_str(c->model_type, sizeof c->model_type, find(&p, "model_type"));
+    if (c->text_config && !c->model_type[0])
+        copy_str(c->model_type, sizeof c->model_type,
+                 cJSON_GetObjectItemCaseSensitive(root, "model_type"));
+
+    const hf_arch_traits *traits = hf_arch_by_model_type(c->model_type);
+    if (!traits)
+        traits = hf_arch_by_class(c->architecture);
+    if (traits) {
+        snprintf(c->arch_name, sizeof c->arch_name, "%s", traits->arch_name);
+        c->arch_known = true;
+    } else {
+        /* generic decoder keys; keep the model_type as the arch name */
+        snprintf(c->arch_name, sizeof c->arch_name, "%.31s",
+                 c->model_type[0] ? c->model_type : "unknown");
+        cfg_warn(c, "unknown architecture '%.60s': generic config keys used",
+                 c->architecture[0] ? c->architecture : c->model_type);
+    }
+    pick_name(&p);
+    parse_shape_keys(&p, traits);
+    c->causal = !(traits && traits->encoder);
+    c->embedding_only = (traits && traits->encoder) || !hf_class_has_lm_head(c->architecture);
+    bool is_causal;
+    if (get_bool(&p, "is_causal", &is_causal) && !is_causal)
+        c->causal = false;
+    c->tied_output = traits ? traits->tied_default : false;
+    get_bool(&p, "tie_word_embeddings", &c->tied_output);
+    c->qkv_bias = traits && traits->qkv_bias;
+    if (get_bool(&p, "attention_bias", &c->attn_bias) && c->attn_bias)
+        c->qkv_bias = true;
+    get_bool(&p, "qkv_bias", &c->qkv_bias);
+    get_bool(&p, "mlp_bias", &c->ffn_bias);
+    if (traits && traits->encoder) {
+        c->attn_bias = c->ffn_bias = c->qkv_bias;
+        /* learned absolute positions unless the encoder uses rope */
+        const cJSON *pos = find(&p, "position_embedding_type");
+        bool rope = cJSON_IsString(pos) && strstr(pos->valuestring, "rope");
+        if (strcmp(c->model_type, "new") == 0 || strcmp(c->model_type, "nomic_bert") == 0)
+            rope = true;
+        c->n_pos_embd = rope ? 0 : c->n_ctx_train;
+    }
+    c->attn_logit_softcap = get_float(&p, "attn_logit_softcapping");
+    c->final_logit_softcap = get_float(&p, "final_logit_softcapping");
+
+    const char *a = c->arch_name;
+    if (strcmp(a, "mamba") == 0 || strcmp(a, "mamba2") == 0)
+        parse_ssm(&p, strcmp(a, "mamba2") == 0);
+    if (strcmp(a, "rwkv6") == 0 || strcmp(a, "rwkv7") == 0) {
+        if (!get_uint(&p, MAX_DIM, &c->rwkv_head_size, "head_size", "head_dim",
+                      (const char *)NULL))
+            c->rwkv_head_size = 64;
+        c->n_head = c->rwkv_head_size ? c->n_embd / c->rwkv_head_size : 0;
+        c->n_head_kv = 0;
+        if (c->n_ff == 0) /* transformers' Rwkv6 default */
+            c->n_ff = (uint32_t)((uint64_t)c->n_embd * 7 / 2 / 32 * 32);
+    }
+    parse_mla(&p);
+    parse_moe(&p);
+    parse_swa(&p, traits);
+    parse_dtype(&p);
+    parse_quant(&p);
+    if (c->text_config && cJSON_GetObjectItemCaseSensitive(root, "vision_config"))
+        cfg_warn(c, "vision tower in config.json not counted");
+    cJSON_Delete(root);
+    if (p.status != HR_OK) {
+        hf_config_free(c);
+        return p.status;
+    }
+    return HR_OK;
+}
+
+hr_status hf_config_read(const char *path, hf_config *out, hr_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    memset(out, 0, sizeof *out);
+    hr_status st = hr_read_file(path, HR_HF_CONFIG_MAX_BYTES, &text, &len, err);
+    if (st != HR_OK)
+        return st;
+    st = hf_config_parse(text, len, path, out, err);
+    free(text);
+    return st;
+}
+
+void hf_config_free(hf_config *c)
+{
+    if (!c)
+        return;
+    free(c->layer_swa);
+    c->layer_swa = NULL;
+}

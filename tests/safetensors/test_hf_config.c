@@ -1,0 +1,397 @@
+/* config.json reader: published shapes, quantization, SWA, bad configs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "safetensors_writer.h"
+#include "test_util.h"
+
+#include "headroom/model.h"
+
+static hr_model *from_json(const char *json)
+{
+    hr_model *m = NULL;
+    hr_error err;
+    hr_status st = hr_model_from_config_json(json, strlen(json), "test/config.json", &m, &err);
+    if (st != HR_OK)
+        fail_msg("config rejected: %s", err.message);
+    return m;
+}
+
+static const hr_tensor *by_name(const hr_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0)
+            return &m->tensors[i];
+    return NULL;
+}
+
+static bool has_warning(const hr_model *m, const char *needle)
+{
+    for (int i = 0; i < m->n_warnings; i++)
+        if (strstr(m->warnings[i], needle))
+            return true;
+    return false;
+}
+
+#define LLAMA31_8B                                                                          \
+    "\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\","                  \
+    "\"hidden_size\": 4096, \"intermediate_size\": 14336, \"num_attention_heads\": 32,"     \
+    "\"num_hidden_layers\": 32, \"num_key_value_heads\": 8, \"vocab_size\": 128256,"        \
+    "\"max_position_embeddings\": 131072, \"tie_word_embeddings\": false,"                  \
+    "\"rope_scaling\": {\"factor\": 8.0, \"rope_type\": \"llama3\"}, \"rms_norm_eps\": 1e-05"
+
+/* Llama-3.1-8B's parameters, counted tensor by tensor. */
+static uint64_t llama31_8b_params(void)
+{
+    const uint64_t e = 4096, kv = 8 * 128, ff = 14336, vocab = 128256, L = 32;
+    const uint64_t per_layer = e * e * 2 + e * kv * 2 + 3 * e * ff + 2 * e;
+    return L * per_layer + 2 * vocab * e + e;
+}
+
+static void test_llama31_8b(void **state)
+{
+    (void)state;
+    hr_model *m = from_json("{" LLAMA31_8B ", \"torch_dtype\": \"bfloat16\"}");
+    assert_int_equal(m->source, HR_SOURCE_CONFIG);
+    assert_string_equal(m->arch_name, "llama");
+    assert_int_equal(m->arch, HR_ARCH_LLAMA);
+    assert_int_equal(m->n_layer, 32);
+    assert_int_equal(m->n_head_kv, 8);
+    assert_int_equal(m->n_embd_head_k, 128);
+    assert_int_equal(m->n_ctx_train, 131072);
+    assert_true(m->layers[31].has_kv);
+    assert_int_equal(m->layers[31].n_ff, 14336);
+    assert_int_equal(m->n_params, llama31_8b_params());
+    assert_int_equal(m->n_params, 8030261248ull); /* the published 8.03B */
+    assert_int_equal(m->n_bytes, 2 * m->n_params);
+    assert_string_equal(m->dtype, "bfloat16");
+    assert_string_equal(m->quant_name, "BF16");
+    assert_int_equal(m->ftype, HR_FTYPE_MOSTLY_BF16);
+    assert_string_equal(m->name, "test"); /* the config's directory */
+    hr_model_free(m);
+}
+
+static void test_mistral_is_llama(void **state)
+{
+    (void)state;
+    hr_model *m = from_json("{\"architectures\": [\"MistralForCausalLM\"], \"model_type\": "
+                            "\"mistral\", \"_name_or_path\": \"mistralai/Mistral-7B-v0.3\","
+                            "\"hidden_size\": 4096, \"intermediate_size\": 14336,"
+                            "\"num_attention_heads\": 32, \"num_hidden_layers\": 32,"
+                            "\"num_key_value_heads\": 8, \"vocab_size\": 32768,"
+                            "\"sliding_window\": null, \"torch_dtype\": \"bfloat16\"}");
+    assert_string_equal(m->arch_name, "llama");
+    assert_string_equal(m->name, "mistralai/Mistral-7B-v0.3");
+    assert_int_equal(m->n_swa, 0);
+    /* 7.25B published */
+    assert_true(m->n_params > 7240000000ull && m->n_params < 7260000000ull);
+    hr_model_free(m);
+}
+
+static void test_stella_1_5b(void **state)
+{
+    (void)state;
+    /* stella_en_1.5B_v5: a Qwen2 encoder for embeddings, kept in float32 */
+    hr_model *m = from_json(
+        "{\"architectures\": [\"Qwen2Model\"], \"model_type\": \"qwen2\","
+        "\"hidden_size\": 1536, \"intermediate_size\": 8960, \"num_attention_heads\": 12,"
+        "\"num_hidden_layers\": 28, \"num_key_value_heads\": 2, \"vocab_size\": 151646,"
+        "\"max_position_embeddings\": 131072, \"max_window_layers\": 21,"
+        "\"use_sliding_window\": false, \"sliding_window\": 131072,"
+        "\"tie_word_embeddings\": false, \"torch_dtype\": \"float32\"}");
+    assert_string_equal(m->arch_name, "qwen2");
+    assert_true(m->embedding_only);
+    assert_int_equal(m->n_swa, 0);
+    assert_null(by_name(m, "output.weight"));
+    assert_non_null(by_name(m, "blk.0.attn_q.bias"));
+    /* embed + 28 x (attention with q/k/v biases, SwiGLU, 2 norms) + final norm */
+    const uint64_t e = 1536, kv = 256, ff = 8960;
+    const uint64_t layer = e * e * 2 + e * kv * 2 + (e + 2 * kv) + 3 * e * ff + 2 * e;
+    const uint64_t params = 151646 * e + 28 * layer + e;
+    assert_int_equal(m->n_params, params);
+    assert_true(m->n_params > 1535000000ull && m->n_params < 1545000000ull); /* 1.54B */
+    assert_int_equal(m->n_bytes, 4 * params);                                 /* ~6.2 GB */
+    assert_true(m->n_bytes > 6150000000ull && m->n_bytes < 6200000000ull);
+    assert_string_equal(m->quant_name, "F32");
+    hr_model_free(m);
+}
+
+static void test_stella_400m(void **state)
+{
+    (void)state;
+    hr_model *m = from_json(
+        "{\"architectures\": [\"NewModel\"], \"model_type\": \"new\", \"hidden_size\": 1024,"
+        "\"intermediate_size\": 4096, \"num_attention_heads\": 16, \"num_hidden_layers\": 24,"
+        "\"vocab_size\": 30528, \"max_position_embeddings\": 8192, \"type_vocab_size\": 2,"
+        "\"position_embedding_type\": \"rope\", \"torch_dtype\": \"float32\"}");
+    assert_false(m->causal);
+    assert_true(m->embedding_only);
+    assert_int_equal(m->n_pos_embd, 0);
+    /* published 0.434B */
+    assert_true(m->n_params > 430000000ull && m->n_params < 440000000ull);
+    assert_int_equal(m->n_bytes, 4 * m->n_params);
+    hr_model_free(m);
+}
+
+static void test_gptq(void **state)
+{
+    (void)state;
+    hr_model *m = from_json("{" LLAMA31_8B ", \"torch_dtype\": \"float16\","
+                            "\"quantization_config\": {\"quant_method\": \"gptq\", \"bits\": 4,"
+                            "\"group_size\": 128, \"desc_act\": false, \"sym\": true}}");
+    assert_string_equal(m->quant_name, "GPTQ 4-bit g128");
+    assert_int_equal(m->ftype, HR_FTYPE_UNKNOWN);
+    /* q_proj 4096 -> 4096: qweight 4096*4/32*4 * 4096, qzeros 32 * (4096*4/32*4),
+     * scales 32 * 4096 * 2, g_idx 4096 * 4 */
+    const hr_tensor *q = by_name(m, "blk.0.attn_q.weight");
+    assert_non_null(q);
+    const uint64_t K = 4096, N = 4096, G = K / 128;
+    assert_int_equal(q->bytes, K * 4 / 8 * N + G * (N * 4 / 8) + G * N * 2 + K * 4);
+    /* embeddings, norms and lm_head stay float16 */
+    const hr_tensor *emb = by_name(m, "token_embd.weight");
+    assert_int_equal(emb->bytes, 2ull * 4096 * 128256);
+    assert_int_equal(by_name(m, "output.weight")->bytes, 2ull * 4096 * 128256);
+    assert_int_equal(by_name(m, "blk.3.attn_norm.weight")->bytes, 2 * 4096);
+    /* ~4.25 bits per quantized weight: far below the fp16 16 GB */
+    assert_true(m->n_bytes < 6000000000ull && m->n_bytes > 5000000000ull);
+    hr_model_free(m);
+
+    hr_model *awq = from_json("{" LLAMA31_8B ", \"torch_dtype\": \"float16\","
+                              "\"quantization_config\": {\"quant_method\": \"awq\","
+                              "\"bits\": 4, \"group_size\": 128}}");
+    assert_string_equal(awq->quant_name, "AWQ 4-bit g128");
+    const hr_tensor *k = by_name(awq, "blk.0.attn_k.weight"); /* 4096 -> 1024 */
+    assert_int_equal(k->bytes, 4096ull * 1024 / 2 + 32ull * 1024 / 2 + 32ull * 1024 * 2);
+    hr_model_free(awq);
+
+    hr_model *nf4 = from_json("{" LLAMA31_8B ", \"torch_dtype\": \"bfloat16\","
+                              "\"quantization_config\": {\"quant_method\": \"bitsandbytes\","
+                              "\"load_in_4bit\": true, \"bnb_4bit_quant_type\": \"nf4\"}}");
+    assert_string_equal(nf4->quant_name, "bitsandbytes NF4");
+    const hr_tensor *d = by_name(nf4, "blk.0.ffn_down.weight");
+    assert_int_equal(d->bytes, 4096ull * 14336 / 2 + 4096ull * 14336 / 64 * 4);
+    hr_model_free(nf4);
+}
+
+static void test_gemma2_swa_and_softcap(void **state)
+{
+    (void)state;
+    hr_model *m = from_json(
+        "{\"architectures\": [\"Gemma2ForCausalLM\"], \"model_type\": \"gemma2\","
+        "\"hidden_size\": 3584, \"intermediate_size\": 14336, \"num_attention_heads\": 16,"
+        "\"num_hidden_layers\": 42, \"num_key_value_heads\": 8, \"head_dim\": 256,"
+        "\"vocab_size\": 256000, \"max_position_embeddings\": 8192, \"sliding_window\": 4096,"
+        "\"attn_logit_softcapping\": 50.0, \"final_logit_softcapping\": 30.0,"
+        "\"torch_dtype\": \"float32\"}");
+    assert_string_equal(m->arch_name, "gemma2");
+    assert_int_equal(m->n_swa, 4096);
+    assert_int_equal(m->swa_pattern, 2);
+    assert_true(m->layers[0].is_swa);
+    assert_false(m->layers[1].is_swa);
+    assert_true(m->tied_output);
+    assert_true(m->attn_logit_softcap == 50.0f);
+    assert_true(m->final_logit_softcap == 30.0f);
+    assert_int_equal(m->n_embd_head_k, 256);
+    /* published 9.24B */
+    assert_true(m->n_params > 9200000000ull && m->n_params < 9300000000ull);
+    hr_model_free(m);
+}
+
+static void test_layer_types(void **state)
+{
+    (void)state;
+    /* gemma3 text config inside a multimodal wrapper, layer_types given */
+    char json[4096];
+    int n = snprintf(json, sizeof json,
+                     "{\"architectures\": [\"Gemma3ForConditionalGeneration\"],"
+                     "\"model_type\": \"gemma3\", \"torch_dtype\": \"bfloat16\","
+                     "\"vision_config\": {\"hidden_size\": 1152},"
+                     "\"text_config\": {\"model_type\": \"gemma3_text\", \"hidden_size\": 2560,"
+                     "\"intermediate_size\": 10240, \"num_attention_heads\": 8,"
+                     "\"num_key_value_heads\": 4, \"head_dim\": 256, \"num_hidden_layers\": 8,"
+                     "\"vocab_size\": 262208, \"sliding_window\": 1024, \"layer_types\": [");
+    for (int i = 0; i < 8; i++)
+        n += snprintf(json + n, sizeof json - (size_t)n, "%s\"%s\"", i ? "," : "",
+                      i % 6 == 5 ? "full_attention" : "sliding_attention");
+    snprintf(json + n, sizeof json - (size_t)n, "]}}");
+    hr_model *m = from_json(json);
+    assert_string_equal(m->arch_name, "gemma3");
+    assert_int_equal(m->n_layer, 8);
+    assert_int_equal(m->n_swa, 1024);
+    assert_int_equal(m->swa_pattern, 6);
+    for (uint32_t i = 0; i < 8; i++)
+        assert_int_equal(m->layers[i].is_swa, i % 6 != 5);
+    assert_true(has_warning(m, "vision"));
+    hr_model_free(m);
+
+    /* irregular layer_types survive as per-layer flags (gpt-oss style arch) */
+    hr_model *o = from_json(
+        "{\"architectures\": [\"GptOssForCausalLM\"], \"model_type\": \"gpt_oss\","
+        "\"hidden_size\": 256, \"intermediate_size\": 128, \"num_attention_heads\": 4,"
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"num_hidden_layers\": 4,"
+        "\"num_local_experts\": 4, \"num_experts_per_tok\": 2, \"vocab_size\": 1000,"
+        "\"sliding_window\": 128, \"layer_types\": [\"full_attention\", \"sliding_attention\","
+        "\"sliding_attention\", \"full_attention\"], \"torch_dtype\": \"bfloat16\","
+        "\"quantization_config\": {\"quant_method\": \"mxfp4\"}}");
+    assert_false(o->layers[0].is_swa);
+    assert_true(o->layers[1].is_swa);
+    assert_true(o->layers[2].is_swa);
+    assert_false(o->layers[3].is_swa);
+    assert_int_equal(o->layers[0].n_expert, 4);
+    assert_string_equal(o->quant_name, "MXFP4 (experts)");
+    const hr_tensor *g = by_name(o, "blk.0.ffn_gate_exps.weight");
+    assert_non_null(g);
+    assert_int_equal(g->bytes, 4ull * (256 * 128 / 2 + 256 * 128 / 32));
+    /* attention stays bf16 */
+    assert_int_equal(by_name(o, "blk.0.attn_q.weight")->bytes, 2ull * 256 * 256);
+    hr_model_free(o);
+}
+
+static void test_moe_and_mla(void **state)
+{
+    (void)state;
+    /* DeepSeek-V2-Lite */
+    hr_model *m = from_json(
+        "{\"architectures\": [\"DeepseekV2ForCausalLM\"], \"model_type\": \"deepseek_v2\","
+        "\"hidden_size\": 2048, \"intermediate_size\": 10944, \"moe_intermediate_size\": 1408,"
+        "\"num_attention_heads\": 16, \"num_key_value_heads\": 16, \"num_hidden_layers\": 27,"
+        "\"n_routed_experts\": 64, \"n_shared_experts\": 2, \"num_experts_per_tok\": 6,"
+        "\"first_k_dense_replace\": 1, \"kv_lora_rank\": 512, \"q_lora_rank\": null,"
+        "\"qk_nope_head_dim\": 128, \"qk_rope_head_dim\": 64, \"v_head_dim\": 128,"
+        "\"vocab_size\": 102400, \"max_position_embeddings\": 163840,"
+        "\"tie_word_embeddings\": false, \"torch_dtype\": \"bfloat16\"}");
+    assert_string_equal(m->arch_name, "deepseek2");
+    assert_true(m->is_mla);
+    assert_int_equal(m->n_lora_kv, 512);
+    assert_int_equal(m->n_rot, 64);
+    assert_int_equal(m->n_expert, 64);
+    assert_int_equal(m->n_expert_used, 6);
+    assert_int_equal(m->n_expert_shared, 2);
+    assert_int_equal(m->n_layer_dense_lead, 1);
+    assert_int_equal(m->layers[0].n_expert, 0);
+    assert_int_equal(m->layers[0].n_ff, 10944);
+    assert_int_equal(m->layers[1].n_expert, 64);
+    assert_int_equal(m->layers[1].n_ff_exp, 1408);
+    /* published 15.7B */
+    assert_true(m->n_params > 15500000000ull && m->n_params < 15900000000ull);
+    hr_model_free(m);
+
+    /* Mixtral-8x7B: llama with experts, 46.7B */
+    hr_model *x = from_json(
+        "{\"architectures\": [\"MixtralForCausalLM\"], \"model_type\": \"mixtral\","
+        "\"hidden_size\": 4096, \"intermediate_size\": 14336, \"num_attention_heads\": 32,"
+        "\"num_key_value_heads\": 8, \"num_hidden_layers\": 32, \"num_local_experts\": 8,"
+        "\"num_experts_per_tok\": 2, \"vocab_size\": 32000, \"torch_dtype\": \"bfloat16\"}");
+    assert_string_equal(x->arch_name, "llama");
+    assert_int_equal(x->n_expert, 8);
+    assert_int_equal(x->layers[5].n_ff_exp, 14336);
+    assert_true(x->n_params > 46600000000ull && x->n_params < 46800000000ull);
+    hr_model_free(x);
+}
+
+static void test_unknown_and_generic(void **state)
+{
+    (void)state;
+    hr_model *m = from_json(
+        "{\"architectures\": [\"FancyForCausalLM\"], \"model_type\": \"fancy\","
+        "\"hidden_size\": 512, \"intermediate_size\": 1024, \"num_attention_heads\": 8,"
+        "\"num_hidden_layers\": 4, \"vocab_size\": 1000, \"torch_dtype\": \"float16\"}");
+    assert_string_equal(m->arch_name, "fancy");
+    assert_true(has_warning(m, "unknown architecture"));
+    assert_int_equal(m->n_layer, 4);
+    assert_int_equal(m->n_head_kv, 8);
+    assert_int_equal(m->n_bytes, 2 * m->n_params);
+    hr_model_free(m);
+
+    /* no torch_dtype: float32 assumed, with a warning */
+    hr_model *f = from_json("{" LLAMA31_8B "}");
+    assert_int_equal(f->n_bytes, 4 * f->n_params);
+    assert_true(has_warning(f, "torch_dtype"));
+    hr_model_free(f);
+}
+
+static void test_bad_configs(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "{\"num_hidden_layers\": 4",                                   /* invalid JSON */
+        "[1, 2]",                                                      /* not an object */
+        "{\"hidden_size\": 64}",                                       /* no layer count */
+        "{\"num_hidden_layers\": -3, \"hidden_size\": 64}",            /* negative */
+        "{\"num_hidden_layers\": 2.5, \"hidden_size\": 64}",           /* fractional */
+        "{\"num_hidden_layers\": 1e12, \"hidden_size\": 64}",          /* absurd */
+        "{\"num_hidden_layers\": \"32\", \"hidden_size\": 64}",        /* a string */
+        "{\"num_hidden_layers\": 2, \"hidden_size\": 64, \"num_attention_heads\": 6,"
+        "\"num_key_value_heads\": 4, \"vocab_size\": 10, \"intermediate_size\": 8}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        hr_model *m = NULL;
+        hr_error err;
+        hr_status st = hr_model_from_config_json(bad[i], strlen(bad[i]), "x/config.json", &m,
+                                                 &err);
+        assert_int_not_equal(st, HR_OK);
+        assert_null(m);
+        if (!strstr(err.message, "x/config.json"))
+            fail_msg("case %zu: '%s' does not name the file", i, err.message);
+    }
+    /* the file reader names the path and caps the size */
+    char *dir = tu_make_temp_dir("st");
+    char *path = tu_path(dir, "config.json");
+    assert_int_equal(tu_write_text(path, "{}"), 0);
+    assert_int_equal(tu_truncate(path, 17u * 1024 * 1024), 0);
+    hr_model *m = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open_config(path, &m, &err), HR_ERR_LIMIT);
+    assert_non_null(strstr(err.message, path));
+    tu_remove_tree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open_config_file(void **state)
+{
+    (void)state;
+    char *dir = tu_make_temp_dir("st");
+    hr_shape s;
+    hr_shape_init(&s);
+    s.n_layer = 2;
+    s.n_embd = 128;
+    s.n_vocab = 500;
+    s.n_head = 4;
+    s.n_ff = 256;
+    s.tied_output = true;
+    stw_config cfg = {"Qwen3ForCausalLM", "qwen3", "bfloat16", s,
+                      "\"head_dim\": 64, \"rms_norm_eps\": 1e-6"};
+    assert_int_equal(stw_write_config(dir, &cfg), 0);
+    hr_model *m = NULL;
+    hr_error err;
+    /* a directory holding only config.json opens through hr_model_open */
+    assert_int_equal(hr_model_open(dir, &m, &err), HR_OK);
+    assert_int_equal(m->source, HR_SOURCE_CONFIG);
+    assert_string_equal(m->arch_name, "qwen3");
+    assert_int_equal(m->n_embd_head_k, 64);
+    assert_non_null(by_name(m, "blk.1.attn_k_norm.weight"));
+    assert_null(by_name(m, "output.weight"));
+    hr_model_free(m);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_llama31_8b),
+        cmocka_unit_test(test_mistral_is_llama),
+        cmocka_unit_test(test_stella_1_5b),
+        cmocka_unit_test(test_stella_400m),
+        cmocka_unit_test(test_gptq),
+        cmocka_unit_test(test_gemma2_swa_and_softcap),
+        cmocka_unit_test(test_layer_types),
+        cmocka_unit_test(test_moe_and_mla),
+        cmocka_unit_test(test_unknown_and_generic),
+        cmocka_unit_test(test_bad_configs),
+        cmocka_unit_test(test_open_config_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
