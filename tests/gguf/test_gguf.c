@@ -252,6 +252,38 @@ static void test_integer_key_widths(void **state)
     fx_expect_error(w, "wide.gguf", HR_ERR_FORMAT, "qwen2.embedding_length");
 }
 
+/* Many keys: lookups stay exact after the key table has grown. */
+static void test_many_keys(void **state)
+{
+    (void)state;
+    gguf_writer *w = gguf_writer_new(3);
+    fx_add_shape(w, "llama", 1, 64, 1, 1, 64);
+    for (uint32_t i = 0; i < 700; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "filler.%u", i);
+        gguf_writer_add_u32(w, key, i * 7);
+    }
+    char *path = tu_path(fx_dir, "many-keys.gguf");
+    assert_int_equal(gguf_writer_write(w, path), 0);
+    gguf_writer_free(w);
+    gguf_file f;
+    hr_error err;
+    assert_int_equal(gguf_file_open(path, &f, &err), HR_OK);
+    assert_int_equal(f.n_kv, 708);
+    for (uint32_t i = 0; i < 700; i += 37) {
+        char key[32];
+        snprintf(key, sizeof key, "filler.%u", i);
+        uint32_t v = 0;
+        bool found = false;
+        assert_int_equal(gguf_get_u32(&f, key, &v, &found, &err), HR_OK);
+        assert_true(found);
+        assert_int_equal(v, i * 7);
+    }
+    assert_null(gguf_find(&f, "filler.700"));
+    gguf_file_close(&f);
+    free(path);
+}
+
 static void test_per_layer_arrays(void **state)
 {
     (void)state;
@@ -546,6 +578,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions_and_fields),
         cmocka_unit_test(test_integer_key_widths),
+        cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_per_layer_arrays),
         cmocka_unit_test(test_every_ggml_type),
         cmocka_unit_test(test_bitnet_fork_types),

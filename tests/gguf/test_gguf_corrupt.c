@@ -52,6 +52,15 @@ static void test_huge_counts(void **state)
     w = base(1);
     gguf_writer_claim_counts(w, 0xffffffffu, GGUF_WRITER_ACTUAL);
     fx_expect_error(w, "v1-huge.gguf", HR_ERR_FORMAT, "tensors");
+    /* counts the file could hold (a large hole) but over the reader's limits */
+    w = base(3);
+    gguf_writer_claim_counts(w, GGUF_WRITER_ACTUAL, 100000);
+    gguf_writer_set_file_size(w, 4u << 20);
+    fx_expect_error(w, "many-kv.gguf", HR_ERR_LIMIT, "metadata");
+    w = base(3);
+    gguf_writer_claim_counts(w, 2000000, GGUF_WRITER_ACTUAL);
+    gguf_writer_set_file_size(w, 64u << 20);
+    fx_expect_error(w, "many-tensors.gguf", HR_ERR_LIMIT, "tensors");
     /* an array claiming 2^50 elements */
     gguf_writer *a = base(3);
     unsigned char arr[12] = {GW_UINT32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0}; /* u32 x 2^50 */
@@ -148,6 +157,15 @@ static void test_nested_array_and_duplicates(void **state)
     int64_t sq[2] = {64, 64};
     gguf_writer_add_tensor(w, "blk.0.attn_q.weight", HR_TYPE_F16, 2, sq);
     fx_expect_error(w, "dup-tensor.gguf", HR_ERR_FORMAT, "duplicate tensor name");
+    /* a duplicate found after the name table has grown several times */
+    w = base(3);
+    for (int i = 0; i < 3000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "extra.%d", i);
+        gguf_writer_add_tensor(w, name, HR_TYPE_F32, 1, sq);
+    }
+    gguf_writer_add_tensor(w, "extra.17", HR_TYPE_F32, 1, sq);
+    fx_expect_error(w, "dup-late.gguf", HR_ERR_FORMAT, "duplicate tensor name 'extra.17'");
     w = base(3);
     gguf_writer_add_kv_raw(w, "bad.type", 13, "\0\0\0\0", 4);
     fx_expect_error(w, "bad-vtype.gguf", HR_ERR_FORMAT, "bad.type");

@@ -123,39 +123,80 @@ static uint64_t hash_bytes(const char *s, size_t n)
     return h;
 }
 
+typedef void (*name_of_fn)(const void *items, uint32_t i, const char **name, size_t *len);
+
+/* Open-addressing set of item indices keyed by name; grows as items are
+ * added, so memory follows what was actually parsed, not what was claimed. */
 typedef struct name_set {
     uint32_t *slots; /* index + 1; 0 = empty */
     size_t cap;      /* power of two */
+    size_t count;
 } name_set;
 
-static bool name_set_init(name_set *s, size_t n)
+static void name_set_place(uint32_t *slots, size_t cap, uint64_t hash, uint32_t value)
 {
-    size_t cap = 16;
-    while (cap < n * 2)
-        cap *= 2;
-    s->slots = calloc(cap, sizeof *s->slots);
-    s->cap = cap;
-    return s->slots != NULL;
+    size_t mask = cap - 1;
+    size_t i = (size_t)hash & mask;
+    while (slots[i] != 0)
+        i = (i + 1) & mask;
+    slots[i] = value;
 }
 
-/* Insert item idx named (name, len); returns false if the name is present.
- * get_name gives the name of an item already in the set. */
-static bool name_set_insert(name_set *s, const char *name, size_t len, uint32_t idx,
-                            const void *items, void (*get_name)(const void *, uint32_t,
-                                                                const char **, size_t *))
+static bool name_set_grow(name_set *s, const void *items, name_of_fn get_name)
 {
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return false;
+    for (size_t i = 0; i < s->cap; i++) {
+        if (s->slots[i] == 0)
+            continue;
+        const char *name;
+        size_t len;
+        get_name(items, s->slots[i] - 1, &name, &len);
+        name_set_place(slots, cap, hash_bytes(name, len), s->slots[i]);
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->cap = cap;
+    return true;
+}
+
+typedef enum { SET_ADDED, SET_DUPLICATE, SET_NOMEM } set_result;
+
+/* Insert item idx named (name, len); get_name gives the name of any item. */
+static set_result name_set_insert(name_set *s, const char *name, size_t len, uint32_t idx,
+                                  const void *items, name_of_fn get_name)
+{
+    if ((s->count + 1) * 2 > s->cap && !name_set_grow(s, items, get_name))
+        return SET_NOMEM;
     size_t mask = s->cap - 1;
     for (size_t i = (size_t)hash_bytes(name, len) & mask;; i = (i + 1) & mask) {
         if (s->slots[i] == 0) {
             s->slots[i] = idx + 1;
-            return true;
+            s->count++;
+            return SET_ADDED;
         }
         const char *other;
         size_t other_len;
         get_name(items, s->slots[i] - 1, &other, &other_len);
         if (other_len == len && memcmp(other, name, len) == 0)
-            return false;
+            return SET_DUPLICATE;
     }
+}
+
+/* Make room for one more element in a growing array. */
+static bool reserve_one(void **array, size_t *cap, size_t used, size_t elem)
+{
+    if (used < *cap)
+        return true;
+    size_t n = *cap ? *cap * 2 : 32;
+    void *p = realloc(*array, n * elem);
+    if (!p)
+        return false;
+    *array = p;
+    *cap = n;
+    return true;
 }
 
 static void kv_name(const void *items, uint32_t i, const char **name, size_t *len)
@@ -235,42 +276,55 @@ static hr_status read_value(cursor *c, gguf_kv *kv, const char *key_for_msg, hr_
 static hr_status read_kvs(cursor *c, gguf_file *f, uint64_t n_kv, hr_error *err)
 {
     uint64_t min = c->version == 1 ? MIN_KV_BYTES_V1 : MIN_KV_BYTES;
-    if (n_kv > GGUF_MAX_KV || n_kv > remaining(c) / min)
+    if (n_kv > remaining(c) / min)
         return hr_error_set(err, HR_ERR_FORMAT,
                             "%s: header claims %llu metadata entries, more than the file can hold",
                             c->path, (unsigned long long)n_kv);
-    f->kv = calloc(n_kv ? n_kv : 1, sizeof *f->kv);
-    name_set set;
-    if (!f->kv || !name_set_init(&set, n_kv))
-        return hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory for %llu metadata entries",
-                            c->path, (unsigned long long)n_kv);
-    f->kv_index = set.slots;
-    f->kv_index_cap = set.cap;
-    for (uint64_t i = 0; i < n_kv; i++) {
+    if (n_kv > GGUF_MAX_KV)
+        return hr_error_set(err, HR_ERR_LIMIT, "%s: header claims %llu metadata entries (limit %u)",
+                            c->path, (unsigned long long)n_kv, GGUF_MAX_KV);
+    name_set set = {0};
+    size_t cap = 0;
+    hr_status st = HR_OK;
+    for (uint64_t i = 0; i < n_kv && st == HR_OK; i++) {
+        if (!reserve_one((void **)&f->kv, &cap, f->n_kv, sizeof *f->kv)) {
+            st = hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory for metadata", c->path);
+            break;
+        }
         gguf_kv *kv = &f->kv[i];
+        memset(kv, 0, sizeof *kv);
         const unsigned char *key;
         uint64_t key_len;
-        hr_status st = read_string(c, &key, &key_len, "a metadata key", err);
-        if (st != HR_OK)
-            return st;
-        if (key_len > GGUF_MAX_KEY_LEN)
-            return hr_error_set(err, HR_ERR_FORMAT, "%s: metadata key %llu is %llu bytes long (max %u)",
-                                c->path, (unsigned long long)i, (unsigned long long)key_len,
-                                GGUF_MAX_KEY_LEN);
+        if ((st = read_string(c, &key, &key_len, "a metadata key", err)) != HR_OK)
+            break;
+        if (key_len > GGUF_MAX_KEY_LEN) {
+            st = hr_error_set(err, HR_ERR_FORMAT, "%s: metadata key %llu is %llu bytes long (max %u)",
+                              c->path, (unsigned long long)i, (unsigned long long)key_len,
+                              GGUF_MAX_KEY_LEN);
+            break;
+        }
         kv->key = (const char *)key;
         kv->key_len = (uint32_t)key_len;
         char shown[96];
         snprintf(shown, sizeof shown, "%.*s", (int)(key_len < 80 ? key_len : 80), kv->key);
-        if (!name_set_insert(&set, kv->key, kv->key_len, (uint32_t)i, f->kv, kv_name))
-            return hr_error_set(err, HR_ERR_FORMAT, "%s: duplicate metadata key '%s'", c->path,
-                                shown);
-        if ((st = read_u32(c, &kv->type, "a value type", err)) != HR_OK)
-            return st;
-        if ((st = read_value(c, kv, shown, err)) != HR_OK)
-            return st;
+        set_result r = name_set_insert(&set, kv->key, kv->key_len, (uint32_t)i, f->kv, kv_name);
+        if (r != SET_ADDED) {
+            st = r == SET_NOMEM
+                     ? hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory for metadata", c->path)
+                     : hr_error_set(err, HR_ERR_FORMAT, "%s: duplicate metadata key '%s'",
+                                    c->path, shown);
+            break;
+        }
         f->n_kv = (size_t)i + 1;
+        if ((st = read_u32(c, &kv->type, "a value type", err)) == HR_OK)
+            st = read_value(c, kv, shown, err);
     }
-    return HR_OK;
+    /* lookups need a table even for a file without metadata */
+    if (st == HR_OK && !set.slots && !name_set_grow(&set, f->kv, kv_name))
+        st = hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory", c->path);
+    f->kv_index = set.slots;
+    f->kv_index_cap = set.cap;
+    return st;
 }
 
 /* ---- tensor infos ---- */
@@ -315,26 +369,32 @@ static hr_status read_tensor_info(cursor *c, gguf_tensor_info *t, uint64_t index
 static hr_status read_tensor_infos(cursor *c, gguf_file *f, uint64_t n_tensors, hr_error *err)
 {
     uint64_t min = c->version == 1 ? MIN_TENSOR_BYTES_V1 : MIN_TENSOR_BYTES;
-    if (n_tensors > GGUF_MAX_TENSORS || n_tensors > remaining(c) / min)
+    if (n_tensors > remaining(c) / min)
         return hr_error_set(err, HR_ERR_FORMAT,
                             "%s: header claims %llu tensors, more than the file can hold", c->path,
                             (unsigned long long)n_tensors);
-    f->tensors = calloc(n_tensors ? n_tensors : 1, sizeof *f->tensors);
+    if (n_tensors > GGUF_MAX_TENSORS)
+        return hr_error_set(err, HR_ERR_LIMIT, "%s: header claims %llu tensors (limit %u)",
+                            c->path, (unsigned long long)n_tensors, GGUF_MAX_TENSORS);
     name_set set = {0};
-    if (!f->tensors || !name_set_init(&set, n_tensors)) {
-        free(set.slots);
-        return hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory for %llu tensors", c->path,
-                            (unsigned long long)n_tensors);
-    }
+    size_t cap = 0;
     hr_status st = HR_OK;
     for (uint64_t i = 0; i < n_tensors && st == HR_OK; i++) {
+        if (!reserve_one((void **)&f->tensors, &cap, f->n_tensors, sizeof *f->tensors)) {
+            st = hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory for tensors", c->path);
+            break;
+        }
         gguf_tensor_info *t = &f->tensors[i];
-        st = read_tensor_info(c, t, i, err);
-        if (st == HR_OK && !name_set_insert(&set, t->name, t->name_len, (uint32_t)i, f->tensors,
-                                            tensor_name))
+        if ((st = read_tensor_info(c, t, i, err)) != HR_OK)
+            break;
+        set_result r = name_set_insert(&set, t->name, t->name_len, (uint32_t)i, f->tensors,
+                                       tensor_name);
+        if (r == SET_NOMEM)
+            st = hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory for tensors", c->path);
+        else if (r == SET_DUPLICATE)
             st = hr_error_set(err, HR_ERR_FORMAT, "%s: duplicate tensor name '%.*s'", c->path,
                               (int)t->name_len, t->name);
-        if (st == HR_OK)
+        else
             f->n_tensors = (size_t)i + 1;
     }
     free(set.slots);

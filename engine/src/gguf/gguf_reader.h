@@ -20,8 +20,8 @@
 #define GGUF_MAX_KEY_LEN 65535u
 #define GGUF_MAX_NAME_LEN 63u /* llama.cpp: name must fit GGML_MAX_NAME (64) with its NUL */
 #define GGUF_MAX_DIMS 4u
-#define GGUF_MAX_TENSORS (1u << 24) /* far above any real model (DeepSeek-V3: ~1.3k) */
-#define GGUF_MAX_KV (1u << 20)
+#define GGUF_MAX_TENSORS (1u << 20) /* far above any real model (DeepSeek-V3: ~1.1k) */
+#define GGUF_MAX_KV (1u << 16)      /* real files carry ~20-60 keys */
 
 typedef enum gguf_vtype {
     GGUF_TYPE_UINT8 = 0, GGUF_TYPE_INT8 = 1, GGUF_TYPE_UINT16 = 2, GGUF_TYPE_INT16 = 3,
