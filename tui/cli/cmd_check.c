@@ -211,14 +211,17 @@ static void print_line(const char *component, const char *device, double pred_mi
                        uint64_t pred_bytes, double act_mib, bool exact)
 {
     char p[64], a[64], e[64];
+    /* no "-0.00": differences below the printed precision show as zero */
+    double diff = pred_mib - act_mib;
     if (exact) {
+        double diff_bytes = round(diff * MIB);
         snprintf(p, sizeof p, "%llu", (unsigned long long)pred_bytes);
         snprintf(a, sizeof a, "%.0f", act_mib * MIB);
-        snprintf(e, sizeof e, "%+.0f", (pred_mib - act_mib) * MIB);
+        snprintf(e, sizeof e, "%+.0f", diff_bytes == 0 ? 0.0 : diff_bytes);
     } else {
         snprintf(p, sizeof p, "%.2f MiB", pred_mib);
         snprintf(a, sizeof a, "%.2f MiB", act_mib);
-        snprintf(e, sizeof e, "%+.2f MiB", pred_mib - act_mib);
+        snprintf(e, sizeof e, "%+.2f MiB", fabs(diff) < 0.005 ? 0.0 : diff);
     }
     bool known;
     double pct = percent_error(pred_mib, act_mib, &known);

@@ -1,4 +1,6 @@
 /* headroom fit MODEL: the largest settings that fit the budget. */
+#include <stdio.h>
+
 #include "cli_internal.h"
 
 static void add_u32_or_null(cJSON *o, const char *key, bool has, double v)
@@ -7,6 +9,18 @@ static void add_u32_or_null(cJSON *o, const char *key, bool has, double v)
         cJSON_AddNumberToObject(o, key, v);
     else
         cJSON_AddNullToObject(o, key);
+}
+
+/* hr_solve_all reports 0 replicas both for "none fit" and "cannot tell"
+ * (a device of unknown capacity): ask again to tell them apart. */
+static bool replicas_known(const cli_session *s, char *why, size_t len)
+{
+    uint32_t n;
+    hr_error err;
+    if (hr_solve_replicas(s->model, &s->sc.settings, &s->budget, &n, &err) == HR_OK)
+        return true;
+    snprintf(why, len, "%s", err.message);
+    return false;
 }
 
 static int print_json(const cli_session *s, const hr_fit *f)
@@ -24,7 +38,13 @@ static int print_json(const cli_session *s, const hr_fit *f)
     else
         cJSON_AddNullToObject(root, "best_quant");
     add_u32_or_null(root, "max_parallel", f->has_parallel, f->max_parallel);
-    cJSON_AddNumberToObject(root, "replicas", f->replicas);
+    char why[HR_ERROR_MESSAGE_MAX];
+    if (replicas_known(s, why, sizeof why)) {
+        cJSON_AddNumberToObject(root, "replicas", f->replicas);
+    } else {
+        cJSON_AddNullToObject(root, "replicas");
+        cJSON_AddStringToObject(root, "replicas_unknown_because", why);
+    }
     cli_add_notes_json(root, &s->notes);
     return cli_print_json(root);
 }
@@ -70,7 +90,11 @@ int cmd_fit(int argc, char **argv)
            fit.has_ftype && hr_ftype_name(fit.best_ftype) ? hr_ftype_name(fit.best_ftype)
                                                           : "none fits");
     print_answer("Parallel sequences", fit.has_parallel, "%.0f", fit.max_parallel);
-    printf("%-22s%u\n", "Replicas", fit.replicas);
+    char why[HR_ERROR_MESSAGE_MAX];
+    if (replicas_known(&s, why, sizeof why))
+        printf("%-22s%u\n", "Replicas", fit.replicas);
+    else
+        printf("%-22sunknown (%s)\n", "Replicas", why);
     cli_print_notes(&s.notes);
     cli_session_close(&s);
     return CLI_OK;

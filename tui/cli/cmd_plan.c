@@ -4,10 +4,29 @@
 
 #include "cli_internal.h"
 
-static const char *device_label(const hr_plan_device *d, char *buf, size_t len)
+/* Short column heads ("host", "GPU0"); full names are listed above the table. */
+static const char *device_label(const hr_plan *p, int d, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", d->name[0] ? d->name : (d->kind == HR_DEVICE_HOST ? "host" : "GPU"));
+    if (p->devices[d].kind == HR_DEVICE_HOST)
+        snprintf(buf, len, "host");
+    else
+        snprintf(buf, len, "GPU%d", d - 1);
     return buf;
+}
+
+static void print_devices(const hr_plan *p)
+{
+    char label[32];
+    for (int d = 0; d < p->n_devices; d++) {
+        const hr_plan_device *pd = &p->devices[d];
+        printf("%-9s %s (%s)", device_label(p, d, label, sizeof label),
+               pd->name[0] ? pd->name : "unnamed", hr_backend_name(pd->backend));
+        if (pd->kind == HR_DEVICE_GPU && pd->layer_end > pd->layer_begin)
+            printf(", layers %d-%d", (int)pd->layer_begin, (int)pd->layer_end - 1);
+        else if (pd->kind == HR_DEVICE_GPU)
+            printf(", no layers");
+        printf("\n");
+    }
 }
 
 static void print_row(const char *label, const hr_plan *p, const uint64_t *per_device,
@@ -26,10 +45,8 @@ static void print_table(const hr_plan *p, bool exact)
 {
     char cell[96];
     printf("%-10s", "");
-    for (int d = 0; d < p->n_devices; d++) {
-        device_label(&p->devices[d], cell, sizeof cell);
-        printf(" %18.18s", cell);
-    }
+    for (int d = 0; d < p->n_devices; d++)
+        printf(" %18s", device_label(p, d, cell, sizeof cell));
     if (p->n_devices > 1)
         printf(" %18s", "all devices");
     printf("\n");
@@ -116,9 +133,15 @@ int cmd_plan(int argc, char **argv)
     cli_print_model_line(s.model, s.opts.bytes);
     printf("Hardware  %s\n", s.budget.label[0] ? s.budget.label : "this machine");
     print_resolved(&plan);
+    print_devices(&plan);
     printf("\n");
     print_table(&plan, s.opts.bytes);
-    printf("\n%s\n", plan.fits ? "Fits." : "Does NOT fit.");
+    bool any_known = false;
+    for (int d = 0; d < plan.n_devices; d++)
+        any_known = any_known || plan.devices[d].capacity_known;
+    printf("\n%s\n", !plan.fits ? "Does NOT fit."
+                      : any_known ? "Fits."
+                                  : "Capacity unknown: fit not checked.");
     for (int i = 0; i < plan.n_notes; i++)
         printf("note: %s\n", plan.notes[i]);
     cli_print_notes(&s.notes);
