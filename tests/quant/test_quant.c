@@ -191,6 +191,50 @@ static void test_other_ftypes_llama_8b(void **state)
     assert_int_equal(blk_type(m, 4, "ffn_up"), HR_TYPE_TQ1_0);
     hr_model_free(m);
 
+    llama_8b(&s, HR_FTYPE_MOSTLY_Q4_K_S);
+    m = build(&s);
+    assert_int_equal(blk_type(m, 3, "attn_v"), HR_TYPE_Q5_K);
+    assert_int_equal(blk_type(m, 4, "attn_v"), HR_TYPE_Q4_K);
+    assert_int_equal(blk_type(m, 3, "ffn_down"), HR_TYPE_Q5_K);
+    assert_int_equal(blk_type(m, 31, "ffn_down"), HR_TYPE_Q4_K);
+    hr_model_free(m);
+
+    llama_8b(&s, HR_FTYPE_MOSTLY_Q5_K_M);
+    m = build(&s);
+    assert_int_equal(blk_type(m, 6, "attn_v"), HR_TYPE_Q6_K);
+    assert_int_equal(blk_type(m, 7, "ffn_down"), HR_TYPE_Q5_K);
+    assert_int_equal(blk_type(m, 30, "ffn_down"), HR_TYPE_Q6_K);
+    hr_model_free(m);
+
+    llama_8b(&s, HR_FTYPE_MOSTLY_Q3_K_L);
+    m = build(&s);
+    assert_int_equal(blk_type(m, 9, "attn_v"), HR_TYPE_Q5_K);
+    assert_int_equal(blk_type(m, 9, "ffn_down"), HR_TYPE_Q5_K);
+    assert_int_equal(blk_type(m, 9, "attn_output"), HR_TYPE_Q5_K);
+    assert_int_equal(blk_type(m, 9, "attn_q"), HR_TYPE_Q3_K);
+    hr_model_free(m);
+
+    llama_8b(&s, HR_FTYPE_MOSTLY_IQ3_M);
+    m = build(&s);
+    assert_int_equal(blk_type(m, 9, "attn_v"), HR_TYPE_Q4_K);
+    assert_int_equal(blk_type(m, 9, "attn_output"), HR_TYPE_Q4_K);
+    assert_int_equal(blk_type(m, 2, "ffn_down"), HR_TYPE_Q4_K);
+    assert_int_equal(blk_type(m, 9, "ffn_down"), HR_TYPE_IQ3_S);
+    assert_int_equal(type_of(m, "output.weight"), HR_TYPE_Q6_K);
+    hr_model_free(m);
+
+    llama_8b(&s, HR_FTYPE_MOSTLY_Q6_K);
+    m = build(&s);
+    assert_int_equal(blk_type(m, 9, "attn_v"), HR_TYPE_Q6_K);
+    assert_int_equal(type_of(m, "token_embd.weight"), HR_TYPE_Q6_K);
+    hr_model_free(m);
+
+    llama_8b(&s, HR_FTYPE_MOSTLY_Q8_0);
+    m = build(&s);
+    assert_int_equal(type_of(m, "output.weight"), HR_TYPE_Q8_0);
+    assert_int_equal(blk_type(m, 0, "attn_v"), HR_TYPE_Q8_0);
+    hr_model_free(m);
+
     llama_8b(&s, HR_FTYPE_MOSTLY_BF16);
     m = build(&s);
     assert_int_equal(blk_type(m, 4, "ffn_up"), HR_TYPE_BF16);
