@@ -245,6 +245,11 @@ static void test_bad_input(void **state)
     expect_error(ENTRY_HEAD "    memory: 1 GiB\n" "  - id: X\n    name: Y\n    kind: gpu\n"
                  "    backend: cuda\n    memory: 1 GiB\n    bandwidth_gbps: 1\n",
                  HR_ERR_FORMAT, "duplicate id");
+    expect_error(ENTRY_HEAD "    memory: 1 GiB\n" "  - id: y\n    name: Y\n    aliases: [x]\n"
+                 "    kind: gpu\n    backend: cuda\n    memory: 1 GiB\n    bandwidth_gbps: 1\n",
+                 HR_ERR_FORMAT, "names both 'x' and 'y'");
+    expect_error(ENTRY_HEAD "    memory: 1 GiB\n    aliases: [\"--\"]\n", HR_ERR_FORMAT,
+                 "no letters");
     expect_error("version: 2\nhardware: []\n", HR_ERR_UNSUPPORTED, "version");
     expect_error("- just a list\n", HR_ERR_FORMAT, "mapping");
     expect_error("", HR_ERR_FORMAT, "mapping");

@@ -250,6 +250,57 @@ static hr_status parse_entries(parse_ctx *c, yaml_node_t *list, hr_catalog_stora
     return HR_OK;
 }
 
+typedef struct name_key {
+    char norm[HR_CATALOG_NAME_MAX];
+    const char *text; /* as written */
+    int entry;
+} name_key;
+
+static int compare_keys(const void *a, const void *b)
+{
+    const name_key *x = a, *y = b;
+    int c = strcmp(x->norm, y->norm);
+    return c ? c : (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+static void add_key(name_key *keys, size_t *n, const char *text, int entry)
+{
+    hr_catalog_normalize(text, keys[*n].norm, sizeof keys[*n].norm);
+    keys[*n].text = text;
+    keys[*n].entry = entry;
+    (*n)++;
+}
+
+/* Every id, name and alias must lead to one entry, or a lookup would
+ * silently pick whichever came first. */
+static hr_status check_names_unique(parse_ctx *c, const hr_catalog_storage *s)
+{
+    size_t per_entry = 2 + HR_CATALOG_MAX_ALIASES, n = 0;
+    name_key *keys = calloc((size_t)s->pub.n_entries * per_entry + 1, sizeof *keys);
+    if (!keys)
+        return hr_error_set(c->err, HR_ERR_NOMEM, "%s: out of memory", c->origin);
+    for (int i = 0; i < s->pub.n_entries; i++) {
+        add_key(keys, &n, s->pub.entries[i].id, i);
+        add_key(keys, &n, s->pub.entries[i].name, i);
+        for (int a = 0; a < s->aliases[i].n; a++)
+            add_key(keys, &n, s->aliases[i].names[a], i);
+    }
+    qsort(keys, n, sizeof *keys, compare_keys);
+    hr_status st = HR_OK;
+    for (size_t i = 0; i + 1 < n && st == HR_OK; i++) {
+        if (!keys[i].norm[0])
+            st = hr_error_set(c->err, HR_ERR_FORMAT, "%s: entry '%s': name '%s' has no letters "
+                              "or digits", c->origin, s->pub.entries[keys[i].entry].id,
+                              keys[i].text);
+        else if (!strcmp(keys[i].norm, keys[i + 1].norm) && keys[i].entry != keys[i + 1].entry)
+            st = hr_error_set(c->err, HR_ERR_FORMAT, "%s: '%s' names both '%s' and '%s'",
+                              c->origin, keys[i + 1].text, s->pub.entries[keys[i].entry].id,
+                              s->pub.entries[keys[i + 1].entry].id);
+    }
+    free(keys);
+    return st;
+}
+
 static hr_status parse_root(parse_ctx *c, yaml_node_t *root, hr_catalog_storage *s)
 {
     if (!root || root->type != YAML_MAPPING_NODE)
@@ -272,7 +323,8 @@ static hr_status parse_root(parse_ctx *c, yaml_node_t *root, hr_catalog_storage 
     }
     if (!list)
         return fail(c, root, HR_ERR_FORMAT, "no 'hardware' list", NULL);
-    return parse_entries(c, list, s);
+    hr_status st = parse_entries(c, list, s);
+    return st == HR_OK ? check_names_unique(c, s) : st;
 }
 
 hr_status hr_catalog_parse(const char *yaml, size_t len, const char *origin, hr_catalog **out,
