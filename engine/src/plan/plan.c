@@ -1,0 +1,356 @@
+/* hr_plan_compute: what llama.cpp allocates, per device.
+ *
+ * Follows llama_context's constructor (context padding, streams, batch
+ * clamps, output buffer), load_tensors' layer placement, the KV cache
+ * constructors and the scheduler's compute buffers (compute module).
+ * Pure: no allocation, no I/O; strings only for the rare notes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "compute/compute.h"
+#include "plan_internal.h"
+
+#define HR_LLAMA_MAX_SEQ 256 /* LLAMA_MAX_SEQ */
+#define HR_CTX_PAD 256       /* n_ctx and n_ctx_seq padding */
+
+__attribute__((format(printf, 2, 3))) static void add_note(hr_plan *plan, const char *fmt, ...)
+{
+    if (plan->n_notes >= HR_PLAN_MAX_NOTES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(plan->notes[plan->n_notes], sizeof plan->notes[0], fmt, ap);
+    va_end(ap);
+    plan->n_notes++;
+}
+
+/* KV cache types llama.cpp accepts for -ctk / -ctv */
+static bool kv_type_allowed(hr_type t)
+{
+    switch (t) {
+    case HR_TYPE_F32: case HR_TYPE_F16: case HR_TYPE_BF16: case HR_TYPE_Q8_0:
+    case HR_TYPE_Q5_1: case HR_TYPE_Q5_0: case HR_TYPE_Q4_1: case HR_TYPE_Q4_0:
+    case HR_TYPE_IQ4_NL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static const char *type_name(hr_type t)
+{
+    const hr_type_info *ti = hr_type_get(t);
+    return ti ? ti->name : "?";
+}
+
+static hr_status check_inputs(const hr_model *m, const hr_settings *s, const hr_budget *b,
+                              hr_error *err)
+{
+    if (!m || !s)
+        return hr_error_set(err, HR_ERR_ARG, "plan: model and settings are required");
+    if (m->n_layer > 0 && !m->layers)
+        return hr_error_set(err, HR_ERR_ARG, "plan: model '%s' has no layer table",
+                            m->name ? m->name : "?");
+    /* shapes the graph needs (a damaged file can claim anything) */
+    if (m->n_layer == 0 || m->n_embd == 0 || m->n_vocab == 0)
+        return hr_error_set(err, HR_ERR_FORMAT,
+                            "plan: model '%s' has %u layers, n_embd %u, vocabulary %u",
+                            m->name ? m->name : "?", m->n_layer, m->n_embd, m->n_vocab);
+    for (uint32_t il = 0; il < m->n_layer; il++)
+        if (!m->layers[il].is_recurrent && m->layers[il].n_head == 0)
+            return hr_error_set(err, HR_ERR_FORMAT,
+                                "plan: model '%s': layer %u has no attention heads",
+                                m->name ? m->name : "?", il);
+    if (s->n_batch == 0 || s->n_ubatch == 0)
+        return hr_error_set(err, HR_ERR_ARG, "plan: batch and ubatch must be at least 1");
+    if (s->n_seq > HR_LLAMA_MAX_SEQ)
+        return hr_error_set(err, HR_ERR_ARG, "plan: %u parallel sequences exceed llama.cpp's %d",
+                            s->n_seq, HR_LLAMA_MAX_SEQ);
+    if (!kv_type_allowed(s->type_k) || !kv_type_allowed(s->type_v))
+        return hr_error_set(err, HR_ERR_ARG,
+                            "plan: KV cache types must be f32, f16, bf16, q8_0, q5_1, q5_0, "
+                            "q4_1, q4_0 or iq4_nl");
+    if (s->margin_percent < 0.0 || s->margin_percent > 1000.0)
+        return hr_error_set(err, HR_ERR_ARG, "plan: margin percent %.1f out of range",
+                            s->margin_percent);
+    if (b) {
+        if (b->n_devices < 1 || b->n_devices > HR_MAX_DEVICES)
+            return hr_error_set(err, HR_ERR_ARG, "plan: budget has %d devices (1..%d)",
+                                b->n_devices, HR_MAX_DEVICES);
+        if (b->devices[0].kind != HR_DEVICE_HOST)
+            return hr_error_set(err, HR_ERR_ARG, "plan: budget device 0 must be the host");
+        for (int d = 1; d < b->n_devices; d++)
+            if (b->devices[d].kind != HR_DEVICE_GPU)
+                return hr_error_set(err, HR_ERR_ARG, "plan: budget device %d is not a GPU", d);
+    }
+    return HR_OK;
+}
+
+/* llama_context's constructor: n_ctx, streams and batch sizes. */
+static hr_status resolve_context(const hr_model *m, const hr_settings *s, hr_plan *plan,
+                                 hr_error *err)
+{
+    uint64_t n_ctx = s->n_ctx ? s->n_ctx : m->n_ctx_train;
+    if (n_ctx == 0)
+        return hr_error_set(err, HR_ERR_ARG,
+                            "plan: model '%s' has no training context; set a context size",
+                            m->name ? m->name : "?");
+    const uint32_t n_seq = s->n_seq ? s->n_seq : 1;
+    n_ctx = hr_pad_u64(n_ctx, HR_CTX_PAD);
+    uint64_t n_ctx_seq = n_ctx;
+    if (!s->kv_unified) {
+        n_ctx_seq = hr_pad_u64(n_ctx / n_seq, HR_CTX_PAD);
+        if (n_ctx_seq == 0)
+            return hr_error_set(err, HR_ERR_ARG,
+                                "plan: context %llu is too small for %u sequences",
+                                (unsigned long long)n_ctx, n_seq);
+        n_ctx = n_ctx_seq * n_seq;
+    }
+    if (n_ctx > UINT32_MAX)
+        return hr_error_set(err, HR_ERR_LIMIT, "plan: context of %llu cells is too large",
+                            (unsigned long long)n_ctx);
+    plan->n_ctx = (uint32_t)n_ctx;
+    plan->n_ctx_seq = (uint32_t)n_ctx_seq;
+    plan->n_seq = n_seq;
+    if (s->n_ctx && plan->n_ctx != s->n_ctx)
+        add_note(plan, "n_ctx %u becomes %u (padded to 256 per sequence)", s->n_ctx, plan->n_ctx);
+    if (m->n_ctx_train && n_ctx_seq > m->n_ctx_train)
+        add_note(plan, "context per sequence %llu exceeds the training context %u",
+                 (unsigned long long)n_ctx_seq, m->n_ctx_train);
+
+    /* with causal attention the batch is limited by the context */
+    plan->n_batch = m->causal && s->n_batch > plan->n_ctx ? plan->n_ctx : s->n_batch;
+    plan->n_ubatch = s->n_ubatch < plan->n_batch ? s->n_ubatch : plan->n_batch;
+    if (plan->n_ubatch != s->n_ubatch)
+        add_note(plan, "ubatch %u clamped to %u", s->n_ubatch, plan->n_ubatch);
+    plan->n_outputs = n_seq; /* output_reserve(n_seq_max) at start-up */
+    return HR_OK;
+}
+
+static void fill_device(hr_plan_device *pd, const hr_budget_device *bd)
+{
+    memcpy(pd->name, bd->name, sizeof pd->name);
+    pd->name[sizeof pd->name - 1] = '\0';
+    pd->kind = bd->kind;
+    pd->backend = bd->backend;
+    pd->capacity_bytes = bd->capacity_bytes;
+    pd->capacity_known = bd->capacity_known;
+}
+
+static bool add_u64(uint64_t *acc, uint64_t v)
+{
+    return !__builtin_add_overflow(*acc, v, acc);
+}
+
+hr_status hr_plan_compute(const hr_model *model, const hr_settings *settings,
+                          const hr_budget *budget, hr_plan *out, hr_error *err)
+{
+    if (!out)
+        return hr_error_set(err, HR_ERR_ARG, "plan: no output");
+    hr_status rc = check_inputs(model, settings, budget, err);
+    if (rc != HR_OK)
+        return rc;
+    const hr_model *m = model;
+    const hr_settings *s = settings;
+    hr_plan *plan = out;
+    memset(plan, 0, sizeof *plan);
+
+    rc = resolve_context(m, s, plan, err);
+    if (rc != HR_OK)
+        return rc;
+
+    /* flash attention: auto resolves on when the layer's device runs the
+     * FLASH_ATTN_EXT op; the CPU, CUDA, ROCm, Metal and Vulkan backends all do */
+    plan->flash_attn = s->flash_attn != HR_FA_OFF;
+    plan->type_k = s->type_k;
+    plan->type_v = s->type_v;
+    if (!plan->flash_attn && hr_type_get(s->type_v)->quantized)
+        return hr_error_set(err, HR_ERR_ARG,
+                            "plan: quantized V cache (%s) needs flash attention",
+                            type_name(s->type_v));
+    plan->weights_ftype = s->target_ftype != HR_FTYPE_UNKNOWN ? s->target_ftype : m->ftype;
+
+    /* devices: the host, then (GPU mode) every GPU of the budget: llama.cpp
+     * starts a backend, with its context and pools, on each of them */
+    hr_budget_device host_only;
+    const hr_budget_device *host = budget ? &budget->devices[0] : NULL;
+    if (!host) {
+        memset(&host_only, 0, sizeof host_only);
+        snprintf(host_only.name, sizeof host_only.name, "host");
+        host_only.kind = HR_DEVICE_HOST;
+        host_only.backend = HR_BACKEND_CPU;
+        host = &host_only;
+    }
+    int n_gpus = budget && s->mode == HR_MODE_GPU ? budget->n_devices - 1 : 0;
+    const hr_budget_device *gpus = budget ? &budget->devices[1] : NULL;
+    plan->n_devices = 1 + n_gpus;
+    fill_device(&plan->devices[0], host);
+    plan->devices[0].kind = HR_DEVICE_HOST;
+    plan->devices[0].backend = HR_BACKEND_CPU;
+
+    hr_backend backends[HR_MAX_DEVICES];
+    uint32_t alignment[HR_MAX_DEVICES];
+    const uint32_t host_align = s->runtime.host_alignment ? s->runtime.host_alignment : 32;
+    const uint32_t dev_align = s->runtime.device_alignment ? s->runtime.device_alignment : 128;
+    backends[0] = HR_BACKEND_CPU;
+    alignment[0] = host_align;
+    for (int g = 0; g < n_gpus; g++) {
+        fill_device(&plan->devices[1 + g], &gpus[g]);
+        plan->devices[1 + g].kind = HR_DEVICE_GPU;
+        backends[1 + g] = gpus[g].backend;
+        alignment[1 + g] = dev_align;
+    }
+
+    hr_placement place;
+    hr_place_init(&place, m, s, gpus, n_gpus);
+    plan->n_gpu_layers = place.n_gpu_layers;
+    for (int d = 0; d < plan->n_devices; d++) {
+        plan->devices[d].layer_begin = 0;
+        plan->devices[d].layer_end = 0;
+    }
+    /* contiguous block ranges per device */
+    {
+        int32_t begin[HR_MAX_DEVICES], end[HR_MAX_DEVICES];
+        for (int d = 0; d < plan->n_devices; d++)
+            begin[d] = end[d] = -1;
+        for (int32_t il = 0; il < (int32_t)m->n_layer; il++) {
+            const int d = hr_place_device(&place, il);
+            if (begin[d] < 0)
+                begin[d] = il;
+            end[d] = il + 1;
+        }
+        for (int d = 0; d < plan->n_devices; d++)
+            if (begin[d] >= 0) {
+                plan->devices[d].layer_begin = begin[d];
+                plan->devices[d].layer_end = end[d];
+            }
+    }
+
+    uint64_t weights[HR_MAX_DEVICES] = {0}, kv[HR_MAX_DEVICES] = {0};
+    rc = hr_plan_weights(m, s, &place, backends, alignment, weights, err);
+    if (rc != HR_OK)
+        return rc;
+
+    /* KV cells: per stream n_ctx_seq (full) and the sliding-window size
+     * PAD(min(n_ctx_seq, n_swa * (unified ? n_seq : 1) + n_ubatch), 256) */
+    const uint32_t n_stream = s->kv_unified ? 1 : plan->n_seq;
+    uint64_t swa_per_stream = plan->n_ctx_seq;
+    if (m->n_swa > 0 && !s->swa_full) {
+        const uint64_t want = (uint64_t)m->n_swa * (s->kv_unified ? plan->n_seq : 1) + plan->n_ubatch;
+        swa_per_stream = hr_pad_u64(want < plan->n_ctx_seq ? want : plan->n_ctx_seq, HR_CTX_PAD);
+    }
+    const bool no_memory = hr_plan_arch_has_no_memory(m);
+    hr_kv_input kin = {
+        .cells_full = plan->n_ctx_seq * n_stream,
+        .cells_swa = (uint32_t)(swa_per_stream * n_stream),
+        .n_seq = plan->n_seq,
+        .flash_attn = plan->flash_attn,
+        .type_k = s->type_k,
+        .type_v = s->type_v,
+        .offload = s->offload_kv,
+        .alignment = alignment,
+    };
+    hr_kv_result kres;
+    rc = hr_plan_kv(m, &kin, &place, kv, &kres, err);
+    if (rc != HR_OK)
+        return rc;
+    plan->kv_cells = no_memory ? 0 : kin.cells_full;
+    plan->kv_cells_swa = no_memory || kres.n_layer_swa == 0 ? 0 : kin.cells_swa;
+    plan->n_layer_kv = kres.n_layer_kv;
+    plan->n_layer_swa = kres.n_layer_swa;
+    plan->n_layer_recurrent = kres.n_layer_recurrent;
+    plan->kv_k_bytes = kres.k_bytes;
+    plan->kv_v_bytes = kres.v_bytes;
+    plan->kv_swa_k_bytes = kres.swa_k_bytes;
+    plan->kv_swa_v_bytes = kres.swa_v_bytes;
+    plan->recurrent_bytes = kres.recurrent_bytes;
+
+    /* output buffer: logits (+ embeddings) for n_seq_max rows, f32, in host
+     * memory (the output device's host buffer type on GPU runs) */
+    uint64_t output = ((uint64_t)m->n_vocab + (s->embeddings ? m->n_embd : 0)) * plan->n_outputs * 4u;
+
+    /* compute buffers: the worst-case ubatch over every stream */
+    hr_settings resolved = *s;
+    resolved.n_ctx = plan->n_ctx;
+    resolved.n_batch = plan->n_batch;
+    resolved.n_ubatch = plan->n_ubatch;
+    resolved.n_seq = plan->n_seq;
+    resolved.flash_attn = plan->flash_attn ? HR_FA_ON : HR_FA_OFF;
+    hr_compute_input cin;
+    memset(&cin, 0, sizeof cin);
+    cin.model = m;
+    cin.settings = &resolved;
+    cin.n_tokens = plan->n_ubatch < plan->n_ctx ? plan->n_ubatch : plan->n_ctx;
+    cin.n_outputs = cin.n_tokens;
+    cin.n_seq = n_stream;
+    cin.n_kv = no_memory ? cin.n_tokens : plan->n_ctx_seq; /* cells per stream */
+    cin.n_kv_swa = no_memory ? cin.n_tokens : (uint32_t)swa_per_stream;
+    cin.flash_attn = plan->flash_attn;
+    cin.type_k = s->type_k;
+    cin.type_v = s->type_v;
+    cin.n_gpu_layers = place.n_gpu_layers;
+    cin.n_devices = plan->n_devices;
+    for (int d = 0; d < plan->n_devices; d++) {
+        cin.backends[d] = backends[d];
+        cin.layer_begin[d] = plan->devices[d].layer_begin;
+        cin.layer_end[d] = plan->devices[d].layer_end;
+    }
+    cin.output_on_gpu = hr_place_device(&place, (int32_t)m->n_layer) != 0;
+    cin.offload_kv = s->offload_kv;
+    hr_compute_output cout;
+    memset(&cout, 0, sizeof cout);
+    rc = hr_compute_estimate(&cin, &cout, err);
+    if (rc != HR_OK)
+        return rc;
+
+    /* lay everything onto the devices */
+    for (int d = 0; d < plan->n_devices; d++) {
+        hr_plan_device *pd = &plan->devices[d];
+        pd->bytes[HR_COMP_WEIGHTS] = weights[d];
+        pd->bytes[HR_COMP_KV] = kv[d];
+        pd->bytes[HR_COMP_COMPUTE] = cout.device_bytes[d];
+        if (d == 0) {
+            pd->bytes[HR_COMP_OUTPUT] = output;
+            pd->bytes[HR_COMP_OVERHEAD] = s->runtime.host_overhead_bytes;
+            if (!add_u64(&pd->bytes[HR_COMP_COMPUTE], cout.host_side_bytes))
+                return hr_error_set(err, HR_ERR_LIMIT, "plan: size overflows");
+            if (s->use_mmap)
+                pd->weights_mapped_bytes = weights[0];
+        } else {
+            pd->bytes[HR_COMP_OVERHEAD] = s->runtime.device_overhead_bytes;
+            /* the CPU backend's buffers use the first GPU's host buffer type */
+            if (d == 1)
+                pd->compute_host_bytes = cout.host_side_bytes;
+        }
+        uint64_t total = 0;
+        for (int c = 0; c < HR_COMP_MARGIN; c++)
+            if (!add_u64(&total, pd->bytes[c]))
+                return hr_error_set(err, HR_ERR_LIMIT, "plan: size overflows");
+        const double pct = (double)total * s->margin_percent / 100.0;
+        pd->bytes[HR_COMP_MARGIN] = (uint64_t)pct + s->margin_bytes;
+        if (!add_u64(&total, pd->bytes[HR_COMP_MARGIN]))
+            return hr_error_set(err, HR_ERR_LIMIT, "plan: size overflows");
+        pd->total_bytes = total;
+        if (pd->capacity_known) {
+            pd->fits = total <= pd->capacity_bytes;
+            pd->headroom_bytes = (int64_t)pd->capacity_bytes - (int64_t)total;
+        } else {
+            pd->fits = true;
+            pd->headroom_bytes = 0;
+        }
+        for (int c = 0; c < HR_COMP_COUNT; c++)
+            if (!add_u64(&plan->bytes[c], pd->bytes[c]))
+                return hr_error_set(err, HR_ERR_LIMIT, "plan: size overflows");
+        if (!add_u64(&plan->total_bytes, total))
+            return hr_error_set(err, HR_ERR_LIMIT, "plan: size overflows");
+    }
+    plan->fits = true;
+    for (int d = 0; d < plan->n_devices; d++)
+        if (!plan->devices[d].fits)
+            plan->fits = false;
+    if (no_memory)
+        add_note(plan, "encoder-only architecture: llama.cpp keeps no KV cache");
+    return HR_OK;
+}

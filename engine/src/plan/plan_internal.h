@@ -1,0 +1,72 @@
+/* Engine-private pieces of the llama.cpp plan, shared by its files. */
+#ifndef HR_PLAN_INTERNAL_H
+#define HR_PLAN_INTERNAL_H
+
+#include "headroom/plan.h"
+
+/* GGML_PAD */
+static inline uint64_t hr_pad_u64(uint64_t x, uint64_t n)
+{
+    return n ? (x + n - 1) / n * n : x;
+}
+
+/* Where llama.cpp puts the repeating layers (load_tensors in
+ * llama-model.cpp): layers il >= i_gpu_start = n_layer + 1 - ngl go to the
+ * GPUs, the "layer" il = n_layer is the output head; the GPU of a layer is
+ * upper_bound(splits, (il - i_gpu_start) / ngl) over the cumulative,
+ * normalised split points. */
+typedef struct hr_placement {
+    int n_gpus;                 /* GPUs in the plan (devices 1..n_gpus) */
+    int32_t n_gpu_layers;       /* resolved 0..n_layer+1 */
+    int32_t i_gpu_start;        /* first block on a GPU */
+    float splits[HR_MAX_GPUS];  /* cumulative, normalised */
+} hr_placement;
+
+/* Plan device index (0 = host, 1.. = GPUs) of block il (il = n_layer: output). */
+static inline int hr_place_device(const hr_placement *p, int32_t il)
+{
+    if (p->n_gpu_layers <= 0 || il < p->i_gpu_start)
+        return 0;
+    const float x = (float)(il - p->i_gpu_start) / (float)p->n_gpu_layers;
+    int g = 0; /* std::upper_bound: first split point > x */
+    while (g < p->n_gpus && !(x < p->splits[g]))
+        g++;
+    if (g >= p->n_gpus)
+        g = p->n_gpus - 1;
+    return 1 + g;
+}
+
+/* Fill *p; n_gpus may be 0. tensor_split all 0 -> by capacity (llama.cpp
+ * uses each device's free memory; equal shares when unknown). */
+void hr_place_init(hr_placement *p, const hr_model *m, const hr_settings *s,
+                   const hr_budget_device *gpus, int n_gpus);
+
+/* KV cache and recurrent state of every layer, added to bytes[device]. */
+typedef struct hr_kv_result {
+    uint64_t k_bytes, v_bytes, swa_k_bytes, swa_v_bytes, recurrent_bytes;
+    uint32_t n_layer_kv, n_layer_swa, n_layer_recurrent;
+} hr_kv_result;
+
+typedef struct hr_kv_input {
+    uint32_t cells_full;   /* all streams */
+    uint32_t cells_swa;    /* all streams */
+    uint32_t n_seq;        /* recurrent states (max(1, n_seq_max)) */
+    bool flash_attn;       /* V stored non-transposed; else padded to max width */
+    hr_type type_k, type_v;
+    bool offload;
+    const uint32_t *alignment; /* per plan device */
+} hr_kv_input;
+
+hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placement *p,
+                     uint64_t *dev_bytes, hr_kv_result *out, hr_error *err);
+
+/* Whether the architecture gets no KV cache at all (encoder-only models:
+ * llama.cpp's create_memory returns no memory for BERT-like archs). */
+bool hr_plan_arch_has_no_memory(const hr_model *m);
+
+/* Weights per device (tied output duplicated on a GPU output device). */
+hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_placement *p,
+                          const hr_backend *backends, const uint32_t *alignment,
+                          uint64_t *dev_bytes, hr_error *err);
+
+#endif

@@ -1,0 +1,133 @@
+/* KV cache and recurrent state per layer (llama-kv-cache.cpp,
+ * llama-kv-cache-iswa.cpp, llama-memory-recurrent.cpp). */
+#include "plan_internal.h"
+
+bool hr_plan_arch_has_no_memory(const hr_model *m)
+{
+    /* llama_model::create_memory returns nullptr for encoder-only archs */
+    return m->arch == HR_ARCH_BERT || m->arch == HR_ARCH_NOMIC_BERT;
+}
+
+/* Row bytes of one cell of width n for type t, 0 if the width does not fit
+ * the type's blocks. */
+static uint64_t cell_bytes(hr_type t, uint32_t n)
+{
+    return n ? hr_type_row_bytes(t, (int64_t)n) : 0;
+}
+
+static bool add_to(uint64_t *acc, uint64_t v)
+{
+    return !__builtin_add_overflow(*acc, v, acc);
+}
+
+static bool tensor_bytes(uint64_t row, uint32_t cells, uint32_t align, uint64_t *out)
+{
+    uint64_t b;
+    if (__builtin_mul_overflow(row, (uint64_t)cells, &b))
+        return false;
+    *out = hr_pad_u64(b, align);
+    return true;
+}
+
+hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placement *p,
+                     uint64_t *dev_bytes, hr_kv_result *out, hr_error *err)
+{
+    *out = (hr_kv_result){0};
+    if (hr_plan_arch_has_no_memory(m) || !m->layers)
+        return HR_OK;
+
+    const uint32_t n_layer = m->n_layer;
+    const uint32_t first_shared =
+        m->n_shared_kv_layers < n_layer ? n_layer - m->n_shared_kv_layers : n_layer;
+
+    /* without flash attention V is stored transposed and every layer's V is
+     * padded to the widest one ([TAG_V_CACHE_VARIABLE]) */
+    uint32_t v_width_max = 0;
+    if (!in->flash_attn)
+        for (uint32_t il = 0; il < n_layer; il++) {
+            const uint32_t w = m->layers[il].n_embd_head_v * m->layers[il].n_head_kv;
+            if (w > v_width_max)
+                v_width_max = w;
+        }
+
+    /* recurrent state widths (llama_hparams::n_embd_r / n_embd_s); f32 */
+    uint64_t r_width, s_width;
+    if (m->rwkv_head_size) {
+        r_width = 2ull * m->n_embd; /* token_shift_count defaults to 2 */
+        s_width = (uint64_t)m->n_embd * m->rwkv_head_size;
+    } else {
+        r_width = (uint64_t)(m->ssm_d_conv ? m->ssm_d_conv - 1 : 0) *
+                  ((uint64_t)m->ssm_d_inner + 2ull * m->ssm_n_group * m->ssm_d_state);
+        s_width = (uint64_t)m->ssm_d_state * m->ssm_d_inner;
+    }
+
+    uint32_t last_k_width = 0, last_v_width = 0;
+    uint64_t k_row = 0, v_row = 0;
+    for (uint32_t il = 0; il < n_layer; il++) {
+        const hr_layer *L = &m->layers[il];
+        const int dev = in->offload ? hr_place_device(p, (int32_t)il) : 0;
+        const uint32_t align = in->alignment[dev];
+
+        if (L->is_recurrent) {
+            uint64_t r = 0, s = 0;
+            if (__builtin_mul_overflow(r_width * 4u, (uint64_t)in->n_seq, &r) ||
+                __builtin_mul_overflow(s_width * 4u, (uint64_t)in->n_seq, &s))
+                return hr_error_set(err, HR_ERR_LIMIT, "recurrent state size overflows");
+            r = hr_pad_u64(r, align);
+            s = hr_pad_u64(s, align);
+            if (!add_to(&out->recurrent_bytes, r + s) || !add_to(&dev_bytes[dev], r + s))
+                return hr_error_set(err, HR_ERR_LIMIT, "recurrent state size overflows");
+            out->n_layer_recurrent++;
+            continue;
+        }
+        if (!L->has_kv || L->n_head_kv == 0 || il >= first_shared)
+            continue;
+
+        uint32_t k_width, v_width;
+        if (m->is_mla) {
+            /* MLA caches the compressed latent and the rope part in K only
+             * (llama_kv_cache: has_v = !is_mla) */
+            k_width = m->n_lora_kv + m->n_rot;
+            v_width = 0;
+        } else {
+            k_width = L->n_embd_head_k * L->n_head_kv;
+            v_width = in->flash_attn ? L->n_embd_head_v * L->n_head_kv : v_width_max;
+        }
+        if (k_width != last_k_width) {
+            k_row = cell_bytes(in->type_k, k_width);
+            last_k_width = k_width;
+            if (k_width && !k_row)
+                return hr_error_set(err, HR_ERR_ARG,
+                                    "K cache type %s does not fit rows of %u (layer %u)",
+                                    hr_type_get(in->type_k) ? hr_type_get(in->type_k)->name : "?",
+                                    k_width, il);
+        }
+        if (v_width != last_v_width) {
+            v_row = cell_bytes(in->type_v, v_width);
+            last_v_width = v_width;
+            if (v_width && !v_row)
+                return hr_error_set(err, HR_ERR_ARG,
+                                    "V cache type %s does not fit rows of %u (layer %u)",
+                                    hr_type_get(in->type_v) ? hr_type_get(in->type_v)->name : "?",
+                                    v_width, il);
+        }
+
+        const bool swa = L->is_swa && m->n_swa > 0;
+        const uint32_t cells = swa ? in->cells_swa : in->cells_full;
+        uint64_t kb = 0, vb = 0;
+        if (!tensor_bytes(k_row, cells, align, &kb) || !tensor_bytes(v_row, cells, align, &vb))
+            return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+        if (swa) {
+            out->n_layer_swa++;
+            if (!add_to(&out->swa_k_bytes, kb) || !add_to(&out->swa_v_bytes, vb))
+                return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+        } else {
+            out->n_layer_kv++;
+            if (!add_to(&out->k_bytes, kb) || !add_to(&out->v_bytes, vb))
+                return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+        }
+        if (!add_to(&dev_bytes[dev], kb) || !add_to(&dev_bytes[dev], vb))
+            return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+    }
+    return HR_OK;
+}

@@ -1,0 +1,90 @@
+/* Weights per device: tensor bytes as ggml_backend_buft_get_alloc_size
+ * gives them, aligned per tensor like ggml-alloc packs a buffer. */
+#include "headroom/quant.h"
+#include "plan_internal.h"
+
+/* CUDA / ROCm pad quantized rows so kernels can read whole 512-element
+ * blocks past the end (MATRIX_ROW_PADDING in ggml-cuda). */
+#define HR_MATRIX_ROW_PADDING 512
+
+static bool pads_rows(hr_backend b)
+{
+    return b == HR_BACKEND_CUDA || b == HR_BACKEND_ROCM;
+}
+
+/* ggml_backend_buft_get_alloc_size + the allocator's alignment (a power
+ * of two in every ggml backend; any other value is rounded generically) */
+static uint64_t alloc_size(hr_type type, int64_t ne0, uint64_t bytes, bool row_padding,
+                           uint32_t align)
+{
+    if (row_padding && ne0 % HR_MATRIX_ROW_PADDING != 0) {
+        const hr_type_info *ti = hr_type_get(type);
+        if (ti && ti->quantized && !ti->special_size)
+            bytes += hr_type_row_bytes(type, HR_MATRIX_ROW_PADDING - ne0 % HR_MATRIX_ROW_PADDING);
+    }
+    if ((align & (align - 1)) == 0)
+        return (bytes + align - 1) & ~(uint64_t)(align - 1);
+    return hr_pad_u64(bytes, align);
+}
+
+/* device of each block, looked up once (blocks beyond the table fall back
+ * to the placement function) */
+#define HR_DEV_TABLE 1024
+
+hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_placement *p,
+                          const hr_backend *backends, const uint32_t *alignment,
+                          uint64_t *dev_bytes, hr_error *err)
+{
+    const bool whatif = s->target_ftype != HR_FTYPE_UNKNOWN;
+    hr_quant_state st;
+    if (whatif)
+        hr_quant_state_init(&st, m);
+
+    uint8_t dev_of[HR_DEV_TABLE];
+    const int32_t n_table = m->n_layer < HR_DEV_TABLE ? (int32_t)m->n_layer : HR_DEV_TABLE;
+    for (int32_t il = 0; il < n_table; il++)
+        dev_of[il] = (uint8_t)hr_place_device(p, il);
+    bool row_padding[HR_MAX_DEVICES];
+    for (int d = 0; d <= p->n_gpus; d++)
+        row_padding[d] = pads_rows(backends[d]);
+
+    const int out_dev = hr_place_device(p, (int32_t)m->n_layer);
+    uint64_t sums[HR_MAX_DEVICES] = {0};
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const hr_tensor *t = &m->tensors[i];
+        hr_type type = t->type;
+        uint64_t bytes = t->bytes;
+        if (whatif) {
+            type = hr_quant_tensor_type(&st, m, t, s->target_ftype);
+            if (type != t->type) {
+                hr_status rc = hr_type_tensor_bytes(type, t->ne, &bytes, err);
+                if (rc != HR_OK)
+                    return rc;
+            }
+        }
+        int dev;
+        if (t->layer >= 0)
+            dev = t->layer < n_table ? dev_of[t->layer] : hr_place_device(p, t->layer);
+        else if (t->layer == HR_LAYER_OUTPUT)
+            dev = out_dev;
+        else
+            dev = 0; /* llama.cpp keeps the input layer on the CPU */
+        const uint64_t b = alloc_size(type, t->ne[0], bytes, row_padding[dev], alignment[dev]);
+        if (__builtin_add_overflow(sums[dev], b, &sums[dev]))
+            return hr_error_set(err, HR_ERR_LIMIT, "weights size overflows");
+
+        /* tied output: the head reuses token_embd, created again
+         * (TENSOR_DUPLICATED) in the output device's buffer when that is a GPU */
+        if (out_dev != 0 && t->role == HR_ROLE_TOKEN_EMBD && m->tied_output &&
+            t->layer == HR_LAYER_INPUT) {
+            const uint64_t d =
+                alloc_size(type, t->ne[0], bytes, row_padding[out_dev], alignment[out_dev]);
+            if (__builtin_add_overflow(sums[out_dev], d, &sums[out_dev]))
+                return hr_error_set(err, HR_ERR_LIMIT, "weights size overflows");
+        }
+    }
+    for (int d = 0; d <= p->n_gpus; d++)
+        if (__builtin_add_overflow(dev_bytes[d], sums[d], &dev_bytes[d]))
+            return hr_error_set(err, HR_ERR_LIMIT, "weights size overflows");
+    return HR_OK;
+}

@@ -1,0 +1,133 @@
+/* Fixture models from hyperparameters (see plan_fixtures.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "plan_fixtures.h"
+
+static void base(hr_shape *s, const char *name, const char *arch, uint32_t n_layer, uint32_t n_embd,
+                 uint32_t n_head, uint32_t n_head_kv, uint32_t n_ff, uint32_t n_vocab,
+                 uint32_t n_ctx_train)
+{
+    hr_shape_init(s);
+    s->name = name;
+    s->arch_name = arch;
+    s->n_layer = n_layer;
+    s->n_embd = n_embd;
+    s->n_head = n_head;
+    s->n_head_kv = n_head_kv;
+    s->n_ff = n_ff;
+    s->n_vocab = n_vocab;
+    s->n_ctx_train = n_ctx_train;
+}
+
+hr_model *fixture_build(fixture_model which)
+{
+    hr_shape s;
+    switch (which) {
+    case CAL_LLAMA32_1B:
+        base(&s, "Llama-3.2-1B-like", "llama", 16, 2048, 32, 8, 8192, 128256, 131072);
+        s.tied_output = true;
+        s.ftype = HR_FTYPE_MOSTLY_Q4_K_M;
+        break;
+    case CAL_QWEN25_05B:
+        base(&s, "Qwen2.5-0.5B-like", "qwen2", 24, 896, 14, 2, 4864, 151936, 32768);
+        s.tied_output = true;
+        s.qkv_bias = true;
+        s.ftype = HR_FTYPE_MOSTLY_Q8_0;
+        break;
+    case CAL_TINYLLAMA:
+        base(&s, "TinyLlama-1.1B-like", "llama", 22, 2048, 32, 4, 5632, 32000, 2048);
+        s.tied_output = false;
+        s.ftype = HR_FTYPE_MOSTLY_F16;
+        break;
+    case FIX_GEMMA2_2B:
+        base(&s, "gemma-2-2b-like", "gemma2", 26, 2304, 8, 4, 9216, 256000, 8192);
+        s.head_dim = 256;
+        s.n_swa = 4096;
+        s.swa_pattern = 2;
+        s.tied_output = true;
+        s.attn_logit_softcap = 50.0f;
+        s.final_logit_softcap = 30.0f;
+        s.ftype = HR_FTYPE_MOSTLY_Q8_0;
+        break;
+    case FIX_DEEPSEEK2_LITE:
+        base(&s, "DeepSeek-V2-Lite-like", "deepseek2", 27, 2048, 16, 16, 10944, 102400, 163840);
+        s.head_dim = 192;
+        s.head_dim_v = 128;
+        s.n_lora_q = 0;
+        s.n_lora_kv = 512;
+        s.n_rot = 64;
+        s.head_dim_qk_nope = 128;
+        s.n_expert = 64;
+        s.n_expert_used = 6;
+        s.n_expert_shared = 2;
+        s.n_ff_exp = 1408;
+        s.n_ff_shexp = 2816;
+        s.n_layer_dense_lead = 1;
+        s.ftype = HR_FTYPE_MOSTLY_Q4_K_M;
+        break;
+    case FIX_MAMBA_130M:
+        base(&s, "mamba-130m-like", "mamba", 24, 768, 0, 0, 0, 50280, 1048576);
+        s.ssm_d_conv = 4;
+        s.ssm_d_inner = 1536;
+        s.ssm_d_state = 16;
+        s.ssm_dt_rank = 48;
+        s.tied_output = true;
+        s.ftype = HR_FTYPE_MOSTLY_F16;
+        break;
+    case FIX_STELLA_15B_F32:
+        base(&s, "stella_en_1.5B_v5-like", "qwen2", 28, 1536, 12, 2, 8960, 151646, 131072);
+        s.qkv_bias = true;
+        s.tied_output = true;
+        s.embedding_only = true;
+        s.ftype = HR_FTYPE_UNKNOWN;
+        s.dtype = HR_TYPE_F32;
+        break;
+    case FIX_LLAMA31_8B:
+    default:
+        base(&s, "Llama-3.1-8B-like", "llama", 32, 4096, 32, 8, 14336, 128256, 131072);
+        s.ftype = HR_FTYPE_MOSTLY_Q4_K_M;
+        break;
+    }
+    hr_model *m = NULL;
+    hr_error err = {0};
+    hr_status rc = hr_model_from_shape(&s, &m, &err);
+    if (rc != HR_OK)
+        fprintf(stderr, "# fixture %d: %s\n", (int)which, err.message);
+    assert_int_equal(rc, HR_OK);
+    assert_non_null(m);
+    return m;
+}
+
+void fixture_cpu_settings(hr_settings *s)
+{
+    hr_settings_init(s);
+    s->mode = HR_MODE_CPU;
+    s->n_gpu_layers = 0;
+    s->use_mmap = false;
+}
+
+void fixture_budget(hr_budget *b, double host_gib, int n_gpus, double gpu_gib)
+{
+    memset(b, 0, sizeof *b);
+    b->n_devices = 1 + n_gpus;
+    snprintf(b->label, sizeof b->label, "test");
+    hr_budget_device *h = &b->devices[0];
+    snprintf(h->name, sizeof h->name, "host");
+    h->kind = HR_DEVICE_HOST;
+    h->backend = HR_BACKEND_CPU;
+    h->capacity_bytes = (uint64_t)(host_gib * (double)GIB);
+    h->capacity_known = true;
+    for (int g = 0; g < n_gpus; g++) {
+        hr_budget_device *d = &b->devices[1 + g];
+        snprintf(d->name, sizeof d->name, "CUDA%d", g);
+        d->kind = HR_DEVICE_GPU;
+        d->backend = HR_BACKEND_CUDA;
+        d->capacity_bytes = (uint64_t)(gpu_gib * (double)GIB);
+        d->capacity_known = true;
+    }
+}

@@ -1,0 +1,652 @@
+/* hr_plan_compute against real llama.cpp buffer sizes and llama.cpp's rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "plan_fixtures.h"
+#include "test_util.h"
+
+/* llama.cpp's CPU build (node-llama-cpp 3.22.1), --no-mmap, 0 GPU layers:
+ * the `buffer size` lines of ../shared/calibration/llamacpp_cpu.jsonl. */
+typedef struct cal_case {
+    fixture_model model;
+    uint32_t n_ctx, n_batch, n_ubatch, n_seq;
+    bool flash_attn;
+    hr_type type_k, type_v;
+    double weights_mib, kv_mib, output_mib, compute_mib;
+} cal_case;
+
+static const cal_case CAL[] = {
+    {CAL_LLAMA32_1B, 512, 512, 512, 1, false, HR_TYPE_F16, HR_TYPE_F16, 762.81, 16.00, 0.49, 258.50},
+    {CAL_LLAMA32_1B, 4096, 512, 512, 1, false, HR_TYPE_F16, HR_TYPE_F16, 762.81, 128.00, 0.49, 286.01},
+    {CAL_LLAMA32_1B, 4096, 512, 512, 1, true, HR_TYPE_F16, HR_TYPE_F16, 762.81, 128.00, 0.49, 258.50},
+    {CAL_LLAMA32_1B, 16384, 2048, 2048, 1, false, HR_TYPE_F16, HR_TYPE_F16, 762.81, 512.00, 0.49, 4312.04},
+    {CAL_LLAMA32_1B, 16384, 2048, 2048, 1, true, HR_TYPE_F16, HR_TYPE_F16, 762.81, 512.00, 0.49, 1034.01},
+    {CAL_LLAMA32_1B, 32768, 512, 512, 4, true, HR_TYPE_F16, HR_TYPE_F16, 762.81, 1024.00, 1.96, 258.50},
+    {CAL_LLAMA32_1B, 32768, 512, 512, 1, true, HR_TYPE_F16, HR_TYPE_F16, 762.81, 1024.00, 0.49, 258.50},
+    {CAL_LLAMA32_1B, 8192, 1024, 1024, 1, true, HR_TYPE_Q8_0, HR_TYPE_Q8_0, 762.81, 136.00, 0.49, 525.00},
+    {CAL_LLAMA32_1B, 16384, 256, 256, 2, true, HR_TYPE_Q4_0, HR_TYPE_Q4_0, 762.81, 144.00, 0.98, 131.25},
+    {CAL_QWEN25_05B, 512, 512, 512, 1, false, HR_TYPE_F16, HR_TYPE_F16, 500.79, 6.00, 0.58, 300.25},
+    {CAL_QWEN25_05B, 4096, 512, 512, 1, false, HR_TYPE_F16, HR_TYPE_F16, 500.79, 48.00, 0.58, 302.00},
+    {CAL_QWEN25_05B, 4096, 512, 512, 1, true, HR_TYPE_F16, HR_TYPE_F16, 500.79, 48.00, 0.58, 300.25},
+    {CAL_QWEN25_05B, 16384, 2048, 2048, 1, false, HR_TYPE_F16, HR_TYPE_F16, 500.79, 192.00, 0.58, 1957.04},
+    {CAL_QWEN25_05B, 16384, 2048, 2048, 1, true, HR_TYPE_F16, HR_TYPE_F16, 500.79, 192.00, 0.58, 1201.01},
+    {CAL_QWEN25_05B, 32768, 512, 512, 4, true, HR_TYPE_F16, HR_TYPE_F16, 500.79, 384.00, 2.32, 300.25},
+    {CAL_QWEN25_05B, 32768, 512, 512, 1, true, HR_TYPE_F16, HR_TYPE_F16, 500.79, 384.00, 0.58, 300.25},
+    {CAL_QWEN25_05B, 8192, 1024, 1024, 1, true, HR_TYPE_Q8_0, HR_TYPE_Q8_0, 500.79, 51.00, 0.58, 604.00},
+    {CAL_QWEN25_05B, 16384, 256, 256, 2, true, HR_TYPE_Q4_0, HR_TYPE_Q4_0, 500.79, 54.00, 1.16, 151.00},
+    {CAL_TINYLLAMA, 512, 512, 512, 1, false, HR_TYPE_F16, HR_TYPE_F16, 2098.35, 11.00, 0.12, 70.50},
+    {CAL_TINYLLAMA, 4096, 512, 512, 1, false, HR_TYPE_F16, HR_TYPE_F16, 2098.35, 88.00, 0.12, 285.01},
+    {CAL_TINYLLAMA, 4096, 512, 512, 1, true, HR_TYPE_F16, HR_TYPE_F16, 2098.35, 88.00, 0.12, 70.50},
+    {CAL_TINYLLAMA, 16384, 2048, 2048, 1, false, HR_TYPE_F16, HR_TYPE_F16, 2098.35, 352.00, 0.12, 4308.04},
+    {CAL_TINYLLAMA, 16384, 2048, 2048, 1, true, HR_TYPE_F16, HR_TYPE_F16, 2098.35, 352.00, 0.12, 282.01},
+    {CAL_TINYLLAMA, 32768, 512, 512, 4, true, HR_TYPE_F16, HR_TYPE_F16, 2098.35, 704.00, 0.49, 70.50},
+    {CAL_TINYLLAMA, 32768, 512, 512, 1, true, HR_TYPE_F16, HR_TYPE_F16, 2098.35, 704.00, 0.12, 81.01},
+    {CAL_TINYLLAMA, 8192, 1024, 1024, 1, true, HR_TYPE_Q8_0, HR_TYPE_Q8_0, 2098.35, 93.50, 0.12, 149.00},
+    {CAL_TINYLLAMA, 16384, 256, 256, 2, true, HR_TYPE_Q4_0, HR_TYPE_Q4_0, 2098.35, 99.00, 0.24, 37.25},
+};
+#define N_CAL ((int)(sizeof CAL / sizeof CAL[0]))
+
+/* llama.cpp prints MiB with two decimals */
+#define PRINT_TOL 0.0051
+
+static hr_model *models[FIX_COUNT];
+
+static hr_model *model(fixture_model which)
+{
+    if (!models[which])
+        models[which] = fixture_build(which);
+    return models[which];
+}
+
+static int teardown_models(void **state)
+{
+    (void)state;
+    for (int i = 0; i < FIX_COUNT; i++) {
+        hr_model_free(models[i]);
+        models[i] = NULL;
+    }
+    return 0;
+}
+
+static void cal_plan(const cal_case *c, hr_plan *p)
+{
+    hr_settings s;
+    fixture_cpu_settings(&s);
+    s.n_ctx = c->n_ctx;
+    s.n_batch = c->n_batch;
+    s.n_ubatch = c->n_ubatch;
+    s.n_seq = c->n_seq;
+    s.flash_attn = c->flash_attn ? HR_FA_ON : HR_FA_OFF;
+    s.type_k = c->type_k;
+    s.type_v = c->type_v;
+    hr_error err = {0};
+    hr_status rc = hr_plan_compute(model(c->model), &s, NULL, p, &err);
+    if (rc != HR_OK)
+        fprintf(stderr, "# %s\n", err.message);
+    assert_int_equal(rc, HR_OK);
+}
+
+static void test_calibration_weights_kv_output(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CAL; i++) {
+        const cal_case *c = &CAL[i];
+        hr_plan p;
+        cal_plan(c, &p);
+        assert_int_equal(p.n_devices, 1);
+        const double w = p.bytes[HR_COMP_WEIGHTS] / MIB, kv = p.bytes[HR_COMP_KV] / MIB,
+                     out = p.bytes[HR_COMP_OUTPUT] / MIB;
+        if (fabs(w - c->weights_mib) > PRINT_TOL || fabs(kv - c->kv_mib) > PRINT_TOL ||
+            fabs(out - c->output_mib) > PRINT_TOL)
+            fprintf(stderr, "# case %d: weights %.3f/%.2f kv %.3f/%.2f output %.3f/%.2f\n", i, w,
+                    c->weights_mib, kv, c->kv_mib, out, c->output_mib);
+        assert_true(fabs(w - c->weights_mib) <= PRINT_TOL);
+        assert_true(fabs(kv - c->kv_mib) <= PRINT_TOL);
+        assert_true(fabs(out - c->output_mib) <= PRINT_TOL);
+        /* the log's cell count is per stream */
+        assert_int_equal(p.kv_cells, c->n_ctx);
+        assert_int_equal(p.n_ctx_seq, c->n_ctx / c->n_seq);
+        assert_int_equal(p.kv_k_bytes, p.kv_v_bytes);
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_calibration_totals(void **state)
+{
+    (void)state;
+    double err_pct[N_CAL];
+    for (int i = 0; i < N_CAL; i++) {
+        const cal_case *c = &CAL[i];
+        hr_plan p;
+        cal_plan(c, &p);
+        const double got = (p.bytes[HR_COMP_WEIGHTS] + p.bytes[HR_COMP_KV] +
+                            p.bytes[HR_COMP_OUTPUT] + p.bytes[HR_COMP_COMPUTE]) / MIB;
+        const double want = c->weights_mib + c->kv_mib + c->output_mib + c->compute_mib;
+        err_pct[i] = fabs(got - want) / want * 100.0;
+        printf("# cal %2d ctx %6u ub %4u seq %u fa %d %-4s compute %9.2f / %9.2f MiB, total "
+               "%9.2f / %9.2f MiB (%.2f%%)\n",
+               i, c->n_ctx, c->n_ubatch, c->n_seq, c->flash_attn, hr_type_get(c->type_k)->name,
+               p.bytes[HR_COMP_COMPUTE] / MIB, c->compute_mib, got, want, err_pct[i]);
+        assert_true(err_pct[i] <= 3.0);
+    }
+    qsort(err_pct, N_CAL, sizeof err_pct[0], cmp_double);
+    printf("# median total error %.3f%%\n", err_pct[N_CAL / 2]);
+    assert_true(err_pct[N_CAL / 2] <= 0.5);
+}
+
+/* bytes of block il's tensors, and of the output / input layers */
+static uint64_t layer_sum(const hr_model *m, int32_t from, int32_t to)
+{
+    uint64_t sum = 0;
+    for (int32_t il = from; il < to; il++)
+        sum += m->layer_bytes[il];
+    return sum;
+}
+
+static void plan_gpu(const hr_model *m, int32_t ngl, const hr_budget *b, hr_plan *p)
+{
+    hr_settings s;
+    hr_settings_init(&s);
+    s.n_ctx = 2048;
+    s.n_gpu_layers = ngl;
+    hr_error err = {0};
+    hr_status rc = hr_plan_compute(m, &s, b, p, &err);
+    if (rc != HR_OK)
+        fprintf(stderr, "# %s\n", err.message);
+    assert_int_equal(rc, HR_OK);
+}
+
+static void test_gpu_placement(void **state)
+{
+    (void)state;
+    /* TinyLlama F16: every tensor is a multiple of 128 bytes and none is
+     * quantized, so device bytes are plain sums of tensor bytes */
+    const hr_model *m = model(CAL_TINYLLAMA);
+    const int32_t L = (int32_t)m->n_layer;
+    hr_budget b;
+    fixture_budget(&b, 64, 1, 24);
+    hr_plan p;
+
+    plan_gpu(m, 0, &b, &p);
+    assert_int_equal(p.n_gpu_layers, 0);
+    assert_int_equal(p.n_devices, 2); /* the GPU still holds a context */
+    assert_int_equal(p.devices[1].bytes[HR_COMP_WEIGHTS], 0);
+    assert_int_equal(p.devices[0].bytes[HR_COMP_WEIGHTS], m->n_bytes);
+    assert_int_equal(p.devices[1].bytes[HR_COMP_KV], 0);
+
+    /* partial: blocks from n_layer + 1 - ngl on, and the output head */
+    plan_gpu(m, 10, &b, &p);
+    assert_int_equal(p.devices[1].layer_begin, L + 1 - 10);
+    assert_int_equal(p.devices[1].layer_end, L);
+    assert_int_equal(p.devices[0].layer_begin, 0);
+    assert_int_equal(p.devices[0].layer_end, L + 1 - 10);
+    assert_int_equal(p.devices[1].bytes[HR_COMP_WEIGHTS],
+                     layer_sum(m, L + 1 - 10, L) + m->output_bytes);
+    assert_int_equal(p.devices[0].bytes[HR_COMP_WEIGHTS],
+                     m->input_bytes + layer_sum(m, 0, L + 1 - 10));
+    /* KV follows the layers: 9 of 22 layers on the GPU */
+    assert_int_equal(p.devices[1].bytes[HR_COMP_KV] * (uint64_t)L,
+                     p.bytes[HR_COMP_KV] * 9);
+
+    /* ngl = n_layer keeps block 0 on the host */
+    plan_gpu(m, L, &b, &p);
+    assert_int_equal(p.devices[0].layer_end, 1);
+    assert_int_equal(p.devices[1].layer_begin, 1);
+
+    /* n_layer + 1 (and -1) offload everything but the input embeddings */
+    plan_gpu(m, L + 1, &b, &p);
+    assert_int_equal(p.n_gpu_layers, L + 1);
+    assert_int_equal(p.devices[0].bytes[HR_COMP_WEIGHTS], m->input_bytes);
+    assert_int_equal(p.devices[1].bytes[HR_COMP_WEIGHTS], layer_sum(m, 0, L) + m->output_bytes);
+    assert_int_equal(p.devices[0].bytes[HR_COMP_KV], 0);
+    hr_plan all;
+    plan_gpu(m, -1, &b, &all);
+    assert_int_equal(all.n_gpu_layers, L + 1);
+    assert_int_equal(all.devices[1].bytes[HR_COMP_WEIGHTS], p.devices[1].bytes[HR_COMP_WEIGHTS]);
+
+    /* CPU mode lists the host only */
+    hr_settings s;
+    hr_settings_init(&s);
+    s.n_ctx = 2048;
+    s.mode = HR_MODE_CPU;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &p, NULL), HR_OK);
+    assert_int_equal(p.n_devices, 1);
+    assert_int_equal(p.n_gpu_layers, 0);
+}
+
+static void test_tied_output_on_gpu(void **state)
+{
+    (void)state;
+    /* a tied head is token_embd created again in the output device's buffer */
+    const hr_model *m = model(CAL_LLAMA32_1B);
+    hr_budget b;
+    fixture_budget(&b, 64, 1, 24);
+    hr_plan full, none;
+    plan_gpu(m, -1, &b, &full);
+    plan_gpu(m, 0, &b, &none);
+    uint64_t embd = 0;
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].role == HR_ROLE_TOKEN_EMBD)
+            embd = m->tensors[i].bytes;
+    assert_true(embd > 0);
+    assert_true(full.devices[0].bytes[HR_COMP_WEIGHTS] >= embd);
+    assert_true(full.devices[1].bytes[HR_COMP_WEIGHTS] >= embd);
+    assert_true(full.bytes[HR_COMP_WEIGHTS] >= none.bytes[HR_COMP_WEIGHTS] + embd);
+}
+
+static void test_two_gpus_ratio(void **state)
+{
+    (void)state;
+    const hr_model *m = model(CAL_TINYLLAMA);
+    hr_budget b;
+    fixture_budget(&b, 64, 2, 24);
+    hr_settings s;
+    hr_settings_init(&s);
+    s.n_ctx = 2048;
+    s.tensor_split[0] = 3.0f;
+    s.tensor_split[1] = 1.0f;
+    hr_plan p;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &p, NULL), HR_OK);
+    assert_int_equal(p.n_devices, 3);
+    /* layer il goes to the first GPU whose split point exceeds il / 23:
+     * split points 0.75, 1.0 -> blocks 0..17 on CUDA0, 18..21 + output on CUDA1 */
+    assert_int_equal(p.devices[1].layer_begin, 0);
+    assert_int_equal(p.devices[1].layer_end, 18);
+    assert_int_equal(p.devices[2].layer_begin, 18);
+    assert_int_equal(p.devices[2].layer_end, 22);
+    assert_int_equal(p.devices[2].bytes[HR_COMP_WEIGHTS], layer_sum(m, 18, 22) + m->output_bytes);
+    assert_int_equal(p.devices[1].bytes[HR_COMP_WEIGHTS], layer_sum(m, 0, 18));
+
+    /* all-zero ratios split by capacity: a 3:1 capacity gives the same cut */
+    memset(s.tensor_split, 0, sizeof s.tensor_split);
+    b.devices[1].capacity_bytes = 48 * GIB;
+    b.devices[2].capacity_bytes = 16 * GIB;
+    hr_plan q;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &q, NULL), HR_OK);
+    assert_int_equal(q.devices[1].layer_end, 18);
+    assert_int_equal(q.devices[2].bytes[HR_COMP_WEIGHTS], p.devices[2].bytes[HR_COMP_WEIGHTS]);
+}
+
+static void test_gemma2_swa(void **state)
+{
+    (void)state;
+    const hr_model *m = model(FIX_GEMMA2_2B);
+    hr_settings s;
+    fixture_cpu_settings(&s);
+    s.n_ctx = 8192;
+    hr_plan p;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(p.n_layer_swa, 13);
+    assert_int_equal(p.n_layer_kv, 13);
+    /* PAD(min(8192, 4096 + 512), 256) */
+    assert_int_equal(p.kv_cells_swa, 4608);
+    assert_int_equal(p.kv_cells, 8192);
+    const uint64_t row = 4ull * 256 * 2; /* 4 kv heads x 256 x f16 */
+    assert_int_equal(p.kv_k_bytes, 13 * row * 8192);
+    assert_int_equal(p.kv_swa_k_bytes, 13 * row * 4608);
+    assert_int_equal(p.bytes[HR_COMP_KV],
+                     p.kv_k_bytes + p.kv_v_bytes + p.kv_swa_k_bytes + p.kv_swa_v_bytes);
+
+    /* four streams: each holds the window plus a ubatch */
+    s.n_ctx = 32768;
+    s.n_seq = 4;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(p.kv_cells_swa, 4 * 4608);
+    /* unified: one stream holding every sequence's window */
+    s.kv_unified = true;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(p.kv_cells, 32768);
+    assert_int_equal(p.kv_cells_swa, 4 * 4096 + 512);
+
+    /* --swa-full gives the sliding layers the whole context */
+    s.kv_unified = false;
+    s.n_seq = 1;
+    s.n_ctx = 8192;
+    s.swa_full = true;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(p.kv_cells_swa, 8192);
+    assert_int_equal(p.kv_swa_k_bytes, p.kv_k_bytes);
+}
+
+static void test_deepseek2_mla(void **state)
+{
+    (void)state;
+    const hr_model *m = model(FIX_DEEPSEEK2_LITE);
+    assert_true(m->is_mla);
+    hr_settings s;
+    fixture_cpu_settings(&s);
+    s.n_ctx = 4096;
+    hr_plan p;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    /* MLA caches one latent row of kv_lora_rank + rope dims per cell and no V */
+    assert_int_equal(p.kv_k_bytes, 27ull * (512 + 64) * 2 * 4096);
+    assert_int_equal(p.kv_v_bytes, 0);
+    assert_int_equal(p.n_layer_kv, 27);
+}
+
+static void test_mamba_recurrent(void **state)
+{
+    (void)state;
+    const hr_model *m = model(FIX_MAMBA_130M);
+    hr_settings s;
+    fixture_cpu_settings(&s);
+    s.n_ctx = 4096;
+    hr_plan p, q;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    /* r = (d_conv - 1) * d_inner, s = d_state * d_inner, f32, per sequence */
+    const uint64_t per_layer = (3ull * 1536 + 16ull * 1536) * 4;
+    assert_int_equal(p.n_layer_recurrent, 24);
+    assert_int_equal(p.recurrent_bytes, 24 * per_layer);
+    assert_int_equal(p.bytes[HR_COMP_KV], p.recurrent_bytes);
+    /* independent of the context, proportional to the sequences */
+    s.n_ctx = 65536;
+    s.n_seq = 4;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &q, NULL), HR_OK);
+    assert_int_equal(q.recurrent_bytes, 4 * p.recurrent_bytes);
+}
+
+static void test_quantized_v_needs_flash_attention(void **state)
+{
+    (void)state;
+    hr_settings s;
+    fixture_cpu_settings(&s);
+    s.n_ctx = 4096;
+    s.flash_attn = HR_FA_OFF;
+    s.type_v = HR_TYPE_Q8_0;
+    hr_plan p;
+    hr_error err = {0};
+    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, &err), HR_ERR_ARG);
+    assert_non_null(strstr(err.message, "flash attention"));
+    /* quantized K alone is fine; auto flash attention allows a quantized V */
+    s.type_v = HR_TYPE_F16;
+    s.type_k = HR_TYPE_Q8_0;
+    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_OK);
+    s.flash_attn = HR_FA_AUTO;
+    s.type_v = HR_TYPE_Q4_0;
+    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_OK);
+    assert_true(p.flash_attn);
+    /* not a cache type llama.cpp accepts */
+    s.type_k = HR_TYPE_Q4_K;
+    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_ERR_ARG);
+}
+
+static void test_bad_settings(void **state)
+{
+    (void)state;
+    hr_settings s;
+    fixture_cpu_settings(&s);
+    hr_plan p;
+    s.n_ubatch = 0;
+    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_ERR_ARG);
+    fixture_cpu_settings(&s);
+    s.n_seq = 1000;
+    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_ERR_ARG);
+    fixture_cpu_settings(&s);
+    assert_int_equal(hr_plan_compute(NULL, &s, NULL, &p, NULL), HR_ERR_ARG);
+    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, NULL, NULL), HR_ERR_ARG);
+    hr_budget b;
+    fixture_budget(&b, 8, 1, 8);
+    b.devices[0].kind = HR_DEVICE_GPU;
+    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, &b, &p, NULL), HR_ERR_ARG);
+}
+
+static void test_context_resolution(void **state)
+{
+    (void)state;
+    const hr_model *m = model(CAL_TINYLLAMA);
+    hr_settings s;
+    fixture_cpu_settings(&s);
+    hr_plan p;
+    /* 0 = the training context */
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(p.n_ctx, 2048);
+    assert_int_equal(p.n_batch, 2048);
+    /* padded to 256, noted */
+    s.n_ctx = 1000;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(p.n_ctx, 1024);
+    assert_int_equal(p.n_batch, 1024); /* clamped by the context (causal) */
+    assert_int_equal(p.n_ubatch, 512);
+    assert_true(p.n_notes >= 1);
+    /* 3 sequences: PAD(4096 / 3, 256) = 1536 per stream */
+    s.n_ctx = 4096;
+    s.n_seq = 3;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(p.n_ctx_seq, 1536);
+    assert_int_equal(p.n_ctx, 4608);
+    assert_int_equal(p.kv_cells, 4608);
+    assert_int_equal(p.n_outputs, 3);
+    /* ubatch never exceeds batch */
+    s.n_seq = 1;
+    s.n_batch = 256;
+    s.n_ubatch = 512;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(p.n_ubatch, 256);
+    /* embeddings add n_embd per output row */
+    s.embeddings = true;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(p.bytes[HR_COMP_OUTPUT], (32000ull + 2048) * 4);
+}
+
+static void test_kv_offload_off(void **state)
+{
+    (void)state;
+    const hr_model *m = model(CAL_TINYLLAMA);
+    hr_budget b;
+    fixture_budget(&b, 64, 1, 24);
+    hr_settings s;
+    hr_settings_init(&s);
+    s.n_ctx = 4096;
+    s.offload_kv = false;
+    hr_plan p;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &p, NULL), HR_OK);
+    assert_int_equal(p.devices[1].bytes[HR_COMP_KV], 0);
+    assert_int_equal(p.devices[0].bytes[HR_COMP_KV], 88ull * 1024 * 1024);
+}
+
+static void test_margin_and_overhead(void **state)
+{
+    (void)state;
+    const hr_model *m = model(CAL_TINYLLAMA);
+    hr_budget b;
+    fixture_budget(&b, 64, 1, 24);
+    hr_settings s;
+    hr_settings_init(&s);
+    s.n_ctx = 4096;
+    hr_plan plain, with;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &plain, NULL), HR_OK);
+    s.margin_percent = 10.0;
+    s.margin_bytes = 256ull << 20;
+    s.runtime.host_overhead_bytes = 100ull << 20;
+    s.runtime.device_overhead_bytes = 300ull << 20;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &with, NULL), HR_OK);
+    for (int d = 0; d < 2; d++) {
+        const uint64_t ov = d == 0 ? 100ull << 20 : 300ull << 20;
+        assert_int_equal(with.devices[d].bytes[HR_COMP_OVERHEAD], ov);
+        const uint64_t before = plain.devices[d].total_bytes + ov;
+        const uint64_t margin = with.devices[d].bytes[HR_COMP_MARGIN];
+        assert_true(margin >= before / 10 + (256ull << 20) - 1);
+        assert_true(margin <= before / 10 + (256ull << 20) + 1);
+        assert_int_equal(with.devices[d].total_bytes, before + margin);
+    }
+    /* fits and headroom against the capacity */
+    b.devices[1].capacity_bytes = with.devices[1].total_bytes - 1;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &with, NULL), HR_OK);
+    assert_false(with.devices[1].fits);
+    assert_false(with.fits);
+    assert_int_equal(with.devices[1].headroom_bytes, -1);
+    assert_true(with.devices[0].fits);
+}
+
+static void test_json_keys(void **state)
+{
+    (void)state;
+    hr_budget b;
+    fixture_budget(&b, 64, 1, 24);
+    b.devices[0].capacity_known = false;
+    hr_settings s;
+    hr_settings_init(&s);
+    s.n_ctx = 1000;
+    hr_plan p;
+    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, &b, &p, NULL), HR_OK);
+    char *text = hr_plan_to_json(&p);
+    assert_non_null(text);
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    static const char *const keys[] = {"weights_bytes", "kv_bytes",       "output_bytes",
+                                       "compute_bytes", "overhead_bytes", "margin_bytes",
+                                       "total_bytes"};
+    cJSON *mem = cJSON_GetObjectItemCaseSensitive(root, "memory");
+    assert_non_null(mem);
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(mem, keys[k])));
+    assert_true(cJSON_GetObjectItemCaseSensitive(mem, "total_bytes")->valuedouble ==
+                (double)p.total_bytes);
+    cJSON *devs = cJSON_GetObjectItemCaseSensitive(root, "devices");
+    assert_int_equal(cJSON_GetArraySize(devs), 2);
+    for (int d = 0; d < 2; d++) {
+        cJSON *dev = cJSON_GetArrayItem(devs, d);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(dev, keys[k])));
+        assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(dev, "name")));
+        assert_true(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(dev, "fits")));
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(dev, "layers")), 2);
+    }
+    assert_true(cJSON_IsNull(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(devs, 0), "capacity_bytes")));
+    assert_true(cJSON_IsNumber(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(devs, 1), "capacity_bytes")));
+    cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "resolved");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(res, "n_ctx")->valueint, 1024);
+    assert_true(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(res, "flash_attn")));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(res, "type_k")->valuestring, "F16");
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "notes")) >= 1);
+    assert_true(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(root, "fits")));
+    cJSON_Delete(root);
+    free(text);
+}
+
+static void test_runtime_yaml(void **state)
+{
+    (void)state;
+    hr_runtime rt;
+    hr_error err = {0};
+    /* the shipped file (HEADROOM_CONFIG_DIR points at the source configs/) */
+    static const char *const names[] = {"cpu", "cuda", "rocm", "metal", "vulkan"};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(hr_runtime_load(NULL, names[i], &rt, &err), HR_OK);
+        assert_int_equal(rt.backend, hr_backend_from_name(names[i]));
+        assert_true(rt.host_overhead_bytes > 0);
+        assert_true(rt.host_alignment >= 32);
+    }
+    assert_int_equal(hr_runtime_load(NULL, "cuda", &rt, NULL), HR_OK);
+    assert_true(rt.device_overhead_bytes >= (150ull << 20));
+    assert_int_equal(rt.device_alignment, 128);
+    assert_int_equal(hr_runtime_load(NULL, "tpu", &rt, &err), HR_ERR_NOT_FOUND);
+
+    char *dir = tu_make_temp_dir("runtimes");
+    char *path = tu_path(dir, "runtimes.yaml");
+    tu_write_text(path, "runtimes:\n  cuda:\n    host_overhead_mib: 1.5\n"
+                        "    device_overhead_mib: 2\n");
+    assert_int_equal(hr_runtime_load(path, "cuda", &rt, &err), HR_OK);
+    assert_int_equal(rt.host_overhead_bytes, 1572864);
+    assert_int_equal(rt.device_overhead_bytes, 2097152);
+    assert_int_equal(rt.host_alignment, 32);
+    tu_write_text(path, "runtimes:\n  cuda:\n    host_overhead_mib: -3\n"
+                        "    device_overhead_mib: 2\n");
+    assert_int_equal(hr_runtime_load(path, "cuda", &rt, &err), HR_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "runtimes.yaml"));
+    tu_write_text(path, "runtimes: [unclosed\n");
+    assert_int_equal(hr_runtime_load(path, "cuda", &rt, &err), HR_ERR_FORMAT);
+    tu_write_text(path, "other: 1\n");
+    assert_int_equal(hr_runtime_load(path, "cuda", &rt, &err), HR_ERR_FORMAT);
+    free(path);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+static void test_names_and_defaults(void **state)
+{
+    (void)state;
+    hr_settings s;
+    hr_settings_init(&s);
+    assert_int_equal(s.n_batch, 2048);
+    assert_int_equal(s.n_ubatch, 512);
+    assert_int_equal(s.n_gpu_layers, -1);
+    assert_int_equal(s.flash_attn, HR_FA_AUTO);
+    assert_int_equal(s.target_ftype, HR_FTYPE_UNKNOWN);
+    for (int c = 0; c < HR_COMP_COUNT; c++)
+        assert_non_null(hr_component_name((hr_component)c));
+    assert_string_equal(hr_component_name(HR_COMP_KV), "kv");
+    for (int i = 0; i < HR_BACKEND_COUNT; i++)
+        assert_int_equal(hr_backend_from_name(hr_backend_name((hr_backend)i)), i);
+    assert_int_equal(hr_backend_from_name("nope"), HR_BACKEND_COUNT);
+    hr_budget b;
+    hr_budget_init_host_only(&b);
+    assert_int_equal(b.n_devices, 1);
+    assert_false(b.devices[0].capacity_known);
+}
+
+static void test_transformers_stella(void **state)
+{
+    (void)state;
+    /* stella_en_1.5B_v5 in f32: ~6.2 GB of weights (1.54 B parameters) */
+    const hr_model *m = model(FIX_STELLA_15B_F32);
+    hr_tf_settings t;
+    hr_tf_settings_init(&t);
+    t.batch = 8;
+    t.seq_len = 512;
+    t.use_kv_cache = false;
+    hr_tf_plan p;
+    assert_int_equal(hr_plan_transformers(m, &t, &p, NULL), HR_OK);
+    assert_true(p.weights_bytes > 6.0e9 && p.weights_bytes < 6.4e9);
+    assert_int_equal(p.kv_bytes, 0);
+    assert_true(p.activation_bytes > 0);
+    assert_int_equal(p.total_bytes, p.weights_bytes + p.activation_bytes);
+    /* in bf16 the weights halve */
+    t.dtype = HR_TYPE_BF16;
+    hr_tf_plan h;
+    assert_int_equal(hr_plan_transformers(m, &t, &h, NULL), HR_OK);
+    assert_true(h.weights_bytes * 2 >= p.weights_bytes - 4096 &&
+                h.weights_bytes * 2 <= p.weights_bytes + 4096);
+    /* a generation cache: 2 * L * batch * seq * kv_heads * head_dim * bytes */
+    t.use_kv_cache = true;
+    assert_int_equal(hr_plan_transformers(m, &t, &h, NULL), HR_OK);
+    assert_int_equal(h.kv_bytes, 2ull * 28 * 8 * 512 * 2 * 128 * 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_calibration_weights_kv_output),
+        cmocka_unit_test(test_calibration_totals),
+        cmocka_unit_test(test_gpu_placement),
+        cmocka_unit_test(test_tied_output_on_gpu),
+        cmocka_unit_test(test_two_gpus_ratio),
+        cmocka_unit_test(test_gemma2_swa),
+        cmocka_unit_test(test_deepseek2_mla),
+        cmocka_unit_test(test_mamba_recurrent),
+        cmocka_unit_test(test_quantized_v_needs_flash_attention),
+        cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_context_resolution),
+        cmocka_unit_test(test_kv_offload_off),
+        cmocka_unit_test(test_margin_and_overhead),
+        cmocka_unit_test(test_json_keys),
+        cmocka_unit_test(test_runtime_yaml),
+        cmocka_unit_test(test_names_and_defaults),
+        cmocka_unit_test(test_transformers_stella),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown_models);
+}
