@@ -61,16 +61,16 @@ static int run_model(const char *bin, const char *hw, const hr_budget *budget, c
     }
     uint32_t predicted = hr_governor_how_many_more(gov, &req);
     uint32_t admitted = 0;
-    hr_admission tok;
-    while (hr_governor_admit(gov, &req, &tok, &err) == HR_OK)
+    hr_admission tok, last = 0;
+    while (hr_governor_admit(gov, &req, &tok, &err) == HR_OK) {
+        last = tok;
         admitted++;
+    }
     if (err.status != HR_ERR_NO_FIT) {
         fprintf(stderr, "unexpected admit failure: %s\n", err.message);
         return 1;
     }
     /* releasing one makes room for exactly one more */
-    hr_governor_release(gov, tok, &err);
-    hr_admission last = tok;
     if (admitted > 0 && (hr_governor_release(gov, last, &err) != HR_OK ||
                          hr_governor_how_many_more(gov, &req) != 1)) {
         fprintf(stderr, "release accounting is wrong\n");
