@@ -243,6 +243,8 @@ static void test_moe_bert_and_unknown_names(void **state)
         {"encoder.layer.1.output.LayerNorm.bias", "F32", 1, {16}},
         {"vision_tower.encoder.layers.9.fc1.weight", "F32", 2, {4, 4}},
         {"model.layers.0.self_attn.kv_a_proj_with_mqa.weight", "BF16", 2, {8, 16}},
+        {"model.layers.1.self_attn.q_proj.qweight", "I32", 2, {2, 16}},
+        {"backbone.layers.0.mixer.A_log", "F32", 2, {16, 4}},
     };
     char *path = tu_path(f->dir, "moe.safetensors");
     assert_int_equal(stw_write(path, t, sizeof t / sizeof t[0], NULL, NULL), 0);
@@ -276,6 +278,8 @@ static void test_moe_bert_and_unknown_names(void **state)
          HR_ROLE_OTHER, HR_LAYER_INPUT},
         {"model.layers.0.self_attn.kv_a_proj_with_mqa.weight", "blk.0.attn_kv_a_mqa.weight",
          HR_ROLE_ATTN_KV_A_MQA, 0},
+        {"model.layers.1.self_attn.q_proj.qweight", "blk.1.attn_q.qweight", HR_ROLE_ATTN_Q, 1},
+        {"backbone.layers.0.mixer.A_log", "blk.0.ssm_a", HR_ROLE_SSM_A, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const hr_tensor *x = by_hf(m, cases[i].hf);
@@ -295,6 +299,48 @@ static void test_moe_bert_and_unknown_names(void **state)
             layer1 += stw_tensor_bytes(&t[i]);
     assert_int_equal(m->layer_bytes[1], layer1);
     assert_non_null(by_name(m, "blk.1.mlp.weird_thing.weight"));
+    hr_model_free(m);
+    free(path);
+}
+
+static void test_gemma2_norm_names(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(
+        stw_write_config_text(f->dir,
+                              "{\"architectures\": [\"Gemma2ForCausalLM\"], \"model_type\": "
+                              "\"gemma2\", \"hidden_size\": 8, \"intermediate_size\": 16,"
+                              "\"num_attention_heads\": 2, \"num_key_value_heads\": 1,"
+                              "\"head_dim\": 4, \"num_hidden_layers\": 2, \"vocab_size\": 32,"
+                              "\"sliding_window\": 16, \"torch_dtype\": \"float32\"}"),
+        0);
+    stw_tensor t[] = {
+        {"model.embed_tokens.weight", "F32", 2, {32, 8}},
+        {"model.layers.1.post_attention_layernorm.weight", "F32", 1, {8}},
+        {"model.layers.1.pre_feedforward_layernorm.weight", "F32", 1, {8}},
+        {"model.layers.1.post_feedforward_layernorm.weight", "F32", 1, {8}},
+        {"model.layers.2.mlp.up_proj.weight", "F32", 2, {16, 8}}, /* past num_hidden_layers */
+    };
+    char *path = tu_path(f->dir, "model.safetensors");
+    assert_int_equal(stw_write(path, t, sizeof t / sizeof t[0], NULL, NULL), 0);
+    hr_model *m = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open_safetensors(path, &m, &err), HR_OK);
+    assert_string_equal(by_hf(m, t[1].name)->name, "blk.1.post_attention_norm.weight");
+    assert_string_equal(by_hf(m, t[2].name)->name, "blk.1.ffn_norm.weight");
+    assert_string_equal(by_hf(m, t[3].name)->name, "blk.1.post_ffw_norm.weight");
+    /* a block past the config's layers keeps its HF name and is still counted */
+    const hr_tensor *extra = by_hf(m, t[4].name);
+    assert_string_equal(extra->name, t[4].name);
+    assert_int_equal(extra->layer, HR_LAYER_INPUT);
+    assert_true(has_warning(m, "past the config"));
+    assert_int_equal(m->input_bytes, 32 * 8 * 4 + 16 * 8 * 4);
+    /* hyperparameters still come from the config */
+    assert_int_equal(m->n_layer, 2);
+    assert_int_equal(m->n_swa, 16);
+    assert_true(m->layers[0].is_swa);
+    assert_false(m->layers[1].is_swa);
+    assert_true(m->tied_output);
     hr_model_free(m);
     free(path);
 }
@@ -479,6 +525,11 @@ static void test_corrupt_files(void **state)
                       "\"data_offsets\":[0,4]}}";
     assert_int_equal(stw_write_raw(p, strlen(big), big, 8 + strlen(big) + 16), 0);
     expect_error(p, HR_ERR_LIMIT, "overflow");
+    /* two tensors claiming the same bytes */
+    const char *overlap = "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+                          "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}";
+    assert_int_equal(stw_write_raw(p, strlen(overlap), overlap, 8 + strlen(overlap) + 16), 0);
+    expect_error(p, HR_ERR_FORMAT, "overlaps");
     /* not an object / missing fields */
     const char *arr = "[1,2,3]";
     assert_int_equal(stw_write_raw(p, strlen(arr), arr, 0), 0);
@@ -525,6 +576,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_dtype, setup, teardown),
         cmocka_unit_test_setup_teardown(test_llama_names_with_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moe_bert_and_unknown_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gemma2_norm_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sharded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_shard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_index_one_missing_file, setup, teardown),

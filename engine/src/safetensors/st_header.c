@@ -200,6 +200,17 @@ static hr_status scan_header(const char *path, const char *json, size_t len, uin
             goto done;
         if (t.rank > 4)
             stats->n_folded++;
+        /* extents may not add up to more than the data section: overlapping
+         * offsets would count the same bytes twice */
+        uint64_t extent = t.end - t.begin;
+        if (__builtin_add_overflow(stats->tensor_bytes, extent, &stats->tensor_bytes) ||
+            stats->tensor_bytes > data_bytes) {
+            st = hr_error_set(err, HR_ERR_FORMAT,
+                              "%s: tensor '%s' overlaps others: extents exceed the %llu-byte "
+                              "data section",
+                              path, t.name, (unsigned long long)data_bytes);
+            goto done;
+        }
         stats->n_tensors++;
         st = fn(user, &t, err);
         if (st != HR_OK)

@@ -31,6 +31,7 @@ typedef struct st_header_stats {
     uint64_t header_bytes;  /* N */
     uint64_t data_bytes;    /* file_size - 8 - N */
     uint64_t n_tensors;
+    uint64_t tensor_bytes;  /* sum of the tensors' extents (<= data_bytes) */
     uint32_t n_folded;      /* tensors of rank > 4 */
 } st_header_stats;
 

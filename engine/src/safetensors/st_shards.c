@@ -88,10 +88,11 @@ static hr_status read_index(const char *index_path, st_shards *s, hr_error *err)
     const cJSON *e;
     cJSON_ArrayForEach(e, map) {
         if (!cJSON_IsString(e) || !safe_shard_name(e->valuestring)) {
+            st = hr_error_set(err, HR_ERR_FORMAT,
+                              "%s: weight_map entry '%.80s' is not a shard file name", index_path,
+                              e->string ? e->string : "?");
             cJSON_Delete(root);
-            return hr_error_set(err, HR_ERR_FORMAT,
-                                "%s: weight_map entry '%.80s' is not a shard file name",
-                                index_path, e->string ? e->string : "?");
+            return st;
         }
         s->index_entries++;
         uint32_t j = 0;
