@@ -150,9 +150,15 @@ static void set_device(hr_budget_device *d, const char *name, hr_device_kind kin
     snprintf(d->source, sizeof d->source, "catalog: %.80s", id);
 }
 
+/* count applies to discrete GPUs; a unified or CPU-only entry is one machine. */
 void hr_budget_from_entry(const hr_hw_entry *e, int count, hr_budget *out)
 {
     memset(out, 0, sizeof *out);
+    if (!e) {
+        snprintf(out->devices[0].name, sizeof out->devices[0].name, "host");
+        out->n_devices = 1;
+        return;
+    }
     if (count < 1)
         count = 1;
     if (count > HR_MAX_GPUS)
