@@ -13,7 +13,7 @@
 #define TUI_NO_KEY (-1)
 
 #define TUI_ACTIONS(X)                                                                        \
-    X(HELP, '?', KEY_F(1), "? F1", "Help", "show this help (any key returns)")                \
+    X(HELP, '?', KEY_F(1), "? F1", "Help", "show this help (Esc returns)")                \
     X(VIEW_PLAN, 'p', KEY_F(2), "p F2", "Plan", "the planner: settings, memory bars, curve")  \
     X(VIEW_QUANT, 't', KEY_F(3), "t F3", "Quant", "quantization table at the current settings") \
     X(VIEW_COMPARE, 'c', KEY_F(4), "c F4", "Compare", "the hardware catalog for this model")  \

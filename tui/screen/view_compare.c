@@ -94,11 +94,11 @@ void view_compare_draw(tui_app *app, int y, int x, int h, int w)
         put_text(iy, ix, iw, crt_attr(crt, COL_DIM), "no model open (press o)");
         return;
     }
-    int name_w = iw - 56;
+    int name_w = iw - 49;
     if (name_w < 14)
         name_w = 14;
-    put_textf(iy, ix, iw, A_BOLD | A_UNDERLINE, " %-*.*s %8s %5s %11s %7s %-8s %8s ", name_w,
-              name_w, "Hardware", "Memory", "Fits", "Headroom", "Max ctx", "Quant", "$/GiB");
+    put_textf(iy, ix, iw, A_BOLD | A_UNDERLINE, " %-*.*s %7s %4s %10s %6s %-7s %6s ", name_w,
+              name_w, "Hardware", "Memory", "Fits", "Headroom", "ctx", "Quant", "$/GiB");
     int rows = ih - 1;
     int *sel = &app->list_row[VIEW_COMPARE];
     if (*sel >= app->n_compare_rows)
@@ -118,17 +118,17 @@ void view_compare_draw(tui_app *app, int y, int x, int h, int w)
         fill_row(ry, ix, iw, base);
         char mem[16];
         fmt_gib(mem, sizeof mem, e->memory_bytes);
-        int used = put_textf(ry, ix, iw, base, " %-*.*s %7sG ", name_w, name_w, e->name, mem);
+        int used = put_textf(ry, ix, iw, base, " %-*.*s %6sG ", name_w, name_w, e->name, mem);
         if (!r->plan_ok) {
             put_text(ry, ix + used, iw - used, selected ? base : crt_attr(crt, COL_DIM), r->error);
             continue;
         }
         tui_colour fc = r->fits ? COL_FITS : COL_OVERFLOW;
-        used += put_textf(ry, ix + used, iw - used, selected ? base : crt_attr(crt, fc), "%5s ",
+        used += put_textf(ry, ix + used, iw - used, selected ? base : crt_attr(crt, fc), "%4s ",
                           r->fits ? "yes" : "no");
         char head[32];
         fmt_bytes_signed(head, sizeof head, r->headroom_bytes);
-        used += put_textf(ry, ix + used, iw - used, selected ? base : crt_attr(crt, fc), "%11s ",
+        used += put_textf(ry, ix + used, iw - used, selected ? base : crt_attr(crt, fc), "%10s ",
                           head);
         char ctx[16] = "-", quant[16] = "-", price[16] = "-";
         if (r->fit_ok && r->fit.has_ctx)
@@ -137,7 +137,7 @@ void view_compare_draw(tui_app *app, int y, int x, int h, int w)
             text_copy(quant, sizeof quant, hr_ftype_name(r->fit.best_ftype));
         if (r->fits && e->price_known && e->memory_bytes)
             snprintf(price, sizeof price, "%.0f", e->price_usd / ((double)e->memory_bytes / GIB_D));
-        put_textf(ry, ix + used, iw - used, base, "%7s %-8s %8s", ctx, quant, price);
+        put_textf(ry, ix + used, iw - used, base, "%6s %-7s %6s", ctx, quant, price);
     }
 }
 

@@ -1,0 +1,442 @@
+/* The planner driven in tmux: open a preset, turn context, quantization and
+ * margin with the arrow keys, check the figures on screen against
+ * `headroom plan --json` for the same settings, resize, open a second model
+ * through the opener, quit, and check the terminal came back sane (also
+ * after SIGTERM). Skipped when tmux is not installed. */
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "test_util.h"
+
+#define MODEL "llama-3.2-1b"
+#define SECOND_MODEL "qwen2.5-0.5b"
+
+typedef struct tmux_ctx {
+    char tmux[512];
+    char socket[64];
+    char *dir;
+    char *script;
+    char *pidfile;
+    bool started;
+} tmux_ctx;
+
+static bool find_in_path(const char *name, char *out, size_t len)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/bin:/bin";
+    char *copy = strdup(path);
+    bool found = false;
+    for (char *dir = strtok(copy, ":"); dir && !found; dir = strtok(NULL, ":")) {
+        snprintf(out, len, "%s/%s", dir, name);
+        found = access(out, X_OK) == 0;
+    }
+    free(copy);
+    return found;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Run tmux on our socket with the given NULL-terminated arguments; returns
+ * stdout. Output goes through a file, not a pipe: the tmux server that the
+ * first call starts would otherwise keep a pipe open forever. */
+static char *tmux(tmux_ctx *t, ...)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = t->tmux;
+    argv[argc++] = "-f";
+    argv[argc++] = "/dev/null";
+    argv[argc++] = "-L";
+    argv[argc++] = t->socket;
+    va_list ap;
+    va_start(ap, t);
+    for (char *a = va_arg(ap, char *); a && argc < 31; a = va_arg(ap, char *))
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    char *out_path = tu_path(t->dir, "tmux.out");
+    pid_t pid = fork();
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int err = open("/dev/null", O_WRONLY);
+        if (in < 0 || out < 0 || err < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    char *text = tu_read_file(out_path, NULL);
+    free(out_path);
+    return text ? text : strdup("");
+}
+
+static void keys(tmux_ctx *t, const char *key, int times)
+{
+    for (int i = 0; i < times; i++) {
+        free(tmux(t, "send-keys", "-t", "hr", key, NULL));
+        sleep_ms(60);
+    }
+}
+
+static char *capture(tmux_ctx *t)
+{
+    return tmux(t, "capture-pane", "-p", "-t", "hr", NULL);
+}
+
+/* Poll the screen until it contains every needle; returns the capture. */
+static char *wait_for(tmux_ctx *t, const char *needle, const char *needle2, int timeout_ms)
+{
+    char *screen = NULL;
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        free(screen);
+        screen = capture(t);
+        if (strstr(screen, needle) && (!needle2 || strstr(screen, needle2)))
+            return screen;
+        sleep_ms(100);
+    }
+    print_message("# screen after waiting for '%s':\n%s\n", needle, screen);
+    return screen;
+}
+
+static int setup(void **state)
+{
+    tmux_ctx *t = calloc(1, sizeof *t);
+    if (!find_in_path("tmux", t->tmux, sizeof t->tmux)) {
+        free(t);
+        *state = NULL;
+        return 0;
+    }
+    t->dir = tu_make_temp_dir("tui");
+    /* one tmux server per test: the temp dir's name makes the socket unique */
+    const char *base = strrchr(t->dir, '/');
+    snprintf(t->socket, sizeof t->socket, "hr-test-%ld-%s", (long)getpid(), base ? base + 1 : "x");
+    t->script = tu_path(t->dir, "run.sh");
+    t->pidfile = tu_path(t->dir, "headroom.pid");
+    /* The planner runs in a child shell that records its pid; the outer
+     * shell then reports the exit status and the terminal modes. */
+    char text[4096];
+    snprintf(text, sizeof text,
+             "#!/bin/sh\n"
+             "cd '%s'\n"
+             "sh -c 'echo $$ > \"$1\"; shift; exec \"$@\"' sh '%s' '%s' \"$@\"\n"
+             "echo \"HR-EXIT=$?\"\n"
+             "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo "
+             "| tr '\\n' ' '\n"
+             "echo; echo HR-DONE\n"
+             "sleep 600\n",
+             t->dir, t->pidfile, tu_headroom_bin());
+    assert_int_equal(tu_write_text(t->script, text), 0);
+    chmod(t->script, 0755);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tmux_ctx *t = *state;
+    if (!t)
+        return 0;
+    free(tmux(t, "kill-server", NULL));
+    tu_remove_tree(t->dir);
+    free(t->dir);
+    free(t->script);
+    free(t->pidfile);
+    free(t);
+    return 0;
+}
+
+static void start(tmux_ctx *t, const char *model, int cols, int lines)
+{
+    char w[16], h[16], cfg[1100], cmd[1200];
+    snprintf(w, sizeof w, "%d", cols);
+    snprintf(h, sizeof h, "%d", lines);
+    const char *config = getenv("HEADROOM_CONFIG_DIR");
+    snprintf(cfg, sizeof cfg, "HEADROOM_CONFIG_DIR=%s", config ? config : "");
+    snprintf(cmd, sizeof cmd, "%s %s", t->script, model);
+    free(tmux(t, "new-session", "-d", "-s", "hr", "-x", w, "-y", h, "-e", "TERM=xterm-256color",
+              "-e", cfg, "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=", cmd, NULL));
+    t->started = true;
+}
+
+/* ---------- reading the screen ---------- */
+
+/* The first number after `label` on the line that contains it. */
+static bool number_after(const char *screen, const char *label, double *out)
+{
+    const char *p = strstr(screen, label);
+    if (!p)
+        return false;
+    p += strlen(label);
+    while (*p && *p != '\n' && !isdigit((unsigned char)*p))
+        p++;
+    if (!isdigit((unsigned char)*p))
+        return false;
+    *out = strtod(p, NULL);
+    return true;
+}
+
+/* The word (value) after a settings label: skips arrows and spaces. */
+static bool word_after(const char *screen, const char *label, char *out, size_t len)
+{
+    const char *p = strstr(screen, label);
+    if (!p)
+        return false;
+    p += strlen(label);
+    while (*p && *p != '\n' && !isalnum((unsigned char)*p))
+        p++;
+    size_t n = 0;
+    while (p[n] && (isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '.' || p[n] == '%') &&
+           n + 1 < len)
+        n++;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return n > 0;
+}
+
+/* "<label> <number> <unit>" where the number follows the label directly. */
+static bool figure(const char *screen, const char *label, double *bytes, double *tolerance)
+{
+    for (const char *p = strstr(screen, label); p; p = strstr(p + 1, label)) {
+        const char *q = p + strlen(label);
+        if (!isdigit((unsigned char)*q))
+            continue;
+        char *end;
+        double v = strtod(q, &end);
+        const char *dot = memchr(q, '.', (size_t)(end - q));
+        int decimals = dot ? (int)(end - dot - 1) : 0;
+        while (*end == ' ')
+            end++;
+        double unit = 0;
+        if (strncmp(end, "TiB", 3) == 0)
+            unit = 1099511627776.0;
+        else if (strncmp(end, "GiB", 3) == 0)
+            unit = 1073741824.0;
+        else if (strncmp(end, "MiB", 3) == 0)
+            unit = 1048576.0;
+        else if (strncmp(end, "KiB", 3) == 0)
+            unit = 1024.0;
+        else if (*end == 'B')
+            unit = 1;
+        if (unit == 0)
+            continue;
+        *bytes = v * unit;
+        *tolerance = 0.5 * pow(10, -decimals) * unit + 1;
+        return true;
+    }
+    return false;
+}
+
+/* memory.<name>_bytes of `headroom plan --json`. */
+static double json_memory(const cJSON *root, const char *name)
+{
+    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(root, "memory");
+    char key[64];
+    snprintf(key, sizeof key, "%s_bytes", name);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(mem, key);
+    if (!cJSON_IsNumber(v)) {
+        print_message("# plan JSON has no memory.%s\n", name);
+        fail();
+    }
+    return v->valuedouble;
+}
+
+static void expect_close(const char *what, double shown, double tolerance, double exact)
+{
+    if (fabs(shown - exact) > tolerance) {
+        print_message("# %s: screen %.0f bytes (+-%.0f), plan --json %.0f\n", what, shown,
+                      tolerance, exact);
+        fail();
+    }
+}
+
+static void check_lines_fit(const char *screen, int cols)
+{
+    /* Count columns as code points: the planner draws no wide glyphs. */
+    int col = 0;
+    for (const unsigned char *p = (const unsigned char *)screen; *p; p++) {
+        if (*p == '\n') {
+            col = 0;
+            continue;
+        }
+        if ((*p & 0xC0) != 0x80)
+            col++;
+        assert_true(col <= cols);
+    }
+}
+
+static void quit_and_check(tmux_ctx *t, const char *expected_exit)
+{
+    char *screen = wait_for(t, "HR-DONE", NULL, 8000);
+    if (!strstr(screen, expected_exit))
+        print_message("# expected %s in:\n%s\n", expected_exit, screen);
+    assert_non_null(strstr(screen, expected_exit));
+    /* endwin ran: canonical mode and echo are back, the UI is gone */
+    assert_non_null(strstr(screen, "icanon"));
+    assert_null(strstr(screen, "-icanon"));
+    assert_non_null(strstr(screen, "echo"));
+    assert_null(strstr(screen, "-echo"));
+    assert_null(strstr(screen, "Settings"));
+    free(screen);
+    char *alt = tmux(t, "display-message", "-p", "-t", "hr", "#{alternate_on}", NULL);
+    assert_int_equal(atoi(alt), 0);
+    free(alt);
+}
+
+/* ---------- tests ---------- */
+
+static void test_planner_matches_plan_json(void **state)
+{
+    tmux_ctx *t = *state;
+    if (!t)
+        skip(); /* tmux is not installed */
+    start(t, MODEL, 100, 30);
+    char *screen = wait_for(t, "Settings", "total ", 10000);
+    assert_non_null(strstr(screen, "Settings"));
+    free(screen);
+
+    /* context: the first row is selected; left twice and right once */
+    keys(t, "Left", 2);
+    keys(t, "Right", 1);
+    /* quantization: four rows down, a few steps along the what-if list */
+    keys(t, "Down", 4);
+    keys(t, "Right", 6);
+    /* margin: four more rows down, two 5% steps */
+    keys(t, "Down", 4);
+    keys(t, "Right", 2);
+    sleep_ms(300);
+    screen = wait_for(t, "10%", NULL, 5000);
+
+    double ctx;
+    char quant[32], margin[32];
+    assert_true(number_after(screen, "Context", &ctx));
+    assert_true(word_after(screen, "Quantization", quant, sizeof quant));
+    assert_true(word_after(screen, "Margin  ", margin, sizeof margin));
+    assert_string_equal(margin, "10%");
+    assert_true(ctx == 65536);
+
+    double weights, kv, total, tw, tk, tt;
+    assert_true(figure(screen, "weights ", &weights, &tw));
+    assert_true(figure(screen, "KV ", &kv, &tk));
+    assert_true(figure(screen, "total ", &total, &tt));
+    free(screen);
+
+    tu_run_result r;
+    assert_int_equal(tu_run_headroom(&r, "plan %s --ctx-size %.0f --quant %s --margin %s --json",
+                                     MODEL, ctx, quant, margin), 0);
+    if (r.exit_code != 0)
+        print_message("# headroom plan failed: %s\n", r.err);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *root = cJSON_Parse(r.out);
+    assert_non_null(root);
+    expect_close("weights", weights, tw, json_memory(root, "weights"));
+    expect_close("kv", kv, tk, json_memory(root, "kv"));
+    expect_close("total", total, tt, json_memory(root, "total"));
+    cJSON_Delete(root);
+    tu_run_free(&r);
+
+    /* 80x24 still renders every panel within the width */
+    free(tmux(t, "resize-window", "-t", "hr", "-x", "80", "-y", "24", NULL));
+    sleep_ms(300);
+    screen = wait_for(t, "Settings", "total ", 5000);
+    assert_non_null(strstr(screen, "Memory"));
+    assert_non_null(strstr(screen, "Total vs context"));
+    check_lines_fit(screen, 80);
+    free(screen);
+
+    /* below 80x24 a clear message, and back */
+    free(tmux(t, "resize-window", "-t", "hr", "-x", "60", "-y", "20", NULL));
+    screen = wait_for(t, "terminal too small", NULL, 5000);
+    assert_non_null(strstr(screen, "terminal too small"));
+    free(screen);
+    free(tmux(t, "resize-window", "-t", "hr", "-x", "80", "-y", "24", NULL));
+    screen = wait_for(t, "Settings", NULL, 5000);
+    assert_null(strstr(screen, "terminal too small"));
+    free(screen);
+
+    /* a second model through the opener, filtered by name */
+    keys(t, "o", 1);
+    screen = wait_for(t, "Presets", NULL, 5000);
+    assert_non_null(strstr(screen, "Presets"));
+    free(screen);
+    keys(t, "/", 1);
+    free(tmux(t, "send-keys", "-t", "hr", "-l", SECOND_MODEL, NULL));
+    keys(t, "Enter", 1);
+    sleep_ms(200);
+    keys(t, "Enter", 1);
+    screen = wait_for(t, "Qwen", "Settings", 5000);
+    assert_non_null(strstr(screen, "Qwen"));
+    assert_non_null(strstr(screen, "opened"));
+    free(screen);
+
+    keys(t, "q", 1);
+    quit_and_check(t, "HR-EXIT=0");
+}
+
+static void test_sigterm_restores_terminal(void **state)
+{
+    tmux_ctx *t = *state;
+    if (!t)
+        skip(); /* tmux is not installed */
+    start(t, MODEL, 100, 30);
+    char *screen = wait_for(t, "Settings", NULL, 10000);
+    free(screen);
+    char *pid_text = tu_read_file(t->pidfile, NULL);
+    assert_non_null(pid_text);
+    long pid = atol(pid_text);
+    free(pid_text);
+    assert_true(pid > 1);
+    assert_int_equal(kill((pid_t)pid, SIGTERM), 0);
+    quit_and_check(t, "HR-EXIT=143");
+}
+
+static void test_help_lists_every_key(void **state)
+{
+    tmux_ctx *t = *state;
+    if (!t)
+        skip(); /* tmux is not installed */
+    start(t, MODEL, 100, 40);
+    free(wait_for(t, "Settings", NULL, 10000));
+    keys(t, "?", 1);
+    char *screen = wait_for(t, "Keys", NULL, 5000);
+    assert_non_null(strstr(screen, "quit headroom"));
+    assert_non_null(strstr(screen, "--ctx-size"));
+    free(screen);
+    keys(t, "Escape", 1);
+    free(wait_for(t, "Total vs context", NULL, 5000));
+    keys(t, "F10", 1);
+    quit_and_check(t, "HR-EXIT=0");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_planner_matches_plan_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm_restores_terminal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_help_lists_every_key, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
