@@ -345,6 +345,77 @@ static void test_gemma2_norm_names(void **state)
     free(path);
 }
 
+/* A GPTQ 4-bit g32 checkpoint: every projection inside the blocks becomes
+ * qweight / qzeros / scales / g_idx, as AutoGPTQ writes them. */
+static void test_gptq_checkpoint(void **state)
+{
+    fixture *f = *state;
+    hr_shape s = small_llama();
+    stw_config cfg = {"LlamaForCausalLM", "llama", "float16", s,
+                      "\"quantization_config\": {\"quant_method\": \"gptq\", \"bits\": 4,"
+                      "\"group_size\": 32, \"desc_act\": false}"};
+    assert_int_equal(stw_write_config(f->dir, &cfg), 0);
+    stw_tensor *plain;
+    size_t n_plain;
+    assert_int_equal(stw_llama_tensors(&s, "F16", &plain, &n_plain), 0);
+    stw_tensor *q = calloc(n_plain * 4, sizeof *q);
+    char (*names)[160] = calloc(n_plain * 4, sizeof *names);
+    size_t n = 0;
+    for (size_t i = 0; i < n_plain; i++) {
+        const stw_tensor *t = &plain[i];
+        size_t len = strlen(t->name);
+        bool proj = strstr(t->name, "layers.") && t->rank == 2;
+        if (!proj) {
+            q[n++] = *t;
+            continue;
+        }
+        const int64_t N = t->shape[0], K = t->shape[1], G = K / 32;
+        const char *leaf[] = {"qweight", "qzeros", "scales", "g_idx"};
+        const char *dtype[] = {"I32", "I32", "F16", "I32"};
+        const int64_t shapes[4][2] = {{K / 8, N}, {G, N / 8}, {G, N}, {K, 0}};
+        for (int k = 0; k < 4; k++) {
+            snprintf(names[n], sizeof names[n], "%.*s%s", (int)(len - strlen("weight")), t->name,
+                     leaf[k]);
+            q[n].name = names[n];
+            q[n].dtype = dtype[k];
+            q[n].rank = k == 3 ? 1 : 2;
+            q[n].shape[0] = shapes[k][0];
+            q[n].shape[1] = shapes[k][1];
+            n++;
+        }
+    }
+    char *path = tu_path(f->dir, "model.safetensors");
+    assert_int_equal(stw_write(path, q, n, NULL, NULL), 0);
+    hr_model *m = NULL, *c = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open_safetensors(path, &m, &err), HR_OK);
+    assert_string_equal(m->quant_name, "GPTQ 4-bit g32 (safetensors)");
+    assert_int_equal(m->ftype, HR_FTYPE_UNKNOWN);
+    /* the packed weight reads as the 64 -> 64 projection it stands for */
+    const hr_tensor *wq = by_name(m, "blk.0.attn_q.weight");
+    assert_non_null(wq);
+    assert_string_equal(wq->hf_name, "model.layers.0.self_attn.q_proj.qweight");
+    assert_int_equal(wq->ne[0], 64);
+    assert_int_equal(wq->ne[1], 64);
+    assert_int_equal(wq->bytes, 64 / 8 * 64 * 4);
+    const hr_tensor *wd = by_name(m, "blk.2.ffn_down.weight");
+    assert_int_equal(wd->ne[0], 160);
+    assert_int_equal(wd->ne[1], 64);
+    /* config.json alone predicts the checkpoint to the byte */
+    char *cfg_path = tu_path(f->dir, "config.json");
+    assert_int_equal(hr_model_open_config(cfg_path, &c, &err), HR_OK);
+    assert_int_equal(c->n_bytes, m->n_bytes);
+    for (uint32_t il = 0; il < m->n_layer; il++)
+        assert_int_equal(c->layer_bytes[il], m->layer_bytes[il]);
+    hr_model_free(c);
+    hr_model_free(m);
+    free(cfg_path);
+    free(path);
+    free(names);
+    free(q);
+    stw_free_tensors(plain, n_plain);
+}
+
 /* ---------------------------------------------------------------- shards */
 
 static void test_sharded(void **state)
@@ -577,6 +648,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_llama_names_with_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moe_bert_and_unknown_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gemma2_norm_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gptq_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sharded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_shard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_index_one_missing_file, setup, teardown),

@@ -124,6 +124,48 @@ static void infer_hparams(hr_model *m)
     }
 }
 
+/* Give packed quantized weights their logical shape (ne0 = input features)
+ * under the plain ".weight" name, so parameter counts and graph shapes read
+ * as for the unquantized model; bytes stay the packed extent.
+ *   GPTQ qweight  int32 [K*bits/32, N] -> {K, N}
+ *   AWQ  qweight  int32 [K, N*bits/32] -> {K, N}
+ *   MXFP4 *_blocks uint8 [E, N, K/32, 16] -> {K, N, E} (two values a byte) */
+static hr_status unpack_quantized_shapes(hr_model *m, const hf_config *cfg, hr_error *err)
+{
+    const bool gptq = cfg->quant == HF_QUANT_GPTQ, awq = cfg->quant == HF_QUANT_AWQ;
+    const int64_t per_word = cfg->quant_bits ? 32 / cfg->quant_bits : 0;
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        hr_tensor *t = &m->tensors[i];
+        const char *stem_end = NULL;
+        int64_t ne[4] = {1, 1, 1, 1};
+        if ((gptq || awq) && per_word > 0 && t->type == HR_TYPE_I32 && t->n_dims == 2 &&
+            hr_str_ends_with(t->name, ".qweight")) {
+            stem_end = t->name + strlen(t->name) - strlen(".qweight");
+            ne[0] = gptq ? t->ne[1] * per_word : t->ne[1];
+            ne[1] = gptq ? t->ne[0] : t->ne[0] * per_word;
+        } else if (cfg->quant == HF_QUANT_MXFP4 && t->type == HR_TYPE_ST_U8 && t->n_dims == 4 &&
+                   hr_str_ends_with(t->name, ".blocks")) {
+            stem_end = t->name + strlen(t->name) - strlen(".blocks");
+            ne[0] = t->ne[0] * t->ne[1] * 2;
+            ne[1] = t->ne[2];
+            ne[2] = t->ne[3];
+        }
+        if (!stem_end)
+            continue;
+        char name[512];
+        int n = snprintf(name, sizeof name, "%.*s.weight", (int)(stem_end - t->name), t->name);
+        if (n < 0 || (size_t)n >= sizeof name)
+            continue;
+        t->name = hr_model_strdup(m, name);
+        if (!t->name)
+            return hr_error_set(err, HR_ERR_NOMEM, "out of memory for tensor names");
+        memcpy(t->ne, ne, sizeof ne);
+        t->n_dims = ne[2] > 1 ? 3 : 2;
+        t->role = HR_ROLE_OTHER; /* re-derived from the new name */
+    }
+    return HR_OK;
+}
+
 static void finish_labels(hr_model *m, const load_ctx *c, const hf_config *cfg, bool have_cfg)
 {
     int best = -1;
@@ -228,6 +270,8 @@ static hr_status build(const st_shards *sh, hr_model *m, hr_error *err)
     if (sh->index_path[0] && sh->index_entries != m->n_tensors)
         hr_model_warn(m, "index names %llu tensors, shards hold %zu: the shards are counted",
                       (unsigned long long)sh->index_entries, m->n_tensors);
+    if (have_cfg && (st = unpack_quantized_shapes(m, &cfg, err)) != HR_OK)
+        goto done;
     finish_labels(m, &c, &cfg, have_cfg);
     st = hr_model_finalize(m, err);
     if (st == HR_OK && (!m->path || !m->quant_name))
