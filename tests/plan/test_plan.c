@@ -599,6 +599,31 @@ static void test_names_and_defaults(void **state)
     assert_false(b.devices[0].capacity_known);
 }
 
+static void test_whatif_quantization(void **state)
+{
+    (void)state;
+    /* planning TinyLlama F16 as another ftype gives the projected weights */
+    const hr_model *m = model(CAL_TINYLLAMA);
+    const hr_ftype targets[] = {HR_FTYPE_MOSTLY_Q8_0, HR_FTYPE_MOSTLY_Q4_K_M, HR_FTYPE_MOSTLY_Q2_K};
+    uint64_t previous = m->n_bytes;
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        hr_settings s;
+        fixture_cpu_settings(&s);
+        s.n_ctx = 2048;
+        s.target_ftype = targets[i];
+        hr_plan p;
+        assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+        uint64_t total = 0;
+        assert_int_equal(hr_quant_project(m, targets[i], &total, NULL, NULL, NULL, NULL), HR_OK);
+        assert_int_equal(p.weights_ftype, targets[i]);
+        /* same tensors, aligned to 32 bytes each on the host */
+        assert_true(p.bytes[HR_COMP_WEIGHTS] >= total);
+        assert_true(p.bytes[HR_COMP_WEIGHTS] <= total + 32 * m->n_tensors);
+        assert_true(p.bytes[HR_COMP_WEIGHTS] < previous);
+        previous = p.bytes[HR_COMP_WEIGHTS];
+    }
+}
+
 static void test_transformers_stella(void **state)
 {
     (void)state;
@@ -646,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_json_keys),
         cmocka_unit_test(test_runtime_yaml),
         cmocka_unit_test(test_names_and_defaults),
+        cmocka_unit_test(test_whatif_quantization),
         cmocka_unit_test(test_transformers_stella),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_models);

@@ -4,6 +4,29 @@
  * clamps, output buffer), load_tensors' layer placement, the KV cache
  * constructors and the scheduler's compute buffers (compute module).
  * Pure: no allocation, no I/O; strings only for the rare notes.
+ *
+ * Rules as read in llama.cpp's current source (and checked against the
+ * calibration loads where they apply):
+ *  - n_ctx = PAD(n_ctx or n_ctx_train, 256); without --kv-unified every
+ *    sequence is a stream of n_ctx_seq = PAD(n_ctx / n_seq, 256) cells and
+ *    n_ctx becomes n_ctx_seq * n_seq; n_batch = min(n_batch, n_ctx) for
+ *    causal models, n_ubatch = min(n_ubatch, n_batch).
+ *  - Devices: the host, then in GPU mode every GPU of the budget (llama.cpp
+ *    starts a backend on each, so each carries the runtime's device
+ *    overhead even with no layers); in CPU mode the host only. Plan device
+ *    d is budget device d.
+ *  - Blocks il >= n_layer + 1 - ngl go to the GPUs and the output head
+ *    counts as block n_layer, so any ngl >= 1 puts the head on the last GPU
+ *    and ngl = n_layer + 1 (or -1) is full offload; token_embd stays on the
+ *    host. A tied head is duplicated into a GPU output device's buffer.
+ *  - KV per layer on its device (host without KV offload); sliding-window
+ *    layers get PAD(min(n_ctx_seq, n_swa * (unified ? n_seq : 1) + n_ubatch),
+ *    256) cells per stream (--swa-full: n_ctx_seq); MLA stores one K row of
+ *    kv_lora_rank + rope dims and no V (has_v = !is_mla); recurrent layers
+ *    hold f32 r/s states for max(1, n_seq) sequences; BERT-like encoders
+ *    get no memory at all.
+ *  - Output: (n_vocab + (embeddings ? n_embd : 0)) * n_seq * 4 bytes, in
+ *    host memory (a GPU run uses the output device's pinned host buffer).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,7 +95,7 @@ static hr_status check_inputs(const hr_model *m, const hr_settings *s, const hr_
         return hr_error_set(err, HR_ERR_ARG,
                             "plan: KV cache types must be f32, f16, bf16, q8_0, q5_1, q5_0, "
                             "q4_1, q4_0 or iq4_nl");
-    if (s->margin_percent < 0.0 || s->margin_percent > 1000.0)
+    if (!(s->margin_percent >= 0.0 && s->margin_percent <= 1000.0))
         return hr_error_set(err, HR_ERR_ARG, "plan: margin percent %.1f out of range",
                             s->margin_percent);
     if (b) {
@@ -329,8 +352,11 @@ hr_status hr_plan_compute(const hr_model *model, const hr_settings *settings,
             if (!add_u64(&total, pd->bytes[c]))
                 return hr_error_set(err, HR_ERR_LIMIT, "plan: size overflows");
         const double pct = (double)total * s->margin_percent / 100.0;
-        pd->bytes[HR_COMP_MARGIN] = (uint64_t)pct + s->margin_bytes;
-        if (!add_u64(&total, pd->bytes[HR_COMP_MARGIN]))
+        if (pct >= 1.8e19) /* beyond uint64_t */
+            return hr_error_set(err, HR_ERR_LIMIT, "plan: margin overflows");
+        pd->bytes[HR_COMP_MARGIN] = (uint64_t)pct;
+        if (!add_u64(&pd->bytes[HR_COMP_MARGIN], s->margin_bytes) ||
+            !add_u64(&total, pd->bytes[HR_COMP_MARGIN]))
             return hr_error_set(err, HR_ERR_LIMIT, "plan: size overflows");
         pd->total_bytes = total;
         if (pd->capacity_known) {

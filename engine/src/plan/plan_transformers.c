@@ -69,6 +69,8 @@ hr_status hr_plan_transformers(const hr_model *m, const hr_tf_settings *s, hr_tf
     const uint64_t a = dtype_bytes(dtype), kva = dtype_bytes(kv_dtype);
     if (!a || !kva)
         return hr_error_set(err, HR_ERR_ARG, "transformers plan: dtype must be a plain type");
+    if (!(s->margin_percent >= 0.0 && s->margin_percent <= 1000.0))
+        return hr_error_set(err, HR_ERR_ARG, "transformers plan: margin percent out of range");
     const uint64_t batch = s->batch ? s->batch : 1;
     const uint64_t seq = s->seq_len ? s->seq_len : m->n_ctx_train;
     if (seq == 0)
