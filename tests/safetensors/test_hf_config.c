@@ -318,6 +318,7 @@ static void test_bad_configs(void **state)
         "{\"num_hidden_layers\": 4",                                   /* invalid JSON */
         "[1, 2]",                                                      /* not an object */
         "{\"hidden_size\": 64}",                                       /* no layer count */
+        "{\"num_hidden_layers\": 0, \"hidden_size\": 64}",             /* no layers */
         "{\"num_hidden_layers\": -3, \"hidden_size\": 64}",            /* negative */
         "{\"num_hidden_layers\": 2.5, \"hidden_size\": 64}",           /* fractional */
         "{\"num_hidden_layers\": 1e12, \"hidden_size\": 64}",          /* absurd */

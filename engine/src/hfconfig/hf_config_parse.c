@@ -397,6 +397,10 @@ static void parse_shape_keys(parse_ctx *p, const hf_arch_traits *traits)
                   (const char *)NULL) &&
         p->status == HR_OK)
         p->status = hr_error_set(p->err, HR_ERR_FORMAT, "%s: no hidden_size", p->origin);
+    if (p->status == HR_OK && (c->n_layer == 0 || c->n_embd == 0))
+        p->status = hr_error_set(p->err, HR_ERR_FORMAT,
+                                 "%s: %u layers of width %u is not a model", p->origin,
+                                 c->n_layer, c->n_embd);
     get_uint(p, MAX_DIM, &c->n_vocab, "vocab_size", "n_vocab", (const char *)NULL);
     if (!get_uint(p, UINT32_MAX, &c->n_ctx_train, "max_position_embeddings", "n_positions",
                   "max_seq_len", "seq_length", (const char *)NULL))
