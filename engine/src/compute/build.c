@@ -125,6 +125,7 @@ typedef struct traits {
     bool moe_shared_gate; /* qwen2moe: shared expert scaled by a sigmoid gate */
     bool final_softcap;   /* gemma2: logits soft-capped */
     bool logit_scale;     /* command-r: logits scaled */
+    bool resid_first;     /* phi3: the FFN residual add takes the residual as src0 */
 } traits;
 
 static traits traits_of(const hr_model *m)
@@ -156,6 +157,7 @@ static traits traits_of(const hr_model *m)
         t.fused_qkv = m->has_fused_qkv;
         t.fused_up = true;
         t.moe_norm_w = true;
+        t.resid_first = true;
         break;
     case HR_ARCH_COMMAND_R:
         t.rms = false;
@@ -440,6 +442,8 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
     }
     if (t->post_norms)
         cur = norm(b, cur, E, Tn, 1, t->rms, false);
+    if (t->resid_first)
+        return ew(b, ffn_inp, cur, E, Tn, 1, 1);
     return ew(b, cur, ffn_inp, E, Tn, 1, 1);
 }
 
