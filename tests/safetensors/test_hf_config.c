@@ -87,6 +87,17 @@ static void test_mistral_is_llama(void **state)
     /* 7.25B published */
     assert_true(m->n_params > 7240000000ull && m->n_params < 7260000000ull);
     hr_model_free(m);
+
+    /* no _name_or_path: a Hugging Face cache path still names the repo */
+    const char *json = "{\"architectures\": [\"MistralForCausalLM\"], \"hidden_size\": 256,"
+                       "\"intermediate_size\": 512, \"num_attention_heads\": 4,"
+                       "\"num_hidden_layers\": 2, \"vocab_size\": 100}";
+    const char *origin = "/x/hub/models--mistralai--Mistral-7B-v0.3/snapshots/0d4b76e1/config.json";
+    hr_error err;
+    assert_int_equal(hr_model_from_config_json(json, strlen(json), origin, &m, &err), HR_OK);
+    assert_string_equal(m->name, "mistralai/Mistral-7B-v0.3");
+    assert_string_equal(m->arch_name, "llama");
+    hr_model_free(m);
 }
 
 static void test_stella_1_5b(void **state)

@@ -77,6 +77,11 @@ uint64_t hf_config_quant_weight_bytes(const hf_config *c, const int64_t ne[4]);
 /* "GPTQ 4-bit g128" / "BF16" plus suffix, in the model's arena. */
 const char *hf_config_quant_label(const hf_config *c, hr_model *m, const char *suffix);
 
+/* A display name from a checkpoint directory: "org/name" from a Hugging Face
+ * cache path (models--org--name/snapshots/<hash>), else the last component.
+ * False when nothing usable ("." or empty). */
+bool hf_name_from_dir(const char *dir, char *out, size_t cap);
+
 /* Copy the config's warnings onto the model. */
 void hf_config_copy_warnings(const hf_config *c, hr_model *m);
 

@@ -360,6 +360,37 @@ static void parse_ssm(parse_ctx *p, bool mamba2)
     c->head_dim = c->head_dim_v = 0;
 }
 
+bool hf_name_from_dir(const char *dir, char *out, size_t cap)
+{
+    /* Hugging Face cache: .../models--org--name/snapshots/<hash> -> "org/name" */
+    const char *repo = strstr(dir, "models--");
+    const char *snap = repo ? strstr(repo, "/snapshots/") : NULL;
+    if (repo && snap && snap > repo + 8) {
+        size_t n = 0;
+        for (const char *s = repo + 8; s < snap && n + 1 < cap; s++) {
+            if (s[0] == '-' && s[1] == '-' && s + 1 < snap) {
+                out[n++] = '/';
+                s++;
+            } else {
+                out[n++] = *s;
+            }
+        }
+        out[n] = '\0';
+        return n > 0;
+    }
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && dir[start - 1] != '/')
+        start--;
+    size_t n = len - start;
+    if (n == 0 || (n == 1 && dir[start] == '.') || (n == 2 && dir[start] == '.' && dir[start + 1] == '.'))
+        return false;
+    snprintf(out, cap, "%.*s", (int)n, dir + start);
+    return true;
+}
+
 static void pick_name(parse_ctx *p)
 {
     hf_config *c = p->c;
@@ -375,12 +406,8 @@ static void pick_name(parse_ctx *p)
     if (p->origin) {
         char dir[1024];
         hr_path_dirname(p->origin, dir, sizeof dir);
-        const char *base = strrchr(dir, '/');
-        base = base ? base + 1 : dir;
-        if (*base && strcmp(base, ".") != 0 && strcmp(base, "..") != 0) {
-            snprintf(c->name, sizeof c->name, "%.127s", base);
+        if (hf_name_from_dir(dir, c->name, sizeof c->name))
             return;
-        }
     }
     snprintf(c->name, sizeof c->name, "%s",
              c->architecture[0] ? c->architecture : c->model_type[0] ? c->model_type : "model");

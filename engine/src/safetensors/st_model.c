@@ -198,10 +198,9 @@ static void model_name(hr_model *m, const st_shards *sh, const hf_config *cfg, b
         m->name = hr_model_strdup(m, cfg->name);
         return;
     }
-    const char *base = strrchr(sh->dir, '/');
-    base = base ? base + 1 : sh->dir;
-    if (*base && strcmp(base, ".") != 0)
-        m->name = hr_model_strdup(m, base);
+    char name[256];
+    if (hf_name_from_dir(sh->dir, name, sizeof name))
+        m->name = hr_model_strdup(m, name);
 }
 
 static hr_status load_shards(const st_shards *sh, load_ctx *c, hr_error *err)
