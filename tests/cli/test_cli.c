@@ -544,6 +544,39 @@ static void test_compare(void **state)
     assert_int_equal(count_lines(r.out), n + 1);
     tu_run_free(&r);
 
+    /* a catalog of our own: order is fitting by price, then the rest by headroom */
+    char *cat = tu_path(tmp_dir, "hw.yaml");
+    tu_write_text(cat,
+                  "version: 1\n"
+                  "hardware:\n"
+                  "  - {id: big-cheap, name: Big Cheap, kind: gpu, backend: cuda, memory: 48 GiB, bandwidth_gbps: 500,\n"
+                  "     price_usd: 500, price_date: 2024-01, host_memory: 256 GiB}\n"
+                  "  - {id: big-dear, name: Big Dear, kind: gpu, backend: cuda, memory: 80 GiB, bandwidth_gbps: 500,\n"
+                  "     price_usd: 9000, price_date: 2024-01, host_memory: 256 GiB}\n"
+                  "  - {id: big-noprice, name: Big No Price, kind: gpu, backend: cuda, bandwidth_gbps: 500,\n"
+                  "     memory: 64 GiB, host_memory: 256 GiB}\n"
+                  "  - {id: tiny, name: Tiny, kind: gpu, backend: cuda, memory: 1 GiB, bandwidth_gbps: 500,\n"
+                  "     price_usd: 50, price_date: 2024-01, host_memory: 256 GiB}\n"
+                  "  - {id: small, name: Small, kind: gpu, backend: cuda, memory: 1536 MiB, bandwidth_gbps: 500,\n"
+                  "     price_usd: 100, price_date: 2024-01, host_memory: 256 GiB}\n");
+    run(&r, "compare", PRESET, "-c", "8192", "--hardware-file", cat, "--json", NULL);
+    j = expect_json(&r);
+    static const char *const order[] = {"big-cheap", "big-dear", "big-noprice", "small", "tiny"};
+    int i = 0;
+    cJSON_ArrayForEach(row, item(j, "rows")) {
+        assert_true(i < 5);
+        assert_string_equal(str(row, "id"), order[i]);
+        assert_int_equal(cJSON_IsTrue(item(row, "fits")), i < 3);
+        i++;
+    }
+    assert_int_equal(i, 5);
+    const cJSON *first = cJSON_GetArrayItem(item(j, "rows"), 0);
+    assert_float_equal(num(first, "usd_per_gb"), 500.0 / (48.0 * 1073741824.0 / 1e9), 1e-9);
+    assert_true(cJSON_IsNull(item(cJSON_GetArrayItem(item(j, "rows"), 2), "usd_per_gb")));
+    cJSON_Delete(j);
+    tu_run_free(&r);
+    free(cat);
+
     char *bad = tu_path(tmp_dir, "bad-hw.yaml");
     tu_write_text(bad, "devices: [ unclosed\n");
     run(&r, "compare", PRESET, "--hardware-file", bad, NULL);

@@ -121,7 +121,10 @@ void cli_note(cli_notes *notes, const char *fmt, ...)
 
 void cli_add_notes_json(cJSON *root, const cli_notes *notes)
 {
-    cJSON *arr = cJSON_AddArrayToObject(root, "cli_notes");
+    /* join the plan's own "notes" array when there is one */
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "notes");
+    if (!cJSON_IsArray(arr))
+        arr = cJSON_AddArrayToObject(root, "notes");
     for (int i = 0; i < notes->n; i++)
         cJSON_AddItemToArray(arr, cJSON_CreateString(notes->text[i]));
 }

@@ -140,11 +140,13 @@ int cli_read_text(const char *path, size_t max_bytes, char **out, size_t *len)
         if (r == 0)
             break;
     }
+    int read_errno = ferror(f) ? errno : 0;
     bool failed = ferror(f) != 0;
     fclose(f);
     if (failed) {
         free(buf);
-        return cli_error(CLI_BAD_INPUT, "%s: read error", path);
+        return cli_error(CLI_BAD_INPUT, "%s: cannot read: %s", path,
+                         read_errno ? strerror(read_errno) : "read error");
     }
     if (n > max_bytes) {
         free(buf);
