@@ -361,6 +361,24 @@ static void test_bad_configs(void **state)
     free(dir);
 }
 
+/* Every prefix of a real config parses or fails cleanly. */
+static void test_config_truncations(void **state)
+{
+    (void)state;
+    const char *json = "{" LLAMA31_8B ", \"torch_dtype\": \"bfloat16\","
+                       "\"quantization_config\": {\"quant_method\": \"gptq\", \"bits\": 4,"
+                       "\"group_size\": 128}, \"layer_types\": [\"full_attention\"]}";
+    size_t len = strlen(json);
+    for (size_t cut = 0; cut < len; cut++) {
+        hr_model *m = NULL;
+        hr_error err;
+        if (hr_model_from_config_json(json, cut, "cut/config.json", &m, &err) == HR_OK)
+            hr_model_free(m);
+        else
+            assert_non_null(strstr(err.message, "cut/config.json"));
+    }
+}
+
 static void test_open_config_file(void **state)
 {
     (void)state;
@@ -403,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_moe_and_mla),
         cmocka_unit_test(test_unknown_and_generic),
         cmocka_unit_test(test_bad_configs),
+        cmocka_unit_test(test_config_truncations),
         cmocka_unit_test(test_open_config_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

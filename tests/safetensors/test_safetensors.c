@@ -611,6 +611,58 @@ static void test_corrupt_files(void **state)
     free(p);
 }
 
+/* Every truncation and a few thousand byte flips of a valid file: each open
+ * returns a status (the sanitizer builds catch any stray read). */
+static void test_mutations(void **state)
+{
+    fixture *f = *state;
+    stw_tensor t[] = {
+        {"model.embed_tokens.weight", "BF16", 2, {8, 4}},
+        {"model.layers.0.self_attn.q_proj.weight", "F8_E4M3", 2, {4, 4}},
+        {"model.layers.0.mlp.experts.1.up_proj.weight", "F4", 3, {2, 2, 4}},
+    };
+    char *path = tu_path(f->dir, "m.safetensors");
+    assert_int_equal(stw_write(path, t, 3, "{\"format\": \"pt\"}", NULL), 0);
+    size_t len = 0;
+    unsigned char *orig = (unsigned char *)tu_read_file(path, &len);
+    assert_non_null(orig);
+    hr_model *m = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open_safetensors(path, &m, &err), HR_OK);
+    hr_model_free(m);
+    int ok = 0;
+    for (size_t cut = 0; cut < len; cut++) {
+        assert_int_equal(tu_write_file(path, orig, cut), 0);
+        if (hr_model_open_safetensors(path, &m, &err) == HR_OK) {
+            ok++;
+            hr_model_free(m);
+        } else {
+            assert_null(m);
+            assert_non_null(strstr(err.message, path));
+        }
+    }
+    assert_int_equal(ok, 0); /* any cut loses data or header */
+    unsigned char *buf = malloc(len);
+    uint32_t seed = 12345;
+    for (int round = 0; round < 3000; round++) {
+        memcpy(buf, orig, len);
+        for (int k = 0; k < 1 + round % 3; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % len;
+            seed = seed * 1103515245u + 12345u;
+            buf[at] = (unsigned char)(seed >> 16);
+        }
+        assert_int_equal(tu_write_file(path, buf, len), 0);
+        if (hr_model_open_safetensors(path, &m, &err) == HR_OK)
+            hr_model_free(m);
+        else
+            assert_null(m);
+    }
+    free(buf);
+    free(orig);
+    free(path);
+}
+
 static void test_bad_index(void **state)
 {
     fixture *f = *state;
@@ -653,6 +705,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_shard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_index_one_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_config_beside, setup, teardown),
     };
