@@ -327,6 +327,101 @@ static int16_t ffn_moe_shared(cg_build *b, const traits *t, int16_t x, int64_t n
 
 /* ---- one transformer layer ---- */
 
+typedef struct qkv_ctx {
+    cg_build *b;
+    const traits *t;
+    const attn_dims *d;
+    int64_t T, nrot_k, nrot_v;
+    bool bias, rope_here, iswa;
+    int16_t qkv;          /* fused projection, or CG_NONE */
+    int16_t *krot, *vrot; /* rotation inputs of this layer's cache */
+} qkv_ctx;
+
+static int16_t emit_q(qkv_ctx *c, int16_t x)
+{
+    cg_build *b = c->b;
+    const attn_dims *d = c->d;
+    const int64_t T = c->T;
+    int16_t q;
+    bool contiguous = true;
+    if (c->qkv != CG_NONE) {
+        q = cg_view(b->g, c->qkv, CG_F32, d->hd_k, d->n_head, T, 1, true);
+        contiguous = false;
+    } else {
+        q = mm(b, d->hd_k * d->n_head, x, T, 1, 1);
+        if (c->bias)
+            q = ew(b, q, CG_NONE, d->hd_k * d->n_head, T, 1, 1);
+        q = cg_view(b->g, q, CG_F32, d->hd_k, d->n_head, T, 1, false);
+    }
+    if (c->t->qk_norm) {
+        q = norm(b, q, d->hd_k, d->n_head, T, c->t->rms, false);
+        contiguous = true;
+    }
+    if (c->rope_here) {
+        q = cg_op(b->g, true, CG_F32, d->hd_k, d->n_head, T, 1, q, inp_pos(b), CG_NONE, CG_NONE);
+        contiguous = true;
+    }
+    if (c->t->q_scale) {
+        q = ew(b, q, CG_NONE, d->hd_k, d->n_head, T, 1);
+        contiguous = true;
+    }
+    if (c->nrot_k)
+        q = hadamard(b, q, d->hd_k * d->n_head * T, contiguous, c->krot, c->nrot_k);
+    return q;
+}
+
+static int16_t emit_k(qkv_ctx *c, int16_t x)
+{
+    cg_build *b = c->b;
+    const attn_dims *d = c->d;
+    const int64_t T = c->T;
+    int16_t k;
+    bool contiguous = true;
+    if (c->qkv != CG_NONE) {
+        k = cg_view(b->g, c->qkv, CG_F32, d->hd_k, d->n_head_kv, T, 1, true);
+        contiguous = false;
+    } else {
+        k = mm(b, d->hd_k * d->n_head_kv, x, T, 1, 1);
+        if (c->bias)
+            k = ew(b, k, CG_NONE, d->hd_k * d->n_head_kv, T, 1, 1);
+        k = cg_view(b->g, k, CG_F32, d->hd_k, d->n_head_kv, T, 1, false);
+    }
+    if (c->t->qk_norm) {
+        k = norm(b, k, d->hd_k, d->n_head_kv, T, c->t->rms, false);
+        contiguous = true;
+    }
+    if (c->rope_here) {
+        k = cg_op(b->g, true, CG_F32, d->hd_k, d->n_head_kv, T, 1, k, inp_pos(b), CG_NONE, CG_NONE);
+        contiguous = true;
+    }
+    if (c->nrot_k)
+        k = hadamard(b, k, d->hd_k * d->n_head_kv * T, contiguous, c->krot, c->nrot_k);
+    return k;
+}
+
+static int16_t emit_v(qkv_ctx *c, int16_t x, bool *v_contig)
+{
+    cg_build *b = c->b;
+    const attn_dims *d = c->d;
+    const int64_t T = c->T;
+    int16_t v;
+    *v_contig = true;
+    if (c->qkv != CG_NONE) {
+        v = cg_view(b->g, c->qkv, CG_F32, d->hd_v, d->n_head_kv, T, 1, true);
+        *v_contig = false;
+    } else {
+        v = mm(b, d->hd_v * d->n_head_kv, x, T, 1, 1);
+        if (c->bias)
+            v = ew(b, v, CG_NONE, d->hd_v * d->n_head_kv, T, 1, 1);
+        v = cg_view(b->g, v, CG_F32, d->hd_v, d->n_head_kv, T, 1, false);
+    }
+    if (c->nrot_v) {
+        v = hadamard(b, v, d->hd_v * d->n_head_kv * T, *v_contig, c->vrot, c->nrot_v);
+        *v_contig = true;
+    }
+    return v;
+}
+
 static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool last)
 {
     const hr_model *m = b->m;
@@ -342,69 +437,42 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
     int16_t cur = norm(b, inpL, E, T, 1, t->rms, t->norm_bias);
     int16_t normed = cur;
 
-    /* Q, K, V in ggml's order: expand(q), expand(v), expand(k) */
-    int16_t q, k, v3;
-    bool v_contig = true;
-    const bool bias = m->has_qkv_bias;
-    const bool rope_here = !(t->rope_on_swa_only && !L->is_swa);
-    const int64_t nrot_k = rot_k_size(b, m->n_embd_head_k ? m->n_embd_head_k : d.hd_k);
-    const int64_t nrot_v = rot_v_size(b, m->n_embd_head_v ? m->n_embd_head_v : d.hd_v);
+    /* Q, K, V in ggml's order: expand(q), expand(v), expand(k); the
+     * sliding-window (iSWA) build_attn expands q, k, v */
+    qkv_ctx c;
+    c.b = b;
+    c.t = t;
+    c.d = &d;
+    c.T = T;
+    c.bias = m->has_qkv_bias;
+    c.rope_here = !(t->rope_on_swa_only && !L->is_swa);
+    c.nrot_k = rot_k_size(b, m->n_embd_head_k ? m->n_embd_head_k : d.hd_k);
+    c.nrot_v = rot_v_size(b, m->n_embd_head_v ? m->n_embd_head_v : d.hd_v);
+    c.iswa = b->iswa;
+    c.krot = c.iswa && L->is_swa ? &b->k_rot_swa : &b->k_rot;
+    c.vrot = c.iswa && L->is_swa ? &b->v_rot_swa : &b->v_rot;
+    c.qkv = CG_NONE;
     if (t->fused_qkv) {
         const int64_t tot = d.hd_k * d.n_head + d.hd_k * d.n_head_kv + d.hd_v * d.n_head_kv;
-        int16_t qkv = mm(b, tot, cur, T, 1, 1);
-        if (bias)
-            qkv = ew(b, qkv, CG_NONE, tot, T, 1, 1);
-        q = cg_view(b->g, qkv, CG_F32, d.hd_k, d.n_head, T, 1, true);
-        if (t->qk_norm)
-            q = norm(b, q, d.hd_k, d.n_head, T, t->rms, false);
-        if (rope_here)
-            q = cg_op(b->g, true, CG_F32, d.hd_k, d.n_head, T, 1, q, inp_pos(b), CG_NONE, CG_NONE);
-        if (t->q_scale)
-            q = ew(b, q, CG_NONE, d.hd_k, d.n_head, T, 1);
-        if (nrot_k)
-            q = hadamard(b, q, d.hd_k * d.n_head * T, rope_here || t->qk_norm, &b->k_rot, nrot_k);
-        v3 = cg_view(b->g, qkv, CG_F32, d.hd_v, d.n_head_kv, T, 1, true);
-        v_contig = false;
-        if (nrot_v) {
-            v3 = hadamard(b, v3, d.hd_v * d.n_head_kv * T, false, &b->v_rot, nrot_v);
-            v_contig = true;
-        }
-        k = cg_view(b->g, qkv, CG_F32, d.hd_k, d.n_head_kv, T, 1, true);
-    } else {
-        q = mm(b, d.hd_k * d.n_head, cur, T, 1, 1);
-        if (bias)
-            q = ew(b, q, CG_NONE, d.hd_k * d.n_head, T, 1, 1);
-        q = cg_view(b->g, q, CG_F32, d.hd_k, d.n_head, T, 1, false);
-        if (t->qk_norm)
-            q = norm(b, q, d.hd_k, d.n_head, T, t->rms, false);
-        if (rope_here)
-            q = cg_op(b->g, true, CG_F32, d.hd_k, d.n_head, T, 1, q, inp_pos(b), CG_NONE, CG_NONE);
-        if (t->q_scale)
-            q = ew(b, q, CG_NONE, d.hd_k, d.n_head, T, 1);
-        if (nrot_k)
-            q = hadamard(b, q, d.hd_k * d.n_head * T, true, &b->k_rot, nrot_k);
-        v3 = mm(b, d.hd_v * d.n_head_kv, cur, T, 1, 1);
-        if (bias)
-            v3 = ew(b, v3, CG_NONE, d.hd_v * d.n_head_kv, T, 1, 1);
-        v3 = cg_view(b->g, v3, CG_F32, d.hd_v, d.n_head_kv, T, 1, false);
-        if (nrot_v)
-            v3 = hadamard(b, v3, d.hd_v * d.n_head_kv * T, true, &b->v_rot, nrot_v);
-        k = mm(b, d.hd_k * d.n_head_kv, cur, T, 1, 1);
-        if (bias)
-            k = ew(b, k, CG_NONE, d.hd_k * d.n_head_kv, T, 1, 1);
-        k = cg_view(b->g, k, CG_F32, d.hd_k, d.n_head_kv, T, 1, false);
+        c.qkv = mm(b, tot, cur, T, 1, 1);
+        if (c.bias)
+            c.qkv = ew(b, c.qkv, CG_NONE, tot, T, 1, 1);
     }
-    if (t->qk_norm)
-        k = norm(b, k, d.hd_k, d.n_head_kv, T, t->rms, false);
-    if (rope_here)
-        k = cg_op(b->g, true, CG_F32, d.hd_k, d.n_head_kv, T, 1, k, inp_pos(b), CG_NONE, CG_NONE);
-    if (nrot_k)
-        k = hadamard(b, k, d.hd_k * d.n_head_kv * T, !(t->fused_qkv && !rope_here), &b->k_rot, nrot_k);
+    int16_t q = emit_q(&c, cur);
+    int16_t k, v3;
+    bool v_contig;
+    if (c.iswa) {
+        k = emit_k(&c, cur);
+        v3 = emit_v(&c, cur, &v_contig);
+    } else {
+        v3 = emit_v(&c, cur, &v_contig);
+        k = emit_k(&c, cur);
+    }
 
     const float softcap = m->attn_logit_softcap;
     cur = attention(b, &d, q, k, v3, v_contig, softcap);
-    if (nrot_v)
-        cur = hadamard(b, cur, d.hd_v * d.n_head * T, true, &b->v_rot, nrot_v);
+    if (c.nrot_v)
+        cur = hadamard(b, cur, d.hd_v * d.n_head * T, true, c.vrot, c.nrot_v);
     cur = mm(b, E, cur, T, 1, 1); /* wo */
     if (m->has_attn_bias)
         cur = ew(b, cur, CG_NONE, E, T, 1, 1);
@@ -458,7 +526,11 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->k_idxs = b->v_idxs = b->mask = CG_NONE;
     b->k_idxs_swa = b->v_idxs_swa = b->mask_swa = CG_NONE;
     b->inp_s_copy = CG_NONE;
-    b->k_rot = b->v_rot = CG_NONE;
+    b->k_rot = b->v_rot = b->k_rot_swa = b->v_rot_swa = CG_NONE;
+    b->iswa = false;
+    for (uint32_t il = 0; il < m->n_layer; il++)
+        if (m->layers[il].is_swa)
+            b->iswa = true;
 
     /* build_inp_embd: get_rows from token_embd (host), the unused embd input
      * leaf is kept by ggml_build_forward_select */
