@@ -431,12 +431,66 @@ static void test_help_lists_every_key(void **state)
     quit_and_check(t, "HR-EXIT=0");
 }
 
+static void test_typed_values_and_scenarios(void **state)
+{
+    tmux_ctx *t = *state;
+    if (!t)
+        skip(); /* tmux is not installed */
+    start(t, MODEL, 100, 30);
+    free(wait_for(t, "Settings", NULL, 10000));
+    /* Enter opens an input line on the selected row (Context) */
+    keys(t, "Enter", 1);
+    keys(t, "C-u", 1);
+    free(tmux(t, "send-keys", "-t", "hr", "-l", "8k", NULL));
+    keys(t, "Enter", 1);
+    char *screen = wait_for(t, "8192", NULL, 5000);
+    double ctx = 0;
+    assert_true(number_after(screen, "Context", &ctx));
+    assert_true(ctx == 8192);
+    free(screen);
+    /* a bad value: the engine's message in the status line, the app keeps going */
+    keys(t, "Enter", 1);
+    keys(t, "C-u", 1);
+    free(tmux(t, "send-keys", "-t", "hr", "-l", "lots", NULL));
+    keys(t, "Enter", 1);
+    screen = wait_for(t, "ctx_size", NULL, 5000);
+    assert_non_null(strstr(screen, "'lots'"));
+    assert_true(number_after(screen, "Context", &ctx));
+    assert_true(ctx == 8192);
+    free(screen);
+    /* save the scenario, change the context, load it back */
+    char *path = tu_path(t->dir, "saved.yaml");
+    keys(t, "s", 1);
+    keys(t, "C-u", 1);
+    free(tmux(t, "send-keys", "-t", "hr", "-l", path, NULL));
+    keys(t, "Enter", 1);
+    free(wait_for(t, "scenario saved", NULL, 5000));
+    char *yaml = tu_read_file(path, NULL);
+    assert_non_null(yaml);
+    assert_non_null(strstr(yaml, "8192"));
+    free(yaml);
+    keys(t, "Right", 1);
+    free(wait_for(t, "16384", NULL, 5000));
+    keys(t, "l", 1);
+    keys(t, "C-u", 1);
+    free(tmux(t, "send-keys", "-t", "hr", "-l", path, NULL));
+    keys(t, "Enter", 1);
+    screen = wait_for(t, "scenario loaded", NULL, 5000);
+    assert_true(number_after(screen, "Context", &ctx));
+    assert_true(ctx == 8192);
+    free(screen);
+    free(path);
+    keys(t, "q", 1);
+    quit_and_check(t, "HR-EXIT=0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_planner_matches_plan_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_restores_terminal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_help_lists_every_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_typed_values_and_scenarios, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,19 @@ static bool parse_with_key(tui_app *app, const char *key, const char *text, char
     return true;
 }
 
+/* Counts may be typed as "32k": spelled out before the engine parses them. */
+static bool parse_count_key(tui_app *app, const char *key, const char *text, char *why,
+                            size_t wl)
+{
+    unsigned long long v;
+    char digits[32];
+    if (parse_count(text, &v)) {
+        snprintf(digits, sizeof digits, "%llu", v);
+        text = digits;
+    }
+    return parse_with_key(app, key, text, why, wl);
+}
+
 static uint32_t next_pow2_above(uint32_t v, uint32_t max)
 {
     uint32_t p = 1;
@@ -143,8 +156,11 @@ static void ctx_format(const tui_app *app, char *v, size_t vl, char *h, size_t h
         snprintf(v, vl, "%u", app->settings.n_ctx);
     if (app->settings.n_ctx == 0)
         snprintf(h, hl, "(train)");
-    else
-        snprintf(h, hl, "(train %u)", train_ctx(app));
+    else {
+        char train[16];
+        fmt_count_short(train, sizeof train, train_ctx(app));
+        snprintf(h, hl, "(train %s)", train);
+    }
 }
 
 static bool ctx_step(tui_app *app, int dir)
@@ -161,7 +177,7 @@ static bool ctx_parse(tui_app *app, const char *text, char *why, size_t wl)
 {
     if (strcasecmp(skip_space(text), "train") == 0)
         text = "0";
-    return parse_with_key(app, "ctx_size", text, why, wl);
+    return parse_count_key(app, "ctx_size", text, why, wl);
 }
 
 /* ---------- batch / ubatch / sequences ---------- */
@@ -186,7 +202,7 @@ static bool batch_step(tui_app *app, int dir)
 
 static bool batch_parse(tui_app *app, const char *text, char *why, size_t wl)
 {
-    return parse_with_key(app, "batch_size", text, why, wl);
+    return parse_count_key(app, "batch_size", text, why, wl);
 }
 
 static void ubatch_format(const tui_app *app, char *v, size_t vl, char *h, size_t hl)
@@ -209,7 +225,7 @@ static bool ubatch_step(tui_app *app, int dir)
 
 static bool ubatch_parse(tui_app *app, const char *text, char *why, size_t wl)
 {
-    return parse_with_key(app, "ubatch_size", text, why, wl);
+    return parse_count_key(app, "ubatch_size", text, why, wl);
 }
 
 static void seq_format(const tui_app *app, char *v, size_t vl, char *h, size_t hl)
