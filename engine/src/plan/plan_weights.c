@@ -12,16 +12,20 @@ static bool pads_rows(hr_backend b)
     return b == HR_BACKEND_CUDA || b == HR_BACKEND_ROCM;
 }
 
-/* ggml_backend_buft_get_alloc_size + the allocator's alignment (a power
- * of two in every ggml backend; any other value is rounded generically) */
-static uint64_t alloc_size(hr_type type, int64_t ne0, uint64_t bytes, bool row_padding,
-                           uint32_t align)
+/* Row padding of ggml_backend_cuda_buffer_type_get_alloc_size (rare:
+ * quantized tensors whose rows are not a multiple of 512 elements). */
+static uint64_t row_pad_bytes(hr_type type, int64_t ne0)
 {
-    if (row_padding && ne0 % HR_MATRIX_ROW_PADDING != 0) {
-        const hr_type_info *ti = hr_type_get(type);
-        if (ti && ti->quantized && !ti->special_size)
-            bytes += hr_type_row_bytes(type, HR_MATRIX_ROW_PADDING - ne0 % HR_MATRIX_ROW_PADDING);
-    }
+    const hr_type_info *ti = hr_type_get(type);
+    if (!ti || !ti->quantized || ti->special_size)
+        return 0;
+    return hr_type_row_bytes(type, HR_MATRIX_ROW_PADDING - ne0 % HR_MATRIX_ROW_PADDING);
+}
+
+/* the allocator's alignment: a power of two in every ggml backend; any
+ * other value is rounded generically */
+static inline uint64_t align_up(uint64_t bytes, uint32_t align)
+{
     if ((align & (align - 1)) == 0)
         return (bytes + align - 1) & ~(uint64_t)(align - 1);
     return hr_pad_u64(bytes, align);
@@ -35,6 +39,9 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
                           const hr_backend *backends, const uint32_t *alignment,
                           uint64_t *dev_bytes, hr_error *err)
 {
+    if (m->n_bytes > (UINT64_MAX >> 6))
+        return hr_error_set(err, HR_ERR_LIMIT, "weights of %llu bytes are beyond any plan",
+                            (unsigned long long)m->n_bytes);
     const bool whatif = s->target_ftype != HR_FTYPE_UNKNOWN;
     hr_quant_state st;
     if (whatif)
@@ -49,6 +56,7 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
         row_padding[d] = pads_rows(backends[d]);
 
     const int out_dev = hr_place_device(p, (int32_t)m->n_layer);
+    const bool dup_head = m->tied_output && out_dev != 0;
     uint64_t sums[HR_MAX_DEVICES] = {0};
     for (size_t i = 0; i < m->n_tensors; i++) {
         const hr_tensor *t = &m->tensors[i];
@@ -62,25 +70,26 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
                     return rc;
             }
         }
+        const int32_t layer = t->layer;
         int dev;
-        if (t->layer >= 0)
-            dev = t->layer < n_table ? dev_of[t->layer] : hr_place_device(p, t->layer);
-        else if (t->layer == HR_LAYER_OUTPUT)
-            dev = out_dev;
+        if (layer >= 0)
+            dev = layer < n_table ? dev_of[layer] : hr_place_device(p, layer);
         else
-            dev = 0; /* llama.cpp keeps the input layer on the CPU */
-        const uint64_t b = alloc_size(type, t->ne[0], bytes, row_padding[dev], alignment[dev]);
-        if (__builtin_add_overflow(sums[dev], b, &sums[dev]))
-            return hr_error_set(err, HR_ERR_LIMIT, "weights size overflows");
+            dev = layer == HR_LAYER_OUTPUT ? out_dev : 0; /* input stays on the CPU */
+        uint64_t b = bytes;
+        if (row_padding[dev] && t->ne[0] % HR_MATRIX_ROW_PADDING != 0)
+            b += row_pad_bytes(type, t->ne[0]);
+        /* no overflow: the model is below 2^58 bytes (checked above) and a
+         * re-typed tensor grows at most ~20x */
+        sums[dev] += align_up(b, alignment[dev]);
 
         /* tied output: the head reuses token_embd, created again
          * (TENSOR_DUPLICATED) in the output device's buffer when that is a GPU */
-        if (out_dev != 0 && t->role == HR_ROLE_TOKEN_EMBD && m->tied_output &&
-            t->layer == HR_LAYER_INPUT) {
-            const uint64_t d =
-                alloc_size(type, t->ne[0], bytes, row_padding[out_dev], alignment[out_dev]);
-            if (__builtin_add_overflow(sums[out_dev], d, &sums[out_dev]))
-                return hr_error_set(err, HR_ERR_LIMIT, "weights size overflows");
+        if (dup_head && t->role == HR_ROLE_TOKEN_EMBD && layer == HR_LAYER_INPUT) {
+            uint64_t d = bytes;
+            if (row_padding[out_dev] && t->ne[0] % HR_MATRIX_ROW_PADDING != 0)
+                d += row_pad_bytes(type, t->ne[0]);
+            sums[out_dev] += align_up(d, alignment[out_dev]);
         }
     }
     for (int d = 0; d <= p->n_gpus; d++)
