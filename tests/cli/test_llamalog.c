@@ -189,6 +189,54 @@ static void test_too_many_buffers(void **state)
     free(text);
 }
 
+/* A log with two loads (a probe, then the real run) and, on the real model,
+ * two contexts: the last load and its last context are what is checked. */
+static void test_last_run_and_context(void **state)
+{
+    (void)state;
+    const char *text =
+        "load_tensors: offloaded 5/17 layers to GPU\n"
+        "load_tensors:          CPU model buffer size =   100.00 MiB\n"
+        "llama_context: n_ctx         = 512\n"
+        "llama_context: flash_attn    = enabled\n"
+        "llama_kv_cache:        CPU KV buffer size =     1.00 MiB\n"
+        "sched_reserve:        CPU compute buffer size =     2.00 MiB\n"
+        /* the real load */
+        "load_tensors:          CPU model buffer size =   317.31 MiB\n"
+        "load_tensors:   CPU_REPACK model buffer size =   445.50 MiB\n"
+        "llama_context: n_ctx         = 1024\n"
+        "llama_kv_cache:        CPU KV buffer size =    32.00 MiB\n"
+        "llama_context:        CPU  output buffer size =     0.49 MiB\n"
+        "sched_reserve:        CPU compute buffer size =   250.00 MiB\n"
+        /* a second context on the same model */
+        "llama_context: n_ctx         = 4096\n"
+        "llama_context: flash_attn    = disabled\n"
+        "llama_kv_cache:        CPU KV buffer size =   128.00 MiB\n"
+        "llama_context:        CPU  output buffer size =     0.49 MiB\n"
+        "sched_reserve:        CPU compute buffer size =   286.01 MiB\n";
+    hr_llama_log log = parse_ok(text);
+    assert_int_equal(log.n_buffers, 5);
+    assert_float_equal(hr_llama_log_component_mib(&log, HR_COMP_WEIGHTS), 762.81, 1e-9);
+    assert_float_equal(hr_llama_log_component_mib(&log, HR_COMP_KV), 128.0, 1e-9);
+    assert_float_equal(hr_llama_log_component_mib(&log, HR_COMP_OUTPUT), 0.49, 1e-9);
+    assert_float_equal(hr_llama_log_component_mib(&log, HR_COMP_COMPUTE), 286.01, 1e-9);
+    assert_int_equal(log.n_ctx, 4096);
+    assert_int_equal(log.flash_attn, 0);
+    assert_int_equal(log.n_gpu_layers, -1); /* the probe's offload line is not this run's */
+
+    /* an offload line printed for the new load is kept */
+    const char *two =
+        "load_tensors: offloaded 5/17 layers to GPU\n"
+        "load_tensors:        CUDA0 model buffer size =   100.00 MiB\n"
+        "llama_kv_cache:      CUDA0 KV buffer size =     1.00 MiB\n"
+        "load_tensors: offloaded 17/17 layers to GPU\n"
+        "load_tensors:        CUDA0 model buffer size =   700.00 MiB\n";
+    log = parse_ok(two);
+    assert_int_equal(log.n_gpu_layers, 17);
+    assert_int_equal(log.n_buffers, 1);
+    assert_float_equal(hr_llama_log_component_mib(&log, HR_COMP_WEIGHTS), 700.0, 1e-9);
+}
+
 static void test_apply_cpu_run(void **state)
 {
     (void)state;
@@ -215,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_iswa_and_recurrent),
         cmocka_unit_test(test_robust_to_junk),
         cmocka_unit_test(test_too_many_buffers),
+        cmocka_unit_test(test_last_run_and_context),
         cmocka_unit_test(test_apply_cpu_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,13 +97,13 @@ static bool component_of(const char *word, size_t n, hr_component *out)
     return false;
 }
 
-/* "<prefix>: NAME KIND buffer size = X MiB". Returns 1 if a buffer was
- * recorded, 0 if the line is not a buffer line, -1 when the table is full. */
-static int parse_buffer_line(const char *line, hr_llama_log *log)
+/* "<prefix>: NAME KIND buffer size = X MiB" into *b; false if the line is
+ * not a buffer line. */
+static bool parse_buffer_line(const char *line, hr_log_buffer *b)
 {
     const char *bs = strstr(line, " buffer size");
     if (!bs)
-        return 0;
+        return false;
     /* the word before: model / KV / RS / output / compute */
     const char *kind_end = bs;
     const char *kind = kind_end;
@@ -111,7 +111,7 @@ static int parse_buffer_line(const char *line, hr_llama_log *log)
         kind--;
     hr_component comp;
     if (!component_of(kind, (size_t)(kind_end - kind), &comp))
-        return 0;
+        return false;
     /* the buffer name before that ("CPU", "CUDA0", "CUDA_Host", "CPU_REPACK") */
     const char *name_end = kind;
     while (name_end > line && name_end[-1] == ' ')
@@ -120,14 +120,14 @@ static int parse_buffer_line(const char *line, hr_llama_log *log)
     while (name > line && (is_ident_char(name[-1]) || name[-1] == '-'))
         name--;
     if (name == name_end)
-        return 0;
+        return false;
     const char *eq = strchr(bs, '=');
     if (!eq)
-        return 0;
+        return false;
     char *end;
     double value = strtod(eq + 1, &end);
     if (end == eq + 1 || !(value >= 0.0) || value > 1e12)
-        return 0;
+        return false;
     while (*end == ' ')
         end++;
     double scale = 1.0; /* llama.cpp prints MiB; accept the other units too */
@@ -136,10 +136,7 @@ static int parse_buffer_line(const char *line, hr_llama_log *log)
     else if (strncmp(end, "GiB", 3) == 0)
         scale = 1024.0;
     else if (strncmp(end, "MiB", 3) != 0)
-        return 0;
-    if (log->n_buffers >= HR_LOG_MAX_BUFFERS)
-        return -1;
-    hr_log_buffer *b = &log->buffers[log->n_buffers++];
+        return false;
     size_t n = (size_t)(name_end - name);
     if (n >= sizeof b->buffer)
         n = sizeof b->buffer - 1;
@@ -147,7 +144,7 @@ static int parse_buffer_line(const char *line, hr_llama_log *log)
     b->buffer[n] = '\0';
     b->component = comp;
     b->mib = value * scale;
-    return 1;
+    return true;
 }
 
 /* "K (f16):" / "V (q8_0):" in the KV size summary line. */
@@ -216,6 +213,53 @@ static void parse_settings_line(const char *line, hr_llama_log *log)
     }
 }
 
+/* Forget the context part of what was read (a new context follows). */
+static void drop_context(hr_llama_log *log)
+{
+    int kept = 0;
+    for (int i = 0; i < log->n_buffers; i++)
+        if (log->buffers[i].component == HR_COMP_WEIGHTS)
+            log->buffers[kept++] = log->buffers[i];
+    log->n_buffers = kept;
+    log->has_n_ctx = log->has_n_ctx_seq = log->has_n_batch = log->has_n_ubatch = false;
+    log->has_n_seq = false;
+    log->flash_attn = -1;
+    log->kv_unified = -1;
+    log->type_k = log->type_v = HR_TYPE_INVALID;
+}
+
+static bool has_context_buffers(const hr_llama_log *log)
+{
+    for (int i = 0; i < log->n_buffers; i++)
+        if (log->buffers[i].component != HR_COMP_WEIGHTS)
+            return true;
+    return false;
+}
+
+/* A log may hold several loads (a test load, then the real one) or several
+ * contexts on one model: the last of each is the one checked. A weights
+ * buffer after context buffers starts a new load; an "n_ctx =" line after
+ * context buffers starts a new context. */
+static void begin_run_if_new(const char *line, const hr_log_buffer *buffer, hr_llama_log *log,
+                             size_t line_no, size_t *last_context_line, size_t gpu_layers_line)
+{
+    if (!has_context_buffers(log))
+        return;
+    if (buffer && buffer->component == HR_COMP_WEIGHTS) {
+        drop_context(log);
+        log->n_buffers = 0;
+        /* "offloaded N/M layers" precedes the weights lines of its own load */
+        if (gpu_layers_line < *last_context_line)
+            log->n_gpu_layers = -1;
+        *last_context_line = 0;
+        return;
+    }
+    if (setting_value(line, "n_ctx")) {
+        drop_context(log);
+        *last_context_line = line_no;
+    }
+}
+
 hr_status hr_llama_log_parse(const char *text, size_t len, hr_llama_log *out, hr_error *err)
 {
     if (!out || (!text && len))
@@ -228,6 +272,7 @@ hr_status hr_llama_log_parse(const char *text, size_t len, hr_llama_log *out, hr
 
     char line[LOG_LINE_MAX + 1];
     size_t pos = 0, line_no = 0;
+    size_t last_context_line = 0, gpu_layers_line = 0;
     while (pos < len) {
         size_t end = pos;
         while (end < len && text[end] != '\n')
@@ -239,12 +284,23 @@ hr_status hr_llama_log_parse(const char *text, size_t len, hr_llama_log *out, hr
         memcpy(line, text + pos, n);
         line[n] = '\0';
         /* a NUL inside the text ends the copy early: binary junk is skipped */
-        if (parse_buffer_line(line, out) < 0)
-            return hr_error_set(err, HR_ERR_LIMIT,
-                                "line %zu: more than %d buffer size lines (several runs in one "
-                                "log?)",
-                                line_no, HR_LOG_MAX_BUFFERS);
+        hr_log_buffer buffer;
+        bool is_buffer = parse_buffer_line(line, &buffer);
+        begin_run_if_new(line, is_buffer ? &buffer : NULL, out, line_no, &last_context_line,
+                         gpu_layers_line);
+        if (is_buffer) {
+            if (out->n_buffers >= HR_LOG_MAX_BUFFERS)
+                return hr_error_set(err, HR_ERR_LIMIT,
+                                    "line %zu: more than %d buffer size lines in one run",
+                                    line_no, HR_LOG_MAX_BUFFERS);
+            out->buffers[out->n_buffers++] = buffer;
+            if (buffer.component != HR_COMP_WEIGHTS)
+                last_context_line = line_no;
+        }
+        int32_t ngl_before = out->n_gpu_layers;
         parse_settings_line(line, out);
+        if (out->n_gpu_layers != ngl_before)
+            gpu_layers_line = line_no;
         pos = end + 1;
     }
     return HR_OK;
