@@ -226,6 +226,31 @@ static void test_gpu_placement(void **state)
     assert_int_equal(p.n_gpu_layers, 0);
 }
 
+static void test_published_cuda_full_offload(void **state)
+{
+    (void)state;
+    /* llamacpp-memory.md: Llama-3.1-8B Q4_K_M, CUDA full offload, ctx 8192
+     * over 4 sequences, embeddings on: model CPU 281.81 + CUDA0 4403.49 MiB,
+     * KV 1024 MiB, output 2.02 MiB */
+    const hr_model *m = model(FIX_LLAMA31_8B);
+    hr_budget b;
+    fixture_budget(&b, 64, 1, 80);
+    hr_settings s;
+    hr_settings_init(&s);
+    s.n_ctx = 8192;
+    s.n_seq = 4;
+    s.flash_attn = HR_FA_OFF;
+    s.embeddings = true;
+    hr_plan p;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &p, NULL), HR_OK);
+    assert_true(fabs(p.devices[0].bytes[HR_COMP_WEIGHTS] / MIB - 281.81) <= PRINT_TOL);
+    assert_true(fabs(p.devices[1].bytes[HR_COMP_WEIGHTS] / MIB - 4403.49) <= PRINT_TOL);
+    assert_true(fabs(p.devices[1].bytes[HR_COMP_KV] / MIB - 1024.00) <= PRINT_TOL);
+    assert_int_equal(p.devices[0].bytes[HR_COMP_KV], 0);
+    assert_true(fabs(p.devices[0].bytes[HR_COMP_OUTPUT] / MIB - 2.02) <= PRINT_TOL);
+    assert_int_equal(p.n_gpu_layers, 33);
+}
+
 static void test_tied_output_on_gpu(void **state)
 {
     (void)state;
@@ -658,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_calibration_weights_kv_output),
         cmocka_unit_test(test_calibration_totals),
         cmocka_unit_test(test_gpu_placement),
+        cmocka_unit_test(test_published_cuda_full_offload),
         cmocka_unit_test(test_tied_output_on_gpu),
         cmocka_unit_test(test_two_gpus_ratio),
         cmocka_unit_test(test_gemma2_swa),
