@@ -219,7 +219,30 @@ void gguf_writer_add_string_array(gguf_writer *w, const char *key, const char *c
     }
 }
 
-void gguf_writer_add_dummy_tokens(gguf_writer *w, uint32_t n)
+/* A SentencePiece vocabulary needs its default specials (ids 0-2) and the
+ * 256 byte tokens (llama.cpp looks up "<0x0A>"). */
+#define SPM_SPECIALS 3u
+#define SPM_BYTES 256u
+
+/* Tokens llama.cpp looks up by text for some model names (phi-3, jina). */
+static const char *const NAMED_TOKENS[] = {"<|endoftext|>", "<mask>"};
+#define N_NAMED ((uint32_t)(sizeof NAMED_TOKENS / sizeof NAMED_TOKENS[0]))
+
+/* Token i of the dummy vocabularies. */
+static void dummy_token(char *buf, size_t len, uint32_t i, bool spm)
+{
+    static const char *const SPECIAL[SPM_SPECIALS] = {"<unk>", "<s>", "</s>"};
+    if (spm && i < SPM_SPECIALS)
+        snprintf(buf, len, "%s", SPECIAL[i]);
+    else if (spm && i < SPM_SPECIALS + SPM_BYTES)
+        snprintf(buf, len, "<0x%02X>", i - SPM_SPECIALS);
+    else if (spm && i < SPM_SPECIALS + SPM_BYTES + N_NAMED)
+        snprintf(buf, len, "%s", NAMED_TOKENS[i - SPM_SPECIALS - SPM_BYTES]);
+    else
+        snprintf(buf, len, "t%u", i);
+}
+
+static void add_tokens(gguf_writer *w, uint32_t n, bool spm)
 {
     char **tokens = calloc(n ? n : 1, sizeof *tokens);
     if (!tokens) {
@@ -230,7 +253,7 @@ void gguf_writer_add_dummy_tokens(gguf_writer *w, uint32_t n)
     char buf[16];
     uint32_t made = 0;
     for (; made < n; made++) {
-        snprintf(buf, sizeof buf, "t%u", made);
+        dummy_token(buf, sizeof buf, made, spm);
         if (!(tokens[made] = strdup(buf)))
             break;
     }
@@ -241,6 +264,37 @@ void gguf_writer_add_dummy_tokens(gguf_writer *w, uint32_t n)
     for (uint32_t i = 0; i < made; i++)
         free(tokens[i]);
     free(tokens);
+}
+
+void gguf_writer_add_dummy_tokens(gguf_writer *w, uint32_t n)
+{
+    add_tokens(w, n, false);
+}
+
+void gguf_writer_add_dummy_vocab(gguf_writer *w, uint32_t n)
+{
+    float *scores = calloc(n ? n : 1, sizeof *scores);
+    int32_t *types = calloc(n ? n : 1, sizeof *types);
+    if (!scores || !types) {
+        free(scores);
+        free(types);
+        if (w)
+            w->failed = true;
+        return;
+    }
+    enum { TOKEN_NORMAL = 1, TOKEN_UNKNOWN = 2, TOKEN_CONTROL = 3, TOKEN_BYTE = 6 };
+    for (uint32_t i = 0; i < n; i++)
+        types[i] = i == 0                            ? TOKEN_UNKNOWN
+                   : i < SPM_SPECIALS                ? TOKEN_CONTROL
+                   : i < SPM_SPECIALS + SPM_BYTES    ? TOKEN_BYTE
+                   : i < SPM_SPECIALS + SPM_BYTES + N_NAMED ? TOKEN_CONTROL
+                                                     : TOKEN_NORMAL;
+    gguf_writer_add_string(w, "tokenizer.ggml.model", "llama");
+    add_tokens(w, n, true);
+    gguf_writer_add_array(w, "tokenizer.ggml.scores", GW_FLOAT32, scores, n);
+    gguf_writer_add_array(w, "tokenizer.ggml.token_type", GW_INT32, types, n);
+    free(scores);
+    free(types);
 }
 
 void gguf_writer_set_alignment(gguf_writer *w, uint32_t alignment)
@@ -562,6 +616,47 @@ static void add_nonzero_u32(gguf_writer *w, const char *key, uint32_t v)
         gguf_writer_add_u32(w, key, v);
 }
 
+static const hr_tensor *model_tensor(const hr_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0)
+            return &m->tensors[i];
+    return NULL;
+}
+
+/* MLA head lengths as the converters write them. With split attn_k_b /
+ * attn_v_b (current converter): key/value_length are the cache dims
+ * (kv_lora_rank + rope, kv_lora_rank) and the *_mla keys the per-head dims;
+ * with a fused attn_kv_b (older files): key/value_length are per-head dims. */
+static void add_mla_lengths(gguf_writer *w, const hr_model *m, const char *arch)
+{
+    char k[320];
+    const hr_tensor *k_b = model_tensor(m, "blk.0.attn_k_b.weight");
+    const hr_tensor *v_b = model_tensor(m, "blk.0.attn_v_b.weight");
+    const hr_tensor *kv_b = model_tensor(m, "blk.0.attn_kv_b.weight");
+    const hr_tensor *q = model_tensor(m, "blk.0.attn_q_b.weight");
+    if (!q)
+        q = model_tensor(m, "blk.0.attn_q.weight");
+    uint32_t n_head = m->n_layer ? m->layers[0].n_head : 0;
+    if (k_b && v_b) {
+        gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "attention.key_length"),
+                            m->n_lora_kv + m->n_rot);
+        gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "attention.value_length"),
+                            m->n_lora_kv);
+        gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "attention.key_length_mla"),
+                            (uint32_t)k_b->ne[0] + m->n_rot);
+        gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "attention.value_length_mla"),
+                            (uint32_t)v_b->ne[1]);
+    } else if (kv_b && q && n_head) {
+        uint32_t head_k = (uint32_t)(q->ne[1] / n_head);
+        uint32_t nope = head_k > m->n_rot ? head_k - m->n_rot : 0;
+        uint32_t per_head = (uint32_t)(kv_b->ne[1] / n_head);
+        gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "attention.key_length"), head_k);
+        gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "attention.value_length"),
+                            per_head > nope ? per_head - nope : 0);
+    }
+}
+
 gguf_writer *gguf_writer_new_from_model(const hr_model *m)
 {
     if (!m)
@@ -585,8 +680,13 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
                   offsetof(hr_layer, n_head));
     add_per_layer(w, arch_key(k, sizeof k, arch, "attention.head_count_kv"), m,
                   offsetof(hr_layer, n_head_kv));
-    add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.key_length"), m->n_embd_head_k);
-    add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.value_length"), m->n_embd_head_v);
+    if (m->is_mla)
+        add_mla_lengths(w, m, arch);
+    else {
+        add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.key_length"), m->n_embd_head_k);
+        add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.value_length"),
+                        m->n_embd_head_v);
+    }
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "rope.dimension_count"), m->n_rot);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.kv_lora_rank"), m->n_lora_kv);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.q_lora_rank"), m->n_lora_q);
@@ -613,6 +713,8 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
                         m->n_ff_shexp);
         add_nonzero_u32(w, arch_key(k, sizeof k, arch, "leading_dense_block_count"),
                         m->n_layer_dense_lead);
+        /* required by llama.cpp for deepseek2; no memory effect */
+        gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "expert_weights_scale"), 1.0f);
     }
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.conv_kernel"), m->ssm_d_conv);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.inner_size"), m->ssm_d_inner);
@@ -632,9 +734,16 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
     if (m->final_logit_softcap != 0.0f)
         gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "final_logit_softcapping"),
                             m->final_logit_softcap);
+    /* Keys llama.cpp requires that headroom does not model: neutral values. */
+    gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "attention.layer_norm_rms_epsilon"), 1e-6f);
+    gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "attention.layer_norm_epsilon"), 1e-6f);
+    const hr_tensor *token_types = model_tensor(m, "token_types.weight");
+    if (token_types) /* BERT-style encoders must declare it */
+        gguf_writer_add_u32(w, "tokenizer.ggml.token_type_count",
+                            token_types->n_dims >= 2 ? (uint32_t)token_types->ne[1] : 2);
     if (m->n_vocab) {
         gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "vocab_size"), m->n_vocab);
-        gguf_writer_add_dummy_tokens(w, m->n_vocab);
+        gguf_writer_add_dummy_vocab(w, m->n_vocab);
     }
     for (size_t i = 0; i < m->n_tensors; i++) {
         const hr_tensor *t = &m->tensors[i];

@@ -77,6 +77,11 @@ void gguf_writer_add_string_array(gguf_writer *w, const char *key, const char *c
                                   uint64_t n);
 /* tokenizer.ggml.tokens with n short distinct strings ("t0", "t1", ...). */
 void gguf_writer_add_dummy_tokens(gguf_writer *w, uint32_t n);
+/* A stand-in SentencePiece vocabulary a real llama.cpp accepts:
+ * tokenizer.ggml.model "llama", n tokens ("<unk>", "<s>", "</s>", the 256 byte
+ * tokens "<0x00>".."<0xFF>", "<|endoftext|>", "<mask>", then "t261", ...), scores
+ * (all 0) and token types. */
+void gguf_writer_add_dummy_vocab(gguf_writer *w, uint32_t n);
 
 /* ---- tensors (names are copied; ne[0] is the row length) ---- */
 
@@ -137,7 +142,7 @@ int gguf_writer_write(gguf_writer *w, const char *path);
  * attention.head_count/head_count_kv (per-layer arrays where layers differ),
  * key/value lengths, rope dim, MLA ranks, sliding window with a per-layer
  * bool pattern, experts, SSM / RWKV sizes, causal, pooling, soft-caps,
- * ARCH.vocab_size and tokenizer.ggml.tokens) and every tensor of the model
+ * ARCH.vocab_size and a dummy vocabulary, see gguf_writer_add_dummy_vocab) and every tensor of the model
  * (types and shapes). Add or change anything, then write it. NULL on error. */
 gguf_writer *gguf_writer_new_from_model(const hr_model *model);
 /* Same, written straight to path. 0 on success. */
