@@ -173,6 +173,63 @@ static void test_robust_to_junk(void **state)
     assert_int_equal(log.n_buffers, 0);
 }
 
+/* Lines of a real node-llama-cpp 3.22.1 run (gemma2-shaped GGUF, 2 sequences,
+ * flash attention, q8_0 cache): two iSWA caches, node-llama-cpp's own
+ * "Simulating" lines and llama.cpp's destructor check, which repeats a buffer
+ * size without '=' and must not count twice. */
+static void test_real_gemma2_iswa_log(void **state)
+{
+    (void)state;
+    const char *text =
+        "Simulating model resource usage. gpuLayers=0 useMmap=false "
+        "memoryBreakdownCpuRam=2.59GB memoryBreakdownGpuVram=0B\n"
+        "load_tensors: layer  26 assigned to device CPU, is_swa = 0\n"
+        "load_tensors:          CPU model buffer size =  2649.74 MiB\n"
+        "Simulating context resource usage. gpuLayers=0 contextSize=4.1K batchSize=513 "
+        "sequences=2 isEmbeddingContext=false flashAttention=true\n"
+        "llama_context: constructing llama_context\n"
+        "llama_context: n_seq_max             = 2\n"
+        "llama_context: n_ctx                 = 4096\n"
+        "llama_context: n_ctx_seq             = 2048\n"
+        "llama_context: n_batch               = 513\n"
+        "llama_context: n_ubatch              = 513\n"
+        "llama_context: flash_attn            = enabled\n"
+        "llama_context: kv_unified            = false\n"
+        "llama_context: n_outputs_max         = 513\n"
+        "llama_context: n_ctx_seq (2048) < n_ctx_train (8192) -- the full capacity of the "
+        "model will not be utilized\n"
+        "llama_context:        CPU  output buffer size =     1.95 MiB\n"
+        "llama_kv_cache_iswa: creating non-SWA KV cache, size = 2048 cells\n"
+        "llama_kv_cache: layer   0: filtered\n"
+        "llama_kv_cache: layer   1: dev = CPU\n"
+        "llama_kv_cache:        CPU KV buffer size =   110.50 MiB\n"
+        "llama_kv_cache: size =  110.50 MiB (  2048 cells,  13 layers,  2/2 seqs), K (q8_0):   "
+        "55.25 MiB, V (q8_0):   55.25 MiB\n"
+        "llama_kv_cache: attn_rot_k = 1, n_embd_head_k_all = 256\n"
+        "llama_kv_cache_iswa: creating     SWA KV cache, size = 2048 cells\n"
+        "llama_kv_cache:        CPU KV buffer size =   110.50 MiB\n"
+        "llama_kv_cache: size =  110.50 MiB (  2048 cells,  13 layers,  2/2 seqs), K (q8_0):   "
+        "55.25 MiB, V (q8_0):   55.25 MiB\n"
+        "sched_reserve:        CPU compute buffer size =   510.00 MiB\n"
+        "~llama_context:        CPU compute buffer size is 510.0049 MiB, matches expectation "
+        "of 510.0049 MiB\n";
+    hr_llama_log log = parse_ok(text);
+    assert_int_equal(log.n_buffers, 5);
+    assert_float_equal(hr_llama_log_component_mib(&log, HR_COMP_WEIGHTS), 2649.74, 1e-9);
+    assert_float_equal(hr_llama_log_component_mib(&log, HR_COMP_KV), 221.0, 1e-9);
+    assert_float_equal(hr_llama_log_component_mib(&log, HR_COMP_OUTPUT), 1.95, 1e-9);
+    assert_float_equal(hr_llama_log_component_mib(&log, HR_COMP_COMPUTE), 510.0, 1e-9);
+    assert_int_equal(log.n_seq, 2);
+    assert_int_equal(log.n_ctx, 4096);
+    assert_int_equal(log.n_ctx_seq, 2048);
+    assert_int_equal(log.n_batch, 513);
+    assert_int_equal(log.n_ubatch, 513);
+    assert_int_equal(log.flash_attn, 1);
+    assert_int_equal(log.kv_unified, 0);
+    assert_int_equal(log.type_k, HR_TYPE_Q8_0);
+    assert_int_equal(log.type_v, HR_TYPE_Q8_0);
+}
+
 /* More buffer lines than the table holds: a clear limit error. */
 static void test_too_many_buffers(void **state)
 {
@@ -262,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_older_prefixes_and_cuda),
         cmocka_unit_test(test_iswa_and_recurrent),
         cmocka_unit_test(test_robust_to_junk),
+        cmocka_unit_test(test_real_gemma2_iswa_log),
         cmocka_unit_test(test_too_many_buffers),
         cmocka_unit_test(test_last_run_and_context),
         cmocka_unit_test(test_apply_cpu_run),
