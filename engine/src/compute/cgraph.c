@@ -9,6 +9,7 @@ void cg_init(cg_graph *g)
     g->n_leafs = 0;
     g->overflow = false;
     g->cur_buffer = 0;
+    g->n_buffers = 1;
     g->n_layer_marks = 0;
 }
 
@@ -33,14 +34,11 @@ uint64_t cg_nbytes(cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t 
 static uint32_t layout_key(cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3,
                            bool permuted)
 {
-    uint64_t h = 1469598103934665603ull;
-    const uint64_t parts[6] = {(uint64_t)type, (uint64_t)ne0, (uint64_t)ne1, (uint64_t)ne2,
-                               (uint64_t)ne3, permuted ? 0x9e3779b9u : 0u};
-    for (int i = 0; i < 6; i++) {
-        h ^= parts[i];
-        h *= 1099511628211ull;
-    }
-    return (uint32_t)(h ^ (h >> 32));
+    /* independent multiplies (no serial chain): this runs for every node */
+    const uint64_t h = (uint64_t)ne0 * 0x9E3779B97F4A7C15ull + (uint64_t)ne1 * 0xC2B2AE3D27D4EB4Full +
+                       (uint64_t)ne2 * 0x165667B19E3779F9ull + (uint64_t)ne3 * 0x85EBCA77C2B2AE63ull +
+                       (uint64_t)type * 0x27D4EB2F165667C5ull + (permuted ? 0x94D049BB133111EBull : 0u);
+    return (uint32_t)(h ^ (h >> 29));
 }
 
 static cg_node *push(cg_graph *g, int16_t *idx)
@@ -57,6 +55,8 @@ static cg_node *push(cg_graph *g, int16_t *idx)
         n->src[i] = CG_NONE;
     n->view_src = CG_NONE;
     n->buffer = g->cur_buffer;
+    if (g->cur_buffer >= g->n_buffers)
+        g->n_buffers = (uint8_t)(g->cur_buffer + 1);
     return n;
 }
 
@@ -142,4 +142,16 @@ void cg_mark_layer(cg_graph *g, int il)
     g->layer_start[g->n_layer_marks] = (int16_t)g->n_nodes;
     g->layer_index[g->n_layer_marks] = (int16_t)il;
     g->n_layer_marks++;
+}
+
+void cg_sum_bytes(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int from, int to,
+                  uint64_t sum[CG_MAX_BUFFERS])
+{
+    for (int i = from; i < to && i < g->n_nodes; i++) {
+        const cg_node *n = &g->nodes[i];
+        if (n->flags & (CG_FLAG_VIEW | CG_FLAG_NOALLOC))
+            continue;
+        const uint64_t a = alignment[n->buffer] ? alignment[n->buffer] : 32u;
+        sum[n->buffer] += (n->bytes + a - 1) / a * a;
+    }
 }

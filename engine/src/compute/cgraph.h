@@ -44,6 +44,7 @@ typedef struct cg_graph {
     int n_leafs;
     bool overflow;             /* ran out of room: the result is a lower bound */
     uint8_t cur_buffer;        /* buffer of the nodes being emitted */
+    uint8_t n_buffers;         /* highest buffer index used + 1 */
     /* emitted-layer boundaries: node index where each emitted layer begins */
     int16_t layer_start[80];
     int16_t layer_index[80];
@@ -91,5 +92,10 @@ typedef struct cg_alloc_result {
  * (see compute.c for why equal states make a truncated graph exact). */
 void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int check_a,
                int check_b, cg_alloc_result *res);
+
+/* Sum of the aligned sizes of the tensors allocated by nodes [from, to) per
+ * buffer: no packing can need more than every tensor side by side. */
+void cg_sum_bytes(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int from, int to,
+                  uint64_t sum[CG_MAX_BUFFERS]);
 
 #endif

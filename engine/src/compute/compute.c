@@ -48,16 +48,25 @@ static uint64_t layer_kind(const hr_model *m, int il, const hr_compute_input *in
 }
 
 /* smallest start a and period d such that kinds repeat with period d over
- * the layers [a, n_layer - 1) (the last layer differs anyway: out_ids) */
+ * the layers [a, n_layer - 1) (the last layer differs anyway: out_ids).
+ * Only the first MAX_KINDS layers are compared one by one; beyond them the
+ * tail is compared in full (kinds are cheap to recompute there). */
+#define MAX_KINDS 256
 static void find_period(const hr_model *m, const hr_compute_input *in, int *start, int *period)
 {
     const int n = (int)m->n_layer;
     int best_a = n, best_d = 1;
-    /* kinds of the tail are what matters: compare from the end backward */
+    uint64_t kinds[MAX_KINDS];
+    const int nk = n < MAX_KINDS ? n : MAX_KINDS;
+    for (int i = 0; i < nk; i++)
+        kinds[i] = layer_kind(m, n - nk + i, in);
     for (int d = 1; d <= MAX_PERIOD && d < n; d++) {
         int i = n - 2 - d;
         while (i >= 0) {
-            if (layer_kind(m, i, in) != layer_kind(m, i + d, in))
+            const int ia = i - (n - nk), ib = i + d - (n - nk);
+            const uint64_t ka = ia >= 0 ? kinds[ia] : layer_kind(m, i, in);
+            const uint64_t kb = ib >= 0 ? kinds[ib] : layer_kind(m, i + d, in);
+            if (ka != kb)
                 break;
             i--;
         }
@@ -94,59 +103,93 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
     b->buf_output = buf_output;
 }
 
-/* Replay one reserve graph; peaks per buffer into peak[]. */
-static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
-                         const uint32_t align[CG_MAX_BUFFERS], uint64_t peak[CG_MAX_BUFFERS])
-{
-    const hr_model *m = in->model;
-    const int n = (int)m->n_layer;
-    int a, d;
-    find_period(m, in, &a, &d);
+/* Which layers to emit: the first P, then the last n - P - S (S layers
+ * skipped, a multiple of the period d). reps doubles until the state check
+ * holds; P >= n - 1 means the whole graph. */
+typedef struct layer_plan {
+    int32_t layers[80];
+    int n;
+    int check_a, check_b; /* layer marks whose states must match, -1: none */
+    int skipped;          /* S */
+    int period;
+} layer_plan;
 
+static void plan_layers(int n, int a, int d, int reps, layer_plan *lp)
+{
+    const int cap = (int)(sizeof lp->layers / sizeof lp->layers[0]);
+    const int P = a + reps * d;
+    lp->n = 0;
+    lp->check_a = lp->check_b = -1;
+    lp->skipped = 0;
+    lp->period = d;
+    if (P < n - 1) {
+        const int S = (n - 1 - P) / d * d;
+        if (n - S <= cap) {
+            for (int i = 0; i < P; i++)
+                lp->layers[lp->n++] = i;
+            for (int i = P + S; i < n; i++)
+                lp->layers[lp->n++] = i;
+            lp->check_a = P - d;
+            lp->check_b = P;
+            lp->skipped = S;
+            return;
+        }
+    }
+    /* the whole graph; past the array's room the middle is cut (a lower
+     * bound, flagged by the builder's overflow) */
+    const int cnt = n < cap ? n : cap;
+    for (int i = 0; i < cnt; i++)
+        lp->layers[lp->n++] = i;
+    if (n > cap)
+        lp->layers[cap - 1] = n - 1;
+}
+
+static int max_reps(int n, int a, int d)
+{
+    int reps = 2;
+    while (a + reps * d < n - 1)
+        reps *= 2;
+    return reps;
+}
+
+/* Replay one reserve graph; peaks per buffer into peak[]. When skip_if_below
+ * is given and every tensor of the full graph side by side fits under it,
+ * the replay is skipped (peak stays 0): the other graph decides. */
+static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
+                         const uint32_t align[CG_MAX_BUFFERS], int a, int d,
+                         const uint64_t *skip_if_below, uint64_t peak[CG_MAX_BUFFERS])
+{
+    const int n = (int)in->model->n_layer;
     cg_graph g;
     cg_build b;
-    int32_t layers[80];
+    layer_plan lp;
     cg_alloc_result res;
     memset(&res, 0, sizeof res);
+    const int last = max_reps(n, a, d);
 
-    for (int reps = 2;; reps *= 2) {
-        const int P = a + reps * d;
-        int nl = 0;
-        int check_a = -1, check_b = -1;
-        bool full = P >= n - 1;
-        if (!full) {
-            const int S = (n - 1 - P) / d * d;
-            if (P + (n - P - S) > (int)(sizeof layers / sizeof layers[0]))
-                full = true;
-            else {
-                for (int i = 0; i < P; i++)
-                    layers[nl++] = i;
-                for (int i = P + S; i < n; i++)
-                    layers[nl++] = i;
-                check_a = P - d;
-                check_b = P;
-            }
-        }
+    for (int reps = 2; reps <= last; reps *= 2) {
+        plan_layers(n, a, d, reps, &lp);
         cg_init(&g);
         init_build(&b, &g, in, rc, buf_output);
-        if (full) {
-            /* the whole graph, in slices of the layers array */
-            int32_t all[80];
-            int cnt = n < 80 ? n : 80;
-            for (int i = 0; i < cnt; i++)
-                all[i] = i;
-            if (n > 80) {
-                /* too many for one graph: keep the first 79 and the last */
-                all[79] = n - 1;
-                g.overflow = true;
+        cg_build_graph(&b, lp.layers, lp.n);
+        if (skip_if_below && reps == 2) {
+            uint64_t total[CG_MAX_BUFFERS] = {0}, period[CG_MAX_BUFFERS] = {0};
+            cg_sum_bytes(&g, align, 0, g.n_nodes, total);
+            if (lp.check_a >= 0)
+                cg_sum_bytes(&g, align, g.layer_start[lp.check_a], g.layer_start[lp.check_b], period);
+            bool below = true;
+            for (int i = 0; i < CG_MAX_BUFFERS; i++) {
+                const uint64_t full = total[i] + period[i] * (uint64_t)(lp.skipped / d);
+                if (full > skip_if_below[i])
+                    below = false;
             }
-            cg_build_graph(&b, all, cnt);
-            cg_replay(&g, align, -1, -1, &res);
-            break;
+            if (below) {
+                memset(peak, 0, sizeof(uint64_t) * CG_MAX_BUFFERS);
+                return;
+            }
         }
-        cg_build_graph(&b, layers, nl);
-        cg_replay(&g, align, check_a, check_b, &res);
-        if (res.periodic_ok && !g.overflow)
+        cg_replay(&g, align, lp.check_a, lp.check_b, &res);
+        if (lp.check_a < 0 || (res.periodic_ok && !g.overflow))
             break;
     }
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
@@ -201,9 +244,11 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
     tg.n_tokens = n_seq_all;
     tg.n_outputs = n_seq_all;
 
+    int a, d;
+    find_period(in->model, in, &a, &d);
     uint64_t peak_pp[CG_MAX_BUFFERS], peak_tg[CG_MAX_BUFFERS];
-    replay_graph(in, &pp, buf_output, align, peak_pp);
-    replay_graph(in, &tg, buf_output, align, peak_tg);
+    replay_graph(in, &pp, buf_output, align, a, d, NULL, peak_pp);
+    replay_graph(in, &tg, buf_output, align, a, d, peak_pp, peak_tg);
 
     bool gpu_run = false;
     for (int i = 1; i < n_dev; i++)

@@ -36,8 +36,8 @@ typedef struct talloc {
 
 typedef struct tstate {
     uint64_t offset;
-    int16_t n_children;
-    int16_t n_views;
+    int32_t n_children;
+    int32_t n_views;
     bool allocated;
 } tstate;
 
@@ -181,7 +181,7 @@ static void take_snapshot(const replay *r, int upto, snapshot *sn)
 {
     sn->n = 0;
     const int cap = (int)(sizeof sn->words / sizeof sn->words[0]);
-    for (int b = 0; b < CG_MAX_BUFFERS; b++) {
+    for (int b = 0; b < r->g->n_buffers; b++) {
         const talloc *t = &r->alloc[b];
         for (int i = 0; i < t->n_blocks && sn->n + 2 < cap; i++) {
             sn->words[sn->n++] = t->blocks[i].offset;
@@ -207,7 +207,7 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
 {
     replay r;
     r.g = g;
-    for (int b = 0; b < CG_MAX_BUFFERS; b++) {
+    for (int b = 0; b < g->n_buffers; b++) {
         r.alloc[b].n_blocks = 1;
         r.alloc[b].blocks[0].offset = 0;
         r.alloc[b].blocks[0].size = HUGE_BLOCK;
@@ -234,8 +234,8 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
         start_a = g->layer_start[check_a];
         start_b = g->layer_start[check_b];
     }
-    static const snapshot empty = {{0}, 0};
-    snapshot snap_a = empty, snap_b = empty;
+    snapshot snap_a, snap_b;
+    snap_a.n = snap_b.n = 0;
     bool have_a = false, have_b = false;
 
     for (int i = 0; i < g->n_nodes; i++) {
@@ -256,15 +256,15 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
         for (int j = 0; j < CG_MAX_SRC && n->src[j] != CG_NONE; j++) {
             const int16_t p = n->src[j];
             tstate *ps = &r.st[p];
-            ps->n_children--;
-            if (ps->n_children == 0 && ps->n_views == 0) {
+            const int children_left = --ps->n_children; /* kept in a register: no reload */
+            if (children_left == 0 && ps->n_views == 0) {
                 const cg_node *pn = &g->nodes[p];
                 if (pn->flags & CG_FLAG_VIEW) {
                     const int16_t vs = pn->view_src;
                     if (vs != CG_NONE) {
                         tstate *vss = &r.st[vs];
-                        vss->n_views--;
-                        if (vss->n_views == 0 && vss->n_children == 0 && vss->allocated)
+                        const int views_left = --vss->n_views;
+                        if (views_left == 0 && vss->n_children == 0 && vss->allocated)
                             free_node(&r, vs);
                     }
                 } else if (ps->allocated) {
@@ -274,6 +274,6 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
         }
     }
     for (int b = 0; b < CG_MAX_BUFFERS; b++)
-        res->peak[b] = r.alloc[b].max_size;
+        res->peak[b] = b < g->n_buffers ? r.alloc[b].max_size : 0;
     res->periodic_ok = have_a && have_b && same_snapshot(&snap_a, &snap_b);
 }
