@@ -252,6 +252,36 @@ static void test_integer_key_widths(void **state)
     fx_expect_error(w, "wide.gguf", HR_ERR_FORMAT, "qwen2.embedding_length");
 }
 
+/* n_vocab: the tokenizer's token count, else ARCH.vocab_size, else token_embd rows. */
+static void test_vocab_sources(void **state)
+{
+    (void)state;
+    int64_t embd[2] = {64, 300};
+    hr_model *m;
+    hr_error err;
+    gguf_writer *w = gguf_writer_new(3);
+    fx_add_shape(w, "llama", 1, 64, 1, 1, 64);
+    gguf_writer_add_u32(w, "llama.vocab_size", 320);
+    gguf_writer_add_dummy_tokens(w, 310);
+    gguf_writer_add_tensor(w, "token_embd.weight", HR_TYPE_F16, 2, embd);
+    assert_int_equal(fx_write_open(w, "vocab-tokens.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->n_vocab, 310);
+    hr_model_free(m);
+    w = gguf_writer_new(3);
+    fx_add_shape(w, "llama", 1, 64, 1, 1, 64);
+    gguf_writer_add_u32(w, "llama.vocab_size", 320);
+    gguf_writer_add_tensor(w, "token_embd.weight", HR_TYPE_F16, 2, embd);
+    assert_int_equal(fx_write_open(w, "vocab-key.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->n_vocab, 320);
+    hr_model_free(m);
+    w = gguf_writer_new(3);
+    fx_add_shape(w, "llama", 1, 64, 1, 1, 64);
+    gguf_writer_add_tensor(w, "token_embd.weight", HR_TYPE_F16, 2, embd);
+    assert_int_equal(fx_write_open(w, "vocab-embd.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->n_vocab, 300);
+    hr_model_free(m);
+}
+
 /* Many keys: lookups stay exact after the key table has grown. */
 static void test_many_keys(void **state)
 {
@@ -579,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_versions_and_fields),
         cmocka_unit_test(test_integer_key_widths),
         cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_vocab_sources),
         cmocka_unit_test(test_per_layer_arrays),
         cmocka_unit_test(test_every_ggml_type),
         cmocka_unit_test(test_bitnet_fork_types),

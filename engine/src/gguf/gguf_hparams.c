@@ -74,20 +74,25 @@ static hr_status read_basics(hp *c)
     return hr_model_set_layer_count(m, m->n_layer, c->err);
 }
 
+/* llama.cpp sizes logits by the tokenizer's token count: prefer it, then
+ * ARCH.vocab_size (vocab-less files), then token_embd's rows. */
 static hr_status read_vocab(hp *c)
 {
     hr_model *m = c->m;
-    bool found;
-    hr_status st = get_u32(c, "vocab_size", &m->n_vocab, &found);
-    if (st != HR_OK || found)
-        return st;
     uint64_t n = gguf_array_len(c->f, "tokenizer.ggml.tokens");
     if (n > UINT32_MAX)
         return hr_error_set(c->err, HR_ERR_FORMAT, "%s: %llu tokens is implausible", c->f->path,
                             (unsigned long long)n);
-    m->n_vocab = (uint32_t)n;
+    if (n > 0) {
+        m->n_vocab = (uint32_t)n;
+        return HR_OK;
+    }
+    bool found;
+    hr_status st = get_u32(c, "vocab_size", &m->n_vocab, &found);
+    if (st != HR_OK || found)
+        return st;
     const hr_tensor *embd = find_tensor(m, "token_embd.weight");
-    if (!m->n_vocab && embd && embd->n_dims >= 2 && embd->ne[1] <= UINT32_MAX)
+    if (embd && embd->n_dims >= 2 && embd->ne[1] <= UINT32_MAX)
         m->n_vocab = (uint32_t)embd->ne[1];
     return HR_OK;
 }
@@ -110,7 +115,9 @@ static hr_status read_attention(hp *c)
     if ((st = gguf_get_u32_per_layer(c->f, akey(c, "feed_forward_length"), c->ff, n, NULL,
                                      c->err)) != HR_OK)
         return st;
-    uint32_t n_head0 = n ? c->head[0] : 0;
+    uint32_t n_head0 = 0; /* first attention layer's heads (hybrids may start without) */
+    for (uint32_t il = 0; il < n && !n_head0; il++)
+        n_head0 = c->head[il];
     m->n_embd_head_k = m->n_embd_head_v = n_head0 ? m->n_embd / n_head0 : 0;
     if ((st = get_u32(c, "attention.key_length", &m->n_embd_head_k, NULL)) != HR_OK ||
         (st = get_u32(c, "attention.value_length", &m->n_embd_head_v, NULL)) != HR_OK)
