@@ -234,9 +234,11 @@ static void test_moe_bert_and_unknown_names(void **state)
         {"model.embed_tokens.weight", "BF16", 2, {100, 16}},
         {"model.layers.0.block_sparse_moe.gate.weight", "BF16", 2, {4, 16}},
         {"model.layers.0.block_sparse_moe.experts.3.w1.weight", "BF16", 2, {32, 16}},
+        {"model.layers.0.block_sparse_moe.experts.0.w1.weight", "BF16", 2, {32, 16}},
         {"model.layers.0.block_sparse_moe.experts.3.w2.weight", "BF16", 2, {16, 32}},
         {"model.layers.0.block_sparse_moe.experts.3.w3.weight", "BF16", 2, {32, 16}},
         {"model.layers.1.mlp.experts.0.gate_proj.weight", "BF16", 2, {32, 16}},
+        {"model.layers.1.mlp.experts.1.gate_proj.weight", "F32", 2, {32, 16}}, /* odd one out */
         {"model.layers.1.mlp.shared_expert.down_proj.weight", "BF16", 2, {16, 32}},
         {"model.layers.1.mlp.weird_thing.weight", "F32", 1, {7}},
         {"encoder.layer.1.attention.self.query.weight", "F32", 2, {16, 16}},
@@ -258,13 +260,17 @@ static void test_moe_bert_and_unknown_names(void **state)
     } cases[] = {
         {"model.layers.0.block_sparse_moe.gate.weight", "blk.0.ffn_gate_inp.weight",
          HR_ROLE_FFN_GATE_INP, 0},
-        {"model.layers.0.block_sparse_moe.experts.3.w1.weight", "blk.0.ffn_gate_exps.3.weight",
+        /* experts stack into GGUF's 3-D tensors, as the converter writes them */
+        {"model.layers.0.block_sparse_moe.experts.*.w1.weight", "blk.0.ffn_gate_exps.weight",
          HR_ROLE_FFN_GATE_EXPS, 0},
-        {"model.layers.0.block_sparse_moe.experts.3.w2.weight", "blk.0.ffn_down_exps.3.weight",
+        {"model.layers.0.block_sparse_moe.experts.*.w2.weight", "blk.0.ffn_down_exps.weight",
          HR_ROLE_FFN_DOWN_EXPS, 0},
-        {"model.layers.0.block_sparse_moe.experts.3.w3.weight", "blk.0.ffn_up_exps.3.weight",
+        {"model.layers.0.block_sparse_moe.experts.*.w3.weight", "blk.0.ffn_up_exps.weight",
          HR_ROLE_FFN_UP_EXPS, 0},
+        /* members of different types stay split */
         {"model.layers.1.mlp.experts.0.gate_proj.weight", "blk.1.ffn_gate_exps.0.weight",
+         HR_ROLE_FFN_GATE_EXPS, 1},
+        {"model.layers.1.mlp.experts.1.gate_proj.weight", "blk.1.ffn_gate_exps.1.weight",
          HR_ROLE_FFN_GATE_EXPS, 1},
         {"model.layers.1.mlp.shared_expert.down_proj.weight", "blk.1.ffn_down_shexp.weight",
          HR_ROLE_FFN_DOWN_SHEXP, 1},
@@ -282,25 +288,102 @@ static void test_moe_bert_and_unknown_names(void **state)
         {"backbone.layers.0.mixer.A_log", "blk.0.ssm_a", HR_ROLE_SSM_A, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const hr_tensor *x = by_hf(m, cases[i].hf);
-        assert_non_null(x);
-        assert_string_equal(x->name, cases[i].gguf);
+        const hr_tensor *x = by_name(m, cases[i].gguf);
+        if (!x)
+            fail_msg("no tensor %s", cases[i].gguf);
+        assert_string_equal(x->hf_name, cases[i].hf);
         assert_int_equal(x->role, cases[i].role);
         assert_int_equal(x->layer, cases[i].layer);
     }
+    const hr_tensor *gate = by_name(m, "blk.0.ffn_gate_exps.weight");
+    assert_int_equal(gate->ne[0], 16);
+    assert_int_equal(gate->ne[1], 32);
+    assert_int_equal(gate->ne[2], 2);
+    assert_int_equal(gate->n_dims, 3);
+    assert_int_equal(gate->bytes, 2 * 32 * 16 * 2);
+    assert_int_equal(m->n_tensors, sizeof t / sizeof t[0] - 1);
     /* no config: two layers from the block indices, width and vocab from the embedding */
     assert_int_equal(m->n_layer, 2);
     assert_int_equal(m->n_embd, 16);
     assert_int_equal(m->n_vocab, 100);
-    /* the unknown tensor still counts in layer 1 */
-    uint64_t layer1 = 0;
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    /* totals are unchanged by stacking; the unknown tensor still counts in layer 1 */
+    uint64_t all = 0, layer1 = 0;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        all += stw_tensor_bytes(&t[i]);
         if (strstr(t[i].name, "layers.1.") || strstr(t[i].name, "layer.1."))
             layer1 += stw_tensor_bytes(&t[i]);
+    }
+    assert_int_equal(m->n_bytes, all);
     assert_int_equal(m->layer_bytes[1], layer1);
-    assert_non_null(by_name(m, "blk.1.mlp.weird_thing.weight"));
     hr_model_free(m);
     free(path);
+}
+
+/* A small Mixtral: the checkpoint and its config.json alone agree on every
+ * tensor once the experts are stacked. */
+static void test_mixtral_checkpoint_matches_config(void **state)
+{
+    fixture *f = *state;
+    const int L = 2, E = 4, e = 32, ff = 48, vocab = 64, kv = 16;
+    assert_int_equal(
+        stw_write_config_text(f->dir,
+                              "{\"architectures\": [\"MixtralForCausalLM\"], \"model_type\": "
+                              "\"mixtral\", \"hidden_size\": 32, \"intermediate_size\": 48,"
+                              "\"num_attention_heads\": 4, \"num_key_value_heads\": 2,"
+                              "\"num_hidden_layers\": 2, \"num_local_experts\": 4,"
+                              "\"num_experts_per_tok\": 2, \"vocab_size\": 64,"
+                              "\"tie_word_embeddings\": false, \"torch_dtype\": \"bfloat16\"}"),
+        0);
+    stw_tensor t[64];
+    char names[64][96];
+    size_t n = 0;
+#define T(r, a, b, ...)                                                                     \
+    do {                                                                                    \
+        snprintf(names[n], sizeof names[n], __VA_ARGS__);                                   \
+        t[n] = (stw_tensor){names[n], "BF16", r, {a, b}};                                   \
+        n++;                                                                                \
+    } while (0)
+    T(2, vocab, e, "model.embed_tokens.weight");
+    for (int il = 0; il < L; il++) {
+        T(1, e, 0, "model.layers.%d.input_layernorm.weight", il);
+        T(2, e, e, "model.layers.%d.self_attn.q_proj.weight", il);
+        T(2, kv, e, "model.layers.%d.self_attn.k_proj.weight", il);
+        T(2, kv, e, "model.layers.%d.self_attn.v_proj.weight", il);
+        T(2, e, e, "model.layers.%d.self_attn.o_proj.weight", il);
+        T(1, e, 0, "model.layers.%d.post_attention_layernorm.weight", il);
+        T(2, E, e, "model.layers.%d.block_sparse_moe.gate.weight", il);
+        for (int x = 0; x < E; x++) {
+            T(2, ff, e, "model.layers.%d.block_sparse_moe.experts.%d.w1.weight", il, x);
+            T(2, e, ff, "model.layers.%d.block_sparse_moe.experts.%d.w2.weight", il, x);
+            T(2, ff, e, "model.layers.%d.block_sparse_moe.experts.%d.w3.weight", il, x);
+        }
+    }
+    T(1, e, 0, "model.norm.weight");
+    T(2, vocab, e, "lm_head.weight");
+#undef T
+    assert_int_equal(stw_write_sharded(f->dir, t, n, 2), 0);
+    hr_model *m = NULL, *c = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open(f->dir, &m, &err), HR_OK);
+    char *cfg = tu_path(f->dir, "config.json");
+    assert_int_equal(hr_model_open_config(cfg, &c, &err), HR_OK);
+    assert_int_equal(m->n_tensors, c->n_tensors);
+    assert_int_equal(m->n_params, c->n_params);
+    assert_int_equal(m->n_bytes, c->n_bytes);
+    for (size_t i = 0; i < c->n_tensors; i++) {
+        const hr_tensor *want = &c->tensors[i];
+        const hr_tensor *got = by_name(m, want->name);
+        if (!got)
+            fail_msg("checkpoint lacks %s", want->name);
+        assert_memory_equal(got->ne, want->ne, sizeof want->ne);
+        assert_int_equal(got->bytes, want->bytes);
+        assert_int_equal(got->role, want->role);
+    }
+    assert_int_equal(m->layers[1].n_expert, 4);
+    assert_false(has_warning(m, "index names"));
+    hr_model_free(c);
+    hr_model_free(m);
+    free(cfg);
 }
 
 static void test_gemma2_norm_names(void **state)
@@ -699,6 +782,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_dtype, setup, teardown),
         cmocka_unit_test_setup_teardown(test_llama_names_with_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moe_bert_and_unknown_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mixtral_checkpoint_matches_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gemma2_norm_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gptq_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sharded, setup, teardown),

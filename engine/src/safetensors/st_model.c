@@ -9,6 +9,7 @@
 #include "core/file_io.h"
 #include "hfconfig/hf_config.h"
 #include "model/model_internal.h"
+#include "st_experts.h"
 #include "st_header.h"
 #include "st_names.h"
 #include "st_shards.h"
@@ -68,6 +69,7 @@ static hr_status push_tensor(void *user, const st_tensor_info *info, hr_error *e
     t->bytes = info->end - info->begin;
     t->offset = info->begin;
     t->file_index = c->file_index;
+    t->role = (uint16_t)hr_role_from_name(name);
     if (res.block > c->max_block)
         c->max_block = res.block;
     if (!res.known && res.block < 0)
@@ -237,6 +239,12 @@ static hr_status build(const st_shards *sh, hr_model *m, hr_error *err)
     m->n_files = sh->count;
     if ((st = load_shards(sh, &c, err)) != HR_OK)
         goto done;
+    const size_t n_read = m->n_tensors;
+    if (have_cfg && (st = unpack_quantized_shapes(m, &cfg, err)) != HR_OK)
+        goto done;
+    uint32_t stacks = 0;
+    if ((st = st_stack_experts(m, &stacks, err)) != HR_OK)
+        goto done;
 
     if (have_cfg) {
         if ((st = hf_config_apply_hparams(&cfg, m, err)) != HR_OK)
@@ -266,11 +274,9 @@ static hr_status build(const st_shards *sh, hr_model *m, hr_error *err)
     if (c.n_folded)
         hr_model_warn(m, "%u tensors of rank > 4: leading dimensions folded into ne[3]",
                       c.n_folded);
-    if (sh->index_path[0] && sh->index_entries != m->n_tensors)
+    if (sh->index_path[0] && sh->index_entries != n_read)
         hr_model_warn(m, "index names %llu tensors, shards hold %zu: the shards are counted",
-                      (unsigned long long)sh->index_entries, m->n_tensors);
-    if (have_cfg && (st = unpack_quantized_shapes(m, &cfg, err)) != HR_OK)
-        goto done;
+                      (unsigned long long)sh->index_entries, n_read);
     finish_labels(m, &c, &cfg, have_cfg);
     st = hr_model_finalize(m, err);
     if (st == HR_OK && (!m->path || !m->quant_name))
