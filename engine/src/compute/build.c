@@ -79,6 +79,7 @@ static int16_t hadamard(cg_build *b, int16_t x, int64_t nel, bool contiguous, in
                         int64_t nrot)
 {
     int16_t rot = input(b, rot_slot, CG_F32, nrot, nrot, 1, 1);
+    cg_mark_fixed(b->g, rot);
     int16_t r = contiguous ? cg_view(b->g, x, CG_F32, nrot, nel / nrot, 1, 1, false)
                            : fresh(b, x, CG_NONE, CG_F32, nrot, nel / nrot, 1, 1);
     r = cg_op(b->g, false, CG_F32, nrot, nel / nrot, 1, 1, rot, r, CG_NONE, CG_NONE);

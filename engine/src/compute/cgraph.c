@@ -41,6 +41,7 @@ static uint32_t layout_key(cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, 
     return (uint32_t)(h ^ (h >> 29));
 }
 
+/* every field is written by the callers: no memset (this runs per node) */
 static cg_node *push(cg_graph *g, int16_t *idx)
 {
     if (g->n_nodes >= CG_MAX_NODES) {
@@ -50,14 +51,27 @@ static cg_node *push(cg_graph *g, int16_t *idx)
     }
     *idx = (int16_t)g->n_nodes;
     cg_node *n = &g->nodes[g->n_nodes++];
-    memset(n, 0, sizeof *n);
-    for (int i = 0; i < CG_MAX_SRC; i++)
-        n->src[i] = CG_NONE;
     n->view_src = CG_NONE;
     n->buffer = g->cur_buffer;
     if (g->cur_buffer >= g->n_buffers)
         g->n_buffers = (uint8_t)(g->cur_buffer + 1);
     return n;
+}
+
+static void set_srcs(cg_node *n, int16_t s0, int16_t s1, int16_t s2, int16_t s3)
+{
+    int k = 0;
+    if (s0 != CG_NONE)
+        n->src[k++] = s0;
+    if (s1 != CG_NONE)
+        n->src[k++] = s1;
+    if (s2 != CG_NONE)
+        n->src[k++] = s2;
+    if (s3 != CG_NONE)
+        n->src[k++] = s3;
+    n->n_src = (uint8_t)k;
+    for (int i = k; i < CG_MAX_SRC; i++)
+        n->src[i] = CG_NONE;
 }
 
 int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3)
@@ -69,20 +83,12 @@ int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne
     n->bytes = cg_nbytes(type, ne0, ne1, ne2, ne3);
     n->layout = layout_key(type, ne0, ne1, ne2, ne3, false);
     n->flags = CG_FLAG_INPUT | CG_FLAG_LEAF;
+    set_srcs(n, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
     if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]))
         g->leafs[g->n_leafs++] = idx;
     else
         g->overflow = true;
     return idx;
-}
-
-static void set_srcs(cg_node *n, int16_t s0, int16_t s1, int16_t s2, int16_t s3)
-{
-    const int16_t s[4] = {s0, s1, s2, s3};
-    int k = 0;
-    for (int i = 0; i < 4; i++)
-        if (s[i] != CG_NONE)
-            n->src[k++] = s[i];
 }
 
 int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
@@ -112,7 +118,7 @@ int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1
     n->bytes = 0;
     n->layout = layout_key(type, ne0, ne1, ne2, ne3, permuted);
     n->flags = CG_FLAG_VIEW;
-    n->src[0] = src;
+    set_srcs(n, src, CG_NONE, CG_NONE, CG_NONE);
     n->view_src = (p->flags & CG_FLAG_VIEW) ? p->view_src : src;
     return idx;
 }
@@ -123,6 +129,8 @@ void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2)
     cg_node *n = push(g, &idx);
     if (!n)
         return;
+    n->bytes = 0;
+    n->layout = 0;
     n->flags = CG_FLAG_NOALLOC;
     set_srcs(n, s0, s1, s2, CG_NONE);
 }
@@ -144,14 +152,23 @@ void cg_mark_layer(cg_graph *g, int il)
     g->n_layer_marks++;
 }
 
-void cg_sum_bytes(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int from, int to,
-                  uint64_t sum[CG_MAX_BUFFERS])
+void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BUFFERS],
+                  uint64_t fixed[CG_MAX_BUFFERS], uint64_t count[CG_MAX_BUFFERS])
 {
     for (int i = from; i < to && i < g->n_nodes; i++) {
         const cg_node *n = &g->nodes[i];
         if (n->flags & (CG_FLAG_VIEW | CG_FLAG_NOALLOC))
             continue;
-        const uint64_t a = alignment[n->buffer] ? alignment[n->buffer] : 32u;
-        sum[n->buffer] += (n->bytes + a - 1) / a * a;
+        if (n->flags & CG_FLAG_FIXED)
+            fixed[n->buffer] += n->bytes;
+        else
+            scaled[n->buffer] += n->bytes;
+        count[n->buffer]++;
     }
+}
+
+void cg_mark_fixed(cg_graph *g, int16_t t)
+{
+    if (t != CG_NONE)
+        g->nodes[t].flags |= CG_FLAG_FIXED;
 }

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CG_MAX_SRC 6
+#define CG_MAX_SRC 4
 #define CG_MAX_NODES 1600
 #define CG_MAX_BUFFERS 9 /* = HR_MAX_DEVICES */
 #define CG_NONE ((int16_t)-1)
@@ -25,16 +25,18 @@ enum cg_flags {
     CG_FLAG_INPLACE = 4,  /* op is in ggml_op_can_inplace() */
     CG_FLAG_VIEW = 8,     /* a view (reshape/permute/view/transpose): no memory */
     CG_FLAG_NOALLOC = 16, /* a node whose memory is external (set_rows into the cache) */
-    CG_FLAG_LEAF = 32     /* an input leaf (op NONE) */
+    CG_FLAG_LEAF = 32,    /* an input leaf (op NONE) */
+    CG_FLAG_FIXED = 64    /* size does not scale with the batch's tokens */
 };
 
 typedef struct cg_node {
     uint64_t bytes;            /* ggml_nbytes (0 for views) */
     uint32_t layout;           /* same-layout key for in-place reuse (type, ne, nb) */
-    int16_t src[CG_MAX_SRC];   /* allocatable sources, CG_NONE-terminated */
+    int16_t src[CG_MAX_SRC];   /* allocatable sources, CG_NONE-terminated (n_src of them) */
     int16_t view_src;          /* root tensor of a view, CG_NONE when external / not a view */
     uint8_t flags;
     uint8_t buffer;            /* index of the backend buffer it is allocated in */
+    uint8_t n_src;
 } cg_node;
 
 typedef struct cg_graph {
@@ -93,9 +95,14 @@ typedef struct cg_alloc_result {
 void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int check_a,
                int check_b, cg_alloc_result *res);
 
-/* Sum of the aligned sizes of the tensors allocated by nodes [from, to) per
- * buffer: no packing can need more than every tensor side by side. */
-void cg_sum_bytes(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int from, int to,
-                  uint64_t sum[CG_MAX_BUFFERS]);
+/* Bytes of the tensors allocated by nodes [from, to), per buffer, added
+ * into scaled[] (sizes proportional to the batch's tokens) or fixed[], and
+ * their count: no packing can need more than every tensor side by side
+ * (each padded to the alignment). */
+void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BUFFERS],
+                  uint64_t fixed[CG_MAX_BUFFERS], uint64_t count[CG_MAX_BUFFERS]);
+
+/* A tensor whose size does not scale with the tokens (rotation matrices). */
+void cg_mark_fixed(cg_graph *g, int16_t t);
 
 #endif

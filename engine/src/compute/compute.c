@@ -27,52 +27,39 @@
 
 #define MAX_PERIOD 8
 
-static uint64_t layer_kind(const hr_model *m, int il, const hr_compute_input *in)
+static int layer_device(const hr_compute_input *in, int il)
 {
-    const hr_layer *L = &m->layers[il];
-    uint64_t h = 1469598103934665603ull;
-    const uint64_t parts[] = {L->n_head, L->n_head_kv, L->n_embd_head_k, L->n_embd_head_v, L->n_ff,
-                              L->n_expert, L->n_expert_used, L->n_expert_shared, L->n_ff_exp,
-                              L->is_swa, L->is_recurrent, L->has_kv};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        h ^= parts[i];
-        h *= 1099511628211ull;
-    }
-    for (int d = 0; d < in->n_devices && d < HR_MAX_DEVICES; d++) {
-        if (il >= in->layer_begin[d] && il < in->layer_end[d]) {
-            h ^= (uint64_t)(d + 1);
-            h *= 1099511628211ull;
-        }
-    }
-    return h;
+    for (int d = 0; d < in->n_devices && d < HR_MAX_DEVICES; d++)
+        if (il >= in->layer_begin[d] && il < in->layer_end[d])
+            return d;
+    return 0;
+}
+
+/* two layers build the same ops with the same sizes on the same device */
+static bool same_kind(const hr_compute_input *in, int i, int j)
+{
+    const hr_layer *a = &in->model->layers[i], *b = &in->model->layers[j];
+    return a->n_head == b->n_head && a->n_head_kv == b->n_head_kv &&
+           a->n_embd_head_k == b->n_embd_head_k && a->n_embd_head_v == b->n_embd_head_v &&
+           a->n_ff == b->n_ff && a->n_expert == b->n_expert &&
+           a->n_expert_used == b->n_expert_used && a->n_expert_shared == b->n_expert_shared &&
+           a->n_ff_exp == b->n_ff_exp && a->is_swa == b->is_swa &&
+           a->is_recurrent == b->is_recurrent && a->has_kv == b->has_kv &&
+           layer_device(in, i) == layer_device(in, j);
 }
 
 /* smallest start a and period d such that kinds repeat with period d over
- * the layers [a, n_layer - 1) (the last layer differs anyway: out_ids).
- * Only the first MAX_KINDS layers are compared one by one; beyond them the
- * tail is compared in full (kinds are cheap to recompute there). */
-#define MAX_KINDS 256
-static void find_period(const hr_model *m, const hr_compute_input *in, int *start, int *period)
+ * the layers [a, n_layer - 1) (the last layer differs anyway: out_ids) */
+static void find_period(const hr_compute_input *in, int *start, int *period)
 {
-    const int n = (int)m->n_layer;
+    const int n = (int)in->model->n_layer;
     int best_a = n, best_d = 1;
-    uint64_t kinds[MAX_KINDS];
-    const int nk = n < MAX_KINDS ? n : MAX_KINDS;
-    for (int i = 0; i < nk; i++)
-        kinds[i] = layer_kind(m, n - nk + i, in);
-    for (int d = 1; d <= MAX_PERIOD && d < n; d++) {
+    for (int d = 1; d <= MAX_PERIOD && d < n && best_a > 0; d++) {
         int i = n - 2 - d;
-        while (i >= 0) {
-            const int ia = i - (n - nk), ib = i + d - (n - nk);
-            const uint64_t ka = ia >= 0 ? kinds[ia] : layer_kind(m, i, in);
-            const uint64_t kb = ib >= 0 ? kinds[ib] : layer_kind(m, i + d, in);
-            if (ka != kb)
-                break;
+        while (i >= 0 && same_kind(in, i, i + d))
             i--;
-        }
-        const int a = i + 1;
-        if (a < best_a) {
-            best_a = a;
+        if (i + 1 < best_a) {
+            best_a = i + 1;
             best_d = d;
         }
     }
@@ -152,12 +139,16 @@ static int max_reps(int n, int a, int d)
     return reps;
 }
 
-/* Replay one reserve graph; peaks per buffer into peak[]. When skip_if_below
- * is given and every tensor of the full graph side by side fits under it,
- * the replay is skipped (peak stays 0): the other graph decides. */
+/* What a replay leaves for the caller: the peaks and, for the bound on the
+ * other graph, the bytes of every tensor of the full graph. */
+typedef struct graph_result {
+    uint64_t peak[CG_MAX_BUFFERS];
+    uint64_t scaled[CG_MAX_BUFFERS], fixed[CG_MAX_BUFFERS], count[CG_MAX_BUFFERS];
+} graph_result;
+
+/* Replay one reserve graph. */
 static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
-                         const uint32_t align[CG_MAX_BUFFERS], int a, int d,
-                         const uint64_t *skip_if_below, uint64_t peak[CG_MAX_BUFFERS])
+                         const uint32_t align[CG_MAX_BUFFERS], int a, int d, graph_result *gr)
 {
     const int n = (int)in->model->n_layer;
     cg_graph g;
@@ -172,28 +163,52 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
         cg_init(&g);
         init_build(&b, &g, in, rc, buf_output);
         cg_build_graph(&b, lp.layers, lp.n);
-        if (skip_if_below && reps == 2) {
-            uint64_t total[CG_MAX_BUFFERS] = {0}, period[CG_MAX_BUFFERS] = {0};
-            cg_sum_bytes(&g, align, 0, g.n_nodes, total);
-            if (lp.check_a >= 0)
-                cg_sum_bytes(&g, align, g.layer_start[lp.check_a], g.layer_start[lp.check_b], period);
-            bool below = true;
-            for (int i = 0; i < CG_MAX_BUFFERS; i++) {
-                const uint64_t full = total[i] + period[i] * (uint64_t)(lp.skipped / d);
-                if (full > skip_if_below[i])
-                    below = false;
-            }
-            if (below) {
-                memset(peak, 0, sizeof(uint64_t) * CG_MAX_BUFFERS);
-                return;
-            }
-        }
         cg_replay(&g, align, lp.check_a, lp.check_b, &res);
         if (lp.check_a < 0 || (res.periodic_ok && !g.overflow))
             break;
     }
+    memset(gr, 0, sizeof *gr);
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
-        peak[i] = res.peak[i];
+        gr->peak[i] = res.peak[i];
+    /* the full graph's tensors: the emitted ones plus the skipped periods,
+     * each a copy of layers [P-d, P) */
+    cg_sum_bytes(&g, 0, g.n_nodes, gr->scaled, gr->fixed, gr->count);
+    if (lp.check_a >= 0 && lp.skipped > 0) {
+        uint64_t ps[CG_MAX_BUFFERS] = {0}, pf[CG_MAX_BUFFERS] = {0}, pc[CG_MAX_BUFFERS] = {0};
+        cg_sum_bytes(&g, g.layer_start[lp.check_a], g.layer_start[lp.check_b], ps, pf, pc);
+        const uint64_t k = (uint64_t)(lp.skipped / d);
+        for (int i = 0; i < CG_MAX_BUFFERS; i++) {
+            gr->scaled[i] += ps[i] * k;
+            gr->fixed[i] += pf[i] * k;
+            gr->count[i] += pc[i] * k;
+        }
+    }
+}
+
+/* Does the one-token-per-sequence graph provably stay under the prompt
+ * graph's peaks? Every tensor of it is the prompt graph's tensor with
+ * n_tokens (or n_outputs) scaled down, except the fixed ones; a packing never
+ * needs more than all tensors side by side, each padded. */
+static bool tg_below_pp(const graph_result *pp, const run_cfg *rpp, const run_cfg *rtg,
+                        const uint32_t align[CG_MAX_BUFFERS])
+{
+    for (int i = 0; i < CG_MAX_BUFFERS; i++) {
+        if (pp->count[i] == 0)
+            continue;
+        /* ratio as a fraction num/den, the larger of the two */
+        uint64_t num = (uint64_t)rtg->n_tokens, den = (uint64_t)rpp->n_tokens;
+        if ((uint64_t)rtg->n_outputs * den > num * (uint64_t)rpp->n_outputs) {
+            num = (uint64_t)rtg->n_outputs;
+            den = (uint64_t)rpp->n_outputs;
+        }
+        if (den == 0)
+            return false;
+        const uint64_t scaled = pp->scaled[i] / den * num + (pp->scaled[i] % den) * num / den + 1;
+        const uint64_t bound = scaled + pp->fixed[i] + pp->count[i] * (uint64_t)align[i];
+        if (bound > pp->peak[i])
+            return false;
+    }
+    return true;
 }
 
 static uint32_t backend_alignment(hr_backend be)
@@ -245,10 +260,14 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
     tg.n_outputs = n_seq_all;
 
     int a, d;
-    find_period(in->model, in, &a, &d);
-    uint64_t peak_pp[CG_MAX_BUFFERS], peak_tg[CG_MAX_BUFFERS];
-    replay_graph(in, &pp, buf_output, align, a, d, NULL, peak_pp);
-    replay_graph(in, &tg, buf_output, align, a, d, peak_pp, peak_tg);
+    find_period(in, &a, &d);
+    graph_result gpp, gtg;
+    replay_graph(in, &pp, buf_output, align, a, d, &gpp);
+    if (tg_below_pp(&gpp, &pp, &tg, align))
+        memset(&gtg, 0, sizeof gtg);
+    else
+        replay_graph(in, &tg, buf_output, align, a, d, &gtg);
+    const uint64_t *peak_pp = gpp.peak, *peak_tg = gtg.peak;
 
     bool gpu_run = false;
     for (int i = 1; i < n_dev; i++)

@@ -136,7 +136,7 @@ static void allocate_node(replay *r, int16_t id)
         return;
     s->allocated = true;
     if (n->flags & CG_FLAG_INPLACE) {
-        for (int i = 0; i < CG_MAX_SRC && n->src[i] != CG_NONE; i++) {
+        for (int i = 0; i < n->n_src; i++) {
             const int16_t p = n->src[i];
             const cg_node *pn = &r->g->nodes[p];
             tstate *ps = &r->st[p];
@@ -225,7 +225,7 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
         const cg_node *n = &g->nodes[i];
         if ((n->flags & CG_FLAG_VIEW) && n->view_src != CG_NONE)
             r.st[n->view_src].n_views++;
-        for (int j = 0; j < CG_MAX_SRC && n->src[j] != CG_NONE; j++)
+        for (int j = 0; j < n->n_src; j++)
             r.st[n->src[j]].n_children++;
     }
 
@@ -250,10 +250,10 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
         const cg_node *n = &g->nodes[i];
         if (n->flags & CG_FLAG_LEAF)
             continue;
-        for (int j = 0; j < CG_MAX_SRC && n->src[j] != CG_NONE; j++)
+        for (int j = 0; j < n->n_src; j++)
             allocate_node(&r, n->src[j]);
         allocate_node(&r, (int16_t)i);
-        for (int j = 0; j < CG_MAX_SRC && n->src[j] != CG_NONE; j++) {
+        for (int j = 0; j < n->n_src; j++) {
             const int16_t p = n->src[j];
             tstate *ps = &r.st[p];
             const int children_left = --ps->n_children; /* kept in a register: no reload */
