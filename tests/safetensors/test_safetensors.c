@@ -684,6 +684,11 @@ static void test_corrupt_files(void **state)
                           "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}";
     assert_int_equal(stw_write_raw(p, strlen(overlap), overlap, 8 + strlen(overlap) + 16), 0);
     expect_error(p, HR_ERR_FORMAT, "overlaps");
+    /* the same name twice (cJSON keeps duplicate keys) */
+    const char *dup = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                      "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}";
+    assert_int_equal(stw_write_raw(p, strlen(dup), dup, 8 + strlen(dup) + 16), 0);
+    expect_error(p, HR_ERR_FORMAT, "appears twice");
     /* not an object / missing fields */
     const char *arr = "[1,2,3]";
     assert_int_equal(stw_write_raw(p, strlen(arr), arr, 0), 0);

@@ -205,6 +205,42 @@ static void model_name(hr_model *m, const st_shards *sh, const hf_config *cfg, b
         m->name = hr_model_strdup(m, name);
 }
 
+static int by_hf_name(const void *a, const void *b)
+{
+    const hr_tensor *x = *(const hr_tensor *const *)a, *y = *(const hr_tensor *const *)b;
+    return strcmp(x->hf_name, y->hf_name);
+}
+
+/* A tensor named twice (a duplicate JSON key, or the same tensor in two
+ * shards) would be counted twice: reject it. */
+static hr_status check_unique_names(const hr_model *m, const st_shards *sh, hr_error *err)
+{
+    if (m->n_tensors < 2)
+        return HR_OK;
+    const hr_tensor **order = malloc(m->n_tensors * sizeof *order);
+    if (!order)
+        return hr_error_set(err, HR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < m->n_tensors; i++)
+        order[i] = &m->tensors[i];
+    qsort(order, m->n_tensors, sizeof *order, by_hf_name);
+    hr_status st = HR_OK;
+    for (size_t i = 1; i < m->n_tensors; i++) {
+        if (strcmp(order[i]->hf_name, order[i - 1]->hf_name) == 0) {
+            const hr_tensor *a = order[i - 1], *b = order[i];
+            if (a->file_index > b->file_index) {
+                const hr_tensor *t = a;
+                a = b;
+                b = t;
+            }
+            st = hr_error_set(err, HR_ERR_FORMAT, "%s: tensor '%s' appears twice (also in %s)",
+                              sh->files[b->file_index], b->hf_name, sh->files[a->file_index]);
+            break;
+        }
+    }
+    free(order);
+    return st;
+}
+
 static hr_status load_shards(const st_shards *sh, load_ctx *c, hr_error *err)
 {
     for (uint32_t i = 0; i < sh->count; i++) {
@@ -238,6 +274,8 @@ static hr_status build(const st_shards *sh, hr_model *m, hr_error *err)
     m->path = hr_model_strdup(m, sh->files[0]);
     m->n_files = sh->count;
     if ((st = load_shards(sh, &c, err)) != HR_OK)
+        goto done;
+    if ((st = check_unique_names(m, sh, err)) != HR_OK)
         goto done;
     const size_t n_read = m->n_tensors;
     if (have_cfg && (st = unpack_quantized_shapes(m, &cfg, err)) != HR_OK)
