@@ -598,8 +598,19 @@ static void test_writer_from_model(void **state)
         assert_int_equal(b->tensors[i].offset, a->tensors[i].offset);
     }
     assert_memory_equal(b->layers, a->layers, a->n_layer * sizeof *a->layers);
-    hr_model_free(a);
     hr_model_free(b);
+
+    /* the builder form lets a caller drop a key before writing */
+    gguf_writer *w = gguf_writer_new_from_model(a);
+    assert_non_null(w);
+    assert_int_equal(gguf_writer_remove_key(w, "general.file_type"), 1);
+    assert_int_equal(gguf_writer_remove_key(w, "general.file_type"), 0);
+    assert_int_equal(fx_write_open(w, "no-ftype.gguf", &b, &err, NULL), HR_OK);
+    assert_int_equal(b->ftype, HR_FTYPE_UNKNOWN);
+    assert_string_equal(b->quant_name, "Q6_K"); /* the type holding the most bytes */
+    assert_int_equal(b->n_bytes, a->n_bytes);
+    hr_model_free(b);
+    hr_model_free(a);
     free(copy);
 }
 

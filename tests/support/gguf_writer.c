@@ -56,6 +56,8 @@ typedef struct gw_buf {
     uint32_t version;
 } gw_buf;
 
+static void free_kv(gw_kv *kv);
+
 /* ---- setup ---- */
 
 gguf_writer *gguf_writer_new(uint32_t version)
@@ -75,15 +77,8 @@ void gguf_writer_free(gguf_writer *w)
 {
     if (!w)
         return;
-    for (size_t i = 0; i < w->n_kv; i++) {
-        gw_kv *kv = &w->kv[i];
-        free(kv->key);
-        free(kv->payload);
-        if (kv->strings)
-            for (uint64_t j = 0; j < kv->n; j++)
-                free(kv->strings[j]);
-        free(kv->strings);
-    }
+    for (size_t i = 0; i < w->n_kv; i++)
+        free_kv(&w->kv[i]);
     for (size_t i = 0; i < w->n_tensors; i++)
         free(w->tensors[i].name);
     free(w->kv);
@@ -295,6 +290,34 @@ void gguf_writer_add_dummy_vocab(gguf_writer *w, uint32_t n)
     gguf_writer_add_array(w, "tokenizer.ggml.token_type", GW_INT32, types, n);
     free(scores);
     free(types);
+}
+
+static void free_kv(gw_kv *kv)
+{
+    free(kv->key);
+    free(kv->payload);
+    if (kv->strings)
+        for (uint64_t j = 0; j < kv->n; j++)
+            free(kv->strings[j]);
+    free(kv->strings);
+}
+
+int gguf_writer_remove_key(gguf_writer *w, const char *key)
+{
+    if (!w || !key)
+        return 0;
+    size_t kept = 0;
+    int removed = 0;
+    for (size_t i = 0; i < w->n_kv; i++) {
+        if (strcmp(w->kv[i].key, key) == 0) {
+            free_kv(&w->kv[i]);
+            removed++;
+        } else {
+            w->kv[kept++] = w->kv[i];
+        }
+    }
+    w->n_kv = kept;
+    return removed;
 }
 
 void gguf_writer_set_alignment(gguf_writer *w, uint32_t alignment)
@@ -737,6 +760,7 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
     /* Keys llama.cpp requires that headroom does not model: neutral values. */
     gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "attention.layer_norm_rms_epsilon"), 1e-6f);
     gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "attention.layer_norm_epsilon"), 1e-6f);
+    gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "logit_scale"), 1.0f); /* command-r */
     const hr_tensor *token_types = model_tensor(m, "token_types.weight");
     if (token_types) /* BERT-style encoders must declare it */
         gguf_writer_add_u32(w, "tokenizer.ggml.token_type_count",

@@ -83,6 +83,10 @@ void gguf_writer_add_dummy_tokens(gguf_writer *w, uint32_t n);
  * (all 0) and token types. */
 void gguf_writer_add_dummy_vocab(gguf_writer *w, uint32_t n);
 
+/* Remove every KV with this key (e.g. to drop one that gguf_writer_new_from_model
+ * wrote); returns how many were removed. */
+int gguf_writer_remove_key(gguf_writer *w, const char *key);
+
 /* ---- tensors (names are copied; ne[0] is the row length) ---- */
 
 /* Add a tensor of an hr_type; BitNet types are written with the fork's file
