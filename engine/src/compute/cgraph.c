@@ -51,7 +51,6 @@ static cg_node *push(cg_graph *g, int16_t *idx)
     }
     *idx = (int16_t)g->n_nodes;
     cg_node *n = &g->nodes[g->n_nodes++];
-    n->view_src = CG_NONE;
     n->buffer = g->cur_buffer;
     if (g->cur_buffer >= g->n_buffers)
         g->n_buffers = (uint8_t)(g->cur_buffer + 1);
@@ -108,19 +107,16 @@ int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0, int64_t ne1,
 int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
                 int64_t ne3, bool permuted)
 {
+    (void)g;
+    (void)type;
+    (void)ne0;
+    (void)ne1;
+    (void)ne2;
+    (void)ne3;
+    (void)permuted;
     if (src == CG_NONE)
         return CG_NONE;
-    int16_t idx;
-    cg_node *n = push(g, &idx);
-    if (!n)
-        return CG_NONE;
-    const cg_node *p = &g->nodes[src];
-    n->bytes = 0;
-    n->layout = layout_key(type, ne0, ne1, ne2, ne3, permuted);
-    n->flags = CG_FLAG_VIEW;
-    set_srcs(n, src, CG_NONE, CG_NONE, CG_NONE);
-    n->view_src = (p->flags & CG_FLAG_VIEW) ? p->view_src : src;
-    return idx;
+    return (int16_t)(CG_ROOT(src) | CG_VIA_VIEW);
 }
 
 void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2)
@@ -138,7 +134,7 @@ void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2)
 void cg_mark_output(cg_graph *g, int16_t t)
 {
     if (t != CG_NONE)
-        g->nodes[t].flags |= CG_FLAG_OUTPUT;
+        g->nodes[CG_ROOT(t)].flags |= CG_FLAG_OUTPUT;
 }
 
 void cg_mark_layer(cg_graph *g, int il)
@@ -157,7 +153,7 @@ void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BU
 {
     for (int i = from; i < to && i < g->n_nodes; i++) {
         const cg_node *n = &g->nodes[i];
-        if (n->flags & (CG_FLAG_VIEW | CG_FLAG_NOALLOC))
+        if (n->flags & CG_FLAG_NOALLOC)
             continue;
         if (n->flags & CG_FLAG_FIXED)
             fixed[n->buffer] += n->bytes;
@@ -170,5 +166,5 @@ void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BU
 void cg_mark_fixed(cg_graph *g, int16_t t)
 {
     if (t != CG_NONE)
-        g->nodes[t].flags |= CG_FLAG_FIXED;
+        g->nodes[CG_ROOT(t)].flags |= CG_FLAG_FIXED;
 }

@@ -23,7 +23,6 @@ enum cg_flags {
     CG_FLAG_INPUT = 1,    /* ggml_set_input: allocated before every node */
     CG_FLAG_OUTPUT = 2,   /* ggml_set_output: never freed, never reused in place */
     CG_FLAG_INPLACE = 4,  /* op is in ggml_op_can_inplace() */
-    CG_FLAG_VIEW = 8,     /* a view (reshape/permute/view/transpose): no memory */
     CG_FLAG_NOALLOC = 16, /* a node whose memory is external (set_rows into the cache) */
     CG_FLAG_LEAF = 32,    /* an input leaf (op NONE) */
     CG_FLAG_FIXED = 64    /* size does not scale with the batch's tokens */
@@ -33,7 +32,6 @@ typedef struct cg_node {
     uint64_t bytes;            /* ggml_nbytes (0 for views) */
     uint32_t layout;           /* same-layout key for in-place reuse (type, ne, nb) */
     int16_t src[CG_MAX_SRC];   /* allocatable sources, CG_NONE-terminated (n_src of them) */
-    int16_t view_src;          /* root tensor of a view, CG_NONE when external / not a view */
     uint8_t flags;
     uint8_t buffer;            /* index of the backend buffer it is allocated in */
     uint8_t n_src;
@@ -67,9 +65,15 @@ int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne
 int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
               int64_t ne3, int16_t s0, int16_t s1, int16_t s2, int16_t s3);
 
-/* A view of src (reshape, view, permute, transpose). Its layout is the
- * contiguous layout of the given shape unless permuted. src may be CG_NONE
- * (view of an external tensor): then nothing is emitted and CG_NONE returned. */
+/* A view of src (reshape, view, permute, transpose). Views are not nodes
+ * here: the returned handle is the root tensor with CG_VIA_VIEW set, and an
+ * op reading it reads the root "through a view". ggml-alloc's rules for
+ * views reduce to that: a view is never owned, so a consumer of a view never
+ * takes the root over in place; the root stays alive while any consumer of
+ * any of its views is pending, and counts as having views until then.
+ * src may be CG_NONE (view of an external tensor): CG_NONE is returned. */
+#define CG_VIA_VIEW ((int16_t)0x4000)
+#define CG_ROOT(h) ((int16_t)((h) & 0x3fff))
 int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
                 int64_t ne3, bool permuted);
 

@@ -123,24 +123,21 @@ typedef struct replay {
     tstate st[CG_MAX_NODES];
 } replay;
 
-static bool is_view(const cg_node *n)
-{
-    return (n->flags & (CG_FLAG_VIEW | CG_FLAG_NOALLOC)) != 0;
-}
-
+/* ggml_gallocr_allocate_node for a node that is not yet allocated and owns
+ * memory (callers check both) */
 static void allocate_node(replay *r, int16_t id)
 {
     const cg_node *n = &r->g->nodes[id];
     tstate *s = &r->st[id];
-    if (s->allocated || is_view(n))
-        return;
     s->allocated = true;
     if (n->flags & CG_FLAG_INPLACE) {
         for (int i = 0; i < n->n_src; i++) {
-            const int16_t p = n->src[i];
-            const cg_node *pn = &r->g->nodes[p];
-            tstate *ps = &r->st[p];
-            if (!ps->allocated) /* external, or a view (never owned) */
+            const int16_t h = n->src[i];
+            if (h & CG_VIA_VIEW) /* a view is never owned */
+                continue;
+            const cg_node *pn = &r->g->nodes[h];
+            tstate *ps = &r->st[h];
+            if (!ps->allocated)
                 continue;
             if (pn->flags & CG_FLAG_OUTPUT)
                 continue;
@@ -218,15 +215,19 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
 
     /* leafs first */
     for (int i = 0; i < g->n_leafs; i++)
-        allocate_node(&r, g->leafs[i]);
+        if (!r.st[g->leafs[i]].allocated)
+            allocate_node(&r, g->leafs[i]);
 
-    /* count children and views */
+    /* count children and views (a consumer through a view counts as a view) */
     for (int i = 0; i < g->n_nodes; i++) {
         const cg_node *n = &g->nodes[i];
-        if ((n->flags & CG_FLAG_VIEW) && n->view_src != CG_NONE)
-            r.st[n->view_src].n_views++;
-        for (int j = 0; j < n->n_src; j++)
-            r.st[n->src[j]].n_children++;
+        for (int j = 0; j < n->n_src; j++) {
+            const int16_t h = n->src[j];
+            if (h & CG_VIA_VIEW)
+                r.st[CG_ROOT(h)].n_views++;
+            else
+                r.st[h].n_children++;
+        }
     }
 
     int start_a = -1, start_b = -1;
@@ -248,29 +249,26 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
             have_b = true;
         }
         const cg_node *n = &g->nodes[i];
-        if (n->flags & CG_FLAG_LEAF)
-            continue;
-        for (int j = 0; j < n->n_src; j++)
-            allocate_node(&r, n->src[j]);
-        allocate_node(&r, (int16_t)i);
+        if (n->flags & (CG_FLAG_LEAF | CG_FLAG_NOALLOC)) {
+            if (n->flags & CG_FLAG_LEAF)
+                continue;
+        } else if (!r.st[i].allocated) {
+            allocate_node(&r, (int16_t)i);
+        }
         for (int j = 0; j < n->n_src; j++) {
-            const int16_t p = n->src[j];
+            const int16_t h = n->src[j];
+            const int16_t p = CG_ROOT(h);
             tstate *ps = &r.st[p];
-            const int children_left = --ps->n_children; /* kept in a register: no reload */
-            if (children_left == 0 && ps->n_views == 0) {
-                const cg_node *pn = &g->nodes[p];
-                if (pn->flags & CG_FLAG_VIEW) {
-                    const int16_t vs = pn->view_src;
-                    if (vs != CG_NONE) {
-                        tstate *vss = &r.st[vs];
-                        const int views_left = --vss->n_views;
-                        if (views_left == 0 && vss->n_children == 0 && vss->allocated)
-                            free_node(&r, vs);
-                    }
-                } else if (ps->allocated) {
-                    free_node(&r, p);
-                }
+            int children_left, views_left; /* kept in registers: no reload */
+            if (h & CG_VIA_VIEW) {
+                views_left = --ps->n_views;
+                children_left = ps->n_children;
+            } else {
+                children_left = --ps->n_children;
+                views_left = ps->n_views;
             }
+            if (children_left == 0 && views_left == 0 && ps->allocated)
+                free_node(&r, p);
         }
     }
     for (int b = 0; b < CG_MAX_BUFFERS; b++)
