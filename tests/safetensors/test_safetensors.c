@@ -386,6 +386,76 @@ static void test_mixtral_checkpoint_matches_config(void **state)
     free(cfg);
 }
 
+/* BitNet b1.58 as Hugging Face stores it: ternary weights packed four to a
+ * byte along the output rows, one bf16 scale per matrix. */
+static void test_bitnet_checkpoint(void **state)
+{
+    fixture *f = *state;
+    const int L = 2, e = 64, kv = 32, ff = 96, vocab = 80;
+    assert_int_equal(
+        stw_write_config_text(f->dir,
+                              "{\"architectures\": [\"BitNetForCausalLM\"], \"model_type\": "
+                              "\"bitnet\", \"hidden_size\": 64, \"intermediate_size\": 96,"
+                              "\"num_attention_heads\": 4, \"num_key_value_heads\": 2,"
+                              "\"num_hidden_layers\": 2, \"vocab_size\": 80,"
+                              "\"tie_word_embeddings\": true, \"torch_dtype\": \"bfloat16\","
+                              "\"quantization_config\": {\"quant_method\": \"bitnet\"}}"),
+        0);
+    stw_tensor t[64];
+    char names[64][96];
+    size_t n = 0;
+#define T(dt, r, a, b, ...)                                                                 \
+    do {                                                                                    \
+        snprintf(names[n], sizeof names[n], __VA_ARGS__);                                   \
+        t[n] = (stw_tensor){names[n], dt, r, {a, b}};                                       \
+        n++;                                                                                \
+    } while (0)
+#define LIN(out, in, ...)                                                                   \
+    do {                                                                                    \
+        T("U8", 2, (out) / 4, in, __VA_ARGS__);                                             \
+        T("BF16", 1, 1, 0, "%s_scale", names[n - 1]);                                       \
+    } while (0)
+    T("BF16", 2, vocab, e, "model.embed_tokens.weight");
+    for (int il = 0; il < L; il++) {
+        T("BF16", 1, e, 0, "model.layers.%d.input_layernorm.weight", il);
+        LIN(e, e, "model.layers.%d.self_attn.q_proj.weight", il);
+        LIN(kv, e, "model.layers.%d.self_attn.k_proj.weight", il);
+        LIN(kv, e, "model.layers.%d.self_attn.v_proj.weight", il);
+        T("BF16", 1, e, 0, "model.layers.%d.self_attn.attn_sub_norm.weight", il);
+        LIN(e, e, "model.layers.%d.self_attn.o_proj.weight", il);
+        T("BF16", 1, e, 0, "model.layers.%d.post_attention_layernorm.weight", il);
+        LIN(ff, e, "model.layers.%d.mlp.gate_proj.weight", il);
+        LIN(ff, e, "model.layers.%d.mlp.up_proj.weight", il);
+        T("BF16", 1, ff, 0, "model.layers.%d.mlp.ffn_sub_norm.weight", il);
+        LIN(e, ff, "model.layers.%d.mlp.down_proj.weight", il);
+    }
+    T("BF16", 1, e, 0, "model.norm.weight");
+#undef LIN
+#undef T
+    char *path = tu_path(f->dir, "model.safetensors");
+    assert_int_equal(stw_write(path, t, n, NULL, NULL), 0);
+    hr_model *m = NULL, *c = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open_safetensors(path, &m, &err), HR_OK);
+    char *cfg = tu_path(f->dir, "config.json");
+    assert_int_equal(hr_model_open_config(cfg, &c, &err), HR_OK);
+    /* the packed q_proj reads as 64 -> 64 */
+    const hr_tensor *q = by_name(m, "blk.1.attn_q.weight");
+    assert_int_equal(q->ne[0], e);
+    assert_int_equal(q->ne[1], e);
+    assert_int_equal(q->bytes, e * e / 4);
+    assert_non_null(by_name(m, "blk.0.attn_sub_norm.weight"));
+    assert_non_null(by_name(m, "blk.0.ffn_sub_norm.weight"));
+    /* the config predicts the bytes exactly; parameters differ by the 7 scales a layer */
+    assert_int_equal(m->n_bytes, c->n_bytes);
+    assert_int_equal(m->n_params, c->n_params + 7 * L);
+    assert_string_equal(m->quant_name, "BitNet ternary (packed 2-bit) (safetensors)");
+    hr_model_free(c);
+    hr_model_free(m);
+    free(cfg);
+    free(path);
+}
+
 static void test_gemma2_norm_names(void **state)
 {
     fixture *f = *state;
@@ -788,6 +858,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_llama_names_with_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moe_bert_and_unknown_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mixtral_checkpoint_matches_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bitnet_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gemma2_norm_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gptq_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sharded, setup, teardown),

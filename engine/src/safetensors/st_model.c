@@ -131,7 +131,8 @@ static void infer_hparams(hr_model *m)
  * as for the unquantized model; bytes stay the packed extent.
  *   GPTQ qweight  int32 [K*bits/32, N] -> {K, N}
  *   AWQ  qweight  int32 [K, N*bits/32] -> {K, N}
- *   MXFP4 *_blocks uint8 [E, N, K/32, 16] -> {K, N, E} (two values a byte) */
+ *   MXFP4 *_blocks uint8 [E, N, K/32, 16] -> {K, N, E} (two values a byte)
+ *   BitNet weight uint8 [N/4, K] -> {K, N} */
 static hr_status unpack_quantized_shapes(hr_model *m, const hf_config *cfg, hr_error *err)
 {
     const bool gptq = cfg->quant == HF_QUANT_GPTQ, awq = cfg->quant == HF_QUANT_AWQ;
@@ -151,6 +152,12 @@ static hr_status unpack_quantized_shapes(hr_model *m, const hf_config *cfg, hr_e
             ne[0] = t->ne[0] * t->ne[1] * 2;
             ne[1] = t->ne[2];
             ne[2] = t->ne[3];
+        }
+        if (cfg->quant == HF_QUANT_BITNET && t->type == HR_TYPE_ST_U8 && t->n_dims == 2 &&
+            hr_str_ends_with(t->name, ".weight") && hr_tensor_block_index(t->name) >= 0) {
+            /* four ternary values a byte, packed along the output rows */
+            t->ne[1] *= 4;
+            continue;
         }
         if (!stem_end)
             continue;

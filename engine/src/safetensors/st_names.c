@@ -28,6 +28,7 @@ static const name_pair BLOCK_NAMES[] = {
     {"self_attn.qkv_proj", "attn_qkv"}, {"self_attn.query_key_value", "attn_qkv"},
     {"self_attn.dense", "attn_output"}, {"self_attn.q_norm", "attn_q_norm"},
     {"self_attn.k_norm", "attn_k_norm"}, {"self_attn.sinks", "attn_sinks"},
+    {"self_attn.attn_sub_norm", "attn_sub_norm"}, {"mlp.ffn_sub_norm", "ffn_sub_norm"}, /* BitNet */
     /* MLA (deepseek2) */
     {"self_attn.q_a_proj", "attn_q_a"}, {"self_attn.q_a_layernorm", "attn_q_a_norm"},
     {"self_attn.q_b_proj", "attn_q_b"}, {"self_attn.kv_a_proj_with_mqa", "attn_kv_a_mqa"},
