@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gguf_writer.h"
 #include "headroom/headroom.h"
@@ -294,6 +295,45 @@ static void test_inspect_gguf_matches_preset(void **state)
     tu_run_free(&a);
     tu_run_free(&b);
     free(path);
+}
+
+/* config.json alone: the shape at the checkpoint's dtype, and planned as Q4_K_M
+ * it needs what the Q4_K_M preset of the same shape needs. */
+static void test_config_json_what_if(void **state)
+{
+    (void)state;
+    char *dir = tu_path(tmp_dir, "llama32-hf");
+    char *cfg = tu_path(tmp_dir, "llama32-hf/config.json");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    tu_write_text(cfg, "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\",\n"
+                       " \"hidden_size\": 2048, \"num_hidden_layers\": 16,\n"
+                       " \"num_attention_heads\": 32, \"num_key_value_heads\": 8,\n"
+                       " \"intermediate_size\": 8192, \"vocab_size\": 128256,\n"
+                       " \"max_position_embeddings\": 131072, \"tie_word_embeddings\": true,\n"
+                       " \"torch_dtype\": \"bfloat16\"}\n");
+    tu_run_result r, p;
+    run(&r, "inspect", cfg, "--json", NULL);
+    cJSON *j = expect_json(&r);
+    assert_string_equal(str(j, "source"), "config");
+    assert_int_equal((int)num(item(j, "hparams"), "n_layer"), 16);
+    /* 16 bits per weight at bf16 */
+    assert_float_equal(num(item(j, "totals"), "bits_per_weight"), 16.0, 1e-9);
+    cJSON_Delete(j);
+    tu_run_free(&r);
+
+    run(&r, "plan", cfg, "--device", "cpu", "-c", "4096", "--quant", "Q4_K_M", "--json", NULL);
+    run(&p, "plan", PRESET, "--device", "cpu", "-c", "4096", "--json", NULL);
+    cJSON *jr = expect_json(&r), *jp = expect_json(&p);
+    assert_float_equal(num(item(jr, "memory"), "weights_bytes"),
+                       num(item(jp, "memory"), "weights_bytes"), 0);
+    assert_float_equal(num(item(jr, "memory"), "kv_bytes"), num(item(jp, "memory"), "kv_bytes"), 0);
+    assert_string_equal(str(item(jr, "settings"), "quant"), "Q4_K_M");
+    cJSON_Delete(jr);
+    cJSON_Delete(jp);
+    tu_run_free(&r);
+    tu_run_free(&p);
+    free(cfg);
+    free(dir);
 }
 
 /* ---------------- plan ---------------- */
@@ -695,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_inspect),
         cmocka_unit_test(test_inspect_gguf_matches_preset),
+        cmocka_unit_test(test_config_json_what_if),
         cmocka_unit_test(test_plan_json),
         cmocka_unit_test(test_plan_bytes_and_table),
         cmocka_unit_test(test_plan_gguf_fixture),
