@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -484,6 +486,85 @@ static void test_typed_values_and_scenarios(void **state)
     quit_and_check(t, "HR-EXIT=0");
 }
 
+/* ---------- mouse, through a pseudo-terminal of our own ---------- */
+
+typedef struct pty_run {
+    int fd;
+    pid_t pid;
+    char *seen;
+    size_t len;
+} pty_run;
+
+static bool pty_start(pty_run *p, const char *model)
+{
+    memset(p, 0, sizeof *p);
+    p->fd = posix_openpt(O_RDWR | O_NOCTTY);
+    if (p->fd < 0 || grantpt(p->fd) != 0 || unlockpt(p->fd) != 0)
+        return false;
+    const char *slave = ptsname(p->fd);
+    struct winsize ws = {.ws_row = 24, .ws_col = 80};
+    p->pid = fork();
+    if (p->pid == 0) {
+        setsid();
+        int s = open(slave, O_RDWR);
+        if (s < 0)
+            _exit(127);
+        ioctl(s, TIOCSCTTY, 0);
+        ioctl(s, TIOCSWINSZ, &ws);
+        dup2(s, 0);
+        dup2(s, 1);
+        dup2(s, 2);
+        setenv("TERM", "xterm-256color", 1);
+        setenv("LANG", "C.UTF-8", 1);
+        execl(tu_headroom_bin(), "headroom", model, (char *)NULL);
+        _exit(127);
+    }
+    return p->pid > 0;
+}
+
+/* Read the program's output until it contains needle (or the time is up). */
+static bool pty_wait(pty_run *p, const char *needle, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        struct pollfd pfd = {p->fd, POLLIN, 0};
+        while (poll(&pfd, 1, 50) > 0 && (pfd.revents & POLLIN)) {
+            char buf[8192];
+            ssize_t r = read(p->fd, buf, sizeof buf);
+            if (r <= 0)
+                break;
+            p->seen = realloc(p->seen, p->len + (size_t)r + 1);
+            memcpy(p->seen + p->len, buf, (size_t)r);
+            p->len += (size_t)r;
+            p->seen[p->len] = '\0';
+        }
+        if (p->seen && strstr(p->seen, needle))
+            return true;
+    }
+    return false;
+}
+
+static void test_mouse_click_on_tab(void **state)
+{
+    (void)state;
+    pty_run p;
+    assert_true(pty_start(&p, MODEL));
+    assert_true(pty_wait(&p, "Settings", 10000));
+    /* the planner asked for mouse reports */
+    assert_non_null(strstr(p.seen, "1000h"));
+    /* SGR click (1-based column 25, row 24): the key bar's Compare tab */
+    const char click[] = "\033[<0;25;24M\033[<0;25;24m";
+    assert_int_equal(write(p.fd, click, sizeof click - 1), (ssize_t)(sizeof click - 1));
+    assert_true(pty_wait(&p, "Compare hardware", 5000));
+    assert_int_equal(write(p.fd, "q", 1), 1);
+    int status = 0;
+    for (int i = 0; i < 100 && waitpid(p.pid, &status, WNOHANG) == 0; i++)
+        sleep_ms(50);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    close(p.fd);
+    free(p.seen);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +572,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sigterm_restores_terminal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_help_lists_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_values_and_scenarios, setup, teardown),
+        cmocka_unit_test(test_mouse_click_on_tab),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -164,22 +164,36 @@ static int sweep_points(const tui_app *app, uint32_t *ctx, int max_points)
 void app_recompute(tui_app *app)
 {
     app->generation++;
-    app->plan_ok = app->fit_ok = app->sweep_ok = false;
+    app->plan_ok = false; /* the previous answers and curve stay up until recomputed */
     hr_error_clear(&app->plan_err);
-    hr_error_clear(&app->fit_err);
-    hr_error_clear(&app->sweep_err);
     if (!app->model) {
         hr_error_set(&app->plan_err, HR_ERR_ARG, "no model open (press o)");
+        app->derived_stale = true;
         return;
     }
     app->plan_ok = hr_plan_compute(app->model, &app->settings, &app->budget, &app->plan,
                                    &app->plan_err) == HR_OK;
     if (!app->plan_ok)
         app_error(app, "plan: %s", app->plan_err.message);
+    app->derived_stale = true;
+}
+
+void app_recompute_derived(tui_app *app)
+{
+    app->derived_stale = false;
+    app->fit_ok = app->sweep_ok = false;
+    hr_error_clear(&app->fit_err);
+    hr_error_clear(&app->sweep_err);
+    if (!app->model) {
+        hr_error_set(&app->fit_err, HR_ERR_ARG, "no model open");
+        hr_error_set(&app->sweep_err, HR_ERR_ARG, "no model open");
+        return;
+    }
     memset(&app->fit, 0, sizeof app->fit);
     app->fit_ok = hr_solve_all(app->model, &app->settings, &app->budget, &app->fit,
                                &app->fit_err) == HR_OK;
     app->n_sweep = sweep_points(app, app->sweep_ctx, APP_SWEEP_POINTS);
+    app->sweep_n_devices = app->budget.n_devices;
     app->sweep_ok = hr_sweep_ctx(app->model, &app->settings, &app->budget, app->sweep_ctx,
                                  app->n_sweep, app->sweep_totals, &app->sweep_err) == HR_OK;
 }

@@ -74,12 +74,14 @@ typedef struct tui_app {
     hr_plan plan;
     bool plan_ok;
     hr_error plan_err;
+    bool derived_stale;      /* solver answers and sweep wait for the keyboard to go idle */
     hr_fit fit;
     bool fit_ok;
     hr_error fit_err;
     uint32_t sweep_ctx[APP_SWEEP_POINTS];
     uint64_t sweep_totals[APP_SWEEP_POINTS * HR_MAX_DEVICES];
     int n_sweep;
+    int sweep_n_devices;     /* totals are laid out per device of the budget at the time */
     bool sweep_ok;
     hr_error sweep_err;
 
@@ -117,6 +119,8 @@ typedef struct tui_app {
     int click_tab_x0[VIEW_COUNT + 8], click_tab_x1[VIEW_COUNT + 8];
     int click_tab_action[VIEW_COUNT + 8];
     int n_click_tabs;
+    int list_y0[VIEW_COUNT];  /* screen row of each list's first item, for clicks */
+    int list_rows[VIEW_COUNT];
 } tui_app;
 
 /* Set up defaults (llama.cpp settings, detected machine, catalog); no model yet. */
@@ -127,8 +131,12 @@ void app_free(tui_app *app);
  * with the engine's message in the status line. */
 bool app_open_model(tui_app *app, const char *spec);
 
-/* Recompute plan, solver answers and the context sweep after any change. */
+/* Recompute the plan after any change (at once, it takes microseconds); the
+ * solver answers and the context sweep are marked stale. */
 void app_recompute(tui_app *app);
+/* Recompute solver answers and the sweep (tens of milliseconds on big models:
+ * the event loop calls it when no key is waiting). */
+void app_recompute_derived(tui_app *app);
 
 /* Target hardware: entry -1 = this machine. Recomputes. */
 void app_set_target(tui_app *app, int entry, int count);

@@ -128,8 +128,26 @@ static void handle_mouse(tui_app *app)
             }
         return;
     }
-    if (app->view == VIEW_PLAN)
+    if (app->view == VIEW_PLAN) {
         view_plan_click(app, ev.y, ev.x);
+        return;
+    }
+    /* lists: a click selects a row, a click on the selected row uses it */
+    tui_view v = app->view;
+    int row = ev.y - app->list_y0[v];
+    if ((v == VIEW_QUANT || v == VIEW_COMPARE || v == VIEW_OPEN) && row >= 0 &&
+        row < app->list_rows[v]) {
+        int item = app->list_top[v] + row;
+        int n = v == VIEW_QUANT ? app->n_quant_rows
+                : v == VIEW_COMPARE ? app->n_compare_rows : app->n_open_entries;
+        if (item >= n)
+            return;
+        if (item == app->list_row[v]) {
+            run_action(app, ACT_ENTER, TUI_NO_KEY);
+        } else if (v != VIEW_OPEN || app->open_entries[item].kind != OPEN_HEADING) {
+            app->list_row[v] = item;
+        }
+    }
 }
 
 static void ask_and_save(tui_app *app)
@@ -182,9 +200,23 @@ static void run_action(tui_app *app, tui_action action, int key)
     }
 }
 
+/* True if a key is already waiting (typeahead, a held arrow key). */
+static bool input_pending(void)
+{
+    nodelay(stdscr, TRUE);
+    int ch = getch();
+    nodelay(stdscr, FALSE);
+    if (ch == ERR)
+        return false;
+    ungetch(ch);
+    return true;
+}
+
 static void event_loop(tui_app *app)
 {
     while (!app->quit) {
+        if (app->derived_stale && !input_pending())
+            app_recompute_derived(app);
         screen_draw(app);
         int key = getch();
         if (key == ERR || key == KEY_RESIZE)

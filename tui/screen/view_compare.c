@@ -106,6 +106,8 @@ void view_compare_draw(tui_app *app, int y, int x, int h, int w)
     if (*sel < 0)
         *sel = 0;
     list_scroll(*sel, app->n_compare_rows, rows, &app->list_top[VIEW_COMPARE]);
+    app->list_y0[VIEW_COMPARE] = iy + 1;
+    app->list_rows[VIEW_COMPARE] = rows;
     for (int k = 0; k < rows; k++) {
         int i = app->list_top[VIEW_COMPARE] + k;
         if (i >= app->n_compare_rows)

@@ -181,6 +181,8 @@ void view_open_draw(tui_app *app, int y, int x, int h, int w)
     panel_draw(crt, y, x, h, w, title);
     int rows = h - 2, *sel = &app->list_row[VIEW_OPEN];
     list_scroll(*sel, app->n_open_entries, rows, &app->list_top[VIEW_OPEN]);
+    app->list_y0[VIEW_OPEN] = y + 1;
+    app->list_rows[VIEW_OPEN] = rows;
     for (int k = 0; k < rows; k++) {
         int i = app->list_top[VIEW_OPEN] + k;
         if (i >= app->n_open_entries)

@@ -286,14 +286,14 @@ static void draw_curve_panel(tui_app *app, int y, int x, int h, int w)
     int answers_w = ANSWERS_W;
     draw_answers(app, iy, ix + iw - answers_w, answers_w, ih);
     int pw = iw - answers_w - AXIS_W - 1, ph = ih - 1;
-    if (!app->sweep_ok || app->n_sweep < 2) {
+    if (!app->sweep_ok || app->n_sweep < 2 || app->sweep_n_devices != app->budget.n_devices) {
         put_wrapped(iy, ix, iw - answers_w - 1, ih, crt_attr(crt, COL_DIM),
                     app->sweep_err.message[0] ? app->sweep_err.message : "no curve");
         return;
     }
     if (pw < 8 || ph < 3)
         return;
-    int n = app->n_sweep, nd = app->budget.n_devices;
+    int n = app->n_sweep, nd = app->sweep_n_devices;
     double xs[APP_SWEEP_POINTS];
     double ys[HR_MAX_DEVICES][APP_SWEEP_POINTS];
     double lo = log((double)app->sweep_ctx[0]), hi = log((double)app->sweep_ctx[n - 1]);

@@ -65,6 +65,8 @@ void view_quant_draw(tui_app *app, int y, int x, int h, int w)
     if (*sel >= app->n_quant_rows)
         *sel = app->n_quant_rows - 1;
     list_scroll(*sel, app->n_quant_rows, rows, &app->list_top[VIEW_QUANT]);
+    app->list_y0[VIEW_QUANT] = iy + 1;
+    app->list_rows[VIEW_QUANT] = rows;
     for (int k = 0; k < rows; k++) {
         int i = app->list_top[VIEW_QUANT] + k;
         if (i >= app->n_quant_rows)
