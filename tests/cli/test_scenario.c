@@ -114,7 +114,7 @@ static void test_save_load_round_trip(void **state)
     hr_scenario_init(&sc);
     snprintf(sc.model, sizeof sc.model, "%s", "models/a model: with colon.gguf");
     snprintf(sc.hardware, sizeof sc.hardware, "%s", "2x RTX 4090");
-    snprintf(sc.hardware_file, sizeof sc.hardware_file, "%s", "");
+    snprintf(sc.hardware_file, sizeof sc.hardware_file, "%s", "null"); /* a file named null */
     snprintf(sc.runtime, sizeof sc.runtime, "%s", "cuda");
     static const char *const kv[][2] = {
         {"ctx_size", "32768"}, {"batch_size", "1024"}, {"ubatch_size", "256"},
@@ -154,6 +154,14 @@ static void test_parse_forms_and_errors(void **state)
     assert_float_equal(sc.settings.tensor_split[0], 3.0, 0);
     assert_int_equal(sc.settings.n_ctx, 4096);
     assert_int_equal(sc.settings.n_batch, 2048); /* untouched keys keep defaults */
+
+    const char *nulls = "model: llama-3.2-1b\nhardware: ~\nruntime: null\nsettings:\n";
+    assert_int_equal(hr_scenario_parse(nulls, strlen(nulls), "n.yaml", &sc, &err), HR_OK);
+    assert_string_equal(sc.hardware, "");
+    assert_string_equal(sc.runtime, "");
+    const char *quoted = "model: llama-3.2-1b\nhardware: \"null\"\n";
+    assert_int_equal(hr_scenario_parse(quoted, strlen(quoted), "q.yaml", &sc, &err), HR_OK);
+    assert_string_equal(sc.hardware, "null"); /* quoted: a real name */
 
     static const char *const bad[][2] = {
         {"model: x\nfoo: 1\n", "unknown key 'foo'"},

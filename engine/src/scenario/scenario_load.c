@@ -27,12 +27,32 @@ static unsigned line_of(const yaml_node_t *node)
     return (unsigned)node->start_mark.line + 1;
 }
 
+/* "key:", "key: ~" and "key: null" all mean nothing was given. */
+static bool is_null_scalar(const yaml_node_t *node)
+{
+    if (node->type != YAML_SCALAR_NODE)
+        return false;
+    size_t n = node->data.scalar.length;
+    const char *v = (const char *)node->data.scalar.value;
+    if (n == 0)
+        return true;
+    if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    return (n == 1 && v[0] == '~') ||
+           (n == 4 && (memcmp(v, "null", 4) == 0 || memcmp(v, "Null", 4) == 0 ||
+                       memcmp(v, "NULL", 4) == 0));
+}
+
 static hr_status copy_scalar(load_ctx *c, const yaml_node_t *value, const char *key, char *dst,
                              size_t dst_len)
 {
     if (value->type != YAML_SCALAR_NODE)
         return hr_error_set(c->err, HR_ERR_FORMAT, "%s: line %u: '%s' must be a single value",
                             c->origin, line_of(value), key);
+    if (is_null_scalar(value)) {
+        dst[0] = '\0';
+        return HR_OK;
+    }
     size_t n = value->data.scalar.length;
     if (n >= dst_len)
         return hr_error_set(c->err, HR_ERR_LIMIT, "%s: line %u: '%s' is longer than %zu bytes",
@@ -67,7 +87,7 @@ static hr_status join_sequence(load_ctx *c, const yaml_node_t *seq, char *dst, s
 
 static hr_status load_settings(load_ctx *c, const yaml_node_t *map, hr_settings *s)
 {
-    if (map->type == YAML_SCALAR_NODE && map->data.scalar.length == 0)
+    if (is_null_scalar(map))
         return HR_OK; /* "settings:" with nothing under it */
     if (map->type != YAML_MAPPING_NODE)
         return hr_error_set(c->err, HR_ERR_FORMAT, "%s: line %u: 'settings' must be a mapping",

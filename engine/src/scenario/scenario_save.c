@@ -17,11 +17,20 @@ static void emit(emit_ctx *c, yaml_event_t *ev)
         c->ok = false;
 }
 
+/* Plain words the loader reads as "nothing given" must be quoted to survive. */
+static bool reads_as_null(const char *text)
+{
+    return strcmp(text, "~") == 0 || strcmp(text, "null") == 0 || strcmp(text, "Null") == 0 ||
+           strcmp(text, "NULL") == 0;
+}
+
 static void emit_scalar(emit_ctx *c, const char *text)
 {
     yaml_event_t ev;
+    yaml_scalar_style_t style =
+        reads_as_null(text) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE;
     if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text), 1,
-                                      1, YAML_ANY_SCALAR_STYLE)) {
+                                      1, style)) {
         c->ok = false;
         return;
     }
