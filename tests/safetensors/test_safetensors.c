@@ -388,6 +388,92 @@ static void test_mixtral_checkpoint_matches_config(void **state)
 
 /* BitNet b1.58 as Hugging Face stores it: ternary weights packed four to a
  * byte along the output rows, one bf16 scale per matrix. */
+/* A small DeepSeek-V2: MLA projections (kv_b split into k_b / v_b), a dense
+ * lead layer, routed and shared experts; the checkpoint and the config alone
+ * agree tensor by tensor. */
+static void test_deepseek2_checkpoint_matches_config(void **state)
+{
+    fixture *f = *state;
+    const int L = 3, E = 4, e = 64, heads = 4, nope = 16, rope = 8, vdim = 16, rank = 32;
+    const int ff = 96, moe_ff = 24, shared = 2, vocab = 100;
+    assert_int_equal(
+        stw_write_config_text(
+            f->dir,
+            "{\"architectures\": [\"DeepseekV2ForCausalLM\"], \"model_type\": \"deepseek_v2\","
+            "\"hidden_size\": 64, \"intermediate_size\": 96, \"moe_intermediate_size\": 24,"
+            "\"num_attention_heads\": 4, \"num_key_value_heads\": 4, \"num_hidden_layers\": 3,"
+            "\"n_routed_experts\": 4, \"n_shared_experts\": 2, \"num_experts_per_tok\": 2,"
+            "\"first_k_dense_replace\": 1, \"kv_lora_rank\": 32, \"q_lora_rank\": null,"
+            "\"qk_nope_head_dim\": 16, \"qk_rope_head_dim\": 8, \"v_head_dim\": 16,"
+            "\"vocab_size\": 100, \"tie_word_embeddings\": false, \"torch_dtype\": \"bfloat16\"}"),
+        0);
+    stw_tensor t[128];
+    char names[128][96];
+    size_t n = 0;
+#define T(r, a, b, ...)                                                                     \
+    do {                                                                                    \
+        snprintf(names[n], sizeof names[n], __VA_ARGS__);                                   \
+        t[n] = (stw_tensor){names[n], "BF16", r, {a, b}};                                   \
+        n++;                                                                                \
+    } while (0)
+    T(2, vocab, e, "model.embed_tokens.weight");
+    for (int il = 0; il < L; il++) {
+        T(1, e, 0, "model.layers.%d.input_layernorm.weight", il);
+        T(2, heads * (nope + rope), e, "model.layers.%d.self_attn.q_proj.weight", il);
+        T(2, rank + rope, e, "model.layers.%d.self_attn.kv_a_proj_with_mqa.weight", il);
+        T(1, rank, 0, "model.layers.%d.self_attn.kv_a_layernorm.weight", il);
+        T(2, heads * (nope + vdim), rank, "model.layers.%d.self_attn.kv_b_proj.weight", il);
+        T(2, e, heads * vdim, "model.layers.%d.self_attn.o_proj.weight", il);
+        T(1, e, 0, "model.layers.%d.post_attention_layernorm.weight", il);
+        if (il == 0) {
+            T(2, ff, e, "model.layers.%d.mlp.gate_proj.weight", il);
+            T(2, ff, e, "model.layers.%d.mlp.up_proj.weight", il);
+            T(2, e, ff, "model.layers.%d.mlp.down_proj.weight", il);
+            continue;
+        }
+        T(2, E, e, "model.layers.%d.mlp.gate.weight", il);
+        for (int x = 0; x < E; x++) {
+            T(2, moe_ff, e, "model.layers.%d.mlp.experts.%d.gate_proj.weight", il, x);
+            T(2, moe_ff, e, "model.layers.%d.mlp.experts.%d.up_proj.weight", il, x);
+            T(2, e, moe_ff, "model.layers.%d.mlp.experts.%d.down_proj.weight", il, x);
+        }
+        T(2, shared * moe_ff, e, "model.layers.%d.mlp.shared_experts.gate_proj.weight", il);
+        T(2, shared * moe_ff, e, "model.layers.%d.mlp.shared_experts.up_proj.weight", il);
+        T(2, e, shared * moe_ff, "model.layers.%d.mlp.shared_experts.down_proj.weight", il);
+    }
+    T(1, e, 0, "model.norm.weight");
+    T(2, vocab, e, "lm_head.weight");
+#undef T
+    char *path = tu_path(f->dir, "model.safetensors");
+    assert_int_equal(stw_write(path, t, n, NULL, NULL), 0);
+    hr_model *m = NULL, *c = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open_safetensors(path, &m, &err), HR_OK);
+    char *cfg = tu_path(f->dir, "config.json");
+    assert_int_equal(hr_model_open_config(cfg, &c, &err), HR_OK);
+    for (size_t i = 0; i < c->n_tensors; i++) {
+        const hr_tensor *want = &c->tensors[i];
+        const hr_tensor *got = by_name(m, want->name);
+        if (!got)
+            fail_msg("checkpoint lacks %s", want->name);
+        if (memcmp(got->ne, want->ne, sizeof want->ne) != 0)
+            fail_msg("%s: ne %lld,%lld,%lld vs %lld,%lld,%lld", want->name, (long long)got->ne[0],
+                     (long long)got->ne[1], (long long)got->ne[2], (long long)want->ne[0],
+                     (long long)want->ne[1], (long long)want->ne[2]);
+        assert_int_equal(got->bytes, want->bytes);
+        assert_int_equal(got->role, want->role);
+    }
+    assert_int_equal(m->n_tensors, c->n_tensors);
+    assert_int_equal(m->n_bytes, c->n_bytes);
+    assert_true(m->is_mla);
+    assert_int_equal(m->layers[0].n_ff, ff);
+    assert_int_equal(m->layers[2].n_expert, E);
+    hr_model_free(c);
+    hr_model_free(m);
+    free(cfg);
+    free(path);
+}
+
 static void test_bitnet_checkpoint(void **state)
 {
     fixture *f = *state;
@@ -858,6 +944,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_llama_names_with_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moe_bert_and_unknown_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mixtral_checkpoint_matches_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deepseek2_checkpoint_matches_config, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_bitnet_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gemma2_norm_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gptq_checkpoint, setup, teardown),

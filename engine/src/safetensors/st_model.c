@@ -11,6 +11,7 @@
 #include "model/model_internal.h"
 #include "st_experts.h"
 #include "st_header.h"
+#include "st_mla.h"
 #include "st_names.h"
 #include "st_shards.h"
 
@@ -289,6 +290,8 @@ static hr_status build(const st_shards *sh, hr_model *m, hr_error *err)
         goto done;
     uint32_t stacks = 0;
     if ((st = st_stack_experts(m, &stacks, err)) != HR_OK)
+        goto done;
+    if (have_cfg && (st = st_split_kv_b(m, &cfg, err)) != HR_OK)
         goto done;
 
     if (have_cfg) {
