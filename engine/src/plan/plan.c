@@ -324,9 +324,15 @@ hr_status hr_plan_compute(const hr_model *model, const hr_settings *settings,
     cin.offload_kv = s->offload_kv;
     hr_compute_output cout;
     memset(&cout, 0, sizeof cout);
-    rc = hr_compute_estimate(&cin, &cout, err);
-    if (rc != HR_OK)
-        return rc;
+    if (kres.n_layer_recurrent > 0) {
+        /* the compute module builds attention graphs only (its layer builder
+         * divides by n_head): recurrent layers get no compute estimate yet */
+        add_note(plan, "compute buffers of recurrent (SSM/RWKV) layers are not modelled");
+    } else {
+        rc = hr_compute_estimate(&cin, &cout, err);
+        if (rc != HR_OK)
+            return rc;
+    }
 
     /* lay everything onto the devices */
     for (int d = 0; d < plan->n_devices; d++) {
