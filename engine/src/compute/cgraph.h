@@ -87,6 +87,14 @@ void cg_mark_layer(cg_graph *g, int il);
 /* shape of a node as the builders need it back */
 typedef struct cg_shape { int64_t ne[4]; cg_type type; } cg_shape;
 
+/* ---- the scheduler's graph copy (ggml_backend_sched_split_graph) ----
+ * Nodes run in splits: runs of consecutive nodes on one backend. A node
+ * reading a tensor of another backend reads a copy in its own backend's
+ * buffer, made once per (tensor, backend) and allocated at the start of the
+ * split that first needs it; the source gets a dependency view that is never
+ * released, so it is never freed nor reused in place. Rewrites src into dst. */
+void cg_split_copies(const cg_graph *src, cg_graph *dst);
+
 /* ---- replay of ggml-alloc (ggml_gallocr_alloc_graph_impl) ---- */
 typedef struct cg_alloc_result {
     uint64_t peak[CG_MAX_BUFFERS]; /* max_size of each buffer's allocator */

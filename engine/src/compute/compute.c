@@ -151,7 +151,8 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
                          const uint32_t align[CG_MAX_BUFFERS], int a, int d, graph_result *gr)
 {
     const int n = (int)in->model->n_layer;
-    cg_graph g;
+    cg_graph built, split;
+    cg_graph *gp = &built;
     cg_build b;
     layer_plan lp;
     cg_alloc_result res;
@@ -160,11 +161,16 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
 
     for (int reps = 2; reps <= last; reps *= 2) {
         plan_layers(n, a, d, reps, &lp);
-        cg_init(&g);
-        init_build(&b, &g, in, rc, buf_output);
+        cg_init(&built);
+        init_build(&b, &built, in, rc, buf_output);
         cg_build_graph(&b, lp.layers, lp.n);
-        cg_replay(&g, align, lp.check_a, lp.check_b, &res);
-        if (lp.check_a < 0 || (res.periodic_ok && !g.overflow))
+        gp = &built;
+        if (built.n_buffers > 1) {
+            cg_split_copies(&built, &split);
+            gp = &split;
+        }
+        cg_replay(gp, align, lp.check_a, lp.check_b, &res);
+        if (lp.check_a < 0 || (res.periodic_ok && !gp->overflow))
             break;
     }
     memset(gr, 0, sizeof *gr);
@@ -172,10 +178,11 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
         gr->peak[i] = res.peak[i];
     /* the full graph's tensors: the emitted ones plus the skipped periods,
      * each a copy of layers [P-d, P) */
-    cg_sum_bytes(&g, 0, g.n_nodes, gr->scaled, gr->fixed, gr->count);
+    const cg_graph *g = gp;
+    cg_sum_bytes(g, 0, g->n_nodes, gr->scaled, gr->fixed, gr->count);
     if (lp.check_a >= 0 && lp.skipped > 0) {
         uint64_t ps[CG_MAX_BUFFERS] = {0}, pf[CG_MAX_BUFFERS] = {0}, pc[CG_MAX_BUFFERS] = {0};
-        cg_sum_bytes(&g, g.layer_start[lp.check_a], g.layer_start[lp.check_b], ps, pf, pc);
+        cg_sum_bytes(g, g->layer_start[lp.check_a], g->layer_start[lp.check_b], ps, pf, pc);
         const uint64_t k = (uint64_t)(lp.skipped / d);
         for (int i = 0; i < CG_MAX_BUFFERS; i++) {
             gr->scaled[i] += ps[i] * k;

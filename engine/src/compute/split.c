@@ -1,0 +1,136 @@
+/* The scheduler's graph copy with split inputs (see cgraph.h). From
+ * ggml/src/ggml-backend.cpp, ggml_backend_sched_split_graph: inputs of a
+ * split that live on another backend get a copy (tensor_id_copy) in the
+ * split's backend; graph_copy lists, for each split, [input_dep, input_cpy]
+ * for each new input and then the split's nodes. With one copy (no pipeline
+ * parallelism) the copy is an ordinary tensor: freed after its last reader. */
+#include <string.h>
+
+#include "cgraph.h"
+
+#define NO_COPY ((int16_t)-1)
+
+void cg_split_copies(const cg_graph *src, cg_graph *dst)
+{
+    /* copy_of[node][buffer] would be large; a node is copied to few buffers,
+     * so keep a small list of (node, buffer, copy) */
+    enum { MAX_COPIES = 256 };
+    int16_t c_node[MAX_COPIES];
+    uint8_t c_buf[MAX_COPIES];
+    int16_t c_new[MAX_COPIES];
+    int n_copies = 0;
+    int16_t remap[CG_MAX_NODES];
+    bool pinned[CG_MAX_NODES];
+    memset(pinned, 0, sizeof(bool) * (size_t)src->n_nodes);
+
+    cg_init(dst);
+    dst->n_leafs = src->n_leafs;
+    memcpy(dst->leafs, src->leafs, sizeof(src->leafs[0]) * (size_t)src->n_leafs);
+    dst->overflow = src->overflow;
+
+    /* leafs keep their place (they are allocated first anyway); nodes are
+     * appended split by split */
+    int mark = 0;
+    int i = 0;
+    while (i < src->n_nodes) {
+        /* leafs pass through unchanged */
+        if (src->nodes[i].flags & CG_FLAG_LEAF) {
+            remap[i] = (int16_t)dst->n_nodes;
+            dst->nodes[dst->n_nodes++] = src->nodes[i];
+            i++;
+            continue;
+        }
+        /* the split: consecutive non-leaf nodes on one buffer */
+        const uint8_t buf = src->nodes[i].buffer;
+        int end = i;
+        while (end < src->n_nodes &&
+               ((src->nodes[end].flags & CG_FLAG_LEAF) || src->nodes[end].buffer == buf))
+            end++;
+        /* its inputs from other buffers, in order of first use: copies first */
+        for (int k = i; k < end; k++) {
+            const cg_node *n = &src->nodes[k];
+            if (n->flags & CG_FLAG_LEAF)
+                continue;
+            for (int j = 0; j < n->n_src; j++) {
+                const int16_t r = CG_ROOT(n->src[j]);
+                const cg_node *rn = &src->nodes[r];
+                if (rn->buffer == buf)
+                    continue;
+                bool have = false;
+                for (int c = 0; c < n_copies; c++)
+                    if (c_node[c] == r && c_buf[c] == buf)
+                        have = true;
+                if (have)
+                    continue;
+                if (n_copies >= MAX_COPIES || dst->n_nodes >= CG_MAX_NODES) {
+                    dst->overflow = true;
+                    continue;
+                }
+                pinned[r] = true; /* by its dependency view */
+                cg_node *cp = &dst->nodes[dst->n_nodes];
+                cp->bytes = rn->bytes;
+                cp->layout = rn->layout;
+                cp->flags = 0;
+                cp->buffer = buf;
+                cp->n_src = 0;
+                for (int s = 0; s < CG_MAX_SRC; s++)
+                    cp->src[s] = CG_NONE;
+                c_node[n_copies] = r;
+                c_buf[n_copies] = buf;
+                c_new[n_copies] = (int16_t)dst->n_nodes;
+                n_copies++;
+                dst->n_nodes++;
+            }
+        }
+        /* the split's nodes, reading the copies */
+        for (int k = i; k < end; k++) {
+            while (mark < src->n_layer_marks && src->layer_start[mark] <= k) {
+                if (dst->n_layer_marks < (int)(sizeof dst->layer_start / sizeof dst->layer_start[0])) {
+                    dst->layer_start[dst->n_layer_marks] = (int16_t)dst->n_nodes;
+                    dst->layer_index[dst->n_layer_marks] = src->layer_index[mark];
+                    dst->n_layer_marks++;
+                }
+                mark++;
+            }
+            if (dst->n_nodes >= CG_MAX_NODES) {
+                dst->overflow = true;
+                break;
+            }
+            cg_node n = src->nodes[k];
+            remap[k] = (int16_t)dst->n_nodes;
+            if (!(n.flags & CG_FLAG_LEAF)) {
+                for (int j = 0; j < n.n_src; j++) {
+                    const int16_t h = n.src[j];
+                    const int16_t r = CG_ROOT(h);
+                    const int16_t via = (int16_t)(h & CG_VIA_VIEW);
+                    int16_t to = remap[r];
+                    if (src->nodes[r].buffer != buf) {
+                        for (int c = 0; c < n_copies; c++)
+                            if (c_node[c] == r && c_buf[c] == buf)
+                                to = c_new[c];
+                    }
+                    n.src[j] = (int16_t)(to | via);
+                }
+            }
+            dst->nodes[dst->n_nodes++] = n;
+        }
+        i = end;
+    }
+    while (mark < src->n_layer_marks) {
+        if (dst->n_layer_marks < (int)(sizeof dst->layer_start / sizeof dst->layer_start[0])) {
+            dst->layer_start[dst->n_layer_marks] = (int16_t)dst->n_nodes;
+            dst->layer_index[dst->n_layer_marks] = src->layer_index[mark];
+            dst->n_layer_marks++;
+        }
+        mark++;
+    }
+    for (int k = 0; k < src->n_nodes; k++)
+        if (pinned[k])
+            dst->nodes[remap[k]].flags |= CG_FLAG_OUTPUT;
+    /* leaf ids moved with their nodes */
+    for (int l = 0; l < dst->n_leafs; l++)
+        dst->leafs[l] = remap[src->leafs[l]];
+    for (int k = 0; k < dst->n_nodes; k++)
+        if (dst->nodes[k].buffer >= dst->n_buffers)
+            dst->n_buffers = (uint8_t)(dst->nodes[k].buffer + 1);
+}
