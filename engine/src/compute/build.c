@@ -25,9 +25,33 @@ static uint8_t layer_buffer(const cg_build *b, int il)
     return 0;
 }
 
-static int16_t mm(cg_build *b, int64_t rows, int16_t x, int64_t ne1, int64_t ne2, int64_t ne3)
+/* bytes of the weights of one role in one block (HR_LAYER_OUTPUT / INPUT too) */
+static uint64_t weight_bytes(const hr_model *m, int32_t layer, hr_role role)
 {
-    return cg_op(b->g, false, CG_F32, rows, ne1, ne2, ne3, x, CG_NONE, CG_NONE, CG_NONE);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].layer == layer && m->tensors[i].role == role)
+            sum += m->tensors[i].bytes;
+    return sum;
+}
+
+/* The weight of a matmul when the scheduler moves the op off the weight's
+ * backend (op offload): an external tensor on the host, copied in. */
+static int16_t weight(cg_build *b, hr_role role)
+{
+    if (!b->offloading)
+        return CG_NONE;
+    int32_t layer = b->cur_layer;
+    uint64_t bytes = weight_bytes(b->m, layer, role);
+    if (role == HR_ROLE_OUTPUT && bytes == 0) /* tied: token_embd */
+        bytes = weight_bytes(b->m, HR_LAYER_INPUT, HR_ROLE_TOKEN_EMBD);
+    return bytes ? cg_external(b->g, bytes, 0) : CG_NONE;
+}
+
+static int16_t mm(cg_build *b, hr_role role, int64_t rows, int16_t x, int64_t ne1, int64_t ne2,
+                  int64_t ne3)
+{
+    return cg_op(b->g, false, CG_F32, rows, ne1, ne2, ne3, weight(b, role), x, CG_NONE, CG_NONE);
 }
 
 /* element-wise in-place op of x (with an optional second operand) */
@@ -197,6 +221,11 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
     int16_t *vid = d->swa ? &b->v_idxs_swa : &b->v_idxs;
     int16_t *msk = d->swa ? &b->mask_swa : &b->mask;
 
+    /* set_rows runs where the cache is: on the host for an op-offloaded layer */
+    const uint8_t layer_buf = b->g->cur_buffer;
+    if (b->offloading)
+        b->g->cur_buffer = 0;
+
     /* cpy_k: a 2-d view of K, set_rows into the cache */
     int16_t kview = cg_view(b->g, k, CG_F32, d->hd_k * d->n_head_kv, T, 1, 1, false);
     cg_sink(b->g, kview, input(b, kid, CG_I64, T, 1, 1, 1), CG_NONE);
@@ -214,6 +243,14 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
         vv = cg_view(b->g, vv, CG_F32, 1, d->hd_v * d->n_head_kv * T, 1, 1, false);
         cg_sink(b->g, vv, input(b, vid, CG_I64, T * d->hd_v * d->n_head_kv, 1, 1, 1), CG_NONE);
     }
+    b->g->cur_buffer = layer_buf;
+
+    /* the cache views, read from another backend when the layer's ops moved */
+    int16_t kc = CG_NONE, vc = CG_NONE;
+    if (b->offloading) {
+        kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, d->hd_k * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0);
+        vc = cg_external(b->g, hr_type_row_bytes(b->in->type_v, d->hd_v * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0);
+    }
 
     /* build_attn_mha: q split into streams and permuted */
     int16_t qv = cg_view(b->g, q, CG_F32, d->hd_k, d->n_head, T / ns, ns, false);
@@ -223,15 +260,14 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
     int16_t mask = input(b, msk, fa ? CG_F16 : CG_F32, n_kv, T / ns, 1, ns);
     int16_t cur;
     if (fa) {
-        int16_t kc = CG_NONE, vc = CG_NONE;
         if (b->in->type_k == HR_TYPE_F32)
-            kc = fresh(b, CG_NONE, CG_NONE, CG_F16, d->hd_k, n_kv, d->n_head_kv, ns);
+            kc = fresh(b, kc, CG_NONE, CG_F16, d->hd_k, n_kv, d->n_head_kv, ns);
         if (b->in->type_v == HR_TYPE_F32)
-            vc = fresh(b, CG_NONE, CG_NONE, CG_F16, d->hd_v, n_kv, d->n_head_kv, ns);
+            vc = fresh(b, vc, CG_NONE, CG_F16, d->hd_v, n_kv, d->n_head_kv, ns);
         cur = cg_op(b->g, false, CG_F32, d->hd_v, d->n_head, T / ns, ns, qv, kc, vc, mask);
         cur = cg_view(b->g, cur, CG_F32, d->hd_v * d->n_head, T, 1, 1, false);
     } else {
-        int16_t kq = cg_op(b->g, false, CG_F32, n_kv, T / ns, d->n_head, ns, qv, CG_NONE, CG_NONE,
+        int16_t kq = cg_op(b->g, false, CG_F32, n_kv, T / ns, d->n_head, ns, kc, qv, CG_NONE,
                            CG_NONE);
         if (softcap > 0.0f) {
             kq = ew(b, kq, CG_NONE, n_kv, T / ns, d->n_head, ns);
@@ -239,7 +275,7 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
             kq = ew(b, kq, CG_NONE, n_kv, T / ns, d->n_head, ns);
         }
         kq = ew(b, kq, mask, n_kv, T / ns, d->n_head, ns); /* soft_max_ext */
-        int16_t kqv = cg_op(b->g, false, CG_F32, d->hd_v, T / ns, d->n_head, ns, kq, CG_NONE,
+        int16_t kqv = cg_op(b->g, false, CG_F32, d->hd_v, T / ns, d->n_head, ns, vc, kq,
                             CG_NONE, CG_NONE);
         kqv = cg_view(b->g, kqv, CG_F32, d->hd_v, d->n_head, T / ns, ns, true);
         cur = fresh(b, kqv, CG_NONE, CG_F32, d->hd_v * d->n_head, T, 1, 1); /* cont_2d */
@@ -253,18 +289,18 @@ static int16_t ffn_dense(cg_build *b, const traits *t, int16_t x, int64_t n_embd
                          int64_t T)
 {
     if (t->fused_up) {
-        int16_t up = mm(b, 2 * n_ff, x, T, 1, 1);
+        int16_t up = mm(b, HR_ROLE_FFN_UP, 2 * n_ff, x, T, 1, 1);
         int16_t act = fresh(b, up, CG_NONE, CG_F32, n_ff, T, 1, 1); /* swiglu of one tensor */
-        return mm(b, n_embd, act, T, 1, 1);
+        return mm(b, HR_ROLE_FFN_DOWN, n_embd, act, T, 1, 1);
     }
-    int16_t gate = mm(b, n_ff, x, T, 1, 1);
+    int16_t gate = mm(b, b->shexp ? HR_ROLE_FFN_GATE_SHEXP : HR_ROLE_FFN_GATE, n_ff, x, T, 1, 1);
     if (b->m->has_ffn_bias)
         gate = ew(b, gate, CG_NONE, n_ff, T, 1, 1);
-    int16_t up = mm(b, n_ff, x, T, 1, 1);
+    int16_t up = mm(b, b->shexp ? HR_ROLE_FFN_UP_SHEXP : HR_ROLE_FFN_UP, n_ff, x, T, 1, 1);
     if (b->m->has_ffn_bias)
         up = ew(b, up, CG_NONE, n_ff, T, 1, 1);
     int16_t act = fresh(b, gate, up, CG_F32, n_ff, T, 1, 1); /* swiglu / geglu split */
-    int16_t down = mm(b, n_embd, act, T, 1, 1);
+    int16_t down = mm(b, b->shexp ? HR_ROLE_FFN_DOWN_SHEXP : HR_ROLE_FFN_DOWN, n_embd, act, T, 1, 1);
     if (b->m->has_ffn_bias)
         down = ew(b, down, CG_NONE, n_embd, T, 1, 1);
     return down;
@@ -276,7 +312,7 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
 {
     const int64_t ne = L->n_expert, nu = L->n_expert_used;
     const int64_t nff = L->n_ff_exp ? L->n_ff_exp : L->n_ff;
-    int16_t logits = mm(b, ne, x, T, 1, 1);
+    int16_t logits = mm(b, HR_ROLE_FFN_GATE_INP, ne, x, T, 1, 1);
     int16_t probs = ew(b, logits, CG_NONE, ne, T, 1, 1); /* soft_max */
     int16_t probs3 = cg_view(b->g, probs, CG_F32, 1, ne, T, 1, false);
     int16_t sorted = fresh(b, probs, CG_NONE, CG_I32, ne, T, 1, 1); /* argsort */
@@ -290,10 +326,10 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
         w = cg_view(b->g, w, CG_F32, 1, nu, T, 1, false);
     }
     int16_t x3 = cg_view(b->g, x, CG_F32, n_embd, 1, T, 1, false);
-    int16_t gate = cg_op(b->g, false, CG_F32, nff, nu, T, 1, x3, sel, CG_NONE, CG_NONE);
-    int16_t up = cg_op(b->g, false, CG_F32, nff, nu, T, 1, x3, sel, CG_NONE, CG_NONE);
+    int16_t gate = cg_op(b->g, false, CG_F32, nff, nu, T, 1, weight(b, HR_ROLE_FFN_GATE_EXPS), x3, sel, CG_NONE);
+    int16_t up = cg_op(b->g, false, CG_F32, nff, nu, T, 1, weight(b, HR_ROLE_FFN_UP_EXPS), x3, sel, CG_NONE);
     int16_t act = fresh(b, gate, up, CG_F32, nff, nu, T, 1);
-    int16_t experts = cg_op(b->g, false, CG_F32, n_embd, nu, T, 1, act, sel, CG_NONE, CG_NONE);
+    int16_t experts = cg_op(b->g, false, CG_F32, n_embd, nu, T, 1, weight(b, HR_ROLE_FFN_DOWN_EXPS), act, sel, CG_NONE);
     experts = ew(b, experts, w, n_embd, nu, T, 1); /* weights applied */
     int16_t views[64];
     const int64_t nv = nu < 64 ? nu : 64;
@@ -311,18 +347,22 @@ static int16_t ffn_moe_shared(cg_build *b, const traits *t, int16_t x, int64_t n
                               int64_t n_ff_sh, int16_t moe_out, int64_t T)
 {
     if (t->moe_shared_gate) {
-        int16_t gin = mm(b, 1, x, T, 1, 1);
+        int16_t gin = mm(b, HR_ROLE_OTHER, 1, x, T, 1, 1);
         int16_t g = ew(b, gin, CG_NONE, 1, T, 1, 1); /* silu */
         g = ew(b, g, gin, 1, T, 1, 1);                /* div */
         traits plain = *t;
         plain.fused_up = false;
+        b->shexp = true;
         int16_t sh = ffn_dense(b, &plain, x, n_embd, n_ff_sh, T);
+        b->shexp = false;
         sh = ew(b, sh, g, n_embd, T, 1, 1);
         return ew(b, moe_out, sh, n_embd, T, 1, 1);
     }
     traits plain = *t;
     plain.fused_up = false;
+    b->shexp = true;
     int16_t sh = ffn_dense(b, &plain, x, n_embd, n_ff_sh, T);
+    b->shexp = false;
     return ew(b, moe_out, sh, n_embd, T, 1, 1);
 }
 
@@ -349,7 +389,7 @@ static int16_t emit_q(qkv_ctx *c, int16_t x)
         q = cg_view(b->g, c->qkv, CG_F32, d->hd_k, d->n_head, T, 1, true);
         contiguous = false;
     } else {
-        q = mm(b, d->hd_k * d->n_head, x, T, 1, 1);
+        q = mm(b, HR_ROLE_ATTN_Q, d->hd_k * d->n_head, x, T, 1, 1);
         if (c->bias)
             q = ew(b, q, CG_NONE, d->hd_k * d->n_head, T, 1, 1);
         q = cg_view(b->g, q, CG_F32, d->hd_k, d->n_head, T, 1, false);
@@ -382,7 +422,7 @@ static int16_t emit_k(qkv_ctx *c, int16_t x)
         k = cg_view(b->g, c->qkv, CG_F32, d->hd_k, d->n_head_kv, T, 1, true);
         contiguous = false;
     } else {
-        k = mm(b, d->hd_k * d->n_head_kv, x, T, 1, 1);
+        k = mm(b, HR_ROLE_ATTN_K, d->hd_k * d->n_head_kv, x, T, 1, 1);
         if (c->bias)
             k = ew(b, k, CG_NONE, d->hd_k * d->n_head_kv, T, 1, 1);
         k = cg_view(b->g, k, CG_F32, d->hd_k, d->n_head_kv, T, 1, false);
@@ -411,7 +451,7 @@ static int16_t emit_v(qkv_ctx *c, int16_t x, bool *v_contig)
         v = cg_view(b->g, c->qkv, CG_F32, d->hd_v, d->n_head_kv, T, 1, true);
         *v_contig = false;
     } else {
-        v = mm(b, d->hd_v * d->n_head_kv, x, T, 1, 1);
+        v = mm(b, HR_ROLE_ATTN_V, d->hd_v * d->n_head_kv, x, T, 1, 1);
         if (c->bias)
             v = ew(b, v, CG_NONE, d->hd_v * d->n_head_kv, T, 1, 1);
         v = cg_view(b->g, v, CG_F32, d->hd_v, d->n_head_kv, T, 1, false);
@@ -455,7 +495,7 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
     c.qkv = CG_NONE;
     if (t->fused_qkv) {
         const int64_t tot = d.hd_k * d.n_head + d.hd_k * d.n_head_kv + d.hd_v * d.n_head_kv;
-        c.qkv = mm(b, tot, cur, T, 1, 1);
+        c.qkv = mm(b, HR_ROLE_ATTN_QKV, tot, cur, T, 1, 1);
         if (c.bias)
             c.qkv = ew(b, c.qkv, CG_NONE, tot, T, 1, 1);
     }
@@ -474,7 +514,7 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
     cur = attention(b, &d, q, k, v3, v_contig, softcap);
     if (c.nrot_v)
         cur = hadamard(b, cur, d.hd_v * d.n_head * T, true, c.vrot, c.nrot_v);
-    cur = mm(b, E, cur, T, 1, 1); /* wo */
+    cur = mm(b, HR_ROLE_ATTN_OUTPUT, E, cur, T, 1, 1);
     if (m->has_attn_bias)
         cur = ew(b, cur, CG_NONE, E, T, 1, 1);
 
@@ -546,16 +586,26 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         const int il = layers[i];
         cg_mark_layer(g, il);
         g->cur_buffer = layer_buffer(b, il);
+        /* op offload: a host layer's ops with weights run on the first GPU
+         * once the batch reaches the backend's minimum (32) */
+        b->offloading = b->op_offload && g->cur_buffer == 0 && T >= 32;
+        if (b->offloading)
+            g->cur_buffer = 1;
+        b->cur_layer = il;
         cur = layer(b, &t, il, cur, il == (int)m->n_layer - 1);
     }
     cg_mark_layer(g, (int)m->n_layer);
 
     g->cur_buffer = b->buf_output;
+    b->offloading = b->op_offload && b->buf_output == 0 && b->n_outputs >= 32;
+    if (b->offloading)
+        g->cur_buffer = 1;
+    b->cur_layer = HR_LAYER_OUTPUT;
     const int64_t No = b->n_outputs;
     cur = norm(b, cur, E, No, 1, t.rms, t.norm_bias);
     cg_mark_output(g, cur); /* t_embd */
     if (!m->embedding_only) {
-        int16_t logits = mm(b, m->n_vocab, cur, No, 1, 1);
+        int16_t logits = mm(b, HR_ROLE_OUTPUT, m->n_vocab, cur, No, 1, 1);
         if (t.final_softcap) {
             logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
             logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
@@ -563,5 +613,6 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         }
         cg_mark_output(g, logits);
     }
+    b->offloading = false;
     return true;
 }

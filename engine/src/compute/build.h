@@ -26,6 +26,10 @@ typedef struct cg_build {
     /* placement: buffer (= plan device index, 0 the CPU side) of the inputs
      * and of the output layer; layers follow in->layer_begin/end */
     uint8_t buf_input, buf_output;
+    bool op_offload;    /* a GPU run: host-layer ops with weights may move to GPU 1 */
+    bool offloading;    /* the layer being emitted runs on GPU 1 with host weights */
+    bool shexp;         /* emitting the shared expert's FFN */
+    int32_t cur_layer;
 } cg_build;
 
 /* Emit the graph with the layers listed in order (a truncated run of the

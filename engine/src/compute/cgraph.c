@@ -131,6 +131,24 @@ void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2)
     set_srcs(n, s0, s1, s2, CG_NONE);
 }
 
+int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer)
+{
+    const uint8_t saved = g->cur_buffer;
+    g->cur_buffer = buffer;
+    int16_t idx;
+    cg_node *n = push(g, &idx);
+    g->cur_buffer = saved;
+    if (!n)
+        return CG_NONE;
+    n->bytes = bytes;
+    n->layout = 0;
+    n->flags = CG_FLAG_EXTERNAL;
+    n->n_src = 0;
+    for (int i = 0; i < CG_MAX_SRC; i++)
+        n->src[i] = CG_NONE;
+    return idx;
+}
+
 void cg_mark_output(cg_graph *g, int16_t t)
 {
     if (t != CG_NONE)
@@ -153,7 +171,7 @@ void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BU
 {
     for (int i = from; i < to && i < g->n_nodes; i++) {
         const cg_node *n = &g->nodes[i];
-        if (n->flags & CG_FLAG_NOALLOC)
+        if (n->flags & (CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL))
             continue;
         if (n->flags & CG_FLAG_FIXED)
             fixed[n->buffer] += n->bytes;

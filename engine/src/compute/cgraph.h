@@ -25,7 +25,9 @@ enum cg_flags {
     CG_FLAG_INPLACE = 4,  /* op is in ggml_op_can_inplace() */
     CG_FLAG_NOALLOC = 16, /* a node whose memory is external (set_rows into the cache) */
     CG_FLAG_LEAF = 32,    /* an input leaf (op NONE) */
-    CG_FLAG_FIXED = 64    /* size does not scale with the batch's tokens */
+    CG_FLAG_FIXED = 64,   /* size does not scale with the batch's tokens */
+    CG_FLAG_EXTERNAL = 128 /* memory outside the compute buffers (a weight, the KV
+                              cache): only matters when read from another backend */
 };
 
 typedef struct cg_node {
@@ -82,6 +84,10 @@ int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1
 void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2);
 
 void cg_mark_output(cg_graph *g, int16_t t);
+
+/* A tensor with memory of its own (weights, KV cache) on a buffer: never
+ * allocated here; a reader on another backend gets a copy. */
+int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer);
 void cg_mark_layer(cg_graph *g, int il);
 
 /* shape of a node as the builders need it back */

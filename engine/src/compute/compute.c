@@ -88,6 +88,10 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
     b->fa = in->flash_attn;
     b->buf_input = 0;
     b->buf_output = buf_output;
+    b->op_offload = false;
+    for (int i = 1; i < in->n_devices && i < HR_MAX_DEVICES; i++)
+        if (in->backends[i] != HR_BACKEND_CPU)
+            b->op_offload = !(in->settings && in->settings->mode == HR_MODE_CPU);
 }
 
 /* Which layers to emit: the first P, then the last n - P - S (S layers

@@ -249,8 +249,8 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
             have_b = true;
         }
         const cg_node *n = &g->nodes[i];
-        if (n->flags & (CG_FLAG_LEAF | CG_FLAG_NOALLOC)) {
-            if (n->flags & CG_FLAG_LEAF)
+        if (n->flags & (CG_FLAG_LEAF | CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL)) {
+            if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
                 continue;
         } else if (!r.st[i].allocated) {
             allocate_node(&r, (int16_t)i);

@@ -33,8 +33,8 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst)
     int mark = 0;
     int i = 0;
     while (i < src->n_nodes) {
-        /* leafs pass through unchanged */
-        if (src->nodes[i].flags & CG_FLAG_LEAF) {
+        /* leafs and external tensors pass through unchanged */
+        if (src->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) {
             remap[i] = (int16_t)dst->n_nodes;
             dst->nodes[dst->n_nodes++] = src->nodes[i];
             i++;
@@ -43,13 +43,13 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst)
         /* the split: consecutive non-leaf nodes on one buffer */
         const uint8_t buf = src->nodes[i].buffer;
         int end = i;
-        while (end < src->n_nodes &&
-               ((src->nodes[end].flags & CG_FLAG_LEAF) || src->nodes[end].buffer == buf))
+        while (end < src->n_nodes && ((src->nodes[end].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) ||
+                                      src->nodes[end].buffer == buf))
             end++;
         /* its inputs from other buffers, in order of first use: copies first */
         for (int k = i; k < end; k++) {
             const cg_node *n = &src->nodes[k];
-            if (n->flags & CG_FLAG_LEAF)
+            if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
                 continue;
             for (int j = 0; j < n->n_src; j++) {
                 const int16_t r = CG_ROOT(n->src[j]);
@@ -66,7 +66,8 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst)
                     dst->overflow = true;
                     continue;
                 }
-                pinned[r] = true; /* by its dependency view */
+                if (!(rn->flags & CG_FLAG_EXTERNAL))
+                    pinned[r] = true; /* by its dependency view */
                 cg_node *cp = &dst->nodes[dst->n_nodes];
                 cp->bytes = rn->bytes;
                 cp->layout = rn->layout;
@@ -98,7 +99,7 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst)
             }
             cg_node n = src->nodes[k];
             remap[k] = (int16_t)dst->n_nodes;
-            if (!(n.flags & CG_FLAG_LEAF)) {
+            if (!(n.flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))) {
                 for (int j = 0; j < n.n_src; j++) {
                     const int16_t h = n.src[j];
                     const int16_t r = CG_ROOT(h);
