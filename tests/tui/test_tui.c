@@ -486,6 +486,44 @@ static void test_typed_values_and_scenarios(void **state)
     quit_and_check(t, "HR-EXIT=0");
 }
 
+static void test_every_view_renders(void **state)
+{
+    tmux_ctx *t = *state;
+    if (!t)
+        skip(); /* tmux is not installed */
+    start(t, "llama-3.1-8b --hardware h100-sxm-80gb", 100, 30);
+    free(wait_for(t, "Settings", "H100", 10000));
+    static const struct { const char *key; const char *title; } views[] = {
+        {"t", "Quantization at the current settings"}, {"c", "Compare hardware"},
+        {"b", "Layers and devices"}, {"o", "Open a model"}, {"p", "Total vs context"},
+    };
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
+        keys(t, views[i].key, 1);
+        keys(t, "Down", 3);
+        keys(t, "End", 1);
+        keys(t, "Home", 1);
+        char *screen = wait_for(t, views[i].title, NULL, 5000);
+        assert_non_null(strstr(screen, views[i].title));
+        check_lines_fit(screen, 100);
+        free(screen);
+    }
+    /* the quant table's Enter sets the what-if quantization */
+    keys(t, "t", 1);
+    keys(t, "Down", 4);
+    keys(t, "Enter", 1);
+    char *screen = wait_for(t, "quantization:", NULL, 5000);
+    assert_non_null(strstr(screen, "quantization:"));
+    free(screen);
+    /* the compare view's Enter makes the entry the target */
+    keys(t, "c", 1);
+    keys(t, "Enter", 1);
+    screen = wait_for(t, "target:", NULL, 5000);
+    assert_non_null(strstr(screen, "target:"));
+    free(screen);
+    keys(t, "q", 1);
+    quit_and_check(t, "HR-EXIT=0");
+}
+
 /* ---------- mouse, through a pseudo-terminal of our own ---------- */
 
 typedef struct pty_run {
@@ -572,6 +610,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sigterm_restores_terminal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_help_lists_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_values_and_scenarios, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_view_renders, setup, teardown),
         cmocka_unit_test(test_mouse_click_on_tab),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
