@@ -167,8 +167,9 @@ static bool add_u64(uint64_t *acc, uint64_t v)
     return !__builtin_add_overflow(*acc, v, acc);
 }
 
-hr_status hr_plan_compute(const hr_model *model, const hr_settings *settings,
-                          const hr_budget *budget, hr_plan *out, hr_error *err)
+hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *settings,
+                                 const hr_budget *budget, hr_plan *out, hr_weights_cache *cache,
+                                 hr_error *err)
 {
     if (!out)
         return hr_error_set(err, HR_ERR_ARG, "plan: no output");
@@ -252,9 +253,17 @@ hr_status hr_plan_compute(const hr_model *model, const hr_settings *settings,
     }
 
     uint64_t weights[HR_MAX_DEVICES] = {0}, kv[HR_MAX_DEVICES] = {0};
-    rc = hr_plan_weights(m, s, &place, backends, alignment, weights, err);
-    if (rc != HR_OK)
-        return rc;
+    if (cache && cache->valid) {
+        memcpy(weights, cache->bytes, sizeof weights);
+    } else {
+        rc = hr_plan_weights(m, s, &place, backends, alignment, weights, err);
+        if (rc != HR_OK)
+            return rc;
+        if (cache) {
+            memcpy(cache->bytes, weights, sizeof weights);
+            cache->valid = true;
+        }
+    }
 
     /* KV cells: per stream n_ctx_seq (full) and the sliding-window size
      * PAD(min(n_ctx_seq, n_swa * (unified ? n_seq : 1) + n_ubatch), 256) */
@@ -385,4 +394,10 @@ hr_status hr_plan_compute(const hr_model *model, const hr_settings *settings,
     if (no_memory)
         add_note(plan, "encoder-only architecture: llama.cpp keeps no KV cache");
     return HR_OK;
+}
+
+hr_status hr_plan_compute(const hr_model *model, const hr_settings *settings,
+                          const hr_budget *budget, hr_plan *out, hr_error *err)
+{
+    return hr_plan_compute_cached(model, settings, budget, out, NULL, err);
 }

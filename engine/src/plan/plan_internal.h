@@ -69,4 +69,18 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
                           const hr_backend *backends, const uint32_t *alignment,
                           uint64_t *dev_bytes, hr_error *err);
 
+/* Weights per device of a plan, kept between plans whose model, budget,
+ * mode, GPU layers, split, runtime alignments and target ftype are the
+ * same (a context or batch sweep): the weights do not depend on the rest. */
+typedef struct hr_weights_cache {
+    bool valid;
+    uint64_t bytes[HR_MAX_DEVICES];
+} hr_weights_cache;
+
+/* hr_plan_compute, reusing cache->bytes when valid and filling it otherwise
+ * (cache NULL: plain hr_plan_compute). */
+hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *settings,
+                                 const hr_budget *budget, hr_plan *out, hr_weights_cache *cache,
+                                 hr_error *err);
+
 #endif

@@ -4,16 +4,17 @@
 #include <string.h>
 
 #include "headroom/solve.h"
+#include "plan/plan_internal.h"
 
 #define HR_CTX_STEP 256
 #define HR_MAX_PARALLEL 256 /* LLAMA_MAX_SEQ */
 
 /* Plan s on b; *fits tells whether every device fits. */
-static hr_status probe(const hr_model *m, const hr_settings *s, const hr_budget *b, bool *fits,
-                       hr_error *err)
+static hr_status probe(const hr_model *m, const hr_settings *s, const hr_budget *b,
+                       hr_weights_cache *cache, bool *fits, hr_error *err)
 {
     hr_plan plan;
-    hr_status rc = hr_plan_compute(m, s, b, &plan, err);
+    hr_status rc = hr_plan_compute_cached(m, s, b, &plan, cache, err);
     if (rc != HR_OK)
         return rc;
     *fits = plan.fits;
@@ -25,8 +26,8 @@ typedef void (*knob_fn)(hr_settings *s, uint64_t v);
 /* Largest v in [lo, hi], on the grid lo + k*step, with probe(v) fitting,
  * given that lo fits. Grows geometrically first (cheap for wide ranges). */
 static hr_status search_max(const hr_model *m, const hr_settings *base, const hr_budget *b,
-                            knob_fn set, uint64_t lo, uint64_t hi, uint64_t step, uint64_t *out,
-                            hr_error *err)
+                            knob_fn set, uint64_t lo, uint64_t hi, uint64_t step,
+                            hr_weights_cache *cache, uint64_t *out, hr_error *err)
 {
     hr_settings s = *base;
     bool fits = false;
@@ -37,7 +38,7 @@ static hr_status search_max(const hr_model *m, const hr_settings *base, const hr
         if (next > hi || next < lo)
             next = hi;
         set(&s, next);
-        hr_status rc = probe(m, &s, b, &fits, err);
+        hr_status rc = probe(m, &s, b, cache, &fits, err);
         if (rc != HR_OK)
             return rc;
         if (fits) {
@@ -60,7 +61,7 @@ static hr_status search_max(const hr_model *m, const hr_settings *base, const hr
         if (mid >= hi)
             break;
         set(&s, mid);
-        hr_status rc = probe(m, &s, b, &fits, err);
+        hr_status rc = probe(m, &s, b, cache, &fits, err);
         if (rc != HR_OK)
             return rc;
         if (fits)
@@ -86,14 +87,15 @@ hr_status hr_solve_max_ctx(const hr_model *m, const hr_settings *s, const hr_bud
     hr_settings t = *s;
     set_ctx(&t, HR_CTX_STEP);
     bool fits;
-    hr_status rc = probe(m, &t, b, &fits, err);
+    hr_weights_cache cache = {0}; /* the context does not move the weights */
+    hr_status rc = probe(m, &t, b, &cache, &fits, err);
     if (rc != HR_OK)
         return rc;
     if (!fits)
         return hr_error_set(err, HR_ERR_NO_FIT, "solve: not even a context of %d fits",
                             HR_CTX_STEP);
     uint64_t v;
-    rc = search_max(m, s, b, set_ctx, HR_CTX_STEP, hi, HR_CTX_STEP, &v, err);
+    rc = search_max(m, s, b, set_ctx, HR_CTX_STEP, hi, HR_CTX_STEP, &cache, &v, err);
     if (rc == HR_OK)
         *out = (uint32_t)v;
     return rc;
@@ -115,13 +117,14 @@ hr_status hr_solve_max_batch(const hr_model *m, const hr_settings *s, const hr_b
     hr_settings t = *s;
     set_batch(&t, 1);
     bool fits;
-    rc = probe(m, &t, b, &fits, err);
+    hr_weights_cache cache = {0}; /* nor does the batch */
+    rc = probe(m, &t, b, &cache, &fits, err);
     if (rc != HR_OK)
         return rc;
     if (!fits)
         return hr_error_set(err, HR_ERR_NO_FIT, "solve: not even a batch of 1 fits");
     uint64_t v;
-    rc = search_max(m, s, b, set_batch, 1, hi, 1, &v, err);
+    rc = search_max(m, s, b, set_batch, 1, hi, 1, &cache, &v, err);
     if (rc == HR_OK)
         *out = (uint32_t)v;
     return rc;
@@ -144,7 +147,7 @@ hr_status hr_solve_max_gpu_layers(const hr_model *m, const hr_settings *s, const
     for (int32_t n = top; n >= 0; n--) {
         t.n_gpu_layers = n;
         bool fits;
-        hr_status rc = probe(m, &t, b, &fits, err);
+        hr_status rc = probe(m, &t, b, NULL, &fits, err);
         if (rc != HR_OK)
             return rc;
         if (fits) {
@@ -167,7 +170,7 @@ hr_status hr_solve_best_ftype(const hr_model *m, const hr_settings *s, const hr_
         t.target_ftype = list[i];
         bool fits = false;
         /* a quantization that cannot apply to this model is skipped */
-        if (probe(m, &t, b, &fits, NULL) != HR_OK)
+        if (probe(m, &t, b, NULL, &fits, NULL) != HR_OK)
             continue;
         if (fits) {
             *out = list[i];
@@ -180,7 +183,8 @@ hr_status hr_solve_best_ftype(const hr_model *m, const hr_settings *s, const hr_
 /* n_ctx per sequence is kept in a settings field that the knob cannot
  * reach, so max_parallel runs its own search. */
 static hr_status probe_parallel(const hr_model *m, const hr_settings *s, const hr_budget *b,
-                                uint32_t per_seq, uint64_t n, bool *fits, hr_error *err)
+                                uint32_t per_seq, uint64_t n, hr_weights_cache *cache,
+                                bool *fits, hr_error *err)
 {
     hr_settings t = *s;
     const uint64_t ctx = (uint64_t)per_seq * n;
@@ -190,7 +194,7 @@ static hr_status probe_parallel(const hr_model *m, const hr_settings *s, const h
     }
     t.n_seq = (uint32_t)n;
     t.n_ctx = (uint32_t)ctx;
-    return probe(m, &t, b, fits, err);
+    return probe(m, &t, b, cache, fits, err);
 }
 
 hr_status hr_solve_max_parallel(const hr_model *m, const hr_settings *s, const hr_budget *b,
@@ -204,14 +208,15 @@ hr_status hr_solve_max_parallel(const hr_model *m, const hr_settings *s, const h
         return rc;
     const uint32_t per_seq = plan.n_ctx / (plan.n_seq ? plan.n_seq : 1);
     bool fits;
-    rc = probe_parallel(m, s, b, per_seq, 1, &fits, err);
+    hr_weights_cache cache = {0}; /* sequences do not move the weights */
+    rc = probe_parallel(m, s, b, per_seq, 1, &cache, &fits, err);
     if (rc != HR_OK)
         return rc;
     if (!fits)
         return hr_error_set(err, HR_ERR_NO_FIT, "solve: not even one sequence of %u fits",
                             per_seq);
     uint64_t lo = 1, hi = HR_MAX_PARALLEL;
-    rc = probe_parallel(m, s, b, per_seq, hi, &fits, err);
+    rc = probe_parallel(m, s, b, per_seq, hi, &cache, &fits, err);
     if (rc != HR_OK)
         return rc;
     if (fits) {
@@ -220,7 +225,7 @@ hr_status hr_solve_max_parallel(const hr_model *m, const hr_settings *s, const h
     }
     while (hi - lo > 1) {
         const uint64_t mid = lo + (hi - lo) / 2;
-        rc = probe_parallel(m, s, b, per_seq, mid, &fits, err);
+        rc = probe_parallel(m, s, b, per_seq, mid, &cache, &fits, err);
         if (rc != HR_OK)
             return rc;
         if (fits)
@@ -290,10 +295,11 @@ hr_status hr_sweep_ctx(const hr_model *m, const hr_settings *s, const hr_budget 
         return hr_error_set(err, HR_ERR_ARG, "sweep: bad arguments");
     const int n_dev = b ? b->n_devices : 1;
     hr_settings t = *s;
+    hr_weights_cache cache = {0}; /* only n_ctx changes: the weights stay */
     for (int i = 0; i < n_points; i++) {
         t.n_ctx = ctx[i];
         hr_plan plan;
-        hr_status rc = hr_plan_compute(m, &t, b, &plan, err);
+        hr_status rc = hr_plan_compute_cached(m, &t, b, &plan, &cache, err);
         if (rc != HR_OK)
             return rc;
         /* plan devices are the budget's devices in order (host only in CPU mode) */
