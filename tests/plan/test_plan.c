@@ -615,6 +615,33 @@ static void test_margin_and_overhead(void **state)
     assert_true(with.devices[0].fits);
 }
 
+static void test_unified_memory(void **state)
+{
+    (void)state;
+    /* an Apple-style GPU shares the host's RAM: the host must hold both */
+    const hr_model *m = model(CAL_TINYLLAMA);
+    hr_budget b;
+    fixture_budget(&b, 4, 1, 3);
+    b.devices[1].backend = HR_BACKEND_METAL;
+    hr_settings s;
+    hr_settings_init(&s);
+    s.n_ctx = 2048;
+    hr_plan split, unified;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &split, NULL), HR_OK);
+    b.devices[1].unified = true;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &unified, NULL), HR_OK);
+    assert_int_equal(unified.devices[1].total_bytes, split.devices[1].total_bytes);
+    assert_int_equal(unified.devices[0].headroom_bytes,
+                     (int64_t)(4 * GIB) - (int64_t)(split.devices[0].total_bytes +
+                                                    split.devices[1].total_bytes));
+    assert_true(split.devices[0].headroom_bytes > unified.devices[0].headroom_bytes);
+    /* a host too small for both no longer fits */
+    b.devices[0].capacity_bytes = split.devices[0].total_bytes + split.devices[1].total_bytes - 1;
+    assert_int_equal(hr_plan_compute(m, &s, &b, &unified, NULL), HR_OK);
+    assert_false(unified.devices[0].fits);
+    assert_false(unified.fits);
+}
+
 static void test_json_keys(void **state)
 {
     (void)state;
@@ -795,6 +822,7 @@ int main(void)
         cmocka_unit_test(test_context_resolution),
         cmocka_unit_test(test_kv_offload_off),
         cmocka_unit_test(test_margin_and_overhead),
+        cmocka_unit_test(test_unified_memory),
         cmocka_unit_test(test_json_keys),
         cmocka_unit_test(test_runtime_yaml),
         cmocka_unit_test(test_names_and_defaults),

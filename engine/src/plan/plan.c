@@ -387,6 +387,22 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
         if (!add_u64(&plan->total_bytes, total))
             return hr_error_set(err, HR_ERR_LIMIT, "plan: size overflows");
     }
+    /* a unified-memory GPU (Apple, Jetson, GH200) draws on the host's RAM:
+     * the host must hold its own plan and that GPU's */
+    bool any_unified = false;
+    uint64_t host_need = plan->devices[0].total_bytes;
+    for (int g = 0; g < n_gpus; g++)
+        if (gpus[g].unified) {
+            any_unified = true;
+            if (!add_u64(&host_need, plan->devices[1 + g].total_bytes))
+                return hr_error_set(err, HR_ERR_LIMIT, "plan: size overflows");
+        }
+    if (any_unified && plan->devices[0].capacity_known) {
+        plan->devices[0].fits = host_need <= plan->devices[0].capacity_bytes;
+        plan->devices[0].headroom_bytes =
+            (int64_t)plan->devices[0].capacity_bytes - (int64_t)host_need;
+        add_note(plan, "unified memory: the host's headroom counts the GPU's share");
+    }
     plan->fits = true;
     for (int d = 0; d < plan->n_devices; d++)
         if (!plan->devices[d].fits)

@@ -246,16 +246,22 @@ hr_status hr_solve_replicas(const hr_model *m, const hr_settings *s, const hr_bu
     hr_status rc = hr_plan_compute(m, s, b, &plan, err);
     if (rc != HR_OK)
         return rc;
+    /* unified-memory GPUs take their share from the host's RAM */
+    uint64_t host_need = plan.devices[0].total_bytes;
+    for (int d = 1; b && d < plan.n_devices; d++)
+        if (b->devices[d].unified)
+            host_need += plan.devices[d].total_bytes;
     uint64_t best = UINT64_MAX;
     for (int d = 0; d < plan.n_devices; d++) {
         const hr_plan_device *pd = &plan.devices[d];
-        if (pd->total_bytes == 0)
+        const uint64_t need = d == 0 ? host_need : pd->total_bytes;
+        if (need == 0)
             continue; /* an instance does not use this device */
         if (!pd->capacity_known)
             return hr_error_set(err, HR_ERR_ARG,
                                 "solve: capacity of '%s' is unknown; replicas need a budget",
                                 pd->name);
-        const uint64_t n = pd->capacity_bytes / pd->total_bytes;
+        const uint64_t n = pd->capacity_bytes / need;
         if (n < best)
             best = n;
     }
