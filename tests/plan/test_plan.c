@@ -349,6 +349,32 @@ static void test_real_small_loads(void **state)
     hr_model_free(m);
 }
 
+static void test_cuda_row_padding(void **state)
+{
+    (void)state;
+    /* Qwen2.5-0.5B (n_embd 896): quantized rows of 896 are padded to the
+     * next 512 elements by ggml-cuda's get_alloc_size, then 128-aligned */
+    const hr_model *m = model(CAL_QWEN25_05B);
+    hr_budget b;
+    fixture_budget(&b, 64, 1, 24);
+    hr_plan p;
+    plan_gpu(m, -1, &b, &p);
+    uint64_t want = 0, plain = 0;
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const hr_tensor *t = &m->tensors[i];
+        if (t->layer == HR_LAYER_INPUT && t->role != HR_ROLE_TOKEN_EMBD)
+            continue;
+        /* blocks and head on the GPU; the tied head duplicates token_embd */
+        uint64_t bytes = t->bytes;
+        if (hr_type_get(t->type)->quantized && t->ne[0] % 512 != 0)
+            bytes += hr_type_row_bytes(t->type, 512 - t->ne[0] % 512);
+        want += (bytes + 127) / 128 * 128;
+        plain += t->bytes;
+    }
+    assert_int_equal(p.devices[1].bytes[HR_COMP_WEIGHTS], want);
+    assert_true(want > plain);
+}
+
 static void test_tied_output_on_gpu(void **state)
 {
     (void)state;
@@ -812,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_gpu_placement),
         cmocka_unit_test(test_published_cuda_full_offload),
         cmocka_unit_test(test_real_small_loads),
+        cmocka_unit_test(test_cuda_row_padding),
         cmocka_unit_test(test_tied_output_on_gpu),
         cmocka_unit_test(test_two_gpus_ratio),
         cmocka_unit_test(test_gemma2_swa),
