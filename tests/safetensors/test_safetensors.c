@@ -138,6 +138,7 @@ static void test_every_dtype(void **state)
     assert_int_equal(r5->ne[2], 4);
     assert_int_equal(r5->ne[3], 6);
     assert_true(has_warning(m, "rank > 4"));
+    assert_false(has_warning(m, "share a GGUF name"));
     const hr_tensor *sc = by_hf(m, "scalar");
     assert_int_equal(sc->ne[0] * sc->ne[1] * sc->ne[2] * sc->ne[3], 1);
     /* the dominant dtype by bytes names the checkpoint */
@@ -247,6 +248,10 @@ static void test_moe_bert_and_unknown_names(void **state)
         {"model.layers.0.self_attn.kv_a_proj_with_mqa.weight", "BF16", 2, {8, 16}},
         {"model.layers.1.self_attn.q_proj.qweight", "I32", 2, {2, 16}},
         {"backbone.layers.0.mixer.A_log", "F32", 2, {16, 4}},
+        {"layers.0.attention.wq.weight", "BF16", 2, {16, 16}},   /* Mistral native */
+        {"layers.1.feed_forward.w3.weight", "BF16", 2, {32, 16}},
+        {"blocks.1.attention.receptance.weight", "F32", 2, {4, 4}}, /* RWKV */
+        {"blocks.1.feed_forward.key.weight", "F32", 2, {4, 4}},
     };
     char *path = tu_path(f->dir, "moe.safetensors");
     assert_int_equal(stw_write(path, t, sizeof t / sizeof t[0], NULL, NULL), 0);
@@ -286,6 +291,12 @@ static void test_moe_bert_and_unknown_names(void **state)
          HR_ROLE_ATTN_KV_A_MQA, 0},
         {"model.layers.1.self_attn.q_proj.qweight", "blk.1.attn_q.qweight", HR_ROLE_ATTN_Q, 1},
         {"backbone.layers.0.mixer.A_log", "blk.0.ssm_a", HR_ROLE_SSM_A, 0},
+        {"layers.0.attention.wq.weight", "blk.0.attn_q.weight", HR_ROLE_ATTN_Q, 0},
+        {"layers.1.feed_forward.w3.weight", "blk.1.ffn_up.weight", HR_ROLE_FFN_UP, 1},
+        {"blocks.1.attention.receptance.weight", "blk.1.time_mix_receptance.weight",
+         HR_ROLE_TIME_MIX, 1},
+        {"blocks.1.feed_forward.key.weight", "blk.1.channel_mix_key.weight",
+         HR_ROLE_CHANNEL_MIX, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const hr_tensor *x = by_name(m, cases[i].gguf);
@@ -310,11 +321,13 @@ static void test_moe_bert_and_unknown_names(void **state)
     uint64_t all = 0, layer1 = 0;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         all += stw_tensor_bytes(&t[i]);
-        if (strstr(t[i].name, "layers.1.") || strstr(t[i].name, "layer.1."))
+        if (strstr(t[i].name, "layers.1.") || strstr(t[i].name, "layer.1.") ||
+            strstr(t[i].name, "blocks.1."))
             layer1 += stw_tensor_bytes(&t[i]);
     }
     assert_int_equal(m->n_bytes, all);
     assert_int_equal(m->layer_bytes[1], layer1);
+    assert_false(has_warning(m, "share a GGUF name"));
     hr_model_free(m);
     free(path);
 }
@@ -923,6 +936,24 @@ static void test_bad_index(void **state)
     free(index);
 }
 
+static void test_name_collision_warns(void **state)
+{
+    fixture *f = *state;
+    stw_tensor t[] = {
+        {"model.layers.0.mlp.up_proj.weight", "F16", 2, {8, 4}},
+        {"model.layers.0.mlp.fc1.weight", "F16", 2, {8, 4}},
+    };
+    char *p = tu_path(f->dir, "c.safetensors");
+    assert_int_equal(stw_write(p, t, 2, NULL, NULL), 0);
+    hr_model *m = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open_safetensors(p, &m, &err), HR_OK);
+    assert_true(has_warning(m, "share a GGUF name"));
+    assert_int_equal(m->n_bytes, 2 * 8 * 4 * 2);
+    hr_model_free(m);
+    free(p);
+}
+
 static void test_bad_config_beside(void **state)
 {
     fixture *f = *state;
@@ -955,6 +986,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_name_collision_warns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_config_beside, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

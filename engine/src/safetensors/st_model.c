@@ -249,6 +249,38 @@ static hr_status check_unique_names(const hr_model *m, const st_shards *sh, hr_e
     return st;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    const hr_tensor *x = *(const hr_tensor *const *)a, *y = *(const hr_tensor *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+/* Two HF names mapped onto one GGUF name: sizes stay right, lookups by name
+ * see only one of them, so say so. */
+static void warn_name_collisions(hr_model *m)
+{
+    if (m->n_tensors < 2)
+        return;
+    const hr_tensor **order = malloc(m->n_tensors * sizeof *order);
+    if (!order)
+        return;
+    for (size_t i = 0; i < m->n_tensors; i++)
+        order[i] = &m->tensors[i];
+    qsort(order, m->n_tensors, sizeof *order, by_name);
+    size_t clashes = 0;
+    const hr_tensor *first = NULL;
+    for (size_t i = 1; i < m->n_tensors; i++)
+        if (strcmp(order[i]->name, order[i - 1]->name) == 0) {
+            if (!clashes)
+                first = order[i];
+            clashes++;
+        }
+    if (clashes)
+        hr_model_warn(m, "%zu tensors share a GGUF name with another (first: '%s' from '%s')",
+                      clashes, first->name, first->hf_name ? first->hf_name : "?");
+    free(order);
+}
+
 static hr_status load_shards(const st_shards *sh, load_ctx *c, hr_error *err)
 {
     for (uint32_t i = 0; i < sh->count; i++) {
@@ -325,6 +357,7 @@ static hr_status build(const st_shards *sh, hr_model *m, hr_error *err)
     if (sh->index_path[0] && sh->index_entries != n_read)
         hr_model_warn(m, "index names %llu tensors, shards hold %zu: the shards are counted",
                       (unsigned long long)sh->index_entries, n_read);
+    warn_name_collisions(m);
     finish_labels(m, &c, &cfg, have_cfg);
     st = hr_model_finalize(m, err);
     if (st == HR_OK && (!m->path || !m->quant_name))

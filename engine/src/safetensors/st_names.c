@@ -74,6 +74,11 @@ static const name_pair BLOCK_NAMES[] = {
     {"mixer.dt_proj", "ssm_dt"}, {"mixer.A_log", "ssm_a"}, {"mixer.D", "ssm_d"},
     {"mixer.out_proj", "ssm_out"}, {"mixer.norm", "ssm_norm"}, {"mixer.dt_bias", "ssm_dt.bias"},
     {"norm", "attn_norm"},
+    /* Mistral's native consolidated.safetensors */
+    {"attention.wq", "attn_q"}, {"attention.wk", "attn_k"}, {"attention.wv", "attn_v"},
+    {"attention.wo", "attn_output"}, {"feed_forward.w1", "ffn_gate"},
+    {"feed_forward.w2", "ffn_down"}, {"feed_forward.w3", "ffn_up"},
+    {"attention_norm", "attn_norm"}, {"ffn_norm", "ffn_norm"},
     /* RWKV block norms (attention.* / feed_forward.* handled in code) */
     {"ln1", "attn_norm"}, {"ln2", "attn_norm_2"},
 };
@@ -87,6 +92,7 @@ static const name_pair TOP_NAMES[] = {
     {"norm", "output_norm"}, {"final_layernorm", "output_norm"}, {"norm_f", "output_norm"},
     {"ln_f", "output_norm"}, {"ln_out", "output_norm"},
     {"lm_head", "output"}, {"embed_out", "output"}, {"head", "output"},
+    {"tok_embeddings", "token_embd"}, {"output", "output"},
 };
 
 /* s starts with module and is followed by '.' (a leaf) or the end. */
