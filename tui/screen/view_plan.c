@@ -74,6 +74,18 @@ static void draw_settings_panel(tui_app *app, int y, int x, int h, int w)
 
 /* ---------- memory view ---------- */
 
+/* Shorten a label to max columns by cutting its middle, so the device index
+ * and layer range at the end stay visible. */
+static void clip_middle(char *s, int max)
+{
+    int len = (int)strlen(s);
+    if (len <= max || max < 8)
+        return;
+    int tail = max / 2 - 1, head = max - tail - 1;
+    memmove(s + head + 1, s + len - tail, (size_t)tail + 1);
+    s[head] = '~';
+}
+
 typedef enum fit_state { FIT_UNKNOWN, FIT_OK, FIT_TIGHT, FIT_OVER } fit_state;
 
 static fit_state device_state(const hr_plan_device *d)
@@ -110,11 +122,12 @@ static void draw_device(tui_app *app, const hr_plan_device *d, int y, int x, int
                  amount);
     }
     int vw = text_width(verdict);
-    char name[128];
+    char name[160];
     if (d->kind == HR_DEVICE_GPU && d->layer_end > d->layer_begin)
-        snprintf(name, sizeof name, "%s [%d-%d)", d->name, d->layer_begin, d->layer_end);
+        snprintf(name, sizeof name, "%s L%d-%d", d->name, d->layer_begin, d->layer_end - 1);
     else
         text_copy(name, sizeof name, d->name);
+    clip_middle(name, w - vw - 1);
     put_text(y, x, w - vw - 1, A_BOLD, name);
     put_text(y, x + w - vw, vw, crt_attr(crt, state_colour(st)), verdict);
 
@@ -217,10 +230,12 @@ static void draw_memory_panel(tui_app *app, int y, int x, int h, int w)
     for (int d = 0; d < shown; d++)
         draw_device(app, &app->plan.devices[d], iy + 2 * d, ix, iw);
     int ly = iy + 2 * shown;
-    if (shown < app->plan.n_devices)
-        put_textf(ly - 1, ix + iw - 22, 22, crt_attr(crt, COL_DIM), "+%d more (b: Layers)",
-                  app->plan.n_devices - shown);
-    draw_legend(app, ly, ix, iw);
+    int lines = draw_legend(app, ly, ix, iw);
+    if (shown < app->plan.n_devices) {
+        char more[40];
+        snprintf(more, sizeof more, "+%d more: b", app->plan.n_devices - shown);
+        put_text(ly + lines - 1, ix + iw - text_width(more), iw, crt_attr(crt, COL_DIM), more);
+    }
 }
 
 /* ---------- curve and solver answers ---------- */
