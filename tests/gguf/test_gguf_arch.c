@@ -147,6 +147,11 @@ static void test_other_swa_patterns(void **state)
     for (uint32_t l = 0; l < 12; l++)
         assert_int_equal(m->layers[l].is_swa, l % 6 != 5);
     hr_model_free(m);
+    m = open_swa("gemma3n", 10, true, "gemma3n.gguf");
+    assert_int_equal(m->swa_pattern, 5);
+    for (uint32_t l = 0; l < 10; l++)
+        assert_int_equal(m->layers[l].is_swa, l % 5 != 4);
+    hr_model_free(m);
     m = open_swa("cohere2", 8, true, "cohere2.gguf");
     for (uint32_t l = 0; l < 8; l++)
         assert_int_equal(m->layers[l].is_swa, l % 4 != 3);

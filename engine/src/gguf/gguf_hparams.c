@@ -202,7 +202,7 @@ static hr_status read_sliding_window(hp *c)
     if (is_arch(m, HR_ARCH_GEMMA2) || is_arch(m, HR_ARCH_GPT_OSS))
         pattern = 2;
     else if (is_arch(m, HR_ARCH_GEMMA3))
-        pattern = 6;
+        pattern = strcmp(m->arch_name, "gemma3n") == 0 ? 5 : 6; /* 4 local, 1 global in 3n */
     else if (is_arch(m, HR_ARCH_COHERE2))
         pattern = 4;
 
