@@ -91,7 +91,8 @@ int gguf_writer_remove_key(gguf_writer *w, const char *key);
 
 /* Add a tensor of an hr_type; BitNet types are written with the fork's file
  * ids (36-39). Its data size comes from hr_type_tensor_bytes. Returns the
- * tensor index, or -1 (sticky error) if the shape is invalid for the type. */
+ * tensor index, or -1 (sticky error) if the shape is invalid for the type or
+ * the type has no GGUF id (safetensors-only dtypes, 200+). */
 int gguf_writer_add_tensor(gguf_writer *w, const char *name, hr_type type, uint32_t n_dims,
                            const int64_t *ne);
 /* Add a tensor with a raw ggml type id and an explicit data size (used for
@@ -147,7 +148,10 @@ int gguf_writer_write(gguf_writer *w, const char *path);
  * key/value lengths, rope dim, MLA ranks, sliding window with a per-layer
  * bool pattern, experts, SSM / RWKV sizes, causal, pooling, soft-caps,
  * ARCH.vocab_size and a dummy vocabulary, see gguf_writer_add_dummy_vocab) and every tensor of the model
- * (types and shapes). Add or change anything, then write it. NULL on error. */
+ * (types and shapes), plus neutral values for keys llama.cpp requires but
+ * headroom does not model (norm epsilons, logit_scale, expert_weights_scale),
+ * so a real llama.cpp loads the file. Add, remove or change anything, then
+ * write it. NULL on error (e.g. a tensor of a safetensors-only dtype). */
 gguf_writer *gguf_writer_new_from_model(const hr_model *model);
 /* Same, written straight to path. 0 on success. */
 int gguf_writer_from_model(const hr_model *model, const char *path);
