@@ -334,8 +334,8 @@ static void test_bad_configs(void **state)
         "{\"num_hidden_layers\": 2.5, \"hidden_size\": 64}",           /* fractional */
         "{\"num_hidden_layers\": 1e12, \"hidden_size\": 64}",          /* absurd */
         "{\"num_hidden_layers\": \"32\", \"hidden_size\": 64}",        /* a string */
-        "{\"num_hidden_layers\": 2, \"hidden_size\": 64, \"num_attention_heads\": 6,"
-        "\"num_key_value_heads\": 4, \"vocab_size\": 10, \"intermediate_size\": 8}",
+        ("{\"num_hidden_layers\": 2, \"hidden_size\": 64, \"num_attention_heads\": 6,"
+         "\"num_key_value_heads\": 4, \"vocab_size\": 10, \"intermediate_size\": 8}"),
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hr_model *m = NULL;

@@ -317,6 +317,10 @@ static void test_moe_bert_and_unknown_names(void **state)
     assert_int_equal(m->n_layer, 2);
     assert_int_equal(m->n_embd, 16);
     assert_int_equal(m->n_vocab, 100);
+    assert_true(m->layers[0].has_kv);       /* kv_a_proj_with_mqa */
+    assert_int_equal(m->layers[1].n_ff, 32); /* feed_forward.w3 */
+    assert_true(m->layers[1].is_recurrent);  /* an RWKV time mix */
+    assert_false(m->layers[1].has_kv);
     /* totals are unchanged by stacking; the unknown tensor still counts in layer 1 */
     uint64_t all = 0, layer1 = 0;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {

@@ -91,21 +91,8 @@ static const hr_tensor *find_tensor(const hr_model *m, const char *name)
     return NULL;
 }
 
-static bool block_has(const hr_model *m, uint32_t il, hr_role role, int64_t *ne1)
-{
-    for (size_t i = 0; i < m->n_tensors; i++) {
-        const hr_tensor *t = &m->tensors[i];
-        if (t->role == (uint16_t)role && hr_tensor_block_index(t->name) == (int32_t)il &&
-            hr_str_ends_with(t->name, ".weight")) {
-            if (ne1)
-                *ne1 = t->ne[1];
-            return true;
-        }
-    }
-    return false;
-}
-
-/* No config.json: what the tensor shapes alone tell (no head counts). */
+/* No config.json: what the tensor shapes alone tell (no head counts), in one
+ * pass over the tensors. */
 static void infer_hparams(hr_model *m)
 {
     const hr_tensor *embd = find_tensor(m, "token_embd.weight");
@@ -114,16 +101,25 @@ static void infer_hparams(hr_model *m)
         m->n_vocab = (uint32_t)embd->ne[1];
     }
     m->tied_output = find_tensor(m, "output.weight") == NULL;
-    for (uint32_t il = 0; il < m->n_layer; il++) {
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const hr_tensor *t = &m->tensors[i];
+        int32_t il = hr_tensor_block_index(t->name);
+        if (il < 0 || (uint32_t)il >= m->n_layer || !hr_str_ends_with(t->name, ".weight"))
+            continue;
         hr_layer *l = &m->layers[il];
-        int64_t ff = 0;
-        if (block_has(m, il, HR_ROLE_FFN_GATE, &ff) || block_has(m, il, HR_ROLE_FFN_UP, &ff))
-            l->n_ff = (uint32_t)ff;
-        l->has_kv = block_has(m, il, HR_ROLE_ATTN_K, NULL) ||
-                    block_has(m, il, HR_ROLE_ATTN_QKV, NULL) ||
-                    block_has(m, il, HR_ROLE_ATTN_KV_A_MQA, NULL);
-        l->is_recurrent = block_has(m, il, HR_ROLE_SSM_IN, NULL) ||
-                          block_has(m, il, HR_ROLE_TIME_MIX, NULL);
+        switch ((hr_role)t->role) {
+        case HR_ROLE_FFN_GATE: case HR_ROLE_FFN_UP:
+            l->n_ff = (uint32_t)t->ne[1];
+            break;
+        case HR_ROLE_ATTN_K: case HR_ROLE_ATTN_QKV: case HR_ROLE_ATTN_KV_A_MQA:
+            l->has_kv = true;
+            break;
+        case HR_ROLE_SSM_IN: case HR_ROLE_TIME_MIX:
+            l->is_recurrent = true;
+            break;
+        default:
+            break;
+        }
     }
 }
 
