@@ -862,6 +862,11 @@ static void test_corrupt_files(void **state)
                       "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}";
     assert_int_equal(stw_write_raw(p, strlen(dup), dup, 8 + strlen(dup) + 16), 0);
     expect_error(p, HR_ERR_FORMAT, "appears twice");
+    /* a block index no model has: the layer limit, naming the file */
+    const char *deep = "{\"model.layers.999999.mlp.up_proj.weight\":{\"dtype\":\"F32\","
+                       "\"shape\":[1],\"data_offsets\":[0,4]}}";
+    assert_int_equal(stw_write_raw(p, strlen(deep), deep, 8 + strlen(deep) + 4), 0);
+    expect_error(p, HR_ERR_LIMIT, "layer");
     /* not an object / missing fields */
     const char *arr = "[1,2,3]";
     assert_int_equal(stw_write_raw(p, strlen(arr), arr, 0), 0);

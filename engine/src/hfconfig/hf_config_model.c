@@ -315,8 +315,11 @@ hr_status hr_model_from_config_json(const char *json, size_t len, const char *or
     m->quant_name = hf_config_quant_label(&c, m, "");
     hf_config_copy_warnings(&c, m);
     overlay_layers(&c, m);
-    st = apply_quant_sizes(&c, m, err);
-    if (st == HR_OK && (!m->path || !m->quant_name))
+    hr_error inner;
+    st = apply_quant_sizes(&c, m, &inner);
+    if (st != HR_OK)
+        hr_error_set(err, st, "%s: %s", origin, inner.message);
+    else if (!m->path || !m->quant_name)
         st = hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory", origin);
     hf_config_free(&c);
     if (st != HR_OK) {

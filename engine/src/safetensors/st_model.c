@@ -363,6 +363,18 @@ done:
     return st;
 }
 
+/* Errors from shared model code do not know the file: name it. */
+static void name_the_file(hr_error *err, const char *path, const st_shards *sh)
+{
+    if (!err || err->status == HR_OK || strstr(err->message, path))
+        return;
+    if (strcmp(sh->dir, ".") != 0 && strstr(err->message, sh->dir))
+        return;
+    char msg[HR_ERROR_MESSAGE_MAX];
+    snprintf(msg, sizeof msg, "%s", err->message);
+    hr_error_set(err, err->status, "%s: %s", path, msg);
+}
+
 hr_status hr_model_open_safetensors(const char *path, hr_model **out, hr_error *err)
 {
     if (!path || !out)
@@ -382,6 +394,7 @@ hr_status hr_model_open_safetensors(const char *path, hr_model **out, hr_error *
     } else {
         st = build(sh, m, err);
         if (st != HR_OK) {
+            name_the_file(err, path, sh);
             hr_model_free(m);
             m = NULL;
         }
