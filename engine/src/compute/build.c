@@ -514,6 +514,30 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
     cur = attention(b, &d, q, k, v3, v_contig, softcap);
     if (c.nrot_v)
         cur = hadamard(b, cur, d.hd_v * d.n_head * T, true, c.vrot, c.nrot_v);
+
+    if (t->parallel_ffn) {
+        /* command-r / cohere2: out = (ffn(normed) + inpL) + wo(attn); the
+         * final add's DFS reaches the FFN first, so the output projection
+         * (only expanded up to kqv_out) is emitted after the FFN */
+        int64_t Tn = T;
+        int16_t resid = inpL, oid = CG_NONE;
+        if (last) {
+            oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
+            Tn = b->n_outputs;
+            normed = fresh(b, normed, oid, CG_F32, E, Tn, 1, 1);
+        }
+        int16_t f = ffn_dense(b, t, normed, E, L->n_ff, Tn);
+        if (last)
+            resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
+        f = ew(b, f, resid, E, Tn, 1, 1);
+        int16_t attn_out = mm(b, HR_ROLE_ATTN_OUTPUT, E, cur, T, 1, 1);
+        if (m->has_attn_bias)
+            attn_out = ew(b, attn_out, CG_NONE, E, T, 1, 1);
+        if (last)
+            attn_out = fresh(b, attn_out, oid, CG_F32, E, Tn, 1, 1);
+        return ew(b, f, attn_out, E, Tn, 1, 1);
+    }
+
     cur = mm(b, HR_ROLE_ATTN_OUTPUT, E, cur, T, 1, 1);
     if (m->has_attn_bias)
         cur = ew(b, cur, CG_NONE, E, T, 1, 1);
@@ -525,16 +549,8 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
         Tn = b->n_outputs;
         cur = fresh(b, cur, oid, CG_F32, E, Tn, 1, 1);
         resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
-        if (t->parallel_ffn)
-            normed = fresh(b, normed, oid, CG_F32, E, Tn, 1, 1);
     }
 
-    if (t->parallel_ffn) {
-        int16_t attn_out = cur;
-        int16_t f = ffn_dense(b, t, normed, E, L->n_ff, Tn);
-        f = ew(b, f, resid, E, Tn, 1, 1);
-        return ew(b, f, attn_out, E, Tn, 1, 1);
-    }
     if (t->post_norms)
         cur = norm(b, cur, E, Tn, 1, t->rms, false);
     int16_t ffn_inp = ew(b, cur, resid, E, Tn, 1, 1);
