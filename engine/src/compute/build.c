@@ -366,6 +366,83 @@ static int16_t ffn_moe_shared(cg_build *b, const traits *t, int16_t x, int64_t n
     return ew(b, moe_out, sh, n_embd, T, 1, 1);
 }
 
+/* ---- DeepSeek2 multi-head latent attention (src/models/deepseek2.cpp,
+ * build_attn with a K-only cache: V is a view of the cached latents) ---- */
+
+static int64_t tensor_dim(const hr_model *m, hr_role role, int dim, int64_t fallback)
+{
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].role == role && m->tensors[i].layer >= 0)
+            return m->tensors[i].ne[dim];
+    return fallback;
+}
+
+static int16_t mla_attention(cg_build *b, const traits *t, const hr_layer *L, int16_t x)
+{
+    const hr_model *m = b->m;
+    const int64_t T = b->n_tokens, ns = b->n_stream, n_kv = b->n_kv;
+    const int64_t H = L->n_head ? L->n_head : m->n_head;
+    const int64_t kvr = m->n_lora_kv ? m->n_lora_kv : 512;
+    const int64_t rope = m->n_rot ? m->n_rot : 64;
+    const int64_t hk = kvr + rope;
+    const int64_t nope = tensor_dim(m, HR_ROLE_ATTN_K_B, 0, 128);
+    const int64_t vh = tensor_dim(m, HR_ROLE_ATTN_V_B, 1, 128);
+    (void)t;
+
+    /* Q: low-rank (or plain) projection, nope part absorbed into the latent
+     * space, rope part rotated, both concatenated */
+    int16_t q;
+    if (m->n_lora_q) {
+        q = mm(b, HR_ROLE_ATTN_Q_A, m->n_lora_q, x, T, 1, 1);
+        q = norm(b, q, m->n_lora_q, T, 1, true, false);
+        q = mm(b, HR_ROLE_ATTN_Q_B, H * (nope + rope), q, T, 1, 1);
+    } else {
+        q = mm(b, HR_ROLE_ATTN_Q, H * (nope + rope), x, T, 1, 1);
+    }
+    int16_t qv = cg_view(b->g, q, CG_F32, nope, H, T, 1, true);
+    int16_t q_abs = cg_op(b->g, false, CG_F32, kvr, T, H, 1, weight(b, HR_ROLE_ATTN_K_B), qv, CG_NONE, CG_NONE);
+    int16_t q_pe = cg_op(b->g, true, CG_F32, rope, H, T, 1, cg_view(b->g, q, CG_F32, rope, H, T, 1, true),
+                         inp_pos(b), CG_NONE, CG_NONE);
+    int16_t Q = fresh(b, cg_view(b->g, q_abs, CG_F32, kvr, H, T, 1, true), q_pe, CG_F32, hk, H, T, 1);
+
+    /* V = the normed latent; K = latent ++ rotated rope part */
+    int16_t kv = mm(b, HR_ROLE_ATTN_KV_A_MQA, hk, x, T, 1, 1);
+    int16_t lat = norm(b, cg_view(b->g, kv, CG_F32, kvr, T, 1, 1, true), kvr, T, 1, true, false);
+    int16_t k_pe = cg_op(b->g, true, CG_F32, rope, 1, T, 1, cg_view(b->g, kv, CG_F32, rope, 1, T, 1, true),
+                         inp_pos(b), CG_NONE, CG_NONE);
+    int16_t K = fresh(b, cg_view(b->g, lat, CG_F32, kvr, 1, T, 1, false), k_pe, CG_F32, hk, 1, T, 1);
+
+    const uint8_t layer_buf = b->g->cur_buffer;
+    if (b->offloading)
+        b->g->cur_buffer = 0;
+    cg_sink(b->g, cg_view(b->g, K, CG_F32, hk, T, 1, 1, false),
+            input(b, &b->k_idxs, CG_I64, T, 1, 1, 1), CG_NONE);
+    b->g->cur_buffer = layer_buf;
+    int16_t kc = CG_NONE;
+    if (b->offloading)
+        kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, hk) * (uint64_t)n_kv * (uint64_t)ns, 0);
+
+    int16_t qp = cg_view(b->g, Q, CG_F32, hk, T / ns, H, ns, true);
+    int16_t mask = input(b, &b->mask, b->fa ? CG_F16 : CG_F32, n_kv, T / ns, 1, ns);
+    int16_t cur;
+    if (b->fa) {
+        cur = cg_op(b->g, false, CG_F32, kvr, H, T / ns, ns, qp, kc, mask, CG_NONE);
+        cur = cg_op(b->g, false, CG_F32, vh, T / ns, H, ns, weight(b, HR_ROLE_ATTN_V_B),
+                    cg_view(b->g, cur, CG_F32, kvr, T / ns, H, ns, true), CG_NONE, CG_NONE);
+        cur = fresh(b, cg_view(b->g, cur, CG_F32, vh, H, T / ns, ns, true), CG_NONE, CG_F32, vh, H, T / ns, ns);
+    } else {
+        int16_t kq = cg_op(b->g, false, CG_F32, n_kv, T / ns, H, ns, kc, qp, CG_NONE, CG_NONE);
+        kq = ew(b, kq, mask, n_kv, T / ns, H, ns);
+        /* V is not transposed in a K-only cache: ggml_cont of its transpose */
+        const cg_type vt = b->in->type_k == HR_TYPE_F32 ? CG_F32 : CG_F16;
+        int16_t vcont = fresh(b, kc, CG_NONE, vt, n_kv, kvr, 1, ns);
+        int16_t kqv = cg_op(b->g, false, CG_F32, kvr, T / ns, H, ns, vcont, kq, CG_NONE, CG_NONE);
+        kqv = cg_op(b->g, false, CG_F32, vh, T / ns, H, ns, weight(b, HR_ROLE_ATTN_V_B), kqv, CG_NONE, CG_NONE);
+        cur = fresh(b, cg_view(b->g, kqv, CG_F32, vh, H, T / ns, ns, true), CG_NONE, CG_F32, vh * H, T, 1, 1);
+    }
+    return mm(b, HR_ROLE_ATTN_OUTPUT, m->n_embd, cg_view(b->g, cur, CG_F32, vh * H, T, 1, 1, false), T, 1, 1);
+}
+
 /* ---- one transformer layer ---- */
 
 typedef struct qkv_ctx {
@@ -463,6 +540,43 @@ static int16_t emit_v(qkv_ctx *c, int16_t x, bool *v_contig)
     return v;
 }
 
+/* the rest of a layer after the attention output: residual, FFN / MoE */
+static int16_t layer_ffn(cg_build *b, const traits *t, int il, int16_t cur, int16_t inpL, bool last)
+{
+    const hr_model *m = b->m;
+    const hr_layer *L = &m->layers[il];
+    const int64_t E = m->n_embd, T = b->n_tokens;
+    int64_t Tn = T;
+    int16_t resid = inpL;
+    if (last) {
+        int16_t oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
+        Tn = b->n_outputs;
+        cur = fresh(b, cur, oid, CG_F32, E, Tn, 1, 1);
+        resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
+    }
+
+    if (t->post_norms)
+        cur = norm(b, cur, E, Tn, 1, t->rms, false);
+    int16_t ffn_inp = ew(b, cur, resid, E, Tn, 1, 1);
+    cur = norm(b, ffn_inp, E, Tn, 1, t->rms, t->norm_bias);
+    if (L->n_expert > 0 && L->n_expert_used > 0) {
+        int16_t moe = ffn_moe(b, t, cur, E, L, Tn);
+        if (L->n_expert_shared > 0 || m->n_ff_shexp > 0) {
+            int64_t nsh = m->n_ff_shexp ? m->n_ff_shexp : L->n_ff_exp * (L->n_expert_shared ? L->n_expert_shared : 1);
+            moe = ffn_moe_shared(b, t, cur, E, nsh, moe, Tn);
+        }
+        cur = moe;
+    } else {
+        cur = ffn_dense(b, t, cur, E, L->n_ff, Tn);
+    }
+    if (t->post_norms)
+        cur = norm(b, cur, E, Tn, 1, t->rms, false);
+    if (t->resid_first)
+        return ew(b, ffn_inp, cur, E, Tn, 1, 1);
+    return ew(b, cur, ffn_inp, E, Tn, 1, 1);
+}
+
+
 static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool last)
 {
     const hr_model *m = b->m;
@@ -477,6 +591,11 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
 
     int16_t cur = norm(b, inpL, E, T, 1, t->rms, t->norm_bias);
     int16_t normed = cur;
+
+    if (m->arch == HR_ARCH_DEEPSEEK2 && m->is_mla) {
+        cur = mla_attention(b, t, L, cur);
+        return layer_ffn(b, t, il, cur, inpL, last);
+    }
 
     /* Q, K, V in ggml's order: expand(q), expand(v), expand(k); the
      * sliding-window (iSWA) build_attn expands q, k, v */
@@ -541,35 +660,7 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
     cur = mm(b, HR_ROLE_ATTN_OUTPUT, E, cur, T, 1, 1);
     if (m->has_attn_bias)
         cur = ew(b, cur, CG_NONE, E, T, 1, 1);
-
-    int64_t Tn = T;
-    int16_t resid = inpL;
-    if (last) {
-        int16_t oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
-        Tn = b->n_outputs;
-        cur = fresh(b, cur, oid, CG_F32, E, Tn, 1, 1);
-        resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
-    }
-
-    if (t->post_norms)
-        cur = norm(b, cur, E, Tn, 1, t->rms, false);
-    int16_t ffn_inp = ew(b, cur, resid, E, Tn, 1, 1);
-    cur = norm(b, ffn_inp, E, Tn, 1, t->rms, t->norm_bias);
-    if (L->n_expert > 0 && L->n_expert_used > 0) {
-        int16_t moe = ffn_moe(b, t, cur, E, L, Tn);
-        if (L->n_expert_shared > 0 || m->n_ff_shexp > 0) {
-            int64_t nsh = m->n_ff_shexp ? m->n_ff_shexp : L->n_ff_exp * (L->n_expert_shared ? L->n_expert_shared : 1);
-            moe = ffn_moe_shared(b, t, cur, E, nsh, moe, Tn);
-        }
-        cur = moe;
-    } else {
-        cur = ffn_dense(b, t, cur, E, L->n_ff, Tn);
-    }
-    if (t->post_norms)
-        cur = norm(b, cur, E, Tn, 1, t->rms, false);
-    if (t->resid_first)
-        return ew(b, ffn_inp, cur, E, Tn, 1, 1);
-    return ew(b, cur, ffn_inp, E, Tn, 1, 1);
+    return layer_ffn(b, t, il, cur, inpL, last);
 }
 
 bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
