@@ -34,7 +34,13 @@ static hr_model *make_model(const cp_model *spec)
     s.n_expert_used = spec->n_expert_used;
     s.n_ff_exp = spec->n_ff_exp;
     s.n_ff_shexp = spec->n_ff_shexp;
-    s.n_expert_shared = spec->n_ff_shexp ? 1 : 0;
+    s.n_expert_shared = spec->n_expert_shared ? spec->n_expert_shared : (spec->n_ff_shexp ? 1 : 0);
+    s.n_layer_dense_lead = spec->n_layer_dense_lead;
+    s.n_lora_q = spec->n_lora_q;
+    s.n_lora_kv = spec->n_lora_kv;
+    s.n_rot = spec->n_rot;
+    s.head_dim_qk_nope = spec->head_dim_qk_nope;
+    s.head_dim_v = spec->head_dim_v;
     s.tied_output = spec->tied;
     s.qkv_bias = spec->qkv_bias;
     s.attn_logit_softcap = spec->attn_softcap;

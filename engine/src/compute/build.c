@@ -151,6 +151,7 @@ typedef struct traits {
     bool final_softcap;   /* gemma2: logits soft-capped */
     bool logit_scale;     /* command-r: logits scaled */
     bool resid_first;     /* phi3: the FFN residual add takes the residual as src0 */
+    bool moe_probs_bias;  /* deepseek V3: selection scores get a bias (exp_probs_b) */
 } traits;
 
 static traits traits_of(const hr_model *m)
@@ -194,6 +195,17 @@ static traits traits_of(const hr_model *m)
         break;
     case HR_ARCH_MIXTRAL: case HR_ARCH_LLAMA: case HR_ARCH_MISTRAL:
         t.moe_norm_w = true;
+        break;
+    case HR_ARCH_DEEPSEEK2:
+        t.moe_norm_w = true;
+        /* exp_probs_b sits in the first MoE block: look only that far */
+        for (size_t i = 0; i < m->n_tensors; i++) {
+            const hr_tensor *tt = &m->tensors[i];
+            if (tt->layer > (int32_t)m->n_layer_dense_lead)
+                break;
+            if (tt->name && strstr(tt->name, "exp_probs_b"))
+                t.moe_probs_bias = true;
+        }
         break;
     default:
         t.moe_norm_w = true;
@@ -315,7 +327,10 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
     int16_t logits = mm(b, HR_ROLE_FFN_GATE_INP, ne, x, T, 1, 1);
     int16_t probs = ew(b, logits, CG_NONE, ne, T, 1, 1); /* soft_max */
     int16_t probs3 = cg_view(b->g, probs, CG_F32, 1, ne, T, 1, false);
-    int16_t sorted = fresh(b, probs, CG_NONE, CG_I32, ne, T, 1, 1); /* argsort */
+    int16_t sel_probs = probs;
+    if (t->moe_probs_bias)
+        sel_probs = ew(b, probs, CG_NONE, ne, T, 1, 1); /* + exp_probs_b */
+    int16_t sorted = fresh(b, sel_probs, CG_NONE, CG_I32, ne, T, 1, 1); /* argsort */
     int16_t sel = cg_view(b->g, sorted, CG_I32, nu, T, 1, 1, true);
     int16_t w = fresh(b, probs3, sel, CG_F32, 1, nu, T, 1); /* get_rows */
     if (t->moe_norm_w) {
