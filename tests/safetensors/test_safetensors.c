@@ -491,6 +491,92 @@ static void test_deepseek2_checkpoint_matches_config(void **state)
     free(path);
 }
 
+/* gpt-oss as released: MXFP4 expert blocks + scales, fused gate_up, sinks,
+ * biases; read in GGUF's layout it matches the config alone tensor by tensor. */
+static void test_gpt_oss_checkpoint_matches_config(void **state)
+{
+    fixture *f = *state;
+    const int L = 2, E = 4, e = 64, h = 4, kv = 2, hd = 16, F = 32, vocab = 50;
+    assert_int_equal(
+        stw_write_config_text(
+            f->dir,
+            "{\"architectures\": [\"GptOssForCausalLM\"], \"model_type\": \"gpt_oss\","
+            "\"hidden_size\": 64, \"intermediate_size\": 32, \"num_attention_heads\": 4,"
+            "\"num_key_value_heads\": 2, \"head_dim\": 16, \"num_hidden_layers\": 2,"
+            "\"num_local_experts\": 4, \"num_experts_per_tok\": 2, \"vocab_size\": 50,"
+            "\"sliding_window\": 128, \"attention_bias\": true,"
+            "\"layer_types\": [\"sliding_attention\", \"full_attention\"],"
+            "\"tie_word_embeddings\": false, \"torch_dtype\": \"bfloat16\","
+            "\"quantization_config\": {\"quant_method\": \"mxfp4\"}}"),
+        0);
+    stw_tensor t[96];
+    char names[96][96];
+    size_t n = 0;
+#define T(dt, r, a, b, c, d, ...)                                                           \
+    do {                                                                                    \
+        snprintf(names[n], sizeof names[n], __VA_ARGS__);                                   \
+        t[n] = (stw_tensor){names[n], dt, r, {a, b, c, d}};                                 \
+        n++;                                                                                \
+    } while (0)
+    T("BF16", 2, vocab, e, 0, 0, "model.embed_tokens.weight");
+    for (int il = 0; il < L; il++) {
+        T("BF16", 1, e, 0, 0, 0, "model.layers.%d.input_layernorm.weight", il);
+        T("BF16", 2, h * hd, e, 0, 0, "model.layers.%d.self_attn.q_proj.weight", il);
+        T("BF16", 1, h * hd, 0, 0, 0, "model.layers.%d.self_attn.q_proj.bias", il);
+        T("BF16", 2, kv * hd, e, 0, 0, "model.layers.%d.self_attn.k_proj.weight", il);
+        T("BF16", 1, kv * hd, 0, 0, 0, "model.layers.%d.self_attn.k_proj.bias", il);
+        T("BF16", 2, kv * hd, e, 0, 0, "model.layers.%d.self_attn.v_proj.weight", il);
+        T("BF16", 1, kv * hd, 0, 0, 0, "model.layers.%d.self_attn.v_proj.bias", il);
+        T("BF16", 2, e, h * hd, 0, 0, "model.layers.%d.self_attn.o_proj.weight", il);
+        T("BF16", 1, e, 0, 0, 0, "model.layers.%d.self_attn.o_proj.bias", il);
+        T("BF16", 1, h, 0, 0, 0, "model.layers.%d.self_attn.sinks", il);
+        T("BF16", 1, e, 0, 0, 0, "model.layers.%d.post_attention_layernorm.weight", il);
+        T("BF16", 2, E, e, 0, 0, "model.layers.%d.mlp.router.weight", il);
+        T("BF16", 1, E, 0, 0, 0, "model.layers.%d.mlp.router.bias", il);
+        T("U8", 4, E, 2 * F, e / 32, 16, "model.layers.%d.mlp.experts.gate_up_proj_blocks", il);
+        T("U8", 3, E, 2 * F, e / 32, 0, "model.layers.%d.mlp.experts.gate_up_proj_scales", il);
+        T("BF16", 2, E, 2 * F, 0, 0, "model.layers.%d.mlp.experts.gate_up_proj_bias", il);
+        T("U8", 4, E, e, F / 32, 16, "model.layers.%d.mlp.experts.down_proj_blocks", il);
+        T("U8", 3, E, e, F / 32, 0, "model.layers.%d.mlp.experts.down_proj_scales", il);
+        T("BF16", 2, E, e, 0, 0, "model.layers.%d.mlp.experts.down_proj_bias", il);
+    }
+    T("BF16", 1, e, 0, 0, 0, "model.norm.weight");
+    T("BF16", 2, vocab, e, 0, 0, "lm_head.weight");
+#undef T
+    char *path = tu_path(f->dir, "model.safetensors");
+    assert_int_equal(stw_write(path, t, n, NULL, NULL), 0);
+    hr_model *m = NULL, *c = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open_safetensors(path, &m, &err), HR_OK);
+    char *cfg = tu_path(f->dir, "config.json");
+    assert_int_equal(hr_model_open_config(cfg, &c, &err), HR_OK);
+    for (size_t i = 0; i < c->n_tensors; i++) {
+        const hr_tensor *want = &c->tensors[i];
+        const hr_tensor *got = by_name(m, want->name);
+        if (!got)
+            fail_msg("checkpoint lacks %s", want->name);
+        if (memcmp(got->ne, want->ne, sizeof want->ne) != 0 || got->type != want->type ||
+            got->bytes != want->bytes)
+            fail_msg("%s: ne %lld,%lld,%lld type %d bytes %llu vs %lld,%lld,%lld type %d bytes "
+                     "%llu",
+                     want->name, (long long)got->ne[0], (long long)got->ne[1],
+                     (long long)got->ne[2], got->type, (unsigned long long)got->bytes,
+                     (long long)want->ne[0], (long long)want->ne[1], (long long)want->ne[2],
+                     want->type, (unsigned long long)want->bytes);
+        assert_int_equal(got->role, want->role);
+    }
+    assert_int_equal(m->n_tensors, c->n_tensors);
+    assert_int_equal(m->n_bytes, c->n_bytes);
+    const hr_tensor *g = by_name(m, "blk.1.ffn_gate_exps.weight");
+    assert_int_equal(g->type, HR_TYPE_MXFP4);
+    assert_true(m->layers[0].is_swa);
+    assert_false(m->layers[1].is_swa);
+    hr_model_free(c);
+    hr_model_free(m);
+    free(cfg);
+    free(path);
+}
+
 static void test_bitnet_checkpoint(void **state)
 {
     fixture *f = *state;
@@ -986,6 +1072,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mixtral_checkpoint_matches_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deepseek2_checkpoint_matches_config, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_gpt_oss_checkpoint_matches_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bitnet_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gemma2_norm_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gptq_checkpoint, setup, teardown),

@@ -270,8 +270,15 @@ static hr_status apply_quant_sizes(const hf_config *c, hr_model *m, hr_error *er
         return HR_OK;
     for (size_t i = 0; i < m->n_tensors; i++) {
         hr_tensor *t = &m->tensors[i];
-        if (is_quantized_linear(c, t))
-            t->bytes = hf_config_quant_weight_bytes(c, t->ne);
+        if (!is_quantized_linear(c, t))
+            continue;
+        t->bytes = hf_config_quant_weight_bytes(c, t->ne);
+        /* MXFP4 blocks and scales are exactly ggml's MXFP4 (17 bytes a 32) */
+        uint64_t ggml_bytes;
+        if (c->quant == HF_QUANT_MXFP4 &&
+            hr_type_tensor_bytes(HR_TYPE_MXFP4, t->ne, &ggml_bytes, NULL) == HR_OK &&
+            ggml_bytes == t->bytes)
+            t->type = HR_TYPE_MXFP4;
     }
     m->ftype = HR_FTYPE_UNKNOWN; /* no single llama_ftype describes these */
     return hr_model_finalize(m, err);

@@ -10,6 +10,7 @@
 #include "hfconfig/hf_config.h"
 #include "model/model_internal.h"
 #include "st_experts.h"
+#include "st_gpt_oss.h"
 #include "st_header.h"
 #include "st_mla.h"
 #include "st_names.h"
@@ -128,7 +129,6 @@ static void infer_hparams(hr_model *m)
  * as for the unquantized model; bytes stay the packed extent.
  *   GPTQ qweight  int32 [K*bits/32, N] -> {K, N}
  *   AWQ  qweight  int32 [K, N*bits/32] -> {K, N}
- *   MXFP4 *_blocks uint8 [E, N, K/32, 16] -> {K, N, E} (two values a byte)
  *   BitNet weight uint8 [N/4, K] -> {K, N} */
 static hr_status unpack_quantized_shapes(hr_model *m, const hf_config *cfg, hr_error *err)
 {
@@ -143,12 +143,6 @@ static hr_status unpack_quantized_shapes(hr_model *m, const hf_config *cfg, hr_e
             stem_end = t->name + strlen(t->name) - strlen(".qweight");
             ne[0] = gptq ? t->ne[1] * per_word : t->ne[1];
             ne[1] = gptq ? t->ne[0] : t->ne[0] * per_word;
-        } else if (cfg->quant == HF_QUANT_MXFP4 && t->type == HR_TYPE_ST_U8 && t->n_dims == 4 &&
-                   hr_str_ends_with(t->name, ".blocks")) {
-            stem_end = t->name + strlen(t->name) - strlen(".blocks");
-            ne[0] = t->ne[0] * t->ne[1] * 2;
-            ne[1] = t->ne[2];
-            ne[2] = t->ne[3];
         }
         if (cfg->quant == HF_QUANT_BITNET && t->type == HR_TYPE_ST_U8 && t->n_dims == 2 &&
             hr_str_ends_with(t->name, ".weight") && hr_tensor_block_index(t->name) >= 0) {
@@ -320,6 +314,9 @@ static hr_status build(const st_shards *sh, hr_model *m, hr_error *err)
     if ((st = st_stack_experts(m, &stacks, err)) != HR_OK)
         goto done;
     if (have_cfg && (st = st_split_kv_b(m, &cfg, err)) != HR_OK)
+        goto done;
+    if (have_cfg && (cfg.quant == HF_QUANT_MXFP4 || strcmp(cfg.arch_name, "gpt-oss") == 0) &&
+        (st = st_gpt_oss_layout(m, err)) != HR_OK)
         goto done;
 
     if (have_cfg) {

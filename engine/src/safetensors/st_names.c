@@ -187,12 +187,19 @@ static bool map_block(const char *body, int32_t block, bool rwkv_style, const st
     }
     const char *leaf = "";
     const char *stem = lookup(BLOCK_NAMES, sizeof BLOCK_NAMES / sizeof BLOCK_NAMES[0], body, &leaf);
-    bool gemma_norms = ctx && (ctx->arch == HR_ARCH_GEMMA2 || ctx->arch == HR_ARCH_GEMMA3);
+    /* gemma2/3 and gpt-oss norm after attention, not before the FFN */
+    bool gemma_norms = ctx && (ctx->arch == HR_ARCH_GEMMA2 || ctx->arch == HR_ARCH_GEMMA3 ||
+                               ctx->arch == HR_ARCH_GPT_OSS);
     if (stem && gemma_norms && strcmp(stem, "ffn_norm") == 0 &&
         strncmp(body, "post_attention_layernorm", 24) == 0)
         stem = "post_attention_norm";
     if (stem) {
         res->known = true;
+        /* bare nn.Parameters (gpt-oss experts, sinks) are weights in GGUF */
+        size_t sl = strlen(stem);
+        if (!*leaf && ((sl > 5 && strcmp(stem + sl - 5, "_exps") == 0) ||
+                       strcmp(stem, "attn_sinks") == 0))
+            leaf = "weight";
         return emit(buf, buf_len, stem, leaf, block, expert);
     }
     /* RWKV: attention.* is the time mix, feed_forward.* the channel mix */
