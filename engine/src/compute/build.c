@@ -381,6 +381,92 @@ static int16_t ffn_moe_shared(cg_build *b, const traits *t, int16_t x, int64_t n
     return ew(b, moe_out, sh, n_embd, T, 1, 1);
 }
 
+/* ---- BERT-like encoders (src/models/bert.cpp): no KV cache, a [T, T]
+ * mask, post-norm layers, layer norms with biases; nomic-bert has a fused
+ * QKV with rope and a SwiGLU FFN, bert a GELU FFN with biases ---- */
+
+static int16_t bert_layer(cg_build *b, int il, int16_t inpL, bool last)
+{
+    const hr_model *m = b->m;
+    const hr_layer *L = &m->layers[il];
+    const int64_t E = m->n_embd, T = b->n_tokens;
+    const int64_t H = L->n_head ? L->n_head : m->n_head;
+    const int64_t Hkv = L->n_head_kv ? L->n_head_kv : H;
+    const int64_t hd = L->n_embd_head_k ? L->n_embd_head_k : E / H;
+    const bool nomic = m->arch == HR_ARCH_NOMIC_BERT;
+    const bool bias = m->has_qkv_bias || !nomic;
+
+    int16_t q, k, v;
+    bool v_contig = true;
+    if (m->has_fused_qkv) {
+        int16_t qkv = mm(b, HR_ROLE_ATTN_QKV, hd * (H + 2 * Hkv), inpL, T, 1, 1);
+        if (bias)
+            qkv = ew(b, qkv, CG_NONE, hd * (H + 2 * Hkv), T, 1, 1);
+        q = cg_view(b->g, qkv, CG_F32, hd, H, T, 1, true);
+        k = cg_view(b->g, qkv, CG_F32, hd, Hkv, T, 1, true);
+        v = cg_view(b->g, qkv, CG_F32, hd, Hkv, T, 1, true);
+        v_contig = false;
+    } else {
+        q = mm(b, HR_ROLE_ATTN_Q, hd * H, inpL, T, 1, 1);
+        if (bias)
+            q = ew(b, q, CG_NONE, hd * H, T, 1, 1);
+        k = mm(b, HR_ROLE_ATTN_K, hd * Hkv, inpL, T, 1, 1);
+        if (bias)
+            k = ew(b, k, CG_NONE, hd * Hkv, T, 1, 1);
+        v = mm(b, HR_ROLE_ATTN_V, hd * Hkv, inpL, T, 1, 1);
+        if (bias)
+            v = ew(b, v, CG_NONE, hd * Hkv, T, 1, 1);
+    }
+    if (nomic) {
+        q = cg_op(b->g, true, CG_F32, hd, H, T, 1, q, inp_pos(b), CG_NONE, CG_NONE);
+        k = cg_op(b->g, true, CG_F32, hd, Hkv, T, 1, k, inp_pos(b), CG_NONE, CG_NONE);
+    }
+    /* build_attn_mha without a cache: K and V are the projections */
+    int16_t mask = input(b, &b->mask, b->fa ? CG_F16 : CG_F32, T, T, 1, 1);
+    int16_t qp = cg_view(b->g, q, CG_F32, hd, T, H, 1, true);
+    int16_t cur;
+    if (b->fa) {
+        int16_t kc = fresh(b, cg_view(b->g, k, CG_F32, hd, T, Hkv, 1, true), CG_NONE, CG_F16, hd, T, Hkv, 1);
+        int16_t vc = fresh(b, cg_view(b->g, v, CG_F32, hd, T, Hkv, 1, true), CG_NONE, CG_F16, hd, T, Hkv, 1);
+        cur = cg_op(b->g, false, CG_F32, hd, H, T, 1, qp, kc, vc, mask);
+    } else {
+        int16_t kq = cg_op(b->g, false, CG_F32, T, T, H, 1, cg_view(b->g, k, CG_F32, hd, T, Hkv, 1, true), qp,
+                           CG_NONE, CG_NONE);
+        kq = ew(b, kq, mask, T, T, H, 1);
+        (void)v_contig;
+        int16_t vt = fresh(b, cg_view(b->g, v, CG_F32, T, hd, Hkv, 1, true), CG_NONE, CG_F32, T, hd, Hkv, 1);
+        int16_t kqv = cg_op(b->g, false, CG_F32, hd, T, H, 1, vt, kq, CG_NONE, CG_NONE);
+        cur = fresh(b, cg_view(b->g, kqv, CG_F32, hd, H, T, 1, true), CG_NONE, CG_F32, hd * H, T, 1, 1);
+    }
+    cur = mm(b, HR_ROLE_ATTN_OUTPUT, E, cg_view(b->g, cur, CG_F32, hd * H, T, 1, 1, false), T, 1, 1);
+    if (bias || m->has_attn_bias)
+        cur = ew(b, cur, CG_NONE, E, T, 1, 1);
+    int64_t Tn = T;
+    int16_t resid = inpL;
+    if (last) {
+        int16_t oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
+        Tn = b->n_outputs;
+        cur = fresh(b, cur, oid, CG_F32, E, Tn, 1, 1);
+        resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
+    }
+    cur = ew(b, cur, resid, E, Tn, 1, 1);
+    cur = norm(b, cur, E, Tn, 1, false, true); /* attn_out_norm */
+    int16_t ffn_inp = cur;
+    if (nomic) {
+        traits plain;
+        memset(&plain, 0, sizeof plain);
+        cur = ffn_dense(b, &plain, cur, E, L->n_ff, Tn);
+    } else {
+        int16_t up = mm(b, HR_ROLE_FFN_UP, L->n_ff, cur, Tn, 1, 1);
+        up = ew(b, up, CG_NONE, L->n_ff, Tn, 1, 1); /* bias */
+        up = ew(b, up, CG_NONE, L->n_ff, Tn, 1, 1); /* gelu */
+        cur = mm(b, HR_ROLE_FFN_DOWN, E, up, Tn, 1, 1);
+        cur = ew(b, cur, CG_NONE, E, Tn, 1, 1); /* bias */
+    }
+    cur = ew(b, cur, ffn_inp, E, Tn, 1, 1);
+    return norm(b, cur, E, Tn, 1, false, true); /* layer_out_norm */
+}
+
 /* ---- DeepSeek2 multi-head latent attention (src/models/deepseek2.cpp,
  * build_attn with a K-only cache: V is a view of the cached latents) ---- */
 
@@ -690,6 +776,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->k_idxs_swa = b->v_idxs_swa = b->mask_swa = CG_NONE;
     b->inp_s_copy = CG_NONE;
     b->k_rot = b->v_rot = b->k_rot_swa = b->v_rot_swa = CG_NONE;
+    b->inp_mean = CG_NONE;
     b->iswa = false;
     for (uint32_t il = 0; il < m->n_layer; il++)
         if (m->layers[il].is_swa)
@@ -703,6 +790,36 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     int16_t cur = fresh(b, tok, CG_NONE, CG_F32, E, T, 1, 1);
     if (t.embd_scale)
         cur = ew(b, cur, CG_NONE, E, T, 1, 1);
+
+    const bool encoder = m->arch == HR_ARCH_BERT || m->arch == HR_ARCH_NOMIC_BERT;
+    if (encoder) {
+        /* token types (row 0), learned positions (bert), then a layer norm */
+        cur = ew(b, cur, CG_NONE, E, T, 1, 1);
+        if (m->arch == HR_ARCH_BERT) {
+            int16_t pos = fresh(b, inp_pos(b), CG_NONE, CG_F32, E, T, 1, 1);
+            cur = ew(b, pos, cur, E, T, 1, 1);
+        }
+        cur = norm(b, cur, E, T, 1, false, true);
+        for (int i = 0; i < n_layers; i++) {
+            const int il = layers[i];
+            cg_mark_layer(g, il);
+            g->cur_buffer = layer_buffer(b, il);
+            b->cur_layer = il;
+            cur = bert_layer(b, il, cur, il == (int)m->n_layer - 1);
+        }
+        cg_mark_layer(g, (int)m->n_layer);
+        g->cur_buffer = b->buf_output;
+        cg_mark_output(g, cur); /* t_embd */
+        if (b->in->settings && b->in->settings->embeddings) {
+            /* mean pooling: inp_mean [T, n_seq] x cont(transpose(embd)) */
+            int16_t mean = input(b, &b->inp_mean, CG_F32, T, b->n_stream_all, 1, 1);
+            int16_t tr = fresh(b, cg_view(b->g, cur, CG_F32, b->n_outputs, E, 1, 1, true), CG_NONE, CG_F32,
+                               b->n_outputs, E, 1, 1);
+            int16_t pooled = cg_op(g, false, CG_F32, E, b->n_stream_all, 1, 1, tr, mean, CG_NONE, CG_NONE);
+            cg_mark_output(g, pooled);
+        }
+        return true;
+    }
 
     for (int i = 0; i < n_layers; i++) {
         const int il = layers[i];

@@ -22,6 +22,8 @@ typedef struct cg_build {
     int16_t inp_s_copy;                    /* recurrent state rows */
     int16_t k_rot, v_rot;                  /* Hadamard rotations of a quantized cache */
     int16_t k_rot_swa, v_rot_swa;
+    int16_t inp_mean;                      /* mean pooling of embeddings */
+    int64_t n_stream_all;                  /* sequences in the ubatch (pooling rows) */
     bool iswa;                             /* two caches: full and sliding-window */
     /* placement: buffer (= plan device index, 0 the CPU side) of the inputs
      * and of the output layer; layers follow in->layer_begin/end */

@@ -83,6 +83,7 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
     b->n_tokens = rc->n_tokens;
     b->n_outputs = rc->n_outputs;
     b->n_stream = in->n_seq ? in->n_seq : 1;
+    b->n_stream_all = in->settings && in->settings->n_seq ? in->settings->n_seq : b->n_stream;
     b->n_kv = in->n_kv ? in->n_kv : rc->n_tokens;
     b->n_kv_swa = in->n_kv_swa ? in->n_kv_swa : b->n_kv;
     b->fa = in->flash_attn;
