@@ -41,6 +41,10 @@ static hr_model *make_model(const cp_model *spec)
     s.n_rot = spec->n_rot;
     s.head_dim_qk_nope = spec->head_dim_qk_nope;
     s.head_dim_v = spec->head_dim_v;
+    s.ssm_d_conv = spec->ssm_d_conv;
+    s.ssm_d_inner = spec->ssm_d_inner;
+    s.ssm_d_state = spec->ssm_d_state;
+    s.ssm_dt_rank = spec->ssm_dt_rank;
     s.tied_output = spec->tied;
     s.qkv_bias = spec->qkv_bias;
     s.attn_logit_softcap = spec->attn_softcap;
