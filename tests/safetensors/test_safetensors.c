@@ -252,6 +252,7 @@ static void test_moe_bert_and_unknown_names(void **state)
         {"layers.1.feed_forward.w3.weight", "BF16", 2, {32, 16}},
         {"blocks.1.attention.receptance.weight", "F32", 2, {4, 4}}, /* RWKV */
         {"blocks.1.feed_forward.key.weight", "F32", 2, {4, 4}},
+        {"model.layers.1.mlp.gate.e_score_correction_bias", "F32", 1, {4}},
     };
     char *path = tu_path(f->dir, "moe.safetensors");
     assert_int_equal(stw_write(path, t, sizeof t / sizeof t[0], NULL, NULL), 0);
@@ -297,6 +298,8 @@ static void test_moe_bert_and_unknown_names(void **state)
          HR_ROLE_TIME_MIX, 1},
         {"blocks.1.feed_forward.key.weight", "blk.1.channel_mix_key.weight",
          HR_ROLE_CHANNEL_MIX, 1},
+        {"model.layers.1.mlp.gate.e_score_correction_bias", "blk.1.exp_probs_b.bias",
+         HR_ROLE_BIAS, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const hr_tensor *x = by_name(m, cases[i].gguf);

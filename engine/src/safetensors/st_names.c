@@ -38,6 +38,7 @@ static const name_pair BLOCK_NAMES[] = {
     {"mlp.gate_up_proj", "ffn_up"}, {"mlp.fc1", "ffn_up"}, {"mlp.fc2", "ffn_down"},
     /* MoE: routers, experts (the expert index is lifted out first), shared experts */
     {"mlp.gate", "ffn_gate_inp"}, {"mlp.router", "ffn_gate_inp"},
+    {"mlp.gate.e_score_correction_bias", "exp_probs_b.bias"}, /* DeepSeek-V3 */
     {"block_sparse_moe.gate", "ffn_gate_inp"}, {"mlp.shared_expert_gate", "ffn_gate_inp_shexp"},
     {"mlp.experts.gate_proj", "ffn_gate_exps"}, {"mlp.experts.up_proj", "ffn_up_exps"},
     {"mlp.experts.down_proj", "ffn_down_exps"}, {"mlp.experts.gate_up_proj", "ffn_gate_up_exps"},
