@@ -273,6 +273,10 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
 
     int a, d;
     find_period(in, &a, &d);
+    if (in->replay_all_layers) {
+        a = (int)in->model->n_layer; /* P >= n - 1: the whole graph */
+        d = 1;
+    }
     graph_result gpp, gtg;
     replay_graph(in, &pp, buf_output, align, a, d, &gpp);
     if (tg_below_pp(&gpp, &pp, &tg, align))

@@ -21,6 +21,10 @@ typedef struct hr_compute_input {
     int32_t layer_begin[HR_MAX_DEVICES], layer_end[HR_MAX_DEVICES];
     bool output_on_gpu;    /* output layer on the last GPU */
     bool offload_kv;
+    /* Added by the compute module (the plan leaves them zero):
+     * replay_all_layers: replay every layer instead of a verified periodic
+     * run (tests compare both; the result is the same, only slower). */
+    bool replay_all_layers;
 } hr_compute_input;
 
 typedef struct hr_compute_output {
