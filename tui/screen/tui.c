@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "settings_rows.h"
@@ -212,14 +213,24 @@ static bool input_pending(void)
     return true;
 }
 
+#define MAX_FAILED_READS 100
+
 static void event_loop(tui_app *app)
 {
+    int failed_reads = 0;
     while (!app->quit) {
         if (app->derived_stale && !input_pending())
             app_recompute_derived(app);
         screen_draw(app);
         int key = getch();
-        if (key == ERR || key == KEY_RESIZE)
+        if (key == ERR) {
+            /* a blocking read only fails for good when the terminal went away */
+            if (++failed_reads >= MAX_FAILED_READS)
+                app->quit = true;
+            continue;
+        }
+        failed_reads = 0;
+        if (key == KEY_RESIZE)
             continue; /* ncurses already updated LINES / COLS: the next frame follows */
         if (key == KEY_MOUSE) {
             handle_mouse(app);
@@ -266,6 +277,13 @@ int hr_tui_main(int argc, char **argv)
     }
 
     char why[256];
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "headroom: the planner needs a terminal; for scripts use a command "
+                        "such as `headroom plan MODEL --json` (see headroom --help)\n");
+        app_free(app);
+        free(app);
+        return 2;
+    }
     if (!crt_init(&app->crt, why, sizeof why)) {
         fprintf(stderr, "headroom: %s\n", why);
         app_free(app);
