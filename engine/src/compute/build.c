@@ -152,6 +152,10 @@ typedef struct traits {
     bool logit_scale;     /* command-r: logits scaled */
     bool resid_first;     /* phi3: the FFN residual add takes the residual as src0 */
     bool moe_probs_bias;  /* deepseek V3: selection scores get a bias (exp_probs_b) */
+    bool oai_moe;         /* gpt-oss: router bias, top-k of the logits then a softmax
+                             of the chosen weights, expert biases */
+    bool rows_after;      /* gpt-oss: out_ids rows taken after the last layer, whose
+                             output (t_h_nextn) is kept */
 } traits;
 
 static traits traits_of(const hr_model *m)
@@ -195,6 +199,9 @@ static traits traits_of(const hr_model *m)
         break;
     case HR_ARCH_MIXTRAL: case HR_ARCH_LLAMA: case HR_ARCH_MISTRAL:
         t.moe_norm_w = true;
+        break;
+    case HR_ARCH_GPT_OSS:
+        t.oai_moe = t.rows_after = true;
         break;
     case HR_ARCH_DEEPSEEK2:
         t.moe_norm_w = true;
@@ -325,7 +332,9 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
     const int64_t ne = L->n_expert, nu = L->n_expert_used;
     const int64_t nff = L->n_ff_exp ? L->n_ff_exp : L->n_ff;
     int16_t logits = mm(b, HR_ROLE_FFN_GATE_INP, ne, x, T, 1, 1);
-    int16_t probs = ew(b, logits, CG_NONE, ne, T, 1, 1); /* soft_max */
+    if (t->oai_moe)
+        logits = ew(b, logits, CG_NONE, ne, T, 1, 1); /* router bias */
+    int16_t probs = t->oai_moe ? logits : ew(b, logits, CG_NONE, ne, T, 1, 1); /* soft_max */
     int16_t probs3 = cg_view(b->g, probs, CG_F32, 1, ne, T, 1, false);
     int16_t sel_probs = probs;
     if (t->moe_probs_bias)
@@ -333,6 +342,10 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
     int16_t sorted = fresh(b, sel_probs, CG_NONE, CG_I32, ne, T, 1, 1); /* argsort */
     int16_t sel = cg_view(b->g, sorted, CG_I32, nu, T, 1, 1, true);
     int16_t w = fresh(b, probs3, sel, CG_F32, 1, nu, T, 1); /* get_rows */
+    if (t->oai_moe) { /* softmax of the chosen logits */
+        w = ew(b, cg_view(b->g, w, CG_F32, nu, T, 1, 1, false), CG_NONE, nu, T, 1, 1);
+        w = cg_view(b->g, w, CG_F32, 1, nu, T, 1, false);
+    }
     if (t->moe_norm_w) {
         int16_t w2 = cg_view(b->g, w, CG_F32, nu, T, 1, 1, false);
         int16_t sum = fresh(b, w2, CG_NONE, CG_F32, 1, T, 1, 1); /* sum_rows */
@@ -342,9 +355,15 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
     }
     int16_t x3 = cg_view(b->g, x, CG_F32, n_embd, 1, T, 1, false);
     int16_t gate = cg_op(b->g, false, CG_F32, nff, nu, T, 1, weight(b, HR_ROLE_FFN_GATE_EXPS), x3, sel, CG_NONE);
+    if (t->oai_moe)
+        gate = cg_op(b->g, true, CG_F32, nff, nu, T, 1, gate, sel, CG_NONE, CG_NONE); /* add_id */
     int16_t up = cg_op(b->g, false, CG_F32, nff, nu, T, 1, weight(b, HR_ROLE_FFN_UP_EXPS), x3, sel, CG_NONE);
+    if (t->oai_moe)
+        up = cg_op(b->g, true, CG_F32, nff, nu, T, 1, up, sel, CG_NONE, CG_NONE);
     int16_t act = fresh(b, gate, up, CG_F32, nff, nu, T, 1);
     int16_t experts = cg_op(b->g, false, CG_F32, n_embd, nu, T, 1, weight(b, HR_ROLE_FFN_DOWN_EXPS), act, sel, CG_NONE);
+    if (t->oai_moe)
+        experts = cg_op(b->g, true, CG_F32, n_embd, nu, T, 1, experts, sel, CG_NONE, CG_NONE);
     experts = ew(b, experts, w, n_embd, nu, T, 1); /* weights applied */
     int16_t views[64];
     const int64_t nv = nu < 64 ? nu : 64;
@@ -907,9 +926,14 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         if (b->offloading)
             g->cur_buffer = 1;
         b->cur_layer = il;
-        cur = layer(b, &t, il, cur, il == (int)m->n_layer - 1);
+        cur = layer(b, &t, il, cur, il == (int)m->n_layer - 1 && !t.rows_after);
     }
     cg_mark_layer(g, (int)m->n_layer);
+    if (t.rows_after) {
+        cg_mark_output(g, cur); /* t_h_nextn */
+        cur = fresh(b, cur, input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1), CG_F32, E,
+                    b->n_outputs, 1, 1);
+    }
 
     g->cur_buffer = b->buf_output;
     b->offloading = b->op_offload && b->buf_output == 0 && b->n_outputs >= 32;
