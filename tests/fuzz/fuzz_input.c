@@ -7,7 +7,8 @@
 
 #include "fuzz_input.h"
 
-const char *fuzz_write_temp(const char *name, const uint8_t *data, size_t size)
+const char *fuzz_write_temp_hole(const char *name, const uint8_t *data, size_t size,
+                                 uint64_t hole)
 {
     static char dir[256];
     static char path[512];
@@ -24,5 +25,12 @@ const char *fuzz_write_temp(const char *name, const uint8_t *data, size_t size)
     if (size)
         fwrite(data, 1, size, f);
     fclose(f);
+    if (hole && truncate(path, (off_t)(size + hole)) != 0)
+        return NULL;
     return path;
+}
+
+const char *fuzz_write_temp(const char *name, const uint8_t *data, size_t size)
+{
+    return fuzz_write_temp_hole(name, data, size, 0);
 }

@@ -9,4 +9,13 @@
  * return its path (static storage, valid until the next call). */
 const char *fuzz_write_temp(const char *name, const uint8_t *data, size_t size);
 
+/* Same, then extend the file by `hole` zero bytes left as a sparse hole
+ * (tensor data is never read: only its size matters to the readers). */
+const char *fuzz_write_temp_hole(const char *name, const uint8_t *data, size_t size,
+                                 uint64_t hole);
+
+/* GGUF inputs: the first byte k gives a data hole of k * FUZZ_HOLE_UNIT bytes
+ * after the header bytes that follow it, so the fuzzer mutates headers only. */
+#define FUZZ_HOLE_UNIT 4096u
+
 #endif

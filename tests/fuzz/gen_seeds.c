@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "gguf_writer.h"
 #include "headroom/headroom.h"
 #include "test_util.h"
@@ -12,6 +13,31 @@
 static char *out_path(const char *dir, const char *name)
 {
     return tu_path(dir, name);
+}
+
+/* A GGUF seed as fuzz_gguf reads it: one byte sizing the data hole (in
+ * FUZZ_HOLE_UNIT steps, rounded up), then the header bytes. */
+static void put_gguf(const char *dir, const char *name, gguf_writer *w)
+{
+    unsigned char *buf;
+    size_t len;
+    gguf_writer_layout lay;
+    if (gguf_writer_serialize(w, &buf, &len, &lay) != 0)
+        return;
+    uint64_t hole_units = (lay.file_size - len + FUZZ_HOLE_UNIT - 1) / FUZZ_HOLE_UNIT;
+    if (hole_units > 255) {
+        fprintf(stderr, "seed %s: data section too large for the hole byte\n", name);
+        free(buf);
+        return;
+    }
+    unsigned char *seed = malloc(len + 1);
+    seed[0] = (unsigned char)hole_units;
+    memcpy(seed + 1, buf, len);
+    char *p = out_path(dir, name);
+    tu_write_file(p, seed, len + 1);
+    free(p);
+    free(seed);
+    free(buf);
 }
 
 /* Small shapes of several families: seeds must stay a few hundred KB. */
@@ -69,9 +95,7 @@ static int seed_gguf(const char *dir)
                 continue;
             gguf_writer_set_header(w, "GGUF", v);
             snprintf(name, sizeof name, "%s-v%u.gguf", arches[i], v);
-            char *p = out_path(dir, name);
-            gguf_writer_write(w, p);
-            free(p);
+            put_gguf(dir, name, w);
             gguf_writer_free(w);
         }
         hr_model_free(m);
