@@ -257,6 +257,35 @@ static void test_gpu_partial_offload(void **state)
     hr_model_free(m);
 }
 
+/* Two GPUs holding every layer: pipeline parallelism keeps 4 copies of the
+ * graph inputs on the host side (all but the embeddings, which the host
+ * computes once). */
+static void test_gpu_pipeline_parallel(void **state)
+{
+    (void)state;
+    hr_model *m = shape_model("llama", 32, 4096, 32, 8, 14336, 128256);
+    assert_non_null(m);
+    hr_settings s;
+    hr_compute_input in;
+    hr_compute_output one, two;
+    hr_error err;
+    gpu_input(m, &s, &in, 8192, 512, 4, false, 0);
+    assert_int_equal(hr_compute_estimate(&in, &one, &err), HR_OK);
+    in.n_devices = 3;
+    in.backends[2] = HR_BACKEND_CUDA;
+    in.layer_end[1] = 16;
+    in.layer_begin[2] = 16;
+    in.layer_end[2] = 32;
+    assert_int_equal(hr_compute_estimate(&in, &two, &err), HR_OK);
+    const uint64_t embd = 4096ull * 512 * 4;
+    printf("# llama 8B on 2 CUDA GPUs: CUDA0 %.2f, CUDA1 %.2f, CUDA_Host %.2f MiB (one GPU: %.2f)\n",
+           mib(two.device_bytes[1]), mib(two.device_bytes[2]), mib(two.host_side_bytes),
+           mib(one.host_side_bytes));
+    assert_true(two.host_side_bytes >= 4 * (one.host_side_bytes - embd) + embd - 4096);
+    assert_true(two.device_bytes[2] >= 128256ull * 512 * 4); /* logits on the last GPU */
+    hr_model_free(m);
+}
+
 /* The periodic truncation is exact: the full replay gives the same bytes. */
 static void test_truncation_is_exact(void **state)
 {
@@ -337,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_against_real_llamacpp),
         cmocka_unit_test(test_gpu_full_offload),
         cmocka_unit_test(test_gpu_partial_offload),
+        cmocka_unit_test(test_gpu_pipeline_parallel),
         cmocka_unit_test(test_truncation_is_exact),
         cmocka_unit_test(test_other_shapes),
         cmocka_unit_test(test_rejects_bad_input),

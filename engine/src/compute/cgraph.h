@@ -98,8 +98,11 @@ typedef struct cg_shape { int64_t ne[4]; cg_type type; } cg_shape;
  * reading a tensor of another backend reads a copy in its own backend's
  * buffer, made once per (tensor, backend) and allocated at the start of the
  * split that first needs it; the source gets a dependency view that is never
- * released, so it is never freed nor reused in place. Rewrites src into dst. */
-void cg_split_copies(const cg_graph *src, cg_graph *dst);
+ * released, so it is never freed nor reused in place. Rewrites src into dst.
+ * With pipeline parallelism (n_copies 4, several GPUs holding every layer)
+ * each graph input is kept in n_copies copies allocated first, and every
+ * copy is an input and an output: allocated up front, never freed. */
+void cg_split_copies(const cg_graph *src, cg_graph *dst, int n_copies);
 
 /* ---- replay of ggml-alloc (ggml_gallocr_alloc_graph_impl) ---- */
 typedef struct cg_alloc_result {

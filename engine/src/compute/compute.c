@@ -151,6 +151,18 @@ typedef struct graph_result {
     uint64_t scaled[CG_MAX_BUFFERS], fixed[CG_MAX_BUFFERS], count[CG_MAX_BUFFERS];
 } graph_result;
 
+/* llama_context: pipeline parallelism with more than one GPU holding every
+ * layer and the output, KV offloaded: the scheduler keeps 4 copies. */
+static int pipeline_copies(const hr_compute_input *in)
+{
+    int gpus = 0;
+    for (int d = 1; d < in->n_devices && d < HR_MAX_DEVICES; d++)
+        if (in->backends[d] != HR_BACKEND_CPU && in->layer_end[d] > in->layer_begin[d])
+            gpus++;
+    const bool all_layers = in->layer_end[0] <= in->layer_begin[0];
+    return gpus > 1 && all_layers && in->output_on_gpu && in->offload_kv ? 4 : 1;
+}
+
 /* Replay one reserve graph. */
 static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
                          const uint32_t align[CG_MAX_BUFFERS], int a, int d, graph_result *gr)
@@ -171,7 +183,7 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
         cg_build_graph(&b, lp.layers, lp.n);
         gp = &built;
         if (built.n_buffers > 1) {
-            cg_split_copies(&built, &split);
+            cg_split_copies(&built, &split, pipeline_copies(in));
             gp = &split;
         }
         cg_replay(gp, align, lp.check_a, lp.check_b, &res);

@@ -218,9 +218,12 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
         if (!r.st[g->leafs[i]].allocated)
             allocate_node(&r, g->leafs[i]);
 
-    /* count children and views (a consumer through a view counts as a view) */
+    /* count children and views (a consumer through a view counts as a view);
+     * graph inputs that are nodes (pipeline copies) are allocated here */
     for (int i = 0; i < g->n_nodes; i++) {
         const cg_node *n = &g->nodes[i];
+        if ((n->flags & (CG_FLAG_INPUT | CG_FLAG_LEAF)) == CG_FLAG_INPUT && !r.st[i].allocated)
+            allocate_node(&r, (int16_t)i);
         for (int j = 0; j < n->n_src; j++) {
             const int16_t h = n->src[j];
             if (h & CG_VIA_VIEW)

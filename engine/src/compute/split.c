@@ -10,7 +10,7 @@
 
 #define NO_COPY ((int16_t)-1)
 
-void cg_split_copies(const cg_graph *src, cg_graph *dst)
+void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
 {
     /* copy_of[node][buffer] would be large; a node is copied to few buffers,
      * so keep a small list of (node, buffer, copy) */
@@ -71,7 +71,7 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst)
                 cg_node *cp = &dst->nodes[dst->n_nodes];
                 cp->bytes = rn->bytes;
                 cp->layout = rn->layout;
-                cp->flags = 0;
+                cp->flags = copies > 1 ? (CG_FLAG_INPUT | CG_FLAG_OUTPUT) : 0;
                 cp->buffer = buf;
                 cp->n_src = 0;
                 for (int s = 0; s < CG_MAX_SRC; s++)
@@ -125,12 +125,30 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst)
         }
         mark++;
     }
-    for (int k = 0; k < src->n_nodes; k++)
-        if (pinned[k])
-            dst->nodes[remap[k]].flags |= CG_FLAG_OUTPUT;
     /* leaf ids moved with their nodes */
     for (int l = 0; l < dst->n_leafs; l++)
         dst->leafs[l] = remap[src->leafs[l]];
+    for (int k = 0; k < src->n_nodes; k++)
+        if (pinned[k])
+            dst->nodes[remap[k]].flags |= CG_FLAG_OUTPUT;
+    /* pipeline parallelism: every graph input in `copies` copies, kept */
+    if (copies > 1) {
+        const int n_leafs = dst->n_leafs;
+        for (int l = 0; l < n_leafs; l++) {
+            const int16_t id = dst->leafs[l];
+            dst->nodes[id].flags |= CG_FLAG_OUTPUT;
+            for (int c = 1; c < copies; c++) {
+                if (dst->n_nodes >= CG_MAX_NODES ||
+                    dst->n_leafs >= (int)(sizeof dst->leafs / sizeof dst->leafs[0])) {
+                    dst->overflow = true;
+                    break;
+                }
+                dst->nodes[dst->n_nodes] = dst->nodes[id];
+                dst->leafs[dst->n_leafs++] = (int16_t)dst->n_nodes;
+                dst->n_nodes++;
+            }
+        }
+    }
     for (int k = 0; k < dst->n_nodes; k++)
         if (dst->nodes[k].buffer >= dst->n_buffers)
             dst->n_buffers = (uint8_t)(dst->nodes[k].buffer + 1);
