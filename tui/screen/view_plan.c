@@ -161,13 +161,14 @@ static const char *component_label(int c)
 static int draw_legend(tui_app *app, int y, int x, int w)
 {
     const tui_crt *crt = &app->crt;
-    int col_w = w / 2, line = 0;
+    int col_w = w / 2 + 1, line = 0; /* the left labels are the longer ones */
     for (int c = 0; c < HR_COMP_COUNT; c++) {
         int ly = y + c / 2, lx = x + (c % 2) * col_w;
         char amount[32];
         fmt_bytes(amount, sizeof amount, app->plan.bytes[c]);
         put_text(ly, lx, 1, crt_attr(crt, (tui_colour)(COL_WEIGHTS + c)), crt->glyphs.fill[c]);
-        put_textf(ly, lx + 2, col_w - 2, A_NORMAL, "%s %s", component_label(c), amount);
+        put_textf(ly, lx + 2, (c % 2 ? w - col_w : col_w) - 2, A_NORMAL, "%s %s",
+                  component_label(c), amount);
         line = c / 2 + 1;
     }
     char total[32];
@@ -278,8 +279,12 @@ static void draw_answers(tui_app *app, int y, int x, int w, int h)
         else
             put_text(r++, x, w, none, "parallel none");
     }
-    if (r < y + h)
-        put_textf(r++, x, w, v, "replicas %u", f->replicas);
+    if (r < y + h) {
+        if (app->replicas_known)
+            put_textf(r++, x, w, v, "replicas %u", f->replicas);
+        else
+            put_text(r++, x, w, crt_attr(crt, COL_DIM), "replicas ?");
+    }
 }
 
 static void short_gib(char *buf, size_t len, double bytes)
@@ -390,7 +395,7 @@ static void draw_curve_panel(tui_app *app, int y, int x, int h, int w)
 
 void view_plan_draw(tui_app *app, int y, int x, int h, int w)
 {
-    int left_w = w >= 110 ? 42 : 36;
+    int left_w = w >= 110 ? 42 : 38;
     int settings_h = settings_row_count() + 2;
     draw_model_panel(app, y, x, left_w);
     int sh = h - MODEL_PANEL_H < settings_h ? h - MODEL_PANEL_H : settings_h;
