@@ -173,14 +173,16 @@ static int teardown(void **state)
 
 static void start(tmux_ctx *t, const char *model, int cols, int lines)
 {
-    char w[16], h[16], cfg[1100], cmd[1200];
+    char w[16], h[16], cfg[1100], cmd[1200], xdg[1100];
     snprintf(w, sizeof w, "%d", cols);
     snprintf(h, sizeof h, "%d", lines);
     const char *config = getenv("HEADROOM_CONFIG_DIR");
     snprintf(cfg, sizeof cfg, "HEADROOM_CONFIG_DIR=%s", config ? config : "");
     snprintf(cmd, sizeof cmd, "%s %s", t->script, model);
+    /* the recent-models file goes under the test's own directory, never a real home */
+    snprintf(xdg, sizeof xdg, "XDG_CONFIG_HOME=%s/config", t->dir);
     free(tmux(t, "new-session", "-d", "-s", "hr", "-x", w, "-y", h, "-e", "TERM=xterm-256color",
-              "-e", cfg, "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=", cmd, NULL));
+              "-e", cfg, "-e", "LANG=C.UTF-8", "-e", xdg, cmd, NULL));
     t->started = true;
 }
 
@@ -420,6 +422,12 @@ static void test_help_lists_every_key(void **state)
     tmux_ctx *t = *state;
     if (!t)
         skip(); /* tmux is not installed */
+    /* with ~/.config/headroom present the model is remembered as recent */
+    char *config = tu_path(t->dir, "config");
+    char *config_headroom = tu_path(config, "headroom");
+    char *recent = tu_path(config_headroom, "recent");
+    assert_int_equal(mkdir(config, 0700), 0);
+    assert_int_equal(mkdir(config_headroom, 0700), 0);
     start(t, MODEL, 100, 40);
     free(wait_for(t, "Settings", NULL, 10000));
     keys(t, "?", 1);
@@ -431,6 +439,13 @@ static void test_help_lists_every_key(void **state)
     free(wait_for(t, "Total vs context", NULL, 5000));
     keys(t, "F10", 1);
     quit_and_check(t, "HR-EXIT=0");
+    char *text = tu_read_file(recent, NULL);
+    assert_non_null(text);
+    assert_string_equal(text, MODEL "\n");
+    free(text);
+    free(recent);
+    free(config_headroom);
+    free(config);
 }
 
 static void test_typed_values_and_scenarios(void **state)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "recent.h"
 #include "settings_rows.h"
 #include "views.h"
 
@@ -260,6 +261,7 @@ int hr_tui_main(int argc, char **argv)
         return 1;
     }
     app_init(app);
+    recent_load(app);
     const char *spec = args.model ? args.model : HR_DEFAULT_PRESET;
     if (!app_open_model(app, spec)) {
         if (args.model) {
@@ -292,6 +294,7 @@ int hr_tui_main(int argc, char **argv)
     }
     event_loop(app);
     crt_done(&app->crt);
+    recent_save(app);
     app_free(app);
     free(app);
     return 0;
