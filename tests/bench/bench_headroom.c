@@ -28,6 +28,11 @@ typedef struct bench_model {
 /* Token and merge strings like a BPE vocabulary's: short, distinct. */
 static void add_tokenizer(gguf_writer *w, uint32_t n_vocab, uint32_t n_merges)
 {
+    /* replace the writer's small dummy vocabulary with a BPE-sized one */
+    const char *keys[] = {"tokenizer.ggml.model", "tokenizer.ggml.tokens", "tokenizer.ggml.scores",
+                          "tokenizer.ggml.token_type", "tokenizer.ggml.merges"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        gguf_writer_remove_key(w, keys[k]);
     char **tok = malloc(sizeof *tok * n_vocab);
     int32_t *types = malloc(sizeof *types * n_vocab);
     for (uint32_t i = 0; i < n_vocab; i++) {

@@ -46,11 +46,11 @@ hr_status hr_governor_create(const hr_budget *budget, hr_governor **out, hr_erro
         }
         hr_budget_from_system(&sys, &g->budget);
     }
-    if (g->budget.n_devices < 1 || g->budget.n_devices > HR_MAX_DEVICES) {
+    int n_devices = g->budget.n_devices;
+    if (n_devices < 1 || n_devices > HR_MAX_DEVICES) {
         free(g->live);
         free(g);
-        return hr_error_set(err, HR_ERR_ARG, "governor: budget has %d devices",
-                            g->budget.n_devices);
+        return hr_error_set(err, HR_ERR_ARG, "governor: budget has %d devices", n_devices);
     }
     pthread_mutex_init(&g->lock, NULL);
     g->next_token = 1;
