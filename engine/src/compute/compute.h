@@ -1,5 +1,21 @@
 /* Engine-private: compute buffer sizes from a replay of the worst-case graph.
- * Owned by the compute module; called by the plan. */
+ * Owned by the compute module; called by the plan.
+ *
+ * What the estimate reads (compute module notes for the plan):
+ *  - settings->n_seq: sequences of the reserve ubatch (n_tokens is rounded up
+ *    to a multiple of it; pooling and recurrent state rows use it);
+ *    settings->mode (HR_MODE_CPU: no GPU backend at all) and
+ *    settings->embeddings (pooling of encoder embeddings);
+ *  - n_seq here: KV streams (1 with a unified cache), n_kv / n_kv_swa: cells
+ *    per stream (n_tokens for models without a cache);
+ *  - devices: [0] the host (CPU backend; in a GPU run its compute buffer is
+ *    the pinned "CUDA_Host" one, returned in host_side_bytes with
+ *    device_bytes[0] = 0), [1..] GPUs with layer_begin/end; output_on_gpu
+ *    puts the output layer on the last GPU holding layers.
+ * The graph is llama.cpp's (v0.5.0 tree) for: llama, mistral, mixtral, qwen2,
+ * qwen3, qwen2moe, qwen3moe, gemma, gemma2, gemma3, phi3, command-r, cohere2,
+ * deepseek2 (MLA), gpt-oss, bert, nomic-bert, mamba, mamba2; other
+ * architectures take the llama graph (recurrent layers Mamba's). */
 #ifndef HR_COMPUTE_H
 #define HR_COMPUTE_H
 
