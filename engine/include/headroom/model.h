@@ -215,6 +215,7 @@ typedef struct hr_shape {
     float attn_logit_softcap, final_logit_softcap;
     hr_ftype ftype;             /* GGUF-style quantization of the tensors */
     hr_type dtype;              /* used when ftype is HR_FTYPE_UNKNOWN: every tensor this type */
+    bool rope_freqs;            /* llama-3.x rope scaling: rope_freqs.weight (n_rot/2 floats) */
 } hr_shape;
 
 /* Fill *shape with neutral defaults (causal, ftype F16, dtype invalid). */

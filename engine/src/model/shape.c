@@ -7,6 +7,7 @@
  *
  * DeepSeek2 MLA: the current converter's split layout (attn_k_b / attn_v_b,
  * KV cache of compressed latents), not the legacy unsplit attn_kv_b. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,11 +43,12 @@ typedef struct layout {
     bool pos_embd;       /* learned absolute positions */
     bool always_tied;    /* the converter never writes output.weight */
     bool shexp_gate_inp; /* qwen2moe shared-expert gate vector */
-    bool oss;            /* gpt-oss: sinks, router and expert biases */
+    bool oss;            /* gpt-oss: sinks, attention, router and expert biases */
+    bool no_gate_bias;   /* nomic-bert: llama.cpp has no ffn_gate.bias slot */
     bool mla;            /* deepseek2 latent attention */
 } layout;
 
-typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV } family;
+typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV6, FAM_RWKV7 } family;
 
 typedef struct builder {
     hr_model *m;
@@ -145,12 +147,13 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
         L->ffn_gate = L->ffn_norm = false;
         break;
     case HR_ARCH_NOMIC_BERT:
-        L->encoder = L->fused_qkv = true;
+        L->encoder = L->fused_qkv = L->no_gate_bias = true;
         L->ffn_norm = false;
         break;
     case HR_ARCH_MAMBA: *fam = FAM_MAMBA; break;
     case HR_ARCH_MAMBA2: *fam = FAM_MAMBA2; break;
-    case HR_ARCH_RWKV6: case HR_ARCH_RWKV7: *fam = FAM_RWKV; break;
+    case HR_ARCH_RWKV6: *fam = FAM_RWKV6; break;
+    case HR_ARCH_RWKV7: *fam = FAM_RWKV7; break;
     default: break; /* llama, mistral, mixtral, qwen2: the plain layout */
     }
 }
@@ -166,7 +169,8 @@ static void add_attention(builder *b, int il, const layout *L, const dims *d)
     const hr_shape *s = b->s;
     const int64_t nq = d->n_head * d->hd_k, nk = d->n_head_kv * d->hd_k,
                   nv = d->n_head_kv * d->hd_v, no = d->n_head * d->hd_v;
-    const bool bias_qkv = s->qkv_bias || s->attn_bias;
+    const bool bias_o = s->attn_bias || L->oss; /* gpt-oss always has them */
+    const bool bias_qkv = s->qkv_bias || bias_o;
     if (L->mla) {
         const int64_t q_width = d->n_head * (d->qk_nope + d->n_rot);
         if (d->q_lora) {
@@ -205,7 +209,7 @@ static void add_attention(builder *b, int il, const layout *L, const dims *d)
     if (L->oss)
         ADD1(b, il, "attn_sinks", "weight", d->n_head);
     ADD2(b, il, "attn_output", "weight", no, d->n_embd);
-    if (s->attn_bias)
+    if (bias_o)
         ADD1(b, il, "attn_output", "bias", d->n_embd);
 }
 
@@ -214,7 +218,7 @@ static void add_dense_ffn(builder *b, int il, const layout *L, const dims *d)
     const bool bias = b->s->ffn_bias;
     if (L->ffn_gate) {
         ADD2(b, il, "ffn_gate", "weight", d->n_embd, d->n_ff);
-        if (bias)
+        if (bias && !L->no_gate_bias)
             ADD1(b, il, "ffn_gate", "bias", d->n_ff);
     }
     const int64_t up = L->up_doubled ? 2 * d->n_ff : d->n_ff;
@@ -259,11 +263,14 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
 {
     const hr_shape *s = b->s;
     const bool tied = s->tied_output || L->always_tied || L->encoder;
+    /* llama-3.x rope scaling: the converter writes the frequency factors
+     * first, n_rot / 2 floats; llama.cpp shares them across layers. */
+    if (s->rope_freqs)
+        ADD1(b, -1, "rope_freqs", "weight", b->m->n_rot / 2);
     ADD2(b, -1, "token_embd", "weight", d->n_embd, s->n_vocab);
     if (L->encoder) {
-        if (L->pos_embd)
-            ADD2(b, -1, "position_embd", "weight", d->n_embd,
-                 s->n_pos_embd ? s->n_pos_embd : s->n_ctx_train);
+        if (L->pos_embd) /* llama.cpp reads n_ctx_train rows */
+            ADD2(b, -1, "position_embd", "weight", d->n_embd, b->m->n_ctx_train);
         ADD2(b, -1, "token_types", "weight", d->n_embd, 2);
         ADD1(b, -1, "token_embd_norm", "weight", d->n_embd);
         ADD1(b, -1, "token_embd_norm", "bias", d->n_embd);
@@ -336,29 +343,58 @@ static void build_mamba(builder *b, bool v2)
         ADD2(b, -1, "output", "weight", n_embd, s->n_vocab);
 }
 
-/* RWKV6 (best effort: the large matrices and the small mixing weights of
- * the Finch layout; RWKV7 is approximated by the same layout). */
-static void build_rwkv(builder *b)
+/* RWKV's FFN length: the converter's default when the config gives none
+ * (RWKV6 3.5 x hidden rounded down to 32, RWKV7 4 x hidden). */
+static uint32_t rwkv_ffn(const hr_shape *s, family fam)
+{
+    if (s->n_ff)
+        return s->n_ff;
+    return fam == FAM_RWKV7 ? 4 * s->n_embd : (uint32_t)((uint64_t)s->n_embd * 7 / 2 / 32 * 32);
+}
+
+/* Both RWKV generations: embedding norm in front, layer-normed output, and
+ * a head the converter always writes (llama.cpp requires it). */
+static void rwkv_ends(builder *b, bool head)
+{
+    const int64_t e = b->s->n_embd;
+    if (!head) {
+        ADD2(b, -1, "token_embd", "weight", e, b->s->n_vocab);
+        ADD1(b, -1, "token_embd_norm", "weight", e);
+        ADD1(b, -1, "token_embd_norm", "bias", e);
+        return;
+    }
+    ADD1(b, -1, "output_norm", "weight", e);
+    ADD1(b, -1, "output_norm", "bias", e);
+    ADD2(b, -1, "output", "weight", e, b->s->n_vocab);
+}
+
+static void rwkv_layer_norms(builder *b, int il)
+{
+    const int64_t e = b->s->n_embd;
+    ADD1(b, il, "attn_norm", "weight", e);
+    ADD1(b, il, "attn_norm", "bias", e);
+    ADD1(b, il, "attn_norm_2", "weight", e);
+    ADD1(b, il, "attn_norm_2", "bias", e);
+}
+
+/* RWKV6 (Finch), llama-model.cpp's layout. The converter's low-rank mixing
+ * sizes: 32 and 64, or 64 and 128 for hidden 4096 models. */
+static void build_rwkv6(builder *b)
 {
     const hr_shape *s = b->s;
-    const int64_t e = s->n_embd, ff = s->n_ff ? s->n_ff : (e * 7 / 2) / 32 * 32;
-    const int64_t hs = s->rwkv_head_size ? s->rwkv_head_size : 64;
-    ADD2(b, -1, "token_embd", "weight", e, s->n_vocab);
-    ADD1(b, -1, "token_embd_norm", "weight", e);
-    ADD1(b, -1, "token_embd_norm", "bias", e);
+    const int64_t e = s->n_embd, ff = rwkv_ffn(s, FAM_RWKV6), hs = b->m->rwkv_head_size;
+    const int64_t mix = e == 4096 ? 64 : 32, decay = e == 4096 ? 128 : 64;
+    rwkv_ends(b, false);
     for (uint32_t u = 0; u < s->n_layer && b->status == HR_OK; u++) {
         const int il = (int)u;
-        ADD1(b, il, "attn_norm", "weight", e);
-        ADD1(b, il, "attn_norm", "bias", e);
-        ADD1(b, il, "attn_norm_2", "weight", e);
-        ADD1(b, il, "attn_norm_2", "bias", e);
+        rwkv_layer_norms(b, il);
         ADD3(b, il, "time_mix_lerp_x", "weight", e, 1, 1);
         add(b, il, "time_mix_lerp_fused", "weight", 4, e, 1, 1, 5);
-        ADD2(b, il, "time_mix_w1", "weight", e, 32 * 5);
-        ADD3(b, il, "time_mix_w2", "weight", 32, e, 5);
-        ADD3(b, il, "time_mix_decay", "weight", e, 1, 1);
-        ADD2(b, il, "time_mix_decay_w1", "weight", e, 64);
-        ADD2(b, il, "time_mix_decay_w2", "weight", 64, e);
+        ADD2(b, il, "time_mix_w1", "weight", e, mix * 5);
+        ADD3(b, il, "time_mix_w2", "weight", mix, e, 5);
+        ADD1(b, il, "time_mix_decay", "weight", e);
+        ADD2(b, il, "time_mix_decay_w1", "weight", e, decay);
+        ADD2(b, il, "time_mix_decay_w2", "weight", decay, e);
         ADD2(b, il, "time_mix_first", "weight", hs, e / hs);
         ADD2(b, il, "time_mix_key", "weight", e, e);
         ADD2(b, il, "time_mix_value", "weight", e, e);
@@ -373,10 +409,57 @@ static void build_rwkv(builder *b)
         ADD2(b, il, "channel_mix_receptance", "weight", e, e);
         ADD2(b, il, "channel_mix_value", "weight", ff, e);
     }
-    ADD1(b, -1, "output_norm", "weight", e);
-    ADD1(b, -1, "output_norm", "bias", e);
-    if (!s->tied_output)
-        ADD2(b, -1, "output", "weight", e, s->n_vocab);
+    rwkv_ends(b, true);
+}
+
+/* The converter's RWKV7 LoRA rank when the config gives none:
+ * max(1, round(hidden^exponent * multiplier / 32)) * 32, Python rounding
+ * (half to even, as nearbyint in the default rounding mode). */
+static int64_t rwkv7_lora(int64_t e, double exponent, double multiplier)
+{
+    double r = nearbyint(pow((double)e, exponent) * multiplier / 32.0);
+    return (r < 1.0 ? 1 : (int64_t)r) * 32;
+}
+
+/* RWKV7 (Goose), llama-model.cpp's layout. Layer 0 carries value-residual
+ * tensors too: the converter copies the a0/a1/a2 there (iclr rank). */
+static void build_rwkv7(builder *b)
+{
+    const hr_shape *s = b->s;
+    const int64_t e = s->n_embd, ff = rwkv_ffn(s, FAM_RWKV7);
+    const int64_t decay = rwkv7_lora(e, 0.5, 1.8), iclr = rwkv7_lora(e, 0.5, 1.8),
+                  vmix = rwkv7_lora(e, 0.5, 1.3), gate = rwkv7_lora(e, 0.8, 0.6);
+    rwkv_ends(b, false);
+    for (uint32_t u = 0; u < s->n_layer && b->status == HR_OK; u++) {
+        const int il = (int)u;
+        const int64_t v_rank = u == 0 ? iclr : vmix;
+        rwkv_layer_norms(b, il);
+        ADD1(b, il, "time_mix_w0", "weight", e);
+        ADD2(b, il, "time_mix_w1", "weight", e, decay);
+        ADD2(b, il, "time_mix_w2", "weight", decay, e);
+        ADD1(b, il, "time_mix_a0", "weight", e);
+        ADD2(b, il, "time_mix_a1", "weight", e, iclr);
+        ADD2(b, il, "time_mix_a2", "weight", iclr, e);
+        ADD1(b, il, "time_mix_v0", "weight", e);
+        ADD2(b, il, "time_mix_v1", "weight", e, v_rank);
+        ADD2(b, il, "time_mix_v2", "weight", v_rank, e);
+        ADD2(b, il, "time_mix_g1", "weight", e, gate);
+        ADD2(b, il, "time_mix_g2", "weight", gate, e);
+        add(b, il, "time_mix_lerp_fused", "weight", 4, e, 1, 1, 6);
+        ADD1(b, il, "time_mix_k_k", "weight", e);
+        ADD1(b, il, "time_mix_k_a", "weight", e);
+        ADD1(b, il, "time_mix_r_k", "weight", e);
+        ADD2(b, il, "time_mix_key", "weight", e, e);
+        ADD2(b, il, "time_mix_value", "weight", e, e);
+        ADD2(b, il, "time_mix_receptance", "weight", e, e);
+        ADD1(b, il, "time_mix_ln", "weight", e);
+        ADD1(b, il, "time_mix_ln", "bias", e);
+        ADD2(b, il, "time_mix_output", "weight", e, e);
+        ADD3(b, il, "channel_mix_lerp_k", "weight", e, 1, 1);
+        ADD2(b, il, "channel_mix_key", "weight", e, ff);
+        ADD2(b, il, "channel_mix_value", "weight", ff, e);
+    }
+    rwkv_ends(b, true);
 }
 
 /* llama_hparams::set_swa_pattern: layer il slides unless il % n == n - 1
@@ -484,14 +567,17 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
     m->n_lora_kv = s->n_lora_kv;
     m->n_rot = L->mla ? (uint32_t)d->n_rot : (s->n_rot ? s->n_rot : (uint32_t)d->hd_k);
     m->is_mla = L->mla;
-    m->rwkv_head_size = fam == FAM_RWKV ? (s->rwkv_head_size ? s->rwkv_head_size : 64) : 0;
+    const bool rwkv = fam == FAM_RWKV6 || fam == FAM_RWKV7;
+    m->rwkv_head_size = rwkv ? (s->rwkv_head_size ? s->rwkv_head_size : 64) : 0;
     m->n_pos_embd = L->pos_embd ? (s->n_pos_embd ? s->n_pos_embd : s->n_ctx_train) : 0;
+    if (L->pos_embd) /* the converter's context_length is the position count */
+        m->n_ctx_train = m->n_pos_embd;
     m->causal = s->causal && !L->encoder;
     m->embedding_only = s->embedding_only || L->encoder;
     m->tied_output = fam == FAM_TRANSFORMER ? (s->tied_output || L->always_tied || L->encoder)
-                                            : s->tied_output;
-    m->has_qkv_bias = s->qkv_bias || s->attn_bias;
-    m->has_attn_bias = s->attn_bias;
+                     : rwkv ? false : s->tied_output;
+    m->has_qkv_bias = s->qkv_bias || s->attn_bias || L->oss;
+    m->has_attn_bias = s->attn_bias || L->oss;
     m->has_ffn_bias = s->ffn_bias;
     m->has_fused_qkv = L->fused_qkv;
     m->attn_logit_softcap = s->attn_logit_softcap;
@@ -510,7 +596,7 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
         hr_layer *l = &m->layers[il];
         if (fam != FAM_TRANSFORMER) {
             l->is_recurrent = true;
-            l->n_ff = s->n_ff;
+            l->n_ff = rwkv ? rwkv_ffn(s, fam) : s->n_ff;
             continue;
         }
         l->n_head = s->n_head;
@@ -615,8 +701,6 @@ hr_status hr_model_from_shape(const hr_shape *s, hr_model **out, hr_error *err)
     }
     if (arch == HR_ARCH_UNKNOWN)
         hr_model_warn(m, "unknown architecture '%s': llama layout assumed", s->arch_name);
-    if (arch == HR_ARCH_RWKV7)
-        hr_model_warn(m, "rwkv7 layout approximated by rwkv6's");
 
     dims d;
     fill_dims(s, arch, &d);
@@ -626,8 +710,10 @@ hr_status hr_model_from_shape(const hr_shape *s, hr_model **out, hr_error *err)
 
     if (fam == FAM_TRANSFORMER)
         build_transformer(&b, &L, &d);
-    else if (fam == FAM_RWKV)
-        build_rwkv(&b);
+    else if (fam == FAM_RWKV6)
+        build_rwkv6(&b);
+    else if (fam == FAM_RWKV7)
+        build_rwkv7(&b);
     else
         build_mamba(&b, fam == FAM_MAMBA2);
     if ((st = b.status) != HR_OK || (st = type_and_size(&b)) != HR_OK ||

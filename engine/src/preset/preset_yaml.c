@@ -63,6 +63,7 @@ static const key_spec KEYS[] = {
     BOOLK("ffn_bias", ffn_bias),
     BOOLK("causal", causal),
     BOOLK("embedding_only", embedding_only),
+    BOOLK("rope_freqs", rope_freqs),
     FLT("attn_softcap", attn_logit_softcap),
     FLT("final_softcap", final_logit_softcap),
     {"quant", V_QUANT, offsetof(hr_shape, ftype), false},
