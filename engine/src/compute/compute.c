@@ -95,9 +95,11 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
             b->op_offload = !(in->settings && in->settings->mode == HR_MODE_CPU);
 }
 
-/* Which layers to emit: the first P, then the last n - P - S (S layers
- * skipped, a multiple of the period d). reps doubles until the state check
- * holds; P >= n - 1 means the whole graph. */
+/* Which layers to emit: the first P = a + reps * d, then the last
+ * n - P - S (S layers skipped, a multiple of the period d). reps starts at 1
+ * (often the state entering layer 1 already equals the one entering layer
+ * 0) and doubles until the state check holds; P >= n - 1 means the whole
+ * graph. */
 typedef struct layer_plan {
     int32_t layers[80];
     int n;
@@ -138,7 +140,7 @@ static void plan_layers(int n, int a, int d, int reps, layer_plan *lp)
 
 static int max_reps(int n, int a, int d)
 {
-    int reps = 2;
+    int reps = 1;
     while (a + reps * d < n - 1)
         reps *= 2;
     return reps;
@@ -176,7 +178,7 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     memset(&res, 0, sizeof res);
     const int last = max_reps(n, a, d);
 
-    for (int reps = 2; reps <= last; reps *= 2) {
+    for (int reps = 1; reps <= last; reps *= 2) {
         plan_layers(n, a, d, reps, &lp);
         cg_init(&built);
         init_build(&b, &built, in, rc, buf_output);
