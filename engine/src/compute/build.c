@@ -25,26 +25,30 @@ static uint8_t layer_buffer(const cg_build *b, int il)
     return 0;
 }
 
-/* bytes of the weights of one role in one block (HR_LAYER_OUTPUT / INPUT too) */
-static uint64_t weight_bytes(const hr_model *m, int32_t layer, hr_role role)
-{
-    uint64_t sum = 0;
-    for (size_t i = 0; i < m->n_tensors; i++)
-        if (m->tensors[i].layer == layer && m->tensors[i].role == role)
-            sum += m->tensors[i].bytes;
-    return sum;
-}
-
 /* The weight of a matmul when the scheduler moves the op off the weight's
- * backend (op offload): an external tensor on the host, copied in. */
+ * backend (op offload): an external tensor on the host, copied in. Sizes
+ * per role come from one pass over the tensors (the largest of the blocks:
+ * quantization mixes give some blocks a wider type). */
 static int16_t weight(cg_build *b, hr_role role)
 {
     if (!b->offloading)
         return CG_NONE;
-    int32_t layer = b->cur_layer;
-    uint64_t bytes = weight_bytes(b->m, layer, role);
+    if (!b->weights_scanned) {
+        const hr_model *m = b->m;
+        memset(b->role_bytes, 0, sizeof b->role_bytes);
+        for (size_t i = 0; i < m->n_tensors; i++) {
+            const hr_tensor *t = &m->tensors[i];
+            if (t->role >= HR_ROLE_COUNT)
+                continue;
+            if (t->layer >= 0 || t->role == HR_ROLE_OUTPUT || t->role == HR_ROLE_TOKEN_EMBD)
+                if (t->bytes > b->role_bytes[t->role])
+                    b->role_bytes[t->role] = t->bytes;
+        }
+        b->weights_scanned = true;
+    }
+    uint64_t bytes = (unsigned)role < HR_ROLE_COUNT ? b->role_bytes[role] : 0;
     if (role == HR_ROLE_OUTPUT && bytes == 0) /* tied: token_embd */
-        bytes = weight_bytes(b->m, HR_LAYER_INPUT, HR_ROLE_TOKEN_EMBD);
+        bytes = b->role_bytes[HR_ROLE_TOKEN_EMBD];
     return bytes ? cg_external(b->g, bytes, 0) : CG_NONE;
 }
 

@@ -32,6 +32,8 @@ typedef struct cg_build {
     bool offloading;    /* the layer being emitted runs on GPU 1 with host weights */
     bool shexp;         /* emitting the shared expert's FFN */
     int32_t cur_layer;
+    bool weights_scanned;                  /* role_bytes filled */
+    uint64_t role_bytes[HR_ROLE_COUNT];    /* largest block weight per role */
 } cg_build;
 
 /* Emit the graph with the layers listed in order (a truncated run of the
