@@ -54,11 +54,17 @@ static void shape_for(int which, hr_shape *s, const char **label)
     case 19: base(s, "rwkv6"); s->n_head = 0; s->n_head_kv = 0; break;
     case 20: base(s, "llama"); s->name = "bf16 checkpoint"; s->ftype = HR_FTYPE_UNKNOWN;
         s->dtype = HR_TYPE_BF16; break;
+    case 21: base(s, "rwkv7"); s->n_head = 0; s->n_head_kv = 0; s->n_ff = 0;
+        s->ftype = HR_FTYPE_MOSTLY_F16; break;
+    case 22: base(s, "gpt-oss"); s->name = "gpt-oss, biases implied"; s->n_expert = 8;
+        s->n_expert_used = 2; s->n_ff_exp = 512; s->n_swa = 128; break;
+    case 23: base(s, "llama"); s->name = "llama3 rope_freqs"; s->head_dim = 128;
+        s->rope_freqs = true; break;
     }
     *label = s->name;
 }
 
-#define N_SHAPES 21
+#define N_SHAPES 24
 
 static const hr_tensor *find_tensor(const hr_model *m, const char *name)
 {
@@ -140,10 +146,96 @@ static void test_shapes_agree_with_gguf(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* Tensor lists a real llama.cpp (node-llama-cpp 3.22.1 CPU build) loaded
+ * from files written from these shapes: its loader fails on any tensor too
+ * many or missing, so the counts and names below are what it expects. */
+typedef struct loaded_shape {
+    const char *preset;  /* configs/models preset, or NULL for the inline shape */
+    int which;           /* shape_for index when preset is NULL */
+    size_t n_tensors;
+    const char *must_have, *must_not_have;
+} loaded_shape;
+
+static hr_model *open_loaded(const loaded_shape *c, hr_shape *s, const char **label)
+{
+    hr_model *m = NULL;
+    hr_error err;
+    if (c->preset) {
+        *label = c->preset;
+        if (hr_model_open(c->preset, &m, &err) != HR_OK)
+            fail_msg("%s: %s", c->preset, err.message);
+        return m;
+    }
+    shape_for(c->which, s, label);
+    if (hr_model_from_shape(s, &m, &err) != HR_OK)
+        fail_msg("%s: %s", *label, err.message);
+    return m;
+}
+
+static void test_layouts_llama_cpp_loaded(void **state)
+{
+    (void)state;
+    static const loaded_shape CASES[] = {
+        /* stella_en_400M_v5 as nomic-bert: 24 x 13 + 4 (no ffn_gate.bias slot) */
+        {"stella_en_400m_v5", 0, 316, "blk.0.ffn_up.bias", "blk.0.ffn_gate.bias"},
+        /* Llama-3.1-8B GGUFs carry rope_freqs: 32 x 9 + 4 */
+        {"llama-3.1-8b", 0, 292, "rope_freqs.weight", NULL},
+        /* gpt-oss: q/k/v/o biases, sinks, router and expert biases always */
+        {NULL, 22, 6 * 19 + 3, "blk.0.attn_output.bias", NULL},
+        /* rwkv7: 28 tensors a layer (value-residual ones on layer 0 too), 6 around */
+        {NULL, 21, 6 * 28 + 6, "blk.0.time_mix_v1.weight", "blk.0.channel_mix_receptance.weight"},
+        /* rwkv6: 24 tensors a layer, output always written */
+        {NULL, 19, 6 * 24 + 6, "output.weight", NULL},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        hr_shape s;
+        const char *label;
+        hr_model *m = open_loaded(&CASES[i], &s, &label);
+        if (m->n_tensors != CASES[i].n_tensors)
+            fail_msg("%s: %zu tensors, llama.cpp expects %zu", label, m->n_tensors,
+                     CASES[i].n_tensors);
+        if (CASES[i].must_have && !find_tensor(m, CASES[i].must_have))
+            fail_msg("%s: no %s", label, CASES[i].must_have);
+        if (CASES[i].must_not_have && find_tensor(m, CASES[i].must_not_have))
+            fail_msg("%s: has %s", label, CASES[i].must_not_have);
+        hr_model_free(m);
+    }
+}
+
+/* RWKV7 low-rank sizes follow the converter's formula: hidden 768 gives the
+ * published rwkv7-191M ranks (decay 64, iclr 64, value mix 32, gate 128). */
+static void test_rwkv7_ranks(void **state)
+{
+    (void)state;
+    hr_shape s;
+    const char *label;
+    shape_for(21, &s, &label);
+    s.n_embd = 768;
+    hr_model *m = NULL;
+    hr_error err;
+    if (hr_model_from_shape(&s, &m, &err) != HR_OK)
+        fail_msg("%s", err.message);
+    static const struct { const char *name; int64_t rank; } R[] = {
+        {"blk.0.time_mix_w1.weight", 64}, {"blk.0.time_mix_a1.weight", 64},
+        {"blk.1.time_mix_v1.weight", 32}, {"blk.0.time_mix_v1.weight", 64},
+        {"blk.0.time_mix_g1.weight", 128},
+    };
+    for (size_t i = 0; i < sizeof R / sizeof R[0]; i++) {
+        const hr_tensor *t = find_tensor(m, R[i].name);
+        assert_non_null(t);
+        assert_int_equal(t->ne[0], 768);
+        assert_int_equal(t->ne[1], R[i].rank);
+    }
+    assert_int_equal(find_tensor(m, "blk.0.channel_mix_key.weight")->ne[1], 4 * 768);
+    hr_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes_agree_with_gguf),
+        cmocka_unit_test(test_layouts_llama_cpp_loaded),
+        cmocka_unit_test(test_rwkv7_ranks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
