@@ -254,6 +254,16 @@ static void test_gpu_partial_offload(void **state)
            mib(part.device_bytes[1]), mib(full.device_bytes[1]), mib(part.host_side_bytes));
     assert_true(part.device_bytes[1] >= full.device_bytes[1] - 128256ull * 512 * 4 + ffn_weight);
     assert_true(part.host_side_bytes > 0);
+
+    /* --no-kv-offload without flash attention: the scores are computed on
+     * the host, next to the cache */
+    hr_compute_output nkvo;
+    gpu_input(m, &s, &in, 8192, 512, 1, false, 0);
+    in.offload_kv = false;
+    assert_int_equal(hr_compute_estimate(&in, &nkvo, &err), HR_OK);
+    printf("# llama 8B full offload, --no-kv-offload: CUDA0 %.2f MiB, CUDA_Host %.2f MiB\n",
+           mib(nkvo.device_bytes[1]), mib(nkvo.host_side_bytes));
+    assert_true(nkvo.host_side_bytes >= 8192ull * 512 * 32 * 4);
     hr_model_free(m);
 }
 

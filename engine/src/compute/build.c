@@ -244,9 +244,11 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
     int16_t *vid = d->swa ? &b->v_idxs_swa : &b->v_idxs;
     int16_t *msk = d->swa ? &b->mask_swa : &b->mask;
 
-    /* set_rows runs where the cache is: on the host for an op-offloaded layer */
+    /* set_rows runs where the cache is: on the host for an op-offloaded layer
+     * or with the cache kept on the host (--no-kv-offload) */
     const uint8_t layer_buf = b->g->cur_buffer;
-    if (b->offloading)
+    const bool kv_host = b->offloading || (b->kv_on_host && layer_buf != 0);
+    if (kv_host)
         b->g->cur_buffer = 0;
 
     /* cpy_k: a 2-d view of K, set_rows into the cache */
@@ -270,7 +272,7 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
 
     /* the cache views, read from another backend when the layer's ops moved */
     int16_t kc = CG_NONE, vc = CG_NONE;
-    if (b->offloading) {
+    if (kv_host) {
         kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, d->hd_k * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0);
         vc = cg_external(b->g, hr_type_row_bytes(b->in->type_v, d->hd_v * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0);
     }
@@ -290,6 +292,9 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
         cur = cg_op(b->g, false, CG_F32, d->hd_v, d->n_head, T / ns, ns, qv, kc, vc, mask);
         cur = cg_view(b->g, cur, CG_F32, d->hd_v * d->n_head, T, 1, 1, false);
     } else {
+        /* without offload_kqv the scores are computed next to the cache */
+        if (b->kv_on_host && layer_buf != 0)
+            b->g->cur_buffer = 0;
         int16_t kq = cg_op(b->g, false, CG_F32, n_kv, T / ns, d->n_head, ns, kc, qv, CG_NONE,
                            CG_NONE);
         if (softcap > 0.0f) {
@@ -302,6 +307,7 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
                             CG_NONE, CG_NONE);
         kqv = cg_view(b->g, kqv, CG_F32, d->hd_v, d->n_head, T / ns, ns, true);
         cur = fresh(b, kqv, CG_NONE, CG_F32, d->hd_v * d->n_head, T, 1, 1); /* cont_2d */
+        b->g->cur_buffer = layer_buf;
     }
     return cur;
 }

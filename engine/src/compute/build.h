@@ -30,6 +30,7 @@ typedef struct cg_build {
     uint8_t buf_input, buf_output;
     bool op_offload;    /* a GPU run: host-layer ops with weights may move to GPU 1 */
     bool offloading;    /* the layer being emitted runs on GPU 1 with host weights */
+    bool kv_on_host;    /* a GPU run with --no-kv-offload: caches on the host */
     bool shexp;         /* emitting the shared expert's FFN */
     int32_t cur_layer;
     bool weights_scanned;                  /* role_bytes filled */

@@ -93,6 +93,7 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
     for (int i = 1; i < in->n_devices && i < HR_MAX_DEVICES; i++)
         if (in->backends[i] != HR_BACKEND_CPU)
             b->op_offload = !(in->settings && in->settings->mode == HR_MODE_CPU);
+    b->kv_on_host = b->op_offload && !in->offload_kv;
 }
 
 /* Which layers to emit: the first P = a + reps * d, then the last

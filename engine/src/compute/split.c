@@ -2,8 +2,11 @@
  * ggml/src/ggml-backend.cpp, ggml_backend_sched_split_graph: inputs of a
  * split that live on another backend get a copy (tensor_id_copy) in the
  * split's backend; graph_copy lists, for each split, [input_dep, input_cpy]
- * for each new input and then the split's nodes. With one copy (no pipeline
- * parallelism) the copy is an ordinary tensor: freed after its last reader. */
+ * for each new input and then the split's nodes. input_dep is a
+ * ggml_view_tensor of the source (op NONE, so ggml-alloc counts it as a
+ * plain reader, not as a view): the source lives until the split starts.
+ * With one copy (no pipeline parallelism) the copy is an ordinary tensor:
+ * freed after its last reader. */
 #include <string.h>
 
 #include "cgraph.h"
@@ -20,8 +23,8 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
     int16_t c_new[MAX_COPIES];
     int n_copies = 0;
     int16_t remap[CG_MAX_NODES];
-    bool pinned[CG_MAX_NODES];
-    memset(pinned, 0, sizeof(bool) * (size_t)src->n_nodes);
+    bool emitted[CG_MAX_NODES];
+    memset(emitted, 0, sizeof(bool) * (size_t)src->n_nodes);
 
     cg_init(dst);
     dst->n_leafs = src->n_leafs;
@@ -35,8 +38,11 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
     while (i < src->n_nodes) {
         /* leafs and external tensors pass through unchanged */
         if (src->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) {
-            remap[i] = (int16_t)dst->n_nodes;
-            dst->nodes[dst->n_nodes++] = src->nodes[i];
+            if (!emitted[i]) {
+                remap[i] = (int16_t)dst->n_nodes;
+                dst->nodes[dst->n_nodes++] = src->nodes[i];
+                emitted[i] = true;
+            }
             i++;
             continue;
         }
@@ -46,6 +52,16 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
         while (end < src->n_nodes && ((src->nodes[end].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) ||
                                       src->nodes[end].buffer == buf))
             end++;
+        /* leafs created inside the split go first (their place among nodes
+         * does not matter: leafs are allocated before every node) */
+        for (int k = i; k < end; k++) {
+            if ((src->nodes[k].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) && !emitted[k] &&
+                dst->n_nodes < CG_MAX_NODES) {
+                remap[k] = (int16_t)dst->n_nodes;
+                dst->nodes[dst->n_nodes++] = src->nodes[k];
+                emitted[k] = true;
+            }
+        }
         /* its inputs from other buffers, in order of first use: copies first */
         for (int k = i; k < end; k++) {
             const cg_node *n = &src->nodes[k];
@@ -62,12 +78,22 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                         have = true;
                 if (have)
                     continue;
-                if (n_copies >= MAX_COPIES || dst->n_nodes >= CG_MAX_NODES) {
+                if (n_copies >= MAX_COPIES || dst->n_nodes + 1 >= CG_MAX_NODES) {
                     dst->overflow = true;
                     continue;
                 }
-                if (!(rn->flags & CG_FLAG_EXTERNAL))
-                    pinned[r] = true; /* by its dependency view */
+                if (!(rn->flags & CG_FLAG_EXTERNAL)) {
+                    /* input_dep: one more reader of the source, here */
+                    cg_node *dep = &dst->nodes[dst->n_nodes++];
+                    dep->bytes = 0;
+                    dep->layout = 0;
+                    dep->flags = CG_FLAG_NOALLOC;
+                    dep->buffer = rn->buffer;
+                    dep->n_src = 1;
+                    dep->src[0] = (int16_t)(remap[r] | (n->src[j] & CG_VIA_VIEW));
+                    for (int q = 1; q < CG_MAX_SRC; q++)
+                        dep->src[q] = CG_NONE;
+                }
                 cg_node *cp = &dst->nodes[dst->n_nodes];
                 cp->bytes = rn->bytes;
                 cp->layout = rn->layout;
@@ -97,8 +123,11 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                 dst->overflow = true;
                 break;
             }
+            if (emitted[k])
+                continue;
             cg_node n = src->nodes[k];
             remap[k] = (int16_t)dst->n_nodes;
+            emitted[k] = true;
             if (!(n.flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))) {
                 for (int j = 0; j < n.n_src; j++) {
                     const int16_t h = n.src[j];
@@ -128,9 +157,6 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
     /* leaf ids moved with their nodes */
     for (int l = 0; l < dst->n_leafs; l++)
         dst->leafs[l] = remap[src->leafs[l]];
-    for (int k = 0; k < src->n_nodes; k++)
-        if (pinned[k])
-            dst->nodes[remap[k]].flags |= CG_FLAG_OUTPUT;
     /* pipeline parallelism: every graph input in `copies` copies, kept */
     if (copies > 1) {
         const int n_leafs = dst->n_leafs;
