@@ -19,7 +19,17 @@
  * are freed only after their last user, in the last layer, which is always
  * emitted; their child counts differ in the truncated graph but only their
  * reaching zero matters. The state check is done during the replay; when it
- * fails, more layers are kept, up to the whole graph. */
+ * fails, more layers are kept, up to the whole graph.
+ *
+ * GPU runs (split.c): nodes run where their layer sits; inputs live on the
+ * host (the pinned CUDA_Host buffer); a node reading another backend's
+ * tensor reads a copy made at the start of its split. A host layer's ops
+ * with weights move to the first GPU once the batch reaches 32 tokens (op
+ * offload), their weights and KV views copied in. Known approximations:
+ * ggml's backend expansion passes are not replayed node by node (a host
+ * layer moves as a whole; weights repacked for the CPU, which stay there,
+ * count as copied: the GPU figure errs high); pipeline parallelism keeps 4
+ * copies of the inputs; buffers are one chunk (no max allocation size). */
 #include <string.h>
 
 #include "build.h"
