@@ -368,6 +368,16 @@ static void test_rejects_bad_input(void **state)
     hr_error err;
     assert_int_not_equal(hr_compute_estimate(&in, &out, &err), HR_OK);
     assert_int_not_equal(hr_compute_estimate(NULL, &out, &err), HR_OK);
+
+    /* absurd sizes are refused, not wrapped */
+    hr_model *m = shape_model("llama", 4, 1024, 16, 4, 4096, 32000);
+    assert_non_null(m);
+    cp_point p = {0, 4000000000u, 4000000000u, 1, 0, "f16", "f16", 0, 0.0};
+    hr_settings s;
+    cpu_input(m, &p, &s, &in);
+    in.n_kv = 4000000000u;
+    assert_int_equal(hr_compute_estimate(&in, &out, &err), HR_ERR_LIMIT);
+    hr_model_free(m);
 }
 
 int main(void)

@@ -419,7 +419,7 @@ static int16_t bert_layer(cg_build *b, int il, int16_t inpL, bool last)
     const hr_model *m = b->m;
     const hr_layer *L = &m->layers[il];
     const int64_t E = m->n_embd, T = b->n_tokens;
-    const int64_t H = L->n_head ? L->n_head : m->n_head;
+    const int64_t H = L->n_head ? L->n_head : (m->n_head ? m->n_head : 1);
     const int64_t Hkv = L->n_head_kv ? L->n_head_kv : H;
     const int64_t hd = L->n_embd_head_k ? L->n_embd_head_k : E / H;
     const bool nomic = m->arch == HR_ARCH_NOMIC_BERT;
@@ -511,7 +511,9 @@ static int16_t mamba_layer(cg_build *b, int il, int16_t inpL, bool last)
     const int64_t d_state = m->ssm_d_state ? m->ssm_d_state : 16;
     const int64_t dt_rank = m->ssm_dt_rank ? m->ssm_dt_rank : (E + 15) / 16;
     const int64_t ng = m->ssm_n_group ? m->ssm_n_group : 1;
-    const int64_t n_head = v2 ? dt_rank : d_inner;
+    int64_t n_head = v2 ? dt_rank : d_inner;
+    if (n_head <= 0)
+        n_head = 1;
     const int64_t conv_ch = v2 ? d_inner + 2 * ng * d_state : d_inner;
     int16_t copy = input(b, &b->inp_s_copy, CG_I32, ns, 1, 1, 1);
 

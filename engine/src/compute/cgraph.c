@@ -8,6 +8,7 @@ void cg_init(cg_graph *g)
     g->n_nodes = 0;
     g->n_leafs = 0;
     g->overflow = false;
+    g->too_big = false;
     g->cur_buffer = 0;
     g->n_buffers = 1;
     g->n_layer_marks = 0;
@@ -15,17 +16,25 @@ void cg_init(cg_graph *g)
 
 uint64_t cg_nbytes(cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3)
 {
-    uint64_t rows = (uint64_t)ne1 * (uint64_t)ne2 * (uint64_t)ne3;
-    uint64_t row;
+    if (ne0 < 0 || ne1 < 0 || ne2 < 0 || ne3 < 0)
+        return CG_TOO_BIG;
+    uint64_t rows, row;
+    if (__builtin_mul_overflow((uint64_t)ne1, (uint64_t)ne2, &rows) ||
+        __builtin_mul_overflow(rows, (uint64_t)ne3, &rows))
+        return CG_TOO_BIG;
+    uint64_t num = 4, den = 1; /* bytes per element as a fraction */
     switch (type) {
-    case CG_F32: case CG_I32: row = (uint64_t)ne0 * 4u; break;
-    case CG_F16: row = (uint64_t)ne0 * 2u; break;
-    case CG_I64: row = (uint64_t)ne0 * 8u; break;
-    case CG_Q8_0: row = (uint64_t)ne0 / 32u * 34u; break;
-    case CG_Q4_0: row = (uint64_t)ne0 / 32u * 18u; break;
-    default: row = (uint64_t)ne0 * 4u; break;
+    case CG_F32: case CG_I32: break;
+    case CG_F16: num = 2; break;
+    case CG_I64: num = 8; break;
+    case CG_Q8_0: num = 34; den = 32; break;
+    case CG_Q4_0: num = 18; den = 32; break;
+    default: break;
     }
-    return row * rows;
+    if (__builtin_mul_overflow((uint64_t)ne0 / den, num, &row) ||
+        __builtin_mul_overflow(row, rows, &row) || row > CG_TOO_BIG)
+        return CG_TOO_BIG;
+    return row;
 }
 
 /* ggml_are_same_layout compares type, ne and nb: for the tensors modelled
@@ -80,6 +89,8 @@ int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne
     if (!n)
         return CG_NONE;
     n->bytes = cg_nbytes(type, ne0, ne1, ne2, ne3);
+    if (n->bytes >= CG_TOO_BIG)
+        g->too_big = true;
     n->layout = layout_key(type, ne0, ne1, ne2, ne3, false);
     n->flags = CG_FLAG_INPUT | CG_FLAG_LEAF;
     set_srcs(n, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
@@ -98,6 +109,8 @@ int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0, int64_t ne1,
     if (!n)
         return CG_NONE;
     n->bytes = cg_nbytes(type, ne0, ne1, ne2, ne3);
+    if (n->bytes >= CG_TOO_BIG)
+        g->too_big = true;
     n->layout = layout_key(type, ne0, ne1, ne2, ne3, false);
     n->flags = inplace ? CG_FLAG_INPLACE : 0;
     set_srcs(n, s0, s1, s2, s3);
@@ -140,7 +153,7 @@ int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer)
     g->cur_buffer = saved;
     if (!n)
         return CG_NONE;
-    n->bytes = bytes;
+    n->bytes = bytes < CG_TOO_BIG ? bytes : CG_TOO_BIG;
     n->layout = 0;
     n->flags = CG_FLAG_EXTERNAL;
     n->n_src = 0;

@@ -15,6 +15,9 @@
 #define CG_MAX_NODES 1600
 #define CG_MAX_BUFFERS 9 /* = HR_MAX_DEVICES */
 #define CG_NONE ((int16_t)-1)
+/* Tensor sizes saturate here (1 PiB): with at most CG_MAX_NODES of them no
+ * sum or offset in the replay can overflow 64 bits. */
+#define CG_TOO_BIG ((uint64_t)1 << 50)
 
 /* element types of activations (bytes per element, or block layout) */
 typedef enum cg_type { CG_F32 = 0, CG_F16, CG_I32, CG_I64, CG_Q8_0, CG_Q4_0 } cg_type;
@@ -45,6 +48,7 @@ typedef struct cg_graph {
     int16_t leafs[64];         /* input leafs in ggml's discovery order */
     int n_leafs;
     bool overflow;             /* ran out of room: the result is a lower bound */
+    bool too_big;              /* a tensor reached CG_TOO_BIG */
     uint8_t cur_buffer;        /* buffer of the nodes being emitted */
     uint8_t n_buffers;         /* highest buffer index used + 1 */
     /* emitted-layer boundaries: node index where each emitted layer begins */

@@ -160,6 +160,7 @@ static int max_reps(int n, int a, int d)
 /* What a replay leaves for the caller: the peaks and, for the bound on the
  * other graph, the bytes of every tensor of the full graph. */
 typedef struct graph_result {
+    bool too_big;
     uint64_t peak[CG_MAX_BUFFERS];
     uint64_t scaled[CG_MAX_BUFFERS], fixed[CG_MAX_BUFFERS], count[CG_MAX_BUFFERS];
 } graph_result;
@@ -204,6 +205,7 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
             break;
     }
     memset(gr, 0, sizeof *gr);
+    gr->too_big = gp->too_big;
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
         gr->peak[i] = res.peak[i];
     /* the full graph's tensors: the emitted ones plus the skipped periods,
@@ -308,6 +310,9 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
         memset(&gtg, 0, sizeof gtg);
     else
         replay_graph(in, &tg, buf_output, align, a, d, &gtg);
+    if (gpp.too_big || gtg.too_big)
+        return hr_error_set(err, HR_ERR_LIMIT,
+                            "compute: a tensor of the reserve graph exceeds 1 PiB (settings too large)");
     const uint64_t *peak_pp = gpp.peak, *peak_tg = gtg.peak;
 
     bool gpu_run = false;

@@ -30,6 +30,7 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
     dst->n_leafs = src->n_leafs;
     memcpy(dst->leafs, src->leafs, sizeof(src->leafs[0]) * (size_t)src->n_leafs);
     dst->overflow = src->overflow;
+    dst->too_big = src->too_big;
 
     /* leafs keep their place (they are allocated first anyway); nodes are
      * appended split by split */
