@@ -13,6 +13,7 @@ typedef struct cli_command {
 static const cli_command commands[] = {
     {"inspect", cmd_inspect}, {"plan", cmd_plan},       {"fit", cmd_fit},
     {"compare", cmd_compare}, {"devices", cmd_devices}, {"check", cmd_check},
+    {"workers", cmd_workers},
 };
 
 bool hr_cli_is_command(const char *word)

@@ -8,6 +8,7 @@ typedef enum opt_action {
     ACT_SETTING_FIXED, /* no value: settings key gets fixed_value */
     ACT_JSON, ACT_CSV, ACT_BYTES, ACT_HELP,
     ACT_SCENARIO, ACT_SAVE, ACT_HARDWARE, ACT_HARDWARE_FILE, ACT_RUNTIME,
+    ACT_TF_BATCH, ACT_TF_SEQ_LEN, ACT_TF_DTYPE, ACT_TF_OVERHEAD,
 } opt_action;
 
 typedef struct opt_spec {
@@ -46,6 +47,10 @@ static const opt_spec options[] = {
     {"--json", NULL, ACT_JSON, OPT_JSON, NULL, NULL},
     {"--csv", NULL, ACT_CSV, OPT_CSV, NULL, NULL},
     {"--bytes", NULL, ACT_BYTES, OPT_BYTES, NULL, NULL},
+    {"--batch", NULL, ACT_TF_BATCH, OPT_WORKERS, NULL, NULL},
+    {"--seq-len", NULL, ACT_TF_SEQ_LEN, OPT_WORKERS, NULL, NULL},
+    {"--dtype", NULL, ACT_TF_DTYPE, OPT_WORKERS, NULL, NULL},
+    {"--overhead", NULL, ACT_TF_OVERHEAD, OPT_WORKERS, NULL, NULL},
     {"--help", "-h", ACT_HELP, 0, NULL, NULL},
 };
 
@@ -53,7 +58,8 @@ static bool takes_value(opt_action a)
 {
     switch (a) {
     case ACT_SETTING: case ACT_SCENARIO: case ACT_SAVE: case ACT_HARDWARE:
-    case ACT_HARDWARE_FILE: case ACT_RUNTIME:
+    case ACT_HARDWARE_FILE: case ACT_RUNTIME: case ACT_TF_BATCH: case ACT_TF_SEQ_LEN:
+    case ACT_TF_DTYPE: case ACT_TF_OVERHEAD:
         return true;
     default:
         return false;
@@ -127,6 +133,10 @@ int cli_parse_args(int argc, char **argv, unsigned allowed, cli_opts *out)
         case ACT_HARDWARE: out->hardware = value; break;
         case ACT_HARDWARE_FILE: out->hardware_file = value; break;
         case ACT_RUNTIME: out->runtime = value; break;
+        case ACT_TF_BATCH: out->tf_batch = value; break;
+        case ACT_TF_SEQ_LEN: out->tf_seq_len = value; break;
+        case ACT_TF_DTYPE: out->tf_dtype = value; break;
+        case ACT_TF_OVERHEAD: out->tf_overhead = value; break;
         }
     }
     if (out->json && out->csv)

@@ -83,6 +83,22 @@ static const command_help helps[] = {
      "  --json    rows of predicted and actual bytes with errors\n"
      "  --bytes   exact byte counts instead of MiB/GiB\n",
      OPT_SETTINGS | OPT_HARDWARE | OPT_HARDWARE_FILE | OPT_SCENARIO},
+    {"workers",
+     "headroom workers MODEL [--batch N] [--seq-len N] [--dtype T] [--device cpu|gpu]\n"
+     "                      [--margin M] [--overhead SIZE] [--hardware H] [--json] [--bytes]",
+     "A transformers-style plan (weights in the load dtype, KV cache, activations for\n"
+     "batch x sequence, framework overhead, margin) and how many worker instances of it\n"
+     "fit on one device: host RAM with --device cpu, the first GPU with --device gpu.\n"
+     "For embedding servers and other processes that each load their own copy.",
+     "  --batch N        sequences per forward pass (1)\n"
+     "  --seq-len N      tokens per sequence (the model's training context)\n"
+     "  --dtype T        load dtype: F32, F16, BF16 (the checkpoint's)\n"
+     "  --device cpu|gpu where the workers run (cpu)\n"
+     "  --margin M       10%, 512MiB or 10%+512MiB on top of each instance\n"
+     "  --overhead SIZE  framework memory per instance, e.g. 400MiB (0: not counted)\n"
+     "  --json           the plan and the count as JSON\n"
+     "  --bytes          exact byte counts instead of MiB/GiB\n",
+     OPT_HARDWARE | OPT_HARDWARE_FILE},
 };
 
 void cli_print_help(FILE *f)

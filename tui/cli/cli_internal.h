@@ -25,6 +25,7 @@ enum {
     OPT_HARDWARE_FILE = 1 << 7, /* --hardware-file */
     OPT_SCENARIO = 1 << 5, /* --scenario */
     OPT_SAVE = 1 << 6,     /* --save */
+    OPT_WORKERS = 1 << 8,  /* --batch, --seq-len, --dtype, --overhead (workers) */
 };
 
 #define CLI_MAX_SETTING_ARGS 64
@@ -43,6 +44,7 @@ typedef struct cli_opts {
     bool json, csv, bytes, help;
     const char *scenario_path, *save_path;
     const char *hardware, *hardware_file, *runtime;
+    const char *tf_batch, *tf_seq_len, *tf_dtype, *tf_overhead; /* workers */
     cli_setting_arg settings[CLI_MAX_SETTING_ARGS];
     int n_settings;
 } cli_opts;
@@ -113,5 +115,6 @@ int cmd_fit(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_workers(int argc, char **argv);
 
 #endif

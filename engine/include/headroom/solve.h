@@ -50,6 +50,14 @@ HR_API hr_status hr_sweep_ctx(const hr_model *m, const hr_settings *s, const hr_
                               const uint32_t *ctx, int n_points, uint64_t *totals,
                               hr_error *err);
 
+/* Transformers-style workers (embedding servers): how many instances of the
+ * hr_plan_transformers plan fit on device `device_index` of the budget
+ * (0 = host RAM, 1.. = GPUs). *plan_out (may be NULL) gets one instance's
+ * plan. HR_ERR_ARG if that device does not exist or its capacity is unknown. */
+HR_API hr_status hr_solve_tf_workers(const hr_model *m, const hr_tf_settings *s,
+                                     const hr_budget *b, int device_index, uint32_t *out,
+                                     hr_tf_plan *plan_out, hr_error *err);
+
 #ifdef __cplusplus
 }
 #endif
