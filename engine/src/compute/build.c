@@ -29,6 +29,13 @@ static uint8_t layer_buffer(const cg_build *b, int il)
  * backend (op offload): an external tensor on the host, copied in. Sizes
  * per role come from one pass over the tensors (the largest of the blocks:
  * quantization mixes give some blocks a wider type). */
+static bool repacked_type(hr_type t)
+{
+    /* ggml-cpu repack.cpp on x86 with AVX2: these weights move to the
+     * CPU_REPACK buffer, which is not a host buffer: no op offload */
+    return t == HR_TYPE_Q4_0 || t == HR_TYPE_Q4_K || t == HR_TYPE_IQ4_NL || t == HR_TYPE_MXFP4;
+}
+
 static int16_t weight(cg_build *b, hr_role role)
 {
     if (!b->offloading)
@@ -36,20 +43,27 @@ static int16_t weight(cg_build *b, hr_role role)
     if (!b->weights_scanned) {
         const hr_model *m = b->m;
         memset(b->role_bytes, 0, sizeof b->role_bytes);
+        memset(b->role_repacked, 0, sizeof b->role_repacked);
         for (size_t i = 0; i < m->n_tensors; i++) {
             const hr_tensor *t = &m->tensors[i];
             if (t->role >= HR_ROLE_COUNT)
                 continue;
-            if (t->layer >= 0 || t->role == HR_ROLE_OUTPUT || t->role == HR_ROLE_TOKEN_EMBD)
-                if (t->bytes > b->role_bytes[t->role])
+            if (t->layer >= 0 || t->role == HR_ROLE_OUTPUT || t->role == HR_ROLE_TOKEN_EMBD) {
+                if (t->bytes > b->role_bytes[t->role]) {
                     b->role_bytes[t->role] = t->bytes;
+                    b->role_repacked[t->role] = repacked_type(t->type) && t->ne[1] % 8 == 0;
+                }
+            }
         }
         b->weights_scanned = true;
     }
-    uint64_t bytes = (unsigned)role < HR_ROLE_COUNT ? b->role_bytes[role] : 0;
-    if (role == HR_ROLE_OUTPUT && bytes == 0) /* tied: token_embd */
-        bytes = b->role_bytes[HR_ROLE_TOKEN_EMBD];
-    return bytes ? cg_external(b->g, bytes, 0) : CG_NONE;
+    hr_role r = role;
+    if (role == HR_ROLE_OUTPUT && b->role_bytes[HR_ROLE_OUTPUT] == 0) /* tied: token_embd */
+        r = HR_ROLE_TOKEN_EMBD;
+    const uint64_t bytes = (unsigned)r < HR_ROLE_COUNT ? b->role_bytes[r] : 0;
+    if (!bytes)
+        return CG_NONE;
+    return cg_external(b->g, bytes, 0, b->role_repacked[r] ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
 }
 
 static int16_t mm(cg_build *b, hr_role role, int64_t rows, int16_t x, int64_t ne1, int64_t ne2,
@@ -77,9 +91,11 @@ static int16_t norm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne
                     bool bias)
 {
     int16_t t = rms ? ew(b, x, CG_NONE, ne0, ne1, ne2, 1) : fresh(b, x, CG_NONE, CG_F32, ne0, ne1, ne2, 1);
-    t = ew(b, t, CG_NONE, ne0, ne1, ne2, 1);
+    /* the norm weight (f32, a host buffer) is what op offload looks at */
+    int16_t w = b->offloading ? cg_external(b->g, (uint64_t)ne0 * 4u, 0, CG_EXT_WEIGHT_HOST) : CG_NONE;
+    t = cg_op(b->g, true, CG_F32, ne0, ne1, ne2, 1, t, w, CG_NONE, CG_NONE);
     if (bias)
-        t = ew(b, t, CG_NONE, ne0, ne1, ne2, 1);
+        t = cg_op(b->g, true, CG_F32, ne0, ne1, ne2, 1, t, b->offloading ? cg_external(b->g, (uint64_t)ne0 * 4u, 0, CG_EXT_WEIGHT_HOST) : CG_NONE, CG_NONE, CG_NONE);
     return t;
 }
 
@@ -273,8 +289,8 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
     /* the cache views, read from another backend when the layer's ops moved */
     int16_t kc = CG_NONE, vc = CG_NONE;
     if (kv_host) {
-        kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, d->hd_k * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0);
-        vc = cg_external(b->g, hr_type_row_bytes(b->in->type_v, d->hd_v * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0);
+        kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, d->hd_k * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
+        vc = cg_external(b->g, hr_type_row_bytes(b->in->type_v, d->hd_v * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
     }
 
     /* build_attn_mha: q split into streams and permuted */
@@ -620,7 +636,7 @@ static int16_t mla_attention(cg_build *b, const traits *t, const hr_layer *L, in
     b->g->cur_buffer = layer_buf;
     int16_t kc = CG_NONE;
     if (b->offloading)
-        kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, hk) * (uint64_t)n_kv * (uint64_t)ns, 0);
+        kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, hk) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
 
     int16_t qp = cg_view(b->g, Q, CG_F32, hk, T / ns, H, ns, true);
     int16_t mask = input(b, &b->mask, b->fa ? CG_F16 : CG_F32, n_kv, T / ns, 1, ns);
@@ -935,6 +951,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         /* op offload: a host layer's ops with weights run on the first GPU
          * once the batch reaches the backend's minimum (32) */
         b->offloading = b->op_offload && g->cur_buffer == 0 && T >= 32;
+        g->free_mode = b->offloading; /* the scheduler's passes place these ops */
         if (b->offloading)
             g->cur_buffer = 1;
         b->cur_layer = il;
@@ -949,6 +966,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
 
     g->cur_buffer = b->buf_output;
     b->offloading = b->op_offload && b->buf_output == 0 && b->n_outputs >= 32;
+    g->free_mode = b->offloading;
     if (b->offloading)
         g->cur_buffer = 1;
     b->cur_layer = HR_LAYER_OUTPUT;
@@ -965,5 +983,6 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         cg_mark_output(g, logits);
     }
     b->offloading = false;
+    g->free_mode = false;
     return true;
 }

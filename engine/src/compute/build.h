@@ -35,6 +35,7 @@ typedef struct cg_build {
     int32_t cur_layer;
     bool weights_scanned;                  /* role_bytes filled */
     uint64_t role_bytes[HR_ROLE_COUNT];    /* largest block weight per role */
+    bool role_repacked[HR_ROLE_COUNT];     /* that weight is repacked for the CPU */
 } cg_build;
 
 /* Emit the graph with the layers listed in order (a truncated run of the

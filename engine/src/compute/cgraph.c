@@ -9,6 +9,7 @@ void cg_init(cg_graph *g)
     g->n_leafs = 0;
     g->overflow = false;
     g->too_big = false;
+    g->free_mode = false;
     g->cur_buffer = 0;
     g->n_buffers = 1;
     g->n_layer_marks = 0;
@@ -112,7 +113,7 @@ int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0, int64_t ne1,
     if (n->bytes >= CG_TOO_BIG)
         g->too_big = true;
     n->layout = layout_key(type, ne0, ne1, ne2, ne3, false);
-    n->flags = inplace ? CG_FLAG_INPLACE : 0;
+    n->flags = (uint8_t)((inplace ? CG_FLAG_INPLACE : 0) | (g->free_mode ? CG_FLAG_FREE : 0));
     set_srcs(n, s0, s1, s2, s3);
     return idx;
 }
@@ -144,7 +145,7 @@ void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2)
     set_srcs(n, s0, s1, s2, CG_NONE);
 }
 
-int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer)
+int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer, uint32_t kind)
 {
     const uint8_t saved = g->cur_buffer;
     g->cur_buffer = buffer;
@@ -154,7 +155,7 @@ int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer)
     if (!n)
         return CG_NONE;
     n->bytes = bytes < CG_TOO_BIG ? bytes : CG_TOO_BIG;
-    n->layout = 0;
+    n->layout = kind;
     n->flags = CG_FLAG_EXTERNAL;
     n->n_src = 0;
     for (int i = 0; i < CG_MAX_SRC; i++)
@@ -198,4 +199,48 @@ void cg_mark_fixed(cg_graph *g, int16_t t)
 {
     if (t != CG_NONE)
         g->nodes[CG_ROOT(t)].flags |= CG_FLAG_FIXED;
+}
+
+void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
+{
+    bool any = false;
+    /* pass 1: ops reading a weight */
+    for (int i = 0; i < g->n_nodes; i++) {
+        cg_node *n = &g->nodes[i];
+        if (!(n->flags & CG_FLAG_FREE))
+            continue;
+        any = true;
+        for (int j = 0; j < n->n_src; j++) {
+            const cg_node *s = &g->nodes[CG_ROOT(n->src[j])];
+            if (!(s->flags & CG_FLAG_EXTERNAL) || s->layout == CG_EXT_KV)
+                continue;
+            n->buffer = s->layout == CG_EXT_WEIGHT_REPACKED ? 0 : gpu_buffer;
+            n->flags &= (uint8_t)~CG_FLAG_FREE;
+            break;
+        }
+    }
+    if (!any)
+        return;
+    /* pass 2: expand GPU down, GPU up, then any backend down, up */
+    for (int pass = 0; pass < 4; pass++) {
+        const bool gpu_only = pass < 2, down = (pass % 2) == 0;
+        int cur = -1;
+        for (int k = 0; k < g->n_nodes; k++) {
+            const int i = down ? k : g->n_nodes - 1 - k;
+            cg_node *n = &g->nodes[i];
+            if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
+                continue;
+            if (!(n->flags & CG_FLAG_FREE))
+                cur = gpu_only && n->buffer == 0 ? -1 : n->buffer;
+            else if (cur >= 0) {
+                n->buffer = (uint8_t)cur;
+                n->flags &= (uint8_t)~CG_FLAG_FREE;
+            }
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].flags & CG_FLAG_FREE) {
+            g->nodes[i].buffer = 0;
+            g->nodes[i].flags &= (uint8_t)~CG_FLAG_FREE;
+        }
 }

@@ -25,6 +25,8 @@ typedef enum cg_type { CG_F32 = 0, CG_F16, CG_I32, CG_I64, CG_Q8_0, CG_Q4_0 } cg
 enum cg_flags {
     CG_FLAG_INPUT = 1,    /* ggml_set_input: allocated before every node */
     CG_FLAG_OUTPUT = 2,   /* ggml_set_output: never freed, never reused in place */
+    CG_FLAG_FREE = 8,     /* backend not fixed by the op: the scheduler's expansion
+                             passes choose it (cg_assign_backends) */
     CG_FLAG_INPLACE = 4,  /* op is in ggml_op_can_inplace() */
     CG_FLAG_NOALLOC = 16, /* a node whose memory is external (set_rows into the cache) */
     CG_FLAG_LEAF = 32,    /* an input leaf (op NONE) */
@@ -51,6 +53,7 @@ typedef struct cg_graph {
     bool too_big;              /* a tensor reached CG_TOO_BIG */
     uint8_t cur_buffer;        /* buffer of the nodes being emitted */
     uint8_t n_buffers;         /* highest buffer index used + 1 */
+    bool free_mode;            /* nodes pushed now have no fixed backend */
     /* emitted-layer boundaries: node index where each emitted layer begins */
     int16_t layer_start[80];
     int16_t layer_index[80];
@@ -90,8 +93,16 @@ void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2);
 void cg_mark_output(cg_graph *g, int16_t t);
 
 /* A tensor with memory of its own (weights, KV cache) on a buffer: never
- * allocated here; a reader on another backend gets a copy. */
-int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer);
+ * allocated here; a reader on another backend gets a copy. kind tells the
+ * scheduler's first pass what the op reading it does (CG_EXT_*). */
+enum { CG_EXT_KV = 0, CG_EXT_WEIGHT_HOST = 1, CG_EXT_WEIGHT_REPACKED = 2 };
+int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer, uint32_t kind);
+
+/* ggml_backend_sched_split_graph's backend choice for the nodes flagged
+ * CG_FLAG_FREE: a reader of a host weight moves to the first GPU (op
+ * offload), of a CPU-repacked weight stays on the host; the rest follow
+ * their neighbours (expand GPU down, up, then any backend down, up). */
+void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer);
 void cg_mark_layer(cg_graph *g, int il);
 
 /* shape of a node as the builders need it back */

@@ -25,11 +25,13 @@
  * host (the pinned CUDA_Host buffer); a node reading another backend's
  * tensor reads a copy made at the start of its split. A host layer's ops
  * with weights move to the first GPU once the batch reaches 32 tokens (op
- * offload), their weights and KV views copied in. Known approximations:
- * ggml's backend expansion passes are not replayed node by node (a host
- * layer moves as a whole; weights repacked for the CPU, which stay there,
- * count as copied: the GPU figure errs high); pipeline parallelism keeps 4
- * copies of the inputs; buffers are one chunk (no max allocation size). */
+ * offload), their weights and KV views copied in; weights repacked for the
+ * CPU (Q4_0, Q4_K, IQ4_NL, MXFP4 on an AVX2 host) are not in a host buffer
+ * and keep their op on the CPU; the other ops follow the scheduler's
+ * expansion passes (cg_assign_backends). Known approximations: the repack
+ * rule assumes an AVX2-class host and judges a role by its largest block;
+ * pipeline parallelism keeps 4 copies of the inputs; buffers are one chunk
+ * (no maximum allocation size). */
 #include <string.h>
 
 #include "build.h"
@@ -197,6 +199,7 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
         cg_build_graph(&b, lp.layers, lp.n);
         gp = &built;
         if (built.n_buffers > 1) {
+            cg_assign_backends(&built, 1);
             cg_split_copies(&built, &split, pipeline_copies(in));
             gp = &split;
         }
