@@ -125,11 +125,13 @@ typedef struct cg_alloc_result {
     bool periodic_ok;              /* the state check of a truncated graph held */
 } cg_alloc_result;
 
-/* Replay the packing. alignment[b] per buffer. If check_a >= 0 the free-block
- * state at the start of emitted layer marks check_a and check_b is compared
+/* Replay the packing. alignment[b] per buffer. checks holds n_checks pairs
+ * of layer marks: the allocator state at the start of the two marks of
+ * each pair must match (periodic_ok)
  * (see compute.c for why equal states make a truncated graph exact). */
-void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int check_a,
-               int check_b, cg_alloc_result *res);
+#define CG_MAX_CHECKS 8
+void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
+               int n_checks, cg_alloc_result *res);
 
 /* Bytes of the tensors allocated by nodes [from, to), per buffer, added
  * into scaled[] (sizes proportional to the batch's tokens) or fixed[], and

@@ -60,25 +60,39 @@ static bool same_kind(const hr_compute_input *in, int i, int j)
            layer_device(in, i) == layer_device(in, j);
 }
 
-/* smallest start a and period d such that kinds repeat with period d over
- * the layers [a, n_layer - 1) (the last layer differs anyway: out_ids) */
-static void find_period(const hr_compute_input *in, int *start, int *period)
+/* The repeating layers [0, n_layer - 1) (the last one differs anyway:
+ * out_ids) cut into runs, each periodic in layer kind: greedily from the
+ * front, the period (up to MAX_PERIOD) that carries furthest. */
+#define MAX_SEGMENTS CG_MAX_CHECKS
+typedef struct segment { int start, end, period; } segment;
+
+static int find_segments(const hr_compute_input *in, segment *seg)
 {
-    const int n = (int)in->model->n_layer;
-    int best_a = n, best_d = 1;
-    for (int d = 1; d <= MAX_PERIOD && d < n && best_a > 0; d++) {
-        int i = n - 2 - d;
-        while (i >= 0 && same_kind(in, i, i + d))
-            i--;
-        if (i + 1 < best_a) {
-            best_a = i + 1;
-            best_d = d;
+    const int limit = (int)in->model->n_layer - 1;
+    int n_seg = 0, i = 0;
+    while (i < limit) {
+        int best_end = i + 1, best_d = 1;
+        for (int d = 1; d <= MAX_PERIOD && i + d <= limit && best_end < limit; d++) {
+            int j = i + d;
+            while (j < limit && same_kind(in, j, j - d))
+                j++;
+            if (j > best_end) {
+                best_end = j;
+                best_d = d;
+            }
         }
+        if (n_seg == MAX_SEGMENTS) { /* out of room: the rest as one run, unchecked */
+            seg[n_seg - 1].end = limit;
+            seg[n_seg - 1].period = 0;
+            break;
+        }
+        seg[n_seg].start = i;
+        seg[n_seg].end = best_end;
+        seg[n_seg].period = best_d;
+        n_seg++;
+        i = best_end;
     }
-    if (best_a >= n)
-        best_a = 0;
-    *start = best_a;
-    *period = best_d;
+    return n_seg;
 }
 
 typedef struct run_cfg {
@@ -108,55 +122,58 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
     b->kv_on_host = b->op_offload && !in->offload_kv;
 }
 
-/* Which layers to emit: the first P = a + reps * d, then the last
- * n - P - S (S layers skipped, a multiple of the period d). reps starts at 1
- * (often the state entering layer 1 already equals the one entering layer
- * 0) and doubles until the state check holds; P >= n - 1 means the whole
- * graph. */
+/* Which layers to emit: in each run [s, e) of period d, the first
+ * P = s + reps * d, then the last e - P - S (S skipped, a multiple of d),
+ * and a state check between the marks of layers P - d and P. reps starts at
+ * 1 (often the state entering a run's second layer already equals the one
+ * entering its first) and doubles until every check holds. The last layer
+ * is always emitted. */
 typedef struct layer_plan {
     int32_t layers[80];
     int n;
-    int check_a, check_b; /* layer marks whose states must match, -1: none */
-    int skipped;          /* S */
-    int period;
+    int checks[2 * CG_MAX_CHECKS]; /* mark pairs whose states must match */
+    int n_checks;
+    int skipped[MAX_SEGMENTS];     /* S of each run (0: emitted whole) */
+    bool complete;                 /* every run emitted whole: nothing to check */
+    bool cut;                      /* the array's room cut layers: a lower bound */
 } layer_plan;
 
-static void plan_layers(int n, int a, int d, int reps, layer_plan *lp)
+static void plan_layers(int n, const segment *seg, int n_seg, int reps, bool keep_tail,
+                        layer_plan *lp)
 {
     const int cap = (int)(sizeof lp->layers / sizeof lp->layers[0]);
-    const int P = a + reps * d;
     lp->n = 0;
-    lp->check_a = lp->check_b = -1;
-    lp->skipped = 0;
-    lp->period = d;
-    if (P < n - 1) {
-        const int S = (n - 1 - P) / d * d;
-        if (n - S <= cap) {
-            for (int i = 0; i < P; i++)
+    lp->n_checks = 0;
+    lp->complete = true;
+    lp->cut = false;
+    for (int k = 0; k < n_seg; k++) {
+        const int s0 = seg[k].start, e = seg[k].end, d = seg[k].period;
+        const int P = d > 0 ? s0 + reps * d : e;
+        lp->skipped[k] = 0;
+        if (d > 0 && P < e) {
+            /* with several backends the scheduler looks ahead (expansion
+             * passes, copies made at a split's start): keep one period after
+             * the skip so the layers before it see the same neighbours */
+            const int tail = keep_tail ? d : 0;
+            const int S = e - P - tail > 0 ? (e - P - tail) / d * d : 0;
+            if (S > 0) {
+                lp->checks[2 * lp->n_checks] = lp->n + (P - d - s0);
+                lp->checks[2 * lp->n_checks + 1] = lp->n + (P - s0);
+                lp->n_checks++;
+                lp->skipped[k] = S;
+                lp->complete = false;
+            }
+        }
+        for (int i = s0; i < e; i++) {
+            if (lp->skipped[k] && i >= P && i < P + lp->skipped[k])
+                continue;
+            if (lp->n < cap - 1)
                 lp->layers[lp->n++] = i;
-            for (int i = P + S; i < n; i++)
-                lp->layers[lp->n++] = i;
-            lp->check_a = P - d;
-            lp->check_b = P;
-            lp->skipped = S;
-            return;
+            else
+                lp->cut = true;
         }
     }
-    /* the whole graph; past the array's room the middle is cut (a lower
-     * bound, flagged by the builder's overflow) */
-    const int cnt = n < cap ? n : cap;
-    for (int i = 0; i < cnt; i++)
-        lp->layers[lp->n++] = i;
-    if (n > cap)
-        lp->layers[cap - 1] = n - 1;
-}
-
-static int max_reps(int n, int a, int d)
-{
-    int reps = 1;
-    while (a + reps * d < n - 1)
-        reps *= 2;
-    return reps;
+    lp->layers[lp->n++] = n - 1;
 }
 
 /* What a replay leaves for the caller: the peaks and, for the bound on the
@@ -181,7 +198,8 @@ static int pipeline_copies(const hr_compute_input *in)
 
 /* Replay one reserve graph. */
 static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
-                         const uint32_t align[CG_MAX_BUFFERS], int a, int d, graph_result *gr)
+                         const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
+                         graph_result *gr)
 {
     const int n = (int)in->model->n_layer;
     cg_graph built, split;
@@ -190,40 +208,53 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     layer_plan lp;
     cg_alloc_result res;
     memset(&res, 0, sizeof res);
-    const int last = max_reps(n, a, d);
+    bool multi_backend = false;
+    for (int d = 1; d < in->n_devices && d < HR_MAX_DEVICES; d++)
+        if (in->backends[d] != HR_BACKEND_CPU && !(in->settings && in->settings->mode == HR_MODE_CPU))
+            multi_backend = true;
 
-    for (int reps = 1; reps <= last; reps *= 2) {
-        plan_layers(n, a, d, reps, &lp);
+    for (int reps = 1;; reps *= 2) {
+        plan_layers(n, seg, n_seg, reps, multi_backend, &lp);
         cg_init(&built);
         init_build(&b, &built, in, rc, buf_output);
         cg_build_graph(&b, lp.layers, lp.n);
+        if (lp.cut)
+            built.overflow = true;
         gp = &built;
         if (built.n_buffers > 1) {
             cg_assign_backends(&built, 1);
             cg_split_copies(&built, &split, pipeline_copies(in));
             gp = &split;
         }
-        cg_replay(gp, align, lp.check_a, lp.check_b, &res);
-        if (lp.check_a < 0 || (res.periodic_ok && !gp->overflow))
+        cg_replay(gp, align, lp.checks, lp.n_checks, &res);
+        if (lp.complete || (res.periodic_ok && !gp->overflow) || reps > n)
             break;
     }
     memset(gr, 0, sizeof *gr);
     gr->too_big = gp->too_big;
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
         gr->peak[i] = res.peak[i];
-    /* the full graph's tensors: the emitted ones plus the skipped periods,
-     * each a copy of layers [P-d, P) */
+    /* the full graph's tensors: the emitted ones plus, for each run, the
+     * skipped periods, each a copy of the d layers before the check */
     const cg_graph *g = gp;
     cg_sum_bytes(g, 0, g->n_nodes, gr->scaled, gr->fixed, gr->count);
-    if (lp.check_a >= 0 && lp.skipped > 0) {
+    int c = 0;
+    for (int k = 0; k < n_seg; k++) {
+        if (!lp.skipped[k])
+            continue;
+        if (c >= lp.n_checks)
+            break;
         uint64_t ps[CG_MAX_BUFFERS] = {0}, pf[CG_MAX_BUFFERS] = {0}, pc[CG_MAX_BUFFERS] = {0};
-        cg_sum_bytes(g, g->layer_start[lp.check_a], g->layer_start[lp.check_b], ps, pf, pc);
-        const uint64_t k = (uint64_t)(lp.skipped / d);
+        const int ma = lp.checks[2 * c], mb = lp.checks[2 * c + 1];
+        if (ma < g->n_layer_marks && mb < g->n_layer_marks)
+            cg_sum_bytes(g, g->layer_start[ma], g->layer_start[mb], ps, pf, pc);
+        const uint64_t times = (uint64_t)(lp.skipped[k] / seg[k].period);
         for (int i = 0; i < CG_MAX_BUFFERS; i++) {
-            gr->scaled[i] += ps[i] * k;
-            gr->fixed[i] += pf[i] * k;
-            gr->count[i] += pc[i] * k;
+            gr->scaled[i] += ps[i] * times;
+            gr->fixed[i] += pf[i] * times;
+            gr->count[i] += pc[i] * times;
         }
+        c++;
     }
 }
 
@@ -301,18 +332,20 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
     tg.n_tokens = n_seq_all;
     tg.n_outputs = n_seq_all;
 
-    int a, d;
-    find_period(in, &a, &d);
-    if (in->replay_all_layers) {
-        a = (int)in->model->n_layer; /* P >= n - 1: the whole graph */
-        d = 1;
+    segment seg[MAX_SEGMENTS];
+    int n_seg = find_segments(in, seg);
+    if (in->replay_all_layers) { /* one run emitted whole */
+        n_seg = in->model->n_layer > 1 ? 1 : 0;
+        seg[0].start = 0;
+        seg[0].end = (int)in->model->n_layer - 1;
+        seg[0].period = 0;
     }
     graph_result gpp, gtg;
-    replay_graph(in, &pp, buf_output, align, a, d, &gpp);
+    replay_graph(in, &pp, buf_output, align, seg, n_seg, &gpp);
     if (tg_below_pp(&gpp, &pp, &tg, align))
         memset(&gtg, 0, sizeof gtg);
     else
-        replay_graph(in, &tg, buf_output, align, a, d, &gtg);
+        replay_graph(in, &tg, buf_output, align, seg, n_seg, &gtg);
     if (gpp.too_big || gtg.too_big)
         return hr_error_set(err, HR_ERR_LIMIT,
                             "compute: a tensor of the reserve graph exceeds 1 PiB (settings too large)");

@@ -199,8 +199,8 @@ static bool same_snapshot(const snapshot *a, const snapshot *b)
     return a->n == b->n && memcmp(a->words, b->words, (size_t)a->n * sizeof a->words[0]) == 0;
 }
 
-void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int check_a,
-               int check_b, cg_alloc_result *res)
+void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
+               int n_checks, cg_alloc_result *res)
 {
     replay r;
     r.g = g;
@@ -233,24 +233,26 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
         }
     }
 
-    int start_a = -1, start_b = -1;
-    if (check_a >= 0 && check_a < g->n_layer_marks && check_b >= 0 && check_b < g->n_layer_marks) {
-        start_a = g->layer_start[check_a];
-        start_b = g->layer_start[check_b];
+    /* state checks: pairs of layer marks, in node order of their first mark */
+    if (n_checks > CG_MAX_CHECKS)
+        n_checks = CG_MAX_CHECKS;
+    int at[2 * CG_MAX_CHECKS];
+    snapshot snaps[2 * CG_MAX_CHECKS];
+    bool ok = true;
+    for (int c = 0; c < 2 * n_checks; c++) {
+        const int mk = checks[c];
+        at[c] = mk >= 0 && mk < g->n_layer_marks ? g->layer_start[mk] : -1;
+        snaps[c].n = -1;
+        if (at[c] < 0)
+            ok = false;
     }
-    snapshot snap_a, snap_b;
-    snap_a.n = snap_b.n = 0;
-    bool have_a = false, have_b = false;
 
-    for (int i = 0; i < g->n_nodes; i++) {
-        if (i == start_a) {
-            take_snapshot(&r, i, &snap_a);
-            have_a = true;
-        }
-        if (i == start_b) {
-            take_snapshot(&r, i, &snap_b);
-            have_b = true;
-        }
+    for (int i = 0; i <= g->n_nodes; i++) {
+        for (int c = 0; c < 2 * n_checks; c++)
+            if (at[c] == i)
+                take_snapshot(&r, i, &snaps[c]);
+        if (i == g->n_nodes)
+            break;
         const cg_node *n = &g->nodes[i];
         if (n->flags & (CG_FLAG_LEAF | CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL)) {
             if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
@@ -276,5 +278,8 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], int 
     }
     for (int b = 0; b < CG_MAX_BUFFERS; b++)
         res->peak[b] = b < g->n_buffers ? r.alloc[b].max_size : 0;
-    res->periodic_ok = have_a && have_b && same_snapshot(&snap_a, &snap_b);
+    for (int c = 0; c < n_checks && ok; c++)
+        if (snaps[2 * c].n < 0 || snaps[2 * c + 1].n < 0 || !same_snapshot(&snaps[2 * c], &snaps[2 * c + 1]))
+            ok = false;
+    res->periodic_ok = ok;
 }

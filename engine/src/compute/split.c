@@ -53,6 +53,16 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
         while (end < src->n_nodes && ((src->nodes[end].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) ||
                                       src->nodes[end].buffer == buf))
             end++;
+        /* a layer starting with this split starts before its copies: the
+         * allocator state there is the one the periodic checks compare */
+        while (mark < src->n_layer_marks && src->layer_start[mark] <= i) {
+            if (dst->n_layer_marks < (int)(sizeof dst->layer_start / sizeof dst->layer_start[0])) {
+                dst->layer_start[dst->n_layer_marks] = (int16_t)dst->n_nodes;
+                dst->layer_index[dst->n_layer_marks] = src->layer_index[mark];
+                dst->n_layer_marks++;
+            }
+            mark++;
+        }
         /* leafs created inside the split go first (their place among nodes
          * does not matter: leafs are allocated before every node) */
         for (int k = i; k < end; k++) {
