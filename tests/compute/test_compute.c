@@ -318,6 +318,17 @@ static void test_truncation_is_exact(void **state)
                 assert_int_equal(hr_compute_estimate(&in, &full, &err), HR_OK);
                 assert_int_equal(quick.device_bytes[0], full.device_bytes[0]);
             }
+            /* GPU runs: host layers (op offload) then GPU layers */
+            hr_settings s;
+            hr_compute_input in;
+            hr_compute_output quick, full;
+            hr_error err;
+            gpu_input(m, &s, &in, 8192, 512, 2, fa, 10);
+            assert_int_equal(hr_compute_estimate(&in, &quick, &err), HR_OK);
+            in.replay_all_layers = true;
+            assert_int_equal(hr_compute_estimate(&in, &full, &err), HR_OK);
+            assert_int_equal(quick.device_bytes[1], full.device_bytes[1]);
+            assert_int_equal(quick.host_side_bytes, full.host_side_bytes);
         }
         hr_model_free(m);
     }
