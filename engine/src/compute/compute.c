@@ -208,12 +208,19 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     layer_plan lp;
     cg_alloc_result res;
     memset(&res, 0, sizeof res);
+    /* splits inside the layers (op-offloaded host layers, a host KV cache)
+     * make the scheduler look ahead across layer boundaries */
     bool multi_backend = false;
     for (int d = 1; d < in->n_devices && d < HR_MAX_DEVICES; d++)
         if (in->backends[d] != HR_BACKEND_CPU && !(in->settings && in->settings->mode == HR_MODE_CPU))
             multi_backend = true;
+    const bool gpu_any = multi_backend;
+    const bool host_layers = in->n_devices < 1 || in->layer_end[0] > in->layer_begin[0];
+    multi_backend = multi_backend && ((host_layers && rc->n_tokens >= 32) || !in->offload_kv);
 
-    for (int reps = 1;; reps *= 2) {
+    /* a GPU run's first layer reads copies made before it: its state rarely
+     * equals the next one's, so start from two periods */
+    for (int reps = gpu_any ? 2 : 1;; reps *= 2) {
         plan_layers(n, seg, n_seg, reps, multi_backend, &lp);
         cg_init(&built);
         init_build(&b, &built, in, rc, buf_output);

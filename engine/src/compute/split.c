@@ -18,10 +18,13 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
     /* copy_of[node][buffer] would be large; a node is copied to few buffers,
      * so keep a small list of (node, buffer, copy) */
     enum { MAX_COPIES = 256 };
-    int16_t c_node[MAX_COPIES];
     uint8_t c_buf[MAX_COPIES];
     int16_t c_new[MAX_COPIES];
+    int16_t c_next[MAX_COPIES];      /* next copy of the same source */
+    int16_t copy_head[CG_MAX_NODES]; /* first copy of each source, -1: none */
     int n_copies = 0;
+    for (int k = 0; k < src->n_nodes; k++)
+        copy_head[k] = -1;
     int16_t remap[CG_MAX_NODES];
     bool emitted[CG_MAX_NODES];
     memset(emitted, 0, sizeof(bool) * (size_t)src->n_nodes);
@@ -53,16 +56,6 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
         while (end < src->n_nodes && ((src->nodes[end].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) ||
                                       src->nodes[end].buffer == buf))
             end++;
-        /* a layer starting with this split starts before its copies: the
-         * allocator state there is the one the periodic checks compare */
-        while (mark < src->n_layer_marks && src->layer_start[mark] <= i) {
-            if (dst->n_layer_marks < (int)(sizeof dst->layer_start / sizeof dst->layer_start[0])) {
-                dst->layer_start[dst->n_layer_marks] = (int16_t)dst->n_nodes;
-                dst->layer_index[dst->n_layer_marks] = src->layer_index[mark];
-                dst->n_layer_marks++;
-            }
-            mark++;
-        }
         /* leafs created inside the split go first (their place among nodes
          * does not matter: leafs are allocated before every node) */
         for (int k = i; k < end; k++) {
@@ -84,8 +77,8 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                 if (rn->buffer == buf)
                     continue;
                 bool have = false;
-                for (int c = 0; c < n_copies; c++)
-                    if (c_node[c] == r && c_buf[c] == buf)
+                for (int c = copy_head[r]; c >= 0; c = c_next[c])
+                    if (c_buf[c] == buf)
                         have = true;
                 if (have)
                     continue;
@@ -113,9 +106,10 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                 cp->n_src = 0;
                 for (int s = 0; s < CG_MAX_SRC; s++)
                     cp->src[s] = CG_NONE;
-                c_node[n_copies] = r;
                 c_buf[n_copies] = buf;
                 c_new[n_copies] = (int16_t)dst->n_nodes;
+                c_next[n_copies] = copy_head[r];
+                copy_head[r] = (int16_t)n_copies;
                 n_copies++;
                 dst->n_nodes++;
             }
@@ -146,8 +140,8 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                     const int16_t via = (int16_t)(h & CG_VIA_VIEW);
                     int16_t to = remap[r];
                     if (src->nodes[r].buffer != buf) {
-                        for (int c = 0; c < n_copies; c++)
-                            if (c_node[c] == r && c_buf[c] == buf)
+                        for (int c = copy_head[r]; c >= 0; c = c_next[c])
+                            if (c_buf[c] == buf)
                                 to = c_new[c];
                     }
                     n.src[j] = (int16_t)(to | via);
