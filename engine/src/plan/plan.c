@@ -333,15 +333,11 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
     cin.offload_kv = s->offload_kv;
     hr_compute_output cout;
     memset(&cout, 0, sizeof cout);
-    if (kres.n_layer_recurrent > 0) {
-        /* the compute module builds attention graphs only (its layer builder
-         * divides by n_head): recurrent layers get no compute estimate yet */
-        add_note(plan, "compute buffers of recurrent (SSM/RWKV) layers are not modelled");
-    } else {
-        rc = hr_compute_estimate(&cin, &cout, err);
-        if (rc != HR_OK)
-            return rc;
-    }
+    /* recurrent layers are built by the compute module too (Mamba's graph;
+     * RWKV approximated with it) */
+    rc = hr_compute_estimate(&cin, &cout, err);
+    if (rc != HR_OK)
+        return rc;
 
     /* lay everything onto the devices */
     for (int d = 0; d < plan->n_devices; d++) {
