@@ -7,6 +7,7 @@
 
 #include "fuzz_input.h"
 #include "gguf_writer.h"
+#include "safetensors_writer.h"
 #include "headroom/headroom.h"
 #include "test_util.h"
 
@@ -126,6 +127,41 @@ static int seed_safetensors(const char *dir)
     put_safetensors(dir, "dtypes.st",
                     "{\"a\":{\"dtype\":\"BF16\",\"shape\":[2,8],\"data_offsets\":[0,32]},"
                     "\"b\":{\"dtype\":\"F8_E4M3\",\"shape\":[32],\"data_offsets\":[32,64]}}");
+    /* whole checkpoints with Hugging Face names: a llama and a qwen2 (biases),
+     * written by the fixture writer and prefixed with the harness's byte */
+    for (int variant = 0; variant < 2; variant++) {
+        hr_shape sh;
+        hr_shape_init(&sh);
+        sh.n_layer = 2;
+        sh.n_embd = 16;
+        sh.n_vocab = 32;
+        sh.n_head = 2;
+        sh.n_head_kv = 1;
+        sh.n_ff = 32;
+        sh.qkv_bias = variant == 1;
+        stw_tensor *t;
+        size_t n;
+        if (stw_llama_tensors(&sh, variant ? "F16" : "BF16", &t, &n) != 0)
+            continue;
+        char *tmp = out_path(dir, "tmp.safetensors");
+        size_t len = 0;
+        char *bytes = NULL;
+        if (stw_write(tmp, t, n, "{\"format\": \"pt\"}", NULL) == 0)
+            bytes = tu_read_file(tmp, &len);
+        remove(tmp);
+        free(tmp);
+        stw_free_tensors(t, n);
+        if (!bytes)
+            continue;
+        unsigned char *seed = malloc(len + 1);
+        seed[0] = 0;
+        memcpy(seed + 1, bytes, len);
+        char *p = out_path(dir, variant ? "qwen2-hf.st" : "llama-hf.st");
+        tu_write_file(p, seed, len + 1);
+        free(p);
+        free(seed);
+        free(bytes);
+    }
     const char *index = "\x01{\"metadata\":{\"total_size\":64},\"weight_map\":"
                         "{\"model.norm.weight\":\"model-00001-of-00002.safetensors\"}}";
     char *p = out_path(dir, "index.json");
