@@ -10,6 +10,7 @@
 
 /* llama.cpp's default window for gemma2 files written without the key. */
 #define GEMMA2_DEFAULT_SWA 4096u
+#define GGUF_MAX_LAYERS 512u /* LLAMA_MAX_LAYERS */
 
 typedef struct hp {
     const gguf_file *f;
@@ -71,6 +72,11 @@ static hr_status read_basics(hp *c)
         return st;
     if (!found)
         hr_model_warn(m, "%s: no %s key: the model has no layers", c->f->path, c->key);
+    /* llama.cpp sizes its per-layer arrays by LLAMA_MAX_LAYERS and refuses more;
+     * without this a few-KB file could claim 10^5 layers and cost 100+ MB */
+    if (m->n_layer > GGUF_MAX_LAYERS)
+        return hr_error_set(c->err, HR_ERR_LIMIT, "%s: %s %u is over llama.cpp's %u layers",
+                            c->f->path, c->key, m->n_layer, GGUF_MAX_LAYERS);
     return hr_model_set_layer_count(m, m->n_layer, c->err);
 }
 
