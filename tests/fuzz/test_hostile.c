@@ -191,6 +191,16 @@ static void gguf_1k_v1_huge_counts(const char *path)
     write_gguf(w, path);
 }
 
+/* A few-KB file claiming 65538 layers (found by fuzz_gguf: the model JSON of
+ * such a file cost 130 MB); llama.cpp stops at 512. */
+static void gguf_65538_layers(const char *path)
+{
+    gguf_writer *w = gguf_base(3);
+    gguf_writer_remove_key(w, "llama.block_count");
+    gguf_writer_add_u32(w, "llama.block_count", 65538);
+    write_gguf(w, path);
+}
+
 /* A gguf-split set whose second shard was never downloaded. */
 static void gguf_split_missing_shard(const char *path)
 {
@@ -396,6 +406,7 @@ static const hostile_case cases[] = {
     {"1k-huge-string-array.gguf", gguf_1k_huge_string_array, "tokenizer.ggml.tokens"},
     {"1k-million-tensors.gguf", gguf_1k_million_tensors, "tensors"},
     {"1k-v1-huge-counts.gguf", gguf_1k_v1_huge_counts, NULL},
+    {"65538-layers.gguf", gguf_65538_layers, "llama.block_count 65538"},
     {"split-00001-of-00002.gguf", gguf_split_missing_shard, "split-00002-of-00002.gguf"},
     {"half-downloaded.gguf", gguf_half_downloaded, NULL},
     {"claims-over-limit.safetensors", st_claims_over_limit, "limit"},
