@@ -7,17 +7,36 @@
 
 #include "fuzz_input.h"
 
-const char *fuzz_write_temp_hole(const char *name, const uint8_t *data, size_t size,
-                                 uint64_t hole)
+/* The per-process temp dir, made on first use; NULL if it cannot be. */
+static const char *temp_dir(void)
 {
     static char dir[256];
-    static char path[512];
     if (!dir[0]) {
         const char *base = getenv("TMPDIR");
         snprintf(dir, sizeof dir, "%s/hr-fuzz-%d", base && *base ? base : "/tmp", (int)getpid());
-        if (mkdir(dir, 0700) != 0 && access(dir, W_OK) != 0)
+        if (mkdir(dir, 0700) != 0 && access(dir, W_OK) != 0) {
+            dir[0] = '\0';
             return NULL;
+        }
     }
+    return dir;
+}
+
+void fuzz_remove_temp(const char *name)
+{
+    const char *dir = temp_dir();
+    char path[512];
+    if (dir && snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path)
+        unlink(path);
+}
+
+const char *fuzz_write_temp_hole(const char *name, const uint8_t *data, size_t size,
+                                 uint64_t hole)
+{
+    static char path[512];
+    const char *dir = temp_dir();
+    if (!dir)
+        return NULL;
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
     if (!f)

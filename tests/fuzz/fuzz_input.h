@@ -14,6 +14,10 @@ const char *fuzz_write_temp(const char *name, const uint8_t *data, size_t size);
 const char *fuzz_write_temp_hole(const char *name, const uint8_t *data, size_t size,
                                  uint64_t hole);
 
+/* Remove `name` from the temp dir (a file an earlier input left that the
+ * reader would otherwise find beside the next one). */
+void fuzz_remove_temp(const char *name);
+
 /* GGUF inputs: the first byte k gives a data hole of k * FUZZ_HOLE_UNIT bytes
  * after the header bytes that follow it, so the fuzzer mutates headers only. */
 #define FUZZ_HOLE_UNIT 4096u

@@ -9,7 +9,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const char *name = (data[0] & 1) ? "model.safetensors.index.json" : "model.safetensors";
+    const char *index = "model.safetensors.index.json", *single = "model.safetensors";
+    const char *name = (data[0] & 1) ? index : single;
+    /* one file at a time: a single file beside an index is read as part of it */
+    fuzz_remove_temp((data[0] & 1) ? single : index);
     const char *path = fuzz_write_temp(name, data + 1, size - 1);
     if (!path)
         return 0;
