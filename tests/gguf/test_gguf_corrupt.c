@@ -277,6 +277,93 @@ static void test_prefixes_and_flips(void **state)
     }
 }
 
+/* A BPE-sized vocabulary (the walker's several-chain path) in every version:
+ * it opens with the right token count, and one bad length anywhere in it is
+ * an error naming the file. */
+static gguf_writer *big_vocab(uint32_t version, uint32_t n, char ***tokens_out)
+{
+    gguf_writer *w = base(version);
+    gguf_writer_remove_key(w, "tokenizer.ggml.tokens");
+    char **tokens = malloc(sizeof *tokens * n);
+    assert_non_null(tokens);
+    for (uint32_t i = 0; i < n; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.*stok%u", (int)(i % 7), "\xc4\xa0" "abcdef", i);
+        tokens[i] = strdup(buf);
+        assert_non_null(tokens[i]);
+    }
+    gguf_writer_add_string_array(w, "tokenizer.ggml.tokens", (const char *const *)tokens, n);
+    gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", 1); /* a key after the array */
+    *tokens_out = tokens;
+    return w;
+}
+
+static void free_tokens(char **tokens, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        free(tokens[i]);
+    free(tokens);
+}
+
+static void test_big_vocabularies(void **state)
+{
+    (void)state;
+    const uint32_t n = 60000;
+    for (uint32_t version = 1; version <= 3; version++) {
+        char **tokens;
+        hr_model *m;
+        hr_error err;
+        gguf_writer *w = big_vocab(version, n, &tokens);
+        assert_int_equal(fx_write_open(w, "big-vocab.gguf", &m, &err, NULL), HR_OK);
+        assert_int_equal(m->n_vocab, n);
+        assert_int_equal(m->n_tensors, 3);
+        hr_model_free(m);
+        free_tokens(tokens, n);
+    }
+    /* corrupt one length (v3: 8-byte lengths) near the start, in the middle,
+     * near the end and last: too long for the file, wrapping, or merely
+     * off by one (then the rest of the header is misread) */
+    const uint32_t where[] = {3, 70, 20011, 45000, n - 2, n - 1};
+    const uint64_t values[] = {1ull << 40, UINT64_MAX - 7, UINT64_MAX, 0 /* its length + 1 */};
+    for (size_t wi = 0; wi < sizeof where / sizeof where[0]; wi++)
+        for (size_t vi = 0; vi < sizeof values / sizeof values[0]; vi++) {
+            char **tokens;
+            gguf_writer *w = big_vocab(3, n, &tokens);
+            unsigned char *buf;
+            size_t len;
+            gguf_writer_layout lay;
+            assert_int_equal(gguf_writer_serialize(w, &buf, &len, &lay), 0);
+            gguf_writer_free(w);
+            const char *key = "tokenizer.ggml.tokens";
+            unsigned char *at = NULL;
+            for (size_t i = 0; i + strlen(key) < len && !at; i++)
+                if (memcmp(buf + i, key, strlen(key)) == 0)
+                    at = buf + i + strlen(key) + 4 + 4 + 8; /* type, element type, count */
+            assert_non_null(at);
+            for (uint32_t i = 0; i < where[wi]; i++)
+                at += 8 + strlen(tokens[i]);
+            uint64_t value = values[vi] ? values[vi] : strlen(tokens[where[wi]]) + 1;
+            for (int b = 0; b < 8; b++)
+                at[b] = (unsigned char)(value >> (8 * b));
+            char *path = tu_path(fx_dir, "bad-vocab.gguf");
+            assert_int_equal(tu_write_file(path, buf, len), 0);
+            assert_int_equal(tu_truncate(path, lay.file_size), 0);
+            hr_model *m = NULL;
+            hr_error err;
+            hr_status st = hr_model_open_gguf(path, &m, &err);
+            if (st == HR_OK)
+                fail_msg("element %u length %llu: opened", where[wi],
+                         (unsigned long long)values[vi]);
+            assert_null(m);
+            assert_non_null(strstr(err.message, path));
+            if (vi < 3) /* these fail on the element itself */
+                assert_non_null(strstr(err.message, "string array element"));
+            free(path);
+            free(buf);
+            free_tokens(tokens, n);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_big_endian_and_versions),
         cmocka_unit_test(test_bad_tensor_infos),
         cmocka_unit_test(test_prefixes_and_flips),
+        cmocka_unit_test(test_big_vocabularies),
     };
     return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gguf_reader.h"
+#include "gguf_string_walk.h"
 
 /* Smallest encodings, used to reject counts a file of this size cannot hold
  * before anything is allocated for them. */
@@ -89,7 +90,7 @@ static hr_status read_u64(cursor *c, uint64_t *out, const char *what, hr_error *
 static hr_status read_size(cursor *c, uint64_t *out, const char *what, hr_error *err)
 {
     if (c->version == 1) {
-        uint32_t v;
+        uint32_t v = 0;
         hr_status st = read_u32(c, &v, what, err);
         *out = v;
         return st;
@@ -109,6 +110,26 @@ static hr_status read_string(cursor *c, const unsigned char **s, uint64_t *len, 
                             what, (unsigned long long)c->pos, (unsigned long long)*len,
                             (unsigned long long)remaining(c));
     return take(c, *len, s, what, err);
+}
+
+/* Step over the n strings of a string array (tokenizer tokens and merges:
+ * most of the header). gguf_walk_strings reads only the length words; what it
+ * leaves (the last string, or the one that is out of bounds) goes through
+ * read_string, which names the exact failure. */
+static hr_status skip_string_array(cursor *c, uint64_t n, hr_error *err)
+{
+    const unsigned char *after;
+    uint64_t left = n - gguf_walk_strings(c->data + c->pos, c->data + c->size, n,
+                                          c->version == 1 ? 4 : 8, &after);
+    c->pos = (uint64_t)(after - c->data);
+    for (; left > 0; left--) {
+        const unsigned char *s;
+        uint64_t len;
+        hr_status st = read_string(c, &s, &len, "a string array element", err);
+        if (st != HR_OK)
+            return st;
+    }
+    return HR_OK;
 }
 
 /* ---- key hash (duplicate detection and lookup) ---- */
@@ -264,13 +285,7 @@ static hr_status read_value(cursor *c, gguf_kv *kv, const char *key_for_msg, hr_
         c->pos += kv->n * min_elem;
         return HR_OK;
     }
-    for (uint64_t i = 0; i < kv->n; i++) {
-        const unsigned char *s;
-        uint64_t len;
-        if ((st = read_string(c, &s, &len, "a string array element", err)) != HR_OK)
-            return st;
-    }
-    return HR_OK;
+    return skip_string_array(c, kv->n, err);
 }
 
 static hr_status read_kvs(cursor *c, gguf_file *f, uint64_t n_kv, hr_error *err)
