@@ -40,6 +40,13 @@ static hr_status push_tensor(hr_model *m, const gguf_file *f, const gguf_tensor_
     if (type == HR_TYPE_INVALID)
         return hr_error_set(err, HR_ERR_FORMAT, "%s: tensor '%.*s' has unknown type id %u",
                             f->path, (int)ti->name_len, ti->name, ti->type_id);
+    /* no converter writes an empty tensor, llama.cpp's reader divides by
+     * ne[1..3], and a zero would let the other dims claim any size without the
+     * element count overflowing (the graph builder then multiplies them) */
+    for (uint32_t d = 0; d < ti->n_dims; d++)
+        if (ti->ne[d] == 0)
+            return hr_error_set(err, HR_ERR_FORMAT, "%s: tensor '%.*s': dimension %u is 0",
+                                f->path, (int)ti->name_len, ti->name, d);
     hr_error local;
     uint64_t bytes = 0;
     hr_status st = hr_type_tensor_bytes(type, ti->ne, &bytes, &local);
