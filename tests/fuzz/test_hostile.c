@@ -86,6 +86,16 @@ static void gguf_dims_overflow(const char *path)
     write_gguf(w, path);
 }
 
+/* A zero dim hides a 2^61 one from the element-count check (found by
+ * fuzz_gguf: the MLA graph builder multiplied it by the head count). */
+static void gguf_zero_dim(const char *path)
+{
+    gguf_writer *w = gguf_base(3);
+    uint64_t dims[3] = {1ull << 61, 0, 4};
+    gguf_writer_add_tensor_raw(w, "blk.0.attn_k_b.weight", HR_TYPE_F16, 3, dims, 0);
+    write_gguf(w, path);
+}
+
 static void gguf_offset_past_end(const char *path)
 {
     gguf_writer *w = gguf_base(3);
@@ -393,6 +403,7 @@ static const hostile_case cases[] = {
     {"2e60-tensors.gguf", gguf_2e60_tensors, "tensors"},
     {"2e60-kv.gguf", gguf_2e60_kv, "metadata"},
     {"dims-overflow.gguf", gguf_dims_overflow, "blk.1.ffn_up.weight"},
+    {"zero-dim.gguf", gguf_zero_dim, "dimension 1 is 0"},
     {"offset-past-end.gguf", gguf_offset_past_end, "token_embd.weight"},
     {"offset-wraps.gguf", gguf_offset_wraps, "blk.1.attn_q.weight"},
     {"string-past-end.gguf", gguf_string_past_end, "string"},
