@@ -320,6 +320,44 @@ static void test_unknown_arch_and_shared_kv(void **state)
     hr_model_free(m);
 }
 
+/* Shape facts read from which tensors exist (found in one pass over names):
+ * each flag follows its own tensor, and look-alike names do not count. */
+static void test_tensor_presence_facts(void **state)
+{
+    (void)state;
+    int64_t vec[1] = {256}, sq[2] = {256, 256}, qkv[2] = {256, 768}, qkv_b[1] = {768};
+    for (int variant = 0; variant < 3; variant++) {
+        gguf_writer *w = gguf_writer_new(3);
+        fx_add_shape(w, "phi2", 2, 256, 4, 4, 512);
+        /* distractors: other blocks, other prefixes */
+        gguf_writer_add_tensor(w, "blk.1.attn_output.bias", HR_TYPE_F32, 1, vec);
+        gguf_writer_add_tensor(w, "blk.1.ffn_up.bias", HR_TYPE_F32, 1, vec);
+        gguf_writer_add_tensor(w, "output_norm.weight", HR_TYPE_F32, 1, vec);
+        if (variant == 0) {
+            gguf_writer_add_tensor(w, "blk.0.attn_qkv.weight", HR_TYPE_F16, 2, qkv);
+            gguf_writer_add_tensor(w, "blk.0.attn_qkv.bias", HR_TYPE_F32, 1, qkv_b);
+            gguf_writer_add_tensor(w, "blk.0.attn_output.bias", HR_TYPE_F32, 1, vec);
+            gguf_writer_add_tensor(w, "blk.0.ffn_down.bias", HR_TYPE_F32, 1, vec);
+            gguf_writer_add_tensor(w, "output.weight", HR_TYPE_F16, 2, sq);
+        } else if (variant == 1) {
+            gguf_writer_add_tensor(w, "blk.0.attn_q.bias", HR_TYPE_F32, 1, vec);
+            gguf_writer_add_tensor(w, "blk.0.ffn_up.bias", HR_TYPE_F32, 1, vec);
+        } else {
+            gguf_writer_add_tensor(w, "blk.0.attn_q.weight", HR_TYPE_F16, 2, sq);
+            gguf_writer_add_tensor(w, "blk.0.attn_qkv.biasx", HR_TYPE_F32, 1, qkv_b);
+        }
+        hr_model *m;
+        hr_error err;
+        assert_int_equal(fx_write_open(w, "facts.gguf", &m, &err, NULL), HR_OK);
+        assert_int_equal(m->tied_output, variant != 0);
+        assert_int_equal(m->has_fused_qkv, variant == 0);
+        assert_int_equal(m->has_qkv_bias, variant != 2);
+        assert_int_equal(m->has_attn_bias, variant == 0);
+        assert_int_equal(m->has_ffn_bias, variant != 2);
+        hr_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_moe_layers),
         cmocka_unit_test(test_recurrent_and_encoders),
         cmocka_unit_test(test_unknown_arch_and_shared_kv),
+        cmocka_unit_test(test_tensor_presence_facts),
     };
     return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

@@ -262,17 +262,48 @@ static hr_status read_other(hp *c)
     return HR_OK;
 }
 
+/* Tensors whose presence decides a shape fact, found in one pass over the
+ * names (a 70B file has ~700 tensors; one scan per fact was most of the cost). */
+typedef struct tensor_facts {
+    bool output, q_bias, qkv_bias, qkv_weight, attn_out_bias, ffn_up_bias, ffn_down_bias;
+    const hr_tensor *pos;
+} tensor_facts;
+
+static void scan_tensor_facts(const hr_model *m, tensor_facts *tf)
+{
+    static const char blk0[] = "blk.0.";
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const char *name = m->tensors[i].name;
+        if (strncmp(name, blk0, sizeof blk0 - 1) == 0) {
+            const char *rest = name + sizeof blk0 - 1;
+            if (rest[0] != 'a' && rest[0] != 'f')
+                continue;
+            tf->q_bias |= strcmp(rest, "attn_q.bias") == 0;
+            tf->qkv_bias |= strcmp(rest, "attn_qkv.bias") == 0;
+            tf->qkv_weight |= strcmp(rest, "attn_qkv.weight") == 0;
+            tf->attn_out_bias |= strcmp(rest, "attn_output.bias") == 0;
+            tf->ffn_up_bias |= strcmp(rest, "ffn_up.bias") == 0;
+            tf->ffn_down_bias |= strcmp(rest, "ffn_down.bias") == 0;
+        } else if (name[0] == 'o') {
+            tf->output |= strcmp(name, "output.weight") == 0;
+        } else if (name[0] == 'p' && !tf->pos && strcmp(name, "position_embd.weight") == 0) {
+            tf->pos = &m->tensors[i];
+        }
+    }
+}
+
 static void read_tensor_facts(hp *c)
 {
     hr_model *m = c->m;
-    m->tied_output = find_tensor(m, "output.weight") == NULL;
-    m->has_qkv_bias = find_tensor(m, "blk.0.attn_q.bias") || find_tensor(m, "blk.0.attn_qkv.bias");
-    m->has_fused_qkv = find_tensor(m, "blk.0.attn_qkv.weight") != NULL;
-    m->has_attn_bias = find_tensor(m, "blk.0.attn_output.bias") != NULL;
-    m->has_ffn_bias = find_tensor(m, "blk.0.ffn_up.bias") || find_tensor(m, "blk.0.ffn_down.bias");
-    const hr_tensor *pos = find_tensor(m, "position_embd.weight");
-    if (pos && pos->n_dims >= 2 && pos->ne[1] <= UINT32_MAX)
-        m->n_pos_embd = (uint32_t)pos->ne[1];
+    tensor_facts tf = {0};
+    scan_tensor_facts(m, &tf);
+    m->tied_output = !tf.output;
+    m->has_qkv_bias = tf.q_bias || tf.qkv_bias;
+    m->has_fused_qkv = tf.qkv_weight;
+    m->has_attn_bias = tf.attn_out_bias;
+    m->has_ffn_bias = tf.ffn_up_bias || tf.ffn_down_bias;
+    if (tf.pos && tf.pos->n_dims >= 2 && tf.pos->ne[1] <= UINT32_MAX)
+        m->n_pos_embd = (uint32_t)tf.pos->ne[1];
 }
 
 /* Hybrid models mark their recurrent layers with head_count_kv 0. */
