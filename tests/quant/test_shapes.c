@@ -60,11 +60,12 @@ static void shape_for(int which, hr_shape *s, const char **label)
         s->n_expert_used = 2; s->n_ff_exp = 512; s->n_swa = 128; break;
     case 23: base(s, "llama"); s->name = "llama3 rope_freqs"; s->head_dim = 128;
         s->rope_freqs = true; break;
+    case 24: base(s, "mixtral"); s->n_expert = 8; s->n_expert_used = 2; break;
     }
     *label = s->name;
 }
 
-#define N_SHAPES 24
+#define N_SHAPES 25
 
 static const hr_tensor *find_tensor(const hr_model *m, const char *name)
 {
@@ -202,6 +203,25 @@ static void test_layouts_llama_cpp_loaded(void **state)
     }
 }
 
+/* llama.cpp knows mistral and mixtral models as "llama": the shape writes
+ * that name and keeps headroom's family. */
+static void test_llama_family_names(void **state)
+{
+    (void)state;
+    static const char *const NAMES[] = {"mistral", "mixtral"};
+    for (int i = 0; i < 2; i++) {
+        hr_shape s;
+        base(&s, NAMES[i]);
+        hr_model *m = NULL;
+        hr_error err;
+        if (hr_model_from_shape(&s, &m, &err) != HR_OK)
+            fail_msg("%s", err.message);
+        assert_string_equal(m->arch_name, "llama");
+        assert_int_equal(m->arch, hr_arch_from_name(NAMES[i]));
+        hr_model_free(m);
+    }
+}
+
 /* RWKV7 low-rank sizes follow the converter's formula: hidden 768 gives the
  * published rwkv7-191M ranks (decay 64, iclr 64, value mix 32, gate 128). */
 static void test_rwkv7_ranks(void **state)
@@ -236,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_shapes_agree_with_gguf),
         cmocka_unit_test(test_layouts_llama_cpp_loaded),
         cmocka_unit_test(test_rwkv7_ranks),
+        cmocka_unit_test(test_llama_family_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -690,7 +690,10 @@ hr_status hr_model_from_shape(const hr_shape *s, hr_model **out, hr_error *err)
                                                                               : HR_TYPE_F16;
     }
     m->name = hr_model_strdup(m, s->name ? s->name : s->arch_name);
-    m->arch_name = hr_model_strdup(m, s->arch_name);
+    /* headroom's "mistral" and "mixtral" are llama.cpp's "llama" (the
+     * converter writes that name; llama.cpp knows no other) */
+    m->arch_name = hr_model_strdup(m, arch == HR_ARCH_MISTRAL || arch == HR_ARCH_MIXTRAL
+                                          ? "llama" : s->arch_name);
     m->arch = arch;
     m->is_bitnet_fork = arch == HR_ARCH_BITNET && (s->ftype == HR_FTYPE_BITNET_I2_S ||
                                                    s->ftype == HR_FTYPE_BITNET_TL1 ||
