@@ -87,14 +87,16 @@ typedef enum { ROUNDS_DONE, ROUNDS_ARRIVED, ROUNDS_ANOMALY } rounds_result;
 
 /* Step k chains together, at most max_rounds rounds. Each chain keeps its
  * distance to a stop point: the next chain's start, or for the last chain
- * one byte past the last place a length word fits. A round whose step would
- * reach a stop point is applied only if every such step lands exactly on the
- * next chain's start (ROUNDS_ARRIVED); otherwise nobody moves in it
- * (ROUNDS_ANOMALY: a string runs past the end, or a guess was no element
- * start). */
+ * one byte past the last place a length word fits. A round in which a step
+ * would reach a stop point is applied only if every such step lands exactly
+ * on the next chain's start (ROUNDS_ARRIVED); otherwise nobody moves in it
+ * (ROUNDS_ANOMALY: a string runs past the end, a length wraps, or a guess was
+ * no element start). The per-string test `(step | len) >= dist` is one
+ * comparison that also catches a top-bit length (whose step may wrap); it
+ * can fire early near a stop point, and such a round then goes on after the
+ * exact checks. */
 static ALWAYS_INLINE rounds_result lockstep(chain **ch, const int k, const unsigned char *lim,
-                                            uint64_t max_rounds, uint64_t *rounds_out,
-                                            uint64_t *seen)
+                                            uint64_t max_rounds, uint64_t *rounds_out)
 {
     const unsigned char *p[MAX_CHAINS];
     uint64_t dist[MAX_CHAINS], step[MAX_CHAINS];
@@ -103,52 +105,56 @@ static ALWAYS_INLINE rounds_result lockstep(chain **ch, const int k, const unsig
         p[c] = ch[c]->p;
         dist[c] = (uint64_t)((ch[c]->target ? ch[c]->target : lim + 1) - p[c]);
     }
-    uint64_t t = 0, s = 0;
+    uint64_t left = max_rounds;
     rounds_result result = ROUNDS_DONE;
-    for (; t < max_rounds; t++) {
-        bool stop = false;
+    while (left > 0) {
+        bool arrived = false;
 #pragma GCC unroll 4
         for (int c = 0; c < k; c++) {
             uint64_t len = load_word(p[c], 8);
-            step[c] = len + 8; /* wraps only for a top-bit length: caught by `seen` */
-            s |= len;
-            stop |= step[c] >= dist[c];
+            step[c] = len + 8;
+            if ((step[c] | len) >= dist[c])
+                goto near_a_stop;
         }
-        if (stop) {
-            result = ROUNDS_ARRIVED;
-#pragma GCC unroll 4
-            for (int c = 0; c < k; c++)
-                if (step[c] > dist[c] || (step[c] == dist[c] && !ch[c]->target))
-                    result = ROUNDS_ANOMALY;
-            if (result == ROUNDS_ANOMALY)
-                break;
-        }
+    apply:
 #pragma GCC unroll 4
         for (int c = 0; c < k; c++) {
             p[c] += step[c];
             dist[c] -= step[c];
         }
-        if (stop) {
-            t++;
+        left--;
+        if (arrived) {
+            result = ROUNDS_ARRIVED;
             break;
         }
+        continue;
+    near_a_stop: /* rare: redo this round's reads with the exact checks */
+#pragma GCC unroll 4
+        for (int c = 0; c < k; c++) {
+            step[c] = load_word(p[c], 8) + 8;
+            if (step[c] < 8 || step[c] > dist[c] || (step[c] == dist[c] && !ch[c]->target))
+                result = ROUNDS_ANOMALY;
+            arrived |= step[c] == dist[c];
+        }
+        if (result == ROUNDS_ANOMALY)
+            break;
+        goto apply;
     }
 #pragma GCC unroll 4
     for (int c = 0; c < k; c++)
         ch[c]->p = p[c];
-    *rounds_out = t;
-    *seen |= s;
+    *rounds_out = max_rounds - left;
     return result;
 }
 
 static rounds_result lockstep_k(chain **ch, int k, const unsigned char *lim, uint64_t max_rounds,
-                                uint64_t *rounds, uint64_t *seen)
+                                uint64_t *rounds)
 {
     switch (k) {
-    case 1: return lockstep(ch, 1, lim, max_rounds, rounds, seen);
-    case 2: return lockstep(ch, 2, lim, max_rounds, rounds, seen);
-    case 3: return lockstep(ch, 3, lim, max_rounds, rounds, seen);
-    default: return lockstep(ch, 4, lim, max_rounds, rounds, seen);
+    case 1: return lockstep(ch, 1, lim, max_rounds, rounds);
+    case 2: return lockstep(ch, 2, lim, max_rounds, rounds);
+    case 3: return lockstep(ch, 3, lim, max_rounds, rounds);
+    default: return lockstep(ch, 4, lim, max_rounds, rounds);
     }
 }
 
@@ -156,7 +162,7 @@ static rounds_result lockstep_k(chain **ch, int k, const unsigned char *lim, uin
  * next one's start (true), or something did not go as guessed (false). The
  * last chain never takes more steps than the strings left after the others'
  * least possible counts, so it cannot overrun the array. */
-static bool run_chains(chain *ch, int k, const unsigned char *lim, uint64_t n, uint64_t *seen)
+static bool run_chains(chain *ch, int k, const unsigned char *lim, uint64_t n)
 {
     chain *last = &ch[k - 1];
     uint64_t arrived_steps = 0;
@@ -184,7 +190,7 @@ static bool run_chains(chain *ch, int k, const unsigned char *lim, uint64_t n, u
         if (last->state == CHAIN_WALKING)
             live[n_live++] = last;
         uint64_t rounds = 0;
-        rounds_result r = lockstep_k(live, n_live, lim, max_rounds, &rounds, seen);
+        rounds_result r = lockstep_k(live, n_live, lim, max_rounds, &rounds);
         for (int i = 0; i < n_live; i++)
             live[i]->steps += rounds;
         if (r == ROUNDS_ANOMALY)
@@ -226,7 +232,7 @@ static uint64_t chains_pass(const unsigned char **pp, const unsigned char *end, 
         return done;
     const unsigned char *lim = end - 8; /* walk_one left a whole word before end */
     uint64_t verified = 0;
-    if (run_chains(ch, k, lim, left, seen)) {
+    if (run_chains(ch, k, lim, left)) {
         for (int c = 0; c < k; c++)
             verified += ch[c].steps;
         *pp = ch[k - 1].p;
@@ -256,18 +262,17 @@ static uint64_t walk_chains(const unsigned char **pp, const unsigned char *end, 
 uint64_t gguf_walk_strings(const unsigned char *p, const unsigned char *end, uint64_t n,
                            unsigned word, const unsigned char **after)
 {
+    /* `seen` collects lengths taken on verified ground only (one chain, or
+     * the warm-up and tail of a speculative walk): chains refuse a top-bit
+     * length instead of taking it. */
     uint64_t seen = 0, count;
     *after = p;
-    if (word == 8 && n >= MIN_SPECULATIVE) {
+    if (word == 8 && n >= MIN_SPECULATIVE)
         count = walk_chains(after, end, n, &seen);
-        if (!(seen >> 63))
-            return count;
-        /* a top-bit length somewhere, perhaps only in a chain that started at
-         * a wrong guess: settle it on one chain from the start */
-        *after = p;
-        seen = 0;
-    }
-    count = word == 8 ? walk_one(after, end, n, 8, &seen) : walk_one(after, end, n, 4, &seen);
+    else if (word == 8)
+        count = walk_one(after, end, n, 8, &seen);
+    else
+        count = walk_one(after, end, n, 4, &seen);
     if (seen >> 63) { /* a length that wrapped was stepped over: the careful reader decides */
         *after = p;
         return 0;
