@@ -289,8 +289,9 @@ static gguf_writer *big_vocab(uint32_t version, uint32_t n, char ***tokens_out)
     for (uint32_t i = 0; i < n; i++) {
         char buf[32];
         snprintf(buf, sizeof buf, "%.*stok%u", (int)(i % 7), "\xc4\xa0" "abcdef", i);
-        tokens[i] = strdup(buf);
+        tokens[i] = malloc(strlen(buf) + 1);
         assert_non_null(tokens[i]);
+        memcpy(tokens[i], buf, strlen(buf) + 1);
     }
     gguf_writer_add_string_array(w, "tokenizer.ggml.tokens", (const char *const *)tokens, n);
     gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", 1); /* a key after the array */
