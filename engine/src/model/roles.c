@@ -7,6 +7,7 @@ static const struct {
     const char *stem;
     hr_role role;
 } ROLE_STEMS[] = {
+    /* grouped by first letter: the lookup skips groups by it */
     /* longest stems first where one is a prefix of another */
     {"attn_kv_a_mqa", HR_ROLE_ATTN_KV_A_MQA}, {"attn_kv_b", HR_ROLE_ATTN_KV_B},
     {"attn_k_b", HR_ROLE_ATTN_K_B},           {"attn_v_b", HR_ROLE_ATTN_V_B},
@@ -29,8 +30,12 @@ static const struct {
 
 static bool stem_matches(const char *s, const char *stem)
 {
-    size_t n = strlen(stem);
-    return strncmp(s, stem, n) == 0 && (s[n] == '.' || s[n] == '\0');
+    /* compare up to the stem's end without a separate strlen */
+    while (*stem && *s == *stem) {
+        s++;
+        stem++;
+    }
+    return *stem == '\0' && (*s == '.' || *s == '\0');
 }
 
 hr_role hr_role_from_name(const char *name)
@@ -62,7 +67,7 @@ hr_role hr_role_from_name(const char *name)
     if (strstr(s, "norm"))
         return HR_ROLE_NORM;
     for (size_t i = 0; i < sizeof ROLE_STEMS / sizeof ROLE_STEMS[0]; i++)
-        if (stem_matches(s, ROLE_STEMS[i].stem))
+        if (ROLE_STEMS[i].stem[0] == s[0] && stem_matches(s, ROLE_STEMS[i].stem))
             return ROLE_STEMS[i].role;
     if (strncmp(s, "time_mix", 8) == 0)
         return HR_ROLE_TIME_MIX;
