@@ -613,8 +613,11 @@ static char *arch_key(char *buf, size_t len, const char *arch, const char *suffi
 }
 
 /* Scalar when every layer agrees, per-layer u32 array otherwise. */
-static void add_per_layer(gguf_writer *w, const char *key, const hr_model *m,
-                          size_t field_offset)
+/* moe_fill: value written for layers whose field is 0 because they are MoE
+ * only (feed_forward_length: the converter writes the config's
+ * intermediate_size, which llama.cpp's llama arch sizes its experts by). */
+static void add_per_layer_fill(gguf_writer *w, const char *key, const hr_model *m,
+                               size_t field_offset, uint32_t moe_fill)
 {
     uint32_t *vals = calloc(m->n_layer ? m->n_layer : 1, sizeof *vals);
     if (!vals) {
@@ -624,6 +627,8 @@ static void add_per_layer(gguf_writer *w, const char *key, const hr_model *m,
     bool same = true;
     for (uint32_t i = 0; i < m->n_layer; i++) {
         memcpy(&vals[i], (const char *)&m->layers[i] + field_offset, sizeof vals[i]);
+        if (vals[i] == 0 && m->layers[i].n_expert)
+            vals[i] = moe_fill;
         same = same && vals[i] == vals[0];
     }
     if (same)
@@ -631,6 +636,12 @@ static void add_per_layer(gguf_writer *w, const char *key, const hr_model *m,
     else
         gguf_writer_add_array(w, key, GW_UINT32, vals, m->n_layer);
     free(vals);
+}
+
+static void add_per_layer(gguf_writer *w, const char *key, const hr_model *m,
+                          size_t field_offset)
+{
+    add_per_layer_fill(w, key, m, field_offset, 0);
 }
 
 static void add_nonzero_u32(gguf_writer *w, const char *key, uint32_t v)
@@ -680,6 +691,40 @@ static void add_mla_lengths(gguf_writer *w, const hr_model *m, const char *arch)
     }
 }
 
+/* RWKV low-rank sizes llama.cpp requires, read off the tensors (the model
+ * keeps no field for them). */
+static void add_rwkv_ranks(gguf_writer *w, const hr_model *m, const char *arch)
+{
+    static const struct { const char *tensor, *key; bool per5; } RANKS[] = {
+        {"blk.0.time_mix_w1.weight", "time_mix_extra_dim", true},          /* rwkv6 */
+        {"blk.0.time_mix_decay_w1.weight", "time_decay_extra_dim", false}, /* rwkv6 */
+        {"blk.0.time_mix_w0.weight", NULL, false},                          /* rwkv7 marker */
+    };
+    char k[320];
+    if (!model_tensor(m, RANKS[2].tensor)) {
+        for (int i = 0; i < 2; i++) {
+            const hr_tensor *t = model_tensor(m, RANKS[i].tensor);
+            if (t)
+                gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, RANKS[i].key),
+                                    (uint32_t)(RANKS[i].per5 ? t->ne[1] / 5 : t->ne[1]));
+        }
+        return;
+    }
+    static const struct { const char *tensor, *key; } R7[] = {
+        {"blk.0.time_mix_w1.weight", "attention.decay_lora_rank"},
+        {"blk.0.time_mix_a1.weight", "attention.iclr_lora_rank"},
+        {"blk.1.time_mix_v1.weight", "attention.value_residual_mix_lora_rank"},
+        {"blk.0.time_mix_g1.weight", "attention.gate_lora_rank"},
+    };
+    for (size_t i = 0; i < sizeof R7 / sizeof R7[0]; i++) {
+        const hr_tensor *t = model_tensor(m, R7[i].tensor);
+        if (!t && i == 2) /* one layer: layer 0's copy has the iclr rank */
+            t = model_tensor(m, "blk.0.time_mix_v1.weight");
+        if (t)
+            gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, R7[i].key), (uint32_t)t->ne[1]);
+    }
+}
+
 gguf_writer *gguf_writer_new_from_model(const hr_model *m)
 {
     if (!m)
@@ -697,8 +742,8 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
     gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "context_length"), m->n_ctx_train);
     gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "embedding_length"), m->n_embd);
     gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "block_count"), m->n_layer);
-    add_per_layer(w, arch_key(k, sizeof k, arch, "feed_forward_length"), m,
-                  offsetof(hr_layer, n_ff));
+    add_per_layer_fill(w, arch_key(k, sizeof k, arch, "feed_forward_length"), m,
+                       offsetof(hr_layer, n_ff), m->n_ff ? m->n_ff : m->n_ff_exp);
     add_per_layer(w, arch_key(k, sizeof k, arch, "attention.head_count"), m,
                   offsetof(hr_layer, n_head));
     add_per_layer(w, arch_key(k, sizeof k, arch, "attention.head_count_kv"), m,
@@ -712,7 +757,10 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
     }
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "rope.dimension_count"), m->n_rot);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.kv_lora_rank"), m->n_lora_kv);
-    add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.q_lora_rank"), m->n_lora_q);
+    /* deepseek2 requires q_lora_rank (0: no q compression) unless the layer
+     * count is a known "lite" model's (26/27) */
+    if (m->is_mla || m->n_lora_q)
+        gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "attention.q_lora_rank"), m->n_lora_q);
     if (m->n_swa) {
         gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "attention.sliding_window"), m->n_swa);
         bool *swa = calloc(m->n_layer ? m->n_layer : 1, sizeof *swa);
@@ -745,6 +793,8 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.time_step_rank"), m->ssm_dt_rank);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.group_count"), m->ssm_n_group);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "wkv.head_size"), m->rwkv_head_size);
+    if (m->rwkv_head_size)
+        add_rwkv_ranks(w, m, arch);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.shared_kv_layers"),
                     m->n_shared_kv_layers);
     if (!m->causal)

@@ -57,8 +57,11 @@ for (const name of cfg.models) {
         comp.total = j.total;
         rows.push({label, comp});
         const pct = (k) => comp[k] && comp[k].error_percent !== null ? Math.abs(comp[k].error_percent) : 0;
-        if (pct("weights") > TARGET.weights) failures.push(`${label}: weights off by ${pct("weights").toFixed(3)}%`);
-        if (pct("kv") > TARGET.kv) failures.push(`${label}: KV off by ${pct("kv").toFixed(3)}%`);
+        // llama.cpp prints MiB with 2 decimals: a small buffer (1.125 MiB of MLA
+        // latents prints as 1.12) can miss 0.1% by print rounding alone.
+        const printed = (k) => comp[k] && Math.abs(comp[k].error_mib) <= 0.005 + 1e-9;
+        if (pct("weights") > TARGET.weights && !printed("weights")) failures.push(`${label}: weights off by ${pct("weights").toFixed(3)}%`);
+        if (pct("kv") > TARGET.kv && !printed("kv")) failures.push(`${label}: KV off by ${pct("kv").toFixed(3)}%`);
         if (comp.output && Math.abs(comp.output.error_mib) > TARGET.output_mib)
             failures.push(`${label}: output off by ${comp.output.error_mib.toFixed(2)} MiB`);
         if (pct("total") > TARGET.total) failures.push(`${label}: total off by ${pct("total").toFixed(2)}%`);
