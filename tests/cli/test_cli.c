@@ -310,6 +310,7 @@ static void test_config_json_what_if(void **state)
                        " \"num_attention_heads\": 32, \"num_key_value_heads\": 8,\n"
                        " \"intermediate_size\": 8192, \"vocab_size\": 128256,\n"
                        " \"max_position_embeddings\": 131072, \"tie_word_embeddings\": true,\n"
+                       " \"rope_scaling\": {\"factor\": 32.0, \"rope_type\": \"llama3\"},\n"
                        " \"torch_dtype\": \"bfloat16\"}\n");
     tu_run_result r, p;
     run(&r, "inspect", cfg, "--json", NULL);

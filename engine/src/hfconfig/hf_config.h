@@ -37,6 +37,7 @@ typedef struct hf_config {
     uint32_t n_pos_embd;
     bool tied_output, qkv_bias, attn_bias, ffn_bias;
     bool causal, embedding_only;
+    bool rope_freqs;        /* rope_scaling llama3: rope_freqs.weight */
     float attn_logit_softcap, final_logit_softcap;
 
     hr_type dtype;          /* torch_dtype as an hr_type (F32 when absent) */

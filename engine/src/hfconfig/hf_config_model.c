@@ -51,6 +51,7 @@ void hf_config_to_shape(const hf_config *c, hr_shape *s)
     s->embedding_only = c->embedding_only;
     s->attn_logit_softcap = c->attn_logit_softcap;
     s->final_logit_softcap = c->final_logit_softcap;
+    s->rope_freqs = c->rope_freqs;
     s->ftype = HR_FTYPE_UNKNOWN;
     s->dtype = c->dtype;
 }

@@ -517,6 +517,14 @@ hr_status hf_config_parse(const char *json, size_t len, const char *origin, hf_c
         c->causal = false;
     c->tied_output = traits ? traits->tied_default : false;
     get_bool(&p, "tie_word_embeddings", &c->tied_output);
+    /* Llama 3.x frequency scaling: the converter writes rope_freqs.weight */
+    const cJSON *scaling = find(&p, "rope_scaling");
+    if (cJSON_IsObject(scaling)) {
+        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(scaling, "rope_type");
+        if (!cJSON_IsString(rt))
+            rt = cJSON_GetObjectItemCaseSensitive(scaling, "type");
+        c->rope_freqs = cJSON_IsString(rt) && strcmp(rt->valuestring, "llama3") == 0;
+    }
     c->qkv_bias = traits && traits->qkv_bias;
     if (get_bool(&p, "attention_bias", &c->attn_bias) && c->attn_bias)
         c->qkv_bias = true;
