@@ -11,6 +11,8 @@ if [ -n "$missing" ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $missing
 fi
 [ -d build/meson-private ] || meson setup build
+# everything, installable targets included (the installed-example test installs them)
+meson compile -C build
 meson test -C build --print-errorlogs "$@"
 [ -d build-asan/meson-private ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dvalidation=disabled
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
