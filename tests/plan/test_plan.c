@@ -395,6 +395,47 @@ static void test_tied_output_on_gpu(void **state)
     assert_true(full.bytes[HR_COMP_WEIGHTS] >= none.bytes[HR_COMP_WEIGHTS] + embd);
 }
 
+/* The model keeps per-layer weight sums from finalize; a model whose
+ * tensor list is not the one finalized (here a copy of it) makes the plan
+ * walk the tensors. Both must give the same bytes on every device. */
+static void test_weight_sums_match_tensor_walk(void **state)
+{
+    (void)state;
+    const int32_t ngls[] = {0, 5, -1};
+    for (int which = 0; which < FIX_COUNT; which++) {
+        const hr_model *m = model((fixture_model)which);
+        hr_model copy = *m;
+        hr_tensor *tensors = malloc(sizeof *tensors * (m->n_tensors ? m->n_tensors : 1));
+        assert_non_null(tensors);
+        memcpy(tensors, m->tensors, sizeof *tensors * m->n_tensors);
+        copy.tensors = tensors;
+        for (int n_gpus = 0; n_gpus <= 2; n_gpus++) {
+            for (size_t k = 0; k < sizeof ngls / sizeof ngls[0]; k++) {
+                for (int alt = 0; alt < 2; alt++) {
+                    hr_budget b;
+                    fixture_budget(&b, 64, n_gpus, 24);
+                    for (int g = 1; g < b.n_devices; g++)
+                        b.devices[g].backend = alt ? HR_BACKEND_VULKAN : HR_BACKEND_CUDA;
+                    hr_settings s;
+                    hr_settings_init(&s);
+                    s.n_ctx = 2048;
+                    s.n_gpu_layers = ngls[k];
+                    s.runtime.device_alignment = alt ? 256 : 0; /* 256: no precomputed sums */
+                    hr_plan fast, walk;
+                    hr_error err = {0};
+                    assert_int_equal(hr_plan_compute(m, &s, &b, &fast, &err), HR_OK);
+                    assert_int_equal(hr_plan_compute(&copy, &s, &b, &walk, &err), HR_OK);
+                    assert_int_equal(fast.n_devices, walk.n_devices);
+                    for (int d = 0; d < fast.n_devices; d++)
+                        assert_int_equal(fast.devices[d].bytes[HR_COMP_WEIGHTS],
+                                         walk.devices[d].bytes[HR_COMP_WEIGHTS]);
+                }
+            }
+        }
+        free(tensors);
+    }
+}
+
 static void test_two_gpus_ratio(void **state)
 {
     (void)state;
@@ -844,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_real_small_loads),
         cmocka_unit_test(test_cuda_row_padding),
         cmocka_unit_test(test_tied_output_on_gpu),
+        cmocka_unit_test(test_weight_sums_match_tensor_walk),
         cmocka_unit_test(test_two_gpus_ratio),
         cmocka_unit_test(test_gemma2_swa),
         cmocka_unit_test(test_deepseek2_mla),

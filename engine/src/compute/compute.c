@@ -47,8 +47,28 @@ static int layer_device(const hr_compute_input *in, int il)
     return 0;
 }
 
+/* device of each layer, looked up once per estimate (layers beyond the
+ * table fall back to layer_device) */
+#define DEV_TABLE 1024
+typedef struct dev_table {
+    uint8_t dev[DEV_TABLE];
+    int n;
+} dev_table;
+
+static void fill_dev_table(const hr_compute_input *in, int n_layer, dev_table *t)
+{
+    t->n = n_layer < DEV_TABLE ? n_layer : DEV_TABLE;
+    for (int il = 0; il < t->n; il++)
+        t->dev[il] = (uint8_t)layer_device(in, il);
+}
+
+static int table_device(const hr_compute_input *in, const dev_table *t, int il)
+{
+    return il < t->n ? t->dev[il] : layer_device(in, il);
+}
+
 /* two layers build the same ops with the same sizes on the same device */
-static bool same_kind(const hr_compute_input *in, int i, int j)
+static bool same_kind(const hr_compute_input *in, const dev_table *t, int i, int j)
 {
     const hr_layer *a = &in->model->layers[i], *b = &in->model->layers[j];
     return a->n_head == b->n_head && a->n_head_kv == b->n_head_kv &&
@@ -57,7 +77,7 @@ static bool same_kind(const hr_compute_input *in, int i, int j)
            a->n_expert_used == b->n_expert_used && a->n_expert_shared == b->n_expert_shared &&
            a->n_ff_exp == b->n_ff_exp && a->is_swa == b->is_swa &&
            a->is_recurrent == b->is_recurrent && a->has_kv == b->has_kv &&
-           layer_device(in, i) == layer_device(in, j);
+           table_device(in, t, i) == table_device(in, t, j);
 }
 
 /* The repeating layers [0, n_layer - 1) (the last one differs anyway:
@@ -69,12 +89,14 @@ typedef struct segment { int start, end, period; } segment;
 static int find_segments(const hr_compute_input *in, segment *seg)
 {
     const int limit = (int)in->model->n_layer - 1;
+    dev_table devs;
+    fill_dev_table(in, limit, &devs);
     int n_seg = 0, i = 0;
     while (i < limit) {
         int best_end = i + 1, best_d = 1;
         for (int d = 1; d <= MAX_PERIOD && i + d <= limit && best_end < limit; d++) {
             int j = i + d;
-            while (j < limit && same_kind(in, j, j - d))
+            while (j < limit && same_kind(in, &devs, j, j - d))
                 j++;
             if (j > best_end) {
                 best_end = j;

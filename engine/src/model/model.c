@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "model_internal.h"
+#include "weight_pad.h"
 
 typedef struct arena_chunk {
     struct arena_chunk *next;
@@ -22,7 +23,76 @@ typedef struct model_private {
     free_hook *hooks;
     size_t tensor_cap;
     char warning_text[HR_MODEL_MAX_WARNINGS][256];
+    /* hr_model_weight_sums: [config][n_layer + 3], config = align 32/128 x
+     * row padding off/on; valid for this tensor list only */
+    uint64_t *wsum;
+    const hr_tensor *wsum_tensors;
+    size_t wsum_n_tensors;
+    uint32_t wsum_n_layer;
+    uint64_t wsum_n_bytes;
 } model_private;
+
+enum { WSUM_CONFIGS = 4 };
+static const uint32_t wsum_align[2] = {32, 128};
+
+/* Per-layer padded weight sums (see hr_model_weight_sums). Left absent
+ * (the plan then loops over the tensors) when out of memory. */
+static void precompute_weight_sums(hr_model *m)
+{
+    model_private *p = m->internal_;
+    p->wsum = NULL;
+    const size_t stride = (size_t)m->n_layer + 3;
+    if (m->n_layer > (1u << 20) || m->n_bytes > (UINT64_MAX >> 6))
+        return;
+    uint64_t *w = hr_model_arena_alloc(m, sizeof(uint64_t) * stride * WSUM_CONFIGS);
+    if (!w)
+        return;
+    memset(w, 0, sizeof(uint64_t) * stride * WSUM_CONFIGS);
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const hr_tensor *t = &m->tensors[i];
+        const uint64_t pad = hr_weight_row_pad_bytes(t->type, t->ne[0]);
+        size_t slot;
+        if (t->layer >= 0)
+            slot = (size_t)t->layer;
+        else
+            slot = t->layer == HR_LAYER_OUTPUT ? m->n_layer + 1 : m->n_layer;
+        const bool dup = t->role == HR_ROLE_TOKEN_EMBD && t->layer == HR_LAYER_INPUT;
+        for (int c = 0; c < WSUM_CONFIGS; c++) {
+            const uint64_t b = hr_weight_align_up(t->bytes + ((c & 1) ? pad : 0), wsum_align[c >> 1]);
+            w[(size_t)c * stride + slot] += b;
+            if (dup)
+                w[(size_t)c * stride + m->n_layer + 2] += b;
+        }
+    }
+    p->wsum = w;
+    p->wsum_tensors = m->tensors;
+    p->wsum_n_tensors = m->n_tensors;
+    p->wsum_n_layer = m->n_layer;
+    p->wsum_n_bytes = m->n_bytes;
+}
+
+bool hr_model_weight_sums(const hr_model *m, uint32_t alignment, bool row_padding,
+                          hr_weight_sums *out)
+{
+    const model_private *p = m->internal_;
+    if (!p || !p->wsum || p->wsum_tensors != m->tensors || p->wsum_n_tensors != m->n_tensors ||
+        p->wsum_n_layer != m->n_layer || p->wsum_n_bytes != m->n_bytes)
+        return false;
+    int a;
+    if (alignment == wsum_align[0])
+        a = 0;
+    else if (alignment == wsum_align[1])
+        a = 1;
+    else
+        return false;
+    const size_t stride = (size_t)m->n_layer + 3;
+    const uint64_t *w = p->wsum + (size_t)(a * 2 + (row_padding ? 1 : 0)) * stride;
+    out->layer = w;
+    out->input = w[m->n_layer];
+    out->output = w[m->n_layer + 1];
+    out->embd_dup = w[m->n_layer + 2];
+    return true;
+}
 
 hr_model *hr_model_alloc(hr_source source)
 {
@@ -222,6 +292,7 @@ hr_status hr_model_finalize(hr_model *m, hr_error *err)
     }
     if (!m->name)
         m->name = m->path ? m->path : "model";
+    precompute_weight_sums(m);
     return HR_OK;
 }
 

@@ -34,6 +34,19 @@ hr_status hr_model_finalize(hr_model *m, hr_error *err);
 /* Parse "blk.N." prefix; returns N or -1. */
 int32_t hr_tensor_block_index(const char *name);
 
+/* Weight bytes per layer as one backend buffer packs them, precomputed by
+ * hr_model_finalize for the common alignments (32, 128), with or without
+ * CUDA-style row padding: layer[il] for the repeating layers, then the
+ * input tensors (layer < 0, not the output), the output tensors, and the
+ * token_embd tensors a tied output duplicates. NULL when not precomputed
+ * for this alignment, or the tensor list changed since finalize. */
+typedef struct hr_weight_sums {
+    const uint64_t *layer; /* n_layer entries */
+    uint64_t input, output, embd_dup;
+} hr_weight_sums;
+bool hr_model_weight_sums(const hr_model *m, uint32_t alignment, bool row_padding,
+                          hr_weight_sums *out);
+
 /* Run fn(ptr) when the model is freed (unmapping files, etc). */
 hr_status hr_model_on_free(hr_model *m, void (*fn)(void *), void *ptr, hr_error *err);
 

@@ -2,38 +2,38 @@
  * gives them, aligned per tensor like ggml-alloc packs a buffer. */
 #include "headroom/quant.h"
 #include "plan_internal.h"
-
-/* CUDA / ROCm pad quantized rows so kernels can read whole 512-element
- * blocks past the end (MATRIX_ROW_PADDING in ggml-cuda). */
-#define HR_MATRIX_ROW_PADDING 512
+#include "../model/model_internal.h"
+#include "../model/weight_pad.h"
 
 static bool pads_rows(hr_backend b)
 {
     return b == HR_BACKEND_CUDA || b == HR_BACKEND_ROCM;
 }
 
-/* Row padding of ggml_backend_cuda_buffer_type_get_alloc_size (rare:
- * quantized tensors whose rows are not a multiple of 512 elements). */
-static uint64_t row_pad_bytes(hr_type type, int64_t ne0)
-{
-    const hr_type_info *ti = hr_type_get(type);
-    if (!ti || !ti->quantized || ti->special_size)
-        return 0;
-    return hr_type_row_bytes(type, HR_MATRIX_ROW_PADDING - ne0 % HR_MATRIX_ROW_PADDING);
-}
-
-/* the allocator's alignment: a power of two in every ggml backend; any
- * other value is rounded generically */
-static inline uint64_t align_up(uint64_t bytes, uint32_t align)
-{
-    if ((align & (align - 1)) == 0)
-        return (bytes + align - 1) & ~(uint64_t)(align - 1);
-    return hr_pad_u64(bytes, align);
-}
-
 /* device of each block, looked up once (blocks beyond the table fall back
  * to the placement function) */
 #define HR_DEV_TABLE 1024
+
+/* The same sums from the model's per-layer totals (the tensors' own types,
+ * alignments 32 / 128): O(n_layer). False when they are not there. */
+static bool sum_by_layer(const hr_model *m, const hr_placement *p, const uint8_t *dev_of,
+                         const bool *row_padding, const uint32_t *alignment, int out_dev,
+                         bool dup_head, uint64_t *sums)
+{
+    hr_weight_sums ws[HR_MAX_DEVICES];
+    for (int d = 0; d <= p->n_gpus; d++)
+        if (!hr_model_weight_sums(m, alignment[d], row_padding[d], &ws[d]))
+            return false;
+    for (uint32_t il = 0; il < m->n_layer; il++) {
+        const int d = dev_of[il];
+        sums[d] += ws[d].layer[il];
+    }
+    sums[0] += ws[0].input;
+    sums[out_dev] += ws[out_dev].output;
+    if (dup_head)
+        sums[out_dev] += ws[out_dev].embd_dup;
+    return true;
+}
 
 hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_placement *p,
                           const hr_backend *backends, const uint32_t *alignment,
@@ -58,6 +58,9 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
     const int out_dev = hr_place_device(p, (int32_t)m->n_layer);
     const bool dup_head = m->tied_output && out_dev != 0;
     uint64_t sums[HR_MAX_DEVICES] = {0};
+    if (!whatif && m->n_layer <= HR_DEV_TABLE &&
+        sum_by_layer(m, p, dev_of, row_padding, alignment, out_dev, dup_head, sums))
+        goto add;
     for (size_t i = 0; i < m->n_tensors; i++) {
         const hr_tensor *t = &m->tensors[i];
         hr_type type = t->type;
@@ -77,21 +80,22 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
         else
             dev = layer == HR_LAYER_OUTPUT ? out_dev : 0; /* input stays on the CPU */
         uint64_t b = bytes;
-        if (row_padding[dev] && t->ne[0] % HR_MATRIX_ROW_PADDING != 0)
-            b += row_pad_bytes(type, t->ne[0]);
+        if (row_padding[dev])
+            b += hr_weight_row_pad_bytes(type, t->ne[0]);
         /* no overflow: the model is below 2^58 bytes (checked above) and a
          * re-typed tensor grows at most ~20x */
-        sums[dev] += align_up(b, alignment[dev]);
+        sums[dev] += hr_weight_align_up(b, alignment[dev]);
 
         /* tied output: the head reuses token_embd, created again
          * (TENSOR_DUPLICATED) in the output device's buffer when that is a GPU */
         if (dup_head && t->role == HR_ROLE_TOKEN_EMBD && layer == HR_LAYER_INPUT) {
             uint64_t d = bytes;
-            if (row_padding[out_dev] && t->ne[0] % HR_MATRIX_ROW_PADDING != 0)
-                d += row_pad_bytes(type, t->ne[0]);
-            sums[out_dev] += align_up(d, alignment[out_dev]);
+            if (row_padding[out_dev])
+                d += hr_weight_row_pad_bytes(type, t->ne[0]);
+            sums[out_dev] += hr_weight_align_up(d, alignment[out_dev]);
         }
     }
+add:
     for (int d = 0; d <= p->n_gpus; d++)
         if (__builtin_add_overflow(dev_bytes[d], sums[d], &dev_bytes[d]))
             return hr_error_set(err, HR_ERR_LIMIT, "weights size overflows");
