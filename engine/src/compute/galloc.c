@@ -247,10 +247,21 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], cons
             ok = false;
     }
 
+    /* the next node index where a snapshot is due (none: past the end) */
+    int next_at = g->n_nodes + 1;
+    for (int c = 0; c < 2 * n_checks; c++)
+        if (at[c] >= 0 && at[c] < next_at)
+            next_at = at[c];
     for (int i = 0; i <= g->n_nodes; i++) {
-        for (int c = 0; c < 2 * n_checks; c++)
-            if (at[c] == i)
-                take_snapshot(&r, i, &snaps[c]);
+        if (i == next_at) {
+            next_at = g->n_nodes + 1;
+            for (int c = 0; c < 2 * n_checks; c++) {
+                if (at[c] == i)
+                    take_snapshot(&r, i, &snaps[c]);
+                else if (at[c] > i && at[c] < next_at)
+                    next_at = at[c];
+            }
+        }
         if (i == g->n_nodes)
             break;
         const cg_node *n = &g->nodes[i];

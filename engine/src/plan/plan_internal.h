@@ -27,6 +27,8 @@ static inline int hr_place_device(const hr_placement *p, int32_t il)
 {
     if (p->n_gpu_layers <= 0 || il < p->i_gpu_start)
         return 0;
+    if (p->n_gpus == 1) /* the search below always ends on the only GPU */
+        return 1;
     const float x = (float)(il - p->i_gpu_start) / (float)p->n_gpu_layers;
     int g = 0; /* std::upper_bound: first split point > x */
     while (g < p->n_gpus && !(x < p->splits[g]))
