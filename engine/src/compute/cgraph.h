@@ -9,6 +9,7 @@
 #define HR_COMPUTE_CGRAPH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CG_MAX_SRC 4
@@ -62,17 +63,14 @@ typedef struct cg_graph {
 
 void cg_init(cg_graph *g);
 
-/* bytes of a tensor with this type and shape */
-uint64_t cg_nbytes(cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3);
 
 /* An input leaf (op NONE, ggml_set_input). Leafs are allocated first, in the
  * order given here (ggml's DFS discovery order). */
 int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3);
 
-/* A computed node. inplace: op is in ggml_op_can_inplace. permuted marks a
- * non-contiguous result (no in-place reuse against a contiguous parent). */
-int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
-              int64_t ne3, int16_t s0, int16_t s1, int16_t s2, int16_t s3);
+/* A computed node (cg_op, defined below): inplace: op is in
+ * ggml_op_can_inplace; permuted marks a non-contiguous result (no in-place
+ * reuse against a contiguous parent). */
 
 /* A view of src (reshape, view, permute, transpose). Views are not nodes
  * here: the returned handle is the root tensor with CG_VIA_VIEW set, and an
@@ -142,5 +140,93 @@ void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BU
 
 /* A tensor whose size does not scale with the tokens (rotation matrices). */
 void cg_mark_fixed(cg_graph *g, int16_t t);
+
+/* ---- emitting nodes: inline, this runs for every node of every graph ---- */
+
+/* bytes of a tensor with this type and shape */
+static inline uint64_t cg_nbytes(cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3)
+{
+    if (ne0 < 0 || ne1 < 0 || ne2 < 0 || ne3 < 0)
+        return CG_TOO_BIG;
+    uint64_t rows, row;
+    if (__builtin_mul_overflow((uint64_t)ne1, (uint64_t)ne2, &rows) ||
+        __builtin_mul_overflow(rows, (uint64_t)ne3, &rows))
+        return CG_TOO_BIG;
+    uint64_t num = 4, den = 1; /* bytes per element as a fraction */
+    switch (type) {
+    case CG_F32: case CG_I32: break;
+    case CG_F16: num = 2; break;
+    case CG_I64: num = 8; break;
+    case CG_Q8_0: num = 34; den = 32; break;
+    case CG_Q4_0: num = 18; den = 32; break;
+    default: break;
+    }
+    if (__builtin_mul_overflow((uint64_t)ne0 / den, num, &row) ||
+        __builtin_mul_overflow(row, rows, &row) || row > CG_TOO_BIG)
+        return CG_TOO_BIG;
+    return row;
+}
+
+/* ggml_are_same_layout compares type, ne and nb: for the tensors modelled
+ * here (contiguous results, or views flagged permuted) type + ne + the
+ * permuted bit decide it. */
+static inline uint32_t cg_layout_key(cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
+                                     int64_t ne3, bool permuted)
+{
+    /* independent multiplies (no serial chain): this runs for every node */
+    const uint64_t h = (uint64_t)ne0 * 0x9E3779B97F4A7C15ull + (uint64_t)ne1 * 0xC2B2AE3D27D4EB4Full +
+                       (uint64_t)ne2 * 0x165667B19E3779F9ull + (uint64_t)ne3 * 0x85EBCA77C2B2AE63ull +
+                       (uint64_t)type * 0x27D4EB2F165667C5ull + (permuted ? 0x94D049BB133111EBull : 0u);
+    return (uint32_t)(h ^ (h >> 29));
+}
+
+/* every field is written by the callers: no memset (this runs per node) */
+static inline cg_node *cg_push(cg_graph *g, int16_t *idx)
+{
+    if (g->n_nodes >= CG_MAX_NODES) {
+        g->overflow = true;
+        *idx = CG_NONE;
+        return NULL;
+    }
+    *idx = (int16_t)g->n_nodes;
+    cg_node *n = &g->nodes[g->n_nodes++];
+    n->buffer = g->cur_buffer;
+    if (g->cur_buffer >= g->n_buffers)
+        g->n_buffers = (uint8_t)(g->cur_buffer + 1);
+    return n;
+}
+
+static inline void cg_set_srcs(cg_node *n, int16_t s0, int16_t s1, int16_t s2, int16_t s3)
+{
+    int k = 0;
+    if (s0 != CG_NONE)
+        n->src[k++] = s0;
+    if (s1 != CG_NONE)
+        n->src[k++] = s1;
+    if (s2 != CG_NONE)
+        n->src[k++] = s2;
+    if (s3 != CG_NONE)
+        n->src[k++] = s3;
+    n->n_src = (uint8_t)k;
+    for (int i = k; i < CG_MAX_SRC; i++)
+        n->src[i] = CG_NONE;
+}
+
+static inline int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0, int64_t ne1,
+                            int64_t ne2, int64_t ne3, int16_t s0, int16_t s1, int16_t s2,
+                            int16_t s3)
+{
+    int16_t idx;
+    cg_node *n = cg_push(g, &idx);
+    if (!n)
+        return CG_NONE;
+    n->bytes = cg_nbytes(type, ne0, ne1, ne2, ne3);
+    if (n->bytes >= CG_TOO_BIG)
+        g->too_big = true;
+    n->layout = cg_layout_key(type, ne0, ne1, ne2, ne3, false);
+    n->flags = (uint8_t)((inplace ? CG_FLAG_INPLACE : 0) | (g->free_mode ? CG_FLAG_FREE : 0));
+    cg_set_srcs(n, s0, s1, s2, s3);
+    return idx;
+}
 
 #endif
