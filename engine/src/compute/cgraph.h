@@ -198,6 +198,9 @@ static inline cg_node *cg_push(cg_graph *g, int16_t *idx)
 
 static inline void cg_set_srcs(cg_node *n, int16_t s0, int16_t s1, int16_t s2, int16_t s3)
 {
+    /* all four cleared at once (one store), then the sources packed in */
+    for (int i = 0; i < CG_MAX_SRC; i++)
+        n->src[i] = CG_NONE;
     int k = 0;
     if (s0 != CG_NONE)
         n->src[k++] = s0;
@@ -208,8 +211,6 @@ static inline void cg_set_srcs(cg_node *n, int16_t s0, int16_t s1, int16_t s2, i
     if (s3 != CG_NONE)
         n->src[k++] = s3;
     n->n_src = (uint8_t)k;
-    for (int i = k; i < CG_MAX_SRC; i++)
-        n->src[i] = CG_NONE;
 }
 
 static inline int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0, int64_t ne1,

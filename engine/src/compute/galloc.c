@@ -124,8 +124,8 @@ typedef struct replay {
 } replay;
 
 /* ggml_gallocr_allocate_node for a node that is not yet allocated and owns
- * memory (callers check both) */
-static void allocate_node(replay *r, int16_t id)
+ * memory (callers check both); inlined: it runs for most nodes */
+static inline __attribute__((always_inline)) void allocate_node(replay *r, int16_t id)
 {
     const cg_node *n = &r->g->nodes[id];
     tstate *s = &r->st[id];
