@@ -7,6 +7,7 @@
  * plain reader, not as a view): the source lives until the split starts.
  * With one copy (no pipeline parallelism) the copy is an ordinary tensor:
  * freed after its last reader. */
+#include <limits.h>
 #include <string.h>
 
 #include "cgraph.h"
@@ -38,6 +39,8 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
     /* leafs keep their place (they are allocated first anyway); nodes are
      * appended split by split */
     int mark = 0;
+    /* node index where the next layer mark falls (none left: INT_MAX) */
+    int next_mark = src->n_layer_marks > 0 ? src->layer_start[0] : INT_MAX;
     int i = 0;
     while (i < src->n_nodes) {
         /* leafs and external tensors pass through unchanged */
@@ -116,13 +119,14 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
         }
         /* the split's nodes, reading the copies */
         for (int k = i; k < end; k++) {
-            while (mark < src->n_layer_marks && src->layer_start[mark] <= k) {
+            while (k >= next_mark) {
                 if (dst->n_layer_marks < (int)(sizeof dst->layer_start / sizeof dst->layer_start[0])) {
                     dst->layer_start[dst->n_layer_marks] = (int16_t)dst->n_nodes;
                     dst->layer_index[dst->n_layer_marks] = src->layer_index[mark];
                     dst->n_layer_marks++;
                 }
                 mark++;
+                next_mark = mark < src->n_layer_marks ? src->layer_start[mark] : INT_MAX;
             }
             if (dst->n_nodes >= CG_MAX_NODES) {
                 dst->overflow = true;
