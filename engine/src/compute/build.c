@@ -671,66 +671,49 @@ typedef struct qkv_ctx {
     int16_t *krot, *vrot; /* rotation inputs of this layer's cache */
 } qkv_ctx;
 
-static int16_t emit_q(qkv_ctx *c, int16_t x)
+/* Q or K of one layer: projection (or a view of the fused one), bias, QK
+ * norm, rope, Q's scale, and the Hadamard rotation of a quantized cache. */
+static int16_t emit_qk(qkv_ctx *c, int16_t x, hr_role role, int64_t n_heads, bool scale)
 {
     cg_build *b = c->b;
     const attn_dims *d = c->d;
     const int64_t T = c->T;
-    int16_t q;
+    int16_t r;
     bool contiguous = true;
     if (c->qkv != CG_NONE) {
-        q = cg_view(b->g, c->qkv, CG_F32, d->hd_k, d->n_head, T, 1, true);
+        r = cg_view(b->g, c->qkv, CG_F32, d->hd_k, n_heads, T, 1, true);
         contiguous = false;
     } else {
-        q = mm(b, HR_ROLE_ATTN_Q, d->hd_k * d->n_head, x, T, 1, 1);
+        r = mm(b, role, d->hd_k * n_heads, x, T, 1, 1);
         if (c->bias)
-            q = ew(b, q, CG_NONE, d->hd_k * d->n_head, T, 1, 1);
-        q = cg_view(b->g, q, CG_F32, d->hd_k, d->n_head, T, 1, false);
+            r = ew(b, r, CG_NONE, d->hd_k * n_heads, T, 1, 1);
+        r = cg_view(b->g, r, CG_F32, d->hd_k, n_heads, T, 1, false);
     }
     if (c->t->qk_norm) {
-        q = norm(b, q, d->hd_k, d->n_head, T, c->t->rms, false);
+        r = norm(b, r, d->hd_k, n_heads, T, c->t->rms, false);
         contiguous = true;
     }
     if (c->rope_here) {
-        q = cg_op(b->g, true, CG_F32, d->hd_k, d->n_head, T, 1, q, inp_pos(b), CG_NONE, CG_NONE);
+        r = cg_op(b->g, true, CG_F32, d->hd_k, n_heads, T, 1, r, inp_pos(b), CG_NONE, CG_NONE);
         contiguous = true;
     }
-    if (c->t->q_scale) {
-        q = ew(b, q, CG_NONE, d->hd_k, d->n_head, T, 1);
+    if (scale) {
+        r = ew(b, r, CG_NONE, d->hd_k, n_heads, T, 1);
         contiguous = true;
     }
     if (c->nrot_k)
-        q = hadamard(b, q, d->hd_k * d->n_head * T, contiguous, c->krot, c->nrot_k);
-    return q;
+        r = hadamard(b, r, d->hd_k * n_heads * T, contiguous, c->krot, c->nrot_k);
+    return r;
+}
+
+static int16_t emit_q(qkv_ctx *c, int16_t x)
+{
+    return emit_qk(c, x, HR_ROLE_ATTN_Q, c->d->n_head, c->t->q_scale);
 }
 
 static int16_t emit_k(qkv_ctx *c, int16_t x)
 {
-    cg_build *b = c->b;
-    const attn_dims *d = c->d;
-    const int64_t T = c->T;
-    int16_t k;
-    bool contiguous = true;
-    if (c->qkv != CG_NONE) {
-        k = cg_view(b->g, c->qkv, CG_F32, d->hd_k, d->n_head_kv, T, 1, true);
-        contiguous = false;
-    } else {
-        k = mm(b, HR_ROLE_ATTN_K, d->hd_k * d->n_head_kv, x, T, 1, 1);
-        if (c->bias)
-            k = ew(b, k, CG_NONE, d->hd_k * d->n_head_kv, T, 1, 1);
-        k = cg_view(b->g, k, CG_F32, d->hd_k, d->n_head_kv, T, 1, false);
-    }
-    if (c->t->qk_norm) {
-        k = norm(b, k, d->hd_k, d->n_head_kv, T, c->t->rms, false);
-        contiguous = true;
-    }
-    if (c->rope_here) {
-        k = cg_op(b->g, true, CG_F32, d->hd_k, d->n_head_kv, T, 1, k, inp_pos(b), CG_NONE, CG_NONE);
-        contiguous = true;
-    }
-    if (c->nrot_k)
-        k = hadamard(b, k, d->hd_k * d->n_head_kv * T, contiguous, c->krot, c->nrot_k);
-    return k;
+    return emit_qk(c, x, HR_ROLE_ATTN_K, c->d->n_head_kv, false);
 }
 
 static int16_t emit_v(qkv_ctx *c, int16_t x, bool *v_contig)
