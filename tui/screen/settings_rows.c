@@ -182,22 +182,34 @@ static bool ctx_parse(tui_app *app, const char *text, char *why, size_t wl)
 
 /* ---------- batch / ubatch / sequences ---------- */
 
-static void batch_format(const tui_app *app, char *v, size_t vl, char *h, size_t hl)
+/* "2048", with "(uses N)" when llama.cpp would resolve it to another value */
+static void format_resolved(uint32_t set, bool plan_ok, uint32_t used, char *v, size_t vl, char *h,
+                            size_t hl)
 {
-    snprintf(v, vl, "%u", app->settings.n_batch);
-    if (app->plan_ok && app->plan.n_batch != app->settings.n_batch)
-        snprintf(h, hl, "(uses %u)", app->plan.n_batch);
+    snprintf(v, vl, "%u", set);
+    if (plan_ok && used != set)
+        snprintf(h, hl, "(uses %u)", used);
     else
         h[0] = '\0';
 }
 
+static bool step_pow2_field(uint32_t *field, int dir)
+{
+    uint32_t next = step_pow2(*field, dir, BATCH_MIN, BATCH_MAX);
+    if (next == *field)
+        return false;
+    *field = next;
+    return true;
+}
+
+static void batch_format(const tui_app *app, char *v, size_t vl, char *h, size_t hl)
+{
+    format_resolved(app->settings.n_batch, app->plan_ok, app->plan.n_batch, v, vl, h, hl);
+}
+
 static bool batch_step(tui_app *app, int dir)
 {
-    uint32_t next = step_pow2(app->settings.n_batch, dir, BATCH_MIN, BATCH_MAX);
-    if (next == app->settings.n_batch)
-        return false;
-    app->settings.n_batch = next;
-    return true;
+    return step_pow2_field(&app->settings.n_batch, dir);
 }
 
 static bool batch_parse(tui_app *app, const char *text, char *why, size_t wl)
@@ -207,20 +219,12 @@ static bool batch_parse(tui_app *app, const char *text, char *why, size_t wl)
 
 static void ubatch_format(const tui_app *app, char *v, size_t vl, char *h, size_t hl)
 {
-    snprintf(v, vl, "%u", app->settings.n_ubatch);
-    if (app->plan_ok && app->plan.n_ubatch != app->settings.n_ubatch)
-        snprintf(h, hl, "(uses %u)", app->plan.n_ubatch);
-    else
-        h[0] = '\0';
+    format_resolved(app->settings.n_ubatch, app->plan_ok, app->plan.n_ubatch, v, vl, h, hl);
 }
 
 static bool ubatch_step(tui_app *app, int dir)
 {
-    uint32_t next = step_pow2(app->settings.n_ubatch, dir, BATCH_MIN, BATCH_MAX);
-    if (next == app->settings.n_ubatch)
-        return false;
-    app->settings.n_ubatch = next;
-    return true;
+    return step_pow2_field(&app->settings.n_ubatch, dir);
 }
 
 static bool ubatch_parse(tui_app *app, const char *text, char *why, size_t wl)
