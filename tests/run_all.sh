@@ -22,9 +22,8 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 # and hostile-input tests run is checked too (exit 97 marks a valgrind error
 # there); system programs under /usr and /bin (shells, tmux, compilers) are not.
 # Left out: tui (tmux drives a pty), abi and installed-example (they run the
-# toolchain), safetensors (it asserts a wall-clock bound that valgrind's ~30x
-# slowdown cannot meet).
-VALGRIND_SKIP=" tui abi installed-example safetensors "
+# toolchain).
+VALGRIND_SKIP=" tui abi installed-example "
 vg_tests=""
 for t in $(meson test -C build --no-rebuild --list --suite unit 2>/dev/null | sed -n 's|^.* / ||p'); do
   case "$VALGRIND_SKIP" in *" $t "*) ;; *) vg_tests="$vg_tests $t" ;; esac

@@ -864,14 +864,11 @@ static void test_huge_index_one_missing_file(void **state)
     char *index = tu_path(f->dir, "model.safetensors.index.json");
     assert_int_equal(tu_write_file(index, json, len), 0);
     free(json);
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
+    /* (no wall-clock assertion: speed is the benchmarks' business, and
+     * valgrind runs this test too) */
     hr_model *m = NULL;
     hr_error err;
     assert_int_equal(hr_model_open_safetensors(index, &m, &err), HR_ERR_IO);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    double secs = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
-    assert_true(secs < 10.0); /* generous for sanitizer builds; ~0.2 s natively */
     assert_non_null(strstr(err.message, "gone.safetensors"));
     assert_non_null(strstr(err.message, "1000000 tensors"));
     free(index);
