@@ -17,16 +17,11 @@ void cg_init(cg_graph *g)
 
 int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3)
 {
-    int16_t idx;
-    cg_node *n = cg_push(g, &idx);
-    if (!n)
+    /* a node like any op, then marked as an input leaf */
+    int16_t idx = cg_op(g, false, type, ne0, ne1, ne2, ne3, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
+    if (idx == CG_NONE)
         return CG_NONE;
-    n->bytes = cg_nbytes(type, ne0, ne1, ne2, ne3);
-    if (n->bytes >= CG_TOO_BIG)
-        g->too_big = true;
-    n->layout = cg_layout_key(type, ne0, ne1, ne2, ne3, false);
-    n->flags = CG_FLAG_INPUT | CG_FLAG_LEAF;
-    cg_set_srcs(n, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
+    g->nodes[idx].flags = CG_FLAG_INPUT | CG_FLAG_LEAF;
     if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]))
         g->leafs[g->n_leafs++] = idx;
     else
