@@ -67,24 +67,12 @@ int cli_print_json(cJSON *root)
     return CLI_OK;
 }
 
-static const char *source_name(hr_source s)
-{
-    switch (s) {
-    case HR_SOURCE_GGUF: return "gguf";
-    case HR_SOURCE_SAFETENSORS: return "safetensors";
-    case HR_SOURCE_CONFIG: return "config";
-    case HR_SOURCE_PRESET: return "preset";
-    case HR_SOURCE_SHAPE: return "shape";
-    }
-    return "unknown";
-}
-
 cJSON *cli_model_summary_json(const hr_model *m)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", m->name ? m->name : "");
     cJSON_AddStringToObject(o, "path", m->path ? m->path : "");
-    cJSON_AddStringToObject(o, "source", source_name(m->source));
+    cJSON_AddStringToObject(o, "source", hr_source_name(m->source));
     cJSON_AddStringToObject(o, "arch", m->arch_name ? m->arch_name : hr_arch_name(m->arch));
     cJSON_AddStringToObject(o, "quant", m->quant_name ? m->quant_name : "unknown");
     cJSON_AddNumberToObject(o, "n_params", (double)m->n_params);

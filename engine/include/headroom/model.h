@@ -30,6 +30,9 @@ typedef enum hr_source {
     HR_SOURCE_SHAPE     /* built in memory from an hr_shape */
 } hr_source;
 
+/* "gguf", "safetensors", "config", "preset", "shape" (the JSON spelling). */
+HR_API const char *hr_source_name(hr_source source);
+
 /* Architecture families: the graph shape the plan must build. */
 typedef enum hr_arch {
     HR_ARCH_UNKNOWN = 0,

@@ -1,4 +1,4 @@
-/* Architecture names as GGUF writes them. */
+/* Architecture and source names as GGUF and the JSON outputs write them. */
 #include <string.h>
 
 #include "headroom/model.h"
@@ -41,4 +41,16 @@ hr_arch hr_arch_from_name(const char *name)
     if (strcmp(name, "gemma3n") == 0)
         return HR_ARCH_GEMMA3;
     return HR_ARCH_UNKNOWN;
+}
+
+const char *hr_source_name(hr_source source)
+{
+    switch (source) {
+    case HR_SOURCE_GGUF: return "gguf";
+    case HR_SOURCE_SAFETENSORS: return "safetensors";
+    case HR_SOURCE_CONFIG: return "config";
+    case HR_SOURCE_PRESET: return "preset";
+    case HR_SOURCE_SHAPE: return "shape";
+    }
+    return "unknown";
 }

@@ -4,18 +4,6 @@
 
 #include "headroom/model.h"
 
-static const char *source_name(hr_source s)
-{
-    switch (s) {
-    case HR_SOURCE_GGUF: return "gguf";
-    case HR_SOURCE_SAFETENSORS: return "safetensors";
-    case HR_SOURCE_CONFIG: return "config";
-    case HR_SOURCE_PRESET: return "preset";
-    case HR_SOURCE_SHAPE: return "shape";
-    }
-    return "unknown";
-}
-
 static const char *const role_names[HR_ROLE_COUNT] = {
     [HR_ROLE_OTHER] = "other",
     [HR_ROLE_TOKEN_EMBD] = "token_embd",
@@ -201,7 +189,7 @@ char *hr_model_to_json(const hr_model *m, bool include_tensors)
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return NULL;
-    add_str(root, "source", source_name(m->source));
+    add_str(root, "source", hr_source_name(m->source));
     add_str(root, "path", m->path);
     add_str(root, "name", m->name);
     add_str(root, "arch", m->arch_name ? m->arch_name : hr_arch_name(m->arch));
