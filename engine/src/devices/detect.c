@@ -36,33 +36,32 @@ hr_status hr_run_gpu_backend(const hr_gpu_backend *b, const hr_probe_paths *p, h
     return st;
 }
 
+const hr_probe_paths *hr_probe_paths_or_default(const hr_probe_paths *p, hr_probe_paths *storage)
+{
+    if (p)
+        return p;
+    hr_probe_paths_default(storage);
+    return storage;
+}
+
 hr_status hr_detect_nvidia(const hr_probe_paths *p, hr_system *sys, hr_error *err)
 {
     hr_probe_paths defaults;
-    if (!p) {
-        hr_probe_paths_default(&defaults);
-        p = &defaults;
-    }
+    p = hr_probe_paths_or_default(p, &defaults);
     return hr_run_gpu_backend(&hr_nvml_backend, p, sys, err);
 }
 
 hr_status hr_detect_amd(const hr_probe_paths *p, hr_system *sys, hr_error *err)
 {
     hr_probe_paths defaults;
-    if (!p) {
-        hr_probe_paths_default(&defaults);
-        p = &defaults;
-    }
+    p = hr_probe_paths_or_default(p, &defaults);
     return hr_run_gpu_backend(&hr_amd_backend, p, sys, err);
 }
 
 hr_status hr_system_detect(const hr_probe_paths *p, hr_system *out, hr_error *err)
 {
     hr_probe_paths defaults;
-    if (!p) {
-        hr_probe_paths_default(&defaults);
-        p = &defaults;
-    }
+    p = hr_probe_paths_or_default(p, &defaults);
     memset(out, 0, sizeof *out);
     /* keep going after a failure so the caller sees everything we found;
      * the first error is the one returned */

@@ -70,4 +70,7 @@ extern const hr_gpu_backend hr_amd_backend;
 hr_status hr_run_gpu_backend(const hr_gpu_backend *b, const hr_probe_paths *p, hr_system *sys,
                              hr_error *err);
 
+/* p itself, or (p NULL) the real system's paths written into *storage. */
+const hr_probe_paths *hr_probe_paths_or_default(const hr_probe_paths *p, hr_probe_paths *storage);
+
 #endif

@@ -6,10 +6,7 @@
 hr_status hr_detect_host(const hr_probe_paths *p, hr_host_info *out, hr_error *err)
 {
     hr_probe_paths defaults;
-    if (!p) {
-        hr_probe_paths_default(&defaults);
-        p = &defaults;
-    }
+    p = hr_probe_paths_or_default(p, &defaults);
     memset(out, 0, sizeof *out);
     const char *proc_root = p->proc_root ? p->proc_root : "/proc";
     hr_status st = hr_read_meminfo(proc_root, out, err);
