@@ -79,6 +79,11 @@ static void test_usage_errors(void **state)
     tu_run_headroom(&r, "workers stella_en_1.5b_v5 --dtype Q4_K");
     assert_int_equal(r.exit_code, 2);
     tu_run_free(&r);
+    /* a llama.cpp setting that means nothing here is refused, not ignored */
+    tu_run_headroom(&r, "workers stella_en_1.5b_v5 --ctx-size 4096");
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "--ctx-size"));
+    tu_run_free(&r);
     tu_run_headroom(&r, "workers stella_en_1.5b_v5 --device gpu --hardware cpu-64gb-ddr4");
     assert_int_equal(r.exit_code, 1);
     assert_non_null(strstr(r.err, "no GPU"));

@@ -43,7 +43,6 @@ static int build_settings(const cli_opts *o, const hr_scenario *sc, hr_tf_settin
     }
     tf->margin_percent = sc->settings.margin_percent;
     tf->margin_bytes = sc->settings.margin_bytes;
-    /* embedding models run a forward pass, no generation cache */
     return rc;
 }
 
@@ -56,19 +55,30 @@ static void print_line(const char *label, uint64_t bytes, bool exact)
 int cmd_workers(int argc, char **argv)
 {
     cli_session s;
-    /* OPT_SETTINGS only for --device and --margin; other llama.cpp settings do not apply */
     int rc = cli_session_open(argc, argv,
                               OPT_JSON | OPT_BYTES | OPT_SETTINGS | OPT_HARDWARE | OPT_HARDWARE_FILE |
                                   OPT_WORKERS,
                               0, true, &s);
     if (rc != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
+    /* of the llama.cpp settings only --device and --margin mean something here:
+     * refuse the others rather than ignore them */
+    for (int i = 0; i < s.opts.n_settings; i++) {
+        const char *key = s.opts.settings[i].key;
+        if (strcmp(key, "device") != 0 && strcmp(key, "margin") != 0) {
+            rc = cli_usage_error("workers", "%s does not apply to a transformers-style plan",
+                                 s.opts.settings[i].flag);
+            cli_session_close(&s);
+            return rc;
+        }
+    }
     hr_tf_settings tf;
     rc = build_settings(&s.opts, &s.sc, &tf);
     if (rc != CLI_OK) {
         cli_session_close(&s);
         return rc;
     }
+    /* embedding models run one forward pass: no generation cache */
     tf.use_kv_cache = !s.model->embedding_only;
     /* workers default to host RAM; --device gpu puts them on the first GPU */
     bool on_gpu = false;
