@@ -728,6 +728,45 @@ static void test_check(void **state)
     free(log);
 }
 
+/* A log that lost its weights lines (a cut or partly relayed log): weights
+ * shows as not in the log rather than a 100% error, and the total compares
+ * only what the log has. */
+static void test_check_log_missing_lines(void **state)
+{
+    (void)state;
+    const char *cut_from = strstr(llama32_log, "load_tensors:          CPU model");
+    const char *cut_to = strstr(llama32_log, "llama_context: constructing");
+    char text[sizeof llama32_log];
+    size_t head = (size_t)(cut_from - llama32_log);
+    memcpy(text, llama32_log, head);
+    snprintf(text + head, sizeof text - head, "%s", cut_to);
+    char *log = tu_path(tmp_dir, "cut.log");
+    assert_int_equal(tu_write_text(log, text), 0);
+    tu_run_result r;
+    run(&r, "check", PRESET, log, "--json", NULL);
+    cJSON *j = expect_json(&r);
+    const cJSON *weights = find_component(item(j, "components"), "weights");
+    assert_true(cJSON_IsNull(item(weights, "actual_mib")));
+    assert_true(cJSON_IsNull(item(weights, "error_percent")));
+    assert_true(num(weights, "predicted_mib") > 700);
+    double rest = 0;
+    static const char *const others[] = {"kv", "output", "compute"};
+    for (int i = 0; i < 3; i++)
+        rest += num(find_component(item(j, "components"), others[i]), "predicted_mib");
+    assert_float_equal(num(item(j, "total"), "predicted_mib"), rest, 1e-9);
+    assert_float_equal(num(item(j, "total"), "actual_mib"), 128.0 + 0.49 + 286.01, 1e-9);
+    char *notes = cJSON_PrintUnformatted(item(j, "notes"));
+    assert_non_null(strstr(notes, "no weights buffer line"));
+    free(notes);
+    cJSON_Delete(j);
+    tu_run_free(&r);
+    run(&r, "check", PRESET, log, NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "not in log"));
+    tu_run_free(&r);
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -745,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_devices),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check_log_missing_lines),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

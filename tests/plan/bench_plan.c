@@ -18,9 +18,13 @@ static double now_ns(void)
 }
 
 static int n_plans = 100000; /* argv[1] overrides (profiling runs) */
+static int only = -1;         /* argv[2]: run only this case (0-based; profiling) */
+static int case_no;
 
 static int bench(const char *label, const hr_model *m, const hr_settings *s, const hr_budget *b)
 {
+    if (only >= 0 && case_no++ != only)
+        return 0;
     hr_plan plan;
     hr_error err = {0};
     if (hr_plan_compute(m, s, b, &plan, &err) != HR_OK) {
@@ -58,6 +62,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && atoi(argv[1]) > 0)
         n_plans = atoi(argv[1]);
+    if (argc > 2)
+        only = atoi(argv[2]);
     hr_model *m = fixture_build(FIX_LLAMA31_8B);
     hr_settings s;
     hr_settings_init(&s);

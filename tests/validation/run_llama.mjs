@@ -12,7 +12,9 @@ const llama = await getLlama({
     gpu: false,
     build: "never",
     usePrebuiltBinaries: true,
-    logLevel: LlamaLogLevel.debug,
+    // info carries every line `headroom check` reads; debug adds a line per
+    // tensor, and a flood of lines is what loses some under load.
+    logLevel: LlamaLogLevel.info,
     logger: (level, message) => { lines.push(String(message)); },
 });
 try {

@@ -17,6 +17,7 @@ typedef struct check_row {
     int device; /* plan device index, -1 for the sum over devices */
     double predicted_mib, actual_mib;
     uint64_t predicted_bytes;
+    bool in_log; /* false: planned, but the log has no line for it (cut or lost log) */
 } check_row;
 
 /* Host buffers: CPU, CPU_REPACK, CPU_Mapped, CUDA_Host ... */
@@ -103,7 +104,7 @@ static int build_rows(const hr_llama_log *log, const hr_plan *plan, check_row *r
             uint64_t predicted = plan->devices[d].bytes[comp];
             if (!seen && predicted == 0)
                 continue;
-            rows[n++] = (check_row){comp, d, (double)predicted / MIB, actual, predicted};
+            rows[n++] = (check_row){comp, d, (double)predicted / MIB, actual, predicted, seen};
         }
     }
     return n;
@@ -123,13 +124,20 @@ static const char *device_name(const hr_plan *plan, int d)
 }
 
 static cJSON *row_json(const hr_plan *plan, const char *component, int device,
-                       double predicted_mib, uint64_t predicted_bytes, double actual_mib)
+                       double predicted_mib, uint64_t predicted_bytes, double actual_mib,
+                       bool in_log)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "component", component);
     cJSON_AddStringToObject(o, "device", device_name(plan, device));
     cJSON_AddNumberToObject(o, "predicted_bytes", (double)predicted_bytes);
     cJSON_AddNumberToObject(o, "predicted_mib", predicted_mib);
+    if (!in_log) {
+        cJSON_AddNullToObject(o, "actual_mib");
+        cJSON_AddNullToObject(o, "error_mib");
+        cJSON_AddNullToObject(o, "error_percent");
+        return o;
+    }
     cJSON_AddNumberToObject(o, "actual_mib", actual_mib);
     cJSON_AddNumberToObject(o, "error_mib", predicted_mib - actual_mib);
     bool known;
@@ -167,17 +175,40 @@ static cJSON *log_json(const hr_llama_log *log, const char *path)
     return o;
 }
 
-static void totals(const check_row *rows, int n, hr_component comp, double *pred, double *act,
-                   uint64_t *pred_bytes)
+/* Sums over the rows the log has a line for, so a lost line does not read as a
+ * 100% error; returns false when a selected row is missing from the log (its
+ * predicted figure is still summed into *pred_all). */
+static bool totals(const check_row *rows, int n, hr_component comp, double *pred, double *act,
+                   uint64_t *pred_bytes, double *pred_all, uint64_t *pred_all_bytes)
 {
-    *pred = *act = 0;
-    *pred_bytes = 0;
-    for (int i = 0; i < n; i++)
-        if (rows[i].component == comp || (int)comp < 0) {
-            *pred += rows[i].predicted_mib;
-            *act += rows[i].actual_mib;
-            *pred_bytes += rows[i].predicted_bytes;
+    *pred = *act = *pred_all = 0;
+    *pred_bytes = *pred_all_bytes = 0;
+    bool complete = true;
+    for (int i = 0; i < n; i++) {
+        if (rows[i].component != comp && (int)comp >= 0)
+            continue;
+        *pred_all += rows[i].predicted_mib;
+        *pred_all_bytes += rows[i].predicted_bytes;
+        if (!rows[i].in_log) {
+            complete = false;
+            continue;
         }
+        *pred += rows[i].predicted_mib;
+        *act += rows[i].actual_mib;
+        *pred_bytes += rows[i].predicted_bytes;
+    }
+    return complete;
+}
+
+static void note_missing_lines(cli_session *s, const hr_plan *plan, const check_row *rows, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!rows[i].in_log)
+            cli_note(&s->notes,
+                     "the log has no %s buffer line for %s (planned %.2f MiB): left out of the "
+                     "comparison; the log may be cut short",
+                     hr_component_name(rows[i].component), device_name(plan, rows[i].device),
+                     rows[i].predicted_mib);
 }
 
 static int print_json(const cli_session *s, const hr_llama_log *log, const char *path,
@@ -191,26 +222,39 @@ static int print_json(const cli_session *s, const hr_llama_log *log, const char 
     for (int i = 0; i < n; i++)
         cJSON_AddItemToArray(arr, row_json(plan, hr_component_name(rows[i].component),
                                            rows[i].device, rows[i].predicted_mib,
-                                           rows[i].predicted_bytes, rows[i].actual_mib));
+                                           rows[i].predicted_bytes, rows[i].actual_mib,
+                                           rows[i].in_log));
     cJSON *comp = cJSON_AddArrayToObject(root, "components");
+    double p, a, pa;
+    uint64_t pb, pab;
     for (int c = 0; c < N_CHECKED; c++) {
-        double p, a;
-        uint64_t pb;
-        totals(rows, n, checked[c], &p, &a, &pb);
-        cJSON_AddItemToArray(comp, row_json(plan, hr_component_name(checked[c]), -1, p, pb, a));
+        /* a component the log lacks shows the plan's figure and no actual */
+        bool in_log = totals(rows, n, checked[c], &p, &a, &pb, &pa, &pab);
+        cJSON_AddItemToArray(comp, in_log ? row_json(plan, hr_component_name(checked[c]), -1, p,
+                                                     pb, a, true)
+                                          : row_json(plan, hr_component_name(checked[c]), -1,
+                                                     pa, pab, 0, false));
     }
-    double p, a;
-    uint64_t pb;
-    totals(rows, n, (hr_component)-1, &p, &a, &pb);
-    cJSON_AddItemToObject(root, "total", row_json(plan, "total", -1, p, pb, a));
+    /* the total compares what the log has */
+    totals(rows, n, (hr_component)-1, &p, &a, &pb, &pa, &pab);
+    cJSON_AddItemToObject(root, "total", row_json(plan, "total", -1, p, pb, a, true));
     cli_add_notes_json(root, &s->notes);
     return cli_print_json(root);
 }
 
 static void print_line(const char *component, const char *device, double pred_mib,
-                       uint64_t pred_bytes, double act_mib, bool exact)
+                       uint64_t pred_bytes, double act_mib, bool in_log, bool exact)
 {
     char p[64], a[64], e[64];
+    if (!in_log) {
+        if (exact)
+            snprintf(p, sizeof p, "%llu", (unsigned long long)pred_bytes);
+        else
+            snprintf(p, sizeof p, "%.2f MiB", pred_mib);
+        printf("%-9s %-12.12s %16s %16s %16s %9s\n", component, device, p, "not in log", "-",
+               "n/a");
+        return;
+    }
     /* no "-0.00": differences below the printed precision show as zero */
     double diff = pred_mib - act_mib;
     if (exact) {
@@ -255,11 +299,12 @@ static void print_report(const cli_session *s, const hr_llama_log *log, const ch
            "error", "error %");
     for (int i = 0; i < n; i++)
         print_line(hr_component_name(rows[i].component), device_name(plan, rows[i].device),
-                   rows[i].predicted_mib, rows[i].predicted_bytes, rows[i].actual_mib, exact);
-    double p, a;
-    uint64_t pb;
-    totals(rows, n, (hr_component)-1, &p, &a, &pb);
-    print_line("total", "all", p, pb, a, exact);
+                   rows[i].predicted_mib, rows[i].predicted_bytes, rows[i].actual_mib,
+                   rows[i].in_log, exact);
+    double p, a, pa;
+    uint64_t pb, pab;
+    totals(rows, n, (hr_component)-1, &p, &a, &pb, &pa, &pab);
+    print_line("total", "all", p, pb, a, true, exact);
     cli_print_notes(&s->notes);
 }
 
@@ -320,6 +365,7 @@ int cmd_check(int argc, char **argv)
         goto out;
     }
     int n = build_rows(log, plan, rows);
+    note_missing_lines(&s, plan, rows, n);
     if (s.opts.json)
         rc = print_json(&s, log, path, plan, rows, n);
     else
