@@ -246,6 +246,80 @@ static void test_solve_all_and_sweep(void **state)
     assert_int_equal(hr_sweep_ctx(m, &s, &b, NULL, 5, totals, NULL), HR_ERR_ARG);
 }
 
+/* A sweep answers most points from one replay whose sizes are linear in the
+ * KV cells (galloc_param.c): every point must still equal its own plan,
+ * byte for byte, whatever the model, devices, settings and point order. */
+static void test_sweep_matches_plans(void **state)
+{
+    (void)state;
+    enum { N = 72 };
+    uint32_t ctx[N];
+    for (int i = 0; i < 40; i++) /* rising, 256 to 40k in uneven steps */
+        ctx[i] = 256u + (uint32_t)i * 1000u + (uint32_t)(i % 3) * 256u;
+    for (int i = 40; i < 56; i++) /* doubling up to 256k, then down again */
+        ctx[i] = i < 48 ? 2048u << (i - 40) : 262144u >> (i - 48);
+    for (int i = 56; i < N; i++) /* jumping about, some not multiples of 256 */
+        ctx[i] = (uint32_t)((i * 7919) % 65536) + 100u;
+    struct variant {
+        const char *what;
+        hr_device_mode mode;
+        int gpus, ngl;
+        hr_flash_attn fa;
+        hr_type kv;
+        uint32_t seqs, ubatch;
+        bool unified, offload_kv;
+    } variants[] = {
+        {"cpu", HR_MODE_CPU, 0, -1, HR_FA_AUTO, HR_TYPE_F16, 1, 512, false, true},
+        {"cpu fa off", HR_MODE_CPU, 0, -1, HR_FA_OFF, HR_TYPE_F16, 1, 512, false, true},
+        {"cpu q8_0 4 seqs ub 2048", HR_MODE_CPU, 0, -1, HR_FA_ON, HR_TYPE_Q8_0, 4, 2048, false, true},
+        {"gpu full", HR_MODE_GPU, 1, -1, HR_FA_AUTO, HR_TYPE_F16, 1, 512, false, true},
+        {"gpu fa off", HR_MODE_GPU, 1, -1, HR_FA_OFF, HR_TYPE_F16, 1, 512, false, true},
+        {"gpu partial", HR_MODE_GPU, 1, 5, HR_FA_AUTO, HR_TYPE_F16, 1, 512, false, true},
+        {"gpu partial fa off", HR_MODE_GPU, 1, 9, HR_FA_OFF, HR_TYPE_F16, 2, 1024, false, true},
+        {"2 gpus unified q4_0", HR_MODE_GPU, 2, -1, HR_FA_ON, HR_TYPE_Q4_0, 3, 512, true, true},
+        {"gpu no kv offload", HR_MODE_GPU, 1, -1, HR_FA_AUTO, HR_TYPE_F16, 1, 512, false, false},
+    };
+    const int n_var = (int)(sizeof variants / sizeof variants[0]);
+    uint64_t totals[N * 3];
+    int checked = 0;
+    for (int f = 0; f < FIX_COUNT; f++) {
+        const hr_model *m = model((fixture_model)f);
+        for (int v = 0; v < n_var; v++) {
+            const struct variant *x = &variants[v];
+            hr_budget b;
+            fixture_budget(&b, 512, x->gpus, 80);
+            hr_settings s;
+            hr_settings_init(&s);
+            s.mode = x->mode;
+            s.n_gpu_layers = x->ngl;
+            s.flash_attn = x->fa;
+            s.type_k = s.type_v = x->kv;
+            s.n_seq = x->seqs;
+            s.n_batch = s.n_ubatch = x->ubatch;
+            s.kv_unified = x->unified;
+            s.offload_kv = x->offload_kv;
+            hr_error err = {0};
+            if (hr_sweep_ctx(m, &s, &b, ctx, N, totals, &err) != HR_OK)
+                continue; /* a setting this model refuses (checked by the plan tests) */
+            const int n_dev = b.n_devices;
+            for (int i = 0; i < N; i++) {
+                s.n_ctx = ctx[i];
+                hr_plan p;
+                assert_int_equal(hr_plan_compute(m, &s, &b, &p, NULL), HR_OK);
+                for (int d = 0; d < n_dev; d++) {
+                    const uint64_t want = d < p.n_devices ? p.devices[d].total_bytes : 0;
+                    if (totals[i * n_dev + d] != want)
+                        fail_msg("fixture %d, %s, n_ctx %u, device %d: sweep %llu, plan %llu", f,
+                                 x->what, ctx[i], d, (unsigned long long)totals[i * n_dev + d],
+                                 (unsigned long long)want);
+                }
+                checked++;
+            }
+        }
+    }
+    assert_true(checked >= N * FIX_COUNT * 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_max_parallel_exact),
         cmocka_unit_test(test_replicas_stella),
         cmocka_unit_test(test_solve_all_and_sweep),
+        cmocka_unit_test(test_sweep_matches_plans),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_models);
 }

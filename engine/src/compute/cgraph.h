@@ -131,6 +131,22 @@ typedef struct cg_alloc_result {
 void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
                int n_checks, cg_alloc_result *res);
 
+/* The same replay with sizes linear in u = KV cells / 256 (galloc_param.c):
+ * g built at u0, g_next at u0 + 1, otherwise the same graph. Sizes are
+ * base + slope u; the result holds, exactly, for every u in [lo, hi] (a
+ * sub-range of the one given, always holding u0); valid is false when the
+ * two graphs differ in more than sizes. */
+typedef struct cg_form { int64_t a, b; } cg_form; /* a + b u */
+typedef struct cg_param_result {
+    bool valid;
+    bool periodic_ok;
+    int64_t lo, hi;
+    cg_form peak[CG_MAX_BUFFERS];
+} cg_param_result;
+void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u0, int64_t lo,
+                     int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
+                     int n_checks, cg_param_result *res);
+
 /* Bytes of the tensors allocated by nodes [from, to), per buffer, added
  * into scaled[] (sizes proportional to the batch's tokens) or fixed[], and
  * their count: no packing can need more than every tensor side by side

@@ -32,6 +32,7 @@
  * rule assumes an AVX2-class host and judges a role by its largest block;
  * pipeline parallelism keeps 4 copies of the inputs; buffers are one chunk
  * (no maximum allocation size). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "build.h"
@@ -218,15 +219,109 @@ static int pipeline_copies(const hr_compute_input *in)
     return gpus > 1 && all_layers && in->output_on_gpu && in->offload_kv ? 4 : 1;
 }
 
-/* Replay one reserve graph. */
+/* The bytes of every tensor of the full graph: the emitted ones plus, for
+ * each run, the skipped periods, each a copy of the d layers before the check. */
+static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segment *seg, int n_seg,
+                           graph_result *gr)
+{
+    cg_sum_bytes(g, 0, g->n_nodes, gr->scaled, gr->fixed, gr->count);
+    int c = 0;
+    for (int k = 0; k < n_seg; k++) {
+        if (!lp->skipped[k])
+            continue;
+        if (c >= lp->n_checks)
+            break;
+        uint64_t ps[CG_MAX_BUFFERS] = {0}, pf[CG_MAX_BUFFERS] = {0}, pc[CG_MAX_BUFFERS] = {0};
+        const int ma = lp->checks[2 * c], mb = lp->checks[2 * c + 1];
+        if (ma < g->n_layer_marks && mb < g->n_layer_marks)
+            cg_sum_bytes(g, g->layer_start[ma], g->layer_start[mb], ps, pf, pc);
+        const uint64_t times = (uint64_t)(lp->skipped[k] / seg[k].period);
+        for (int i = 0; i < CG_MAX_BUFFERS; i++) {
+            gr->scaled[i] += ps[i] * times;
+            gr->fixed[i] += pf[i] * times;
+            gr->count[i] += pc[i] * times;
+        }
+        c++;
+    }
+}
+
+/* Build the graph of the layers in lp, with the scheduler's copies when it
+ * spans several backends; returns the graph to replay (built or split). */
+static const cg_graph *build_for_replay(const hr_compute_input *in, const run_cfg *rc,
+                                        uint8_t buf_output, const layer_plan *lp,
+                                        cg_graph *built, cg_graph *split)
+{
+    cg_build b;
+    cg_init(built);
+    init_build(&b, built, in, rc, buf_output);
+    cg_build_graph(&b, lp->layers, lp->n);
+    if (lp->cut)
+        built->overflow = true;
+    if (built->n_buffers > 1) {
+        cg_assign_backends(built, 1);
+        cg_split_copies(built, split, pipeline_copies(in));
+        return split;
+    }
+    return built;
+}
+
+typedef hr_compute_forms graph_forms;
+
+#define U_MAX ((int64_t)1 << 24) /* n_kv fits 32 bits */
+
+/* The same graph one step of 256 cells further, replayed with linear sizes. */
+static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
+                         const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
+                         const layer_plan *lp, const cg_graph *g, const graph_result *gr,
+                         graph_forms *gf)
+{
+    gf->valid = false;
+    struct work { cg_graph built, split; } *w = malloc(sizeof *w);
+    if (!w)
+        return;
+    hr_compute_input next = *in;
+    const bool swa_tied = in->n_kv_swa == in->n_kv;
+    next.n_kv += 256;
+    if (swa_tied)
+        next.n_kv_swa = next.n_kv;
+    const cg_graph *g_next = build_for_replay(&next, rc, buf_output, lp, &w->built, &w->split);
+    cg_param_result pr;
+    const int64_t u0 = in->n_kv / 256;
+    cg_replay_param(g, g_next, u0, 1, U_MAX, align, lp->checks, lp->n_checks, &pr);
+    graph_result gr_next;
+    memset(&gr_next, 0, sizeof gr_next);
+    if (pr.valid)
+        sum_full_graph(g_next, lp, seg, n_seg, &gr_next);
+    free(w);
+    if (!pr.valid || (!lp->complete && !pr.periodic_ok))
+        return;
+    for (int i = 0; i < CG_MAX_BUFFERS; i++) {
+        /* the forms must give back what the plain replay found at u0 */
+        if (pr.peak[i].a + pr.peak[i].b * u0 != (int64_t)gr->peak[i] ||
+            gr_next.count[i] != gr->count[i] || gr_next.scaled[i] < gr->scaled[i] ||
+            gr_next.fixed[i] < gr->fixed[i])
+            return;
+        gf->peak[i] = pr.peak[i];
+        const int64_t ds = (int64_t)(gr_next.scaled[i] - gr->scaled[i]);
+        const int64_t df = (int64_t)(gr_next.fixed[i] - gr->fixed[i]);
+        gf->scaled[i] = (cg_form){(int64_t)gr->scaled[i] - ds * u0, ds};
+        gf->fixed[i] = (cg_form){(int64_t)gr->fixed[i] - df * u0, df};
+        gf->count[i] = gr->count[i];
+    }
+    gf->lo = pr.lo;
+    gf->hi = pr.hi;
+    gf->valid = true;
+}
+
+/* Replay one reserve graph; with forms, also its result as linear forms of
+ * the KV cells. */
 static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
                          const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
-                         graph_result *gr)
+                         graph_result *gr, graph_forms *forms)
 {
     const int n = (int)in->model->n_layer;
     cg_graph built, split;
-    cg_graph *gp = &built;
-    cg_build b;
+    const cg_graph *gp = &built;
     layer_plan lp;
     cg_alloc_result res;
     memset(&res, 0, sizeof res);
@@ -244,17 +339,7 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
      * equals the next one's, so start from two periods */
     for (int reps = gpu_any ? 2 : 1;; reps *= 2) {
         plan_layers(n, seg, n_seg, reps, multi_backend, &lp);
-        cg_init(&built);
-        init_build(&b, &built, in, rc, buf_output);
-        cg_build_graph(&b, lp.layers, lp.n);
-        if (lp.cut)
-            built.overflow = true;
-        gp = &built;
-        if (built.n_buffers > 1) {
-            cg_assign_backends(&built, 1);
-            cg_split_copies(&built, &split, pipeline_copies(in));
-            gp = &split;
-        }
+        gp = build_for_replay(in, rc, buf_output, &lp, &built, &split);
         cg_replay(gp, align, lp.checks, lp.n_checks, &res);
         if (lp.complete || (res.periodic_ok && !gp->overflow) || reps > n)
             break;
@@ -263,28 +348,9 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     gr->too_big = gp->too_big;
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
         gr->peak[i] = res.peak[i];
-    /* the full graph's tensors: the emitted ones plus, for each run, the
-     * skipped periods, each a copy of the d layers before the check */
-    const cg_graph *g = gp;
-    cg_sum_bytes(g, 0, g->n_nodes, gr->scaled, gr->fixed, gr->count);
-    int c = 0;
-    for (int k = 0; k < n_seg; k++) {
-        if (!lp.skipped[k])
-            continue;
-        if (c >= lp.n_checks)
-            break;
-        uint64_t ps[CG_MAX_BUFFERS] = {0}, pf[CG_MAX_BUFFERS] = {0}, pc[CG_MAX_BUFFERS] = {0};
-        const int ma = lp.checks[2 * c], mb = lp.checks[2 * c + 1];
-        if (ma < g->n_layer_marks && mb < g->n_layer_marks)
-            cg_sum_bytes(g, g->layer_start[ma], g->layer_start[mb], ps, pf, pc);
-        const uint64_t times = (uint64_t)(lp.skipped[k] / seg[k].period);
-        for (int i = 0; i < CG_MAX_BUFFERS; i++) {
-            gr->scaled[i] += ps[i] * times;
-            gr->fixed[i] += pf[i] * times;
-            gr->count[i] += pc[i] * times;
-        }
-        c++;
-    }
+    sum_full_graph(gp, &lp, seg, n_seg, gr);
+    if (forms)
+        replay_forms(in, rc, buf_output, align, seg, n_seg, &lp, gp, gr, forms);
 }
 
 /* Does the one-token-per-sequence graph provably stay under the prompt
@@ -322,77 +388,203 @@ static uint32_t backend_alignment(hr_backend be)
     }
 }
 
-hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out, hr_error *err)
+/* What both reserve graphs share: alignments, the output's buffer, the two
+ * batches and the layer runs. */
+typedef struct estimate_setup {
+    uint32_t align[CG_MAX_BUFFERS];
+    int n_dev;
+    uint8_t buf_output;
+    run_cfg pp, tg;
+    segment seg[MAX_SEGMENTS];
+    int n_seg;
+    bool gpu_run;
+} estimate_setup;
+
+static void setup_estimate(const hr_compute_input *in, estimate_setup *e)
+{
+    const uint32_t n_seq_all = in->settings && in->settings->n_seq ? in->settings->n_seq : 1;
+    for (int i = 0; i < CG_MAX_BUFFERS; i++)
+        e->align[i] = 32;
+    e->n_dev = in->n_devices > 0 ? (in->n_devices < CG_MAX_BUFFERS ? in->n_devices : CG_MAX_BUFFERS) : 1;
+    for (int i = 1; i < e->n_dev; i++)
+        e->align[i] = backend_alignment(in->backends[i]);
+
+    /* the output layer sits on the last GPU holding layers when offloaded */
+    e->buf_output = 0;
+    if (in->output_on_gpu) {
+        for (int i = e->n_dev - 1; i >= 1; i--) {
+            if (in->layer_end[i] > in->layer_begin[i]) {
+                e->buf_output = (uint8_t)i;
+                break;
+            }
+        }
+        if (e->buf_output == 0 && e->n_dev > 1)
+            e->buf_output = (uint8_t)(e->n_dev - 1);
+    }
+
+    /* prompt graph: n_tokens rounded up to a multiple of the sequences */
+    e->pp.n_tokens = ((int64_t)in->n_tokens + n_seq_all - 1) / n_seq_all * n_seq_all;
+    e->pp.n_outputs = in->n_outputs ? in->n_outputs : in->n_tokens;
+    if (e->pp.n_outputs > e->pp.n_tokens)
+        e->pp.n_outputs = e->pp.n_tokens;
+    e->tg.n_tokens = n_seq_all;
+    e->tg.n_outputs = n_seq_all;
+
+    e->n_seg = find_segments(in, e->seg);
+    if (in->replay_all_layers) { /* one run emitted whole */
+        e->n_seg = in->model->n_layer > 1 ? 1 : 0;
+        e->seg[0].start = 0;
+        e->seg[0].end = (int)in->model->n_layer - 1;
+        e->seg[0].period = 0;
+    }
+
+    e->gpu_run = false;
+    for (int i = 1; i < e->n_dev; i++)
+        if (in->backends[i] != HR_BACKEND_CPU)
+            e->gpu_run = true;
+    if (in->settings && in->settings->mode == HR_MODE_CPU)
+        e->gpu_run = false;
+}
+
+static hr_status check_input(const hr_compute_input *in, hr_compute_output *out, hr_error *err)
 {
     if (!in || !out || !in->model || !in->model->layers || in->model->n_layer == 0)
         return hr_error_set(err, HR_ERR_ARG, "compute: no model");
     if (in->n_tokens == 0)
         return hr_error_set(err, HR_ERR_ARG, "compute: zero tokens in the reserve batch");
     memset(out, 0, sizeof *out);
+    return HR_OK;
+}
 
-    const uint32_t n_seq_all = in->settings && in->settings->n_seq ? in->settings->n_seq : 1;
-    uint32_t align[CG_MAX_BUFFERS];
-    for (int i = 0; i < CG_MAX_BUFFERS; i++)
-        align[i] = 32;
-    const int n_dev = in->n_devices > 0 ? (in->n_devices < CG_MAX_BUFFERS ? in->n_devices : CG_MAX_BUFFERS) : 1;
-    for (int i = 1; i < n_dev; i++)
-        align[i] = backend_alignment(in->backends[i]);
-
-    /* the output layer sits on the last GPU holding layers when offloaded */
-    uint8_t buf_output = 0;
-    if (in->output_on_gpu) {
-        for (int i = n_dev - 1; i >= 1; i--) {
-            if (in->layer_end[i] > in->layer_begin[i]) {
-                buf_output = (uint8_t)i;
-                break;
-            }
-        }
-        if (buf_output == 0 && n_dev > 1)
-            buf_output = (uint8_t)(n_dev - 1);
-    }
-
-    /* prompt graph: n_tokens rounded up to a multiple of the sequences */
-    run_cfg pp;
-    pp.n_tokens = ((int64_t)in->n_tokens + n_seq_all - 1) / n_seq_all * n_seq_all;
-    pp.n_outputs = in->n_outputs ? in->n_outputs : in->n_tokens;
-    if (pp.n_outputs > pp.n_tokens)
-        pp.n_outputs = pp.n_tokens;
-    run_cfg tg;
-    tg.n_tokens = n_seq_all;
-    tg.n_outputs = n_seq_all;
-
-    segment seg[MAX_SEGMENTS];
-    int n_seg = find_segments(in, seg);
-    if (in->replay_all_layers) { /* one run emitted whole */
-        n_seg = in->model->n_layer > 1 ? 1 : 0;
-        seg[0].start = 0;
-        seg[0].end = (int)in->model->n_layer - 1;
-        seg[0].period = 0;
-    }
-    graph_result gpp, gtg;
-    replay_graph(in, &pp, buf_output, align, seg, n_seg, &gpp);
-    if (tg_below_pp(&gpp, &pp, &tg, align))
-        memset(&gtg, 0, sizeof gtg);
-    else
-        replay_graph(in, &tg, buf_output, align, seg, n_seg, &gtg);
-    if (gpp.too_big || gtg.too_big)
-        return hr_error_set(err, HR_ERR_LIMIT,
-                            "compute: a tensor of the reserve graph exceeds 1 PiB (settings too large)");
-    const uint64_t *peak_pp = gpp.peak, *peak_tg = gtg.peak;
-
-    bool gpu_run = false;
-    for (int i = 1; i < n_dev; i++)
-        if (in->backends[i] != HR_BACKEND_CPU)
-            gpu_run = true;
-    if (in->settings && in->settings->mode == HR_MODE_CPU)
-        gpu_run = false;
-
-    for (int i = 0; i < n_dev; i++) {
+static void fill_output(const estimate_setup *e, const uint64_t *peak_pp, const uint64_t *peak_tg,
+                        hr_compute_output *out)
+{
+    for (int i = 0; i < e->n_dev; i++) {
         const uint64_t v = peak_pp[i] > peak_tg[i] ? peak_pp[i] : peak_tg[i];
-        if (i == 0 && gpu_run)
+        if (i == 0 && e->gpu_run)
             out->host_side_bytes = v;
         else
             out->device_bytes[i] = v;
     }
+}
+
+static hr_status too_big_error(hr_error *err)
+{
+    return hr_error_set(err, HR_ERR_LIMIT,
+                        "compute: a tensor of the reserve graph exceeds 1 PiB (settings too large)");
+}
+
+hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out, hr_error *err)
+{
+    hr_status rc = check_input(in, out, err);
+    if (rc != HR_OK)
+        return rc;
+    estimate_setup e;
+    setup_estimate(in, &e);
+    graph_result gpp, gtg;
+    replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, NULL);
+    if (tg_below_pp(&gpp, &e.pp, &e.tg, e.align))
+        memset(&gtg, 0, sizeof gtg);
+    else
+        replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, &gtg, NULL);
+    if (gpp.too_big || gtg.too_big)
+        return too_big_error(err);
+    fill_output(&e, gpp.peak, gtg.peak, out);
+    return HR_OK;
+}
+
+/* ---- the sweep cache ---- */
+
+static uint64_t form_value(cg_form f, int64_t u)
+{
+    return (uint64_t)(f.a + f.b * u);
+}
+
+/* the forms of a graph at u, as the plain replay would have left them */
+static void forms_at(const graph_forms *f, int64_t u, graph_result *gr)
+{
+    memset(gr, 0, sizeof *gr);
+    for (int i = 0; i < CG_MAX_BUFFERS; i++) {
+        gr->peak[i] = form_value(f->peak[i], u);
+        gr->scaled[i] = form_value(f->scaled[i], u);
+        gr->fixed[i] = form_value(f->fixed[i], u);
+        gr->count[i] = f->count[i];
+    }
+}
+
+static bool forms_cover(const graph_forms *f, int64_t u)
+{
+    return f->valid && u >= f->lo && u <= f->hi;
+}
+
+/* the inputs with the KV cells left out: two estimates with equal keys
+ * differ only in n_kv (and n_kv_swa when it follows n_kv) */
+static void make_key(const hr_compute_input *in, bool swa_tied, hr_compute_input *key,
+                     hr_settings *key_settings)
+{
+    *key = *in;
+    key->n_kv = 0;
+    if (swa_tied)
+        key->n_kv_swa = 0;
+    key->settings = NULL;
+    if (in->settings)
+        *key_settings = *in->settings;
+    else
+        memset(key_settings, 0, sizeof *key_settings);
+    key_settings->n_ctx = 0;
+}
+
+static bool same_key(const hr_compute_cache *c, const hr_compute_input *key,
+                     const hr_settings *key_settings, bool swa_tied)
+{
+    return c->valid && c->swa_tied == swa_tied && memcmp(&c->key, key, sizeof *key) == 0 &&
+           memcmp(&c->key_settings, key_settings, sizeof *key_settings) == 0;
+}
+
+hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cache *cache,
+                                     hr_compute_output *out, hr_error *err)
+{
+    if (!cache || !in || in->n_kv == 0 || in->n_kv % 256 != 0)
+        return hr_compute_estimate(in, out, err);
+    hr_status rc = check_input(in, out, err);
+    if (rc != HR_OK)
+        return rc;
+    const bool swa_tied = in->n_kv_swa == in->n_kv;
+    hr_compute_input key;
+    hr_settings key_settings;
+    memset(&key, 0, sizeof key); /* padding compares equal */
+    memset(&key_settings, 0, sizeof key_settings);
+    make_key(in, swa_tied, &key, &key_settings);
+    const int64_t u = in->n_kv / 256;
+    estimate_setup e;
+    setup_estimate(in, &e);
+
+    graph_result gpp, gtg;
+    if (same_key(cache, &key, &key_settings, swa_tied) && forms_cover(&cache->pp, u)) {
+        cache->hits++;
+        forms_at(&cache->pp, u, &gpp);
+    } else {
+        cache->misses++;
+        cache->valid = false;
+        replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, &cache->pp);
+        cache->tg.valid = false;
+        if (gpp.too_big)
+            return too_big_error(err);
+        cache->key = key;
+        cache->key_settings = key_settings;
+        cache->swa_tied = swa_tied;
+        cache->valid = cache->pp.valid;
+    }
+    if (tg_below_pp(&gpp, &e.pp, &e.tg, e.align)) {
+        memset(&gtg, 0, sizeof gtg);
+    } else if (cache->valid && forms_cover(&cache->tg, u)) {
+        forms_at(&cache->tg, u, &gtg);
+    } else {
+        replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, &gtg,
+                     cache->valid ? &cache->tg : NULL);
+        if (gtg.too_big)
+            return too_big_error(err);
+    }
+    fill_output(&e, gpp.peak, gtg.peak, out);
     return HR_OK;
 }

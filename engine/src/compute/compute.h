@@ -19,6 +19,7 @@
 #ifndef HR_COMPUTE_H
 #define HR_COMPUTE_H
 
+#include "cgraph.h"
 #include "headroom/plan.h"
 
 typedef struct hr_compute_input {
@@ -49,5 +50,33 @@ typedef struct hr_compute_output {
 } hr_compute_output;
 
 hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out, hr_error *err);
+
+/* A reserve graph's peaks (and tensor byte sums) as linear forms of
+ * u = n_kv / 256, exact for every u in [lo, hi] (galloc_param.c). */
+typedef struct hr_compute_forms {
+    bool valid;
+    int64_t lo, hi;
+    cg_form peak[CG_MAX_BUFFERS], scaled[CG_MAX_BUFFERS], fixed[CG_MAX_BUFFERS];
+    uint64_t count[CG_MAX_BUFFERS];
+} hr_compute_forms;
+
+/* What a context sweep keeps between points: the last estimate's inputs
+ * (less the KV cells) and its result over a range of KV cells. Zero it
+ * before first use. */
+typedef struct hr_compute_cache {
+    bool valid;
+    bool swa_tied;             /* n_kv_swa followed n_kv */
+    hr_compute_input key;      /* n_kv zeroed (and n_kv_swa when tied), settings NULL */
+    hr_settings key_settings;  /* n_ctx zeroed */
+    hr_compute_forms pp, tg;   /* prompt graph; one-token graph (when needed) */
+    /* figures of interest for tests and benchmarks */
+    uint32_t hits, misses;
+} hr_compute_cache;
+
+/* hr_compute_estimate, answering from the cache when only the KV cells
+ * changed and they are in the range it covers; refills it otherwise. Same
+ * result as hr_compute_estimate, byte for byte. */
+hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cache *cache,
+                                     hr_compute_output *out, hr_error *err);
 
 #endif

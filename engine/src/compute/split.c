@@ -18,7 +18,7 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
 {
     /* copy_of[node][buffer] would be large; a node is copied to few buffers,
      * so keep a small list of (node, buffer, copy) */
-    enum { MAX_COPIES = 256 };
+    enum { MAX_COPIES = 1024 };
     uint8_t c_buf[MAX_COPIES];
     int16_t c_new[MAX_COPIES];
     int16_t c_next[MAX_COPIES];      /* next copy of the same source */

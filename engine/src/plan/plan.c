@@ -168,7 +168,7 @@ static bool add_u64(uint64_t *acc, uint64_t v)
 }
 
 hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *settings,
-                                 const hr_budget *budget, hr_plan *out, hr_weights_cache *cache,
+                                 const hr_budget *budget, hr_plan *out, hr_plan_cache *cache,
                                  hr_error *err)
 {
     if (!out)
@@ -253,15 +253,15 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
     }
 
     uint64_t weights[HR_MAX_DEVICES] = {0}, kv[HR_MAX_DEVICES] = {0};
-    if (cache && cache->valid) {
-        memcpy(weights, cache->bytes, sizeof weights);
+    if (cache && cache->weights_valid) {
+        memcpy(weights, cache->weights, sizeof weights);
     } else {
         rc = hr_plan_weights(m, s, &place, backends, alignment, weights, err);
         if (rc != HR_OK)
             return rc;
         if (cache) {
-            memcpy(cache->bytes, weights, sizeof weights);
-            cache->valid = true;
+            memcpy(cache->weights, weights, sizeof weights);
+            cache->weights_valid = true;
         }
     }
 
@@ -335,7 +335,7 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
     memset(&cout, 0, sizeof cout);
     /* recurrent layers are built by the compute module too (Mamba's graph;
      * RWKV approximated with it) */
-    rc = hr_compute_estimate(&cin, &cout, err);
+    rc = hr_compute_estimate_cached(&cin, cache ? cache->compute : NULL, &cout, err);
     if (rc != HR_OK)
         return rc;
 

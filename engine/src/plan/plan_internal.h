@@ -71,18 +71,23 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
                           const hr_backend *backends, const uint32_t *alignment,
                           uint64_t *dev_bytes, hr_error *err);
 
-/* Weights per device of a plan, kept between plans whose model, budget,
- * mode, GPU layers, split, runtime alignments and target ftype are the
- * same (a context or batch sweep): the weights do not depend on the rest. */
-typedef struct hr_weights_cache {
-    bool valid;
-    uint64_t bytes[HR_MAX_DEVICES];
-} hr_weights_cache;
+/* What a run of plans over one model keeps between them (zero it first):
+ *  - the weights per device, for plans whose model, budget, mode, GPU
+ *    layers, split, runtime alignments and target ftype are the same (a
+ *    context, batch or sequence sweep): the weights do not depend on the rest;
+ *  - compute, when set: the compute buffers over a range of KV cells, for a
+ *    run where the context is what changes (a miss costs about two plain
+ *    estimates, so only context sweeps use it). */
+typedef struct hr_plan_cache {
+    bool weights_valid;
+    uint64_t weights[HR_MAX_DEVICES];
+    struct hr_compute_cache *compute;
+} hr_plan_cache;
 
-/* hr_plan_compute, reusing cache->bytes when valid and filling it otherwise
+/* hr_plan_compute, reusing what the cache holds and filling it otherwise
  * (cache NULL: plain hr_plan_compute). */
 hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *settings,
-                                 const hr_budget *budget, hr_plan *out, hr_weights_cache *cache,
+                                 const hr_budget *budget, hr_plan *out, hr_plan_cache *cache,
                                  hr_error *err);
 
 #endif

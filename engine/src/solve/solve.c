@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "headroom/solve.h"
+#include "compute/compute.h"
 #include "plan/plan_internal.h"
 
 #define HR_CTX_STEP 256
@@ -11,7 +12,7 @@
 
 /* Plan s on b; *fits tells whether every device fits. */
 static hr_status probe(const hr_model *m, const hr_settings *s, const hr_budget *b,
-                       hr_weights_cache *cache, bool *fits, hr_error *err)
+                       hr_plan_cache *cache, bool *fits, hr_error *err)
 {
     hr_plan plan;
     hr_status rc = hr_plan_compute_cached(m, s, b, &plan, cache, err);
@@ -27,7 +28,7 @@ typedef void (*knob_fn)(hr_settings *s, uint64_t v);
  * given that lo fits. Grows geometrically first (cheap for wide ranges). */
 static hr_status search_max(const hr_model *m, const hr_settings *base, const hr_budget *b,
                             knob_fn set, uint64_t lo, uint64_t hi, uint64_t step,
-                            hr_weights_cache *cache, uint64_t *out, hr_error *err)
+                            hr_plan_cache *cache, uint64_t *out, hr_error *err)
 {
     hr_settings s = *base;
     bool fits = false;
@@ -87,7 +88,9 @@ hr_status hr_solve_max_ctx(const hr_model *m, const hr_settings *s, const hr_bud
     hr_settings t = *s;
     set_ctx(&t, HR_CTX_STEP);
     bool fits;
-    hr_weights_cache cache = {0}; /* the context does not move the weights */
+    hr_compute_cache compute = {0};
+    hr_plan_cache cache = {.compute = &compute}; /* the context moves neither the
+                                                   weights nor the compute graph's shape */
     hr_status rc = probe(m, &t, b, &cache, &fits, err);
     if (rc != HR_OK)
         return rc;
@@ -117,7 +120,7 @@ hr_status hr_solve_max_batch(const hr_model *m, const hr_settings *s, const hr_b
     hr_settings t = *s;
     set_batch(&t, 1);
     bool fits;
-    hr_weights_cache cache = {0}; /* nor does the batch */
+    hr_plan_cache cache = {0}; /* nor does the batch */
     rc = probe(m, &t, b, &cache, &fits, err);
     if (rc != HR_OK)
         return rc;
@@ -183,7 +186,7 @@ hr_status hr_solve_best_ftype(const hr_model *m, const hr_settings *s, const hr_
 /* n_ctx per sequence is kept in a settings field that the knob cannot
  * reach, so max_parallel runs its own search. */
 static hr_status probe_parallel(const hr_model *m, const hr_settings *s, const hr_budget *b,
-                                uint32_t per_seq, uint64_t n, hr_weights_cache *cache,
+                                uint32_t per_seq, uint64_t n, hr_plan_cache *cache,
                                 bool *fits, hr_error *err)
 {
     hr_settings t = *s;
@@ -208,7 +211,7 @@ hr_status hr_solve_max_parallel(const hr_model *m, const hr_settings *s, const h
         return rc;
     const uint32_t per_seq = plan.n_ctx / (plan.n_seq ? plan.n_seq : 1);
     bool fits;
-    hr_weights_cache cache = {0}; /* sequences do not move the weights */
+    hr_plan_cache cache = {0}; /* sequences do not move the weights */
     rc = probe_parallel(m, s, b, per_seq, 1, &cache, &fits, err);
     if (rc != HR_OK)
         return rc;
@@ -301,7 +304,8 @@ hr_status hr_sweep_ctx(const hr_model *m, const hr_settings *s, const hr_budget 
         return hr_error_set(err, HR_ERR_ARG, "sweep: bad arguments");
     const int n_dev = b ? b->n_devices : 1;
     hr_settings t = *s;
-    hr_weights_cache cache = {0}; /* only n_ctx changes: the weights stay */
+    hr_compute_cache compute = {0};
+    hr_plan_cache cache = {.compute = &compute}; /* only n_ctx changes */
     for (int i = 0; i < n_points; i++) {
         t.n_ctx = ctx[i];
         hr_plan plan;

@@ -1,0 +1,290 @@
+/* The body of the ggml-alloc replay (see galloc.c for the facts it
+ * reproduces), written once over a size type SZ: galloc.c instantiates it
+ * with plain byte counts, galloc_param.c with sizes linear in the KV cells
+ * (see there). The includer defines SZ, SZ_OF(r, node), SZ_ZERO,
+ * SZ_CONST(v), SZ_SEPARATOR, SZ_ADD, SZ_SUB, SZ_ALIGN(r, x, a), the
+ * comparisons SZ_EQ / SZ_LT / SZ_LE / SZ_GT / SZ_GE (r, x, y), SAME_SNAPSHOT,
+ * LAYOUT_EQ(r, node, node) and REPLAY_EXTRA (its own fields of the replay
+ * state). */
+#define MAX_FREE_BLOCKS 64 /* ggml: 256; these graphs keep a handful */
+#define HUGE_BLOCK ((uint64_t)1 << 62)
+
+typedef struct fblock { SZ offset, size; } fblock;
+
+typedef struct replay replay;
+
+typedef struct talloc {
+    fblock blocks[MAX_FREE_BLOCKS];
+    int n_blocks;
+    SZ max_size;
+    uint64_t alignment;
+    replay *r; /* for the comparisons of the parametric replay */
+} talloc;
+
+typedef struct tstate {
+    SZ offset;
+    int32_t n_children;
+    int32_t n_views;
+    bool allocated;
+} tstate;
+
+static void remove_block(talloc *t, int idx)
+{
+    for (int i = idx; i < t->n_blocks - 1; i++)
+        t->blocks[i] = t->blocks[i + 1];
+    t->n_blocks--;
+}
+
+static void insert_block(talloc *t, SZ offset, SZ size)
+{
+    if (t->n_blocks >= MAX_FREE_BLOCKS)
+        return; /* ggml aborts here; a graph of this model never gets near it */
+    int pos = 0;
+    while (pos < t->n_blocks && SZ_LT(t->r, t->blocks[pos].offset, offset))
+        pos++;
+    for (int i = t->n_blocks; i > pos; i--)
+        t->blocks[i] = t->blocks[i - 1];
+    t->blocks[pos].offset = offset;
+    t->blocks[pos].size = size;
+    t->n_blocks++;
+}
+
+static SZ talloc_alloc(talloc *t, SZ size)
+{
+    replay *r = t->r;
+    (void)r;
+    size = SZ_ALIGN(r, size, t->alignment);
+    int best = -1;
+    for (int i = 0; i < t->n_blocks - 1; i++) {
+        if (SZ_GE(r, t->blocks[i].size, size) &&
+            (best < 0 || SZ_LE(r, t->blocks[i].size, t->blocks[best].size)))
+            best = i;
+    }
+    if (best < 0)
+        best = t->n_blocks - 1; /* the open end: always large enough */
+    fblock *b = &t->blocks[best];
+    SZ addr = b->offset;
+    b->offset = SZ_ADD(b->offset, size);
+    b->size = SZ_SUB(b->size, size);
+    if (SZ_EQ(r, b->size, SZ_ZERO))
+        remove_block(t, best);
+    const SZ end = SZ_ADD(addr, size);
+    if (SZ_GT(r, end, t->max_size))
+        t->max_size = end;
+    return addr;
+}
+
+static void talloc_free(talloc *t, SZ offset, SZ size)
+{
+    replay *r = t->r;
+    (void)r;
+    size = SZ_ALIGN(r, size, t->alignment);
+    for (int i = 0; i < t->n_blocks; i++) {
+        fblock *b = &t->blocks[i];
+        if (SZ_EQ(r, SZ_ADD(b->offset, b->size), offset)) {
+            b->size = SZ_ADD(b->size, size);
+            if (i < t->n_blocks - 1 &&
+                SZ_EQ(r, SZ_ADD(b->offset, b->size), t->blocks[i + 1].offset)) {
+                b->size = SZ_ADD(b->size, t->blocks[i + 1].size);
+                remove_block(t, i + 1);
+            }
+            return;
+        }
+        if (SZ_EQ(r, SZ_ADD(offset, size), b->offset)) {
+            b->offset = offset;
+            b->size = SZ_ADD(b->size, size);
+            if (i > 0 && SZ_EQ(r, SZ_ADD(t->blocks[i - 1].offset, t->blocks[i - 1].size), b->offset)) {
+                t->blocks[i - 1].size = SZ_ADD(t->blocks[i - 1].size, b->size);
+                remove_block(t, i);
+            }
+            return;
+        }
+    }
+    insert_block(t, offset, size);
+}
+
+struct replay {
+    const cg_graph *g;
+    talloc alloc[CG_MAX_BUFFERS];
+    tstate st[CG_MAX_NODES];
+    REPLAY_EXTRA
+};
+
+/* ggml_gallocr_allocate_node for a node that is not yet allocated and owns
+ * memory (callers check both); inlined: it runs for most nodes */
+static inline __attribute__((always_inline)) void allocate_node(replay *r, int16_t id)
+{
+    const cg_node *n = &r->g->nodes[id];
+    tstate *s = &r->st[id];
+    s->allocated = true;
+    if (n->flags & CG_FLAG_INPLACE) {
+        for (int i = 0; i < n->n_src; i++) {
+            const int16_t h = n->src[i];
+            if (h & CG_VIA_VIEW) /* a view is never owned */
+                continue;
+            const cg_node *pn = &r->g->nodes[h];
+            tstate *ps = &r->st[h];
+            if (!ps->allocated)
+                continue;
+            if (pn->flags & CG_FLAG_OUTPUT)
+                continue;
+            if (!LAYOUT_EQ(r, h, id))
+                continue;
+            if (ps->n_children == 1 && ps->n_views == 0) {
+                s->offset = ps->offset;
+                ps->allocated = false; /* the node owns the memory now */
+                const uint64_t a = r->alloc[pn->buffer].alignment;
+                const SZ psz = SZ_ALIGN(r, SZ_OF(r, h), a), nsz = SZ_ALIGN(r, SZ_OF(r, id), a);
+                if (SZ_GT(r, psz, nsz))
+                    talloc_free(&r->alloc[pn->buffer], SZ_ADD(ps->offset, nsz), SZ_SUB(psz, nsz));
+                return;
+            }
+        }
+    }
+    s->offset = talloc_alloc(&r->alloc[n->buffer], SZ_OF(r, id));
+}
+
+static void free_node(replay *r, int16_t id)
+{
+    const cg_node *n = &r->g->nodes[id];
+    if (n->flags & CG_FLAG_OUTPUT)
+        return;
+    talloc_free(&r->alloc[n->buffer], r->st[id].offset, SZ_OF(r, id));
+    r->st[id].allocated = false;
+}
+
+/* The allocator state that decides everything after a layer boundary:
+ * each buffer's free blocks and where the live non-input tensors sit.
+ * (max_size is left out: with a single chunk it never steers a choice.) */
+typedef struct snapshot {
+    SZ words[2 * MAX_FREE_BLOCKS + 128];
+    int n; /* -1: not taken; -2: did not fit (never equal to anything) */
+} snapshot;
+
+static void take_snapshot(replay *r, int upto, snapshot *sn)
+{
+    sn->n = 0;
+    const int cap = (int)(sizeof sn->words / sizeof sn->words[0]);
+    for (int b = 0; b < r->g->n_buffers; b++) {
+        const talloc *t = &r->alloc[b];
+        if (sn->n + 2 * t->n_blocks + 1 > cap) {
+            sn->n = -2;
+            return;
+        }
+        for (int i = 0; i < t->n_blocks; i++) {
+            sn->words[sn->n++] = t->blocks[i].offset;
+            sn->words[sn->n++] = t->blocks[i].size;
+        }
+        sn->words[sn->n++] = SZ_SEPARATOR;
+    }
+    /* a live tensor: where it sits and how big it is */
+    for (int i = 0; i < upto; i++) {
+        const cg_node *n = &r->g->nodes[i];
+        if (r->st[i].allocated && !(n->flags & CG_FLAG_LEAF) && !(n->flags & CG_FLAG_OUTPUT)) {
+            if (sn->n + 2 > cap) {
+                sn->n = -2;
+                return;
+            }
+            sn->words[sn->n++] = r->st[i].offset;
+            sn->words[sn->n++] = SZ_OF(r, i);
+        }
+    }
+}
+
+/* The replay itself; r->g and the REPLAY_EXTRA fields are set by the caller.
+ * Returns whether every state check held (periodic_ok); peaks in
+ * r->alloc[b].max_size. */
+static bool run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
+                       int n_checks)
+{
+    const cg_graph *g = r->g;
+    for (int b = 0; b < g->n_buffers; b++) {
+        r->alloc[b].n_blocks = 1;
+        r->alloc[b].blocks[0].offset = SZ_ZERO;
+        r->alloc[b].blocks[0].size = SZ_CONST(HUGE_BLOCK);
+        r->alloc[b].max_size = SZ_ZERO;
+        r->alloc[b].alignment = alignment[b] ? alignment[b] : 32u;
+        r->alloc[b].r = r;
+    }
+    memset(r->st, 0, sizeof(tstate) * (size_t)g->n_nodes);
+
+    /* leafs first */
+    for (int i = 0; i < g->n_leafs; i++)
+        if (!r->st[g->leafs[i]].allocated)
+            allocate_node(r, g->leafs[i]);
+
+    /* count children and views (a consumer through a view counts as a view);
+     * graph inputs that are nodes (pipeline copies) are allocated here */
+    for (int i = 0; i < g->n_nodes; i++) {
+        const cg_node *n = &g->nodes[i];
+        if ((n->flags & (CG_FLAG_INPUT | CG_FLAG_LEAF)) == CG_FLAG_INPUT && !r->st[i].allocated)
+            allocate_node(r, (int16_t)i);
+        for (int j = 0; j < n->n_src; j++) {
+            const int16_t h = n->src[j];
+            if (h & CG_VIA_VIEW)
+                r->st[CG_ROOT(h)].n_views++;
+            else
+                r->st[h].n_children++;
+        }
+    }
+
+    /* state checks: pairs of layer marks, in node order of their first mark */
+    if (n_checks > CG_MAX_CHECKS)
+        n_checks = CG_MAX_CHECKS;
+    int at[2 * CG_MAX_CHECKS];
+    snapshot snaps[2 * CG_MAX_CHECKS];
+    bool ok = true;
+    for (int c = 0; c < 2 * n_checks; c++) {
+        const int mk = checks[c];
+        at[c] = mk >= 0 && mk < g->n_layer_marks ? g->layer_start[mk] : -1;
+        snaps[c].n = -1;
+        if (at[c] < 0)
+            ok = false;
+    }
+
+    /* the next node index where a snapshot is due (none: past the end) */
+    int next_at = g->n_nodes + 1;
+    for (int c = 0; c < 2 * n_checks; c++)
+        if (at[c] >= 0 && at[c] < next_at)
+            next_at = at[c];
+    for (int i = 0; i <= g->n_nodes; i++) {
+        if (i == next_at) {
+            next_at = g->n_nodes + 1;
+            for (int c = 0; c < 2 * n_checks; c++) {
+                if (at[c] == i)
+                    take_snapshot(r, i, &snaps[c]);
+                else if (at[c] > i && at[c] < next_at)
+                    next_at = at[c];
+            }
+        }
+        if (i == g->n_nodes)
+            break;
+        const cg_node *n = &g->nodes[i];
+        if (n->flags & (CG_FLAG_LEAF | CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL)) {
+            if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
+                continue;
+        } else if (!r->st[i].allocated) {
+            allocate_node(r, (int16_t)i);
+        }
+        for (int j = 0; j < n->n_src; j++) {
+            const int16_t h = n->src[j];
+            const int16_t p = CG_ROOT(h);
+            tstate *ps = &r->st[p];
+            int children_left, views_left; /* kept in registers: no reload */
+            if (h & CG_VIA_VIEW) {
+                views_left = --ps->n_views;
+                children_left = ps->n_children;
+            } else {
+                children_left = --ps->n_children;
+                views_left = ps->n_views;
+            }
+            if (children_left == 0 && views_left == 0 && ps->allocated)
+                free_node(r, p);
+        }
+    }
+    for (int c = 0; c < n_checks && ok; c++)
+        if (snaps[2 * c].n < 0 || snaps[2 * c + 1].n < 0 || snaps[2 * c].n != snaps[2 * c + 1].n ||
+            !SAME_SNAPSHOT(r, &snaps[2 * c], &snaps[2 * c + 1]))
+            ok = false;
+    return ok;
+}
