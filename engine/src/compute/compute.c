@@ -430,13 +430,7 @@ static void setup_estimate(const hr_compute_input *in, estimate_setup *e)
     e->tg.n_tokens = n_seq_all;
     e->tg.n_outputs = n_seq_all;
 
-    e->n_seg = find_segments(in, e->seg);
-    if (in->replay_all_layers) { /* one run emitted whole */
-        e->n_seg = in->model->n_layer > 1 ? 1 : 0;
-        e->seg[0].start = 0;
-        e->seg[0].end = (int)in->model->n_layer - 1;
-        e->seg[0].period = 0;
-    }
+    e->n_seg = -1; /* found when a graph is replayed (need_segments) */
 
     e->gpu_run = false;
     for (int i = 1; i < e->n_dev; i++)
@@ -444,6 +438,21 @@ static void setup_estimate(const hr_compute_input *in, estimate_setup *e)
             e->gpu_run = true;
     if (in->settings && in->settings->mode == HR_MODE_CPU)
         e->gpu_run = false;
+}
+
+/* The layer runs: only a replay needs them (a sweep answered from the
+ * cache does not). */
+static void need_segments(const hr_compute_input *in, estimate_setup *e)
+{
+    if (e->n_seg >= 0)
+        return;
+    e->n_seg = find_segments(in, e->seg);
+    if (in->replay_all_layers) { /* one run emitted whole */
+        e->n_seg = in->model->n_layer > 1 ? 1 : 0;
+        e->seg[0].start = 0;
+        e->seg[0].end = (int)in->model->n_layer - 1;
+        e->seg[0].period = 0;
+    }
 }
 
 static hr_status check_input(const hr_compute_input *in, hr_compute_output *out, hr_error *err)
@@ -481,6 +490,7 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
         return rc;
     estimate_setup e;
     setup_estimate(in, &e);
+    need_segments(in, &e);
     graph_result gpp, gtg;
     replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, NULL);
     if (tg_below_pp(&gpp, &e.pp, &e.tg, e.align))
@@ -566,6 +576,7 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
     } else {
         cache->misses++;
         cache->valid = false;
+        need_segments(in, &e);
         replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, &cache->pp);
         cache->tg.valid = false;
         if (gpp.too_big)
@@ -580,6 +591,7 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
     } else if (cache->valid && forms_cover(&cache->tg, u)) {
         forms_at(&cache->tg, u, &gtg);
     } else {
+        need_segments(in, &e);
         replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, &gtg,
                      cache->valid ? &cache->tg : NULL);
         if (gtg.too_big)

@@ -63,10 +63,31 @@ hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placemen
 
     uint32_t last_k_width = 0, last_v_width = 0;
     uint64_t k_row = 0, v_row = 0;
+    /* the previous attention layer's sizes: most layers repeat them */
+    const hr_layer *prev = NULL;
+    int prev_dev = -1;
+    uint64_t prev_kb = 0, prev_vb = 0;
     for (uint32_t il = 0; il < n_layer; il++) {
         const hr_layer *L = &m->layers[il];
         const int dev = in->offload ? hr_place_device(p, (int32_t)il) : 0;
         const uint32_t align = in->alignment[dev];
+
+        if (prev && dev == prev_dev && il < first_shared && L->has_kv && !L->is_recurrent &&
+            L->is_swa == prev->is_swa && L->n_head_kv == prev->n_head_kv &&
+            L->n_embd_head_k == prev->n_embd_head_k && L->n_embd_head_v == prev->n_embd_head_v) {
+            if (prev->is_swa && m->n_swa > 0) {
+                out->n_layer_swa++;
+                if (!add_to(&out->swa_k_bytes, prev_kb) || !add_to(&out->swa_v_bytes, prev_vb))
+                    return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+            } else {
+                out->n_layer_kv++;
+                if (!add_to(&out->k_bytes, prev_kb) || !add_to(&out->v_bytes, prev_vb))
+                    return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+            }
+            if (!add_to(&dev_bytes[dev], prev_kb) || !add_to(&dev_bytes[dev], prev_vb))
+                return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+            continue;
+        }
 
         if (L->is_recurrent) {
             uint64_t r = 0, s = 0;
@@ -128,6 +149,10 @@ hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placemen
         }
         if (!add_to(&dev_bytes[dev], kb) || !add_to(&dev_bytes[dev], vb))
             return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+        prev = L;
+        prev_dev = dev;
+        prev_kb = kb;
+        prev_vb = vb;
     }
     return HR_OK;
 }
