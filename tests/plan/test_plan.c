@@ -875,6 +875,103 @@ static void test_transformers_stella(void **state)
     assert_int_equal(h.kv_bytes, 2ull * 28 * 8 * 512 * 2 * 128 * 2);
 }
 
+
+/* Llama-3.1-8B-shaped Q4_K_M with or without rope_freqs.weight. */
+static hr_model *llama31_shape(bool rope_freqs)
+{
+    hr_shape s;
+    hr_shape_init(&s);
+    s.name = s.arch_name = "llama";
+    s.n_layer = 32, s.n_embd = 4096, s.n_head = 32, s.n_head_kv = 8, s.n_ff = 14336;
+    s.n_vocab = 128256, s.n_ctx_train = 131072, s.ftype = HR_FTYPE_MOSTLY_Q4_K_M;
+    s.rope_freqs = rope_freqs;
+    hr_model *m = NULL;
+    assert_int_equal(hr_model_from_shape(&s, &m, NULL), HR_OK);
+    return m;
+}
+
+/* Weights per device of m and of the same tensors walked one by one (a
+ * copy of the list has no precomputed sums); both must agree. */
+static void rope_weights(const hr_model *m, int n_gpus, int32_t ngl, uint32_t dev_align,
+                         bool cpu_mode, uint64_t *out)
+{
+    hr_budget b;
+    fixture_budget(&b, 64, n_gpus, 80);
+    hr_settings s;
+    hr_settings_init(&s);
+    s.n_ctx = 2048;
+    s.n_gpu_layers = ngl;
+    s.runtime.device_alignment = dev_align;
+    if (cpu_mode)
+        s.mode = HR_MODE_CPU;
+    hr_model copy = *m;
+    hr_tensor *tensors = malloc(sizeof *tensors * m->n_tensors);
+    assert_non_null(tensors);
+    memcpy(tensors, m->tensors, sizeof *tensors * m->n_tensors);
+    copy.tensors = tensors;
+    hr_plan fast, walk;
+    hr_error err = {0};
+    assert_int_equal(hr_plan_compute(m, &s, &b, &fast, &err), HR_OK);
+    assert_int_equal(hr_plan_compute(&copy, &s, &b, &walk, &err), HR_OK);
+    free(tensors);
+    assert_int_equal(fast.n_devices, walk.n_devices);
+    for (int d = 0; d < HR_MAX_DEVICES; d++)
+        out[d] = d < fast.n_devices ? fast.devices[d].bytes[HR_COMP_WEIGHTS] : 0;
+    for (int d = 0; d < fast.n_devices; d++)
+        assert_int_equal(walk.devices[d].bytes[HR_COMP_WEIGHTS], out[d]);
+}
+
+/* rope_freqs.weight is created per layer with that layer's buffer type
+ * (TENSOR_DUPLICATED for i != 0, reused only within one buffer type): one
+ * copy on every device holding a block, none on a host without blocks. */
+static void test_rope_freqs_follows_layers(void **state)
+{
+    (void)state;
+    hr_model *rf = llama31_shape(true), *plain = llama31_shape(false);
+    const int32_t L = (int32_t)rf->n_layer;
+    uint64_t rope = 0;
+    for (size_t i = 0; i < rf->n_tensors; i++)
+        if (strcmp(rf->tensors[i].name, "rope_freqs.weight") == 0)
+            rope = rf->tensors[i].bytes;
+    assert_int_equal(rope, (uint64_t)rf->n_rot / 2 * 4); /* 64 f32: 256 bytes */
+    assert_int_equal(rf->n_bytes, plain->n_bytes + rope);
+
+    struct {
+        int n_gpus;
+        int32_t ngl;
+        uint32_t dev_align;
+        bool cpu_mode;
+        uint64_t host_extra, gpu_extra; /* copies of rope_freqs per device */
+    } cases[] = {
+        {0, 0, 0, true, 1, 0},       /* CPU run: the host keeps it */
+        {1, 0, 0, false, 1, 0},      /* no blocks offloaded */
+        {1, -1, 0, false, 0, 1},     /* full offload: moves to the GPU */
+        {1, L + 1, 512, false, 0, 1}, /* the same, GPU buffer aligned to 512 */
+        {1, L, 0, false, 1, 1},      /* block 0 on the host, 1.. on the GPU */
+        {1, 10, 512, false, 1, 1},   /* partial offload */
+        {2, -1, 0, false, 0, 1},     /* each GPU holding blocks has its own */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        uint64_t with[HR_MAX_DEVICES], without[HR_MAX_DEVICES];
+        rope_weights(rf, cases[k].n_gpus, cases[k].ngl, cases[k].dev_align, cases[k].cpu_mode,
+                     with);
+        rope_weights(plain, cases[k].n_gpus, cases[k].ngl, cases[k].dev_align,
+                     cases[k].cpu_mode, without);
+        const uint64_t a = cases[k].dev_align ? cases[k].dev_align : 128;
+        const uint64_t gpu_padded = (rope + a - 1) / a * a;
+        const uint64_t host_padded = (rope + 31) / 32 * 32;
+        printf("# rope_freqs gpus %d ngl %d align %u: host %llu -> %llu, gpu %llu -> %llu\n",
+               cases[k].n_gpus, (int)cases[k].ngl, (unsigned)a, (unsigned long long)without[0],
+               (unsigned long long)with[0], (unsigned long long)without[1],
+               (unsigned long long)with[1]);
+        assert_int_equal(with[0], without[0] + cases[k].host_extra * host_padded);
+        for (int g = 1; g <= cases[k].n_gpus; g++)
+            assert_int_equal(with[g], without[g] + cases[k].gpu_extra * gpu_padded);
+    }
+    hr_model_free(rf);
+    hr_model_free(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -901,6 +998,7 @@ int main(void)
         cmocka_unit_test(test_names_and_defaults),
         cmocka_unit_test(test_whatif_quantization),
         cmocka_unit_test(test_transformers_stella),
+        cmocka_unit_test(test_rope_freqs_follows_layers),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_models);
 }

@@ -23,7 +23,7 @@ typedef struct model_private {
     free_hook *hooks;
     size_t tensor_cap;
     char warning_text[HR_MODEL_MAX_WARNINGS][256];
-    /* hr_model_weight_sums: [config][n_layer + 3], config = align 32/128 x
+    /* hr_model_weight_sums: [config][n_layer + 4], config = align 32/128 x
      * row padding off/on; valid for this tensor list only */
     uint64_t *wsum;
     const hr_tensor *wsum_tensors;
@@ -41,7 +41,7 @@ static void precompute_weight_sums(hr_model *m)
 {
     model_private *p = m->internal_;
     p->wsum = NULL;
-    const size_t stride = (size_t)m->n_layer + 3;
+    const size_t stride = (size_t)m->n_layer + 4;
     if (m->n_layer > (1u << 20) || m->n_bytes > (UINT64_MAX >> 6))
         return;
     uint64_t *w = hr_model_arena_alloc(m, sizeof(uint64_t) * stride * WSUM_CONFIGS);
@@ -54,8 +54,10 @@ static void precompute_weight_sums(hr_model *m)
         size_t slot;
         if (t->layer >= 0)
             slot = (size_t)t->layer;
+        else if (t->layer == HR_LAYER_OUTPUT)
+            slot = m->n_layer + 1;
         else
-            slot = t->layer == HR_LAYER_OUTPUT ? m->n_layer + 1 : m->n_layer;
+            slot = hr_tensor_is_layer_shared(t) ? m->n_layer + 3 : m->n_layer;
         const bool dup = t->role == HR_ROLE_TOKEN_EMBD && t->layer == HR_LAYER_INPUT;
         for (int c = 0; c < WSUM_CONFIGS; c++) {
             const uint64_t b = hr_weight_align_up(t->bytes + ((c & 1) ? pad : 0), wsum_align[c >> 1]);
@@ -85,13 +87,26 @@ bool hr_model_weight_sums(const hr_model *m, uint32_t alignment, bool row_paddin
         a = 1;
     else
         return false;
-    const size_t stride = (size_t)m->n_layer + 3;
+    const size_t stride = (size_t)m->n_layer + 4;
     const uint64_t *w = p->wsum + (size_t)(a * 2 + (row_padding ? 1 : 0)) * stride;
     out->layer = w;
     out->input = w[m->n_layer];
     out->output = w[m->n_layer + 1];
     out->embd_dup = w[m->n_layer + 2];
+    out->layer_shared = w[m->n_layer + 3];
     return true;
+}
+
+bool hr_tensor_is_layer_shared(const hr_tensor *t)
+{
+    static const char *const names[] = {"rope_freqs.weight", "rope_factors_long.weight",
+                                        "rope_factors_short.weight"};
+    if (t->layer != HR_LAYER_INPUT || !t->name)
+        return false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(t->name, names[i]) == 0)
+            return true;
+    return false;
 }
 
 hr_model *hr_model_alloc(hr_source source)

@@ -34,15 +34,25 @@ hr_status hr_model_finalize(hr_model *m, hr_error *err);
 /* Parse "blk.N." prefix; returns N or -1. */
 int32_t hr_tensor_block_index(const char *name);
 
+/* Whether every repeating layer references this tensor although its name
+ * has no block: rope_freqs (llama-3.x scaling) and Phi-3's
+ * rope_factors_long / _short. llama.cpp's load_tensors creates it for each
+ * layer i with layer i's buffer type (TENSOR_DUPLICATED for i != 0), and a
+ * duplicate is reused only inside the same buffer type's context: one copy
+ * in each device buffer that holds a layer, none on the host when every
+ * layer is offloaded. Its t->layer stays HR_LAYER_INPUT. */
+bool hr_tensor_is_layer_shared(const hr_tensor *t);
+
 /* Weight bytes per layer as one backend buffer packs them, precomputed by
  * hr_model_finalize for the common alignments (32, 128), with or without
  * CUDA-style row padding: layer[il] for the repeating layers, then the
- * input tensors (layer < 0, not the output), the output tensors, and the
- * token_embd tensors a tied output duplicates. NULL when not precomputed
- * for this alignment, or the tensor list changed since finalize. */
+ * input tensors (layer < 0, not the output, not layer-shared), the output
+ * tensors, the token_embd tensors a tied output duplicates, and the
+ * layer-shared tensors (one copy). NULL when not precomputed for this
+ * alignment, or the tensor list changed since finalize. */
 typedef struct hr_weight_sums {
     const uint64_t *layer; /* n_layer entries */
-    uint64_t input, output, embd_dup;
+    uint64_t input, output, embd_dup, layer_shared;
 } hr_weight_sums;
 bool hr_model_weight_sums(const hr_model *m, uint32_t alignment, bool row_padding,
                           hr_weight_sums *out);

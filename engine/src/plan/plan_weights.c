@@ -14,11 +14,24 @@ static bool pads_rows(hr_backend b)
  * to the placement function) */
 #define HR_DEV_TABLE 1024
 
+/* Which devices hold at least one repeating layer: each of them gets its
+ * own copy of the layer-shared tensors (rope_freqs). Without layers the
+ * host keeps the one copy, so totals never lose it. */
+static void mark_layer_devices(const hr_model *m, const hr_placement *p, bool *holds)
+{
+    for (int d = 0; d <= p->n_gpus; d++)
+        holds[d] = false;
+    for (uint32_t il = 0; il < m->n_layer; il++)
+        holds[hr_place_device(p, (int32_t)il)] = true;
+    if (m->n_layer == 0)
+        holds[0] = true;
+}
+
 /* The same sums from the model's per-layer totals (the tensors' own types,
  * alignments 32 / 128): O(n_layer). False when they are not there. */
 static bool sum_by_layer(const hr_model *m, const hr_placement *p, const uint8_t *dev_of,
                          const bool *row_padding, const uint32_t *alignment, int out_dev,
-                         bool dup_head, uint64_t *sums)
+                         bool dup_head, const bool *holds_layer, uint64_t *sums)
 {
     hr_weight_sums ws[HR_MAX_DEVICES];
     for (int d = 0; d <= p->n_gpus; d++)
@@ -29,6 +42,9 @@ static bool sum_by_layer(const hr_model *m, const hr_placement *p, const uint8_t
         sums[d] += ws[d].layer[il];
     }
     sums[0] += ws[0].input;
+    for (int d = 0; d <= p->n_gpus; d++)
+        if (holds_layer[d])
+            sums[d] += ws[d].layer_shared;
     sums[out_dev] += ws[out_dev].output;
     if (dup_head)
         sums[out_dev] += ws[out_dev].embd_dup;
@@ -57,9 +73,11 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
 
     const int out_dev = hr_place_device(p, (int32_t)m->n_layer);
     const bool dup_head = m->tied_output && out_dev != 0;
+    bool holds_layer[HR_MAX_DEVICES];
+    mark_layer_devices(m, p, holds_layer);
     uint64_t sums[HR_MAX_DEVICES] = {0};
     if (!whatif && m->n_layer <= HR_DEV_TABLE &&
-        sum_by_layer(m, p, dev_of, row_padding, alignment, out_dev, dup_head, sums))
+        sum_by_layer(m, p, dev_of, row_padding, alignment, out_dev, dup_head, holds_layer, sums))
         goto add;
     for (size_t i = 0; i < m->n_tensors; i++) {
         const hr_tensor *t = &m->tensors[i];
@@ -74,6 +92,17 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
             }
         }
         const int32_t layer = t->layer;
+        if (hr_tensor_is_layer_shared(t)) {
+            for (int d = 0; d <= p->n_gpus; d++) {
+                if (!holds_layer[d])
+                    continue;
+                uint64_t b = bytes;
+                if (row_padding[d])
+                    b += hr_weight_row_pad_bytes(type, t->ne[0]);
+                sums[d] += hr_weight_align_up(b, alignment[d]);
+            }
+            continue;
+        }
         int dev;
         if (layer >= 0)
             dev = layer < n_table ? dev_of[layer] : hr_place_device(p, layer);
