@@ -17,12 +17,13 @@ static bool pads_rows(hr_backend b)
 /* Which devices hold at least one repeating layer: each of them gets its
  * own copy of the layer-shared tensors (rope_freqs). Without layers the
  * host keeps the one copy, so totals never lose it. */
-static void mark_layer_devices(const hr_model *m, const hr_placement *p, bool *holds)
+static void mark_layer_devices(const hr_model *m, const hr_placement *p, const uint8_t *dev_of,
+                               int32_t n_table, bool *holds)
 {
     for (int d = 0; d <= p->n_gpus; d++)
         holds[d] = false;
-    for (uint32_t il = 0; il < m->n_layer; il++)
-        holds[hr_place_device(p, (int32_t)il)] = true;
+    for (int32_t il = 0; il < (int32_t)m->n_layer; il++)
+        holds[il < n_table ? dev_of[il] : hr_place_device(p, il)] = true;
     if (m->n_layer == 0)
         holds[0] = true;
 }
@@ -74,7 +75,7 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
     const int out_dev = hr_place_device(p, (int32_t)m->n_layer);
     const bool dup_head = m->tied_output && out_dev != 0;
     bool holds_layer[HR_MAX_DEVICES];
-    mark_layer_devices(m, p, holds_layer);
+    mark_layer_devices(m, p, dev_of, n_table, holds_layer);
     uint64_t sums[HR_MAX_DEVICES] = {0};
     if (!whatif && m->n_layer <= HR_DEV_TABLE &&
         sum_by_layer(m, p, dev_of, row_padding, alignment, out_dev, dup_head, holds_layer, sums))
