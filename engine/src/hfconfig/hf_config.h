@@ -31,6 +31,11 @@ typedef struct hf_config {
     uint8_t *layer_swa;           /* n_layer flags from layer_types (malloc'd) or NULL */
     uint32_t n_expert, n_expert_used, n_expert_shared, n_ff_exp, n_ff_shexp;
     uint32_t n_layer_dense_lead;
+    /* n_layer flags, 1 where a dense MLP (intermediate_size) stands in for the
+     * experts by Qwen-MoE's mlp_only_layers / decoder_sparse_step (malloc'd),
+     * or NULL when only n_layer_dense_lead decides */
+    uint8_t *layer_dense;
+    bool exp_probs_b;       /* routed experts' score-correction bias (DeepSeek-V3 noaux_tc) */
     uint32_t n_lora_q, n_lora_kv, n_rot, head_dim_qk_nope;
     uint32_t ssm_d_conv, ssm_d_inner, ssm_d_state, ssm_dt_rank, ssm_n_group;
     uint32_t rwkv_head_size;
@@ -82,6 +87,16 @@ const char *hf_config_quant_label(const hf_config *c, hr_model *m, const char *s
  * cache path (models--org--name/snapshots/<hash>), else the last component.
  * False when nothing usable ("." or empty). */
 bool hf_name_from_dir(const char *dir, char *out, size_t cap);
+
+/* Whether layer il routes through experts (else it has the dense FFN). */
+bool hf_config_layer_is_moe(const hf_config *c, uint32_t il);
+
+/* What the shape's uniform layers cannot express: the dense layers Qwen-MoE's
+ * mlp_only_layers / decoder_sparse_step ask for (tensors and layers[] as a
+ * dense model's), and DeepSeek-V3's exp_probs_b on every MoE layer. shape is
+ * the one m was built from; m is finalized again when anything changed. */
+hr_status hf_config_apply_layer_kinds(const hf_config *c, const hr_shape *shape, hr_model *m,
+                                      hr_error *err);
 
 /* Copy the config's warnings onto the model. */
 void hf_config_copy_warnings(const hf_config *c, hr_model *m);

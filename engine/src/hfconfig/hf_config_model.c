@@ -98,7 +98,7 @@ static void fill_generic(const hf_config *c, hr_model *m)
         l->n_head_kv = c->n_head_kv;
         l->n_embd_head_k = c->head_dim;
         l->n_embd_head_v = c->head_dim_v;
-        bool moe = c->n_expert > 0 && il >= c->n_layer_dense_lead;
+        bool moe = hf_config_layer_is_moe(c, il);
         l->n_ff = moe ? 0 : c->n_ff;
         if (moe) {
             l->n_expert = c->n_expert;
@@ -170,10 +170,12 @@ hr_status hf_config_apply_hparams(const hf_config *c, hr_model *m, hr_error *err
     hf_config_to_shape(c, &shape);
     hr_model *ref = NULL;
     hr_error ref_err;
-    if (hr_model_from_shape(&shape, &ref, &ref_err) == HR_OK) {
+    if (hr_model_from_shape(&shape, &ref, &ref_err) == HR_OK &&
+        hf_config_apply_layer_kinds(c, &shape, ref, &ref_err) == HR_OK) {
         copy_hparams(m, ref);
         hr_model_free(ref);
     } else {
+        hr_model_free(ref);
         fill_generic(c, m);
         hr_model_warn(m, "config hyperparameters taken as written (%s)", ref_err.message);
     }
@@ -322,9 +324,11 @@ hr_status hr_model_from_config_json(const char *json, size_t len, const char *or
     m->dtype = c.dtype_name[0] ? hr_model_strdup(m, c.dtype_name) : hr_type_get(c.dtype)->name;
     m->quant_name = hf_config_quant_label(&c, m, "");
     hf_config_copy_warnings(&c, m);
-    overlay_layers(&c, m);
     hr_error inner;
-    st = apply_quant_sizes(&c, m, &inner);
+    st = hf_config_apply_layer_kinds(&c, &shape, m, &inner);
+    overlay_layers(&c, m);
+    if (st == HR_OK)
+        st = apply_quant_sizes(&c, m, &inner);
     if (st != HR_OK)
         hr_error_set(err, st, "%s: %s", origin, inner.message);
     else if (!m->path || !m->quant_name)

@@ -301,6 +301,82 @@ static void parse_swa(parse_ctx *p, const hf_arch_traits *traits)
         c->layer_swa[i] = pattern == 0 || (i % pattern < pattern - 1);
 }
 
+/* Qwen2-MoE / Qwen3-MoE (transformers' Qwen2MoeDecoderLayer): layer i is
+ * sparse iff i is not in mlp_only_layers and (i + 1) % decoder_sparse_step
+ * == 0; the other layers carry a dense MLP of intermediate_size. */
+static void parse_sparse_layers(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    uint32_t step = 1;
+    get_uint(p, MAX_LAYERS, &step, "decoder_sparse_step", (const char *)NULL);
+    if (step == 0) { /* transformers would divide by zero */
+        cfg_warn(c, "decoder_sparse_step 0 is not valid: taken as 1 (every layer sparse)");
+        step = 1;
+    }
+    const cJSON *only = find(p, "mlp_only_layers");
+    if (only && !cJSON_IsArray(only)) {
+        cfg_warn(c, "mlp_only_layers is not a list: ignored");
+        only = NULL;
+    }
+    if (step == 1 && cJSON_GetArraySize(only) == 0)
+        return;
+    c->layer_dense = calloc(c->n_layer ? c->n_layer : 1, 1);
+    if (!c->layer_dense) {
+        p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
+        return;
+    }
+    for (uint32_t i = 0; i < c->n_layer; i++)
+        c->layer_dense[i] = (i + 1) % step != 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, only) {
+        double d = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
+        if (!isfinite(d) || d < 0.0 || floor(d) != d || d > (double)MAX_LAYERS) {
+            if (p->status == HR_OK)
+                p->status = hr_error_set(p->err, HR_ERR_FORMAT,
+                                         "%s: 'mlp_only_layers' holds something other than a "
+                                         "layer index", p->origin);
+            return;
+        }
+        if ((uint32_t)d < c->n_layer) /* transformers ignores indices past the end */
+            c->layer_dense[(uint32_t)d] = 1;
+    }
+    uint32_t n_dense = 0;
+    for (uint32_t i = 0; i < c->n_layer; i++)
+        n_dense += c->layer_dense[i];
+    if (n_dense == 0) {
+        free(c->layer_dense);
+        c->layer_dense = NULL;
+        return;
+    }
+    if (c->n_ff == 0 && p->status == HR_OK) {
+        p->status = hr_error_set(p->err, HR_ERR_FORMAT,
+                                 "%s: %u dense MLP layers (mlp_only_layers / decoder_sparse_step)"
+                                 " but no intermediate_size", p->origin, n_dense);
+        return;
+    }
+    /* llama.cpp's qwen2moe / qwen3moe loaders require ffn_gate_inp and the
+     * expert tensors in every block */
+    if (strcmp(c->arch_name, "qwen2moe") == 0 || strcmp(c->arch_name, "qwen3moe") == 0)
+        cfg_warn(c, "%u of %u layers use a dense MLP (mlp_only_layers / decoder_sparse_step): "
+                 "llama.cpp's %s loader expects experts in every layer and cannot load it",
+                 n_dense, c->n_layer, c->arch_name);
+}
+
+/* DeepSeek-V3's noaux_tc routing adds a learned bias to the expert scores
+ * (mlp.gate.e_score_correction_bias -> blk.N.exp_probs_b.bias); DeepSeek-V2's
+ * greedy routing has none. transformers' DeepseekV3 always carries it. */
+static void parse_router_bias(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    if (strcmp(c->arch_name, "deepseek2") != 0)
+        return;
+    const cJSON *topk = find(p, "topk_method");
+    if (cJSON_IsString(topk))
+        c->exp_probs_b = strcmp(topk->valuestring, "noaux_tc") == 0;
+    else
+        c->exp_probs_b = strcmp(c->model_type, "deepseek_v3") == 0;
+}
+
 static void parse_moe(parse_ctx *p)
 {
     hf_config *c = p->c;
@@ -327,6 +403,8 @@ static void parse_moe(parse_ctx *p)
     get_uint(p, MAX_LAYERS, &c->n_layer_dense_lead, "first_k_dense_replace", (const char *)NULL);
     if (c->n_layer_dense_lead > c->n_layer)
         c->n_layer_dense_lead = c->n_layer;
+    parse_sparse_layers(p);
+    parse_router_bias(p);
 }
 
 static void parse_ssm(parse_ctx *p, bool mamba2)
@@ -588,4 +666,6 @@ void hf_config_free(hf_config *c)
         return;
     free(c->layer_swa);
     c->layer_swa = NULL;
+    free(c->layer_dense);
+    c->layer_dense = NULL;
 }
