@@ -329,6 +329,19 @@ static void test_truncation_is_exact(void **state)
             assert_int_equal(hr_compute_estimate(&in, &full, &err), HR_OK);
             assert_int_equal(quick.device_bytes[1], full.device_bytes[1]);
             assert_int_equal(quick.host_side_bytes, full.host_side_bytes);
+            /* two GPUs splitting every layer (pipeline copies of the inputs) */
+            gpu_input(m, &s, &in, 16384, 512, 2, fa, 0);
+            in.n_devices = 3;
+            in.backends[2] = HR_BACKEND_CUDA;
+            in.layer_end[1] = 11;
+            in.layer_begin[2] = 11;
+            in.layer_end[2] = 24;
+            assert_int_equal(hr_compute_estimate(&in, &quick, &err), HR_OK);
+            in.replay_all_layers = true;
+            assert_int_equal(hr_compute_estimate(&in, &full, &err), HR_OK);
+            for (int d = 1; d < 3; d++)
+                assert_int_equal(quick.device_bytes[d], full.device_bytes[d]);
+            assert_int_equal(quick.host_side_bytes, full.host_side_bytes);
         }
         hr_model_free(m);
     }
