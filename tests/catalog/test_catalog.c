@@ -304,6 +304,136 @@ static void test_user_file(void **state)
     free(dir);
 }
 
+/* ------------------------------------------------------------ merging */
+
+static void test_merge_user_file(void **state)
+{
+    (void)state;
+    char *dir = tu_make_temp_dir("catalog-merge");
+    char *path = tu_path(dir, "extra.yaml");
+    /* one new accelerator, and the shipped RTX 4090 given a different memory
+     * under another spelling of its id */
+    assert_int_equal(tu_write_text(path,
+                                   "version: 1\n"
+                                   "hardware:\n"
+                                   "  - id: lab-accel-9\n"
+                                   "    name: Lab Accelerator 9\n"
+                                   "    kind: gpu\n"
+                                   "    backend: vulkan\n"
+                                   "    memory: 40 GiB\n"
+                                   "    bandwidth_gbps: 900\n"
+                                   "  - id: RTX 4090\n"
+                                   "    name: Our RTX 4090 (48 GB mod)\n"
+                                   "    kind: gpu\n"
+                                   "    backend: cuda\n"
+                                   "    memory: 48 GiB\n"
+                                   "    bandwidth_gbps: 1008\n"),
+                     0);
+    hr_catalog *shipped = load_shipped();
+    const hr_hw_entry *old = hr_catalog_find(shipped, "rtx-4090", NULL);
+    assert_non_null(old);
+    assert_int_equal(old->memory_bytes, 24564 * MiB);
+
+    hr_catalog *cat = NULL;
+    hr_error err;
+    hr_error_clear(&err);
+    if (hr_catalog_load_merged(path, &cat, &err) != HR_OK)
+        fail_msg("merged: %s", err.message);
+    /* one added, one replaced */
+    assert_int_equal(cat->n_entries, shipped->n_entries + 1);
+    const hr_hw_entry *added = hr_catalog_find(cat, "lab accelerator 9", NULL);
+    assert_non_null(added);
+    assert_int_equal(added->memory_bytes, 40 * GiB);
+    assert_int_equal(added->backend, HR_BACKEND_VULKAN);
+    int n = 0;
+    const hr_hw_entry *mine = hr_catalog_find(cat, "2x rtx-4090", &n);
+    assert_non_null(mine);
+    assert_int_equal(n, 2);
+    assert_int_equal(mine->memory_bytes, 48 * GiB);
+    assert_string_equal(mine->name, "Our RTX 4090 (48 GB mod)");
+    assert_ptr_equal(hr_catalog_find(cat, "Our RTX 4090 (48 GB mod)", NULL), mine);
+    /* the shipped entry and its aliases are gone, not shadowed */
+    int named_4090 = 0;
+    for (int i = 0; i < cat->n_entries; i++)
+        if (strstr(cat->entries[i].name, "RTX 4090") && !strstr(cat->entries[i].name, "Laptop"))
+            named_4090++;
+    assert_int_equal(named_4090, 1);
+    /* the rest of the shipped catalog is there, unchanged */
+    for (int i = 0; i < shipped->n_entries; i++) {
+        const hr_hw_entry *e = &shipped->entries[i];
+        if (!strcmp(e->id, "rtx-4090"))
+            continue;
+        const hr_hw_entry *same = hr_catalog_find(cat, e->id, NULL);
+        assert_non_null(same);
+        assert_int_equal(same->memory_bytes, e->memory_bytes);
+        assert_string_equal(same->name, e->name);
+    }
+    hr_catalog_free(cat);
+
+    /* no user file: the shipped catalog */
+    assert_int_equal(hr_catalog_load_merged(NULL, &cat, &err), HR_OK);
+    assert_int_equal(cat->n_entries, shipped->n_entries);
+    hr_catalog_free(cat);
+    hr_catalog_free(shipped);
+    free(path);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+static void expect_merge_error(const char *dir, const char *file, const char *yaml,
+                               const char *needle)
+{
+    char *path = tu_path(dir, file);
+    assert_int_equal(tu_write_text(path, yaml), 0);
+    hr_catalog *cat = (hr_catalog *)1;
+    hr_error err;
+    hr_error_clear(&err);
+    assert_int_not_equal(hr_catalog_load_merged(path, &cat, &err), HR_OK);
+    assert_null(cat);
+    if (!strstr(err.message, path) || !strstr(err.message, needle) || strchr(err.message, '\n'))
+        fail_msg("expected one line naming %s and '%s', got: %s", path, needle, err.message);
+    free(path);
+}
+
+static void test_merge_bad_user_file(void **state)
+{
+    (void)state;
+    char *dir = tu_make_temp_dir("catalog-merge-bad");
+    expect_merge_error(dir, "broken.yaml", "hardware: [\n  - id: x\n", "YAML error");
+    expect_merge_error(dir, "unknown-key.yaml",
+                       "hardware:\n  - {id: x, name: X, kind: gpu, backend: cuda, memory: 1 GiB,"
+                       " bandwidth_gbps: 1, colour: red}\n",
+                       "unknown key 'colour'");
+    /* an alias naming another shipped entry would make lookups ambiguous */
+    expect_merge_error(dir, "clash.yaml",
+                       "hardware:\n  - {id: x, name: X, aliases: [rtx-4090], kind: gpu,"
+                       " backend: cuda, memory: 1 GiB, bandwidth_gbps: 1}\n",
+                       "names both");
+    char *missing = tu_path(dir, "missing.yaml");
+    hr_catalog *cat;
+    hr_error err;
+    assert_int_equal(hr_catalog_load_merged(missing, &cat, &err), HR_ERR_IO);
+    assert_non_null(strstr(err.message, missing));
+    free(missing);
+
+    /* merging keeps the target intact on error */
+    hr_catalog *shipped = load_shipped();
+    int before = shipped->n_entries;
+    hr_catalog *extra = NULL;
+    const char *yaml = "hardware:\n  - {id: y, name: Y, aliases: [M2 Ultra], kind: gpu,"
+                       " backend: cuda, memory: 1 GiB, bandwidth_gbps: 1}\n";
+    assert_int_equal(hr_catalog_parse(yaml, strlen(yaml), "extra.yaml", &extra, &err), HR_OK);
+    assert_int_equal(hr_catalog_merge(shipped, extra, "extra.yaml", &err), HR_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "extra.yaml"));
+    assert_int_equal(shipped->n_entries, before);
+    assert_non_null(hr_catalog_find(shipped, "M2 Ultra", NULL));
+    assert_null(hr_catalog_find(shipped, "y", NULL));
+    hr_catalog_free(extra);
+    hr_catalog_free(shipped);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +443,8 @@ int main(void)
         cmocka_unit_test(test_memory_units),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_user_file),
+        cmocka_unit_test(test_merge_user_file),
+        cmocka_unit_test(test_merge_bad_user_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -585,7 +585,8 @@ static void test_compare(void **state)
     assert_int_equal(count_lines(r.out), n + 1);
     tu_run_free(&r);
 
-    /* a catalog of our own: order is fitting by price, then the rest by headroom */
+    /* a catalog of our own, added to the shipped one: among its rows the order is
+     * fitting by price, then the rest by headroom */
     char *cat = tu_path(tmp_dir, "hw.yaml");
     tu_write_text(cat,
                   "version: 1\n"
@@ -603,17 +604,20 @@ static void test_compare(void **state)
     run(&r, "compare", PRESET, "-c", "8192", "--hardware-file", cat, "--json", NULL);
     j = expect_json(&r);
     static const char *const order[] = {"big-cheap", "big-dear", "big-noprice", "small", "tiny"};
+    const cJSON *mine[5] = {0};
     int i = 0;
     cJSON_ArrayForEach(row, item(j, "rows")) {
+        if (strncmp(str(row, "id"), "big-", 4) && strcmp(str(row, "id"), "small") &&
+            strcmp(str(row, "id"), "tiny"))
+            continue; /* a shipped entry */
         assert_true(i < 5);
         assert_string_equal(str(row, "id"), order[i]);
         assert_int_equal(cJSON_IsTrue(item(row, "fits")), i < 3);
-        i++;
+        mine[i++] = row;
     }
     assert_int_equal(i, 5);
-    const cJSON *first = cJSON_GetArrayItem(item(j, "rows"), 0);
-    assert_float_equal(num(first, "usd_per_gb"), 500.0 / (48.0 * 1073741824.0 / 1e9), 1e-9);
-    assert_true(cJSON_IsNull(item(cJSON_GetArrayItem(item(j, "rows"), 2), "usd_per_gb")));
+    assert_float_equal(num(mine[0], "usd_per_gb"), 500.0 / (48.0 * 1073741824.0 / 1e9), 1e-9);
+    assert_true(cJSON_IsNull(item(mine[2], "usd_per_gb")));
     cJSON_Delete(j);
     tu_run_free(&r);
     free(cat);
@@ -767,6 +771,80 @@ static void test_check_log_missing_lines(void **state)
     free(log);
 }
 
+/* --hardware-file adds to the shipped catalog; a same-named entry replaces one */
+static void test_hardware_file_merges(void **state)
+{
+    (void)state;
+    char *cat = tu_path(tmp_dir, "extra-hw.yaml");
+    tu_write_text(cat,
+                  "version: 1\n"
+                  "hardware:\n"
+                  "  - {id: lab-accel-9, name: Lab Accelerator 9, kind: gpu, backend: cuda,\n"
+                  "     memory: 40 GiB, bandwidth_gbps: 900, host_memory: 128 GiB}\n"
+                  "  - {id: rtx 4090, name: Our RTX 4090 mod, kind: gpu, backend: cuda,\n"
+                  "     memory: 48 GiB, bandwidth_gbps: 1008}\n");
+    tu_run_result r;
+    run(&r, "compare", PRESET, "-c", "4096", "--hardware-file", cat, "--json", NULL);
+    cJSON *j = expect_json(&r);
+    const cJSON *row;
+    bool seen_new = false, seen_h100 = false;
+    int seen_4090 = 0;
+    cJSON_ArrayForEach(row, item(j, "rows")) {
+        const char *id = str(row, "id");
+        if (!strcmp(id, "lab-accel-9")) {
+            seen_new = true;
+            assert_float_equal(num(row, "memory_bytes"), 40.0 * 1073741824.0, 0);
+        }
+        if (!strcmp(id, "h100-sxm-80gb"))
+            seen_h100 = true;
+        if (strstr(str(row, "name"), "RTX 4090")) {
+            seen_4090++;
+            assert_string_equal(str(row, "name"), "Our RTX 4090 mod");
+            assert_float_equal(num(row, "memory_bytes"), 48.0 * 1073741824.0, 0);
+        }
+    }
+    assert_true(seen_new && seen_h100);
+    assert_int_equal(seen_4090, 1);
+    cJSON_Delete(j);
+    tu_run_free(&r);
+
+    /* --hardware finds entries of both files, the override by the shipped spelling */
+    run(&r, "plan", PRESET, "--hardware", "RTX 4090", "--hardware-file", cat, "--json", NULL);
+    j = expect_json(&r);
+    const cJSON *gpu = item(j, "devices")->child->next;
+    assert_float_equal(num(gpu, "capacity_bytes"), 48.0 * 1073741824.0, 0);
+    cJSON_Delete(j);
+    tu_run_free(&r);
+    run(&r, "plan", PRESET, "--hardware", "Lab Accelerator 9", "--hardware-file", cat, "--json",
+        NULL);
+    j = expect_json(&r);
+    gpu = item(j, "devices")->child->next;
+    assert_float_equal(num(gpu, "capacity_bytes"), 40.0 * 1073741824.0, 0);
+    cJSON_Delete(j);
+    tu_run_free(&r);
+    run(&r, "plan", PRESET, "--hardware", "H100 SXM", "--hardware-file", cat, "--json", NULL);
+    j = expect_json(&r);
+    gpu = item(j, "devices")->child->next;
+    assert_float_equal(num(gpu, "capacity_bytes"), 81559.0 * 1048576.0, 0);
+    cJSON_Delete(j);
+    tu_run_free(&r);
+    run(&r, "plan", PRESET, "--hardware", "RTX 9999", "--hardware-file", cat, NULL);
+    expect_error(&r, 1, cat);
+    tu_run_free(&r);
+
+    /* a broken user file: one line naming it, for every command that reads it */
+    char *bad = tu_path(tmp_dir, "broken-extra-hw.yaml");
+    tu_write_text(bad, "hardware:\n  - {id: x, name: X, kind: gpu, memory: lots}\n");
+    run(&r, "plan", PRESET, "--hardware", "RTX 4090", "--hardware-file", bad, NULL);
+    expect_error(&r, 1, bad);
+    tu_run_free(&r);
+    run(&r, "compare", PRESET, "--hardware-file", bad, NULL);
+    expect_error(&r, 1, bad);
+    tu_run_free(&r);
+    free(bad);
+    free(cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -782,6 +860,7 @@ int main(void)
         cmocka_unit_test(test_scenario_save_and_load),
         cmocka_unit_test(test_fit),
         cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_hardware_file_merges),
         cmocka_unit_test(test_devices),
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_check_log_missing_lines),

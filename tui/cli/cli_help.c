@@ -30,7 +30,7 @@ static const char hardware_help[] =
     "                            (default: this machine, detected)\n";
 
 static const char hardware_file_help[] =
-    "  --hardware-file F         the catalog to read (default: hardware.yaml)\n";
+    "  --hardware-file F         more hardware: added to hardware.yaml, same names replace\n";
 
 static const char scenario_help[] =
     "Scenarios:\n"

@@ -63,14 +63,14 @@ int cli_make_budget(const hr_scenario *sc, hr_budget *budget)
     if (sc->hardware[0]) {
         hr_catalog *cat = NULL;
         const char *file = sc->hardware_file[0] ? sc->hardware_file : NULL;
-        if (hr_catalog_load(file, &cat, &err) != HR_OK)
+        if (hr_catalog_load_merged(file, &cat, &err) != HR_OK)
             return cli_error(CLI_BAD_INPUT, "%s", err.message);
         int count = 1;
         const hr_hw_entry *e = hr_catalog_find(cat, sc->hardware, &count);
         if (!e) {
             hr_catalog_free(cat);
-            return cli_error(CLI_BAD_INPUT, "unknown hardware '%s' (not in %s)", sc->hardware,
-                             file ? file : "the hardware catalog");
+            return cli_error(CLI_BAD_INPUT, "unknown hardware '%s' (not in the hardware catalog%s%s)",
+                             sc->hardware, file ? " nor " : "", file ? file : "");
         }
         hr_budget_from_entry(e, count, budget);
         hr_catalog_free(cat);

@@ -204,7 +204,7 @@ int cmd_compare(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     hr_catalog *cat = NULL;
     hr_error err;
-    if (hr_catalog_load(s.sc.hardware_file[0] ? s.sc.hardware_file : NULL, &cat, &err) != HR_OK) {
+    if (hr_catalog_load_merged(s.sc.hardware_file, &cat, &err) != HR_OK) {
         cli_session_close(&s);
         return cli_error(CLI_BAD_INPUT, "%s", err.message);
     }

@@ -285,7 +285,7 @@ bool app_load_scenario(tui_app *app, const char *path)
         return false;
     if (sc.hardware_file[0]) {
         hr_catalog *cat = NULL;
-        if (hr_catalog_load(sc.hardware_file, &cat, &err) != HR_OK) {
+        if (hr_catalog_load_merged(sc.hardware_file, &cat, &err) != HR_OK) {
             app_error(app, "load: %s", err.message);
             return false;
         }

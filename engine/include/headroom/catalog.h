@@ -48,6 +48,19 @@ HR_API const hr_hw_entry *hr_catalog_find(const hr_catalog *cat, const char *spe
  * or the device itself for unified / CPU entries). */
 HR_API void hr_budget_from_entry(const hr_hw_entry *e, int count, hr_budget *out);
 
+/* Add the entries of `from` to `into` (before `into` is shared): an entry
+ * whose id or name equals one of an entry of `into`, compared as
+ * hr_catalog_find compares names (case, spaces and dashes ignored), replaces
+ * it; the others are appended. Errors name origin (from's file); on error
+ * `into` is unchanged. */
+HR_API hr_status hr_catalog_merge(hr_catalog *into, const hr_catalog *from, const char *origin,
+                                  hr_error *err);
+/* The shipped catalog with the user's file merged over it (hr_catalog_merge).
+ * user_path NULL or "": the shipped catalog alone; where none is installed,
+ * the user's file alone. */
+HR_API hr_status hr_catalog_load_merged(const char *user_path, hr_catalog **out,
+                                        hr_error *err);
+
 #ifdef __cplusplus
 }
 #endif

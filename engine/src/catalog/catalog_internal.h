@@ -33,4 +33,9 @@ bool hr_parse_memory_size(const char *text, uint64_t *out, const char **why);
 /* Lowercase letters and digits only: "RTX-4090" and "rtx 4090" -> "rtx4090". */
 void hr_catalog_normalize(const char *s, char *out, size_t out_len);
 
+/* Every id, name and alias must lead to one entry, or a lookup would
+ * silently pick whichever came first; errors name origin. */
+hr_status hr_catalog_check_names(const hr_catalog_storage *s, const char *origin,
+                                 hr_error *err);
+
 #endif

@@ -273,12 +273,13 @@ static void add_key(name_key *keys, size_t *n, const char *text, int entry)
 
 /* Every id, name and alias must lead to one entry, or a lookup would
  * silently pick whichever came first. */
-static hr_status check_names_unique(parse_ctx *c, const hr_catalog_storage *s)
+hr_status hr_catalog_check_names(const hr_catalog_storage *s, const char *origin,
+                                 hr_error *err)
 {
     size_t per_entry = 2 + HR_CATALOG_MAX_ALIASES, n = 0;
     name_key *keys = calloc((size_t)s->pub.n_entries * per_entry + 1, sizeof *keys);
     if (!keys)
-        return hr_error_set(c->err, HR_ERR_NOMEM, "%s: out of memory", c->origin);
+        return hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory", origin);
     for (int i = 0; i < s->pub.n_entries; i++) {
         add_key(keys, &n, s->pub.entries[i].id, i);
         add_key(keys, &n, s->pub.entries[i].name, i);
@@ -289,12 +290,12 @@ static hr_status check_names_unique(parse_ctx *c, const hr_catalog_storage *s)
     hr_status st = HR_OK;
     for (size_t i = 0; i + 1 < n && st == HR_OK; i++) {
         if (!keys[i].norm[0])
-            st = hr_error_set(c->err, HR_ERR_FORMAT, "%s: entry '%s': name '%s' has no letters "
-                              "or digits", c->origin, s->pub.entries[keys[i].entry].id,
+            st = hr_error_set(err, HR_ERR_FORMAT, "%s: entry '%s': name '%s' has no letters "
+                              "or digits", origin, s->pub.entries[keys[i].entry].id,
                               keys[i].text);
         else if (!strcmp(keys[i].norm, keys[i + 1].norm) && keys[i].entry != keys[i + 1].entry)
-            st = hr_error_set(c->err, HR_ERR_FORMAT, "%s: '%s' names both '%s' and '%s'",
-                              c->origin, keys[i + 1].text, s->pub.entries[keys[i].entry].id,
+            st = hr_error_set(err, HR_ERR_FORMAT, "%s: '%s' names both '%s' and '%s'",
+                              origin, keys[i + 1].text, s->pub.entries[keys[i].entry].id,
                               s->pub.entries[keys[i + 1].entry].id);
     }
     free(keys);
@@ -324,7 +325,7 @@ static hr_status parse_root(parse_ctx *c, yaml_node_t *root, hr_catalog_storage 
     if (!list)
         return fail(c, root, HR_ERR_FORMAT, "no 'hardware' list", NULL);
     hr_status st = parse_entries(c, list, s);
-    return st == HR_OK ? check_names_unique(c, s) : st;
+    return st == HR_OK ? hr_catalog_check_names(s, c->origin, c->err) : st;
 }
 
 hr_status hr_catalog_parse(const char *yaml, size_t len, const char *origin, hr_catalog **out,
