@@ -286,6 +286,8 @@ static void test_moe_and_mla(void **state)
     assert_int_equal(m->layers[0].n_ff, 10944);
     assert_int_equal(m->layers[1].n_expert, 64);
     assert_int_equal(m->layers[1].n_ff_exp, 1408);
+    /* greedy routing: no expert score-correction bias */
+    assert_null(by_name(m, "blk.1.exp_probs_b.bias"));
     /* published 15.7B */
     assert_true(m->n_params > 15500000000ull && m->n_params < 15900000000ull);
     hr_model_free(m);
@@ -301,6 +303,283 @@ static void test_moe_and_mla(void **state)
     assert_int_equal(x->layers[5].n_ff_exp, 14336);
     assert_true(x->n_params > 46600000000ull && x->n_params < 46800000000ull);
     hr_model_free(x);
+}
+
+/* Qwen1.5-MoE-A2.7B's published shape; SPARSE_KEYS sets its layer pattern. */
+#define QWEN15_MOE(SPARSE_KEYS)                                                             \
+    "{\"architectures\": [\"Qwen2MoeForCausalLM\"], \"model_type\": \"qwen2_moe\","          \
+    "\"hidden_size\": 2048, \"intermediate_size\": 5632, \"moe_intermediate_size\": 1408,"  \
+    "\"shared_expert_intermediate_size\": 5632, \"num_attention_heads\": 16,"               \
+    "\"num_key_value_heads\": 16, \"num_hidden_layers\": 24, \"num_experts\": 60,"          \
+    "\"num_experts_per_tok\": 4, " SPARSE_KEYS ", \"vocab_size\": 151936,"                  \
+    "\"max_position_embeddings\": 8192, \"tie_word_embeddings\": false,"                    \
+    "\"torch_dtype\": \"bfloat16\"}"
+
+static size_t index_of(const hr_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0)
+            return i;
+    fail_msg("no tensor %s", name);
+    return 0;
+}
+
+static const hr_tensor *block_tensor(const hr_model *m, uint32_t il, const char *stem)
+{
+    char name[96];
+    snprintf(name, sizeof name, "blk.%u.%s", il, stem);
+    return by_name(m, name);
+}
+
+static void test_qwen_moe_dense_layers(void **state)
+{
+    (void)state;
+    const uint64_t e = 2048, ff = 5632, ff_exp = 1408, n_exp = 60, vocab = 151936;
+    /* per block: q/k/v with biases, o, two norms; then the FFN */
+    const uint64_t attn = 4 * e * e + 3 * e + 2 * e;
+    const uint64_t dense_ffn = 3 * e * ff;
+    const uint64_t sparse_ffn = e * n_exp + 3 * e * ff_exp * n_exp + e + 3 * e * ff;
+
+    /* the published model: every layer sparse (14.3B), nothing changes */
+    hr_model *all = from_json(QWEN15_MOE("\"decoder_sparse_step\": 1, \"mlp_only_layers\": []"));
+    for (uint32_t il = 0; il < 24; il++)
+        assert_int_equal(all->layers[il].n_expert, 60);
+    assert_int_equal(all->n_params, 24 * (attn + sparse_ffn) + 2 * vocab * e + e);
+    assert_int_equal(all->n_params, 14315784192ull);
+    assert_false(has_warning(all, "dense MLP"));
+    hr_model_free(all);
+
+    /* every 2nd layer sparse (1, 3, ...), layer 5 forced dense, 99 past the end */
+    hr_model *m = from_json(
+        QWEN15_MOE("\"decoder_sparse_step\": 2, \"mlp_only_layers\": [5, 99]"));
+    uint64_t params = 2 * vocab * e + e;
+    uint32_t n_dense = 0;
+    for (uint32_t il = 0; il < 24; il++) {
+        const hr_layer *l = &m->layers[il];
+        const bool sparse = (il + 1) % 2 == 0 && il != 5;
+        n_dense += !sparse;
+        params += attn + (sparse ? sparse_ffn : dense_ffn);
+        assert_int_equal(l->n_expert, sparse ? 60 : 0);
+        assert_int_equal(l->n_expert_used, sparse ? 4 : 0);
+        assert_int_equal(l->n_ff, sparse ? 0 : ff);
+        assert_int_equal(l->n_ff_exp, sparse ? ff_exp : 0);
+        assert_true(l->has_kv);
+        assert_int_equal(m->layer_bytes[il], 2 * (attn + (sparse ? sparse_ffn : dense_ffn)));
+        const hr_tensor *gate = block_tensor(m, il, "ffn_gate.weight");
+        const hr_tensor *exps = block_tensor(m, il, "ffn_gate_exps.weight");
+        if (sparse) {
+            assert_null(gate);
+            assert_non_null(exps);
+            assert_int_equal(exps->bytes, 2 * e * ff_exp * n_exp);
+            assert_non_null(block_tensor(m, il, "ffn_gate_inp_shexp.weight"));
+            assert_non_null(block_tensor(m, il, "ffn_down_shexp.weight"));
+            continue;
+        }
+        assert_non_null(gate);
+        assert_int_equal(gate->ne[0], e);
+        assert_int_equal(gate->ne[1], ff);
+        assert_int_equal(gate->bytes, 2 * e * ff);
+        assert_int_equal(gate->layer, (int32_t)il);
+        assert_int_equal(gate->type, HR_TYPE_BF16);
+        assert_int_equal(block_tensor(m, il, "ffn_down.weight")->ne[0], ff);
+        assert_non_null(block_tensor(m, il, "ffn_up.weight"));
+        assert_null(exps);
+        assert_null(block_tensor(m, il, "ffn_gate_inp.weight"));
+        assert_null(block_tensor(m, il, "ffn_gate_inp_shexp.weight"));
+        assert_null(block_tensor(m, il, "ffn_up_shexp.weight"));
+    }
+    assert_int_equal(n_dense, 13);
+    assert_int_equal(m->n_params, params);
+    assert_int_equal(m->n_params, 7566573568ull);
+    assert_int_equal(m->n_bytes, 2 * params);
+    assert_int_equal(m->n_tensors, 3 + 24 * 9 + 11 * 8 + 13 * 3);
+    /* the dense FFN sits where the experts were: after ffn_norm, before blk.1 */
+    assert_true(index_of(m, "blk.0.ffn_gate.weight") > index_of(m, "blk.0.ffn_norm.weight"));
+    assert_true(index_of(m, "blk.0.ffn_down.weight") < index_of(m, "blk.1.attn_norm.weight"));
+    assert_int_equal(m->n_ff, ff);
+    assert_true(has_warning(m, "13 of 24 layers use a dense MLP"));
+    assert_true(has_warning(m, "cannot load"));
+    hr_model_free(m);
+
+    /* Qwen3-MoE: the dense layer keeps the q/k norms of its attention */
+    hr_model *q3 = from_json(
+        "{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"model_type\": \"qwen3_moe\","
+        "\"hidden_size\": 256, \"intermediate_size\": 768, \"moe_intermediate_size\": 64,"
+        "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"head_dim\": 64,"
+        "\"num_hidden_layers\": 3, \"num_experts\": 8, \"num_experts_per_tok\": 2,"
+        "\"mlp_only_layers\": [0], \"vocab_size\": 1000, \"torch_dtype\": \"bfloat16\"}");
+    assert_int_equal(q3->layers[0].n_expert, 0);
+    assert_int_equal(q3->layers[0].n_ff, 768);
+    assert_int_equal(q3->layers[1].n_expert, 8);
+    assert_int_equal(q3->layers[2].n_ff_exp, 64);
+    assert_non_null(by_name(q3, "blk.0.attn_q_norm.weight"));
+    assert_int_equal(by_name(q3, "blk.0.ffn_up.weight")->bytes, 2ull * 256 * 768);
+    assert_null(by_name(q3, "blk.0.ffn_up_exps.weight"));
+    assert_non_null(by_name(q3, "blk.2.ffn_up_exps.weight"));
+    assert_true(has_warning(q3, "qwen3moe"));
+    hr_model_free(q3);
+
+    /* decoder_sparse_step 0 would divide by zero in transformers: taken as 1 */
+    hr_model *z = from_json(QWEN15_MOE("\"decoder_sparse_step\": 0"));
+    assert_int_equal(z->layers[0].n_expert, 60);
+    assert_true(has_warning(z, "decoder_sparse_step 0"));
+    hr_model_free(z);
+
+    /* a list of something other than layer indices is refused, naming the file */
+    const char *bad[] = {QWEN15_MOE("\"mlp_only_layers\": [\"a\"]"),
+                         QWEN15_MOE("\"mlp_only_layers\": [-1]"),
+                         QWEN15_MOE("\"mlp_only_layers\": [1.5]")};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        hr_model *b = NULL;
+        hr_error err;
+        assert_int_not_equal(hr_model_from_config_json(bad[i], strlen(bad[i]), "q/config.json",
+                                                       &b, &err), HR_OK);
+        assert_null(b);
+        assert_non_null(strstr(err.message, "q/config.json"));
+        assert_non_null(strstr(err.message, "mlp_only_layers"));
+    }
+}
+
+/* A tiny Qwen2-MoE checkpoint: the safetensors path takes its per-layer
+ * hyperparameters from the config the same way. */
+static void test_qwen_moe_dense_layers_safetensors(void **state)
+{
+    (void)state;
+    char *dir = tu_make_temp_dir("st");
+    const int64_t e = 64, ff = 128, ff_exp = 32, n_exp = 4, vocab = 100;
+    stw_tensor t[128];
+    char names[128][96];
+    size_t n = 0;
+#define ST_ADD(rank_, d0, d1, ...)                                                          \
+    do {                                                                                    \
+        snprintf(names[n], sizeof names[n], __VA_ARGS__);                                   \
+        t[n] = (stw_tensor){names[n], "BF16", rank_, {d0, d1}};                             \
+        n++;                                                                                \
+    } while (0)
+    ST_ADD(2, vocab, e, "model.embed_tokens.weight");
+    ST_ADD(1, e, 0, "model.norm.weight");
+    ST_ADD(2, vocab, e, "lm_head.weight");
+    for (int il = 0; il < 4; il++) {
+        ST_ADD(1, e, 0, "model.layers.%d.input_layernorm.weight", il);
+        ST_ADD(1, e, 0, "model.layers.%d.post_attention_layernorm.weight", il);
+        static const char *const proj[] = {"q", "k", "v", "o"};
+        for (int p = 0; p < 4; p++)
+            ST_ADD(2, e, e, "model.layers.%d.self_attn.%s_proj.weight", il, proj[p]);
+        for (int p = 0; p < 3; p++)
+            ST_ADD(1, e, 0, "model.layers.%d.self_attn.%s_proj.bias", il, proj[p]);
+        if (il % 2 == 0) { /* decoder_sparse_step 2: layers 0 and 2 are dense */
+            ST_ADD(2, ff, e, "model.layers.%d.mlp.gate_proj.weight", il);
+            ST_ADD(2, ff, e, "model.layers.%d.mlp.up_proj.weight", il);
+            ST_ADD(2, e, ff, "model.layers.%d.mlp.down_proj.weight", il);
+            continue;
+        }
+        ST_ADD(2, n_exp, e, "model.layers.%d.mlp.gate.weight", il);
+        for (int x = 0; x < n_exp; x++) {
+            ST_ADD(2, ff_exp, e, "model.layers.%d.mlp.experts.%d.gate_proj.weight", il, x);
+            ST_ADD(2, ff_exp, e, "model.layers.%d.mlp.experts.%d.up_proj.weight", il, x);
+            ST_ADD(2, e, ff_exp, "model.layers.%d.mlp.experts.%d.down_proj.weight", il, x);
+        }
+        ST_ADD(2, 1, e, "model.layers.%d.mlp.shared_expert_gate.weight", il);
+        ST_ADD(2, ff, e, "model.layers.%d.mlp.shared_expert.gate_proj.weight", il);
+        ST_ADD(2, ff, e, "model.layers.%d.mlp.shared_expert.up_proj.weight", il);
+        ST_ADD(2, e, ff, "model.layers.%d.mlp.shared_expert.down_proj.weight", il);
+    }
+#undef ST_ADD
+    char *path = tu_path(dir, "model.safetensors");
+    assert_int_equal(stw_write(path, t, n, NULL, NULL), 0);
+    assert_int_equal(
+        stw_write_config_text(
+            dir, "{\"architectures\": [\"Qwen2MoeForCausalLM\"], \"model_type\": \"qwen2_moe\","
+                 "\"hidden_size\": 64, \"intermediate_size\": 128, \"moe_intermediate_size\": 32,"
+                 "\"shared_expert_intermediate_size\": 128, \"num_attention_heads\": 4,"
+                 "\"num_key_value_heads\": 4, \"num_hidden_layers\": 4, \"num_experts\": 4,"
+                 "\"num_experts_per_tok\": 2, \"decoder_sparse_step\": 2, \"vocab_size\": 100,"
+                 "\"tie_word_embeddings\": false, \"torch_dtype\": \"bfloat16\"}"),
+        0);
+    hr_model *m = NULL;
+    hr_error err;
+    if (hr_model_open(dir, &m, &err) != HR_OK)
+        fail_msg("checkpoint rejected: %s", err.message);
+    assert_int_equal(m->source, HR_SOURCE_SAFETENSORS);
+    for (uint32_t il = 0; il < 4; il++) {
+        const bool sparse = il % 2 == 1;
+        assert_int_equal(m->layers[il].n_expert, sparse ? 4 : 0);
+        assert_int_equal(m->layers[il].n_ff, sparse ? 0 : 128);
+        assert_int_equal(m->layers[il].n_ff_exp, sparse ? 32 : 0);
+        assert_true((block_tensor(m, il, "ffn_gate.weight") != NULL) == !sparse);
+        assert_true((block_tensor(m, il, "ffn_gate_exps.weight") != NULL) == sparse);
+    }
+    assert_true(has_warning(m, "dense MLP"));
+    hr_model_free(m);
+    tu_remove_tree(dir);
+    free(path);
+    free(dir);
+}
+
+/* DeepSeek-V3's shape: 61 layers, 3 dense, 256 routed experts + 1 shared. */
+#define DEEPSEEK_V3(ROUTING)                                                                \
+    "{\"architectures\": [\"DeepseekV3ForCausalLM\"], \"model_type\": \"deepseek_v3\","      \
+    "\"hidden_size\": 7168, \"intermediate_size\": 18432, \"moe_intermediate_size\": 2048," \
+    "\"num_attention_heads\": 128, \"num_key_value_heads\": 128, \"num_hidden_layers\": 61,"\
+    "\"n_routed_experts\": 256, \"n_shared_experts\": 1, \"num_experts_per_tok\": 8,"       \
+    "\"first_k_dense_replace\": 3, \"kv_lora_rank\": 512, \"q_lora_rank\": 1536,"           \
+    "\"qk_nope_head_dim\": 128, \"qk_rope_head_dim\": 64, \"v_head_dim\": 128,"             \
+    "\"n_group\": 8, \"topk_group\": 4, " ROUTING "\"vocab_size\": 129280,"                 \
+    "\"max_position_embeddings\": 163840, \"tie_word_embeddings\": false,"                  \
+    "\"torch_dtype\": \"bfloat16\"}"
+
+static void test_deepseek_v3_probs_bias(void **state)
+{
+    (void)state;
+    hr_model *m = from_json(
+        DEEPSEEK_V3("\"topk_method\": \"noaux_tc\", \"scoring_func\": \"sigmoid\","));
+    assert_string_equal(m->arch_name, "deepseek2");
+    uint64_t bias_bytes = 0;
+    for (uint32_t il = 0; il < 61; il++) {
+        const hr_tensor *b = block_tensor(m, il, "exp_probs_b.bias");
+        if (il < 3) { /* first_k_dense_replace: no router, no bias */
+            assert_null(b);
+            assert_int_equal(m->layers[il].n_expert, 0);
+            continue;
+        }
+        assert_non_null(b);
+        assert_int_equal(b->type, HR_TYPE_F32);
+        assert_int_equal(b->n_dims, 1);
+        assert_int_equal(b->ne[0], 256);
+        assert_int_equal(b->ne[1], 1);
+        assert_int_equal(b->bytes, 256 * 4);
+        assert_int_equal(b->layer, (int32_t)il);
+        bias_bytes += b->bytes;
+        /* created right after the router, as llama.cpp's loader lists them */
+        const hr_tensor *inp = block_tensor(m, il, "ffn_gate_inp.weight");
+        assert_ptr_equal(inp + 1, b);
+    }
+    assert_int_equal(bias_bytes, 58 * 1024);
+    /* every other tensor stays bf16 */
+    assert_int_equal(m->n_bytes, 2 * (m->n_params - 58 * 256) + bias_bytes);
+    /* the GGUF's list: 3 dense blocks of 13, 58 MoE blocks of 18, 3 outside */
+    assert_int_equal(m->n_tensors, 3 * 13 + 58 * 18 + 3);
+    hr_model_free(m);
+
+    /* transformers' DeepseekV3 carries the bias even without topk_method */
+    hr_model *plain = from_json(DEEPSEEK_V3(""));
+    assert_non_null(by_name(plain, "blk.3.exp_probs_b.bias"));
+    assert_int_equal(plain->n_tensors, 3 * 13 + 58 * 18 + 3);
+    hr_model_free(plain);
+
+    /* greedy routing (DeepSeek-V2 style) has none */
+    hr_model *greedy = from_json(DEEPSEEK_V3("\"topk_method\": \"greedy\","));
+    for (size_t i = 0; i < greedy->n_tensors; i++)
+        assert_null(strstr(greedy->tensors[i].name, "exp_probs_b"));
+    assert_int_equal(greedy->n_tensors, 3 * 13 + 58 * 17 + 3);
+    hr_model_free(greedy);
+
+    /* FP8 checkpoint: the bias is no linear layer and keeps its f32 size */
+    hr_model *fp8 = from_json(DEEPSEEK_V3(
+        "\"topk_method\": \"noaux_tc\", \"quantization_config\": {\"quant_method\": \"fp8\","
+        "\"weight_block_size\": [128, 128]},"));
+    assert_int_equal(by_name(fp8, "blk.60.exp_probs_b.bias")->bytes, 1024);
+    hr_model_free(fp8);
 }
 
 static void test_unknown_and_generic(void **state)
@@ -421,6 +700,9 @@ int main(void)
         cmocka_unit_test(test_gemma2_swa_and_softcap),
         cmocka_unit_test(test_layer_types),
         cmocka_unit_test(test_moe_and_mla),
+        cmocka_unit_test(test_qwen_moe_dense_layers),
+        cmocka_unit_test(test_qwen_moe_dense_layers_safetensors),
+        cmocka_unit_test(test_deepseek_v3_probs_bias),
         cmocka_unit_test(test_unknown_and_generic),
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_config_truncations),
