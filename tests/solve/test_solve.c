@@ -320,6 +320,44 @@ static void test_sweep_matches_plans(void **state)
     assert_true(checked >= N * FIX_COUNT * 5);
 }
 
+/* hr_fit tells "no replica fits" from "cannot be counted" (has_replicas). */
+static void test_solve_all_has_replicas(void **state)
+{
+    (void)state;
+    const hr_model *m = model(CAL_LLAMA32_1B);
+    hr_settings s;
+    hr_settings_init(&s);
+    s.n_ctx = 4096;
+    hr_budget b;
+    hr_fit fit;
+    uint32_t n = 0;
+    /* known capacities: a count equal to hr_solve_replicas's */
+    fixture_budget(&b, 64, 1, 24);
+    assert_int_equal(hr_solve_all(m, &s, &b, &fit, NULL), HR_OK);
+    assert_true(fit.has_replicas);
+    assert_int_equal(hr_solve_replicas(m, &s, &b, &n, NULL), HR_OK);
+    assert_int_equal(fit.replicas, n);
+    assert_true(fit.replicas >= 1);
+    /* known, but too small: 0 replicas, still a known answer */
+    fixture_budget(&b, 64, 1, 0.25);
+    assert_int_equal(hr_solve_all(m, &s, &b, &fit, NULL), HR_OK);
+    assert_true(fit.has_replicas);
+    assert_int_equal(hr_solve_replicas(m, &s, &b, &n, NULL), HR_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(fit.replicas, 0);
+    /* the host's capacity unknown (a catalog GPU naming no host): cannot tell */
+    fixture_budget(&b, 64, 1, 24);
+    b.devices[0].capacity_known = false;
+    b.devices[0].capacity_bytes = 0;
+    assert_int_equal(hr_solve_all(m, &s, &b, &fit, NULL), HR_OK);
+    assert_false(fit.has_replicas);
+    assert_int_equal(fit.replicas, 0);
+    assert_int_equal(hr_solve_replicas(m, &s, &b, &n, NULL), HR_ERR_ARG);
+    /* no budget at all */
+    assert_int_equal(hr_solve_all(m, &s, NULL, &fit, NULL), HR_OK);
+    assert_false(fit.has_replicas);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_replicas_stella),
         cmocka_unit_test(test_solve_all_and_sweep),
         cmocka_unit_test(test_sweep_matches_plans),
+        cmocka_unit_test(test_solve_all_has_replicas),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_models);
 }

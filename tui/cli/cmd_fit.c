@@ -11,16 +11,19 @@ static void add_u32_or_null(cJSON *o, const char *key, bool has, double v)
         cJSON_AddNullToObject(o, key);
 }
 
-/* hr_solve_all reports 0 replicas both for "none fit" and "cannot tell"
- * (a device of unknown capacity): ask again to tell them apart. */
-static bool replicas_known(const cli_session *s, char *why, size_t len)
+/* Why replicas cannot be counted: the budget's devices of unknown capacity. */
+static void replicas_unknown_reason(const hr_budget *b, char *why, size_t len)
 {
-    uint32_t n;
-    hr_error err;
-    if (hr_solve_replicas(s->model, &s->sc.settings, &s->budget, &n, &err) == HR_OK)
-        return true;
-    snprintf(why, len, "%s", err.message);
-    return false;
+    size_t n = (size_t)snprintf(why, len, "capacity unknown:");
+    int named = 0;
+    for (int d = 0; d < b->n_devices && n < len; d++) {
+        if (b->devices[d].capacity_known)
+            continue;
+        n += (size_t)snprintf(why + n, len - n, "%s '%s'", named ? "," : "", b->devices[d].name);
+        named++;
+    }
+    if (!named)
+        snprintf(why, len, "the plan's devices cannot be counted");
 }
 
 static int print_json(const cli_session *s, const hr_fit *f)
@@ -38,10 +41,11 @@ static int print_json(const cli_session *s, const hr_fit *f)
     else
         cJSON_AddNullToObject(root, "best_quant");
     add_u32_or_null(root, "max_parallel", f->has_parallel, f->max_parallel);
-    char why[HR_ERROR_MESSAGE_MAX];
-    if (replicas_known(s, why, sizeof why)) {
+    if (f->has_replicas) {
         cJSON_AddNumberToObject(root, "replicas", f->replicas);
     } else {
+        char why[HR_ERROR_MESSAGE_MAX];
+        replicas_unknown_reason(&s->budget, why, sizeof why);
         cJSON_AddNullToObject(root, "replicas");
         cJSON_AddStringToObject(root, "replicas_unknown_because", why);
     }
@@ -90,11 +94,13 @@ int cmd_fit(int argc, char **argv)
            fit.has_ftype && hr_ftype_name(fit.best_ftype) ? hr_ftype_name(fit.best_ftype)
                                                           : "none fits");
     print_answer("Parallel sequences", fit.has_parallel, "%.0f", fit.max_parallel);
-    char why[HR_ERROR_MESSAGE_MAX];
-    if (replicas_known(&s, why, sizeof why))
+    if (fit.has_replicas) {
         printf("%-22s%u\n", "Replicas", fit.replicas);
-    else
+    } else {
+        char why[HR_ERROR_MESSAGE_MAX];
+        replicas_unknown_reason(&s.budget, why, sizeof why);
         printf("%-22sunknown (%s)\n", "Replicas", why);
+    }
     cli_print_notes(&s.notes);
     cli_session_close(&s);
     return CLI_OK;

@@ -192,10 +192,7 @@ void app_recompute_derived(tui_app *app)
     memset(&app->fit, 0, sizeof app->fit);
     app->fit_ok = hr_solve_all(app->model, &app->settings, &app->budget, &app->fit,
                                &app->fit_err) == HR_OK;
-    uint32_t replicas = 0;
-    hr_error_clear(&app->replicas_err);
-    app->replicas_known = hr_solve_replicas(app->model, &app->settings, &app->budget, &replicas,
-                                            &app->replicas_err) == HR_OK;
+    app->replicas_known = app->fit_ok && app->fit.has_replicas;
     app->n_sweep = sweep_points(app, app->sweep_ctx, APP_SWEEP_POINTS);
     app->sweep_n_devices = app->budget.n_devices;
     app->sweep_ok = hr_sweep_ctx(app->model, &app->settings, &app->budget, app->sweep_ctx,

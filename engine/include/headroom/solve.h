@@ -39,6 +39,9 @@ typedef struct hr_fit {
     uint32_t max_ctx, max_batch, max_parallel, replicas;
     int32_t max_gpu_layers;
     hr_ftype best_ftype;
+    /* replicas is a count; false: it cannot be told (a device the plan uses
+     * has unknown capacity), replicas is then 0 */
+    bool has_replicas;
 } hr_fit;
 
 HR_API hr_status hr_solve_all(const hr_model *m, const hr_settings *s, const hr_budget *b,

@@ -290,7 +290,8 @@ hr_status hr_solve_all(const hr_model *m, const hr_settings *s, const hr_budget 
     out->has_gpu_layers = hr_solve_max_gpu_layers(m, s, b, &out->max_gpu_layers, NULL) == HR_OK;
     out->has_ftype = hr_solve_best_ftype(m, s, b, &out->best_ftype, NULL) == HR_OK;
     out->has_parallel = hr_solve_max_parallel(m, s, b, &out->max_parallel, NULL) == HR_OK;
-    if (hr_solve_replicas(m, s, b, &out->replicas, NULL) != HR_OK)
+    out->has_replicas = hr_solve_replicas(m, s, b, &out->replicas, NULL) == HR_OK;
+    if (!out->has_replicas)
         out->replicas = 0;
     if (!out->has_ftype)
         out->best_ftype = HR_FTYPE_UNKNOWN;
