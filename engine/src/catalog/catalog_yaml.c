@@ -1,82 +1,54 @@
 /* configs/hardware.yaml through libyaml's document API. */
-#include <math.h>
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <yaml.h>
-
 #include "catalog_internal.h"
+#include "core/yaml_doc.h"
 
-typedef struct parse_ctx {
-    yaml_document_t *doc;
-    const char *origin;
-    hr_error *err;
-} parse_ctx;
-
-static unsigned node_line(const yaml_node_t *n)
-{
-    return (unsigned)n->start_mark.line + 1;
-}
+typedef hr_yaml_doc parse_ctx;
 
 static hr_status fail(parse_ctx *c, const yaml_node_t *n, hr_status st, const char *what,
                       const char *detail)
 {
-    return hr_error_set(c->err, st, "%s:%u: %s%s%s", c->origin, n ? node_line(n) : 0, what,
+    return hr_error_set(c->err, st, "%s:%u: %s%s%s", c->origin, hr_yaml_line(n), what,
                         detail ? ": " : "", detail ? detail : "");
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
 static hr_status copy_text(parse_ctx *c, const yaml_node_t *n, const char *key, char *dst,
                            size_t dst_len)
 {
-    const char *s = scalar(n);
+    const char *s = hr_yaml_scalar(n);
     if (!s || !*s)
-        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: '%s' must be a non-empty string",
-                            c->origin, node_line(n), key);
+        return hr_yaml_fail(c, n, HR_ERR_FORMAT, "'%s' must be a non-empty string", key);
     if (strlen(s) >= dst_len)
-        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: '%s' is longer than %zu characters",
-                            c->origin, node_line(n), key, dst_len - 1);
+        return hr_yaml_fail(c, n, HR_ERR_FORMAT, "'%s' is longer than %zu characters", key,
+                            dst_len - 1);
     memcpy(dst, s, strlen(s) + 1);
     return HR_OK;
 }
 
 static hr_status parse_number(parse_ctx *c, const yaml_node_t *n, const char *key, double *out)
 {
-    const char *s = scalar(n);
-    char *end = NULL;
-    double v = s ? strtod(s, &end) : 0;
-    if (!s || end == s || *end != '\0' || !isfinite(v) || v < 0)
-        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: '%s' must be a non-negative number",
-                            c->origin, node_line(n), key);
-    *out = v;
+    if (!hr_yaml_text_number(hr_yaml_scalar(n), 0, DBL_MAX, out))
+        return hr_yaml_fail(c, n, HR_ERR_FORMAT, "'%s' must be a non-negative number", key);
     return HR_OK;
 }
 
 static hr_status parse_bool(parse_ctx *c, const yaml_node_t *n, const char *key, bool *out)
 {
-    const char *s = scalar(n);
-    if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes")))
-        *out = true;
-    else if (s && (!strcasecmp(s, "false") || !strcasecmp(s, "no")))
-        *out = false;
-    else
-        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: '%s' must be true or false",
-                            c->origin, node_line(n), key);
+    if (!hr_yaml_text_bool(hr_yaml_scalar(n), out))
+        return hr_yaml_fail(c, n, HR_ERR_FORMAT, "'%s' must be true or false", key);
     return HR_OK;
 }
 
 static hr_status parse_memory(parse_ctx *c, const yaml_node_t *n, const char *key,
                               uint64_t *out)
 {
-    const char *s = scalar(n), *why = "must be a size like \"80 GiB\"";
+    const char *s = hr_yaml_scalar(n), *why = "must be a size like \"80 GiB\"";
     if (!s || !hr_parse_memory_size(s, out, &why))
-        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: '%s' %s", c->origin, node_line(n),
-                            key, why);
+        return hr_yaml_fail(c, n, HR_ERR_FORMAT, "'%s' %s", key, why);
     return HR_OK;
 }
 
@@ -96,7 +68,7 @@ static hr_status parse_aliases(parse_ctx *c, const yaml_node_t *n, hr_hw_aliases
         return fail(c, n, HR_ERR_FORMAT, "'aliases' must be a list of names", NULL);
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++) {
-        yaml_node_t *item = yaml_document_get_node(c->doc, *it);
+        yaml_node_t *item = hr_yaml_node(c, *it);
         if (out->n == HR_CATALOG_MAX_ALIASES)
             return fail(c, item, HR_ERR_LIMIT, "too many aliases", NULL);
         hr_status st = copy_text(c, item, "aliases", out->names[out->n], sizeof out->names[0]);
@@ -184,8 +156,7 @@ static hr_status parse_key(parse_ctx *c, const char *key, yaml_node_t *v, hr_hw_
     }
     if (!strcmp(key, "unified"))
         return parse_bool(c, v, key, &e->unified);
-    return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: unknown key '%s'", c->origin,
-                        node_line(v), key);
+    return hr_yaml_fail(c, v, HR_ERR_FORMAT, "unknown key '%s'", key);
 }
 
 static hr_status parse_entry(parse_ctx *c, yaml_node_t *n, hr_hw_entry *e,
@@ -198,9 +169,9 @@ static hr_status parse_entry(parse_ctx *c, yaml_node_t *n, hr_hw_entry *e,
     unsigned seen = 0;
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
          pr++) {
-        yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
-        yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
-        const char *key = scalar(k);
+        yaml_node_t *k = hr_yaml_node(c, pr->key);
+        yaml_node_t *v = hr_yaml_node(c, pr->value);
+        const char *key = hr_yaml_scalar(k);
         if (!key || !v)
             return fail(c, k, HR_ERR_FORMAT, "keys must be plain names", NULL);
         hr_status st = parse_key(c, key, v, e, aliases, &seen);
@@ -213,14 +184,14 @@ static hr_status parse_entry(parse_ctx *c, yaml_node_t *n, hr_hw_entry *e,
     };
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!(seen & required[i].bit))
-            return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: entry '%s' lacks '%s'", c->origin,
-                                node_line(n), e->id[0] ? e->id : "?", required[i].key);
+            return hr_yaml_fail(c, n, HR_ERR_FORMAT, "entry '%s' lacks '%s'",
+                                e->id[0] ? e->id : "?", required[i].key);
     if ((seen & SEEN_PRICE) && !(seen & SEEN_PRICE_DATE))
-        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: entry '%s': price_usd needs price_date",
-                            c->origin, node_line(n), e->id);
+        return hr_yaml_fail(c, n, HR_ERR_FORMAT, "entry '%s': price_usd needs price_date",
+                            e->id);
     if (e->kind == HR_DEVICE_HOST && e->backend != HR_BACKEND_CPU)
-        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: entry '%s': a host entry runs on cpu",
-                            c->origin, node_line(n), e->id);
+        return hr_yaml_fail(c, n, HR_ERR_FORMAT, "entry '%s': a host entry runs on cpu",
+                            e->id);
     return HR_OK;
 }
 
@@ -236,15 +207,14 @@ static hr_status parse_entries(parse_ctx *c, yaml_node_t *list, hr_catalog_stora
     if (!s->pub.entries || !s->aliases)
         return hr_error_set(c->err, HR_ERR_NOMEM, "%s: out of memory", c->origin);
     for (long i = 0; i < n; i++) {
-        yaml_node_t *item = yaml_document_get_node(c->doc, list->data.sequence.items.start[i]);
+        yaml_node_t *item = hr_yaml_node(c, list->data.sequence.items.start[i]);
         hr_hw_entry *e = &s->pub.entries[s->pub.n_entries];
         hr_status st = parse_entry(c, item, e, &s->aliases[s->pub.n_entries]);
         if (st != HR_OK)
             return st;
         for (int j = 0; j < s->pub.n_entries; j++)
             if (!strcasecmp(s->pub.entries[j].id, e->id))
-                return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: duplicate id '%s'", c->origin,
-                                    node_line(item), e->id);
+                return hr_yaml_fail(c, item, HR_ERR_FORMAT, "duplicate id '%s'", e->id);
         s->pub.n_entries++;
     }
     return HR_OK;
@@ -309,18 +279,18 @@ static hr_status parse_root(parse_ctx *c, yaml_node_t *root, hr_catalog_storage 
     yaml_node_t *list = NULL;
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
          pr < root->data.mapping.pairs.top; pr++) {
-        yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
-        yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
-        const char *key = scalar(k);
+        yaml_node_t *k = hr_yaml_node(c, pr->key);
+        yaml_node_t *v = hr_yaml_node(c, pr->value);
+        const char *key = hr_yaml_scalar(k);
         if (key && !strcmp(key, "hardware"))
             list = v;
         else if (key && !strcmp(key, "version")) {
-            const char *ver = scalar(v);
+            const char *ver = hr_yaml_scalar(v);
             if (!ver || strcmp(ver, "1"))
                 return fail(c, v, HR_ERR_UNSUPPORTED, "unsupported catalog version", ver);
         } else
             return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: unknown key '%s'", c->origin,
-                                k ? node_line(k) : 0, key ? key : "?");
+                                hr_yaml_line(k), key ? key : "?");
     }
     if (!list)
         return fail(c, root, HR_ERR_FORMAT, "no 'hardware' list", NULL);
@@ -340,26 +310,14 @@ hr_status hr_catalog_parse(const char *yaml, size_t len, const char *origin, hr_
     hr_catalog_storage *s = calloc(1, sizeof *s);
     if (!s)
         return hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory", origin);
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) {
-        free(s);
-        return hr_error_set(err, HR_ERR_NOMEM, "%s: cannot start the YAML parser", origin);
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-    hr_status st;
-    if (!yaml_parser_load(&parser, &doc)) {
-        st = hr_error_set(err, HR_ERR_FORMAT, "%s:%zu: YAML error: %s", origin,
-                          parser.problem_mark.line + 1,
-                          parser.problem ? parser.problem : "malformed");
-        yaml_parser_delete(&parser);
+    hr_yaml_doc doc;
+    hr_status st = hr_yaml_doc_load(&doc, yaml, len, origin, "YAML error", err);
+    if (st != HR_OK) {
         free(s);
         return st;
     }
-    parse_ctx c = {&doc, origin, err};
-    st = parse_root(&c, yaml_document_get_root_node(&doc), s);
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    st = parse_root(&doc, hr_yaml_root(&doc), s);
+    hr_yaml_doc_free(&doc);
     if (st != HR_OK) {
         hr_catalog_free(&s->pub);
         return st;

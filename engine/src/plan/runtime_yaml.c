@@ -1,55 +1,28 @@
 /* hr_runtime_load: one runtime's overheads from configs/runtimes.yaml (libyaml). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "core/file_io.h"
+#include "core/yaml_doc.h"
 #include "headroom/plan.h"
 
 #define HR_RUNTIMES_MAX_BYTES (1u << 20) /* a config file, not data */
 #define HR_MIB 1048576.0
 
-static const char *scalar(yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
-{
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        const char *k = scalar(yaml_document_get_node(doc, p->key));
-        if (k && strcmp(k, key) == 0)
-            return yaml_document_get_node(doc, p->value);
-    }
-    return NULL;
-}
-
 /* A non-negative number from a scalar; false if missing or malformed. */
-static bool number(yaml_document_t *doc, yaml_node_t *map, const char *key, double max,
+static bool number(hr_yaml_doc *doc, yaml_node_t *map, const char *key, double max,
                    double *out)
 {
-    const char *v = scalar(map_get(doc, map, key));
-    if (!v)
-        return false;
-    char *end = NULL;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || end == v || *end != '\0' || !isfinite(d) || d < 0 || d > max)
-        return false;
-    *out = d;
-    return true;
+    return hr_yaml_text_number(hr_yaml_scalar(hr_yaml_map_get(doc, map, key)), 0, max, out);
 }
 
-static hr_status fill(yaml_document_t *doc, yaml_node_t *entry, const char *path,
+static hr_status fill(hr_yaml_doc *doc, yaml_node_t *entry, const char *path,
                       const char *name, hr_runtime *out, hr_error *err)
 {
     memset(out, 0, sizeof *out);
-    const char *label = scalar(map_get(doc, entry, "name"));
+    const char *label = hr_yaml_scalar(hr_yaml_map_get(doc, entry, "name"));
     snprintf(out->name, sizeof out->name, "%s", label ? label : name);
     out->backend = hr_backend_from_name(name);
     if (out->backend == HR_BACKEND_COUNT)
@@ -94,32 +67,22 @@ hr_status hr_runtime_load(const char *path, const char *name, hr_runtime *out, h
     if (rc != HR_OK)
         return rc;
 
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) {
-        free(text);
-        return hr_error_set(err, HR_ERR_NOMEM, "%s: cannot start the YAML parser", path);
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        rc = hr_error_set(err, HR_ERR_FORMAT, "%s: YAML error at line %zu: %s", path,
-                          parser.problem_mark.line + 1,
-                          parser.problem ? parser.problem : "unknown");
-        yaml_parser_delete(&parser);
+    hr_yaml_doc doc;
+    rc = hr_yaml_doc_load(&doc, text, len, path, "YAML error", err);
+    if (rc != HR_OK) {
         free(text);
         return rc;
     }
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    yaml_node_t *runtimes = map_get(&doc, root, "runtimes");
-    yaml_node_t *entry = map_get(&doc, runtimes, name);
+    yaml_node_t *root = hr_yaml_root(&doc);
+    yaml_node_t *runtimes = hr_yaml_map_get(&doc, root, "runtimes");
+    yaml_node_t *entry = hr_yaml_map_get(&doc, runtimes, name);
     if (!runtimes)
         rc = hr_error_set(err, HR_ERR_FORMAT, "%s: no 'runtimes' mapping", path);
     else if (!entry || entry->type != YAML_MAPPING_NODE)
         rc = hr_error_set(err, HR_ERR_NOT_FOUND, "%s: no runtime named '%s'", path, name);
     else
         rc = fill(&doc, entry, path, name, out, err);
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    hr_yaml_doc_free(&doc);
     free(text);
     return rc;
 }

@@ -2,12 +2,13 @@
  * document API. Keys mirror hr_shape; unknown keys and missing required
  * keys are errors naming the file and the key. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <yaml.h>
 
+#include "core/yaml_doc.h"
 #include "headroom/preset.h"
 
 #define PRESET_MAX_BYTES (1u << 20)
@@ -93,14 +94,13 @@ static bool parse_u32(const char *v, uint32_t *out)
     return true;
 }
 
+/* YAML 1.1's on/off as well as true/yes, false/no */
 static bool parse_bool(const char *v, bool *out)
 {
-    if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) {
-        *out = true;
+    if (hr_yaml_text_bool(v, out))
         return true;
-    }
-    if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) {
-        *out = false;
+    if (!strcasecmp(v, "on") || !strcasecmp(v, "off")) {
+        *out = !strcasecmp(v, "on");
         return true;
     }
     return false;
@@ -108,20 +108,12 @@ static bool parse_bool(const char *v, bool *out)
 
 static bool parse_float(const char *v, float *out)
 {
-    if (!*v)
-        return false;
-    errno = 0;
-    char *end;
-    double x = strtod(v, &end);
-    if (errno || *end || !(x >= 0.0 && x < 1e9))
+    double x;
+    /* [0, 1e9) */
+    if (!hr_yaml_text_number(v, 0.0, nextafter(1e9, 0.0), &x))
         return false;
     *out = (float)x;
     return true;
-}
-
-static const char *scalar_of(yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
 typedef struct parse_ctx {
@@ -184,20 +176,20 @@ static hr_status set_value(parse_ctx *c, const key_spec *k, const char *v, size_
     return HR_OK;
 }
 
-static hr_status walk_document(parse_ctx *c, yaml_document_t *doc)
+static hr_status walk_document(parse_ctx *c, hr_yaml_doc *doc)
 {
-    yaml_node_t *root = yaml_document_get_root_node(doc);
+    yaml_node_t *root = hr_yaml_root(doc);
     if (!root)
         return hr_error_set(c->err, HR_ERR_FORMAT, "%s: empty preset", c->origin);
     if (root->type != YAML_MAPPING_NODE)
-        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%zu: a preset is a mapping of keys",
-                            c->origin, root->start_mark.line + 1);
+        return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%u: a preset is a mapping of keys",
+                            c->origin, hr_yaml_line(root));
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
          p++) {
-        yaml_node_t *kn = yaml_document_get_node(doc, p->key);
-        yaml_node_t *vn = yaml_document_get_node(doc, p->value);
-        const char *key = scalar_of(kn);
-        size_t line = kn ? kn->start_mark.line + 1 : 0;
+        yaml_node_t *kn = hr_yaml_node(doc, p->key);
+        yaml_node_t *vn = hr_yaml_node(doc, p->value);
+        const char *key = hr_yaml_scalar(kn);
+        size_t line = hr_yaml_line(kn);
         if (!key)
             return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%zu: keys must be plain words",
                                 c->origin, line);
@@ -210,7 +202,7 @@ static hr_status walk_document(parse_ctx *c, yaml_document_t *doc)
             return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%zu: key '%s' given twice", c->origin,
                                 line, key);
         c->seen[idx] = true;
-        const char *v = scalar_of(vn);
+        const char *v = hr_yaml_scalar(vn);
         if (!v)
             return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%zu: '%s' needs a single value",
                                 c->origin, line, key);
@@ -245,24 +237,16 @@ hr_status hr_preset_parse(const char *yaml, size_t len, const char *origin, hr_s
                             PRESET_MAX_BYTES);
     hr_shape_init(shape);
 
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser))
-        return hr_error_set(err, HR_ERR_NOMEM, "%s: cannot start the YAML parser", origin);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        hr_status st = hr_error_set(err, HR_ERR_FORMAT, "%s:%zu: bad YAML: %s", origin,
-                                    parser.problem_mark.line + 1,
-                                    parser.problem ? parser.problem : "parse error");
-        yaml_parser_delete(&parser);
+    hr_yaml_doc doc;
+    hr_status st = hr_yaml_doc_load(&doc, yaml, len, origin, "bad YAML", err);
+    if (st != HR_OK)
         return st;
-    }
     parse_ctx c;
     memset(&c, 0, sizeof c);
     c.origin = origin;
     c.shape = shape;
     c.err = err;
-    hr_status st = walk_document(&c, &doc);
+    st = walk_document(&c, &doc);
     if (st == HR_OK) {
         /* one block: "name\0arch\0" */
         char *block = malloc(c.str_len[0] + c.str_len[1] + 2);
@@ -279,7 +263,6 @@ hr_status hr_preset_parse(const char *yaml, size_t len, const char *origin, hr_s
     if (st != HR_OK) {
         shape->name = shape->arch_name = NULL;
     }
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    hr_yaml_doc_free(&doc);
     return st;
 }

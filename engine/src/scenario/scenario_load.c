@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "core/file_io.h"
+#include "core/yaml_doc.h"
 #include "headroom/scenario.h"
 
 /* A scenario is a few lines: anything bigger is not one. */
@@ -16,50 +16,25 @@ void hr_scenario_init(hr_scenario *sc)
     hr_settings_init(&sc->settings);
 }
 
-typedef struct load_ctx {
-    const char *origin;
-    yaml_document_t *doc;
-    hr_error *err;
-} load_ctx;
-
-static unsigned line_of(const yaml_node_t *node)
-{
-    return (unsigned)node->start_mark.line + 1;
-}
-
-/* "key:", "key: ~" and "key: null" all mean nothing was given. */
-static bool is_null_scalar(const yaml_node_t *node)
-{
-    if (node->type != YAML_SCALAR_NODE)
-        return false;
-    size_t n = node->data.scalar.length;
-    const char *v = (const char *)node->data.scalar.value;
-    if (n == 0)
-        return true;
-    if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return false;
-    return (n == 1 && v[0] == '~') ||
-           (n == 4 && (memcmp(v, "null", 4) == 0 || memcmp(v, "Null", 4) == 0 ||
-                       memcmp(v, "NULL", 4) == 0));
-}
+typedef hr_yaml_doc load_ctx;
 
 static hr_status copy_scalar(load_ctx *c, const yaml_node_t *value, const char *key, char *dst,
                              size_t dst_len)
 {
     if (value->type != YAML_SCALAR_NODE)
         return hr_error_set(c->err, HR_ERR_FORMAT, "%s: line %u: '%s' must be a single value",
-                            c->origin, line_of(value), key);
-    if (is_null_scalar(value)) {
+                            c->origin, hr_yaml_line(value), key);
+    if (hr_yaml_is_null(value)) {
         dst[0] = '\0';
         return HR_OK;
     }
     size_t n = value->data.scalar.length;
     if (n >= dst_len)
         return hr_error_set(c->err, HR_ERR_LIMIT, "%s: line %u: '%s' is longer than %zu bytes",
-                            c->origin, line_of(value), key, dst_len - 1);
+                            c->origin, hr_yaml_line(value), key, dst_len - 1);
     if (memchr(value->data.scalar.value, '\0', n))
         return hr_error_set(c->err, HR_ERR_FORMAT, "%s: line %u: '%s' holds a NUL byte",
-                            c->origin, line_of(value), key);
+                            c->origin, hr_yaml_line(value), key);
     memcpy(dst, value->data.scalar.value, n);
     dst[n] = '\0';
     return HR_OK;
@@ -72,14 +47,14 @@ static hr_status join_sequence(load_ctx *c, const yaml_node_t *seq, char *dst, s
     dst[0] = '\0';
     for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
          it++) {
-        yaml_node_t *item = yaml_document_get_node(c->doc, *it);
+        yaml_node_t *item = hr_yaml_node(c, *it);
         char one[64];
         if (!item || copy_scalar(c, item, "tensor_split", one, sizeof one) != HR_OK)
             return c->err ? c->err->status : HR_ERR_FORMAT;
         int n = snprintf(dst + used, dst_len - used, "%s%s", used ? "," : "", one);
         if (n < 0 || (size_t)n >= dst_len - used)
             return hr_error_set(c->err, HR_ERR_LIMIT, "%s: line %u: tensor_split is too long",
-                                c->origin, line_of(seq));
+                                c->origin, hr_yaml_line(seq));
         used += (size_t)n;
     }
     return HR_OK;
@@ -87,15 +62,15 @@ static hr_status join_sequence(load_ctx *c, const yaml_node_t *seq, char *dst, s
 
 static hr_status load_settings(load_ctx *c, const yaml_node_t *map, hr_settings *s)
 {
-    if (is_null_scalar(map))
+    if (hr_yaml_is_null(map))
         return HR_OK; /* "settings:" with nothing under it */
     if (map->type != YAML_MAPPING_NODE)
         return hr_error_set(c->err, HR_ERR_FORMAT, "%s: line %u: 'settings' must be a mapping",
-                            c->origin, line_of(map));
+                            c->origin, hr_yaml_line(map));
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
-        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+        yaml_node_t *k = hr_yaml_node(c, p->key);
+        yaml_node_t *v = hr_yaml_node(c, p->value);
         if (!k || !v)
             return hr_error_set(c->err, HR_ERR_FORMAT, "%s: broken mapping", c->origin);
         char key[64], value[256];
@@ -111,7 +86,7 @@ static hr_status load_settings(load_ctx *c, const yaml_node_t *map, hr_settings 
         hr_error set_err;
         st = hr_setting_set(s, key, value, &set_err);
         if (st != HR_OK)
-            return hr_error_set(c->err, HR_ERR_FORMAT, "%s: line %u: %s", c->origin, line_of(k),
+            return hr_error_set(c->err, HR_ERR_FORMAT, "%s: line %u: %s", c->origin, hr_yaml_line(k),
                                 set_err.message);
     }
     return HR_OK;
@@ -124,8 +99,8 @@ static hr_status load_root(load_ctx *c, const yaml_node_t *root, hr_scenario *ou
                             c->origin);
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
          p++) {
-        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+        yaml_node_t *k = hr_yaml_node(c, p->key);
+        yaml_node_t *v = hr_yaml_node(c, p->value);
         if (!k || !v)
             return hr_error_set(c->err, HR_ERR_FORMAT, "%s: broken mapping", c->origin);
         char key[64];
@@ -144,7 +119,7 @@ static hr_status load_root(load_ctx *c, const yaml_node_t *root, hr_scenario *ou
             st = load_settings(c, v, &out->settings);
         else
             st = hr_error_set(c->err, HR_ERR_FORMAT, "%s: line %u: unknown key '%s'", c->origin,
-                              line_of(k), key);
+                              hr_yaml_line(k), key);
         if (st != HR_OK)
             return st;
     }
@@ -160,28 +135,16 @@ hr_status hr_scenario_parse(const char *yaml, size_t len, const char *origin, hr
         origin = "scenario";
     hr_scenario sc;
     hr_scenario_init(&sc);
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser))
-        return hr_error_set(err, HR_ERR_NOMEM, "%s: cannot start the YAML parser", origin);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)(yaml ? yaml : ""), len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        hr_status st = hr_error_set(err, HR_ERR_FORMAT, "%s: line %zu: %s", origin,
-                                    parser.problem_mark.line + 1,
-                                    parser.problem ? parser.problem : "invalid YAML");
-        yaml_parser_delete(&parser);
+    hr_yaml_doc doc;
+    hr_status st = hr_yaml_doc_load(&doc, yaml, len, origin, "YAML error", err);
+    if (st != HR_OK)
         return st;
-    }
-    hr_status st = HR_OK;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!root) {
+    yaml_node_t *root = hr_yaml_root(&doc);
+    if (!root)
         st = hr_error_set(err, HR_ERR_FORMAT, "%s: empty scenario", origin);
-    } else {
-        load_ctx c = {origin, &doc, err};
-        st = load_root(&c, root, &sc);
-    }
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    else
+        st = load_root(&doc, root, &sc);
+    hr_yaml_doc_free(&doc);
     if (st == HR_OK)
         *out = sc;
     return st;
