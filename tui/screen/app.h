@@ -78,8 +78,7 @@ typedef struct tui_app {
     hr_fit fit;
     bool fit_ok;
     hr_error fit_err;
-    bool replicas_known;     /* hr_solve_all says 0 both for "none" and "cannot tell" */
-    hr_error replicas_err;
+    bool replicas_known;     /* fit.has_replicas: 0 replicas is an answer, not "cannot tell" */
     uint32_t sweep_ctx[APP_SWEEP_POINTS];
     uint64_t sweep_totals[APP_SWEEP_POINTS * HR_MAX_DEVICES];
     int n_sweep;
