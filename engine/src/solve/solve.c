@@ -88,9 +88,9 @@ hr_status hr_solve_max_ctx(const hr_model *m, const hr_settings *s, const hr_bud
     hr_settings t = *s;
     set_ctx(&t, HR_CTX_STEP);
     bool fits;
-    hr_compute_cache compute = {0};
-    hr_plan_cache cache = {.compute = &compute}; /* the context moves neither the
-                                                   weights nor the compute graph's shape */
+    /* the context does not move the weights; the compute cache is left out:
+     * a bisection's far-apart points would miss it at twice a replay's cost */
+    hr_plan_cache cache = {0};
     hr_status rc = probe(m, &t, b, &cache, &fits, err);
     if (rc != HR_OK)
         return rc;
