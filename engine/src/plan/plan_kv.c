@@ -63,31 +63,42 @@ hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placemen
 
     uint32_t last_k_width = 0, last_v_width = 0;
     uint64_t k_row = 0, v_row = 0;
-    /* the previous attention layer's sizes: most layers repeat them */
-    const hr_layer *prev = NULL;
-    int prev_dev = -1;
-    uint64_t prev_kb = 0, prev_vb = 0;
-    for (uint32_t il = 0; il < n_layer; il++) {
-        const hr_layer *L = &m->layers[il];
-        const int dev = in->offload ? hr_place_device(p, (int32_t)il) : 0;
-        const uint32_t align = in->alignment[dev];
-
-        if (prev && dev == prev_dev && il < first_shared && L->has_kv && !L->is_recurrent &&
-            L->is_swa == prev->is_swa && L->n_head_kv == prev->n_head_kv &&
-            L->n_embd_head_k == prev->n_embd_head_k && L->n_embd_head_v == prev->n_embd_head_v) {
-            if (prev->is_swa && m->n_swa > 0) {
-                out->n_layer_swa++;
-                if (!add_to(&out->swa_k_bytes, prev_kb) || !add_to(&out->swa_v_bytes, prev_vb))
-                    return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
-            } else {
-                out->n_layer_kv++;
-                if (!add_to(&out->k_bytes, prev_kb) || !add_to(&out->v_bytes, prev_vb))
-                    return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
-            }
-            if (!add_to(&dev_bytes[dev], prev_kb) || !add_to(&dev_bytes[dev], prev_vb))
-                return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+    /* a run of attention layers like the first of it, on one device: added
+     * once, times its length (most models repeat one layer shape) */
+    const hr_layer *run = NULL;
+    int run_dev = -1;
+    bool run_swa = false;
+    uint64_t run_kb = 0, run_vb = 0, run_len = 0;
+    for (uint32_t il = 0; il <= n_layer; il++) {
+        const hr_layer *L = il < n_layer ? &m->layers[il] : NULL;
+        const int dev = L && in->offload ? hr_place_device(p, (int32_t)il) : 0;
+        if (run && L && dev == run_dev && il < first_shared && L->has_kv && !L->is_recurrent &&
+            L->is_swa == run->is_swa && L->n_head_kv == run->n_head_kv &&
+            L->n_embd_head_k == run->n_embd_head_k && L->n_embd_head_v == run->n_embd_head_v) {
+            run_len++;
             continue;
         }
+        if (run) { /* close the run */
+            uint64_t kb, vb;
+            if (__builtin_mul_overflow(run_kb, run_len, &kb) ||
+                __builtin_mul_overflow(run_vb, run_len, &vb))
+                return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+            if (run_swa) {
+                out->n_layer_swa += (uint32_t)run_len;
+                if (!add_to(&out->swa_k_bytes, kb) || !add_to(&out->swa_v_bytes, vb))
+                    return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+            } else {
+                out->n_layer_kv += (uint32_t)run_len;
+                if (!add_to(&out->k_bytes, kb) || !add_to(&out->v_bytes, vb))
+                    return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+            }
+            if (!add_to(&dev_bytes[run_dev], kb) || !add_to(&dev_bytes[run_dev], vb))
+                return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+            run = NULL;
+        }
+        if (!L)
+            break;
+        const uint32_t align = in->alignment[dev];
 
         if (L->is_recurrent) {
             uint64_t r = 0, s = 0;
@@ -135,24 +146,12 @@ hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placemen
 
         const bool swa = L->is_swa && m->n_swa > 0;
         const uint32_t cells = swa ? in->cells_swa : in->cells_full;
-        uint64_t kb = 0, vb = 0;
-        if (!tensor_bytes(k_row, cells, align, &kb) || !tensor_bytes(v_row, cells, align, &vb))
+        if (!tensor_bytes(k_row, cells, align, &run_kb) || !tensor_bytes(v_row, cells, align, &run_vb))
             return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
-        if (swa) {
-            out->n_layer_swa++;
-            if (!add_to(&out->swa_k_bytes, kb) || !add_to(&out->swa_v_bytes, vb))
-                return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
-        } else {
-            out->n_layer_kv++;
-            if (!add_to(&out->k_bytes, kb) || !add_to(&out->v_bytes, vb))
-                return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
-        }
-        if (!add_to(&dev_bytes[dev], kb) || !add_to(&dev_bytes[dev], vb))
-            return hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
-        prev = L;
-        prev_dev = dev;
-        prev_kb = kb;
-        prev_vb = vb;
+        run = L;
+        run_dev = dev;
+        run_swa = swa;
+        run_len = 1;
     }
     return HR_OK;
 }
