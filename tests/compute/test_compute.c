@@ -347,6 +347,41 @@ static void test_truncation_is_exact(void **state)
     }
 }
 
+/* A graph too big for the replay (a 400-layer model whose partial offload
+ * cannot be truncated) gives a lower bound, flagged, and no crash: the
+ * scheduler's copy once dropped the leafs it had no room for and read
+ * garbage indices. A 32-layer MoE model split 27 host / 5 GPU layers (the
+ * case that crashed) fits and equals its full replay. */
+static void test_graph_overflow_is_a_lower_bound(void **state)
+{
+    (void)state;
+    hr_settings s;
+    hr_compute_input in;
+    hr_compute_output quick, full;
+    hr_error err;
+    hr_model *big = shape_model("llama", 160, 1024, 8, 8, 2048, 32000);
+    assert_non_null(big);
+    gpu_input(big, &s, &in, 4096, 512, 1, false, 150);
+    in.replay_all_layers = true;
+    assert_int_equal(hr_compute_estimate(&in, &full, &err), HR_OK);
+    assert_true(full.lower_bound);
+    assert_true(full.device_bytes[1] > 0);
+    hr_model_free(big);
+
+    hr_model *moe = shape_model("qwen3moe", 32, 2048, 32, 4, 768, 151936);
+    assert_non_null(moe);
+    for (int fa = 0; fa < 2; fa++) {
+        gpu_input(moe, &s, &in, 16384, 512, 1, fa, 27);
+        assert_int_equal(hr_compute_estimate(&in, &quick, &err), HR_OK);
+        in.replay_all_layers = true;
+        assert_int_equal(hr_compute_estimate(&in, &full, &err), HR_OK);
+        assert_false(quick.lower_bound || full.lower_bound);
+        assert_int_equal(quick.device_bytes[1], full.device_bytes[1]);
+        assert_int_equal(quick.host_side_bytes, full.host_side_bytes);
+    }
+    hr_model_free(moe);
+}
+
 /* Shapes the builders only approximate, or extreme ones, still give a sane
  * positive figure: at least the logits, no crash. */
 static void test_other_shapes(void **state)
@@ -412,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_gpu_partial_offload),
         cmocka_unit_test(test_gpu_pipeline_parallel),
         cmocka_unit_test(test_truncation_is_exact),
+        cmocka_unit_test(test_graph_overflow_is_a_lower_bound),
         cmocka_unit_test(test_other_shapes),
         cmocka_unit_test(test_rejects_bad_input),
     };

@@ -13,12 +13,17 @@
 #include <stdint.h>
 
 #define CG_MAX_SRC 4
-#define CG_MAX_NODES 1600
+/* Room for the whole graph of the largest models when their layers cannot be
+ * truncated (partial offload of a 126-layer model: ~40 nodes and copies per
+ * layer). The graphs are on the heap; the replay's state (~180 KiB) is on
+ * the stack. */
+#define CG_MAX_NODES 6144
+#define CG_MAX_LAYER_MARKS 256
 #define CG_MAX_BUFFERS 9 /* = HR_MAX_DEVICES */
 #define CG_NONE ((int16_t)-1)
-/* Tensor sizes saturate here (1 PiB): with at most CG_MAX_NODES of them no
+/* Tensor sizes saturate here (256 TiB): with at most CG_MAX_NODES of them no
  * sum or offset in the replay can overflow 64 bits. */
-#define CG_TOO_BIG ((uint64_t)1 << 50)
+#define CG_TOO_BIG ((uint64_t)1 << 48)
 
 /* element types of activations (bytes per element, or block layout) */
 typedef enum cg_type { CG_F32 = 0, CG_F16, CG_I32, CG_I64, CG_Q8_0, CG_Q4_0 } cg_type;
@@ -56,8 +61,8 @@ typedef struct cg_graph {
     uint8_t n_buffers;         /* highest buffer index used + 1 */
     bool free_mode;            /* nodes pushed now have no fixed backend */
     /* emitted-layer boundaries: node index where each emitted layer begins */
-    int16_t layer_start[80];
-    int16_t layer_index[80];
+    int16_t layer_start[CG_MAX_LAYER_MARKS];
+    int16_t layer_index[CG_MAX_LAYER_MARKS];
     int n_layer_marks;
 } cg_graph;
 

@@ -152,7 +152,7 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
  * entering its first) and doubles until every check holds. The last layer
  * is always emitted. */
 typedef struct layer_plan {
-    int32_t layers[80];
+    int32_t layers[CG_MAX_LAYER_MARKS];
     int n;
     int checks[2 * CG_MAX_CHECKS]; /* mark pairs whose states must match */
     int n_checks;
@@ -203,6 +203,7 @@ static void plan_layers(int n, const segment *seg, int n_seg, int reps, bool kee
  * other graph, the bytes of every tensor of the full graph. */
 typedef struct graph_result {
     bool too_big;
+    bool lower_bound; /* the graph did not fit the replay's room */
     uint64_t peak[CG_MAX_BUFFERS];
     uint64_t scaled[CG_MAX_BUFFERS], fixed[CG_MAX_BUFFERS], count[CG_MAX_BUFFERS];
 } graph_result;
@@ -315,13 +316,16 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
 
 /* Replay one reserve graph; with forms, also its result as linear forms of
  * the KV cells. */
-static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
+static bool replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
                          const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
                          graph_result *gr, graph_forms *forms)
 {
     const int n = (int)in->model->n_layer;
-    cg_graph built, split;
-    const cg_graph *gp = &built;
+    /* on the heap: two graphs are ~300 KiB, too much for a small thread stack */
+    struct graphs { cg_graph built, split; } *w = malloc(sizeof *w);
+    if (!w)
+        return false;
+    const cg_graph *gp = &w->built;
     layer_plan lp;
     cg_alloc_result res;
     memset(&res, 0, sizeof res);
@@ -336,21 +340,32 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     multi_backend = multi_backend && ((host_layers && rc->n_tokens >= 32) || !in->offload_kv);
 
     /* a GPU run's first layer reads copies made before it: its state rarely
-     * equals the next one's, so start from two periods */
-    for (int reps = gpu_any ? 2 : 1;; reps *= 2) {
+     * equals the next one's, so start from two periods; a state that has not
+     * settled after twice that rarely settles at all (op-offloaded host
+     * layers, pipeline copies): then the whole graph */
+    const int first_reps = gpu_any ? 2 : 1;
+    for (int reps = first_reps;; reps = reps >= 2 * first_reps ? n + 1 : reps * 2) {
         plan_layers(n, seg, n_seg, reps, multi_backend, &lp);
-        gp = build_for_replay(in, rc, buf_output, &lp, &built, &split);
+        gp = build_for_replay(in, rc, buf_output, &lp, &w->built, &w->split);
         cg_replay(gp, align, lp.checks, lp.n_checks, &res);
         if (lp.complete || (res.periodic_ok && !gp->overflow) || reps > n)
             break;
     }
     memset(gr, 0, sizeof *gr);
     gr->too_big = gp->too_big;
+    gr->lower_bound = gp->overflow;
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
         gr->peak[i] = res.peak[i];
     sum_full_graph(gp, &lp, seg, n_seg, gr);
     if (forms)
         replay_forms(in, rc, buf_output, align, seg, n_seg, &lp, gp, gr, forms);
+    free(w);
+    return true;
+}
+
+static hr_status nomem_error(hr_error *err)
+{
+    return hr_error_set(err, HR_ERR_NOMEM, "compute: out of memory for the reserve graph");
 }
 
 /* Does the one-token-per-sequence graph provably stay under the prompt
@@ -465,9 +480,11 @@ static hr_status check_input(const hr_compute_input *in, hr_compute_output *out,
     return HR_OK;
 }
 
-static void fill_output(const estimate_setup *e, const uint64_t *peak_pp, const uint64_t *peak_tg,
+static void fill_output(const estimate_setup *e, const graph_result *pp, const graph_result *tg,
                         hr_compute_output *out)
 {
+    const uint64_t *peak_pp = pp->peak, *peak_tg = tg->peak;
+    out->lower_bound = pp->lower_bound || tg->lower_bound;
     for (int i = 0; i < e->n_dev; i++) {
         const uint64_t v = peak_pp[i] > peak_tg[i] ? peak_pp[i] : peak_tg[i];
         if (i == 0 && e->gpu_run)
@@ -480,7 +497,7 @@ static void fill_output(const estimate_setup *e, const uint64_t *peak_pp, const 
 static hr_status too_big_error(hr_error *err)
 {
     return hr_error_set(err, HR_ERR_LIMIT,
-                        "compute: a tensor of the reserve graph exceeds 1 PiB (settings too large)");
+                        "compute: a tensor of the reserve graph exceeds 256 TiB (settings too large)");
 }
 
 hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out, hr_error *err)
@@ -492,14 +509,15 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
     setup_estimate(in, &e);
     need_segments(in, &e);
     graph_result gpp, gtg;
-    replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, NULL);
+    if (!replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, NULL))
+        return nomem_error(err);
     if (tg_below_pp(&gpp, &e.pp, &e.tg, e.align))
         memset(&gtg, 0, sizeof gtg);
-    else
-        replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, &gtg, NULL);
+    else if (!replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, &gtg, NULL))
+        return nomem_error(err);
     if (gpp.too_big || gtg.too_big)
         return too_big_error(err);
-    fill_output(&e, gpp.peak, gtg.peak, out);
+    fill_output(&e, &gpp, &gtg, out);
     return HR_OK;
 }
 
@@ -577,7 +595,8 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
         cache->misses++;
         cache->valid = false;
         need_segments(in, &e);
-        replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, &cache->pp);
+        if (!replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, &cache->pp))
+            return nomem_error(err);
         cache->tg.valid = false;
         if (gpp.too_big)
             return too_big_error(err);
@@ -592,11 +611,12 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
         forms_at(&cache->tg, u, &gtg);
     } else {
         need_segments(in, &e);
-        replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, &gtg,
-                     cache->valid ? &cache->tg : NULL);
+        if (!replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, &gtg,
+                          cache->valid ? &cache->tg : NULL))
+            return nomem_error(err);
         if (gtg.too_big)
             return too_big_error(err);
     }
-    fill_output(&e, gpp.peak, gtg.peak, out);
+    fill_output(&e, &gpp, &gtg, out);
     return HR_OK;
 }

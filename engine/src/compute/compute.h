@@ -47,6 +47,7 @@ typedef struct hr_compute_input {
 typedef struct hr_compute_output {
     uint64_t device_bytes[HR_MAX_DEVICES]; /* compute buffer of each device's backend */
     uint64_t host_side_bytes;              /* CPU-side buffer of a GPU run (CUDA_Host) */
+    bool lower_bound;                      /* the graph outgrew the replay: at least this */
 } hr_compute_output;
 
 hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out, hr_error *err);

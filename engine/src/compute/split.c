@@ -18,15 +18,17 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
 {
     /* copy_of[node][buffer] would be large; a node is copied to few buffers,
      * so keep a small list of (node, buffer, copy) */
-    enum { MAX_COPIES = 1024 };
+    enum { MAX_COPIES = 2048 };
     uint8_t c_buf[MAX_COPIES];
     int16_t c_new[MAX_COPIES];
     int16_t c_next[MAX_COPIES];      /* next copy of the same source */
     int16_t copy_head[CG_MAX_NODES]; /* first copy of each source, -1: none */
     int n_copies = 0;
-    for (int k = 0; k < src->n_nodes; k++)
+    int16_t remap[CG_MAX_NODES]; /* CG_NONE: not emitted (the copy ran out of room) */
+    for (int k = 0; k < src->n_nodes; k++) {
         copy_head[k] = -1;
-    int16_t remap[CG_MAX_NODES];
+        remap[k] = CG_NONE;
+    }
     bool emitted[CG_MAX_NODES];
     memset(emitted, 0, sizeof(bool) * (size_t)src->n_nodes);
 
@@ -163,9 +165,16 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
         }
         mark++;
     }
-    /* leaf ids moved with their nodes */
-    for (int l = 0; l < dst->n_leafs; l++)
-        dst->leafs[l] = remap[src->leafs[l]];
+    /* leaf ids moved with their nodes (a leaf left out by an overflow is dropped) */
+    int kept = 0;
+    for (int l = 0; l < src->n_leafs; l++) {
+        const int16_t to = remap[src->leafs[l]];
+        if (to == CG_NONE)
+            dst->overflow = true;
+        else
+            dst->leafs[kept++] = to;
+    }
+    dst->n_leafs = kept;
     /* pipeline parallelism: every graph input in `copies` copies, kept */
     if (copies > 1) {
         const int n_leafs = dst->n_leafs;

@@ -338,6 +338,9 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
     rc = hr_compute_estimate_cached(&cin, cache ? cache->compute : NULL, &cout, err);
     if (rc != HR_OK)
         return rc;
+    if (cout.lower_bound)
+        add_note(plan, "compute buffers: the reserve graph outgrew the replay's room; "
+                       "the figure is a lower bound");
 
     /* lay everything onto the devices */
     for (int d = 0; d < plan->n_devices; d++) {
