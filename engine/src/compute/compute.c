@@ -268,6 +268,10 @@ static const cg_graph *build_for_replay(const hr_compute_input *in, const run_cf
 
 typedef hr_compute_forms graph_forms;
 
+/* a graph as built and its scheduler copy: ~300 KiB together, so on the
+ * heap rather than a (maybe small) thread stack */
+typedef struct graph_pair { cg_graph built, split; } graph_pair;
+
 #define U_MAX ((int64_t)1 << 24) /* n_kv fits 32 bits */
 
 /* The same graph one step of 256 cells further, replayed with linear sizes. */
@@ -277,7 +281,7 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
                          graph_forms *gf)
 {
     gf->valid = false;
-    struct work { cg_graph built, split; } *w = malloc(sizeof *w);
+    graph_pair *w = malloc(sizeof *w);
     if (!w)
         return;
     hr_compute_input next = *in;
@@ -321,8 +325,7 @@ static bool replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
                          graph_result *gr, graph_forms *forms)
 {
     const int n = (int)in->model->n_layer;
-    /* on the heap: two graphs are ~300 KiB, too much for a small thread stack */
-    struct graphs { cg_graph built, split; } *w = malloc(sizeof *w);
+    graph_pair *w = malloc(sizeof *w);
     if (!w)
         return false;
     const cg_graph *gp = &w->built;
@@ -589,10 +592,8 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
 
     graph_result gpp, gtg;
     if (same_key(cache, &key, &key_settings, swa_tied) && forms_cover(&cache->pp, u)) {
-        cache->hits++;
         forms_at(&cache->pp, u, &gpp);
     } else {
-        cache->misses++;
         cache->valid = false;
         need_segments(in, &e);
         if (!replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, &cache->pp))

@@ -70,8 +70,6 @@ typedef struct hr_compute_cache {
     hr_compute_input key;      /* n_kv zeroed (and n_kv_swa when tied), settings NULL */
     hr_settings key_settings;  /* n_ctx zeroed */
     hr_compute_forms pp, tg;   /* prompt graph; one-token graph (when needed) */
-    /* figures of interest for tests and benchmarks */
-    uint32_t hits, misses;
 } hr_compute_cache;
 
 /* hr_compute_estimate, answering from the cache when only the KV cells
