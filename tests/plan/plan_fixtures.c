@@ -131,3 +131,22 @@ void fixture_budget(hr_budget *b, double host_gib, int n_gpus, double gpu_gib)
         d->capacity_known = true;
     }
 }
+
+static hr_model *shared[FIX_COUNT];
+
+hr_model *fixture_shared(fixture_model which)
+{
+    if (!shared[which])
+        shared[which] = fixture_build(which);
+    return shared[which];
+}
+
+int fixture_teardown_shared(void **state)
+{
+    (void)state;
+    for (int i = 0; i < FIX_COUNT; i++) {
+        hr_model_free(shared[i]);
+        shared[i] = NULL;
+    }
+    return 0;
+}

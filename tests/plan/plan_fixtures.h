@@ -23,6 +23,11 @@ typedef enum fixture_model {
 /* Build the model (asserts success). */
 hr_model *fixture_build(fixture_model which);
 
+/* The model built once per test executable; freed by the group teardown
+ * fixture_teardown_shared. */
+hr_model *fixture_shared(fixture_model which);
+int fixture_teardown_shared(void **state);
+
 /* Settings of the calibration runs: CPU build, --no-mmap, 0 GPU layers. */
 void fixture_cpu_settings(hr_settings *s);
 

@@ -56,24 +56,6 @@ static const cal_case CAL[] = {
 /* llama.cpp prints MiB with two decimals */
 #define PRINT_TOL 0.0051
 
-static hr_model *models[FIX_COUNT];
-
-static hr_model *model(fixture_model which)
-{
-    if (!models[which])
-        models[which] = fixture_build(which);
-    return models[which];
-}
-
-static int teardown_models(void **state)
-{
-    (void)state;
-    for (int i = 0; i < FIX_COUNT; i++) {
-        hr_model_free(models[i]);
-        models[i] = NULL;
-    }
-    return 0;
-}
 
 static void cal_plan(const cal_case *c, hr_plan *p)
 {
@@ -87,7 +69,7 @@ static void cal_plan(const cal_case *c, hr_plan *p)
     s.type_k = c->type_k;
     s.type_v = c->type_v;
     hr_error err = {0};
-    hr_status rc = hr_plan_compute(model(c->model), &s, NULL, p, &err);
+    hr_status rc = hr_plan_compute(fixture_shared(c->model), &s, NULL, p, &err);
     if (rc != HR_OK)
         fprintf(stderr, "# %s\n", err.message);
     assert_int_equal(rc, HR_OK);
@@ -173,7 +155,7 @@ static void test_gpu_placement(void **state)
     (void)state;
     /* TinyLlama F16: every tensor is a multiple of 128 bytes and none is
      * quantized, so device bytes are plain sums of tensor bytes */
-    const hr_model *m = model(CAL_TINYLLAMA);
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA);
     const int32_t L = (int32_t)m->n_layer;
     hr_budget b;
     fixture_budget(&b, 64, 1, 24);
@@ -232,7 +214,7 @@ static void test_published_cuda_full_offload(void **state)
     /* llamacpp-memory.md: Llama-3.1-8B Q4_K_M, CUDA full offload, ctx 8192
      * over 4 sequences, embeddings on: model CPU 281.81 + CUDA0 4403.49 MiB,
      * KV 1024 MiB, output 2.02 MiB */
-    const hr_model *m = model(FIX_LLAMA31_8B);
+    const hr_model *m = fixture_shared(FIX_LLAMA31_8B);
     hr_budget b;
     fixture_budget(&b, 64, 1, 80);
     hr_settings s;
@@ -354,7 +336,7 @@ static void test_cuda_row_padding(void **state)
     (void)state;
     /* Qwen2.5-0.5B (n_embd 896): quantized rows of 896 are padded to the
      * next 512 elements by ggml-cuda's get_alloc_size, then 128-aligned */
-    const hr_model *m = model(CAL_QWEN25_05B);
+    const hr_model *m = fixture_shared(CAL_QWEN25_05B);
     hr_budget b;
     fixture_budget(&b, 64, 1, 24);
     hr_plan p;
@@ -379,7 +361,7 @@ static void test_tied_output_on_gpu(void **state)
 {
     (void)state;
     /* a tied head is token_embd created again in the output device's buffer */
-    const hr_model *m = model(CAL_LLAMA32_1B);
+    const hr_model *m = fixture_shared(CAL_LLAMA32_1B);
     hr_budget b;
     fixture_budget(&b, 64, 1, 24);
     hr_plan full, none;
@@ -403,7 +385,7 @@ static void test_weight_sums_match_tensor_walk(void **state)
     (void)state;
     const int32_t ngls[] = {0, 5, -1};
     for (int which = 0; which < FIX_COUNT; which++) {
-        const hr_model *m = model((fixture_model)which);
+        const hr_model *m = fixture_shared((fixture_model)which);
         hr_model copy = *m;
         hr_tensor *tensors = malloc(sizeof *tensors * (m->n_tensors ? m->n_tensors : 1));
         assert_non_null(tensors);
@@ -439,7 +421,7 @@ static void test_weight_sums_match_tensor_walk(void **state)
 static void test_two_gpus_ratio(void **state)
 {
     (void)state;
-    const hr_model *m = model(CAL_TINYLLAMA);
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA);
     hr_budget b;
     fixture_budget(&b, 64, 2, 24);
     hr_settings s;
@@ -472,7 +454,7 @@ static void test_two_gpus_ratio(void **state)
 static void test_gemma2_swa(void **state)
 {
     (void)state;
-    const hr_model *m = model(FIX_GEMMA2_2B);
+    const hr_model *m = fixture_shared(FIX_GEMMA2_2B);
     hr_settings s;
     fixture_cpu_settings(&s);
     s.n_ctx = 8192;
@@ -513,7 +495,7 @@ static void test_gemma2_swa(void **state)
 static void test_deepseek2_mla(void **state)
 {
     (void)state;
-    const hr_model *m = model(FIX_DEEPSEEK2_LITE);
+    const hr_model *m = fixture_shared(FIX_DEEPSEEK2_LITE);
     assert_true(m->is_mla);
     hr_settings s;
     fixture_cpu_settings(&s);
@@ -529,7 +511,7 @@ static void test_deepseek2_mla(void **state)
 static void test_mamba_recurrent(void **state)
 {
     (void)state;
-    const hr_model *m = model(FIX_MAMBA_130M);
+    const hr_model *m = fixture_shared(FIX_MAMBA_130M);
     hr_settings s;
     fixture_cpu_settings(&s);
     s.n_ctx = 4096;
@@ -563,19 +545,19 @@ static void test_quantized_v_needs_flash_attention(void **state)
     s.type_v = HR_TYPE_Q8_0;
     hr_plan p;
     hr_error err = {0};
-    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, &err), HR_ERR_ARG);
+    assert_int_equal(hr_plan_compute(fixture_shared(CAL_TINYLLAMA), &s, NULL, &p, &err), HR_ERR_ARG);
     assert_non_null(strstr(err.message, "flash attention"));
     /* quantized K alone is fine; auto flash attention allows a quantized V */
     s.type_v = HR_TYPE_F16;
     s.type_k = HR_TYPE_Q8_0;
-    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(hr_plan_compute(fixture_shared(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_OK);
     s.flash_attn = HR_FA_AUTO;
     s.type_v = HR_TYPE_Q4_0;
-    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(hr_plan_compute(fixture_shared(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_OK);
     assert_true(p.flash_attn);
     /* not a cache type llama.cpp accepts */
     s.type_k = HR_TYPE_Q4_K;
-    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_ERR_ARG);
+    assert_int_equal(hr_plan_compute(fixture_shared(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_ERR_ARG);
 }
 
 static void test_bad_settings(void **state)
@@ -585,23 +567,23 @@ static void test_bad_settings(void **state)
     fixture_cpu_settings(&s);
     hr_plan p;
     s.n_ubatch = 0;
-    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_ERR_ARG);
+    assert_int_equal(hr_plan_compute(fixture_shared(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_ERR_ARG);
     fixture_cpu_settings(&s);
     s.n_seq = 1000;
-    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_ERR_ARG);
+    assert_int_equal(hr_plan_compute(fixture_shared(CAL_TINYLLAMA), &s, NULL, &p, NULL), HR_ERR_ARG);
     fixture_cpu_settings(&s);
     assert_int_equal(hr_plan_compute(NULL, &s, NULL, &p, NULL), HR_ERR_ARG);
-    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, NULL, NULL, NULL), HR_ERR_ARG);
+    assert_int_equal(hr_plan_compute(fixture_shared(CAL_TINYLLAMA), &s, NULL, NULL, NULL), HR_ERR_ARG);
     hr_budget b;
     fixture_budget(&b, 8, 1, 8);
     b.devices[0].kind = HR_DEVICE_GPU;
-    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, &b, &p, NULL), HR_ERR_ARG);
+    assert_int_equal(hr_plan_compute(fixture_shared(CAL_TINYLLAMA), &s, &b, &p, NULL), HR_ERR_ARG);
 }
 
 static void test_context_resolution(void **state)
 {
     (void)state;
-    const hr_model *m = model(CAL_TINYLLAMA);
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA);
     hr_settings s;
     fixture_cpu_settings(&s);
     hr_plan p;
@@ -639,7 +621,7 @@ static void test_context_resolution(void **state)
 static void test_kv_offload_off(void **state)
 {
     (void)state;
-    const hr_model *m = model(CAL_TINYLLAMA);
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA);
     hr_budget b;
     fixture_budget(&b, 64, 1, 24);
     hr_settings s;
@@ -655,7 +637,7 @@ static void test_kv_offload_off(void **state)
 static void test_margin_and_overhead(void **state)
 {
     (void)state;
-    const hr_model *m = model(CAL_TINYLLAMA);
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA);
     hr_budget b;
     fixture_budget(&b, 64, 1, 24);
     hr_settings s;
@@ -690,7 +672,7 @@ static void test_unified_memory(void **state)
 {
     (void)state;
     /* an Apple-style GPU shares the host's RAM: the host must hold both */
-    const hr_model *m = model(CAL_TINYLLAMA);
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA);
     hr_budget b;
     fixture_budget(&b, 4, 1, 3);
     b.devices[1].backend = HR_BACKEND_METAL;
@@ -723,7 +705,7 @@ static void test_json_keys(void **state)
     hr_settings_init(&s);
     s.n_ctx = 1000;
     hr_plan p;
-    assert_int_equal(hr_plan_compute(model(CAL_TINYLLAMA), &s, &b, &p, NULL), HR_OK);
+    assert_int_equal(hr_plan_compute(fixture_shared(CAL_TINYLLAMA), &s, &b, &p, NULL), HR_OK);
     char *text = hr_plan_to_json(&p);
     assert_non_null(text);
     cJSON *root = cJSON_Parse(text);
@@ -826,7 +808,7 @@ static void test_whatif_quantization(void **state)
 {
     (void)state;
     /* planning TinyLlama F16 as another ftype gives the projected weights */
-    const hr_model *m = model(CAL_TINYLLAMA);
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA);
     const hr_ftype targets[] = {HR_FTYPE_MOSTLY_Q8_0, HR_FTYPE_MOSTLY_Q4_K_M, HR_FTYPE_MOSTLY_Q2_K};
     uint64_t previous = m->n_bytes;
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
@@ -851,7 +833,7 @@ static void test_transformers_stella(void **state)
 {
     (void)state;
     /* stella_en_1.5B_v5 in f32: ~6.2 GB of weights (1.54 B parameters) */
-    const hr_model *m = model(FIX_STELLA_15B_F32);
+    const hr_model *m = fixture_shared(FIX_STELLA_15B_F32);
     hr_tf_settings t;
     hr_tf_settings_init(&t);
     t.batch = 8;
@@ -1000,5 +982,5 @@ int main(void)
         cmocka_unit_test(test_transformers_stella),
         cmocka_unit_test(test_rope_freqs_follows_layers),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown_models);
+    return cmocka_run_group_tests(tests, NULL, fixture_teardown_shared);
 }

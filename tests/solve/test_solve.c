@@ -8,24 +8,6 @@
 
 #include "plan_fixtures.h"
 
-static hr_model *models[FIX_COUNT];
-
-static hr_model *model(fixture_model which)
-{
-    if (!models[which])
-        models[which] = fixture_build(which);
-    return models[which];
-}
-
-static int teardown_models(void **state)
-{
-    (void)state;
-    for (int i = 0; i < FIX_COUNT; i++) {
-        hr_model_free(models[i]);
-        models[i] = NULL;
-    }
-    return 0;
-}
 
 static bool fits(const hr_model *m, const hr_settings *s, const hr_budget *b)
 {
@@ -48,7 +30,7 @@ static uint64_t total(const hr_model *m, const hr_settings *s, const hr_budget *
 static void test_max_ctx_exact(void **state)
 {
     (void)state;
-    const hr_model *m = model(CAL_LLAMA32_1B);
+    const hr_model *m = fixture_shared(CAL_LLAMA32_1B);
     const double host_gib[] = {1.5, 2.0, 3.0, 5.0};
     for (size_t i = 0; i < sizeof host_gib / sizeof host_gib[0]; i++) {
         hr_budget b;
@@ -77,7 +59,7 @@ static void test_max_ctx_exact(void **state)
     /* capped at the training context unless allowed beyond */
     hr_budget big;
     fixture_budget(&big, 64, 0, 0);
-    const hr_model *t = model(CAL_TINYLLAMA);
+    const hr_model *t = fixture_shared(CAL_TINYLLAMA);
     assert_int_equal(hr_solve_max_ctx(t, &s, &big, false, &ctx, NULL), HR_OK);
     assert_int_equal(ctx, 2048);
     assert_int_equal(hr_solve_max_ctx(t, &s, &big, true, &ctx, NULL), HR_OK);
@@ -91,7 +73,7 @@ static void test_max_ctx_exact(void **state)
 static void test_max_batch_exact(void **state)
 {
     (void)state;
-    const hr_model *m = model(CAL_QWEN25_05B);
+    const hr_model *m = fixture_shared(CAL_QWEN25_05B);
     const double host_gib[] = {1.0, 1.5, 3.0};
     for (size_t i = 0; i < sizeof host_gib / sizeof host_gib[0]; i++) {
         hr_budget b;
@@ -115,7 +97,7 @@ static void test_max_batch_exact(void **state)
 static void test_max_gpu_layers_exact(void **state)
 {
     (void)state;
-    const hr_model *m = model(CAL_TINYLLAMA);
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA);
     const double gpu_gib[] = {0.5, 1.0, 1.5, 8.0};
     for (size_t i = 0; i < sizeof gpu_gib / sizeof gpu_gib[0]; i++) {
         hr_budget b;
@@ -139,7 +121,7 @@ static void test_max_gpu_layers_exact(void **state)
 static void test_best_ftype(void **state)
 {
     (void)state;
-    const hr_model *m = model(FIX_LLAMA31_8B);
+    const hr_model *m = fixture_shared(FIX_LLAMA31_8B);
     const hr_ftype *list = NULL;
     const int n = hr_ftype_whatif_list(&list);
     const double gpu_gib[] = {6.0, 10.0, 24.0};
@@ -167,7 +149,7 @@ static void test_best_ftype(void **state)
 static void test_max_parallel_exact(void **state)
 {
     (void)state;
-    const hr_model *m = model(CAL_TINYLLAMA);
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA);
     hr_budget b;
     fixture_budget(&b, 4, 0, 0);
     hr_settings s;
@@ -188,7 +170,7 @@ static void test_max_parallel_exact(void **state)
 static void test_replicas_stella(void **state)
 {
     (void)state;
-    const hr_model *m = model(FIX_STELLA_15B_F32);
+    const hr_model *m = fixture_shared(FIX_STELLA_15B_F32);
     hr_settings s;
     fixture_cpu_settings(&s);
     s.n_ctx = 512;
@@ -214,7 +196,7 @@ static void test_replicas_stella(void **state)
 static void test_solve_all_and_sweep(void **state)
 {
     (void)state;
-    const hr_model *m = model(CAL_LLAMA32_1B);
+    const hr_model *m = fixture_shared(CAL_LLAMA32_1B);
     hr_budget b;
     fixture_budget(&b, 16, 1, 4);
     hr_settings s;
@@ -283,7 +265,7 @@ static void test_sweep_matches_plans(void **state)
     uint64_t totals[N * 3];
     int checked = 0;
     for (int f = 0; f < FIX_COUNT; f++) {
-        const hr_model *m = model((fixture_model)f);
+        const hr_model *m = fixture_shared((fixture_model)f);
         for (int v = 0; v < n_var; v++) {
             const struct variant *x = &variants[v];
             hr_budget b;
@@ -324,7 +306,7 @@ static void test_sweep_matches_plans(void **state)
 static void test_solve_all_has_replicas(void **state)
 {
     (void)state;
-    const hr_model *m = model(CAL_LLAMA32_1B);
+    const hr_model *m = fixture_shared(CAL_LLAMA32_1B);
     hr_settings s;
     hr_settings_init(&s);
     s.n_ctx = 4096;
@@ -371,5 +353,5 @@ int main(void)
         cmocka_unit_test(test_sweep_matches_plans),
         cmocka_unit_test(test_solve_all_has_replicas),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown_models);
+    return cmocka_run_group_tests(tests, NULL, fixture_teardown_shared);
 }
