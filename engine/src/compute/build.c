@@ -111,6 +111,20 @@ static int16_t input(cg_build *b, int16_t *slot, cg_type type, int64_t ne0, int6
     return *slot;
 }
 
+/* The last layer keeps only the rows that give outputs (llama.cpp's
+ * inp_out_ids: get_rows on the layer's result and its residual); returns
+ * the rows left. */
+static int64_t keep_output_rows(cg_build *b, bool last, int64_t T, int64_t E, int16_t *cur,
+                                int16_t *resid)
+{
+    if (!last)
+        return T;
+    const int16_t oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
+    *cur = fresh(b, *cur, oid, CG_F32, E, b->n_outputs, 1, 1);
+    *resid = fresh(b, *resid, oid, CG_F32, E, b->n_outputs, 1, 1);
+    return b->n_outputs;
+}
+
 static int16_t inp_pos(cg_build *b)
 {
     return input(b, &b->inp_pos, CG_I32, b->n_tokens, 1, 1, 1);
@@ -486,14 +500,8 @@ static int16_t bert_layer(cg_build *b, int il, int16_t inpL, bool last)
     cur = mm(b, HR_ROLE_ATTN_OUTPUT, E, cg_view(b->g, cur, CG_F32, hd * H, T, 1, 1, false), T, 1, 1);
     if (bias || m->has_attn_bias)
         cur = ew(b, cur, CG_NONE, E, T, 1, 1);
-    int64_t Tn = T;
     int16_t resid = inpL;
-    if (last) {
-        int16_t oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
-        Tn = b->n_outputs;
-        cur = fresh(b, cur, oid, CG_F32, E, Tn, 1, 1);
-        resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
-    }
+    const int64_t Tn = keep_output_rows(b, last, T, E, &cur, &resid);
     cur = ew(b, cur, resid, E, Tn, 1, 1);
     cur = norm(b, cur, E, Tn, 1, false, true); /* attn_out_norm */
     int16_t ffn_inp = cur;
@@ -570,14 +578,8 @@ static int16_t mamba_layer(cg_build *b, int il, int16_t inpL, bool last)
     if (v2)
         y = norm(b, cg_view(b->g, y, CG_F32, d_inner / ng, ng, nst, ns, false), d_inner / ng, ng, nst, true, false);
     cur = mm(b, HR_ROLE_SSM_OUT, E, cg_view(b->g, y, CG_F32, d_inner, T, 1, 1, false), T, 1, 1);
-    int64_t Tn = T;
     int16_t resid = inpL;
-    if (last) {
-        int16_t oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
-        Tn = b->n_outputs;
-        cur = fresh(b, cur, oid, CG_F32, E, Tn, 1, 1);
-        resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
-    }
+    const int64_t Tn = keep_output_rows(b, last, T, E, &cur, &resid);
     (void)il;
     return ew(b, cur, resid, E, Tn, 1, 1);
 }
@@ -745,14 +747,8 @@ static int16_t layer_ffn(cg_build *b, const traits *t, int il, int16_t cur, int1
     const hr_model *m = b->m;
     const hr_layer *L = &m->layers[il];
     const int64_t E = m->n_embd, T = b->n_tokens;
-    int64_t Tn = T;
     int16_t resid = inpL;
-    if (last) {
-        int16_t oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
-        Tn = b->n_outputs;
-        cur = fresh(b, cur, oid, CG_F32, E, Tn, 1, 1);
-        resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
-    }
+    const int64_t Tn = keep_output_rows(b, last, T, E, &cur, &resid);
 
     if (t->post_norms)
         cur = norm(b, cur, E, Tn, 1, t->rms, false);
