@@ -150,3 +150,77 @@ int fixture_teardown_shared(void **state)
     }
     return 0;
 }
+
+/* xorshift32: the same walk on every machine */
+static uint32_t walk_rand(uint32_t *state)
+{
+    uint32_t x = *state ? *state : 0x9E3779B9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    return x;
+}
+
+void fixture_walk_step(hr_settings *s, uint32_t n_layer, uint32_t *rng)
+{
+    static const uint32_t ubatches[] = {32, 64, 128, 256, 512, 1024, 2048};
+    static const hr_type kv_types[] = {HR_TYPE_F16, HR_TYPE_Q8_0, HR_TYPE_Q4_0};
+    static const hr_ftype ftypes[] = {HR_FTYPE_UNKNOWN, HR_FTYPE_MOSTLY_Q8_0,
+                                      HR_FTYPE_MOSTLY_Q4_K_M, HR_FTYPE_MOSTLY_Q2_K,
+                                      HR_FTYPE_MOSTLY_F16};
+    static const uint32_t seqs[] = {1, 2, 4};
+    const uint32_t r = walk_rand(rng);
+    switch (r % 16) {
+    case 0: case 1: case 2: case 3: /* context up or down, the most common key */
+        if (s->n_ctx == 0)
+            s->n_ctx = 4096;
+        if ((r >> 8) & 1)
+            s->n_ctx = s->n_ctx < 131072 ? s->n_ctx * 2 : s->n_ctx;
+        else
+            s->n_ctx = s->n_ctx > 512 ? s->n_ctx / 2 : s->n_ctx;
+        break;
+    case 4: /* a typed context, not a multiple of 256 */
+        s->n_ctx = 1000 + (r >> 8) % 20000;
+        break;
+    case 5: case 6:
+        s->n_ubatch = ubatches[(r >> 8) % 7];
+        break;
+    case 7: case 8: /* GPU layers one up or down, or anywhere */
+        if ((r >> 8) % 4 == 0)
+            s->n_gpu_layers = (int32_t)((r >> 10) % (n_layer + 2));
+        else if (s->n_gpu_layers < 0)
+            s->n_gpu_layers = (int32_t)n_layer;
+        else
+            s->n_gpu_layers += (r >> 9) & 1 ? 1 : -1;
+        if (s->n_gpu_layers > (int32_t)n_layer + 1)
+            s->n_gpu_layers = -1;
+        break;
+    case 9:
+        s->flash_attn = (hr_flash_attn)((r >> 8) % 3);
+        break;
+    case 10:
+        s->type_k = kv_types[(r >> 8) % 3];
+        s->type_v = kv_types[(r >> 12) % 3];
+        break;
+    case 11:
+        s->target_ftype = ftypes[(r >> 8) % 5];
+        break;
+    case 12:
+        s->n_seq = seqs[(r >> 8) % 3];
+        s->kv_unified = (r >> 12) & 1;
+        break;
+    case 13:
+        s->margin_percent = (double)((r >> 8) % 3) * 5.0;
+        break;
+    case 14:
+        s->mode = (r >> 8) % 4 == 0 ? HR_MODE_CPU : HR_MODE_GPU;
+        break;
+    default:
+        if ((r >> 8) & 1)
+            s->offload_kv = !s->offload_kv;
+        else
+            s->swa_full = !s->swa_full;
+        break;
+    }
+}

@@ -34,4 +34,9 @@ void fixture_cpu_settings(hr_settings *s);
 /* A host of host_gib with n_gpus CUDA GPUs of gpu_gib each. */
 void fixture_budget(hr_budget *b, double host_gib, int n_gpus, double gpu_gib);
 
+/* One key of an interactive session, drawn from *rng: context up or down
+ * (most often), ubatch, GPU layers, flash attention, KV types, what-if
+ * ftype, sequences, margin, CPU/GPU mode, KV offload, swa-full. */
+void fixture_walk_step(hr_settings *s, uint32_t n_layer, uint32_t *rng);
+
 #endif

@@ -93,6 +93,8 @@ void app_init(tui_app *app)
 
 void app_free(tui_app *app)
 {
+    hr_planner_free(app->planner);
+    app->planner = NULL;
     hr_model_free(app->model);
     app->model = NULL;
     hr_catalog_free(app->catalog);
@@ -124,8 +126,10 @@ bool app_open_model(tui_app *app, const char *spec)
         app_error(app, "%s", err.message[0] ? err.message : "cannot open the model");
         return false;
     }
+    hr_planner_free(app->planner);
     hr_model_free(app->model);
     app->model = model;
+    app->planner = hr_planner_new(model, NULL); /* NULL (no memory): plain plans */
     text_copy(app->model_spec, sizeof app->model_spec, spec);
     app_remember(app, spec);
     /* A what-if quantization or layer count of the previous model means nothing here. */
@@ -161,6 +165,13 @@ static int sweep_points(const tui_app *app, uint32_t *ctx, int max_points)
     return n;
 }
 
+bool app_plan(tui_app *app, const hr_settings *s, const hr_budget *b, hr_plan *out, hr_error *err)
+{
+    if (app->planner)
+        return hr_planner_plan(app->planner, s, b, out, err) == HR_OK;
+    return hr_plan_compute(app->model, s, b, out, err) == HR_OK;
+}
+
 void app_recompute(tui_app *app)
 {
     app->generation++;
@@ -171,8 +182,7 @@ void app_recompute(tui_app *app)
         app->derived_stale = true;
         return;
     }
-    app->plan_ok = hr_plan_compute(app->model, &app->settings, &app->budget, &app->plan,
-                                   &app->plan_err) == HR_OK;
+    app->plan_ok = app_plan(app, &app->settings, &app->budget, &app->plan, &app->plan_err);
     if (!app->plan_ok)
         app_error(app, "plan: %s", app->plan_err.message);
     app->derived_stale = true;

@@ -54,6 +54,7 @@ typedef struct tui_app {
 
     /* model */
     hr_model *model;
+    hr_planner *planner;           /* plans of the model, reusing earlier work (NULL: plain) */
     char model_spec[APP_PATH_MAX]; /* as the user gave it: preset id or path */
 
     /* settings and target */
@@ -131,6 +132,9 @@ void app_free(tui_app *app);
 /* Open a model (path or preset); on failure the old one stays and false is returned
  * with the engine's message in the status line. */
 bool app_open_model(tui_app *app, const char *spec);
+
+/* A plan of the open model through its planner (hr_plan_compute without one). */
+bool app_plan(tui_app *app, const hr_settings *s, const hr_budget *b, hr_plan *out, hr_error *err);
 
 /* Recompute the plan after any change (at once, it takes microseconds); the
  * solver answers and the context sweep are marked stale. */

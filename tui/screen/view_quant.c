@@ -38,7 +38,7 @@ static void quant_refresh(tui_app *app)
         hr_settings s = app->settings;
         s.target_ftype = r->ftype;
         hr_error_clear(&err);
-        r->plan_ok = hr_plan_compute(app->model, &s, &app->budget, &r->plan, &err) == HR_OK;
+        r->plan_ok = app_plan(app, &s, &app->budget, &r->plan, &err);
         if (!r->plan_ok && !r->error[0])
             text_copy(r->error, sizeof r->error, err.message);
     }

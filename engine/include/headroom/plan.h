@@ -154,6 +154,19 @@ typedef struct hr_plan {
 HR_API hr_status hr_plan_compute(const hr_model *model, const hr_settings *settings,
                                  const hr_budget *budget, hr_plan *out, hr_error *err);
 
+/* A planner: hr_plan_compute for one model, remembering between calls what
+ * the next plan can reuse (the weights per placement and ftype, the compute
+ * buffers per setting over a range of contexts), so a session that changes
+ * one setting at a time, or goes back to an earlier one, mostly replans from
+ * memory. Every plan is byte-identical to hr_plan_compute's. The model must
+ * outlive the planner; one planner is not for concurrent use (one per
+ * thread). ~36 KiB. */
+typedef struct hr_planner hr_planner;
+HR_API hr_planner *hr_planner_new(const hr_model *model, hr_error *err);
+HR_API hr_status hr_planner_plan(hr_planner *planner, const hr_settings *settings,
+                                 const hr_budget *budget, hr_plan *out, hr_error *err);
+HR_API void hr_planner_free(hr_planner *planner);
+
 /* JSON object {"memory": {...}, "devices": [...], "resolved": {...}}; caller frees. */
 HR_API char *hr_plan_to_json(const hr_plan *plan);
 

@@ -255,6 +255,11 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
     uint64_t weights[HR_MAX_DEVICES] = {0}, kv[HR_MAX_DEVICES] = {0};
     if (cache && cache->weights_valid) {
         memcpy(weights, cache->weights, sizeof weights);
+    } else if (cache && cache->planner) {
+        rc = hr_planner_weights(cache->planner, s, &place, backends, alignment, plan->n_devices,
+                                weights, err);
+        if (rc != HR_OK)
+            return rc;
     } else {
         rc = hr_plan_weights(m, s, &place, backends, alignment, weights, err);
         if (rc != HR_OK)
@@ -303,8 +308,13 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
      * memory (the output device's host buffer type on GPU runs) */
     uint64_t output = ((uint64_t)m->n_vocab + (s->embeddings ? m->n_embd : 0)) * plan->n_outputs * 4u;
 
-    /* compute buffers: the worst-case ubatch over every stream */
-    hr_settings resolved = *s;
+    /* compute buffers: the worst-case ubatch over every stream. The settings
+     * it gets hold only what the compute module reads (compute.h), resolved,
+     * so its caches do not miss over a margin or a what-if change */
+    hr_settings resolved;
+    memset(&resolved, 0, sizeof resolved);
+    resolved.mode = s->mode;
+    resolved.embeddings = s->embeddings;
     resolved.n_ctx = plan->n_ctx;
     resolved.n_batch = plan->n_batch;
     resolved.n_ubatch = plan->n_ubatch;
@@ -335,7 +345,10 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
     memset(&cout, 0, sizeof cout);
     /* recurrent layers are built by the compute module too (Mamba's graph;
      * RWKV approximated with it) */
-    rc = hr_compute_estimate_cached(&cin, cache ? cache->compute : NULL, &cout, err);
+    if (cache && cache->planner)
+        rc = hr_planner_compute(cache->planner, &cin, &cout, err);
+    else
+        rc = hr_compute_estimate_cached(&cin, cache ? cache->compute : NULL, &cout, err);
     if (rc != HR_OK)
         return rc;
     if (cout.lower_bound)

@@ -82,6 +82,7 @@ typedef struct hr_plan_cache {
     bool weights_valid;
     uint64_t weights[HR_MAX_DEVICES];
     struct hr_compute_cache *compute;
+    hr_planner *planner; /* set: the planner's caches serve both parts (planner.c) */
 } hr_plan_cache;
 
 /* hr_plan_compute, reusing what the cache holds and filling it otherwise
@@ -89,5 +90,20 @@ typedef struct hr_plan_cache {
 hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *settings,
                                  const hr_budget *budget, hr_plan *out, hr_plan_cache *cache,
                                  hr_error *err);
+
+/* The planner's weights: from its cache when a plan with the same
+ * placement, backends, alignments and target ftype was made, else
+ * hr_plan_weights (and remembered). Added into dev_bytes like it. */
+hr_status hr_planner_weights(hr_planner *planner, const hr_settings *s, const hr_placement *place,
+                             const hr_backend *backends, const uint32_t *alignment, int n_devices,
+                             uint64_t *dev_bytes, hr_error *err);
+
+/* The planner's compute buffers: the last result of the same inputs, an
+ * answer from linear forms when only the KV cells moved (made the second
+ * time they move), else hr_compute_estimate (and remembered). */
+struct hr_compute_input;
+struct hr_compute_output;
+hr_status hr_planner_compute(hr_planner *planner, const struct hr_compute_input *in,
+                             struct hr_compute_output *out, hr_error *err);
 
 #endif
