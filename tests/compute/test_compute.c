@@ -347,6 +347,51 @@ static void test_truncation_is_exact(void **state)
     }
 }
 
+/* Partial offloads, where the host layers' allocator state takes turns
+ * between two places (settled only by the lag-2 check) or never settles:
+ * the truncated replay equals the whole one for every split point, batch,
+ * KV placement and a second GPU. */
+static void test_partial_offload_truncation_is_exact(void **state)
+{
+    (void)state;
+    static const char *const archs[] = {"llama", "qwen3moe", "gemma2", "phi3"};
+    static const int32_t first_gpu[] = {1, 5, 12, 20, 23};
+    static const uint32_t ubatch[] = {64, 512, 2048};
+    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
+        hr_model *m = shape_model(archs[a], 24, 2048, 16, 4, 5632, 32000);
+        if (!m)
+            continue;
+        for (size_t f = 0; f < sizeof first_gpu / sizeof first_gpu[0]; f++) {
+            for (size_t u = 0; u < sizeof ubatch / sizeof ubatch[0]; u++) {
+                for (int variant = 0; variant < 3; variant++) {
+                    hr_settings s;
+                    hr_compute_input in;
+                    hr_compute_output quick, full;
+                    hr_error err;
+                    gpu_input(m, &s, &in, 8192, ubatch[u], 1 + (variant == 1), variant != 1,
+                              first_gpu[f]);
+                    if (variant == 2) { /* KV cache on the host; a second GPU */
+                        in.offload_kv = false;
+                        in.n_devices = 3;
+                        in.backends[2] = HR_BACKEND_CUDA;
+                        in.layer_end[1] = first_gpu[f] + (24 - first_gpu[f]) / 2;
+                        in.layer_begin[2] = in.layer_end[1];
+                        in.layer_end[2] = 24;
+                    }
+                    assert_int_equal(hr_compute_estimate(&in, &quick, &err), HR_OK);
+                    in.replay_all_layers = true;
+                    assert_int_equal(hr_compute_estimate(&in, &full, &err), HR_OK);
+                    for (int d = 1; d < in.n_devices; d++)
+                        assert_int_equal(quick.device_bytes[d], full.device_bytes[d]);
+                    assert_int_equal(quick.host_side_bytes, full.host_side_bytes);
+                    assert_int_equal(quick.lower_bound, full.lower_bound);
+                }
+            }
+        }
+        hr_model_free(m);
+    }
+}
+
 /* A graph too big for the replay (a 400-layer model whose partial offload
  * cannot be truncated) gives a lower bound, flagged, and no crash: the
  * scheduler's copy once dropped the leafs it had no room for and read
@@ -447,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_gpu_partial_offload),
         cmocka_unit_test(test_gpu_pipeline_parallel),
         cmocka_unit_test(test_truncation_is_exact),
+        cmocka_unit_test(test_partial_offload_truncation_is_exact),
         cmocka_unit_test(test_graph_overflow_is_a_lower_bound),
         cmocka_unit_test(test_other_shapes),
         cmocka_unit_test(test_rejects_bad_input),

@@ -126,13 +126,15 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int n_copies);
 typedef struct cg_alloc_result {
     uint64_t peak[CG_MAX_BUFFERS]; /* max_size of each buffer's allocator */
     bool periodic_ok;              /* the state check of a truncated graph held */
+    uint32_t failed_checks;        /* bit c: the states of check pair c differed */
 } cg_alloc_result;
 
 /* Replay the packing. alignment[b] per buffer. checks holds n_checks pairs
  * of layer marks: the allocator state at the start of the two marks of
  * each pair must match (periodic_ok)
  * (see compute.c for why equal states make a truncated graph exact). */
-#define CG_MAX_CHECKS 8
+#define CG_MAX_CHECKS 16    /* two lags per run (compute.c) */
+#define CG_MAX_SNAPSHOTS 24 /* distinct marks among them: three per run */
 void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
                int n_checks, cg_alloc_result *res);
 
@@ -145,6 +147,7 @@ typedef struct cg_form { int64_t a, b; } cg_form; /* a + b u */
 typedef struct cg_param_result {
     bool valid;
     bool periodic_ok;
+    uint32_t failed_checks; /* bit c: the states of check pair c differed */
     int64_t lo, hi;
     cg_form peak[CG_MAX_BUFFERS];
 } cg_param_result;

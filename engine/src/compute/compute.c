@@ -84,7 +84,9 @@ static bool same_kind(const hr_compute_input *in, const dev_table *t, int i, int
 /* The repeating layers [0, n_layer - 1) (the last one differs anyway:
  * out_ids) cut into runs, each periodic in layer kind: greedily from the
  * front, the period (up to MAX_PERIOD) that carries furthest. */
-#define MAX_SEGMENTS CG_MAX_CHECKS
+#define MAX_SEGMENTS 8
+_Static_assert(2 * MAX_SEGMENTS <= CG_MAX_CHECKS && 3 * MAX_SEGMENTS <= CG_MAX_SNAPSHOTS,
+               "two checks per run");
 typedef struct segment { int start, end, period; } segment;
 
 static int find_segments(const hr_compute_input *in, segment *seg)
@@ -147,22 +149,58 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
 
 /* Which layers to emit: in each run [s, e) of period d, the first
  * P = s + reps * d, then the last e - P - S (S skipped, a multiple of d),
- * and a state check between the marks of layers P - d and P. reps starts at
- * 1 (often the state entering a run's second layer already equals the one
- * entering its first) and doubles until every check holds. The last layer
- * is always emitted. */
+ * and a state check between the marks of layers P - d and P. Each run has
+ * its own reps: it starts small (often the state entering a run's second
+ * layer already equals the one entering its first) and grows, for the runs
+ * whose check failed, until every check holds. The last layer is always
+ * emitted.
+ *
+ * Some runs never repeat with lag d but do with lag 2d: two layers'
+ * tensors take turns between two places (a ping-pong). A run given lag 2
+ * also checks the marks of layers P - 2d and P and skips a multiple of 2d:
+ * equal states 2d apart make every later run of 2d layers repeat, so
+ * either check holding makes the truncation exact. */
 typedef struct layer_plan {
     int32_t layers[CG_MAX_LAYER_MARKS];
     int n;
     int checks[2 * CG_MAX_CHECKS]; /* mark pairs whose states must match */
+    int check_seg[CG_MAX_CHECKS];  /* the run each check is for */
     int n_checks;
     int skipped[MAX_SEGMENTS];     /* S of each run (0: emitted whole) */
+    int window[MAX_SEGMENTS];      /* its check of lag d: the layers the skip repeats */
     bool complete;                 /* every run emitted whole: nothing to check */
     bool cut;                      /* the array's room cut layers: a lower bound */
 } layer_plan;
 
-static void plan_layers(int n, const segment *seg, int n_seg, int reps, bool keep_tail,
-                        layer_plan *lp)
+static void add_check(layer_plan *lp, int mark_a, int mark_b, int k)
+{
+    lp->checks[2 * lp->n_checks] = mark_a;
+    lp->checks[2 * lp->n_checks + 1] = mark_b;
+    lp->check_seg[lp->n_checks] = k;
+    lp->n_checks++;
+}
+
+/* runs whose checks held: any one of a run's checks suffices */
+static uint32_t settled_runs(const layer_plan *lp, uint32_t failed_checks)
+{
+    uint32_t settled = 0;
+    for (int c = 0; c < lp->n_checks; c++)
+        if (!(failed_checks & (1u << c)))
+            settled |= 1u << lp->check_seg[c];
+    return settled;
+}
+
+static bool all_settled(const layer_plan *lp, int n_seg, uint32_t failed_checks)
+{
+    const uint32_t settled = settled_runs(lp, failed_checks);
+    for (int k = 0; k < n_seg; k++)
+        if (lp->skipped[k] && !(settled & (1u << k)))
+            return false;
+    return true;
+}
+
+static void plan_layers(int n, const segment *seg, int n_seg, const int *reps, const int *lag,
+                        bool keep_tail, layer_plan *lp)
 {
     const int cap = (int)(sizeof lp->layers / sizeof lp->layers[0]);
     lp->n = 0;
@@ -171,18 +209,20 @@ static void plan_layers(int n, const segment *seg, int n_seg, int reps, bool kee
     lp->cut = false;
     for (int k = 0; k < n_seg; k++) {
         const int s0 = seg[k].start, e = seg[k].end, d = seg[k].period;
-        const int P = d > 0 ? s0 + reps * d : e;
+        const int P = d > 0 && reps[k] < e - s0 ? s0 + reps[k] * d : e;
+        const int step = P - lag[k] * d >= s0 ? lag[k] * d : d; /* S is a multiple of it */
         lp->skipped[k] = 0;
         if (d > 0 && P < e) {
             /* with several backends the scheduler looks ahead (expansion
              * passes, copies made at a split's start): keep one period after
              * the skip so the layers before it see the same neighbours */
             const int tail = keep_tail ? d : 0;
-            const int S = e - P - tail > 0 ? (e - P - tail) / d * d : 0;
+            const int S = e - P - tail > 0 ? (e - P - tail) / step * step : 0;
             if (S > 0) {
-                lp->checks[2 * lp->n_checks] = lp->n + (P - d - s0);
-                lp->checks[2 * lp->n_checks + 1] = lp->n + (P - s0);
-                lp->n_checks++;
+                lp->window[k] = lp->n_checks;
+                add_check(lp, lp->n + (P - d - s0), lp->n + (P - s0), k);
+                if (step > d)
+                    add_check(lp, lp->n + (P - step - s0), lp->n + (P - s0), k);
                 lp->skipped[k] = S;
                 lp->complete = false;
             }
@@ -226,13 +266,11 @@ static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segmen
                            graph_result *gr)
 {
     cg_sum_bytes(g, 0, g->n_nodes, gr->scaled, gr->fixed, gr->count);
-    int c = 0;
     for (int k = 0; k < n_seg; k++) {
         if (!lp->skipped[k])
             continue;
-        if (c >= lp->n_checks)
-            break;
         uint64_t ps[CG_MAX_BUFFERS] = {0}, pf[CG_MAX_BUFFERS] = {0}, pc[CG_MAX_BUFFERS] = {0};
+        const int c = lp->window[k];
         const int ma = lp->checks[2 * c], mb = lp->checks[2 * c + 1];
         if (ma < g->n_layer_marks && mb < g->n_layer_marks)
             cg_sum_bytes(g, g->layer_start[ma], g->layer_start[mb], ps, pf, pc);
@@ -242,7 +280,6 @@ static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segmen
             gr->fixed[i] += pf[i] * times;
             gr->count[i] += pc[i] * times;
         }
-        c++;
     }
 }
 
@@ -298,7 +335,7 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     if (pr.valid)
         sum_full_graph(g_next, lp, seg, n_seg, &gr_next);
     free(w);
-    if (!pr.valid || (!lp->complete && !pr.periodic_ok))
+    if (!pr.valid || (!lp->complete && !all_settled(lp, n_seg, pr.failed_checks)))
         return;
     for (int i = 0; i < CG_MAX_BUFFERS; i++) {
         /* the forms must give back what the plain replay found at u0 */
@@ -343,15 +380,32 @@ static bool replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     multi_backend = multi_backend && ((host_layers && rc->n_tokens >= 32) || !in->offload_kv);
 
     /* a GPU run's first layer reads copies made before it: its state rarely
-     * equals the next one's, so start from two periods; a state that has not
-     * settled after twice that rarely settles at all (op-offloaded host
-     * layers, pipeline copies): then the whole graph */
+     * equals the next one's, so start from two periods; a run whose state
+     * has not settled after twice that rarely settles at all (op-offloaded
+     * host layers, pipeline copies): then that run whole. A graph that
+     * outgrew its room grows every truncated run the same way. */
     const int first_reps = gpu_any ? 2 : 1;
-    for (int reps = first_reps;; reps = reps >= 2 * first_reps ? n + 1 : reps * 2) {
-        plan_layers(n, seg, n_seg, reps, multi_backend, &lp);
+    int reps[MAX_SEGMENTS], lag[MAX_SEGMENTS];
+    for (int k = 0; k < n_seg; k++) {
+        reps[k] = first_reps;
+        lag[k] = 1;
+    }
+    for (;;) {
+        plan_layers(n, seg, n_seg, reps, lag, multi_backend, &lp);
         gp = build_for_replay(in, rc, buf_output, &lp, &w->built, &w->split);
         cg_replay(gp, align, lp.checks, lp.n_checks, &res);
-        if (lp.complete || (res.periodic_ok && !gp->overflow) || reps > n)
+        if (lp.complete || (all_settled(&lp, n_seg, res.failed_checks) && !gp->overflow))
+            break;
+        const uint32_t settled = settled_runs(&lp, res.failed_checks);
+        bool grown = false;
+        for (int k = 0; k < n_seg; k++) {
+            if (!lp.skipped[k] || (!gp->overflow && (settled & (1u << k))))
+                continue;
+            reps[k] = reps[k] >= 2 * first_reps ? n + 1 : reps[k] * 2;
+            lag[k] = 2;
+            grown = true;
+        }
+        if (!grown)
             break;
     }
     memset(gr, 0, sizeof *gr);

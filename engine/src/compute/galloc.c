@@ -47,7 +47,8 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], cons
 {
     replay r;
     r.g = g;
-    res->periodic_ok = run_replay(&r, alignment, checks, n_checks);
+    res->failed_checks = run_replay(&r, alignment, checks, n_checks);
+    res->periodic_ok = res->failed_checks == 0;
     for (int b = 0; b < CG_MAX_BUFFERS; b++)
         res->peak[b] = b < g->n_buffers ? r.alloc[b].max_size : 0;
 }

@@ -192,9 +192,9 @@ static void take_snapshot(replay *r, int upto, snapshot *sn)
 }
 
 /* The replay itself; r->g and the REPLAY_EXTRA fields are set by the caller.
- * Returns whether every state check held (periodic_ok); peaks in
- * r->alloc[b].max_size. */
-static bool run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
+ * Returns the checks that failed, bit c for pair c (0: every state check
+ * held, periodic_ok); peaks in r->alloc[b].max_size. */
+static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
                        int n_checks)
 {
     const cg_graph *g = r->g;
@@ -228,33 +228,48 @@ static bool run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], cons
         }
     }
 
-    /* state checks: pairs of layer marks, in node order of their first mark */
+    /* state checks: pairs of layer marks; a mark shared by several pairs
+     * (two lags ending at the same layer) is snapshotted once */
     if (n_checks > CG_MAX_CHECKS)
         n_checks = CG_MAX_CHECKS;
-    int at[2 * CG_MAX_CHECKS];
-    snapshot snaps[2 * CG_MAX_CHECKS];
-    bool ok = true;
+    int at[CG_MAX_SNAPSHOTS];      /* node index of each distinct mark */
+    int which[2 * CG_MAX_CHECKS];  /* snapshot of each end of each pair, -1: none */
+    snapshot snaps[CG_MAX_SNAPSHOTS];
+    int n_snaps = 0;
+    uint32_t failed = 0;
     for (int c = 0; c < 2 * n_checks; c++) {
         const int mk = checks[c];
-        at[c] = mk >= 0 && mk < g->n_layer_marks ? g->layer_start[mk] : -1;
-        snaps[c].n = -1;
-        if (at[c] < 0)
-            ok = false;
+        const int node = mk >= 0 && mk < g->n_layer_marks ? g->layer_start[mk] : -1;
+        which[c] = -1;
+        if (node < 0) {
+            failed |= 1u << (c / 2);
+            continue;
+        }
+        for (int k = 0; k < n_snaps; k++)
+            if (at[k] == node)
+                which[c] = k;
+        if (which[c] < 0 && n_snaps < CG_MAX_SNAPSHOTS) {
+            at[n_snaps] = node;
+            snaps[n_snaps].n = -1;
+            which[c] = n_snaps++;
+        }
+        if (which[c] < 0)
+            failed |= 1u << (c / 2);
     }
 
     /* the next node index where a snapshot is due (none: past the end) */
     int next_at = g->n_nodes + 1;
-    for (int c = 0; c < 2 * n_checks; c++)
-        if (at[c] >= 0 && at[c] < next_at)
-            next_at = at[c];
+    for (int k = 0; k < n_snaps; k++)
+        if (at[k] < next_at)
+            next_at = at[k];
     for (int i = 0; i <= g->n_nodes; i++) {
         if (i == next_at) {
             next_at = g->n_nodes + 1;
-            for (int c = 0; c < 2 * n_checks; c++) {
-                if (at[c] == i)
-                    take_snapshot(r, i, &snaps[c]);
-                else if (at[c] > i && at[c] < next_at)
-                    next_at = at[c];
+            for (int k = 0; k < n_snaps; k++) {
+                if (at[k] == i)
+                    take_snapshot(r, i, &snaps[k]);
+                else if (at[k] > i && at[k] < next_at)
+                    next_at = at[k];
             }
         }
         if (i == g->n_nodes)
@@ -282,9 +297,12 @@ static bool run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], cons
                 free_node(r, p);
         }
     }
-    for (int c = 0; c < n_checks && ok; c++)
-        if (snaps[2 * c].n < 0 || snaps[2 * c + 1].n < 0 || snaps[2 * c].n != snaps[2 * c + 1].n ||
-            !SAME_SNAPSHOT(r, &snaps[2 * c], &snaps[2 * c + 1]))
-            ok = false;
-    return ok;
+    for (int c = 0; c < n_checks; c++) {
+        if (failed & (1u << c))
+            continue;
+        const snapshot *a = &snaps[which[2 * c]], *b = &snaps[which[2 * c + 1]];
+        if (a->n < 0 || b->n < 0 || a->n != b->n || !SAME_SNAPSHOT(r, a, b))
+            failed |= 1u << c;
+    }
+    return failed;
 }

@@ -230,7 +230,8 @@ void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u0, int6
     r->u0 = u0;
     r->lo = lo;
     r->hi = hi;
-    res->periodic_ok = run_replay(r, alignment, checks, n_checks);
+    res->failed_checks = run_replay(r, alignment, checks, n_checks);
+    res->periodic_ok = res->failed_checks == 0;
     for (int b = 0; b < CG_MAX_BUFFERS && b < g->n_buffers; b++)
         res->peak[b] = r->alloc[b].max_size;
     res->lo = r->lo;
