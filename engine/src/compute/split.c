@@ -24,13 +24,11 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
     int16_t c_next[MAX_COPIES];      /* next copy of the same source */
     int16_t copy_head[CG_MAX_NODES]; /* first copy of each source, -1: none */
     int n_copies = 0;
-    int16_t remap[CG_MAX_NODES]; /* CG_NONE: not emitted (the copy ran out of room) */
+    int16_t remap[CG_MAX_NODES]; /* CG_NONE: not emitted (yet, or out of room) */
     for (int k = 0; k < src->n_nodes; k++) {
         copy_head[k] = -1;
         remap[k] = CG_NONE;
     }
-    bool emitted[CG_MAX_NODES];
-    memset(emitted, 0, sizeof(bool) * (size_t)src->n_nodes);
 
     cg_init(dst);
     dst->n_leafs = src->n_leafs;
@@ -47,10 +45,9 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
     while (i < src->n_nodes) {
         /* leafs and external tensors pass through unchanged */
         if (src->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) {
-            if (!emitted[i]) {
+            if (remap[i] == CG_NONE) {
                 remap[i] = (int16_t)dst->n_nodes;
                 dst->nodes[dst->n_nodes++] = src->nodes[i];
-                emitted[i] = true;
             }
             i++;
             continue;
@@ -64,11 +61,10 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
         /* leafs created inside the split go first (their place among nodes
          * does not matter: leafs are allocated before every node) */
         for (int k = i; k < end; k++) {
-            if ((src->nodes[k].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) && !emitted[k] &&
+            if ((src->nodes[k].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) && remap[k] == CG_NONE &&
                 dst->n_nodes < CG_MAX_NODES) {
                 remap[k] = (int16_t)dst->n_nodes;
                 dst->nodes[dst->n_nodes++] = src->nodes[k];
-                emitted[k] = true;
             }
         }
         /* its inputs from other buffers, in order of first use: copies first */
@@ -134,11 +130,10 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                 dst->overflow = true;
                 break;
             }
-            if (emitted[k])
+            if (remap[k] != CG_NONE)
                 continue;
             cg_node n = src->nodes[k];
             remap[k] = (int16_t)dst->n_nodes;
-            emitted[k] = true;
             if (!(n.flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))) {
                 for (int j = 0; j < n.n_src; j++) {
                     const int16_t h = n.src[j];
