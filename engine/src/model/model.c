@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "model_internal.h"
+#include "quant/quant_internal.h"
 #include "weight_pad.h"
 
 typedef struct arena_chunk {
@@ -30,6 +31,10 @@ typedef struct model_private {
     size_t wsum_n_tensors;
     uint32_t wsum_n_layer;
     uint64_t wsum_n_bytes;
+    /* hr_model_quant_facts, valid for this tensor list only */
+    const hr_quant_facts *qfacts;
+    const hr_tensor *qfacts_tensors;
+    size_t qfacts_n_tensors;
 } model_private;
 
 enum { WSUM_CONFIGS = 4 };
@@ -95,6 +100,14 @@ bool hr_model_weight_sums(const hr_model *m, uint32_t alignment, bool row_paddin
     out->embd_dup = w[m->n_layer + 2];
     out->layer_shared = w[m->n_layer + 3];
     return true;
+}
+
+const struct hr_quant_facts *hr_model_quant_facts(const hr_model *m)
+{
+    const model_private *p = m->internal_;
+    if (!p || !p->qfacts || p->qfacts_tensors != m->tensors || p->qfacts_n_tensors != m->n_tensors)
+        return NULL;
+    return p->qfacts;
 }
 
 bool hr_tensor_is_layer_shared(const hr_tensor *t)
@@ -308,6 +321,10 @@ hr_status hr_model_finalize(hr_model *m, hr_error *err)
     if (!m->name)
         m->name = m->path ? m->path : "model";
     precompute_weight_sums(m);
+    model_private *p = m->internal_;
+    p->qfacts = hr_quant_facts_build(m);
+    p->qfacts_tensors = m->tensors;
+    p->qfacts_n_tensors = m->n_tensors;
     return HR_OK;
 }
 

@@ -57,6 +57,12 @@ typedef struct hr_weight_sums {
 bool hr_model_weight_sums(const hr_model *m, uint32_t alignment, bool row_padding,
                           hr_weight_sums *out);
 
+/* The quant rules' per-tensor facts (quant/quant_internal.h), built by
+ * hr_model_finalize; NULL when absent (out of memory) or the tensor list
+ * changed since finalize. */
+struct hr_quant_facts;
+const struct hr_quant_facts *hr_model_quant_facts(const hr_model *m);
+
 /* Run fn(ptr) when the model is freed (unmapping files, etc). */
 hr_status hr_model_on_free(hr_model *m, void (*fn)(void *), void *ptr, hr_error *err);
 

@@ -4,6 +4,7 @@
 #include "plan_internal.h"
 #include "../model/model_internal.h"
 #include "../model/weight_pad.h"
+#include "../quant/quant_internal.h"
 
 static bool pads_rows(hr_backend b)
 {
@@ -61,8 +62,11 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
                             (unsigned long long)m->n_bytes);
     const bool whatif = s->target_ftype != HR_FTYPE_UNKNOWN;
     hr_quant_state st;
-    if (whatif)
+    hr_quant_ctx qctx; /* one per walk: default type, block sizes, the model's tensor facts */
+    if (whatif) {
         hr_quant_state_init(&st, m);
+        hr_quant_ctx_init(&qctx, m, s->target_ftype);
+    }
 
     uint8_t dev_of[HR_DEV_TABLE];
     const int32_t n_table = m->n_layer < HR_DEV_TABLE ? (int32_t)m->n_layer : HR_DEV_TABLE;
@@ -85,9 +89,9 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
         hr_type type = t->type;
         uint64_t bytes = t->bytes;
         if (whatif) {
-            type = hr_quant_tensor_type(&st, m, t, s->target_ftype);
+            type = hr_quant_ctx_type(&qctx, &st, t);
             if (type != t->type) {
-                hr_status rc = hr_type_tensor_bytes(type, t->ne, &bytes, err);
+                hr_status rc = hr_quant_ctx_bytes(&qctx, type, t->ne, &bytes, err);
                 if (rc != HR_OK)
                     return rc;
             }

@@ -5,12 +5,6 @@
 #include "model/model_internal.h"
 #include "quant_internal.h"
 
-static bool ends_with_weight(const char *s)
-{
-    size_t n = strlen(s);
-    return n >= 7 && memcmp(s + n - 7, ".weight", 7) == 0;
-}
-
 /* init_quantize_state_counters: attn_v-like tensors are counted by name;
  * the ffn counters use the layer count. */
 void hr_quant_state_init(hr_quant_state *st, const hr_model *model)
@@ -18,14 +12,18 @@ void hr_quant_state_init(hr_quant_state *st, const hr_model *model)
     memset(st, 0, sizeof *st);
     if (!model)
         return;
-    for (size_t i = 0; i < model->n_tensors; i++) {
-        const hr_tensor *t = &model->tensors[i];
-        hr_role role = t->role != HR_ROLE_OTHER ? (hr_role)t->role : hr_role_from_name(t->name);
-        if ((role == HR_ROLE_ATTN_V || role == HR_ROLE_ATTN_QKV || role == HR_ROLE_ATTN_KV_B) &&
-            ends_with_weight(t->name))
-            st->n_attention_wv++;
-        if (role == HR_ROLE_OUTPUT && strcmp(t->name, "output.weight") == 0)
-            st->has_output_weight = true;
+    const hr_quant_facts *facts = hr_model_quant_facts(model);
+    if (facts) {
+        st->n_attention_wv = facts->n_attention_wv;
+        st->has_output_weight = facts->has_output_weight;
+    } else {
+        for (size_t i = 0; i < model->n_tensors; i++) {
+            const hr_quant_fact f = hr_quant_fact_of(&model->tensors[i]);
+            if (f.flags & HR_QF_COUNTS_WV)
+                st->n_attention_wv++;
+            if (f.flags & HR_QF_OUTPUT_WEIGHT)
+                st->has_output_weight = true;
+        }
     }
     st->n_ffn_down = st->n_ffn_gate = st->n_ffn_up = (int)model->n_layer;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "headroom/model.h"
+#include "headroom/quant.h"
 
 /* True when convert_hf_to_gguf.py always writes this tensor as F32 whatever
  * the output type: 1-D tensors, norms, names not ending in ".weight", expert
@@ -15,12 +16,38 @@ bool hr_quant_source_is_f32(const char *name, uint32_t n_dims, hr_role role);
 /* llama-quantize's tensor_allows_quantization (default params). */
 bool hr_quant_allows(const char *name, uint32_t n_dims, hr_role role);
 
+/* What the mix rules need to know about one tensor that depends only on
+ * its name, role and shape (not the ftype): computed by hr_model_finalize
+ * for every tensor, so a projection reads them instead of matching names. */
+enum {
+    HR_QF_ALLOWS = 1,      /* hr_quant_allows */
+    HR_QF_SOURCE_F32 = 2,  /* hr_quant_source_is_f32 */
+    HR_QF_COUNTS_WV = 4,   /* counted in n_attention_wv */
+    HR_QF_OUTPUT_WEIGHT = 8, /* "output.weight" (has_output_weight) */
+};
+typedef struct hr_quant_fact {
+    uint8_t flags;    /* HR_QF_* */
+    uint8_t category; /* the rules' tensor category (quant_rules.c) */
+} hr_quant_fact;
+
+/* Facts of every tensor of a finalized model, and the walk counters they give. */
+typedef struct hr_quant_facts {
+    const hr_quant_fact *tensor; /* n_tensors entries, in tensor order */
+    int n_attention_wv;
+    bool has_output_weight;
+} hr_quant_facts;
+
+hr_quant_fact hr_quant_fact_of(const hr_tensor *t);
+/* Arena-allocated facts of m's tensors (NULL when out of memory). */
+hr_quant_facts *hr_quant_facts_build(hr_model *m);
+
 /* Per-walk facts computed once (so a projection costs a few table reads
  * per tensor): the ftype's default type, GQA ratio, and a lazily filled
  * cache of block sizes for ggml type ids below 64. */
 #define HR_QUANT_TYPE_CACHE 64
 typedef struct hr_quant_ctx {
     const hr_model *model;
+    const hr_quant_facts *facts; /* the model's precomputed facts, or NULL */
     hr_ftype ftype;
     hr_type default_type;   /* HR_TYPE_INVALID for an unknown ftype */
     bool default_quantized;

@@ -2,6 +2,7 @@
  * src/llama-quant.cpp (tensor_allows_quantization, llama_tensor_get_type,
  * llama_tensor_get_type_impl, tensor_type_fallback) with default params:
  * no imatrix, no overrides, output tensor quantized, not pure. */
+#include <stdint.h>
 #include <string.h>
 
 #include "headroom/quant.h"
@@ -379,6 +380,7 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
 {
     memset(c, 0, sizeof *c);
     c->model = m;
+    c->facts = hr_model_quant_facts(m);
     c->ftype = ftype;
     c->default_type = hr_ftype_default_type(ftype);
     const hr_type_info *info = hr_type_get(c->default_type);
@@ -390,19 +392,73 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
     c->n_gqa = model_n_gqa(m);
 }
 
-hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t)
+hr_quant_fact hr_quant_fact_of(const hr_tensor *t)
 {
+    hr_quant_fact f = {0, CAT_OTHER};
     const hr_role role = tensor_role(t);
     const uint32_t n_dims = n_dims_of(t);
-    if (!hr_quant_allows(t->name, n_dims, role)) {
+    if (hr_quant_allows(t->name, n_dims, role)) {
+        f.flags |= HR_QF_ALLOWS;
+        f.category = (uint8_t)tensor_category(t, role);
+    }
+    if (hr_quant_source_is_f32(t->name, n_dims, role))
+        f.flags |= HR_QF_SOURCE_F32;
+    /* init_quantize_state_counters: attn_v-like tensors are counted by name */
+    if (!t->name)
+        return f;
+    if ((role == HR_ROLE_ATTN_V || role == HR_ROLE_ATTN_QKV || role == HR_ROLE_ATTN_KV_B) &&
+        ends_with(t->name, ".weight"))
+        f.flags |= HR_QF_COUNTS_WV;
+    if (role == HR_ROLE_OUTPUT && strcmp(t->name, "output.weight") == 0)
+        f.flags |= HR_QF_OUTPUT_WEIGHT;
+    return f;
+}
+
+hr_quant_facts *hr_quant_facts_build(hr_model *m)
+{
+    hr_quant_facts *qf = hr_model_arena_alloc(m, sizeof *qf);
+    hr_quant_fact *f = m->n_tensors && m->n_tensors <= SIZE_MAX / sizeof *f
+                           ? hr_model_arena_alloc(m, m->n_tensors * sizeof *f) : NULL;
+    if (!qf || (m->n_tensors && !f))
+        return NULL;
+    qf->n_attention_wv = 0;
+    qf->has_output_weight = false;
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        f[i] = hr_quant_fact_of(&m->tensors[i]);
+        if (f[i].flags & HR_QF_COUNTS_WV)
+            qf->n_attention_wv++;
+        if (f[i].flags & HR_QF_OUTPUT_WEIGHT)
+            qf->has_output_weight = true;
+    }
+    qf->tensor = f;
+    return qf;
+}
+
+/* The precomputed facts when t is one of the model's own tensors (callers
+ * may pass a copy, or walk before finalize); computed now otherwise. */
+static hr_quant_fact fact_for(const hr_quant_ctx *c, const hr_tensor *t)
+{
+    if (c->facts) {
+        const uintptr_t at = (uintptr_t)t, base = (uintptr_t)c->model->tensors;
+        const size_t n = c->model->n_tensors;
+        if (at >= base && (at - base) / sizeof *t < n && (at - base) % sizeof *t == 0)
+            return c->facts->tensor[(at - base) / sizeof *t];
+    }
+    return hr_quant_fact_of(t);
+}
+
+hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t)
+{
+    const hr_quant_fact f = fact_for(c, t);
+    if (!(f.flags & HR_QF_ALLOWS)) {
         /* converted from a checkpoint: the converter wrote these as F32 */
-        if (c->model->source != HR_SOURCE_GGUF && hr_quant_source_is_f32(t->name, n_dims, role))
+        if (c->model->source != HR_SOURCE_GGUF && (f.flags & HR_QF_SOURCE_F32))
             return HR_TYPE_F32;
         return t->type;
     }
     if (c->default_type == HR_TYPE_INVALID)
         return t->type;
-    const category cat = tensor_category(t, role);
+    const category cat = (category)f.category;
     if (c->bitnet) {
         /* BitNet's llama-quantize keeps the embeddings and head in F16 */
         if (cat == CAT_TOKEN_EMBD || cat == CAT_OUTPUT)
