@@ -32,6 +32,7 @@
  * rule assumes an AVX2-class host and judges a role by its largest block;
  * pipeline parallelism keeps 4 copies of the inputs; buffers are one chunk
  * (no maximum allocation size). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,9 +59,16 @@ typedef struct dev_table {
 
 static void fill_dev_table(const hr_compute_input *in, int n_layer, dev_table *t)
 {
-    t->n = n_layer < DEV_TABLE ? n_layer : DEV_TABLE;
-    for (int il = 0; il < t->n; il++)
-        t->dev[il] = (uint8_t)layer_device(in, il);
+    t->n = n_layer < DEV_TABLE ? (n_layer > 0 ? n_layer : 0) : DEV_TABLE;
+    memset(t->dev, 0, (size_t)t->n);
+    /* the first device whose range holds a layer wins: fill the last first */
+    const int n_dev = in->n_devices < HR_MAX_DEVICES ? in->n_devices : HR_MAX_DEVICES;
+    for (int d = n_dev - 1; d >= 0; d--) {
+        const int lo = in->layer_begin[d] > 0 ? in->layer_begin[d] : 0;
+        const int hi = in->layer_end[d] < t->n ? in->layer_end[d] : t->n;
+        for (int il = lo; il < hi; il++)
+            t->dev[il] = (uint8_t)d;
+    }
 }
 
 static int table_device(const hr_compute_input *in, const dev_table *t, int il)
@@ -68,16 +76,25 @@ static int table_device(const hr_compute_input *in, const dev_table *t, int il)
     return il < t->n ? t->dev[il] : layer_device(in, il);
 }
 
-/* two layers build the same ops with the same sizes on the same device */
-static bool same_kind(const hr_compute_input *in, const dev_table *t, int i, int j)
+/* two layers build the same ops with the same sizes: every field of
+ * hr_layer equal. While hr_layer is nine uint32 and three bools (0 or 1)
+ * with no padding between them, one compare of their 39 bytes. */
+static bool same_layer(const hr_layer *a, const hr_layer *b)
 {
-    const hr_layer *a = &in->model->layers[i], *b = &in->model->layers[j];
+    if (sizeof(hr_layer) == 40 && offsetof(hr_layer, has_kv) == 38)
+        return memcmp(a, b, offsetof(hr_layer, has_kv) + sizeof a->has_kv) == 0;
     return a->n_head == b->n_head && a->n_head_kv == b->n_head_kv &&
            a->n_embd_head_k == b->n_embd_head_k && a->n_embd_head_v == b->n_embd_head_v &&
            a->n_ff == b->n_ff && a->n_expert == b->n_expert &&
            a->n_expert_used == b->n_expert_used && a->n_expert_shared == b->n_expert_shared &&
            a->n_ff_exp == b->n_ff_exp && a->is_swa == b->is_swa &&
-           a->is_recurrent == b->is_recurrent && a->has_kv == b->has_kv &&
+           a->is_recurrent == b->is_recurrent && a->has_kv == b->has_kv;
+}
+
+/* two layers build the same ops with the same sizes on the same device */
+static bool same_kind(const hr_compute_input *in, const dev_table *t, int i, int j)
+{
+    return same_layer(&in->model->layers[i], &in->model->layers[j]) &&
            table_device(in, t, i) == table_device(in, t, j);
 }
 
@@ -89,17 +106,53 @@ _Static_assert(2 * MAX_SEGMENTS <= CG_MAX_CHECKS && 3 * MAX_SEGMENTS <= CG_MAX_S
                "two checks per run");
 typedef struct segment { int start, end, period; } segment;
 
+/* Each layer's kind as a small number: equal numbers mean same_kind (an
+ * equivalence): the layer's fields, numbered against one layer of each
+ * field set seen (the previous layer first: runs repeat it), times the
+ * devices, plus its device. NO_KIND when the field sets outnumber the list. */
+#define MAX_KINDS 28 /* 28 * HR_MAX_DEVICES (9) + 8 < NO_KIND */
+#define NO_KIND 0xff
+_Static_assert(MAX_KINDS * HR_MAX_DEVICES <= NO_KIND, "kind numbers fit a byte");
+static void kind_ids(const hr_compute_input *in, const dev_table *devs, uint8_t *kind)
+{
+    const hr_layer *L = in->model->layers;
+    int rep[MAX_KINDS], n_kinds = 0, prev = -1;
+    for (int il = 0; il < devs->n; il++) {
+        int fk = -1;
+        if (prev >= 0 && same_layer(&L[il], &L[il - 1])) {
+            fk = prev;
+        } else {
+            for (int k = n_kinds - 1; k >= 0 && fk < 0; k--)
+                if (same_layer(&L[il], &L[rep[k]]))
+                    fk = k;
+            if (fk < 0 && n_kinds < MAX_KINDS) {
+                rep[n_kinds] = il;
+                fk = n_kinds++;
+            }
+        }
+        prev = fk;
+        kind[il] = fk < 0 ? NO_KIND : (uint8_t)(fk * HR_MAX_DEVICES + devs->dev[il]);
+    }
+}
+
 static int find_segments(const hr_compute_input *in, segment *seg)
 {
     const int limit = (int)in->model->n_layer - 1;
     dev_table devs;
     fill_dev_table(in, limit, &devs);
+    uint8_t kind[DEV_TABLE];
+    const int n_ids = devs.n;
+    kind_ids(in, &devs, kind);
     int n_seg = 0, i = 0;
     while (i < limit) {
         int best_end = i + 1, best_d = 1;
         for (int d = 1; d <= MAX_PERIOD && i + d <= limit && best_end < limit; d++) {
             int j = i + d;
-            while (j < limit && same_kind(in, &devs, j, j - d))
+            while (j < n_ids && kind[j] != NO_KIND && kind[j] == kind[j - d])
+                j++;
+            while (j < limit && (j < n_ids && kind[j] != NO_KIND && kind[j - d] != NO_KIND
+                                     ? kind[j] == kind[j - d]
+                                     : same_kind(in, &devs, j, j - d)))
                 j++;
             if (j > best_end) {
                 best_end = j;
