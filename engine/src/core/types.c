@@ -65,12 +65,19 @@ static const hr_type_info TYPE_TABLE[] = {
 
 #define N_TYPES ((int)(sizeof TYPE_TABLE / sizeof TYPE_TABLE[0]))
 
+/* The table is sorted by id (tests/quant/test_types.c checks it): binary
+ * search, since the planner sizes tensors by type on every plan. */
 const hr_type_info *hr_type_get(hr_type type)
 {
-    for (int i = 0; i < N_TYPES; i++)
-        if (TYPE_TABLE[i].id == type)
-            return &TYPE_TABLE[i];
-    return NULL;
+    int lo = 0, hi = N_TYPES;
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (TYPE_TABLE[mid].id < type)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < N_TYPES && TYPE_TABLE[lo].id == type ? &TYPE_TABLE[lo] : NULL;
 }
 
 hr_type hr_type_from_name(const char *name)
@@ -207,12 +214,24 @@ static const ftype_entry FTYPE_TABLE[] = {
 
 #define N_FTYPES ((int)(sizeof FTYPE_TABLE / sizeof FTYPE_TABLE[0]))
 
+/* Sorted by id as well (checked by the same test). */
+static const ftype_entry *ftype_get(hr_ftype ftype)
+{
+    int lo = 0, hi = N_FTYPES;
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (FTYPE_TABLE[mid].id < ftype)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < N_FTYPES && FTYPE_TABLE[lo].id == ftype ? &FTYPE_TABLE[lo] : NULL;
+}
+
 const char *hr_ftype_name(hr_ftype ftype)
 {
-    for (int i = 0; i < N_FTYPES; i++)
-        if (FTYPE_TABLE[i].id == ftype)
-            return FTYPE_TABLE[i].name;
-    return NULL;
+    const ftype_entry *e = ftype_get(ftype);
+    return e ? e->name : NULL;
 }
 
 hr_ftype hr_ftype_from_name(const char *name)
@@ -227,10 +246,8 @@ hr_ftype hr_ftype_from_name(const char *name)
 
 hr_type hr_ftype_default_type(hr_ftype ftype)
 {
-    for (int i = 0; i < N_FTYPES; i++)
-        if (FTYPE_TABLE[i].id == ftype)
-            return FTYPE_TABLE[i].default_type;
-    return HR_TYPE_INVALID;
+    const ftype_entry *e = ftype_get(ftype);
+    return e ? e->default_type : HR_TYPE_INVALID;
 }
 
 /* The what-if list of the plan issue, highest quality first. */

@@ -14,6 +14,8 @@ static bool pads_rows(hr_backend b)
 /* device of each block, looked up once (blocks beyond the table fall back
  * to the placement function) */
 #define HR_DEV_TABLE 1024
+/* tensors projected per call in a what-if walk */
+#define HR_WHATIF_RUN 128
 
 /* Which devices hold at least one repeating layer: each of them gets its
  * own copy of the layer-shared tensors (rope_freqs). Without layers the
@@ -84,17 +86,24 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
     if (!whatif && m->n_layer <= HR_DEV_TABLE &&
         sum_by_layer(m, p, dev_of, row_padding, alignment, out_dev, dup_head, holds_layer, sums))
         goto add;
+    /* what-if: the projected types and bytes of a run of tensors at a time */
+    hr_type run_type[HR_WHATIF_RUN];
+    uint64_t run_bytes[HR_WHATIF_RUN];
     for (size_t i = 0; i < m->n_tensors; i++) {
         const hr_tensor *t = &m->tensors[i];
         hr_type type = t->type;
         uint64_t bytes = t->bytes;
         if (whatif) {
-            type = hr_quant_ctx_type(&qctx, &st, t);
-            if (type != t->type) {
-                hr_status rc = hr_quant_ctx_bytes(&qctx, type, t->ne, &bytes, err);
+            const size_t k = i % HR_WHATIF_RUN;
+            if (k == 0) {
+                const size_t left = m->n_tensors - i;
+                const size_t run = left < HR_WHATIF_RUN ? left : HR_WHATIF_RUN;
+                hr_status rc = hr_quant_ctx_walk(&qctx, &st, i, run, run_type, run_bytes, err);
                 if (rc != HR_OK)
                     return rc;
             }
+            type = run_type[k];
+            bytes = run_bytes[k];
         }
         const int32_t layer = t->layer;
         if (hr_tensor_is_layer_shared(t)) {

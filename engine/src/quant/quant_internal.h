@@ -64,5 +64,10 @@ hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *
  * table's rules otherwise). */
 hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4], uint64_t *out,
                              hr_error *err);
+/* hr_quant_ctx_type and the bytes of the model's tensors [first, first + n),
+ * in tensor order (a walk calls it for consecutive ranges from 0): one call
+ * per run of tensors instead of two per tensor. */
+hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, size_t n,
+                            hr_type *types, uint64_t *bytes, hr_error *err);
 
 #endif

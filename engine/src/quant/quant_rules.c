@@ -147,7 +147,7 @@ static bool use_more_bits(int i_layer, int n_layers)
 }
 
 /* Block size of a type; cached per walk for ggml ids. */
-static int64_t block_of(hr_quant_ctx *c, hr_type type)
+static inline int64_t block_of(hr_quant_ctx *c, hr_type type)
 {
     if ((unsigned)type < HR_QUANT_TYPE_CACHE) {
         if (!c->block[type]) {
@@ -447,9 +447,9 @@ static hr_quant_fact fact_for(const hr_quant_ctx *c, const hr_tensor *t)
     return hr_quant_fact_of(t);
 }
 
-hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t)
+static inline hr_type type_of_fact(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t,
+                                  hr_quant_fact f)
 {
-    const hr_quant_fact f = fact_for(c, t);
     if (!(f.flags & HR_QF_ALLOWS)) {
         /* converted from a checkpoint: the converter wrote these as F32 */
         if (c->model->source != HR_SOURCE_GGUF && (f.flags & HR_QF_SOURCE_F32))
@@ -470,8 +470,13 @@ hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *
     return type_fallback(c, t, type_impl(c, st, t, cat, c->default_type));
 }
 
-hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4], uint64_t *out,
-                             hr_error *err)
+hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t)
+{
+    return type_of_fact(c, st, t, fact_for(c, t));
+}
+
+static inline hr_status ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4],
+                                  uint64_t *out, hr_error *err)
 {
     if ((unsigned)type < HR_QUANT_TYPE_CACHE) {
         const int64_t blk = block_of(c, type);
@@ -487,6 +492,35 @@ hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4],
         }
     }
     return hr_type_tensor_bytes(type, ne, out, err); /* errors and special sizes */
+}
+
+hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4], uint64_t *out,
+                             hr_error *err)
+{
+    return ctx_bytes(c, type, ne, out, err);
+}
+
+hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, size_t n,
+                            hr_type *types, uint64_t *bytes, hr_error *err)
+{
+    const hr_model *m = c->model;
+    if (first > m->n_tensors || n > m->n_tensors - first)
+        return hr_error_set(err, HR_ERR_ARG, "tensors %zu..%zu beyond the model's %zu", first,
+                            first + n, m->n_tensors);
+    const hr_quant_fact *facts = c->facts ? c->facts->tensor + first : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const hr_tensor *t = &m->tensors[first + i];
+        const hr_type type =
+            type_of_fact(c, st, t, facts ? facts[i] : hr_quant_fact_of(t));
+        types[i] = type;
+        bytes[i] = t->bytes;
+        if (type != t->type) {
+            const hr_status s = ctx_bytes(c, type, t->ne, &bytes[i], err);
+            if (s != HR_OK)
+                return s;
+        }
+    }
+    return HR_OK;
 }
 
 hr_type hr_quant_tensor_type(hr_quant_state *st, const hr_model *m, const hr_tensor *t,
