@@ -40,30 +40,31 @@ static int16_t weight(cg_build *b, hr_role role)
 {
     if (!b->offloading)
         return CG_NONE;
-    if (!b->weights_scanned) {
+    cg_roles *ro = b->roles;
+    if (!ro->scanned) {
         const hr_model *m = b->m;
-        memset(b->role_bytes, 0, sizeof b->role_bytes);
-        memset(b->role_repacked, 0, sizeof b->role_repacked);
+        memset(ro->bytes, 0, sizeof ro->bytes);
+        memset(ro->repacked, 0, sizeof ro->repacked);
         for (size_t i = 0; i < m->n_tensors; i++) {
             const hr_tensor *t = &m->tensors[i];
             if (t->role >= HR_ROLE_COUNT)
                 continue;
             if (t->layer >= 0 || t->role == HR_ROLE_OUTPUT || t->role == HR_ROLE_TOKEN_EMBD) {
-                if (t->bytes > b->role_bytes[t->role]) {
-                    b->role_bytes[t->role] = t->bytes;
-                    b->role_repacked[t->role] = repacked_type(t->type) && t->ne[1] % 8 == 0;
+                if (t->bytes > ro->bytes[t->role]) {
+                    ro->bytes[t->role] = t->bytes;
+                    ro->repacked[t->role] = repacked_type(t->type) && t->ne[1] % 8 == 0;
                 }
             }
         }
-        b->weights_scanned = true;
+        ro->scanned = true;
     }
     hr_role r = role;
-    if (role == HR_ROLE_OUTPUT && b->role_bytes[HR_ROLE_OUTPUT] == 0) /* tied: token_embd */
+    if (role == HR_ROLE_OUTPUT && ro->bytes[HR_ROLE_OUTPUT] == 0) /* tied: token_embd */
         r = HR_ROLE_TOKEN_EMBD;
-    const uint64_t bytes = (unsigned)r < HR_ROLE_COUNT ? b->role_bytes[r] : 0;
+    const uint64_t bytes = (unsigned)r < HR_ROLE_COUNT ? ro->bytes[r] : 0;
     if (!bytes)
         return CG_NONE;
-    return cg_external(b->g, bytes, 0, b->role_repacked[r] ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
+    return cg_external(b->g, bytes, 0, ro->repacked[r] ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
 }
 
 static int16_t mm(cg_build *b, hr_role role, int64_t rows, int16_t x, int64_t ne1, int64_t ne2,

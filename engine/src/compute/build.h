@@ -6,6 +6,15 @@
 #include "cgraph.h"
 #include "compute.h"
 
+/* The largest block weight of each role and whether it is repacked for the
+ * CPU: scanned from the model's tensors at the first weight an offloaded
+ * layer reads, then shared by every graph of one estimate. */
+typedef struct cg_roles {
+    bool scanned;
+    uint64_t bytes[HR_ROLE_COUNT];
+    bool repacked[HR_ROLE_COUNT];
+} cg_roles;
+
 typedef struct cg_build {
     cg_graph *g;
     const hr_compute_input *in;
@@ -33,9 +42,7 @@ typedef struct cg_build {
     bool kv_on_host;    /* a GPU run with --no-kv-offload: caches on the host */
     bool shexp;         /* emitting the shared expert's FFN */
     int32_t cur_layer;
-    bool weights_scanned;                  /* role_bytes filled */
-    uint64_t role_bytes[HR_ROLE_COUNT];    /* largest block weight per role */
-    bool role_repacked[HR_ROLE_COUNT];     /* that weight is repacked for the CPU */
+    cg_roles *roles;                       /* the estimate's (init_build) */
 } cg_build;
 
 /* Emit the graph with the layers listed in order (a truncated run of the

@@ -175,6 +175,7 @@ static int find_segments(const hr_compute_input *in, segment *seg)
 
 typedef struct run_cfg {
     int64_t n_tokens, n_outputs;
+    cg_roles *roles; /* the estimate's weight roles, scanned once */
 } run_cfg;
 
 static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, const run_cfg *rc,
@@ -186,6 +187,7 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
     b->m = in->model;
     b->n_tokens = rc->n_tokens;
     b->n_outputs = rc->n_outputs;
+    b->roles = rc->roles;
     b->n_stream = in->n_seq ? in->n_seq : 1;
     b->n_stream_all = in->settings && in->settings->n_seq ? in->settings->n_seq : b->n_stream;
     b->n_kv = in->n_kv ? in->n_kv : rc->n_tokens;
@@ -523,6 +525,7 @@ typedef struct estimate_setup {
     segment seg[MAX_SEGMENTS];
     int n_seg;
     bool gpu_run;
+    cg_roles roles; /* pp and tg point here */
 } estimate_setup;
 
 static void setup_estimate(const hr_compute_input *in, estimate_setup *e)
@@ -554,6 +557,8 @@ static void setup_estimate(const hr_compute_input *in, estimate_setup *e)
         e->pp.n_outputs = e->pp.n_tokens;
     e->tg.n_tokens = n_seq_all;
     e->tg.n_outputs = n_seq_all;
+    e->roles.scanned = false;
+    e->pp.roles = e->tg.roles = &e->roles;
 
     e->n_seg = -1; /* found when a graph is replayed (need_segments) */
 
