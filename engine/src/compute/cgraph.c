@@ -112,15 +112,24 @@ void cg_mark_fixed(cg_graph *g, int16_t t)
         g->nodes[CG_ROOT(t)].flags |= CG_FLAG_FIXED;
 }
 
+/* the buffer a node that is not free sets in an expansion pass: -1 (none)
+ * for a host node in the GPU-only passes */
+static int expand_from(const cg_node *n, bool gpu_only)
+{
+    return gpu_only && n->buffer == 0 ? -1 : n->buffer;
+}
+
 void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
 {
-    bool any = false;
-    /* pass 1: ops reading a weight */
+    /* pass 1: ops reading a weight; [lo, hi] spans the free nodes */
+    int lo = -1, hi = -1;
     for (int i = 0; i < g->n_nodes; i++) {
         cg_node *n = &g->nodes[i];
         if (!(n->flags & CG_FLAG_FREE))
             continue;
-        any = true;
+        if (lo < 0)
+            lo = i;
+        hi = i;
         for (int j = 0; j < n->n_src; j++) {
             const cg_node *s = &g->nodes[CG_ROOT(n->src[j])];
             if (!(s->flags & CG_FLAG_EXTERNAL) || s->layout == CG_EXT_KV)
@@ -130,26 +139,37 @@ void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
             break;
         }
     }
-    if (!any)
+    if (lo < 0)
         return;
-    /* pass 2: expand GPU down, GPU up, then any backend down, up */
+    /* pass 2: expand GPU down, GPU up, then any backend down, up. Outside
+     * [lo, hi] no node is free, so a pass only changes nodes inside; it
+     * enters the span with the buffer of the nearest computed node before
+     * it (down) or after it (up). */
+    int before = -1, after = -1;
+    for (int i = lo - 1; i >= 0 && before < 0; i--)
+        if (!(g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
+            before = i;
+    for (int i = hi + 1; i < g->n_nodes && after < 0; i++)
+        if (!(g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
+            after = i;
     for (int pass = 0; pass < 4; pass++) {
         const bool gpu_only = pass < 2, down = (pass % 2) == 0;
-        int cur = -1;
-        for (int k = 0; k < g->n_nodes; k++) {
-            const int i = down ? k : g->n_nodes - 1 - k;
+        const int edge = down ? before : after;
+        int cur = edge >= 0 ? expand_from(&g->nodes[edge], gpu_only) : -1;
+        for (int k = lo; k <= hi; k++) {
+            const int i = down ? k : hi + lo - k;
             cg_node *n = &g->nodes[i];
             if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
                 continue;
             if (!(n->flags & CG_FLAG_FREE))
-                cur = gpu_only && n->buffer == 0 ? -1 : n->buffer;
+                cur = expand_from(n, gpu_only);
             else if (cur >= 0) {
                 n->buffer = (uint8_t)cur;
                 n->flags &= (uint8_t)~CG_FLAG_FREE;
             }
         }
     }
-    for (int i = 0; i < g->n_nodes; i++)
+    for (int i = lo; i <= hi; i++)
         if (g->nodes[i].flags & CG_FLAG_FREE) {
             g->nodes[i].buffer = 0;
             g->nodes[i].flags &= (uint8_t)~CG_FLAG_FREE;
