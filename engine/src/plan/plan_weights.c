@@ -14,8 +14,6 @@ static bool pads_rows(hr_backend b)
 /* device of each block, looked up once (blocks beyond the table fall back
  * to the placement function) */
 #define HR_DEV_TABLE 1024
-/* tensors projected per call in a what-if walk */
-#define HR_WHATIF_RUN 128
 
 /* Which devices hold at least one repeating layer: each of them gets its
  * own copy of the layer-shared tensors (rope_freqs). Without layers the
@@ -38,7 +36,9 @@ static bool sum_by_layer(const hr_model *m, const hr_placement *p, const uint8_t
                          bool dup_head, const bool *holds_layer, uint64_t *sums)
 {
     hr_weight_sums ws[HR_MAX_DEVICES];
-    for (int d = 0; d <= p->n_gpus; d++)
+    if (!hr_model_weight_sums(m, alignment[0], row_padding[0], &ws[0]))
+        return false;
+    for (int d = 1; d <= p->n_gpus; d++)
         if (!hr_model_weight_sums(m, alignment[d], row_padding[d], &ws[d]))
             return false;
     for (uint32_t il = 0; il < m->n_layer; il++) {
@@ -55,6 +55,104 @@ static bool sum_by_layer(const hr_model *m, const hr_placement *p, const uint8_t
     return true;
 }
 
+/* Where the tensors go and how each device pads them. */
+typedef struct weight_walk {
+    const hr_placement *p;
+    const uint8_t *dev_of;
+    int32_t n_table;
+    bool row_padding[HR_MAX_DEVICES];
+    const uint32_t *alignment;
+    int out_dev;
+    bool dup_head;
+    bool holds_layer[HR_MAX_DEVICES];
+    uint64_t sums[HR_MAX_DEVICES];
+} weight_walk;
+
+static int layer_device(const weight_walk *w, int32_t layer)
+{
+    return layer < w->n_table ? w->dev_of[layer] : hr_place_device(w->p, layer);
+}
+
+/* One tensor of this type and size into its device's (or devices') sum. */
+static void add_tensor(weight_walk *w, const hr_tensor *t, hr_type type, uint64_t bytes)
+{
+    const int32_t layer = t->layer;
+    if (hr_tensor_is_layer_shared(t)) {
+        for (int d = 0; d <= w->p->n_gpus; d++) {
+            if (!w->holds_layer[d])
+                continue;
+            uint64_t b = bytes;
+            if (w->row_padding[d])
+                b += hr_weight_row_pad_bytes(type, t->ne[0]);
+            w->sums[d] += hr_weight_align_up(b, w->alignment[d]);
+        }
+        return;
+    }
+    int dev;
+    if (layer >= 0)
+        dev = layer_device(w, layer);
+    else
+        dev = layer == HR_LAYER_OUTPUT ? w->out_dev : 0; /* input stays on the CPU */
+    uint64_t b = bytes;
+    if (w->row_padding[dev])
+        b += hr_weight_row_pad_bytes(type, t->ne[0]);
+    /* no overflow: the model is below 2^58 bytes (checked by the caller)
+     * and a re-typed tensor grows at most ~20x */
+    w->sums[dev] += hr_weight_align_up(b, w->alignment[dev]);
+
+    /* tied output: the head reuses token_embd, created again
+     * (TENSOR_DUPLICATED) in the output device's buffer when that is a GPU */
+    if (w->dup_head && t->role == HR_ROLE_TOKEN_EMBD && layer == HR_LAYER_INPUT) {
+        uint64_t d = bytes;
+        if (w->row_padding[w->out_dev])
+            d += hr_weight_row_pad_bytes(type, t->ne[0]);
+        w->sums[w->out_dev] += hr_weight_align_up(d, w->alignment[w->out_dev]);
+    }
+}
+
+/* What-if: the tensors projected to target, a run at a time. A layer that
+ * repeats the previous one with the same rule outcomes (same_as_prev) adds
+ * the previous layer's padded sum again when its device pads alike. */
+static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype target, hr_error *err)
+{
+    hr_quant_state st;
+    hr_quant_state_init(&st, m);
+    hr_quant_ctx qctx; /* one per walk: default type, block sizes, the model's tensor facts */
+    hr_quant_ctx_init(&qctx, m, target);
+    hr_quant_run run;
+    run.layer = -1;
+    run.n = 0;
+    uint64_t layer_sum = 0; /* of the last layer run, padded as below */
+    uint32_t sum_alignment = 0;
+    bool sum_padding = false;
+    for (size_t i = 0; i < m->n_tensors; i += run.n) {
+        hr_status rc = hr_quant_ctx_next_run(&qctx, &st, i, &run, err);
+        if (rc != HR_OK)
+            return rc;
+        if (run.layer < 0) {
+            for (size_t k = 0; k < run.n; k++)
+                add_tensor(w, &m->tensors[run.first + k], run.type[k], run.bytes[k]);
+            continue;
+        }
+        /* a layer: every tensor on one device (none is layer-shared) */
+        const int dev = layer_device(w, run.layer);
+        if (!run.same_as_prev || sum_alignment != w->alignment[dev] ||
+            sum_padding != w->row_padding[dev]) {
+            layer_sum = 0;
+            for (size_t k = 0; k < run.n; k++) {
+                uint64_t b = run.bytes[k];
+                if (w->row_padding[dev])
+                    b += hr_weight_row_pad_bytes(run.type[k], m->tensors[run.first + k].ne[0]);
+                layer_sum += hr_weight_align_up(b, w->alignment[dev]);
+            }
+            sum_alignment = w->alignment[dev];
+            sum_padding = w->row_padding[dev];
+        }
+        w->sums[dev] += layer_sum;
+    }
+    return HR_OK;
+}
+
 hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_placement *p,
                           const hr_backend *backends, const uint32_t *alignment,
                           uint64_t *dev_bytes, hr_error *err)
@@ -63,84 +161,35 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
         return hr_error_set(err, HR_ERR_LIMIT, "weights of %llu bytes are beyond any plan",
                             (unsigned long long)m->n_bytes);
     const bool whatif = s->target_ftype != HR_FTYPE_UNKNOWN;
-    hr_quant_state st;
-    hr_quant_ctx qctx; /* one per walk: default type, block sizes, the model's tensor facts */
-    if (whatif) {
-        hr_quant_state_init(&st, m);
-        hr_quant_ctx_init(&qctx, m, s->target_ftype);
-    }
 
     uint8_t dev_of[HR_DEV_TABLE];
-    const int32_t n_table = m->n_layer < HR_DEV_TABLE ? (int32_t)m->n_layer : HR_DEV_TABLE;
-    for (int32_t il = 0; il < n_table; il++)
+    weight_walk w; /* (sums, flags: only entries 0..n_gpus are read) */
+    w.p = p;
+    w.dev_of = dev_of;
+    w.alignment = alignment;
+    w.n_table = m->n_layer < HR_DEV_TABLE ? (int32_t)m->n_layer : HR_DEV_TABLE;
+    for (int32_t il = 0; il < w.n_table; il++)
         dev_of[il] = (uint8_t)hr_place_device(p, il);
-    bool row_padding[HR_MAX_DEVICES];
-    for (int d = 0; d <= p->n_gpus; d++)
-        row_padding[d] = pads_rows(backends[d]);
-
-    const int out_dev = hr_place_device(p, (int32_t)m->n_layer);
-    const bool dup_head = m->tied_output && out_dev != 0;
-    bool holds_layer[HR_MAX_DEVICES];
-    mark_layer_devices(m, p, dev_of, n_table, holds_layer);
-    uint64_t sums[HR_MAX_DEVICES] = {0};
-    if (!whatif && m->n_layer <= HR_DEV_TABLE &&
-        sum_by_layer(m, p, dev_of, row_padding, alignment, out_dev, dup_head, holds_layer, sums))
-        goto add;
-    /* what-if: the projected types and bytes of a run of tensors at a time */
-    hr_type run_type[HR_WHATIF_RUN];
-    uint64_t run_bytes[HR_WHATIF_RUN];
-    for (size_t i = 0; i < m->n_tensors; i++) {
-        const hr_tensor *t = &m->tensors[i];
-        hr_type type = t->type;
-        uint64_t bytes = t->bytes;
-        if (whatif) {
-            const size_t k = i % HR_WHATIF_RUN;
-            if (k == 0) {
-                const size_t left = m->n_tensors - i;
-                const size_t run = left < HR_WHATIF_RUN ? left : HR_WHATIF_RUN;
-                hr_status rc = hr_quant_ctx_walk(&qctx, &st, i, run, run_type, run_bytes, err);
-                if (rc != HR_OK)
-                    return rc;
-            }
-            type = run_type[k];
-            bytes = run_bytes[k];
-        }
-        const int32_t layer = t->layer;
-        if (hr_tensor_is_layer_shared(t)) {
-            for (int d = 0; d <= p->n_gpus; d++) {
-                if (!holds_layer[d])
-                    continue;
-                uint64_t b = bytes;
-                if (row_padding[d])
-                    b += hr_weight_row_pad_bytes(type, t->ne[0]);
-                sums[d] += hr_weight_align_up(b, alignment[d]);
-            }
-            continue;
-        }
-        int dev;
-        if (layer >= 0)
-            dev = layer < n_table ? dev_of[layer] : hr_place_device(p, layer);
-        else
-            dev = layer == HR_LAYER_OUTPUT ? out_dev : 0; /* input stays on the CPU */
-        uint64_t b = bytes;
-        if (row_padding[dev])
-            b += hr_weight_row_pad_bytes(type, t->ne[0]);
-        /* no overflow: the model is below 2^58 bytes (checked above) and a
-         * re-typed tensor grows at most ~20x */
-        sums[dev] += hr_weight_align_up(b, alignment[dev]);
-
-        /* tied output: the head reuses token_embd, created again
-         * (TENSOR_DUPLICATED) in the output device's buffer when that is a GPU */
-        if (dup_head && t->role == HR_ROLE_TOKEN_EMBD && layer == HR_LAYER_INPUT) {
-            uint64_t d = bytes;
-            if (row_padding[out_dev])
-                d += hr_weight_row_pad_bytes(type, t->ne[0]);
-            sums[out_dev] += hr_weight_align_up(d, alignment[out_dev]);
-        }
+    for (int d = 0; d <= p->n_gpus; d++) {
+        w.row_padding[d] = pads_rows(backends[d]);
+        w.sums[d] = 0;
     }
-add:
+
+    w.out_dev = hr_place_device(p, (int32_t)m->n_layer);
+    w.dup_head = m->tied_output && w.out_dev != 0;
+    mark_layer_devices(m, p, dev_of, w.n_table, w.holds_layer);
+    if (whatif) {
+        hr_status rc = add_projected(&w, m, s->target_ftype, err);
+        if (rc != HR_OK)
+            return rc;
+    } else if (m->n_layer > HR_DEV_TABLE ||
+               !sum_by_layer(m, p, dev_of, w.row_padding, alignment, w.out_dev, w.dup_head,
+                             w.holds_layer, w.sums)) {
+        for (size_t i = 0; i < m->n_tensors; i++)
+            add_tensor(&w, &m->tensors[i], m->tensors[i].type, m->tensors[i].bytes);
+    }
     for (int d = 0; d <= p->n_gpus; d++)
-        if (__builtin_add_overflow(dev_bytes[d], sums[d], &dev_bytes[d]))
+        if (__builtin_add_overflow(dev_bytes[d], w.sums[d], &dev_bytes[d]))
             return hr_error_set(err, HR_ERR_LIMIT, "weights size overflows");
     return HR_OK;
 }

@@ -24,7 +24,17 @@ enum {
     HR_QF_SOURCE_F32 = 2,  /* hr_quant_source_is_f32 */
     HR_QF_COUNTS_WV = 4,   /* counted in n_attention_wv */
     HR_QF_OUTPUT_WEIGHT = 8, /* "output.weight" (has_output_weight) */
+    /* first tensor of a layer whose tensors are consecutive, at most
+     * HR_QUANT_RUN_MAX of them (a projection walk takes it as one run) */
+    HR_QF_LAYER_START = 16,
+    /* ... and that layer repeats the one just before it: the same facts,
+     * shapes, types and bytes tensor by tensor, and at most one tensor of
+     * each category the walk counts (attn_v-like, ffn_down, ffn_gate,
+     * ffn_up), so its projected types can differ from the previous layer's
+     * only through the counters at its start */
+    HR_QF_LAYER_REPEATS = 32,
 };
+#define HR_QUANT_RUN_MAX 128
 typedef struct hr_quant_fact {
     uint8_t flags;    /* HR_QF_* */
     uint8_t category; /* the rules' tensor category (quant_rules.c) */
@@ -33,6 +43,7 @@ typedef struct hr_quant_fact {
 /* Facts of every tensor of a finalized model, and the walk counters they give. */
 typedef struct hr_quant_facts {
     const hr_quant_fact *tensor; /* n_tensors entries, in tensor order */
+    const uint32_t *layer_len;   /* tensors of each layer (n_layer entries) */
     int n_attention_wv;
     bool has_output_weight;
 } hr_quant_facts;
@@ -56,6 +67,12 @@ typedef struct hr_quant_ctx {
     uint32_t n_gqa;
     uint16_t block[HR_QUANT_TYPE_CACHE];       /* 0: not looked up yet */
     uint16_t block_bytes[HR_QUANT_TYPE_CACHE];
+    /* the previous run of hr_quant_ctx_next_run when it was a layer: its
+     * index (-1: none), its rule key and the walk counters at its start */
+    int32_t run_layer;
+    uint64_t run_key;
+    uint64_t run_key_mask;  /* the bits of the key the ftype's rules read */
+    int run_counters[4];
 } hr_quant_ctx;
 
 void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype);
@@ -69,5 +86,21 @@ hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4],
  * per run of tensors instead of two per tensor. */
 hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, size_t n,
                             hr_type *types, uint64_t *bytes, hr_error *err);
+
+/* One step of a projection walk: tensors [first, first + n), their types
+ * and bytes. A layer that repeats the previous run's layer with the same
+ * rule outcomes is reported as same_as_prev, its type / bytes left as the
+ * previous call wrote them (pass the same run each call). */
+typedef struct hr_quant_run {
+    size_t first, n;
+    int32_t layer;      /* the layer this run is, or -1 for other tensors */
+    bool same_as_prev;  /* type[] and bytes[] hold for this run too */
+    hr_type type[HR_QUANT_RUN_MAX];
+    uint64_t bytes[HR_QUANT_RUN_MAX];
+} hr_quant_run;
+
+/* The run starting at tensor `first` (walk from 0, consecutive runs). */
+hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t first,
+                                hr_quant_run *run, hr_error *err);
 
 #endif

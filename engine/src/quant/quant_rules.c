@@ -376,6 +376,36 @@ static uint32_t n_dims_of(const hr_tensor *t)
     return n;
 }
 
+/* Which counter_bits of run_key the rules of this ftype read (type_impl:
+ * the attn_v counter, ffn_down / ffn_gate / ffn_up by counter or, for MoE,
+ * by block index); 0 where no rule of the ftype reads a counter. */
+static uint64_t run_key_mask(hr_ftype ftype)
+{
+    enum { LT2 = 1, LT4 = 2, LT16TH = 4, LT8TH = 8, GE7_8TH = 16, MORE_BITS = 32 };
+#define ATTN(b) ((uint64_t)(b))
+#define DOWN(b) ((uint64_t)(b) << 6 | (uint64_t)(b) << 24)
+#define GATE_UP(b) ((uint64_t)(b) << 12 | (uint64_t)(b) << 18 | (uint64_t)(b) << 30 | \
+                    (uint64_t)(b) << 36)
+    switch (ftype) {
+    case HR_FTYPE_MOSTLY_IQ2_XXS: case HR_FTYPE_MOSTLY_IQ2_XS: case HR_FTYPE_MOSTLY_IQ1_S:
+    case HR_FTYPE_MOSTLY_IQ2_S: case HR_FTYPE_MOSTLY_IQ2_M: case HR_FTYPE_MOSTLY_IQ1_M:
+        return DOWN(LT8TH);
+    case HR_FTYPE_MOSTLY_Q3_K_M: return ATTN(LT2) | DOWN(LT16TH);
+    case HR_FTYPE_MOSTLY_Q4_K_M:
+    case HR_FTYPE_MOSTLY_Q5_K_M: return ATTN(MORE_BITS) | DOWN(MORE_BITS);
+    case HR_FTYPE_MOSTLY_Q4_K_S: return ATTN(LT4) | DOWN(LT8TH);
+    case HR_FTYPE_MOSTLY_Q2_K_S: case HR_FTYPE_MOSTLY_IQ3_XXS: case HR_FTYPE_MOSTLY_IQ4_NL:
+    case HR_FTYPE_MOSTLY_IQ4_XS:
+        return DOWN(LT8TH);
+    case HR_FTYPE_MOSTLY_IQ3_M: return DOWN(LT8TH | MORE_BITS);
+    case HR_FTYPE_MOSTLY_IQ3_XS: return GATE_UP(LT8TH | GE7_8TH);
+    default: return 0;
+    }
+#undef ATTN
+#undef DOWN
+#undef GATE_UP
+}
+
 void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
 {
     memset(c, 0, sizeof *c);
@@ -390,6 +420,8 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
     c->bitnet = is_bitnet_ftype(ftype);
     c->is_70b = is_llama_70b(m);
     c->n_gqa = model_n_gqa(m);
+    c->run_layer = -1;
+    c->run_key_mask = run_key_mask(ftype);
 }
 
 hr_quant_fact hr_quant_fact_of(const hr_tensor *t)
@@ -414,12 +446,89 @@ hr_quant_fact hr_quant_fact_of(const hr_tensor *t)
     return f;
 }
 
+/* The bytes its type and shape give (a projection keeping the type keeps
+ * t->bytes; one changing it computes them). */
+static bool canonical_bytes(const hr_tensor *t)
+{
+    uint64_t b;
+    return hr_type_tensor_bytes(t->type, t->ne, &b, NULL) == HR_OK && b == t->bytes;
+}
+
+/* Whether a projection gives tensors a and b the same type and bytes
+ * whatever the ftype, counters aside: same facts and shape, and the same
+ * type and bytes, or both quantizable with their types' own sizes (the
+ * rules then never read the source type, for a known ftype). */
+static bool same_for_rules(const hr_tensor *a, hr_quant_fact fa, const hr_tensor *b,
+                           hr_quant_fact fb)
+{
+    const uint8_t mask = (uint8_t)~(HR_QF_LAYER_START | HR_QF_LAYER_REPEATS);
+    if ((fa.flags & mask) != (fb.flags & mask) || fa.category != fb.category ||
+        a->ne[0] != b->ne[0] || a->ne[1] != b->ne[1] || a->ne[2] != b->ne[2] ||
+        a->ne[3] != b->ne[3])
+        return false;
+    if (a->type == b->type && a->bytes == b->bytes)
+        return true;
+    return (fa.flags & HR_QF_ALLOWS) && canonical_bytes(a) && canonical_bytes(b);
+}
+
+/* At most one tensor of each counted category (attn_v-like, ffn_down,
+ * ffn_gate, ffn_up): each then sees its counter's value at the layer start. */
+static bool counts_once(const hr_quant_fact *f, size_t n)
+{
+    int seen[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        const category cat = (category)f[i].category;
+        if (category_is_attn_v(cat)) seen[0]++;
+        else if (cat == CAT_FFN_DOWN) seen[1]++;
+        else if (cat == CAT_FFN_GATE) seen[2]++;
+        else if (cat == CAT_FFN_UP) seen[3]++;
+    }
+    return seen[0] <= 1 && seen[1] <= 1 && seen[2] <= 1 && seen[3] <= 1;
+}
+
+/* Mark each layer whose tensors are consecutive (HR_QF_LAYER_START) and
+ * those that repeat the layer just before them (HR_QF_LAYER_REPEATS). */
+static void mark_layer_runs(const hr_model *m, hr_quant_fact *f, uint32_t *len)
+{
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].layer >= 0 && (uint32_t)m->tensors[i].layer < m->n_layer)
+            len[m->tensors[i].layer]++;
+    int32_t prev_layer = -1; /* the marked layer run that ended at i */
+    size_t prev_start = 0;
+    for (size_t i = 0; i < m->n_tensors;) {
+        const int32_t il = m->tensors[i].layer;
+        size_t r = 1;
+        while (i + r < m->n_tensors && m->tensors[i + r].layer == il)
+            r++;
+        if (il < 0 || (uint32_t)il >= m->n_layer || r != len[il] || r > HR_QUANT_RUN_MAX) {
+            prev_layer = -1;
+            i += r;
+            continue;
+        }
+        f[i].flags |= HR_QF_LAYER_START;
+        if (prev_layer >= 0 && prev_layer == il - 1 && len[prev_layer] == r &&
+            prev_start + r == i && counts_once(f + i, r)) {
+            bool same = true;
+            for (size_t k = 0; k < r && same; k++)
+                same = same_for_rules(&m->tensors[prev_start + k], f[prev_start + k],
+                                      &m->tensors[i + k], f[i + k]);
+            if (same)
+                f[i].flags |= HR_QF_LAYER_REPEATS;
+        }
+        prev_layer = il;
+        prev_start = i;
+        i += r;
+    }
+}
+
 hr_quant_facts *hr_quant_facts_build(hr_model *m)
 {
     hr_quant_facts *qf = hr_model_arena_alloc(m, sizeof *qf);
     hr_quant_fact *f = m->n_tensors && m->n_tensors <= SIZE_MAX / sizeof *f
                            ? hr_model_arena_alloc(m, m->n_tensors * sizeof *f) : NULL;
-    if (!qf || (m->n_tensors && !f))
+    /* (n_layer entries cannot overflow: m->layers has as many, larger) */
+    uint32_t *len = m->n_layer ? hr_model_arena_alloc(m, m->n_layer * sizeof *len) : NULL;
+    if (!qf || (m->n_tensors && !f) || (m->n_layer && !len))
         return NULL;
     qf->n_attention_wv = 0;
     qf->has_output_weight = false;
@@ -430,7 +539,10 @@ hr_quant_facts *hr_quant_facts_build(hr_model *m)
         if (f[i].flags & HR_QF_OUTPUT_WEIGHT)
             qf->has_output_weight = true;
     }
+    if (len)
+        mark_layer_runs(m, f, len); /* arena memory is zeroed */
     qf->tensor = f;
+    qf->layer_len = len;
     return qf;
 }
 
@@ -521,6 +633,91 @@ hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, s
         }
     }
     return HR_OK;
+}
+
+/* The counter tests of the rules (use_more_bits and the thresholds of
+ * type_impl) for counter x of n: equal bits, equal outcomes. */
+static uint64_t counter_bits(int x, int n)
+{
+    return (uint64_t)(x < 2) | (uint64_t)(x < 4) << 1 | (uint64_t)(x < n / 16) << 2 |
+           (uint64_t)(x < n / 8) << 3 | (uint64_t)(x >= 7 * n / 8) << 4 |
+           (uint64_t)use_more_bits(x, n) << 5;
+}
+
+/* Everything a repeated layer's projected types depend on beyond its
+ * tensors: the counters it starts with (each counted category occurs once
+ * in it) and, for MoE models (layer_of), its block index. */
+static uint64_t run_key(const hr_quant_ctx *c, const hr_quant_state *st, int32_t il)
+{
+    const uint64_t mask = c->run_key_mask, field = 63;
+    if (!mask)
+        return 0;
+    uint64_t k = 0;
+    if (mask & field)
+        k |= counter_bits(st->i_attention_wv, st->n_attention_wv);
+    if (mask & field << 6)
+        k |= counter_bits(st->i_ffn_down, st->n_ffn_down) << 6;
+    if (mask & field << 12)
+        k |= counter_bits(st->i_ffn_gate, st->n_ffn_gate) << 12;
+    if (mask & field << 18)
+        k |= counter_bits(st->i_ffn_up, st->n_ffn_up) << 18;
+    if (c->model->n_expert > 1) {
+        if (mask & field << 24)
+            k |= counter_bits(il, st->n_ffn_down) << 24;
+        if (mask & field << 30)
+            k |= counter_bits(il, st->n_ffn_gate) << 30;
+        if (mask & field << 36)
+            k |= counter_bits(il, st->n_ffn_up) << 36;
+    }
+    return k & mask;
+}
+
+hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t first,
+                                hr_quant_run *run, hr_error *err)
+{
+    const hr_model *m = c->model;
+    const hr_quant_facts *qf = c->facts;
+    if (first >= m->n_tensors)
+        return hr_error_set(err, HR_ERR_ARG, "tensor %zu beyond the model's %zu", first,
+                            m->n_tensors);
+    size_t n = 1;
+    int32_t layer = -1;
+    if (qf && (qf->tensor[first].flags & HR_QF_LAYER_START)) {
+        layer = m->tensors[first].layer;
+        n = qf->layer_len[layer];
+        const int now[4] = {st->i_attention_wv, st->i_ffn_down, st->i_ffn_gate, st->i_ffn_up};
+        const uint64_t key = run_key(c, st, layer);
+        /* (an unknown ftype keeps every source type: no repeats) */
+        if ((qf->tensor[first].flags & HR_QF_LAYER_REPEATS) && c->run_layer == layer - 1 &&
+            c->default_type != HR_TYPE_INVALID &&
+            key == c->run_key && run->layer == layer - 1 && run->n == n &&
+            run->first + n == first) {
+            /* the previous layer's types and bytes; its counter steps again */
+            st->i_attention_wv += now[0] - c->run_counters[0];
+            st->i_ffn_down += now[1] - c->run_counters[1];
+            st->i_ffn_gate += now[2] - c->run_counters[2];
+            st->i_ffn_up += now[3] - c->run_counters[3];
+            memcpy(c->run_counters, now, sizeof now);
+            c->run_layer = layer;
+            run->first = first;
+            run->layer = layer;
+            run->same_as_prev = true;
+            return HR_OK;
+        }
+        c->run_layer = layer;
+        c->run_key = key;
+        memcpy(c->run_counters, now, sizeof now);
+    } else {
+        c->run_layer = -1;
+        while (first + n < m->n_tensors && n < HR_QUANT_RUN_MAX &&
+               !(qf && (qf->tensor[first + n].flags & HR_QF_LAYER_START)))
+            n++;
+    }
+    run->first = first;
+    run->n = n;
+    run->layer = layer;
+    run->same_as_prev = false;
+    return hr_quant_ctx_walk(c, st, first, n, run->type, run->bytes, err);
 }
 
 hr_type hr_quant_tensor_type(hr_quant_state *st, const hr_model *m, const hr_tensor *t,

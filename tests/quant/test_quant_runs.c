@@ -1,0 +1,153 @@
+/* The what-if walk the plan uses (hr_quant_ctx_next_run: precomputed facts,
+ * repeated layers taken over from the layer before) against the plain
+ * tensor-by-tensor walk on tensor copies (facts computed on the spot), for
+ * every ftype on every preset and some requantized variants. */
+#include <stdio.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#include "headroom/model.h"
+#include "headroom/quant.h"
+#include "quant/quant_internal.h"
+
+static const char *const PRESETS[] = {
+    "bitnet-b1.58-2b-4t", "deepseek-v2-lite", "gemma-2-9b", "llama-3.1-70b", "llama-3.1-8b",
+    "llama-3.2-1b", "mistral-7b", "mixtral-8x7b", "phi-3-mini", "qwen2.5-0.5b", "qwen2.5-7b",
+    "stella_en_1.5b_v5", "stella_en_400m_v5",
+};
+
+/* Types and bytes tensor by tensor; returns how many tensors were sized
+ * before an error (all of them when none). */
+static size_t reference_walk(const hr_model *m, hr_ftype ftype, hr_type *types, uint64_t *bytes)
+{
+    hr_quant_state st;
+    hr_quant_state_init(&st, m);
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        hr_tensor copy = m->tensors[i]; /* not the model's: no precomputed facts */
+        types[i] = hr_quant_tensor_type(&st, m, &copy, ftype);
+        bytes[i] = copy.bytes;
+        if (types[i] != copy.type && hr_type_tensor_bytes(types[i], copy.ne, &bytes[i], NULL) != HR_OK)
+            return i;
+    }
+    return m->n_tensors;
+}
+
+/* Compares the run walk with the reference; returns the number of layers
+ * taken over from the previous one. */
+static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
+{
+    static hr_type ref_type[4096];
+    static uint64_t ref_bytes[4096];
+    assert_true(m->n_tensors <= 4096);
+    const size_t n_ok = reference_walk(m, ftype, ref_type, ref_bytes);
+
+    hr_quant_state st;
+    hr_quant_state_init(&st, m);
+    hr_quant_ctx c;
+    hr_quant_ctx_init(&c, m, ftype);
+    hr_quant_run run;
+    run.layer = -1;
+    run.n = 0;
+    int repeats = 0;
+    for (size_t i = 0; i < m->n_tensors; i += run.n) {
+        hr_error err = {0};
+        hr_status s = hr_quant_ctx_next_run(&c, &st, i, &run, &err);
+        if (s != HR_OK) {
+            /* the first tensor that cannot be sized is in this run */
+            if (!(n_ok >= i && n_ok < i + run.n))
+                fail_msg("%s %s: run at %zu fails (%s), reference at %zu", label,
+                         hr_ftype_name(ftype), i, err.message, n_ok);
+            return repeats;
+        }
+        assert_int_equal(run.first, i);
+        assert_true(run.n > 0);
+        repeats += run.same_as_prev;
+        for (size_t k = 0; k < run.n; k++) {
+            const size_t t = i + k;
+            if (t >= n_ok)
+                fail_msg("%s %s: tensor %zu sized by the runs, not by the reference", label,
+                         hr_ftype_name(ftype), t);
+            if (run.type[k] != ref_type[t] || run.bytes[k] != ref_bytes[t])
+                fail_msg("%s %s: %s: type %d bytes %llu, reference %d %llu (run of layer %d%s)",
+                         label, hr_ftype_name(ftype), m->tensors[t].name, run.type[k],
+                         (unsigned long long)run.bytes[k], ref_type[t],
+                         (unsigned long long)ref_bytes[t], run.layer,
+                         run.same_as_prev ? ", repeated" : "");
+        }
+    }
+    assert_int_equal(n_ok, m->n_tensors);
+    /* the walk counters end where the reference's do */
+    hr_quant_state ref;
+    hr_quant_state_init(&ref, m);
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        hr_tensor copy = m->tensors[i];
+        (void)hr_quant_tensor_type(&ref, m, &copy, ftype);
+    }
+    assert_memory_equal(&ref, &st, sizeof ref);
+    return repeats;
+}
+
+static int compare_all_ftypes(const hr_model *m, const char *label)
+{
+    int repeats = 0;
+    for (int f = -1; f < 128; f++)
+        if (hr_ftype_name((hr_ftype)f) || f == 5)
+            repeats += compare_walks(m, label, (hr_ftype)f);
+    return repeats;
+}
+
+static void test_runs_match_tensor_walk(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof PRESETS / sizeof PRESETS[0]; i++) {
+        hr_model *m = NULL;
+        hr_error err = {0};
+        if (hr_model_open(PRESETS[i], &m, &err) != HR_OK)
+            fail_msg("%s: %s", PRESETS[i], err.message);
+        compare_all_ftypes(m, PRESETS[i]);
+        /* the same tensors typed by another mix (layers then differ in
+         * source type: the repeats must not depend on it) */
+        const hr_ftype MIXES[] = {HR_FTYPE_MOSTLY_Q4_K_M, HR_FTYPE_MOSTLY_IQ2_XS,
+                                  HR_FTYPE_MOSTLY_Q3_K_M};
+        for (size_t k = 0; k < sizeof MIXES / sizeof MIXES[0]; k++) {
+            hr_model *q = NULL;
+            if (hr_model_requantize(m, MIXES[k], &q, &err) != HR_OK)
+                continue; /* (a shape the mix cannot size) */
+            char label[96];
+            snprintf(label, sizeof label, "%s as %s", PRESETS[i], hr_ftype_name(MIXES[k]));
+            compare_all_ftypes(q, label);
+            q->source = HR_SOURCE_GGUF; /* the never-quantized tensors keep their type */
+            compare_all_ftypes(q, label);
+            hr_model_free(q);
+        }
+        hr_model_free(m);
+    }
+}
+
+/* The shortcut is taken where it should be: a dense model's layers repeat
+ * wherever the ftype's rules do not tell them apart. */
+static void test_runs_repeat_layers(void **state)
+{
+    (void)state;
+    hr_model *m = NULL, *q = NULL;
+    hr_error err = {0};
+    assert_int_equal(hr_model_open("llama-3.1-8b", &m, &err), HR_OK);
+    assert_int_equal(hr_model_requantize(m, HR_FTYPE_MOSTLY_Q4_K_M, &q, &err), HR_OK);
+    /* Q8_0: no rule reads a counter, every layer after the first repeats */
+    assert_int_equal(compare_walks(q, "llama-3.1-8b", HR_FTYPE_MOSTLY_Q8_0), (int)m->n_layer - 1);
+    /* Q4_K_M: use_more_bits tells layers apart, some still repeat */
+    const int r = compare_walks(q, "llama-3.1-8b", HR_FTYPE_MOSTLY_Q4_K_M);
+    assert_true(r > 0 && r < (int)m->n_layer - 1);
+    hr_model_free(q);
+    hr_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_runs_match_tensor_walk),
+        cmocka_unit_test(test_runs_repeat_layers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
