@@ -9,6 +9,7 @@
 
 #include "headroom/model.h"
 #include "headroom/quant.h"
+#include "model/model_internal.h"
 #include "quant/quant_internal.h"
 
 static const char *const PRESETS[] = {
@@ -143,11 +144,73 @@ static void test_runs_repeat_layers(void **state)
     hr_model_free(m);
 }
 
+/* A copy of src without the tensors named *stem* in layers [from, to) (the
+ * copy borrows src's strings): the walk counters then part ways, and from
+ * the block index MoE rules read. */
+static hr_model *without(const hr_model *src, const char *stem, int32_t from, int32_t to)
+{
+    hr_model *m = hr_model_alloc(src->source);
+    assert_non_null(m);
+    void *internal = m->internal_;
+    *m = *src;
+    m->internal_ = internal;
+    m->tensors = NULL;
+    m->n_tensors = 0;
+    m->layers = NULL;
+    m->layer_bytes = NULL;
+    m->n_warnings = 0;
+    hr_error err = {0};
+    assert_int_equal(hr_model_set_layer_count(m, src->n_layer, &err), HR_OK);
+    memcpy(m->layers, src->layers, src->n_layer * sizeof *m->layers);
+    for (size_t i = 0; i < src->n_tensors; i++) {
+        const hr_tensor *t = &src->tensors[i];
+        if (t->layer >= from && t->layer < to && strstr(t->name, stem))
+            continue;
+        hr_tensor *copy = hr_model_push_tensor(m, &err);
+        assert_non_null(copy);
+        *copy = *t;
+    }
+    assert_int_equal(hr_model_finalize(m, &err), HR_OK);
+    return m;
+}
+
+/* Models whose attn_v counter and ffn counters differ (no attn_v, or no
+ * ffn_down / gate / up, past some layer): the rules' counters one by one. */
+static void test_runs_with_uneven_counters(void **state)
+{
+    (void)state;
+    const char *const MODELS[] = {"llama-3.1-8b", "mixtral-8x7b", "qwen2.5-0.5b"};
+    const char *const STEMS[] = {"attn_v.", "ffn_down", "ffn_gate", "ffn_up"};
+    for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++) {
+        hr_model *m = NULL;
+        hr_error err = {0};
+        assert_int_equal(hr_model_open(MODELS[i], &m, &err), HR_OK);
+        for (size_t k = 0; k < sizeof STEMS / sizeof STEMS[0]; k++) {
+            for (int32_t from = 1; from < 12; from += 5) {
+                const int32_t n = (int32_t)m->n_layer;
+                hr_model *cut = without(m, STEMS[k], from, n);
+                char label[96];
+                snprintf(label, sizeof label, "%s without %s in layers %d..", MODELS[i],
+                         STEMS[k], from);
+                assert_true(compare_all_ftypes(cut, label) > 0);
+                hr_model_free(cut);
+                cut = without(m, STEMS[k], 0, from);
+                snprintf(label, sizeof label, "%s without %s in layers 0..%d", MODELS[i],
+                         STEMS[k], from - 1);
+                assert_true(compare_all_ftypes(cut, label) > 0);
+                hr_model_free(cut);
+            }
+        }
+        hr_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_match_tensor_walk),
         cmocka_unit_test(test_runs_repeat_layers),
+        cmocka_unit_test(test_runs_with_uneven_counters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
