@@ -25,10 +25,10 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
     int16_t copy_head[CG_MAX_NODES]; /* first copy of each source, -1: none */
     int n_copies = 0;
     int16_t remap[CG_MAX_NODES]; /* CG_NONE: not emitted (yet, or out of room) */
-    for (int k = 0; k < src->n_nodes; k++) {
-        copy_head[k] = -1;
-        remap[k] = CG_NONE;
-    }
+    _Static_assert(CG_NONE == -1 && NO_COPY == -1, "all-ones bytes are -1");
+    memset(copy_head, 0xff, sizeof copy_head[0] * (size_t)src->n_nodes);
+    memset(remap, 0xff, sizeof remap[0] * (size_t)src->n_nodes);
+    uint8_t top = 0; /* highest buffer of a node written to dst */
 
     cg_init(dst);
     dst->n_leafs = src->n_leafs;
@@ -48,23 +48,25 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
             if (remap[i] == CG_NONE) {
                 remap[i] = (int16_t)dst->n_nodes;
                 dst->nodes[dst->n_nodes++] = src->nodes[i];
+                top = src->nodes[i].buffer > top ? src->nodes[i].buffer : top;
             }
             i++;
             continue;
         }
-        /* the split: consecutive non-leaf nodes on one buffer */
+        /* the split: consecutive non-leaf nodes on one buffer; the leafs
+         * created inside it go first, as they are met (their place among
+         * nodes does not matter: leafs are allocated before every node) */
         const uint8_t buf = src->nodes[i].buffer;
         int end = i;
-        while (end < src->n_nodes && ((src->nodes[end].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) ||
-                                      src->nodes[end].buffer == buf))
-            end++;
-        /* leafs created inside the split go first (their place among nodes
-         * does not matter: leafs are allocated before every node) */
-        for (int k = i; k < end; k++) {
-            if ((src->nodes[k].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) && remap[k] == CG_NONE &&
-                dst->n_nodes < CG_MAX_NODES) {
-                remap[k] = (int16_t)dst->n_nodes;
-                dst->nodes[dst->n_nodes++] = src->nodes[k];
+        for (; end < src->n_nodes; end++) {
+            const cg_node *e = &src->nodes[end];
+            if (!(e->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))) {
+                if (e->buffer != buf)
+                    break;
+            } else if (remap[end] == CG_NONE && dst->n_nodes < CG_MAX_NODES) {
+                remap[end] = (int16_t)dst->n_nodes;
+                dst->nodes[dst->n_nodes++] = *e;
+                top = e->buffer > top ? e->buffer : top;
             }
         }
         /* its inputs from other buffers, in order of first use: copies first */
@@ -94,6 +96,7 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                     dep->layout = 0;
                     dep->flags = CG_FLAG_NOALLOC;
                     dep->buffer = rn->buffer;
+                    top = rn->buffer > top ? rn->buffer : top;
                     dep->n_src = 1;
                     dep->src[0] = (int16_t)(remap[r] | (n->src[j] & CG_VIA_VIEW));
                     for (int q = 1; q < CG_MAX_SRC; q++)
@@ -104,6 +107,7 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                 cp->layout = rn->layout;
                 cp->flags = copies > 1 ? (CG_FLAG_INPUT | CG_FLAG_OUTPUT) : 0;
                 cp->buffer = buf;
+                top = buf > top ? buf : top;
                 cp->n_src = 0;
                 for (int s = 0; s < CG_MAX_SRC; s++)
                     cp->src[s] = CG_NONE;
@@ -149,6 +153,7 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                 }
             }
             dst->nodes[dst->n_nodes++] = n;
+            top = n.buffer > top ? n.buffer : top;
         }
         i = end;
     }
@@ -188,7 +193,7 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
             }
         }
     }
-    for (int k = 0; k < dst->n_nodes; k++)
-        if (dst->nodes[k].buffer >= dst->n_buffers)
-            dst->n_buffers = (uint8_t)(dst->nodes[k].buffer + 1);
+    /* pipeline copies repeat leafs: no new buffer */
+    if (top + 1 > dst->n_buffers)
+        dst->n_buffers = (uint8_t)(top + 1);
 }
