@@ -63,18 +63,20 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
         }
         assert_int_equal(run.first, i);
         assert_true(run.n > 0);
-        repeats += run.same_as_prev;
+        repeats += run.reused;
         for (size_t k = 0; k < run.n; k++) {
             const size_t t = i + k;
             if (t >= n_ok)
                 fail_msg("%s %s: tensor %zu sized by the runs, not by the reference", label,
                          hr_ftype_name(ftype), t);
-            if (run.type[k] != ref_type[t] || run.bytes[k] != ref_bytes[t])
+            const hr_type type = run.type[run.slot][k];
+            const uint64_t bytes = run.bytes[run.slot][k];
+            if (type != ref_type[t] || bytes != ref_bytes[t])
                 fail_msg("%s %s: %s: type %d bytes %llu, reference %d %llu (run of layer %d%s)",
-                         label, hr_ftype_name(ftype), m->tensors[t].name, run.type[k],
-                         (unsigned long long)run.bytes[k], ref_type[t],
+                         label, hr_ftype_name(ftype), m->tensors[t].name, type,
+                         (unsigned long long)bytes, ref_type[t],
                          (unsigned long long)ref_bytes[t], run.layer,
-                         run.same_as_prev ? ", repeated" : "");
+                         run.reused ? ", reused" : "");
         }
     }
     assert_int_equal(n_ok, m->n_tensors);

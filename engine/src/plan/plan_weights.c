@@ -110,9 +110,9 @@ static void add_tensor(weight_walk *w, const hr_tensor *t, hr_type type, uint64_
     }
 }
 
-/* What-if: the tensors projected to target, a run at a time. A layer that
- * repeats the previous one with the same rule outcomes (same_as_prev) adds
- * the previous layer's padded sum again when its device pads alike. */
+/* What-if: the tensors projected to target, a run at a time. A layer
+ * whose projection is reused from an earlier one of its chain adds that
+ * one's padded sum again when its device pads alike. */
 static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype target, hr_error *err)
 {
     hr_quant_state st;
@@ -122,33 +122,39 @@ static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype targe
     hr_quant_run run;
     run.layer = -1;
     run.n = 0;
-    uint64_t layer_sum = 0; /* of the last layer run, padded as below */
-    uint32_t sum_alignment = 0;
-    bool sum_padding = false;
+    /* padded sum of each slot's layer, with the padding it was summed for */
+    uint64_t slot_sum[HR_QUANT_RUN_SLOTS];
+    uint32_t slot_alignment[HR_QUANT_RUN_SLOTS];
+    bool slot_padding[HR_QUANT_RUN_SLOTS];
+    bool slot_summed[HR_QUANT_RUN_SLOTS] = {false};
     for (size_t i = 0; i < m->n_tensors; i += run.n) {
         hr_status rc = hr_quant_ctx_next_run(&qctx, &st, i, &run, err);
         if (rc != HR_OK)
             return rc;
+        const hr_type *type = run.type[run.slot];
+        const uint64_t *bytes = run.bytes[run.slot];
         if (run.layer < 0) {
             for (size_t k = 0; k < run.n; k++)
-                add_tensor(w, &m->tensors[run.first + k], run.type[k], run.bytes[k]);
+                add_tensor(w, &m->tensors[run.first + k], type[k], bytes[k]);
             continue;
         }
         /* a layer: every tensor on one device (none is layer-shared) */
-        const int dev = layer_device(w, run.layer);
-        if (!run.same_as_prev || sum_alignment != w->alignment[dev] ||
-            sum_padding != w->row_padding[dev]) {
-            layer_sum = 0;
+        const int dev = layer_device(w, run.layer), sl = run.slot;
+        if (!run.reused || !slot_summed[sl] || slot_alignment[sl] != w->alignment[dev] ||
+            slot_padding[sl] != w->row_padding[dev]) {
+            uint64_t sum = 0;
             for (size_t k = 0; k < run.n; k++) {
-                uint64_t b = run.bytes[k];
+                uint64_t b = bytes[k];
                 if (w->row_padding[dev])
-                    b += hr_weight_row_pad_bytes(run.type[k], m->tensors[run.first + k].ne[0]);
-                layer_sum += hr_weight_align_up(b, w->alignment[dev]);
+                    b += hr_weight_row_pad_bytes(type[k], m->tensors[run.first + k].ne[0]);
+                sum += hr_weight_align_up(b, w->alignment[dev]);
             }
-            sum_alignment = w->alignment[dev];
-            sum_padding = w->row_padding[dev];
+            slot_sum[sl] = sum;
+            slot_alignment[sl] = w->alignment[dev];
+            slot_padding[sl] = w->row_padding[dev];
+            slot_summed[sl] = true;
         }
-        w->sums[dev] += layer_sum;
+        w->sums[dev] += slot_sum[sl];
     }
     return HR_OK;
 }

@@ -35,6 +35,9 @@ enum {
     HR_QF_LAYER_REPEATS = 32,
 };
 #define HR_QUANT_RUN_MAX 128
+/* projections of one chain of repeating layers kept at a time (a chain
+ * takes 1 to 3 distinct outcomes in llama-quantize's rules) */
+#define HR_QUANT_RUN_SLOTS 4
 typedef struct hr_quant_fact {
     uint8_t flags;    /* HR_QF_* */
     uint8_t category; /* the rules' tensor category (quant_rules.c) */
@@ -67,12 +70,14 @@ typedef struct hr_quant_ctx {
     uint32_t n_gqa;
     uint16_t block[HR_QUANT_TYPE_CACHE];       /* 0: not looked up yet */
     uint16_t block_bytes[HR_QUANT_TYPE_CACHE];
-    /* the previous run of hr_quant_ctx_next_run when it was a layer: its
-     * index (-1: none), its rule key and the walk counters at its start */
+    /* hr_quant_ctx_next_run: the layer of the previous run (-1: none); the
+     * chain of repeating layers it is in: the rule keys of the slots filled
+     * so far in that chain, and the counter steps of one of its layers */
     int32_t run_layer;
-    uint64_t run_key;
     uint64_t run_key_mask;  /* the bits of the key the ftype's rules read */
-    int run_counters[4];
+    int n_slots, next_slot;
+    uint64_t slot_key[HR_QUANT_RUN_SLOTS];
+    int step[4];
 } hr_quant_ctx;
 
 void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype);
@@ -88,15 +93,17 @@ hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, s
                             hr_type *types, uint64_t *bytes, hr_error *err);
 
 /* One step of a projection walk: tensors [first, first + n), their types
- * and bytes. A layer that repeats the previous run's layer with the same
- * rule outcomes is reported as same_as_prev, its type / bytes left as the
- * previous call wrote them (pass the same run each call). */
+ * and bytes in type[slot] / bytes[slot]. A layer that repeats the layers
+ * before it (a chain) with the same rule outcomes as one of them is
+ * reported as reused: the slot still holds that layer's projection (pass
+ * the same run, unchanged, to each call). */
 typedef struct hr_quant_run {
     size_t first, n;
     int32_t layer;      /* the layer this run is, or -1 for other tensors */
-    bool same_as_prev;  /* type[] and bytes[] hold for this run too */
-    hr_type type[HR_QUANT_RUN_MAX];
-    uint64_t bytes[HR_QUANT_RUN_MAX];
+    int slot;
+    bool reused;        /* slot filled by an earlier call, not this one */
+    hr_type type[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
+    uint64_t bytes[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
 } hr_quant_run;
 
 /* The run starting at tensor `first` (walk from 0, consecutive runs). */

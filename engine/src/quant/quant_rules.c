@@ -672,6 +672,14 @@ static uint64_t run_key(const hr_quant_ctx *c, const hr_quant_state *st, int32_t
     return k & mask;
 }
 
+static void counters_of(const hr_quant_state *st, int out[4])
+{
+    out[0] = st->i_attention_wv;
+    out[1] = st->i_ffn_down;
+    out[2] = st->i_ffn_gate;
+    out[3] = st->i_ffn_up;
+}
+
 hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t first,
                                 hr_quant_run *run, hr_error *err)
 {
@@ -682,33 +690,45 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
                             m->n_tensors);
     size_t n = 1;
     int32_t layer = -1;
+    int slot = 0;
     if (qf && (qf->tensor[first].flags & HR_QF_LAYER_START)) {
         layer = m->tensors[first].layer;
         n = qf->layer_len[layer];
-        const int now[4] = {st->i_attention_wv, st->i_ffn_down, st->i_ffn_gate, st->i_ffn_up};
-        const uint64_t key = run_key(c, st, layer);
-        /* (an unknown ftype keeps every source type: no repeats) */
-        if ((qf->tensor[first].flags & HR_QF_LAYER_REPEATS) && c->run_layer == layer - 1 &&
-            c->default_type != HR_TYPE_INVALID &&
-            key == c->run_key && run->layer == layer - 1 && run->n == n &&
-            run->first + n == first) {
-            /* the previous layer's types and bytes; its counter steps again */
-            st->i_attention_wv += now[0] - c->run_counters[0];
-            st->i_ffn_down += now[1] - c->run_counters[1];
-            st->i_ffn_gate += now[2] - c->run_counters[2];
-            st->i_ffn_up += now[3] - c->run_counters[3];
-            memcpy(c->run_counters, now, sizeof now);
-            c->run_layer = layer;
-            run->first = first;
-            run->layer = layer;
-            run->same_as_prev = true;
-            return HR_OK;
-        }
+        /* in the chain when the previous run was the layer this one repeats */
+        const bool chained = (qf->tensor[first].flags & HR_QF_LAYER_REPEATS) &&
+                             c->run_layer == layer - 1 && c->n_slots > 0 &&
+                             run->layer == layer - 1 && run->n == n && run->first + n == first;
+        if (!chained)
+            c->n_slots = c->next_slot = 0;
         c->run_layer = layer;
-        c->run_key = key;
-        memcpy(c->run_counters, now, sizeof now);
+        const uint64_t key = run_key(c, st, layer);
+        /* (an unknown ftype keeps every source type: nothing is reused) */
+        if (chained && c->default_type != HR_TYPE_INVALID) {
+            for (int k = 0; k < c->n_slots; k++) {
+                if (c->slot_key[k] != key)
+                    continue;
+                /* that layer's types and bytes; the counters step as in it */
+                st->i_attention_wv += c->step[0];
+                st->i_ffn_down += c->step[1];
+                st->i_ffn_gate += c->step[2];
+                st->i_ffn_up += c->step[3];
+                run->first = first;
+                run->layer = layer;
+                run->slot = k;
+                run->reused = true;
+                return HR_OK;
+            }
+        }
+        if (c->n_slots < HR_QUANT_RUN_SLOTS) {
+            slot = c->n_slots++;
+        } else {
+            slot = c->next_slot;
+            c->next_slot = (c->next_slot + 1) % HR_QUANT_RUN_SLOTS;
+        }
+        c->slot_key[slot] = key;
     } else {
         c->run_layer = -1;
+        c->n_slots = c->next_slot = 0;
         while (first + n < m->n_tensors && n < HR_QUANT_RUN_MAX &&
                !(qf && (qf->tensor[first + n].flags & HR_QF_LAYER_START)))
             n++;
@@ -716,8 +736,20 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
     run->first = first;
     run->n = n;
     run->layer = layer;
-    run->same_as_prev = false;
-    return hr_quant_ctx_walk(c, st, first, n, run->type, run->bytes, err);
+    run->slot = slot;
+    run->reused = false;
+    int before[4], after[4];
+    counters_of(st, before);
+    const hr_status s = hr_quant_ctx_walk(c, st, first, n, run->type[slot], run->bytes[slot], err);
+    if (s != HR_OK) {
+        c->n_slots = 0;
+        c->run_layer = -1;
+        return s;
+    }
+    counters_of(st, after);
+    for (int k = 0; k < 4; k++)
+        c->step[k] = after[k] - before[k]; /* the same in every layer of a chain */
+    return HR_OK;
 }
 
 hr_type hr_quant_tensor_type(hr_quant_state *st, const hr_model *m, const hr_tensor *t,
