@@ -34,6 +34,43 @@ static size_t reference_walk(const hr_model *m, hr_ftype ftype, hr_type *types, 
     return m->n_tensors;
 }
 
+/* hr_quant_project (runs, reused layers) against the reference's sums. */
+static void check_project(const hr_model *m, const char *label, hr_ftype ftype, size_t n_ok,
+                          const uint64_t *ref_bytes)
+{
+    static uint64_t layers[1024], want_layers[1024];
+    assert_true(m->n_layer <= 1024);
+    uint64_t total = 0, in = 0, out = 0;
+    hr_error err = {0};
+    const hr_status s = hr_quant_project(m, ftype, &total, &in, &out, layers, &err);
+    if (!hr_ftype_name(ftype) || n_ok < m->n_tensors) {
+        if (s == HR_OK)
+            fail_msg("%s %d: projected although the reference fails", label, (int)ftype);
+        return;
+    }
+    if (s != HR_OK)
+        fail_msg("%s %s: %s", label, hr_ftype_name(ftype), err.message);
+    uint64_t want = 0, want_in = 0, want_out = 0;
+    memset(want_layers, 0, sizeof want_layers);
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        want += ref_bytes[i];
+        const int32_t layer = m->tensors[i].layer;
+        if (layer >= 0)
+            want_layers[layer] += ref_bytes[i];
+        else if (layer == HR_LAYER_OUTPUT)
+            want_out += ref_bytes[i];
+        else
+            want_in += ref_bytes[i];
+    }
+    assert_int_equal(total, want);
+    assert_int_equal(in, want_in);
+    assert_int_equal(out, want_out);
+    for (uint32_t il = 0; il < m->n_layer; il++)
+        if (layers[il] != want_layers[il])
+            fail_msg("%s %s: layer %u: %llu, reference %llu", label, hr_ftype_name(ftype), il,
+                     (unsigned long long)layers[il], (unsigned long long)want_layers[il]);
+}
+
 /* Compares the run walk with the reference; returns the number of layers
  * taken over from the previous one. */
 static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
@@ -42,6 +79,7 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
     static uint64_t ref_bytes[4096];
     assert_true(m->n_tensors <= 4096);
     const size_t n_ok = reference_walk(m, ftype, ref_type, ref_bytes);
+    check_project(m, label, ftype, n_ok, ref_bytes);
 
     hr_quant_state st;
     hr_quant_state_init(&st, m);

@@ -1,4 +1,5 @@
 /* Walk state, what-if projection and re-typed model copies. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "headroom/quant.h"
@@ -45,7 +46,53 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
     if (layer_bytes)
         for (uint32_t i = 0; i < model->n_layer; i++)
             layer_bytes[i] = 0;
-    for (size_t i = 0; i < model->n_tensors; i++) {
+    /* a run at a time (a layer reused from an earlier one of its chain adds
+     * that one's sum); from a run that fails on, tensor by tensor, so the
+     * first failure in tensor order is the one reported */
+    hr_quant_run *run = malloc(sizeof *run);
+    uint64_t slot_sum[HR_QUANT_RUN_SLOTS];
+    size_t i = 0;
+    while (run && i < model->n_tensors) {
+        const hr_quant_state at_start = st;
+        if (hr_quant_ctx_next_run(&ctx, &st, i, run, NULL) != HR_OK) {
+            st = at_start;
+            break;
+        }
+        const uint64_t *bytes = run->bytes[run->slot];
+        if (!run->reused) {
+            uint64_t sum = 0;
+            for (size_t k = 0; k < run->n && sum != UINT64_MAX; k++)
+                if (__builtin_add_overflow(sum, bytes[k], &sum))
+                    sum = UINT64_MAX; /* overflows the total below as well */
+            slot_sum[run->slot] = sum;
+        }
+        const uint64_t sum = slot_sum[run->slot];
+        uint64_t next;
+        if (sum == UINT64_MAX || __builtin_add_overflow(total, sum, &next)) {
+            st = at_start;
+            break; /* (the loop below reports it) */
+        }
+        total = next;
+        if (run->layer >= 0) {
+            if (layer_bytes)
+                layer_bytes[run->layer] += sum;
+        } else {
+            for (size_t k = 0; k < run->n; k++) {
+                const int32_t layer = model->tensors[i + k].layer;
+                if (layer >= 0) {
+                    if (layer_bytes && (uint32_t)layer < model->n_layer)
+                        layer_bytes[layer] += bytes[k];
+                } else if (layer == HR_LAYER_OUTPUT) {
+                    out += bytes[k];
+                } else {
+                    in += bytes[k];
+                }
+            }
+        }
+        i += run->n;
+    }
+    free(run);
+    for (; i < model->n_tensors; i++) {
         const hr_tensor *t = &model->tensors[i];
         hr_type type = hr_quant_ctx_type(&ctx, &st, t);
         uint64_t bytes = t->bytes;
