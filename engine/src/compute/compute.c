@@ -81,8 +81,20 @@ static int table_device(const hr_compute_input *in, const dev_table *t, int il)
  * with no padding between them, one compare of their 39 bytes. */
 static bool same_layer(const hr_layer *a, const hr_layer *b)
 {
-    if (sizeof(hr_layer) == 40 && offsetof(hr_layer, has_kv) == 38)
-        return memcmp(a, b, offsetof(hr_layer, has_kv) + sizeof a->has_kv) == 0;
+    if (sizeof(hr_layer) == 40 && offsetof(hr_layer, n_ff_exp) == 32 &&
+        offsetof(hr_layer, has_kv) == 38) {
+        /* words loaded one by one (an inline compare, no library call) */
+        const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+        uint64_t diff = 0;
+        for (int w = 0; w < 4; w++) {
+            uint64_t xv, yv;
+            memcpy(&xv, x + 8 * w, sizeof xv);
+            memcpy(&yv, y + 8 * w, sizeof yv);
+            diff |= xv ^ yv;
+        }
+        return diff == 0 && a->n_ff_exp == b->n_ff_exp && a->is_swa == b->is_swa &&
+               a->is_recurrent == b->is_recurrent && a->has_kv == b->has_kv;
+    }
     return a->n_head == b->n_head && a->n_head_kv == b->n_head_kv &&
            a->n_embd_head_k == b->n_embd_head_k && a->n_embd_head_v == b->n_embd_head_v &&
            a->n_ff == b->n_ff && a->n_expert == b->n_expert &&
