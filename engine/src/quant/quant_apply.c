@@ -19,10 +19,10 @@ void hr_quant_state_init(hr_quant_state *st, const hr_model *model)
         st->has_output_weight = facts->has_output_weight;
     } else {
         for (size_t i = 0; i < model->n_tensors; i++) {
-            const hr_quant_fact f = hr_quant_fact_of(&model->tensors[i]);
-            if (f.flags & HR_QF_COUNTS_WV)
+            const uint8_t flags = hr_quant_state_flags(&model->tensors[i]);
+            if (flags & HR_QF_COUNTS_WV)
                 st->n_attention_wv++;
-            if (f.flags & HR_QF_OUTPUT_WEIGHT)
+            if (flags & HR_QF_OUTPUT_WEIGHT)
                 st->has_output_weight = true;
         }
     }

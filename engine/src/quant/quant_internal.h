@@ -21,7 +21,7 @@ bool hr_quant_allows(const char *name, uint32_t n_dims, hr_role role);
  * for every tensor, so a projection reads them instead of matching names. */
 enum {
     HR_QF_ALLOWS = 1,      /* hr_quant_allows */
-    HR_QF_SOURCE_F32 = 2,  /* hr_quant_source_is_f32 */
+    HR_QF_SOURCE_F32 = 2,  /* hr_quant_source_is_f32 (only read, and set, when not ALLOWS) */
     HR_QF_COUNTS_WV = 4,   /* counted in n_attention_wv */
     HR_QF_OUTPUT_WEIGHT = 8, /* "output.weight" (has_output_weight) */
     /* first tensor of a layer whose tensors are consecutive, at most
@@ -52,6 +52,8 @@ typedef struct hr_quant_facts {
 } hr_quant_facts;
 
 hr_quant_fact hr_quant_fact_of(const hr_tensor *t);
+/* Its HR_QF_COUNTS_WV / HR_QF_OUTPUT_WEIGHT flags alone. */
+uint8_t hr_quant_state_flags(const hr_tensor *t);
 /* Arena-allocated facts of m's tensors (NULL when out of memory). */
 hr_quant_facts *hr_quant_facts_build(hr_model *m);
 

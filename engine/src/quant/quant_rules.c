@@ -424,25 +424,45 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
     c->run_key_mask = run_key_mask(ftype);
 }
 
-hr_quant_fact hr_quant_fact_of(const hr_tensor *t)
+/* What hr_quant_ctx_type reads: quantizable and its category, or else
+ * whether a converter writes it as F32. */
+static hr_quant_fact rule_fact(const hr_tensor *t, hr_role role)
 {
     hr_quant_fact f = {0, CAT_OTHER};
-    const hr_role role = tensor_role(t);
     const uint32_t n_dims = n_dims_of(t);
     if (hr_quant_allows(t->name, n_dims, role)) {
-        f.flags |= HR_QF_ALLOWS;
+        f.flags = HR_QF_ALLOWS;
         f.category = (uint8_t)tensor_category(t, role);
+    } else if (hr_quant_source_is_f32(t->name, n_dims, role)) {
+        f.flags = HR_QF_SOURCE_F32;
     }
-    if (hr_quant_source_is_f32(t->name, n_dims, role))
-        f.flags |= HR_QF_SOURCE_F32;
-    /* init_quantize_state_counters: attn_v-like tensors are counted by name */
+    return f;
+}
+
+/* init_quantize_state_counters: attn_v-like tensors are counted by name. */
+static uint8_t state_flags(const hr_tensor *t, hr_role role)
+{
+    uint8_t flags = 0;
     if (!t->name)
-        return f;
+        return 0;
     if ((role == HR_ROLE_ATTN_V || role == HR_ROLE_ATTN_QKV || role == HR_ROLE_ATTN_KV_B) &&
         ends_with(t->name, ".weight"))
-        f.flags |= HR_QF_COUNTS_WV;
+        flags |= HR_QF_COUNTS_WV;
     if (role == HR_ROLE_OUTPUT && strcmp(t->name, "output.weight") == 0)
-        f.flags |= HR_QF_OUTPUT_WEIGHT;
+        flags |= HR_QF_OUTPUT_WEIGHT;
+    return flags;
+}
+
+uint8_t hr_quant_state_flags(const hr_tensor *t)
+{
+    return state_flags(t, tensor_role(t));
+}
+
+hr_quant_fact hr_quant_fact_of(const hr_tensor *t)
+{
+    const hr_role role = tensor_role(t);
+    hr_quant_fact f = rule_fact(t, role);
+    f.flags |= state_flags(t, role);
     return f;
 }
 
@@ -556,7 +576,7 @@ static hr_quant_fact fact_for(const hr_quant_ctx *c, const hr_tensor *t)
         if (at >= base && (at - base) / sizeof *t < n && (at - base) % sizeof *t == 0)
             return c->facts->tensor[(at - base) / sizeof *t];
     }
-    return hr_quant_fact_of(t);
+    return rule_fact(t, tensor_role(t));
 }
 
 static inline hr_type type_of_fact(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t,
@@ -623,7 +643,7 @@ hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, s
     for (size_t i = 0; i < n; i++) {
         const hr_tensor *t = &m->tensors[first + i];
         const hr_type type =
-            type_of_fact(c, st, t, facts ? facts[i] : hr_quant_fact_of(t));
+            type_of_fact(c, st, t, facts ? facts[i] : rule_fact(t, tensor_role(t)));
         types[i] = type;
         bytes[i] = t->bytes;
         if (type != t->type) {
