@@ -29,7 +29,9 @@ typedef uint64_t SZ;
 #define SZ_SEPARATOR UINT64_MAX
 #define SZ_ADD(x, y) ((x) + (y))
 #define SZ_SUB(x, y) ((x) - (y))
-#define SZ_ALIGN(r, x, a) (((x) + (a) - 1) / (a) * (a))
+/* alignments are powers of two (32, 128): a mask instead of a division */
+#define SZ_ALIGN(r, x, a) \
+    (((a) & ((a) - 1)) == 0 ? ((x) + (a) - 1) & ~((uint64_t)(a) - 1) : ((x) + (a) - 1) / (a) * (a))
 #define SZ_EQ(r, x, y) ((x) == (y))
 #define SZ_LT(r, x, y) ((x) < (y))
 #define SZ_LE(r, x, y) ((x) <= (y))
