@@ -23,6 +23,7 @@
 #include "cgraph.h"
 
 typedef uint64_t SZ;
+#define SZ_PLAIN 1
 #define SZ_OF(r, id) ((r)->g->nodes[id].bytes)
 #define SZ_ZERO ((uint64_t)0)
 #define SZ_CONST(v) ((uint64_t)(v))

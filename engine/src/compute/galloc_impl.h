@@ -5,7 +5,8 @@
  * SZ_CONST(v), SZ_SEPARATOR, SZ_ADD, SZ_SUB, SZ_ALIGN(r, x, a), the
  * comparisons SZ_EQ / SZ_LT / SZ_LE / SZ_GT / SZ_GE (r, x, y), SAME_SNAPSHOT,
  * LAYOUT_EQ(r, node, node) and REPLAY_EXTRA (its own fields of the replay
- * state). */
+ * state); SZ_PLAIN when sizes are plain numbers (comparisons free of side
+ * effects, so a search may stop early). */
 #define MAX_FREE_BLOCKS 64 /* ggml: 256; these graphs keep a handful */
 #define HUGE_BLOCK ((uint64_t)1 << 62)
 
@@ -88,6 +89,12 @@ static void talloc_free(talloc *t, SZ offset, SZ size)
     size = SZ_ALIGN(r, size, t->alignment);
     for (int i = 0; i < t->n_blocks; i++) {
         fblock *b = &t->blocks[i];
+#ifdef SZ_PLAIN
+        /* the list is sorted by offset: a block past the freed end, and
+         * every one after it, neither ends at it nor starts there */
+        if (b->offset > offset + size)
+            break;
+#endif
         if (SZ_EQ(r, SZ_ADD(b->offset, b->size), offset)) {
             b->size = SZ_ADD(b->size, size);
             if (i < t->n_blocks - 1 &&
