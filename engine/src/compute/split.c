@@ -120,6 +120,7 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
             }
         }
         /* the split's nodes, reading the copies */
+        bool split_nodes = false;
         for (int k = i; k < end; k++) {
             while (k >= next_mark) {
                 if (dst->n_layer_marks < (int)(sizeof dst->layer_start / sizeof dst->layer_start[0])) {
@@ -136,25 +137,29 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
             }
             if (remap[k] != CG_NONE)
                 continue;
-            cg_node n = src->nodes[k];
             remap[k] = (int16_t)dst->n_nodes;
-            if (!(n.flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))) {
-                for (int j = 0; j < n.n_src; j++) {
-                    const int16_t h = n.src[j];
-                    const int16_t r = CG_ROOT(h);
-                    const int16_t via = (int16_t)(h & CG_VIA_VIEW);
-                    int16_t to = remap[r];
-                    if (src->nodes[r].buffer != buf) {
-                        for (int c = copy_head[r]; c >= 0; c = c_next[c])
-                            if (c_buf[c] == buf)
-                                to = c_new[c];
-                    }
-                    n.src[j] = (int16_t)(to | via);
-                }
+            cg_node *n = &dst->nodes[dst->n_nodes++]; /* written in place */
+            *n = src->nodes[k];
+            if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) {
+                top = n->buffer > top ? n->buffer : top;
+                continue;
             }
-            dst->nodes[dst->n_nodes++] = n;
-            top = n.buffer > top ? n.buffer : top;
+            split_nodes = true; /* on buf, as every computed node of the split */
+            for (int j = 0; j < n->n_src; j++) {
+                const int16_t h = n->src[j];
+                const int16_t r = CG_ROOT(h);
+                const int16_t via = (int16_t)(h & CG_VIA_VIEW);
+                int16_t to = remap[r];
+                if (src->nodes[r].buffer != buf) {
+                    for (int c = copy_head[r]; c >= 0; c = c_next[c])
+                        if (c_buf[c] == buf)
+                            to = c_new[c];
+                }
+                n->src[j] = (int16_t)(to | via);
+            }
         }
+        if (split_nodes)
+            top = buf > top ? buf : top;
         i = end;
     }
     while (mark < src->n_layer_marks) {
