@@ -205,6 +205,34 @@ static void take_snapshot(replay *r, int upto, snapshot *sn)
     }
 }
 
+/* One node of the graph walk: allocate it, then release the sources it
+ * was the last reader of. */
+static inline __attribute__((always_inline)) void replay_node(replay *r, int i)
+{
+    const cg_node *n = &r->g->nodes[i];
+    if (n->flags & (CG_FLAG_LEAF | CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL)) {
+        if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
+            return;
+    } else if (!r->st[i].allocated) {
+        allocate_node(r, (int16_t)i);
+    }
+    for (int j = 0; j < n->n_src; j++) {
+        const int16_t h = n->src[j];
+        const int16_t p = CG_ROOT(h);
+        tstate *ps = &r->st[p];
+        int children_left, views_left; /* kept in registers: no reload */
+        if (h & CG_VIA_VIEW) {
+            views_left = --ps->n_views;
+            children_left = ps->n_children;
+        } else {
+            children_left = --ps->n_children;
+            views_left = ps->n_views;
+        }
+        if (children_left == 0 && views_left == 0 && ps->allocated)
+            free_node(r, p);
+    }
+}
+
 /* The replay itself; r->g and the REPLAY_EXTRA fields are set by the caller.
  * Returns the checks that failed, bit c for pair c (0: every state check
  * held, periodic_ok); peaks in r->alloc[b].max_size. */
@@ -276,7 +304,7 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], 
     for (int k = 0; k < n_snaps; k++)
         if (at[k] < next_at)
             next_at = at[k];
-    for (int i = 0; i <= g->n_nodes; i++) {
+    for (int i = 0;;) {
         if (i == next_at) {
             next_at = g->n_nodes + 1;
             for (int k = 0; k < n_snaps; k++) {
@@ -288,28 +316,10 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], 
         }
         if (i == g->n_nodes)
             break;
-        const cg_node *n = &g->nodes[i];
-        if (n->flags & (CG_FLAG_LEAF | CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL)) {
-            if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
-                continue;
-        } else if (!r->st[i].allocated) {
-            allocate_node(r, (int16_t)i);
-        }
-        for (int j = 0; j < n->n_src; j++) {
-            const int16_t h = n->src[j];
-            const int16_t p = CG_ROOT(h);
-            tstate *ps = &r->st[p];
-            int children_left, views_left; /* kept in registers: no reload */
-            if (h & CG_VIA_VIEW) {
-                views_left = --ps->n_views;
-                children_left = ps->n_children;
-            } else {
-                children_left = --ps->n_children;
-                views_left = ps->n_views;
-            }
-            if (children_left == 0 && views_left == 0 && ps->allocated)
-                free_node(r, p);
-        }
+        /* the nodes up to the next snapshot (or the end) */
+        const int stop = next_at < g->n_nodes ? next_at : g->n_nodes;
+        for (; i < stop; i++)
+            replay_node(r, i);
     }
     for (int c = 0; c < n_checks; c++) {
         if (failed & (1u << c))
