@@ -332,22 +332,50 @@ static int pipeline_copies(const hr_compute_input *in)
 static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segment *seg, int n_seg,
                            graph_result *gr)
 {
-    cg_sum_bytes(g, 0, g->n_nodes, gr->scaled, gr->fixed, gr->count);
+    /* One walk when the windows come in node order and apart (always: runs
+     * follow each other): the pieces between them into the totals, each
+     * window on its own, then added once for itself and once per skipped
+     * period. Two walks otherwise (the graph, then each window). */
+    bool in_order = true;
+    int pos = 0;
+    for (int k = 0; k < n_seg; k++) {
+        if (!lp->skipped[k])
+            continue;
+        const int c = lp->window[k];
+        const int ma = lp->checks[2 * c], mb = lp->checks[2 * c + 1];
+        if (ma < g->n_layer_marks && mb < g->n_layer_marks) {
+            const int a = g->layer_start[ma], b = g->layer_start[mb];
+            if (a < pos || b < a)
+                in_order = false;
+            pos = b;
+        }
+    }
+    if (!in_order)
+        cg_sum_bytes(g, 0, g->n_nodes, gr->scaled, gr->fixed, gr->count);
+    pos = 0;
     for (int k = 0; k < n_seg; k++) {
         if (!lp->skipped[k])
             continue;
         uint64_t ps[CG_MAX_BUFFERS] = {0}, pf[CG_MAX_BUFFERS] = {0}, pc[CG_MAX_BUFFERS] = {0};
         const int c = lp->window[k];
         const int ma = lp->checks[2 * c], mb = lp->checks[2 * c + 1];
-        if (ma < g->n_layer_marks && mb < g->n_layer_marks)
+        uint64_t times = (uint64_t)(lp->skipped[k] / seg[k].period);
+        if (ma < g->n_layer_marks && mb < g->n_layer_marks) {
+            if (in_order) {
+                cg_sum_bytes(g, pos, g->layer_start[ma], gr->scaled, gr->fixed, gr->count);
+                pos = g->layer_start[mb];
+                times++; /* the window itself is part of the graph */
+            }
             cg_sum_bytes(g, g->layer_start[ma], g->layer_start[mb], ps, pf, pc);
-        const uint64_t times = (uint64_t)(lp->skipped[k] / seg[k].period);
+        }
         for (int i = 0; i < CG_MAX_BUFFERS; i++) {
             gr->scaled[i] += ps[i] * times;
             gr->fixed[i] += pf[i] * times;
             gr->count[i] += pc[i] * times;
         }
     }
+    if (in_order)
+        cg_sum_bytes(g, pos, g->n_nodes, gr->scaled, gr->fixed, gr->count);
 }
 
 /* Build the graph of the layers in lp, with the scheduler's copies when it
