@@ -36,9 +36,9 @@ typedef struct weights_slot {
 } weights_slot;
 
 /* One compute setting: its last point (exact inputs and result) and, once
- * the same setting came back at another context, its linear forms over a
- * range of KV cells. A setting seen once costs one plain replay; forms cost
- * about two, so they are only made for settings whose context moves. */
+ * the context moved under it twice, its linear forms over a range of KV
+ * cells. A point costs one plain replay; forms cost about two, so they are
+ * only made for settings whose context keeps moving. */
 typedef struct compute_slot {
     bool valid;
     uint64_t used;
@@ -46,6 +46,7 @@ typedef struct compute_slot {
     hr_compute_input key;      /* n_kv (and a tied n_kv_swa) zeroed, settings NULL */
     hr_settings key_settings;  /* n_ctx zeroed */
     uint32_t n_kv, n_kv_swa;   /* of the point */
+    bool moved;                /* the context has moved under this key before */
     hr_compute_output point;
     hr_compute_cache forms;    /* forms.valid: ranges for this key */
 } compute_slot;
@@ -178,10 +179,14 @@ hr_status hr_planner_compute(hr_planner *planner, const hr_compute_input *in,
             *out = slot->point;
             return HR_OK;
         }
-        /* the context moved under this setting: forms (or an answer from them) */
-        hr_status rc = hr_compute_estimate_cached(in, &slot->forms, out, err);
+        /* the context moved under this setting: the second time, forms (or
+         * an answer from them); a setting whose context moves once is
+         * cheaper replayed plainly */
+        hr_status rc = slot->moved ? hr_compute_estimate_cached(in, &slot->forms, out, err)
+                                   : hr_compute_estimate(in, out, err);
         if (rc != HR_OK)
             return rc;
+        slot->moved = true;
     } else {
         hr_status rc = hr_compute_estimate(in, out, err);
         if (rc != HR_OK)
