@@ -700,28 +700,24 @@ static bool forms_cover(const graph_forms *f, int64_t u)
     return f->valid && u >= f->lo && u <= f->hi;
 }
 
-/* the inputs with the KV cells left out: two estimates with equal keys
- * differ only in n_kv (and n_kv_swa when it follows n_kv) */
-static void make_key(const hr_compute_input *in, bool swa_tied, hr_compute_input *key,
-                     hr_settings *key_settings)
+void hr_compute_key_of(const hr_compute_input *in, hr_compute_key *key)
 {
-    *key = *in;
-    key->n_kv = 0;
-    if (swa_tied)
-        key->n_kv_swa = 0;
-    key->settings = NULL;
+    memset(key, 0, sizeof *key); /* padding compares equal */
+    key->swa_tied = in->n_kv_swa == in->n_kv;
+    key->in = *in;
+    key->in.n_kv = 0;
+    if (key->swa_tied)
+        key->in.n_kv_swa = 0;
+    key->in.settings = NULL;
     if (in->settings)
-        *key_settings = *in->settings;
-    else
-        memset(key_settings, 0, sizeof *key_settings);
-    key_settings->n_ctx = 0;
+        key->settings = *in->settings;
+    key->settings.n_ctx = 0;
 }
 
-static bool same_key(const hr_compute_cache *c, const hr_compute_input *key,
-                     const hr_settings *key_settings, bool swa_tied)
+bool hr_compute_key_equal(const hr_compute_key *a, const hr_compute_key *b)
 {
-    return c->valid && c->swa_tied == swa_tied && memcmp(&c->key, key, sizeof *key) == 0 &&
-           memcmp(&c->key_settings, key_settings, sizeof *key_settings) == 0;
+    return a->swa_tied == b->swa_tied && memcmp(&a->in, &b->in, sizeof a->in) == 0 &&
+           memcmp(&a->settings, &b->settings, sizeof a->settings) == 0;
 }
 
 hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cache *cache,
@@ -732,18 +728,14 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
     hr_status rc = check_input(in, out, err);
     if (rc != HR_OK)
         return rc;
-    const bool swa_tied = in->n_kv_swa == in->n_kv;
-    hr_compute_input key;
-    hr_settings key_settings;
-    memset(&key, 0, sizeof key); /* padding compares equal */
-    memset(&key_settings, 0, sizeof key_settings);
-    make_key(in, swa_tied, &key, &key_settings);
+    hr_compute_key key;
+    hr_compute_key_of(in, &key);
     const int64_t u = in->n_kv / 256;
     estimate_setup e;
     setup_estimate(in, &e);
 
     graph_result gpp, gtg;
-    if (same_key(cache, &key, &key_settings, swa_tied) && forms_cover(&cache->pp, u)) {
+    if (cache->valid && hr_compute_key_equal(&cache->key, &key) && forms_cover(&cache->pp, u)) {
         forms_at(&cache->pp, u, &gpp);
     } else {
         cache->valid = false;
@@ -754,8 +746,6 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
         if (gpp.too_big)
             return too_big_error(err);
         cache->key = key;
-        cache->key_settings = key_settings;
-        cache->swa_tied = swa_tied;
         cache->valid = cache->pp.valid;
     }
     if (tg_below_pp(&gpp, &e.pp, &e.tg, e.align)) {

@@ -61,14 +61,22 @@ typedef struct hr_compute_forms {
     uint64_t count[CG_MAX_BUFFERS];
 } hr_compute_forms;
 
-/* What a context sweep keeps between points: the last estimate's inputs
- * (less the KV cells) and its result over a range of KV cells. Zero it
- * before first use. */
+/* An estimate's inputs less the KV cells: two estimates with equal keys
+ * differ only in n_kv (and n_kv_swa when it follows n_kv). */
+typedef struct hr_compute_key {
+    bool swa_tied;             /* n_kv_swa followed n_kv */
+    hr_compute_input in;       /* n_kv zeroed (and n_kv_swa when tied), settings NULL */
+    hr_settings settings;      /* n_ctx zeroed */
+} hr_compute_key;
+
+void hr_compute_key_of(const hr_compute_input *in, hr_compute_key *key);
+bool hr_compute_key_equal(const hr_compute_key *a, const hr_compute_key *b);
+
+/* What a context sweep keeps between points: the last estimate's key and
+ * its result over a range of KV cells. Zero it before first use. */
 typedef struct hr_compute_cache {
     bool valid;
-    bool swa_tied;             /* n_kv_swa followed n_kv */
-    hr_compute_input key;      /* n_kv zeroed (and n_kv_swa when tied), settings NULL */
-    hr_settings key_settings;  /* n_ctx zeroed */
+    hr_compute_key key;
     hr_compute_forms pp, tg;   /* prompt graph; one-token graph (when needed) */
 } hr_compute_cache;
 

@@ -42,9 +42,7 @@ typedef struct weights_slot {
 typedef struct compute_slot {
     bool valid;
     uint64_t used;
-    bool swa_tied;
-    hr_compute_input key;      /* n_kv (and a tied n_kv_swa) zeroed, settings NULL */
-    hr_settings key_settings;  /* n_ctx zeroed */
+    hr_compute_key key;
     uint32_t n_kv, n_kv_swa;   /* of the point */
     bool moved;                /* the context has moved under this key before */
     hr_compute_output point;
@@ -132,43 +130,16 @@ hr_status hr_planner_weights(hr_planner *planner, const hr_settings *s, const hr
     return HR_OK;
 }
 
-/* The key of a compute input: everything but the KV cells (and the
- * context in the settings), as hr_compute_cache keys it. */
-static void compute_key(const hr_compute_input *in, hr_compute_input *key,
-                        hr_settings *key_settings, bool *swa_tied)
-{
-    *swa_tied = in->n_kv_swa == in->n_kv;
-    memset(key, 0, sizeof *key);
-    memset(key_settings, 0, sizeof *key_settings);
-    *key = *in;
-    key->n_kv = 0;
-    if (*swa_tied)
-        key->n_kv_swa = 0;
-    key->settings = NULL;
-    if (in->settings)
-        *key_settings = *in->settings;
-    key_settings->n_ctx = 0;
-}
-
-static bool slot_has_key(const compute_slot *c, const hr_compute_input *key,
-                         const hr_settings *key_settings, bool swa_tied)
-{
-    return c->valid && c->swa_tied == swa_tied && memcmp(&c->key, key, sizeof *key) == 0 &&
-           memcmp(&c->key_settings, key_settings, sizeof *key_settings) == 0;
-}
-
 hr_status hr_planner_compute(hr_planner *planner, const hr_compute_input *in,
                              hr_compute_output *out, hr_error *err)
 {
-    hr_compute_input key;
-    hr_settings key_settings;
-    bool swa_tied;
-    compute_key(in, &key, &key_settings, &swa_tied);
+    hr_compute_key key;
+    hr_compute_key_of(in, &key);
     planner->tick++;
     compute_slot *slot = NULL, *victim = &planner->compute[0];
     for (int i = 0; i < COMPUTE_SLOTS && !slot; i++) {
         compute_slot *c = &planner->compute[i];
-        if (slot_has_key(c, &key, &key_settings, swa_tied))
+        if (c->valid && hr_compute_key_equal(&c->key, &key))
             slot = c;
         else if (!c->valid || c->used < victim->used)
             victim = c;
@@ -195,9 +166,7 @@ hr_status hr_planner_compute(hr_planner *planner, const hr_compute_input *in,
         memset(slot, 0, sizeof *slot);
         slot->valid = true;
         slot->used = planner->tick;
-        slot->swa_tied = swa_tied;
         slot->key = key;
-        slot->key_settings = key_settings;
     }
     slot->n_kv = in->n_kv;
     slot->n_kv_swa = in->n_kv_swa;
