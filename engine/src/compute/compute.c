@@ -763,3 +763,61 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
     fill_output(&e, &gpp, &gtg, out);
     return HR_OK;
 }
+
+/* ---- engine-private test hooks (tests/compute only; nothing else calls
+ * them): what an estimate builds and sums, observable on their own ---- */
+
+bool hr_compute_test_graph(const hr_compute_input *in, bool one_token, bool scheduled,
+                           cg_graph *out)
+{
+    hr_compute_output unused;
+    if (!out || check_input(in, &unused, NULL) != HR_OK)
+        return false;
+    estimate_setup e;
+    setup_estimate(in, &e);
+    const run_cfg *rc = one_token ? &e.tg : &e.pp;
+    /* every layer: one run emitted whole */
+    const int n = (int)in->model->n_layer;
+    const segment whole = {0, n - 1, 0};
+    const int reps = 0, lag = 1;
+    layer_plan lp;
+    plan_layers(n, &whole, n > 1 ? 1 : 0, &reps, &lag, false, &lp);
+    if (!scheduled) {
+        cg_build b;
+        cg_init(out);
+        init_build(&b, out, in, rc, e.buf_output);
+        cg_build_graph(&b, lp.layers, lp.n);
+        if (lp.cut)
+            out->overflow = true;
+        return true;
+    }
+    graph_pair *w = malloc(sizeof *w);
+    if (!w)
+        return false;
+    const cg_graph *g = build_for_replay(in, rc, e.buf_output, &lp, &w->built, &w->split);
+    memcpy(out, g, sizeof *out);
+    free(w);
+    return true;
+}
+
+bool hr_compute_test_sums(const hr_compute_input *in, bool one_token,
+                          uint64_t scaled[CG_MAX_BUFFERS], uint64_t fixed[CG_MAX_BUFFERS],
+                          uint64_t count[CG_MAX_BUFFERS])
+{
+    hr_compute_output unused;
+    if (check_input(in, &unused, NULL) != HR_OK)
+        return false;
+    estimate_setup e;
+    setup_estimate(in, &e);
+    need_segments(in, &e);
+    graph_result gr;
+    if (!replay_graph(in, one_token ? &e.tg : &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gr,
+                      NULL))
+        return false;
+    for (int i = 0; i < CG_MAX_BUFFERS; i++) {
+        scaled[i] = gr.scaled[i];
+        fixed[i] = gr.fixed[i];
+        count[i] = gr.count[i];
+    }
+    return !gr.lower_bound;
+}

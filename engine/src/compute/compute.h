@@ -86,4 +86,20 @@ typedef struct hr_compute_cache {
 hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cache *cache,
                                      hr_compute_output *out, hr_error *err);
 
+/* ---- engine-private test hooks: for tests/compute only (the plan and the
+ * planner never call them) ----
+ * hr_compute_test_graph: the reserve graph of every layer as an estimate
+ * builds it: the prompt graph, or the one-token graph (one_token); as
+ * built, its free nodes unplaced (scheduled false), or after the
+ * scheduler's passes and copies (cg_assign_backends, cg_split_copies) as
+ * the replay sees it. False on bad input or no memory.
+ * hr_compute_test_sums: the full-graph byte sums an estimate's replay of
+ * that graph leaves for tg_below_pp (truncated unless replay_all_layers);
+ * false when the replay ran out of room (the sums are then partial). */
+bool hr_compute_test_graph(const hr_compute_input *in, bool one_token, bool scheduled,
+                           cg_graph *out);
+bool hr_compute_test_sums(const hr_compute_input *in, bool one_token,
+                          uint64_t scaled[CG_MAX_BUFFERS], uint64_t fixed[CG_MAX_BUFFERS],
+                          uint64_t count[CG_MAX_BUFFERS]);
+
 #endif

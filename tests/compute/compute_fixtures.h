@@ -1,0 +1,99 @@
+/* Models and compute inputs for the tests of the compute module's
+ * internals: a model from a shape, and a GPU run's input with the layers
+ * spread over the host and up to two GPUs. */
+#ifndef TESTS_COMPUTE_FIXTURES_H
+#define TESTS_COMPUTE_FIXTURES_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "headroom/headroom.h"
+
+#include "compute/compute.h"
+
+static inline hr_model *fx_model(const char *arch, uint32_t n_layer, hr_ftype ftype)
+{
+    hr_shape s;
+    hr_shape_init(&s);
+    s.name = arch;
+    s.arch_name = arch;
+    s.n_layer = n_layer;
+    s.n_embd = 1024;
+    s.n_head = 16;
+    s.n_head_kv = 4;
+    s.n_ff = 2816;
+    s.n_vocab = 32000;
+    s.n_ctx_train = 131072;
+    s.ftype = ftype;
+    if (strcmp(arch, "qwen3moe") == 0) {
+        s.n_expert = 8;
+        s.n_expert_used = 2;
+        s.n_ff_exp = 512;
+    }
+    hr_model *m = NULL;
+    hr_error err;
+    if (hr_model_from_shape(&s, &m, &err) != HR_OK) {
+        fprintf(stderr, "shape %s: %s\n", arch, err.message);
+        return NULL;
+    }
+    return m;
+}
+
+/* Where the layers run: host layers [host_begin, host_end), GPU 1
+ * [gpu1_begin, gpu1_end), GPU 2 [gpu2_begin, gpu2_end) (empty: one GPU);
+ * layers in no range are the host's. */
+typedef struct fx_layout {
+    const char *name;
+    int32_t host_begin, host_end, gpu1_begin, gpu1_end, gpu2_begin, gpu2_end;
+} fx_layout;
+
+typedef struct fx_run {
+    uint32_t n_ctx, ubatch, n_outputs, n_seq; /* n_outputs 0: every token */
+    bool fa, offload_kv, output_on_gpu, cpu_only;
+} fx_run;
+
+static inline void fx_input(const hr_model *m, const fx_layout *l, const fx_run *r, hr_settings *s,
+                            hr_compute_input *in)
+{
+    memset(s, 0, sizeof *s);
+    s->n_ctx = r->n_ctx;
+    s->n_batch = s->n_ubatch = r->ubatch;
+    s->n_seq = r->n_seq;
+    s->mode = r->cpu_only ? HR_MODE_CPU : HR_MODE_GPU;
+    s->flash_attn = r->fa ? HR_FA_ON : HR_FA_OFF;
+    s->type_k = s->type_v = HR_TYPE_F16;
+    memset(in, 0, sizeof *in);
+    in->model = m;
+    in->settings = s;
+    in->n_tokens = r->ubatch < r->n_ctx ? r->ubatch : r->n_ctx;
+    in->n_outputs = r->n_outputs ? r->n_outputs : in->n_tokens;
+    in->n_seq = r->n_seq;
+    in->n_kv = (r->n_ctx / r->n_seq + 255) / 256 * 256;
+    in->n_kv_swa = in->n_kv;
+    in->flash_attn = r->fa;
+    in->type_k = in->type_v = HR_TYPE_F16;
+    in->offload_kv = r->offload_kv;
+    in->output_on_gpu = r->output_on_gpu;
+    in->backends[0] = HR_BACKEND_CPU;
+    in->layer_begin[0] = l->host_begin;
+    in->layer_end[0] = l->host_end;
+    if (r->cpu_only) {
+        in->n_devices = 1;
+        in->layer_begin[0] = 0;
+        in->layer_end[0] = (int32_t)m->n_layer;
+        in->output_on_gpu = false;
+        return;
+    }
+    in->n_devices = l->gpu2_end > l->gpu2_begin ? 3 : 2;
+    in->backends[1] = in->backends[2] = HR_BACKEND_CUDA;
+    in->layer_begin[1] = l->gpu1_begin;
+    in->layer_end[1] = l->gpu1_end;
+    in->layer_begin[2] = l->gpu2_begin;
+    in->layer_end[2] = l->gpu2_end;
+    int32_t gpu_layers = 0;
+    for (int d = 1; d < in->n_devices; d++)
+        gpu_layers += in->layer_end[d] - in->layer_begin[d];
+    in->n_gpu_layers = gpu_layers + (r->output_on_gpu ? 1 : 0);
+}
+
+#endif
