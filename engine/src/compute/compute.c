@@ -327,15 +327,35 @@ static int pipeline_copies(const hr_compute_input *in)
     return gpus > 1 && all_layers && in->output_on_gpu && in->offload_kv ? 4 : 1;
 }
 
+/* The input leafs among nodes [from, to), taken off the sums: an input is
+ * made once, at its first use (a CPU run's window is its first period), so
+ * the skipped periods copy the window less its leafs. */
+static void sub_leafs(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BUFFERS],
+                      uint64_t fixed[CG_MAX_BUFFERS], uint64_t count[CG_MAX_BUFFERS])
+{
+    for (int i = from; i < to && i < g->n_nodes; i++) {
+        const cg_node *n = &g->nodes[i];
+        if (!(n->flags & CG_FLAG_LEAF))
+            continue;
+        if (n->flags & CG_FLAG_FIXED)
+            fixed[n->buffer] -= n->bytes;
+        else
+            scaled[n->buffer] -= n->bytes;
+        count[n->buffer]--;
+    }
+}
+
 /* The bytes of every tensor of the full graph: the emitted ones plus, for
- * each run, the skipped periods, each a copy of the d layers before the check. */
+ * each run, the skipped periods, each a copy of the d layers before the
+ * check less the input leafs made there. */
 static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segment *seg, int n_seg,
                            graph_result *gr)
 {
     /* One walk when the windows come in node order and apart (always: runs
      * follow each other): the pieces between them into the totals, each
-     * window on its own, then added once for itself and once per skipped
-     * period. Two walks otherwise (the graph, then each window). */
+     * window on its own, then added once for itself and, less its leafs,
+     * once per skipped period. Two walks otherwise (the graph, then each
+     * window). */
     bool in_order = true;
     int pos = 0;
     for (int k = 0; k < n_seg; k++) {
@@ -359,14 +379,20 @@ static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segmen
         uint64_t ps[CG_MAX_BUFFERS] = {0}, pf[CG_MAX_BUFFERS] = {0}, pc[CG_MAX_BUFFERS] = {0};
         const int c = lp->window[k];
         const int ma = lp->checks[2 * c], mb = lp->checks[2 * c + 1];
-        uint64_t times = (uint64_t)(lp->skipped[k] / seg[k].period);
+        const uint64_t times = (uint64_t)(lp->skipped[k] / seg[k].period);
         if (ma < g->n_layer_marks && mb < g->n_layer_marks) {
+            const int a = g->layer_start[ma], b = g->layer_start[mb];
+            cg_sum_bytes(g, a, b, ps, pf, pc);
             if (in_order) {
-                cg_sum_bytes(g, pos, g->layer_start[ma], gr->scaled, gr->fixed, gr->count);
-                pos = g->layer_start[mb];
-                times++; /* the window itself is part of the graph */
+                cg_sum_bytes(g, pos, a, gr->scaled, gr->fixed, gr->count);
+                pos = b;
+                for (int i = 0; i < CG_MAX_BUFFERS; i++) { /* the window itself */
+                    gr->scaled[i] += ps[i];
+                    gr->fixed[i] += pf[i];
+                    gr->count[i] += pc[i];
+                }
             }
-            cg_sum_bytes(g, g->layer_start[ma], g->layer_start[mb], ps, pf, pc);
+            sub_leafs(g, a, b, ps, pf, pc);
         }
         for (int i = 0; i < CG_MAX_BUFFERS; i++) {
             gr->scaled[i] += ps[i] * times;
