@@ -27,6 +27,8 @@ static void count_whole_graph(const hr_compute_input *in, bool one_token, cg_gra
     memset(t, 0, sizeof *t);
     assert_true(hr_compute_test_graph(in, one_token, true, g));
     assert_false(g->overflow);
+    for (int l = 1; l < g->n_leafs; l++) /* node order, as the sums read the list */
+        assert_true(g->leafs[l - 1] < g->leafs[l]);
     for (int i = 0; i < g->n_nodes; i++) {
         const cg_node *n = &g->nodes[i];
         if (n->flags & (CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL))

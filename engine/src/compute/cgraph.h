@@ -53,7 +53,9 @@ typedef struct cg_node {
 typedef struct cg_graph {
     cg_node nodes[CG_MAX_NODES];
     int n_nodes;
-    int16_t leafs[64];         /* input leafs in ggml's discovery order */
+    int16_t leafs[64];         /* input leafs in ggml's discovery order, which is
+                                  node order (indices ascending: sub_leafs in
+                                  compute.c reads it so) */
     int n_leafs;
     bool overflow;             /* ran out of room: the result is a lower bound */
     bool too_big;              /* a tensor reached CG_TOO_BIG */

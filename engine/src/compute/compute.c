@@ -327,21 +327,22 @@ static int pipeline_copies(const hr_compute_input *in)
     return gpus > 1 && all_layers && in->output_on_gpu && in->offload_kv ? 4 : 1;
 }
 
-/* The input leafs among nodes [from, to), taken off the sums: an input is
- * made once, at its first use (a CPU run's window is its first period), so
- * the skipped periods copy the window less its leafs. */
-static void sub_leafs(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BUFFERS],
-                      uint64_t fixed[CG_MAX_BUFFERS], uint64_t count[CG_MAX_BUFFERS])
+/* The input leafs among nodes [from, to), taken off the sums `times`
+ * times: an input is made once, at its first use (a CPU run's window is
+ * its first period), so a skipped period is the window less its leafs.
+ * The leaf list is in node order: read from its end down to `from`. */
+static void sub_leafs(const cg_graph *g, int from, int to, uint64_t times, graph_result *gr)
 {
-    for (int i = from; i < to && i < g->n_nodes; i++) {
-        const cg_node *n = &g->nodes[i];
-        if (!(n->flags & CG_FLAG_LEAF))
+    for (int l = g->n_leafs - 1; l >= 0 && g->leafs[l] >= from; l--) {
+        const int i = g->leafs[l];
+        if (i >= to || i >= g->n_nodes)
             continue;
+        const cg_node *n = &g->nodes[i];
         if (n->flags & CG_FLAG_FIXED)
-            fixed[n->buffer] -= n->bytes;
+            gr->fixed[n->buffer] -= n->bytes * times;
         else
-            scaled[n->buffer] -= n->bytes;
-        count[n->buffer]--;
+            gr->scaled[n->buffer] -= n->bytes * times;
+        gr->count[n->buffer] -= times;
     }
 }
 
@@ -353,8 +354,8 @@ static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segmen
 {
     /* One walk when the windows come in node order and apart (always: runs
      * follow each other): the pieces between them into the totals, each
-     * window on its own, then added once for itself and, less its leafs,
-     * once per skipped period. Two walks otherwise (the graph, then each
+     * window on its own, then added once for itself and once per skipped
+     * period, less its leafs. Two walks otherwise (the graph, then each
      * window). */
     bool in_order = true;
     int pos = 0;
@@ -380,35 +381,35 @@ static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segmen
         const int c = lp->window[k];
         const int ma = lp->checks[2 * c], mb = lp->checks[2 * c + 1];
         const uint64_t times = (uint64_t)(lp->skipped[k] / seg[k].period);
+        uint64_t times_added = times;
+        int a = 0, b = 0;
         if (ma < g->n_layer_marks && mb < g->n_layer_marks) {
-            const int a = g->layer_start[ma], b = g->layer_start[mb];
-            cg_sum_bytes(g, a, b, ps, pf, pc);
+            a = g->layer_start[ma];
+            b = g->layer_start[mb];
             if (in_order) {
                 cg_sum_bytes(g, pos, a, gr->scaled, gr->fixed, gr->count);
                 pos = b;
-                for (int i = 0; i < CG_MAX_BUFFERS; i++) { /* the window itself */
-                    gr->scaled[i] += ps[i];
-                    gr->fixed[i] += pf[i];
-                    gr->count[i] += pc[i];
-                }
+                times_added++; /* the window itself is part of the graph */
             }
-            sub_leafs(g, a, b, ps, pf, pc);
+            cg_sum_bytes(g, a, b, ps, pf, pc);
         }
         for (int i = 0; i < CG_MAX_BUFFERS; i++) {
-            gr->scaled[i] += ps[i] * times;
-            gr->fixed[i] += pf[i] * times;
-            gr->count[i] += pc[i] * times;
+            gr->scaled[i] += ps[i] * times_added;
+            gr->fixed[i] += pf[i] * times_added;
+            gr->count[i] += pc[i] * times_added;
         }
+        sub_leafs(g, a, b, times, gr);
     }
     if (in_order)
         cg_sum_bytes(g, pos, g->n_nodes, gr->scaled, gr->fixed, gr->count);
 }
 
-/* Build the graph of the layers in lp, with the scheduler's copies when it
- * spans several backends; returns the graph to replay (built or split). */
+/* Build the graph of the layers in lp, with the scheduler's passes and
+ * copies when it spans several backends (unless schedule is false: the
+ * test hook); returns the graph to replay (built or split). */
 static const cg_graph *build_for_replay(const hr_compute_input *in, const run_cfg *rc,
                                         uint8_t buf_output, const layer_plan *lp,
-                                        cg_graph *built, cg_graph *split)
+                                        cg_graph *built, cg_graph *split, bool schedule)
 {
     cg_build b;
     cg_init(built);
@@ -416,7 +417,7 @@ static const cg_graph *build_for_replay(const hr_compute_input *in, const run_cf
     cg_build_graph(&b, lp->layers, lp->n);
     if (lp->cut)
         built->overflow = true;
-    if (built->n_buffers > 1) {
+    if (built->n_buffers > 1 && schedule) {
         cg_assign_backends(built, 1);
         cg_split_copies(built, split, pipeline_copies(in));
         return split;
@@ -447,7 +448,7 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     next.n_kv += 256;
     if (swa_tied)
         next.n_kv_swa = next.n_kv;
-    const cg_graph *g_next = build_for_replay(&next, rc, buf_output, lp, &w->built, &w->split);
+    const cg_graph *g_next = build_for_replay(&next, rc, buf_output, lp, &w->built, &w->split, true);
     cg_param_result pr;
     const int64_t u0 = in->n_kv / 256;
     cg_replay_param(g, g_next, u0, 1, U_MAX, align, lp->checks, lp->n_checks, &pr);
@@ -513,7 +514,7 @@ static bool replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     }
     for (;;) {
         plan_layers(n, seg, n_seg, reps, lag, multi_backend, &lp);
-        gp = build_for_replay(in, rc, buf_output, &lp, &w->built, &w->split);
+        gp = build_for_replay(in, rc, buf_output, &lp, &w->built, &w->split, true);
         cg_replay(gp, align, lp.checks, lp.n_checks, &res);
         if (lp.complete || (all_settled(&lp, n_seg, res.failed_checks) && !gp->overflow))
             break;
@@ -801,26 +802,21 @@ bool hr_compute_test_graph(const hr_compute_input *in, bool one_token, bool sche
         return false;
     estimate_setup e;
     setup_estimate(in, &e);
-    const run_cfg *rc = one_token ? &e.tg : &e.pp;
-    /* every layer: one run emitted whole */
-    const int n = (int)in->model->n_layer;
-    const segment whole = {0, n - 1, 0};
-    const int reps = 0, lag = 1;
+    /* every layer (the room allowing) */
     layer_plan lp;
-    plan_layers(n, &whole, n > 1 ? 1 : 0, &reps, &lag, false, &lp);
-    if (!scheduled) {
-        cg_build b;
-        cg_init(out);
-        init_build(&b, out, in, rc, e.buf_output);
-        cg_build_graph(&b, lp.layers, lp.n);
-        if (lp.cut)
-            out->overflow = true;
-        return true;
+    memset(&lp, 0, sizeof lp);
+    const int cap = (int)(sizeof lp.layers / sizeof lp.layers[0]);
+    for (int il = 0; il < (int)in->model->n_layer; il++) {
+        if (lp.n < cap)
+            lp.layers[lp.n++] = il;
+        else
+            lp.cut = true;
     }
     graph_pair *w = malloc(sizeof *w);
     if (!w)
         return false;
-    const cg_graph *g = build_for_replay(in, rc, e.buf_output, &lp, &w->built, &w->split);
+    const cg_graph *g = build_for_replay(in, one_token ? &e.tg : &e.pp, e.buf_output, &lp,
+                                         &w->built, &w->split, scheduled);
     memcpy(out, g, sizeof *out);
     free(w);
     return true;
