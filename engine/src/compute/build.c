@@ -154,7 +154,7 @@ static bool type_is_quantized(hr_type t)
 /* attn_rot_k / attn_rot_v of llama_kv_cache: the rotation size */
 static int64_t rot_k_size(const cg_build *b, int64_t head_k)
 {
-    if (!type_is_quantized(b->in->type_k) || head_k % 64 != 0)
+    if (!b->k_quantized || head_k % 64 != 0)
         return 0;
     int64_t nrot = 64;
     do
@@ -165,7 +165,7 @@ static int64_t rot_k_size(const cg_build *b, int64_t head_k)
 
 static int64_t rot_v_size(const cg_build *b, int64_t head_v)
 {
-    return type_is_quantized(b->in->type_v) && head_v % 64 == 0 ? 64 : 0;
+    return b->v_quantized && head_v % 64 == 0 ? 64 : 0;
 }
 
 /* ---- family traits ---- */
@@ -873,6 +873,8 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->k_rot = b->v_rot = b->k_rot_swa = b->v_rot_swa = CG_NONE;
     b->inp_mean = CG_NONE;
     b->iswa = false;
+    b->k_quantized = type_is_quantized(b->in->type_k); /* looked up once per graph */
+    b->v_quantized = type_is_quantized(b->in->type_v);
     for (uint32_t il = 0; il < m->n_layer; il++)
         if (m->layers[il].is_swa)
             b->iswa = true;
@@ -931,7 +933,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         /* op offload: a host layer's ops with weights run on the first GPU
          * once the batch reaches the backend's minimum (32) */
         b->offloading = b->op_offload && g->cur_buffer == 0 && T >= 32;
-        g->free_mode = b->offloading; /* the scheduler's passes place these ops */
+        cg_set_free_mode(g, b->offloading); /* the scheduler's passes place these ops */
         if (b->offloading)
             g->cur_buffer = 1;
         b->cur_layer = il;
@@ -946,7 +948,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
 
     g->cur_buffer = b->buf_output;
     b->offloading = b->op_offload && b->buf_output == 0 && b->n_outputs >= 32;
-    g->free_mode = b->offloading;
+    cg_set_free_mode(g, b->offloading);
     if (b->offloading)
         g->cur_buffer = 1;
     b->cur_layer = HR_LAYER_OUTPUT;
@@ -963,6 +965,6 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         cg_mark_output(g, logits);
     }
     b->offloading = false;
-    g->free_mode = false;
+    cg_set_free_mode(g, false);
     return true;
 }

@@ -34,6 +34,7 @@ typedef struct cg_build {
     int16_t inp_mean;                      /* mean pooling of embeddings */
     int64_t n_stream_all;                  /* sequences in the ubatch (pooling rows) */
     bool iswa;                             /* two caches: full and sliding-window */
+    bool k_quantized, v_quantized;         /* the cache types: rotations (per graph) */
     /* placement: buffer (= plan device index, 0 the CPU side) of the inputs
      * and of the output layer; layers follow in->layer_begin/end */
     uint8_t buf_input, buf_output;

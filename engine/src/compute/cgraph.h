@@ -62,6 +62,7 @@ typedef struct cg_graph {
     uint8_t cur_buffer;        /* buffer of the nodes being emitted */
     uint8_t n_buffers;         /* highest buffer index used + 1 */
     bool free_mode;            /* nodes pushed now have no fixed backend */
+    bool any_free;             /* free_mode was on: cg_assign_backends has work */
     /* emitted-layer boundaries: node index where each emitted layer begins */
     int16_t layer_start[CG_MAX_LAYER_MARKS];
     int16_t layer_index[CG_MAX_LAYER_MARKS];
@@ -108,6 +109,11 @@ int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer, uint32_t kind);
  * offload), of a CPU-repacked weight stays on the host; the rest follow
  * their neighbours (expand GPU down, up, then any backend down, up). */
 void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer);
+static inline void cg_set_free_mode(cg_graph *g, bool on)
+{
+    g->free_mode = on;
+    g->any_free = g->any_free || on;
+}
 void cg_mark_layer(cg_graph *g, int il);
 
 /* shape of a node as the builders need it back */

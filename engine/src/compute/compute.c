@@ -418,7 +418,8 @@ static const cg_graph *build_for_replay(const hr_compute_input *in, const run_cf
     if (lp->cut)
         built->overflow = true;
     if (built->n_buffers > 1 && schedule) {
-        cg_assign_backends(built, 1);
+        if (built->any_free) /* no free node: nothing to place */
+            cg_assign_backends(built, 1);
         cg_split_copies(built, split, pipeline_copies(in));
         return split;
     }
