@@ -78,22 +78,25 @@ static int table_device(const hr_compute_input *in, const dev_table *t, int il)
 
 /* two layers build the same ops with the same sizes: every field of
  * hr_layer equal. While hr_layer is nine uint32 and three bools (0 or 1)
- * with no padding between them, one compare of their 39 bytes. */
+ * with no padding between them, one compare of their 39 bytes: five words,
+ * the last one's padding byte masked off. */
 static bool same_layer(const hr_layer *a, const hr_layer *b)
 {
     if (sizeof(hr_layer) == 40 && offsetof(hr_layer, n_ff_exp) == 32 &&
+        offsetof(hr_layer, is_swa) == 36 && offsetof(hr_layer, is_recurrent) == 37 &&
         offsetof(hr_layer, has_kv) == 38) {
         /* words loaded one by one (an inline compare, no library call) */
         const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
-        uint64_t diff = 0;
-        for (int w = 0; w < 4; w++) {
+        static const unsigned char keep[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0};
+        uint64_t diff = 0, mask;
+        memcpy(&mask, keep, sizeof mask); /* bytes 32..38 in either byte order */
+        for (int w = 0; w < 5; w++) {
             uint64_t xv, yv;
             memcpy(&xv, x + 8 * w, sizeof xv);
             memcpy(&yv, y + 8 * w, sizeof yv);
-            diff |= xv ^ yv;
+            diff |= (xv ^ yv) & (w < 4 ? ~(uint64_t)0 : mask);
         }
-        return diff == 0 && a->n_ff_exp == b->n_ff_exp && a->is_swa == b->is_swa &&
-               a->is_recurrent == b->is_recurrent && a->has_kv == b->has_kv;
+        return diff == 0;
     }
     return a->n_head == b->n_head && a->n_head_kv == b->n_head_kv &&
            a->n_embd_head_k == b->n_embd_head_k && a->n_embd_head_v == b->n_embd_head_v &&
@@ -160,6 +163,15 @@ static int find_segments(const hr_compute_input *in, segment *seg)
         int best_end = i + 1, best_d = 1;
         for (int d = 1; d <= MAX_PERIOD && i + d <= limit && best_end < limit; d++) {
             int j = i + d;
+            /* eight kinds at a time while they match and none is NO_KIND */
+            for (; j + 8 <= n_ids; j += 8) {
+                uint64_t x, y;
+                memcpy(&x, kind + j, sizeof x);
+                memcpy(&y, kind + j - d, sizeof y);
+                const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+                if (x != y || ((~x - ones) & x & highs)) /* unequal, or a 0xff byte */
+                    break;
+            }
             while (j < n_ids && kind[j] != NO_KIND && kind[j] == kind[j - d])
                 j++;
             while (j < limit && (j < n_ids && kind[j] != NO_KIND && kind[j - d] != NO_KIND
