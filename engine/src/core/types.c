@@ -1,5 +1,6 @@
 /* ggml / safetensors type table, byte sizes, and llama_ftype names. */
 #include <stddef.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #include "headroom/types.h"
@@ -65,19 +66,17 @@ static const hr_type_info TYPE_TABLE[] = {
 
 #define N_TYPES ((int)(sizeof TYPE_TABLE / sizeof TYPE_TABLE[0]))
 
-/* The table is sorted by id (tests/quant/test_types.c checks it): binary
+static int compare_type_id(const void *key, const void *entry)
+{
+    const hr_type id = *(const hr_type *)key, other = ((const hr_type_info *)entry)->id;
+    return (id > other) - (id < other);
+}
+
+/* The table is sorted by id (tests/quant/test_types.c checks it): a binary
  * search, since the planner sizes tensors by type on every plan. */
 const hr_type_info *hr_type_get(hr_type type)
 {
-    int lo = 0, hi = N_TYPES;
-    while (lo < hi) {
-        const int mid = (lo + hi) / 2;
-        if (TYPE_TABLE[mid].id < type)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < N_TYPES && TYPE_TABLE[lo].id == type ? &TYPE_TABLE[lo] : NULL;
+    return bsearch(&type, TYPE_TABLE, (size_t)N_TYPES, sizeof TYPE_TABLE[0], compare_type_id);
 }
 
 hr_type hr_type_from_name(const char *name)
@@ -214,18 +213,16 @@ static const ftype_entry FTYPE_TABLE[] = {
 
 #define N_FTYPES ((int)(sizeof FTYPE_TABLE / sizeof FTYPE_TABLE[0]))
 
+static int compare_ftype_id(const void *key, const void *entry)
+{
+    const hr_ftype id = *(const hr_ftype *)key, other = ((const ftype_entry *)entry)->id;
+    return (id > other) - (id < other);
+}
+
 /* Sorted by id as well (checked by the same test). */
 static const ftype_entry *ftype_get(hr_ftype ftype)
 {
-    int lo = 0, hi = N_FTYPES;
-    while (lo < hi) {
-        const int mid = (lo + hi) / 2;
-        if (FTYPE_TABLE[mid].id < ftype)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < N_FTYPES && FTYPE_TABLE[lo].id == ftype ? &FTYPE_TABLE[lo] : NULL;
+    return bsearch(&ftype, FTYPE_TABLE, (size_t)N_FTYPES, sizeof FTYPE_TABLE[0], compare_ftype_id);
 }
 
 const char *hr_ftype_name(hr_ftype ftype)

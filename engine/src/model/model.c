@@ -140,6 +140,47 @@ hr_model *hr_model_alloc(hr_source source)
     return m;
 }
 
+static hr_status copy_string(hr_model *m, const char **field, hr_error *err)
+{
+    if (!*field)
+        return HR_OK;
+    *field = hr_model_strdup(m, *field);
+    return *field ? HR_OK : hr_error_set(err, HR_ERR_NOMEM, "out of memory copying the model");
+}
+
+hr_status hr_model_copy_shell(const hr_model *src, hr_model **out, hr_error *err)
+{
+    *out = NULL;
+    hr_model *m = hr_model_alloc(src->source);
+    if (!m)
+        return hr_error_set(err, HR_ERR_NOMEM, "out of memory copying the model");
+    void *internal = m->internal_;
+    *m = *src;
+    m->internal_ = internal;
+    m->tensors = NULL;
+    m->n_tensors = 0;
+    m->layers = NULL;
+    m->layer_bytes = NULL;
+    m->n_warnings = 0;
+    memset(m->warnings, 0, sizeof m->warnings);
+    hr_status s;
+    if ((s = copy_string(m, &m->path, err)) != HR_OK ||
+        (s = copy_string(m, &m->name, err)) != HR_OK ||
+        (s = copy_string(m, &m->arch_name, err)) != HR_OK ||
+        (s = copy_string(m, &m->dtype, err)) != HR_OK ||
+        (s = copy_string(m, &m->quant_name, err)) != HR_OK ||
+        (s = hr_model_set_layer_count(m, src->n_layer, err)) != HR_OK) {
+        hr_model_free(m);
+        return s;
+    }
+    if (src->n_layer)
+        memcpy(m->layers, src->layers, src->n_layer * sizeof *m->layers);
+    for (int i = 0; i < src->n_warnings; i++)
+        hr_model_warn(m, "%s", src->warnings[i]);
+    *out = m;
+    return HR_OK;
+}
+
 void *hr_model_arena_alloc(hr_model *m, size_t bytes)
 {
     model_private *p = m->internal_;

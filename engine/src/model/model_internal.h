@@ -9,6 +9,11 @@
 /* Allocate an empty model owning an arena for strings and arrays. */
 hr_model *hr_model_alloc(hr_source source);
 
+/* A new model with src's hyperparameters, layers, warnings and strings (its
+ * own copies) but no tensors, not finalized: the start of a model derived
+ * from src (a requantized copy, a test's variant). */
+hr_status hr_model_copy_shell(const hr_model *src, hr_model **out, hr_error *err);
+
 /* Arena copies; freed with the model. NULL on allocation failure. */
 const char *hr_model_strdup(hr_model *m, const char *s);
 const char *hr_model_strndup(hr_model *m, const char *s, size_t n);

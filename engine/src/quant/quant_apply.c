@@ -118,14 +118,6 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
     return HR_OK;
 }
 
-static hr_status copy_string(hr_model *m, const char **field, hr_error *err)
-{
-    if (!*field)
-        return HR_OK;
-    *field = hr_model_strdup(m, *field);
-    return *field ? HR_OK : hr_error_set(err, HR_ERR_NOMEM, "out of memory copying the model");
-}
-
 hr_status hr_model_requantize(const hr_model *src, hr_ftype ftype, hr_model **out, hr_error *err)
 {
     if (!src || !out)
@@ -134,31 +126,12 @@ hr_status hr_model_requantize(const hr_model *src, hr_ftype ftype, hr_model **ou
     if (hr_ftype_default_type(ftype) == HR_TYPE_INVALID)
         return hr_error_set(err, HR_ERR_ARG, "%s: unknown quantization type %d",
                             src->name ? src->name : "model", (int)ftype);
-    hr_model *m = hr_model_alloc(src->source);
-    if (!m)
-        return hr_error_set(err, HR_ERR_NOMEM, "out of memory copying the model");
-    void *internal = m->internal_;
-    *m = *src;
-    m->internal_ = internal;
-    m->tensors = NULL;
-    m->n_tensors = 0;
-    m->layers = NULL;
-    m->layer_bytes = NULL;
-    m->n_warnings = 0;
-    memset(m->warnings, 0, sizeof m->warnings);
+    hr_model *m = NULL;
+    hr_status s = hr_model_copy_shell(src, &m, err);
+    if (s != HR_OK)
+        return s;
     m->ftype = ftype;
     m->quant_name = NULL;
-    hr_status s = HR_OK;
-    if ((s = copy_string(m, &m->path, err)) != HR_OK ||
-        (s = copy_string(m, &m->name, err)) != HR_OK ||
-        (s = copy_string(m, &m->arch_name, err)) != HR_OK ||
-        (s = copy_string(m, &m->dtype, err)) != HR_OK ||
-        (s = hr_model_set_layer_count(m, src->n_layer, err)) != HR_OK)
-        goto fail;
-    if (src->n_layer)
-        memcpy(m->layers, src->layers, src->n_layer * sizeof *m->layers);
-    for (int i = 0; i < src->n_warnings; i++)
-        hr_model_warn(m, "%s", src->warnings[i]);
 
     hr_quant_state st;
     hr_quant_state_init(&st, src);
