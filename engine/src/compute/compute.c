@@ -306,9 +306,9 @@ static void plan_layers(int n, const segment *seg, int n_seg, const int *reps, c
                 lp->complete = false;
             }
         }
-        for (int i = s0; i < e; i++) {
-            if (lp->skipped[k] && i >= P && i < P + lp->skipped[k])
-                continue;
+        /* [s0, e) less the skipped [P, P + S) */
+        const int skip_from = lp->skipped[k] ? P : e, skip_to = lp->skipped[k] ? P + lp->skipped[k] : e;
+        for (int i = s0 == skip_from ? skip_to : s0; i < e; i = i + 1 == skip_from ? skip_to : i + 1) {
             if (lp->n < cap - 1)
                 lp->layers[lp->n++] = i;
             else
