@@ -119,9 +119,10 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                 dst->n_nodes++;
             }
         }
-        /* the split's nodes, reading the copies */
-        bool split_nodes = false;
-        for (int k = i; k < end; k++) {
+        /* the split's nodes, reading the copies: in pieces between layer
+         * marks, with one room check per piece when it fits */
+        bool split_nodes = false, full = false;
+        for (int k = i; k < end && !full;) {
             while (k >= next_mark) {
                 if (dst->n_layer_marks < (int)(sizeof dst->layer_start / sizeof dst->layer_start[0])) {
                     dst->layer_start[dst->n_layer_marks] = (int16_t)dst->n_nodes;
@@ -131,31 +132,36 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                 mark++;
                 next_mark = mark < src->n_layer_marks ? src->layer_start[mark] : INT_MAX;
             }
-            if (dst->n_nodes >= CG_MAX_NODES) {
-                dst->overflow = true;
-                break;
-            }
-            if (remap[k] != CG_NONE)
-                continue;
-            remap[k] = (int16_t)dst->n_nodes;
-            cg_node *n = &dst->nodes[dst->n_nodes++]; /* written in place */
-            *n = src->nodes[k];
-            if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) {
-                top = n->buffer > top ? n->buffer : top;
-                continue;
-            }
-            split_nodes = true; /* on buf, as every computed node of the split */
-            for (int j = 0; j < n->n_src; j++) {
-                const int16_t h = n->src[j];
-                const int16_t r = CG_ROOT(h);
-                const int16_t via = (int16_t)(h & CG_VIA_VIEW);
-                int16_t to = remap[r];
-                if (src->nodes[r].buffer != buf) {
-                    for (int c = copy_head[r]; c >= 0; c = c_next[c])
-                        if (c_buf[c] == buf)
-                            to = c_new[c];
+            const int stop = end < next_mark ? end : next_mark;
+            const bool room = dst->n_nodes + (stop - k) <= CG_MAX_NODES;
+            for (; k < stop; k++) {
+                if (!room && dst->n_nodes >= CG_MAX_NODES) {
+                    dst->overflow = true;
+                    full = true;
+                    break;
                 }
-                n->src[j] = (int16_t)(to | via);
+                if (remap[k] != CG_NONE)
+                    continue;
+                remap[k] = (int16_t)dst->n_nodes;
+                cg_node *n = &dst->nodes[dst->n_nodes++]; /* written in place */
+                *n = src->nodes[k];
+                if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)) {
+                    top = n->buffer > top ? n->buffer : top;
+                    continue;
+                }
+                split_nodes = true; /* on buf, as every computed node of the split */
+                for (int j = 0; j < n->n_src; j++) {
+                    const int16_t h = n->src[j];
+                    const int16_t r = CG_ROOT(h);
+                    const int16_t via = (int16_t)(h & CG_VIA_VIEW);
+                    int16_t to = remap[r];
+                    if (src->nodes[r].buffer != buf) {
+                        for (int c = copy_head[r]; c >= 0; c = c_next[c])
+                            if (c_buf[c] == buf)
+                                to = c_new[c];
+                    }
+                    n->src[j] = (int16_t)(to | via);
+                }
             }
         }
         if (split_nodes)
