@@ -11,6 +11,7 @@ void cg_init(cg_graph *g)
     g->too_big = false;
     g->free_mode = false;
     g->any_free = false;
+    g->input_nodes = false;
     g->cur_buffer = 0;
     g->n_buffers = 1;
     g->n_layer_marks = 0;

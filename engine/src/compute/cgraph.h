@@ -63,6 +63,8 @@ typedef struct cg_graph {
     uint8_t n_buffers;         /* highest buffer index used + 1 */
     bool free_mode;            /* nodes pushed now have no fixed backend */
     bool any_free;             /* free_mode was on: cg_assign_backends has work */
+    bool input_nodes;          /* may hold non-leaf nodes flagged CG_FLAG_INPUT
+                                  (pipeline copies): the replay allocates them first */
     /* emitted-layer boundaries: node index where each emitted layer begins */
     int16_t layer_start[CG_MAX_LAYER_MARKS];
     int16_t layer_index[CG_MAX_LAYER_MARKS];

@@ -256,10 +256,13 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], 
             allocate_node(r, g->leafs[i]);
 
     /* count children and views (a consumer through a view counts as a view);
-     * graph inputs that are nodes (pipeline copies) are allocated here */
+     * graph inputs that are nodes (pipeline copies) are allocated here; a
+     * graph without them skips the test */
+    const bool input_nodes = g->input_nodes;
     for (int i = 0; i < g->n_nodes; i++) {
         const cg_node *n = &g->nodes[i];
-        if ((n->flags & (CG_FLAG_INPUT | CG_FLAG_LEAF)) == CG_FLAG_INPUT && !r->st[i].allocated)
+        if (input_nodes && (n->flags & (CG_FLAG_INPUT | CG_FLAG_LEAF)) == CG_FLAG_INPUT &&
+            !r->st[i].allocated)
             allocate_node(r, (int16_t)i);
         for (int j = 0; j < n->n_src; j++) {
             const int16_t h = n->src[j];

@@ -35,6 +35,7 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
     memcpy(dst->leafs, src->leafs, sizeof(src->leafs[0]) * (size_t)src->n_leafs);
     dst->overflow = src->overflow;
     dst->too_big = src->too_big;
+    dst->input_nodes = src->input_nodes || copies > 1; /* its copies are inputs */
 
     /* leafs keep their place (they are allocated first anyway); nodes are
      * appended split by split */
