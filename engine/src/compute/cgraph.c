@@ -96,7 +96,8 @@ void cg_mark_layer(cg_graph *g, int il)
 void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BUFFERS],
                   uint64_t fixed[CG_MAX_BUFFERS], uint64_t count[CG_MAX_BUFFERS])
 {
-    for (int i = from; i < to && i < g->n_nodes; i++) {
+    const int end = to < g->n_nodes ? to : g->n_nodes; /* one bound per node, not two */
+    for (int i = from; i < end; i++) {
         const cg_node *n = &g->nodes[i];
         if (n->flags & (CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL))
             continue;
