@@ -115,13 +115,6 @@ void cg_mark_fixed(cg_graph *g, int16_t t)
         g->nodes[CG_ROOT(t)].flags |= CG_FLAG_FIXED;
 }
 
-/* the buffer a node that is not free sets in an expansion pass: -1 (none)
- * for a host node in the GPU-only passes */
-static int expand_from(const cg_node *n, bool gpu_only)
-{
-    return gpu_only && n->buffer == 0 ? -1 : n->buffer;
-}
-
 void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
 {
     /* pass 1: ops reading a weight; [lo, hi] spans the free nodes */
@@ -145,9 +138,15 @@ void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
     if (lo < 0)
         return;
     /* pass 2: expand GPU down, GPU up, then any backend down, up. Outside
-     * [lo, hi] no node is free, so a pass only changes nodes inside; it
-     * enters the span with the buffer of the nearest computed node before
-     * it (down) or after it (up). */
+     * [lo, hi] no node is free. The free nodes come in runs (consecutive
+     * computed nodes, leafs and external tensors aside) between two
+     * computed nodes that are not free, and every pass gives a whole run the
+     * buffer it enters with: the neighbour before it (down) or after it
+     * (up), or nothing (none; a host neighbour in the GPU passes). A run
+     * placed by a pass never becomes another run's neighbour, so the four
+     * passes come to: the neighbour before when on a GPU, else the one after
+     * when on a GPU, else the host (the only buffer left). One walk finds
+     * each run and its neighbours, then places it. */
     int before = -1, after = -1;
     for (int i = lo - 1; i >= 0 && before < 0; i--)
         if (!(g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
@@ -155,26 +154,28 @@ void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
     for (int i = hi + 1; i < g->n_nodes && after < 0; i++)
         if (!(g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
             after = i;
-    for (int pass = 0; pass < 4; pass++) {
-        const bool gpu_only = pass < 2, down = (pass % 2) == 0;
-        const int edge = down ? before : after;
-        int cur = edge >= 0 ? expand_from(&g->nodes[edge], gpu_only) : -1;
-        for (int k = lo; k <= hi; k++) {
-            const int i = down ? k : hi + lo - k;
-            cg_node *n = &g->nodes[i];
-            if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
-                continue;
-            if (!(n->flags & CG_FLAG_FREE))
-                cur = expand_from(n, gpu_only);
-            else if (cur >= 0) {
-                n->buffer = (uint8_t)cur;
-                n->flags &= (uint8_t)~CG_FLAG_FREE;
-            }
+    int prev = before, run = -1; /* run: the first node of the open run */
+    for (int i = lo; i <= hi + 1; i++) {
+        const bool end = i > hi;
+        if (!end && (g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
+            continue;
+        if (!end && (g->nodes[i].flags & CG_FLAG_FREE)) {
+            if (run < 0)
+                run = i;
+            continue;
         }
+        const int next = end ? after : i;
+        if (run >= 0) {
+            const int pb = prev >= 0 ? g->nodes[prev].buffer : 0;
+            const int nb = next >= 0 ? g->nodes[next].buffer : 0;
+            const uint8_t to = (uint8_t)(pb > 0 ? pb : nb);
+            for (int k = run; k < i; k++)
+                if (g->nodes[k].flags & CG_FLAG_FREE) {
+                    g->nodes[k].buffer = to;
+                    g->nodes[k].flags &= (uint8_t)~CG_FLAG_FREE;
+                }
+            run = -1;
+        }
+        prev = i;
     }
-    for (int i = lo; i <= hi; i++)
-        if (g->nodes[i].flags & CG_FLAG_FREE) {
-            g->nodes[i].buffer = 0;
-            g->nodes[i].flags &= (uint8_t)~CG_FLAG_FREE;
-        }
 }
