@@ -147,6 +147,8 @@ static int16_t hadamard(cg_build *b, int16_t x, int64_t nel, bool contiguous, in
 
 static bool type_is_quantized(hr_type t)
 {
+    if (t == HR_TYPE_F16 || t == HR_TYPE_F32 || t == HR_TYPE_BF16)
+        return false; /* the usual cache types, without the table look-up */
     const hr_type_info *ti = hr_type_get(t);
     return ti && ti->quantized;
 }
