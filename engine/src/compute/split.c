@@ -156,11 +156,10 @@ void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
                     const int16_t r = CG_ROOT(h);
                     const int16_t via = (int16_t)(h & CG_VIA_VIEW);
                     int16_t to = remap[r];
-                    if (src->nodes[r].buffer != buf) {
-                        for (int c = copy_head[r]; c >= 0; c = c_next[c])
-                            if (c_buf[c] == buf)
-                                to = c_new[c];
-                    }
+                    /* a copy in buf (none for a source on buf itself) */
+                    for (int c = copy_head[r]; c >= 0; c = c_next[c])
+                        if (c_buf[c] == buf)
+                            to = c_new[c];
                     n->src[j] = (int16_t)(to | via);
                 }
             }
