@@ -452,18 +452,40 @@ typedef hr_compute_forms graph_forms;
  * heap rather than a (maybe small) thread stack */
 typedef struct graph_pair { cg_graph built, split; } graph_pair;
 
+/* the plain replay's pair and the one a step further (forms) */
+struct hr_compute_work { graph_pair pair[2]; };
+
+hr_compute_work *hr_compute_work_new(void)
+{
+    return malloc(sizeof(hr_compute_work));
+}
+
+void hr_compute_work_free(hr_compute_work *work)
+{
+    free(work);
+}
+
+/* The estimate's room: the caller's, else its own (freed by room_close). */
+static hr_compute_work *room_open(const hr_compute_input *in)
+{
+    return in->work ? in->work : hr_compute_work_new();
+}
+
+static void room_close(const hr_compute_input *in, hr_compute_work *work)
+{
+    if (work != in->work)
+        hr_compute_work_free(work);
+}
+
 #define U_MAX ((int64_t)1 << 24) /* n_kv fits 32 bits */
 
 /* The same graph one step of 256 cells further, replayed with linear sizes. */
 static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
                          const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
                          const layer_plan *lp, const cg_graph *g, const graph_result *gr,
-                         graph_forms *gf)
+                         graph_pair *w, graph_forms *gf)
 {
     gf->valid = false;
-    graph_pair *w = malloc(sizeof *w);
-    if (!w)
-        return;
     hr_compute_input next = *in;
     const bool swa_tied = in->n_kv_swa == in->n_kv;
     next.n_kv += 256;
@@ -477,7 +499,6 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     memset(&gr_next, 0, sizeof gr_next);
     if (pr.valid)
         sum_full_graph(g_next, lp, seg, n_seg, &gr_next);
-    free(w);
     if (!pr.valid || (!lp->complete && !all_settled(lp, n_seg, pr.failed_checks)))
         return;
     for (int i = 0; i < CG_MAX_BUFFERS; i++) {
@@ -500,14 +521,12 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
 
 /* Replay one reserve graph; with forms, also its result as linear forms of
  * the KV cells. */
-static bool replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
+static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
                          const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
-                         graph_result *gr, graph_forms *forms)
+                         hr_compute_work *work, graph_result *gr, graph_forms *forms)
 {
     const int n = (int)in->model->n_layer;
-    graph_pair *w = malloc(sizeof *w);
-    if (!w)
-        return false;
+    graph_pair *w = &work->pair[0];
     const cg_graph *gp = &w->built;
     layer_plan lp;
     cg_alloc_result res;
@@ -558,9 +577,7 @@ static bool replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
         gr->peak[i] = res.peak[i];
     sum_full_graph(gp, &lp, seg, n_seg, gr);
     if (forms)
-        replay_forms(in, rc, buf_output, align, seg, n_seg, &lp, gp, gr, forms);
-    free(w);
-    return true;
+        replay_forms(in, rc, buf_output, align, seg, n_seg, &lp, gp, gr, &work->pair[1], forms);
 }
 
 static hr_status nomem_error(hr_error *err)
@@ -708,16 +725,19 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
     hr_status rc = check_input(in, out, err);
     if (rc != HR_OK)
         return rc;
+    hr_compute_work *work = room_open(in);
+    if (!work)
+        return nomem_error(err);
     estimate_setup e;
     setup_estimate(in, &e);
     need_segments(in, &e);
     graph_result gpp, gtg;
-    if (!replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, NULL))
-        return nomem_error(err);
+    replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, work, &gpp, NULL);
     if (tg_below_pp(&gpp, &e.pp, &e.tg, e.align))
         memset(&gtg, 0, sizeof gtg);
-    else if (!replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, &gtg, NULL))
-        return nomem_error(err);
+    else
+        replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, work, &gtg, NULL);
+    room_close(in, work);
     if (gpp.too_big || gtg.too_big)
         return too_big_error(err);
     fill_output(&e, &gpp, &gtg, out);
@@ -757,6 +777,7 @@ void hr_compute_key_of(const hr_compute_input *in, hr_compute_key *key)
     if (key->swa_tied)
         key->in.n_kv_swa = 0;
     key->in.settings = NULL;
+    key->in.work = NULL;
     if (in->settings)
         key->settings = *in->settings;
     key->settings.n_ctx = 0;
@@ -783,16 +804,20 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
     setup_estimate(in, &e);
 
     graph_result gpp, gtg;
+    hr_compute_work *work = NULL; /* opened by the first replay */
     if (cache->valid && hr_compute_key_equal(&cache->key, &key) && forms_cover(&cache->pp, u)) {
         forms_at(&cache->pp, u, &gpp);
     } else {
         cache->valid = false;
         need_segments(in, &e);
-        if (!replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gpp, &cache->pp))
+        if (!(work = room_open(in)))
             return nomem_error(err);
+        replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, work, &gpp, &cache->pp);
         cache->tg.valid = false;
-        if (gpp.too_big)
+        if (gpp.too_big) {
+            room_close(in, work);
             return too_big_error(err);
+        }
         cache->key = key;
         cache->valid = cache->pp.valid;
     }
@@ -802,12 +827,15 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
         forms_at(&cache->tg, u, &gtg);
     } else {
         need_segments(in, &e);
-        if (!replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, &gtg,
-                          cache->valid ? &cache->tg : NULL))
+        if (!work && !(work = room_open(in)))
             return nomem_error(err);
-        if (gtg.too_big)
-            return too_big_error(err);
+        replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, work, &gtg,
+                     cache->valid ? &cache->tg : NULL);
     }
+    if (work)
+        room_close(in, work);
+    if (gtg.too_big)
+        return too_big_error(err);
     fill_output(&e, &gpp, &gtg, out);
     return HR_OK;
 }
@@ -854,9 +882,12 @@ bool hr_compute_test_sums(const hr_compute_input *in, bool one_token,
     setup_estimate(in, &e);
     need_segments(in, &e);
     graph_result gr;
-    if (!replay_graph(in, one_token ? &e.tg : &e.pp, e.buf_output, e.align, e.seg, e.n_seg, &gr,
-                      NULL))
+    hr_compute_work *work = room_open(in);
+    if (!work)
         return false;
+    replay_graph(in, one_token ? &e.tg : &e.pp, e.buf_output, e.align, e.seg, e.n_seg, work, &gr,
+                 NULL);
+    room_close(in, work);
     for (int i = 0; i < CG_MAX_BUFFERS; i++) {
         scaled[i] = gr.scaled[i];
         fixed[i] = gr.fixed[i];

@@ -42,7 +42,19 @@ typedef struct hr_compute_input {
      * replay_all_layers: replay every layer instead of a verified periodic
      * run (tests compare both; the result is the same, only slower). */
     bool replay_all_layers;
+    /* Optional room for the graphs (hr_compute_work_new), reused from one
+     * estimate to the next; NULL: the estimate allocates its own. Not part
+     * of an estimate's key. */
+    struct hr_compute_work *work;
 } hr_compute_input;
+
+/* Room for the graphs an estimate builds and replays (~600 KiB). A caller
+ * making many estimates (a sweep, a solver, a planner) keeps one: fresh
+ * memory for every estimate costs the allocator's trims and page faults,
+ * more than the replay itself on a context sweep. */
+typedef struct hr_compute_work hr_compute_work;
+hr_compute_work *hr_compute_work_new(void);
+void hr_compute_work_free(hr_compute_work *work);
 
 typedef struct hr_compute_output {
     uint64_t device_bytes[HR_MAX_DEVICES]; /* compute buffer of each device's backend */

@@ -341,6 +341,7 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
     }
     cin.output_on_gpu = hr_place_device(&place, (int32_t)m->n_layer) != 0;
     cin.offload_kv = s->offload_kv;
+    cin.work = cache ? cache->work : NULL;
     hr_compute_output cout;
     memset(&cout, 0, sizeof cout);
     /* recurrent layers are built by the compute module too (Mamba's graph;

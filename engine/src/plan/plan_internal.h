@@ -83,6 +83,7 @@ typedef struct hr_plan_cache {
     uint64_t weights[HR_MAX_DEVICES];
     struct hr_compute_cache *compute;
     hr_planner *planner; /* set: the planner's caches serve both parts (planner.c) */
+    struct hr_compute_work *work; /* room for the compute replays, kept between plans */
 } hr_plan_cache;
 
 /* hr_plan_compute, reusing what the cache holds and filling it otherwise

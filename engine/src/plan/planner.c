@@ -51,6 +51,7 @@ typedef struct compute_slot {
 
 struct hr_planner {
     const hr_model *model;
+    hr_compute_work *work; /* the replays' room (NULL: each allocates its own) */
     uint64_t tick;
     weights_slot weights[WEIGHT_SLOTS];
     compute_slot compute[COMPUTE_SLOTS];
@@ -68,11 +69,14 @@ hr_planner *hr_planner_new(const hr_model *model, hr_error *err)
         return NULL;
     }
     p->model = model;
+    p->work = hr_compute_work_new();
     return p;
 }
 
 void hr_planner_free(hr_planner *planner)
 {
+    if (planner)
+        hr_compute_work_free(planner->work);
     free(planner);
 }
 
@@ -81,7 +85,7 @@ hr_status hr_planner_plan(hr_planner *planner, const hr_settings *settings,
 {
     if (!planner)
         return hr_error_set(err, HR_ERR_ARG, "plan: no planner");
-    hr_plan_cache cache = {.planner = planner};
+    hr_plan_cache cache = {.planner = planner, .work = planner->work};
     return hr_plan_compute_cached(planner->model, settings, budget, out, &cache, err);
 }
 

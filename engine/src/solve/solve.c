@@ -90,17 +90,17 @@ hr_status hr_solve_max_ctx(const hr_model *m, const hr_settings *s, const hr_bud
     bool fits;
     /* the context does not move the weights; the compute cache is left out:
      * a bisection's far-apart points would miss it at twice a replay's cost */
-    hr_plan_cache cache = {0};
+    hr_plan_cache cache = {.work = hr_compute_work_new()};
     hr_status rc = probe(m, &t, b, &cache, &fits, err);
-    if (rc != HR_OK)
-        return rc;
-    if (!fits)
-        return hr_error_set(err, HR_ERR_NO_FIT, "solve: not even a context of %d fits",
-                            HR_CTX_STEP);
+    if (rc == HR_OK && !fits)
+        rc = hr_error_set(err, HR_ERR_NO_FIT, "solve: not even a context of %d fits",
+                          HR_CTX_STEP);
     uint64_t v;
-    rc = search_max(m, s, b, set_ctx, HR_CTX_STEP, hi, HR_CTX_STEP, &cache, &v, err);
+    if (rc == HR_OK)
+        rc = search_max(m, s, b, set_ctx, HR_CTX_STEP, hi, HR_CTX_STEP, &cache, &v, err);
     if (rc == HR_OK)
         *out = (uint32_t)v;
+    hr_compute_work_free(cache.work);
     return rc;
 }
 
@@ -120,16 +120,16 @@ hr_status hr_solve_max_batch(const hr_model *m, const hr_settings *s, const hr_b
     hr_settings t = *s;
     set_batch(&t, 1);
     bool fits;
-    hr_plan_cache cache = {0}; /* nor does the batch */
+    hr_plan_cache cache = {.work = hr_compute_work_new()}; /* nor does the batch */
     rc = probe(m, &t, b, &cache, &fits, err);
-    if (rc != HR_OK)
-        return rc;
-    if (!fits)
-        return hr_error_set(err, HR_ERR_NO_FIT, "solve: not even a batch of 1 fits");
+    if (rc == HR_OK && !fits)
+        rc = hr_error_set(err, HR_ERR_NO_FIT, "solve: not even a batch of 1 fits");
     uint64_t v;
-    rc = search_max(m, s, b, set_batch, 1, hi, 1, &cache, &v, err);
+    if (rc == HR_OK)
+        rc = search_max(m, s, b, set_batch, 1, hi, 1, &cache, &v, err);
     if (rc == HR_OK)
         *out = (uint32_t)v;
+    hr_compute_work_free(cache.work);
     return rc;
 }
 
@@ -200,6 +200,40 @@ static hr_status probe_parallel(const hr_model *m, const hr_settings *s, const h
     return probe(m, &t, b, cache, fits, err);
 }
 
+/* The most sequences of per_seq cells each that fit, 1..HR_MAX_PARALLEL. */
+static hr_status parallel_search(const hr_model *m, const hr_settings *s, const hr_budget *b,
+                                 uint32_t per_seq, hr_plan_cache *cache, uint32_t *out,
+                                 hr_error *err)
+{
+    bool fits;
+    hr_status rc = probe_parallel(m, s, b, per_seq, 1, cache, &fits, err);
+    if (rc != HR_OK)
+        return rc;
+    if (!fits)
+        return hr_error_set(err, HR_ERR_NO_FIT, "solve: not even one sequence of %u fits",
+                            per_seq);
+    uint64_t lo = 1, hi = HR_MAX_PARALLEL;
+    rc = probe_parallel(m, s, b, per_seq, hi, cache, &fits, err);
+    if (rc != HR_OK)
+        return rc;
+    if (fits) {
+        *out = (uint32_t)hi;
+        return HR_OK;
+    }
+    while (hi - lo > 1) {
+        const uint64_t mid = lo + (hi - lo) / 2;
+        rc = probe_parallel(m, s, b, per_seq, mid, cache, &fits, err);
+        if (rc != HR_OK)
+            return rc;
+        if (fits)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *out = (uint32_t)lo;
+    return HR_OK;
+}
+
 hr_status hr_solve_max_parallel(const hr_model *m, const hr_settings *s, const hr_budget *b,
                                 uint32_t *out, hr_error *err)
 {
@@ -210,34 +244,10 @@ hr_status hr_solve_max_parallel(const hr_model *m, const hr_settings *s, const h
     if (rc != HR_OK)
         return rc;
     const uint32_t per_seq = plan.n_ctx / (plan.n_seq ? plan.n_seq : 1);
-    bool fits;
-    hr_plan_cache cache = {0}; /* sequences do not move the weights */
-    rc = probe_parallel(m, s, b, per_seq, 1, &cache, &fits, err);
-    if (rc != HR_OK)
-        return rc;
-    if (!fits)
-        return hr_error_set(err, HR_ERR_NO_FIT, "solve: not even one sequence of %u fits",
-                            per_seq);
-    uint64_t lo = 1, hi = HR_MAX_PARALLEL;
-    rc = probe_parallel(m, s, b, per_seq, hi, &cache, &fits, err);
-    if (rc != HR_OK)
-        return rc;
-    if (fits) {
-        *out = (uint32_t)hi;
-        return HR_OK;
-    }
-    while (hi - lo > 1) {
-        const uint64_t mid = lo + (hi - lo) / 2;
-        rc = probe_parallel(m, s, b, per_seq, mid, &cache, &fits, err);
-        if (rc != HR_OK)
-            return rc;
-        if (fits)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    *out = (uint32_t)lo;
-    return HR_OK;
+    hr_plan_cache cache = {.work = hr_compute_work_new()}; /* sequences do not move the weights */
+    rc = parallel_search(m, s, b, per_seq, &cache, out, err);
+    hr_compute_work_free(cache.work);
+    return rc;
 }
 
 hr_status hr_solve_replicas(const hr_model *m, const hr_settings *s, const hr_budget *b,
@@ -306,17 +316,18 @@ hr_status hr_sweep_ctx(const hr_model *m, const hr_settings *s, const hr_budget 
     const int n_dev = b ? b->n_devices : 1;
     hr_settings t = *s;
     hr_compute_cache compute = {0};
-    hr_plan_cache cache = {.compute = &compute}; /* only n_ctx changes */
-    for (int i = 0; i < n_points; i++) {
+    /* only n_ctx changes */
+    hr_plan_cache cache = {.compute = &compute, .work = hr_compute_work_new()};
+    hr_status rc = HR_OK;
+    for (int i = 0; i < n_points && rc == HR_OK; i++) {
         t.n_ctx = ctx[i];
         hr_plan plan;
-        hr_status rc = hr_plan_compute_cached(m, &t, b, &plan, &cache, err);
-        if (rc != HR_OK)
-            return rc;
+        rc = hr_plan_compute_cached(m, &t, b, &plan, &cache, err);
         /* plan devices are the budget's devices in order (host only in CPU mode) */
-        for (int d = 0; d < n_dev; d++)
+        for (int d = 0; d < n_dev && rc == HR_OK; d++)
             totals[(size_t)i * (size_t)n_dev + (size_t)d] =
                 d < plan.n_devices ? plan.devices[d].total_bytes : 0;
     }
-    return HR_OK;
+    hr_compute_work_free(cache.work);
+    return rc;
 }
