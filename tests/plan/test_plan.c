@@ -634,6 +634,51 @@ static void test_kv_offload_off(void **state)
     assert_int_equal(p.devices[0].bytes[HR_COMP_KV], 88ull * 1024 * 1024);
 }
 
+/* A model of identical layers takes the KV cache's uniform path; the same
+ * model with one layer's FFN width changed (no KV effect) takes the
+ * per-layer walk: both give the same KV bytes, per device and per kind. */
+static void test_kv_uniform_path_equals_walk(void **state)
+{
+    (void)state;
+    static const fixture_model models[] = {CAL_LLAMA32_1B, CAL_QWEN25_05B, FIX_LLAMA31_8B};
+    for (size_t k = 0; k < sizeof models / sizeof models[0]; k++) {
+        hr_model *m = fixture_build(models[k]);
+        hr_budget one, two;
+        fixture_budget(&one, 64, 1, 8);
+        fixture_budget(&two, 64, 2, 8);
+        hr_settings s;
+        hr_settings_init(&s);
+        s.n_ctx = 8192;
+        hr_settings variants[7];
+        for (int v = 0; v < 7; v++)
+            variants[v] = s;
+        variants[1].mode = HR_MODE_CPU;
+        variants[2].n_gpu_layers = 5;
+        variants[3].offload_kv = false;
+        variants[4].flash_attn = HR_FA_OFF;
+        variants[5].type_k = variants[5].type_v = HR_TYPE_Q8_0;
+        variants[6].n_seq = 3;
+        for (int v = 0; v < 7; v++) {
+            for (int budget = 0; budget < 2; budget++) {
+                const hr_budget *b = budget ? &two : &one;
+                hr_plan uniform, walked;
+                m->layers[1].n_ff = m->layers[0].n_ff;
+                assert_int_equal(hr_plan_compute(m, &variants[v], b, &uniform, NULL), HR_OK);
+                m->layers[1].n_ff = m->layers[0].n_ff + 256;
+                assert_int_equal(hr_plan_compute(m, &variants[v], b, &walked, NULL), HR_OK);
+                assert_int_equal(uniform.kv_k_bytes, walked.kv_k_bytes);
+                assert_int_equal(uniform.kv_v_bytes, walked.kv_v_bytes);
+                assert_int_equal(uniform.n_layer_kv, walked.n_layer_kv);
+                assert_true(uniform.kv_k_bytes > 0);
+                for (int d = 0; d < uniform.n_devices; d++)
+                    assert_int_equal(uniform.devices[d].bytes[HR_COMP_KV],
+                                     walked.devices[d].bytes[HR_COMP_KV]);
+            }
+        }
+        hr_model_free(m);
+    }
+}
+
 static void test_margin_and_overhead(void **state)
 {
     (void)state;
@@ -973,6 +1018,7 @@ int main(void)
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_context_resolution),
         cmocka_unit_test(test_kv_offload_off),
+        cmocka_unit_test(test_kv_uniform_path_equals_walk),
         cmocka_unit_test(test_margin_and_overhead),
         cmocka_unit_test(test_unified_memory),
         cmocka_unit_test(test_json_keys),

@@ -1,5 +1,7 @@
 /* KV cache and recurrent state per layer (llama-kv-cache.cpp,
  * llama-kv-cache-iswa.cpp, llama-memory-recurrent.cpp). */
+#include <string.h>
+
 #include "plan_internal.h"
 
 bool hr_plan_arch_has_no_memory(const hr_model *m)
@@ -29,6 +31,61 @@ static bool tensor_bytes(uint64_t row, uint32_t cells, uint32_t align, uint64_t 
     return true;
 }
 
+/* The KV cache of a model whose layers are all the same attention layer
+ * (byte for byte, padding included, else false: the per-layer walk), no
+ * layer sharing another's cache: per device, one row size times its layers.
+ * Same sums, in the same fields, as the walk. */
+static bool kv_uniform_fast(const hr_model *m, const hr_kv_input *in, const hr_placement *p,
+                            uint32_t first_shared, uint32_t v_width_max, uint64_t *dev_bytes,
+                            hr_kv_result *out, hr_error *err, hr_status *rc)
+{
+    const uint32_t n_layer = m->n_layer;
+    const hr_layer *L = &m->layers[0];
+    if (n_layer < 2 || first_shared != n_layer || m->is_mla || L->is_recurrent || !L->has_kv ||
+        L->n_head_kv == 0 ||
+        memcmp(&m->layers[0], &m->layers[1], (size_t)(n_layer - 1) * sizeof *L) != 0)
+        return false;
+    const uint32_t k_width = L->n_embd_head_k * L->n_head_kv;
+    const uint32_t v_width = in->flash_attn ? L->n_embd_head_v * L->n_head_kv : v_width_max;
+    const uint64_t k_row = cell_bytes(in->type_k, k_width);
+    const uint64_t v_row = cell_bytes(in->type_v, v_width);
+    if ((k_width && !k_row) || (v_width && !v_row))
+        return false; /* the walk words the error */
+    const bool swa = L->is_swa && m->n_swa > 0;
+    const uint32_t cells = swa ? in->cells_swa : in->cells_full;
+    uint32_t layers_on[HR_MAX_DEVICES] = {0};
+    if (!in->offload || p->n_gpu_layers <= 0) {
+        layers_on[0] = n_layer;
+    } else if (p->n_gpus == 1) { /* layers from i_gpu_start on the GPU */
+        layers_on[0] = (uint32_t)p->i_gpu_start < n_layer ? (uint32_t)p->i_gpu_start : n_layer;
+        layers_on[1] = n_layer - layers_on[0];
+    } else {
+        for (uint32_t il = 0; il < n_layer; il++)
+            layers_on[hr_place_device(p, (int32_t)il)]++;
+    }
+    *rc = HR_OK;
+    for (int d = 0; d < HR_MAX_DEVICES; d++) {
+        if (!layers_on[d])
+            continue;
+        uint64_t kb, vb;
+        if (!tensor_bytes(k_row, cells, in->alignment[d], &kb) ||
+            !tensor_bytes(v_row, cells, in->alignment[d], &vb) ||
+            __builtin_mul_overflow(kb, (uint64_t)layers_on[d], &kb) ||
+            __builtin_mul_overflow(vb, (uint64_t)layers_on[d], &vb) ||
+            !add_to(swa ? &out->swa_k_bytes : &out->k_bytes, kb) ||
+            !add_to(swa ? &out->swa_v_bytes : &out->v_bytes, vb) ||
+            !add_to(&dev_bytes[d], kb) || !add_to(&dev_bytes[d], vb)) {
+            *rc = hr_error_set(err, HR_ERR_LIMIT, "KV cache size overflows");
+            return true;
+        }
+    }
+    if (swa)
+        out->n_layer_swa = n_layer;
+    else
+        out->n_layer_kv = n_layer;
+    return true;
+}
+
 hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placement *p,
                      uint64_t *dev_bytes, hr_kv_result *out, hr_error *err)
 {
@@ -37,6 +94,7 @@ hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placemen
         return HR_OK;
 
     const uint32_t n_layer = m->n_layer;
+    hr_status rc_fast;
     const uint32_t first_shared =
         m->n_shared_kv_layers < n_layer ? n_layer - m->n_shared_kv_layers : n_layer;
 
@@ -60,6 +118,11 @@ hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placemen
                   ((uint64_t)m->ssm_d_inner + 2ull * m->ssm_n_group * m->ssm_d_state);
         s_width = (uint64_t)m->ssm_d_state * m->ssm_d_inner;
     }
+
+    /* most models repeat one attention layer: the layers then split only
+     * where the device changes (placement is monotone in il) */
+    if (kv_uniform_fast(m, in, p, first_shared, v_width_max, dev_bytes, out, err, &rc_fast))
+        return rc_fast;
 
     uint32_t last_k_width = 0, last_v_width = 0;
     uint64_t k_row = 0, v_row = 0;
