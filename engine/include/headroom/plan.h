@@ -160,7 +160,7 @@ HR_API hr_status hr_plan_compute(const hr_model *model, const hr_settings *setti
  * one setting at a time, or goes back to an earlier one, mostly replans from
  * memory. Every plan is byte-identical to hr_plan_compute's. The model must
  * outlive the planner; one planner is not for concurrent use (one per
- * thread). ~36 KiB. */
+ * thread). ~36 KiB, and ~600 KiB of room for the replays. */
 typedef struct hr_planner hr_planner;
 HR_API hr_planner *hr_planner_new(const hr_model *model, hr_error *err);
 HR_API hr_status hr_planner_plan(hr_planner *planner, const hr_settings *settings,
