@@ -74,6 +74,29 @@ static hr_status search_max(const hr_model *m, const hr_settings *base, const hr
     return HR_OK;
 }
 
+/* The largest v in [lo, hi] on the grid of step that fits, lo included:
+ * "solve: not even <what> fits" when lo does not. The knob does not move
+ * the weights (kept between probes); the compute cache is left out: a
+ * bisection's far-apart points would miss it at twice a replay's cost. */
+static hr_status solve_knob(const hr_model *m, const hr_settings *s, const hr_budget *b,
+                            knob_fn set, uint64_t lo, uint64_t hi, uint64_t step,
+                            const char *what, uint64_t *out, hr_error *err)
+{
+    hr_settings t = *s;
+    set(&t, lo);
+    bool fits;
+    hr_plan_cache cache = {.work = hr_compute_work_new()};
+    hr_status rc = probe(m, &t, b, &cache, &fits, err);
+    if (rc == HR_OK && !fits)
+        rc = hr_error_set(err, HR_ERR_NO_FIT, "solve: not even %s fits", what);
+    if (rc == HR_OK)
+        rc = search_max(m, s, b, set, lo, hi, step, &cache, out, err);
+    hr_compute_work_free(cache.work);
+    return rc;
+}
+
+_Static_assert(HR_CTX_STEP == 256, "the no-fit message of hr_solve_max_ctx names 256");
+
 static void set_ctx(hr_settings *s, uint64_t v) { s->n_ctx = (uint32_t)v; }
 
 hr_status hr_solve_max_ctx(const hr_model *m, const hr_settings *s, const hr_budget *b,
@@ -85,22 +108,11 @@ hr_status hr_solve_max_ctx(const hr_model *m, const hr_settings *s, const hr_bud
                                                            : m->n_ctx_train / HR_CTX_STEP * HR_CTX_STEP;
     if (hi < HR_CTX_STEP)
         hi = HR_CTX_STEP;
-    hr_settings t = *s;
-    set_ctx(&t, HR_CTX_STEP);
-    bool fits;
-    /* the context does not move the weights; the compute cache is left out:
-     * a bisection's far-apart points would miss it at twice a replay's cost */
-    hr_plan_cache cache = {.work = hr_compute_work_new()};
-    hr_status rc = probe(m, &t, b, &cache, &fits, err);
-    if (rc == HR_OK && !fits)
-        rc = hr_error_set(err, HR_ERR_NO_FIT, "solve: not even a context of %d fits",
-                          HR_CTX_STEP);
     uint64_t v;
-    if (rc == HR_OK)
-        rc = search_max(m, s, b, set_ctx, HR_CTX_STEP, hi, HR_CTX_STEP, &cache, &v, err);
+    hr_status rc = solve_knob(m, s, b, set_ctx, HR_CTX_STEP, hi, HR_CTX_STEP,
+                              "a context of 256", &v, err);
     if (rc == HR_OK)
         *out = (uint32_t)v;
-    hr_compute_work_free(cache.work);
     return rc;
 }
 
@@ -117,19 +129,10 @@ hr_status hr_solve_max_batch(const hr_model *m, const hr_settings *s, const hr_b
         return rc;
     /* batches beyond the context change nothing for causal models */
     const uint64_t hi = plan.n_ctx;
-    hr_settings t = *s;
-    set_batch(&t, 1);
-    bool fits;
-    hr_plan_cache cache = {.work = hr_compute_work_new()}; /* nor does the batch */
-    rc = probe(m, &t, b, &cache, &fits, err);
-    if (rc == HR_OK && !fits)
-        rc = hr_error_set(err, HR_ERR_NO_FIT, "solve: not even a batch of 1 fits");
     uint64_t v;
-    if (rc == HR_OK)
-        rc = search_max(m, s, b, set_batch, 1, hi, 1, &cache, &v, err);
+    rc = solve_knob(m, s, b, set_batch, 1, hi, 1, "a batch of 1", &v, err);
     if (rc == HR_OK)
         *out = (uint32_t)v;
-    hr_compute_work_free(cache.work);
     return rc;
 }
 
