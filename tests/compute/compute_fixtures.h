@@ -11,32 +11,47 @@
 
 #include "compute/compute.h"
 
+/* A shape of arch with these sizes (training context 128k). */
+static inline void fx_shape(hr_shape *s, const char *arch, uint32_t n_layer, uint32_t n_embd,
+                            uint32_t n_head, uint32_t n_head_kv, uint32_t n_ff, uint32_t n_vocab,
+                            hr_ftype ftype)
+{
+    hr_shape_init(s);
+    s->name = arch;
+    s->arch_name = arch;
+    s->n_layer = n_layer;
+    s->n_embd = n_embd;
+    s->n_head = n_head;
+    s->n_head_kv = n_head_kv;
+    s->n_ff = n_ff;
+    s->n_vocab = n_vocab;
+    s->n_ctx_train = 131072;
+    s->ftype = ftype;
+}
+
+/* The model of a shape (NULL, with a message, when it cannot be built). */
+static inline hr_model *fx_shape_model(const hr_shape *s)
+{
+    hr_model *m = NULL;
+    hr_error err;
+    if (hr_model_from_shape(s, &m, &err) != HR_OK) {
+        fprintf(stderr, "shape %s: %s\n", s->arch_name, err.message);
+        return NULL;
+    }
+    return m;
+}
+
+/* The tests' usual small model of arch (qwen3moe: 8 experts, 2 used). */
 static inline hr_model *fx_model(const char *arch, uint32_t n_layer, hr_ftype ftype)
 {
     hr_shape s;
-    hr_shape_init(&s);
-    s.name = arch;
-    s.arch_name = arch;
-    s.n_layer = n_layer;
-    s.n_embd = 1024;
-    s.n_head = 16;
-    s.n_head_kv = 4;
-    s.n_ff = 2816;
-    s.n_vocab = 32000;
-    s.n_ctx_train = 131072;
-    s.ftype = ftype;
+    fx_shape(&s, arch, n_layer, 1024, 16, 4, 2816, 32000, ftype);
     if (strcmp(arch, "qwen3moe") == 0) {
         s.n_expert = 8;
         s.n_expert_used = 2;
         s.n_ff_exp = 512;
     }
-    hr_model *m = NULL;
-    hr_error err;
-    if (hr_model_from_shape(&s, &m, &err) != HR_OK) {
-        fprintf(stderr, "shape %s: %s\n", arch, err.message);
-        return NULL;
-    }
-    return m;
+    return fx_shape_model(&s);
 }
 
 /* Where the layers run: host layers [host_begin, host_end), GPU 1

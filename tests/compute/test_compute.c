@@ -12,6 +12,7 @@
 #include "test_util.h"
 
 #include "compute/compute.h"
+#include "compute_fixtures.h"
 #include "compute_points.h"
 
 static hr_model *make_model(const cp_model *spec)
@@ -153,24 +154,8 @@ static hr_model *shape_model(const char *arch, uint32_t n_layer, uint32_t n_embd
                              uint32_t n_head_kv, uint32_t n_ff, uint32_t n_vocab)
 {
     hr_shape s;
-    hr_shape_init(&s);
-    s.name = arch;
-    s.arch_name = arch;
-    s.n_layer = n_layer;
-    s.n_embd = n_embd;
-    s.n_head = n_head;
-    s.n_head_kv = n_head_kv;
-    s.n_ff = n_ff;
-    s.n_vocab = n_vocab;
-    s.n_ctx_train = 131072;
-    s.ftype = HR_FTYPE_MOSTLY_Q4_K_M;
-    hr_model *m = NULL;
-    hr_error err;
-    if (hr_model_from_shape(&s, &m, &err) != HR_OK) {
-        fprintf(stderr, "shape %s: %s\n", arch, err.message);
-        return NULL;
-    }
-    return m;
+    fx_shape(&s, arch, n_layer, n_embd, n_head, n_head_kv, n_ff, n_vocab, HR_FTYPE_MOSTLY_Q4_K_M);
+    return fx_shape_model(&s);
 }
 
 /* a GPU run: host + one CUDA device holding layers [first_gpu_layer, n) */
