@@ -1,5 +1,6 @@
 /* The type and ftype tables (engine/src/core/types.c): hr_type_get and the
- * ftype lookups binary-search them, so they must stay sorted by id. */
+ * ftype lookups rely on ids ascending (hr_type_get walks down from the id,
+ * the ftype lookup binary-searches), so they must stay sorted by id. */
 #include <stdio.h>
 
 #include "test_util.h"

@@ -66,17 +66,20 @@ static const hr_type_info TYPE_TABLE[] = {
 
 #define N_TYPES ((int)(sizeof TYPE_TABLE / sizeof TYPE_TABLE[0]))
 
-static int compare_type_id(const void *key, const void *entry)
-{
-    const hr_type id = *(const hr_type *)key, other = ((const hr_type_info *)entry)->id;
-    return (id > other) - (id < other);
-}
-
-/* The table is sorted by id (tests/quant/test_types.c checks it): a binary
- * search, since the planner sizes tensors by type on every plan. */
+/* The table is sorted by id (tests/quant/test_types.c checks it): the
+ * lookup below relies on it, since the planner sizes tensors by type on
+ * every plan. */
 const hr_type_info *hr_type_get(hr_type type)
 {
-    return bsearch(&type, TYPE_TABLE, (size_t)N_TYPES, sizeof TYPE_TABLE[0], compare_type_id);
+    /* ids ascend and are distinct, so an id's entry sits at an index no
+     * greater than the id: walk down from there (ggml's ids have few gaps:
+     * one to three steps for them) */
+    if ((int)type < 0)
+        return NULL;
+    int i = (int)type < N_TYPES - 1 ? (int)type : N_TYPES - 1;
+    while (i > 0 && TYPE_TABLE[i].id > type)
+        i--;
+    return TYPE_TABLE[i].id == type ? &TYPE_TABLE[i] : NULL;
 }
 
 hr_type hr_type_from_name(const char *name)

@@ -234,16 +234,28 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
         plan->devices[d].layer_begin = 0;
         plan->devices[d].layer_end = 0;
     }
-    /* contiguous block ranges per device */
+    /* contiguous block ranges per device: the host holds the blocks before
+     * i_gpu_start (hr_place_device), the GPUs share the rest */
     {
         int32_t begin[HR_MAX_DEVICES], end[HR_MAX_DEVICES];
         for (int d = 0; d < plan->n_devices; d++)
             begin[d] = end[d] = -1;
-        for (int32_t il = 0; il < (int32_t)m->n_layer; il++) {
+        const int32_t n_layer = (int32_t)m->n_layer;
+        const int32_t gpu_from = place.n_gpu_layers <= 0 ? n_layer
+                                 : place.i_gpu_start < n_layer ? place.i_gpu_start : n_layer;
+        if (gpu_from > 0) {
+            begin[0] = 0;
+            end[0] = gpu_from;
+        }
+        for (int32_t il = gpu_from; il < n_layer; il++) {
             const int d = hr_place_device(&place, il);
             if (begin[d] < 0)
                 begin[d] = il;
             end[d] = il + 1;
+            if (place.n_gpus == 1) { /* one GPU: every block from here on */
+                end[d] = n_layer;
+                break;
+            }
         }
         for (int d = 0; d < plan->n_devices; d++)
             if (begin[d] >= 0) {
