@@ -22,12 +22,25 @@ typedef struct talloc {
     replay *r; /* for the comparisons of the parametric replay */
 } talloc;
 
-typedef struct tstate {
-    SZ offset;
-    int32_t n_children;
-    int32_t n_views;
-    bool allocated;
-} tstate;
+/* Each node's pending readers and whether it holds memory, in one word so
+ * that "last reader gone and still allocated" is a single compare: bits
+ * 0-15 count the children, 16-30 the consumers through a view, bit 31 is
+ * ggml's "allocated". A node has at most CG_MAX_SRC slots in each of
+ * CG_MAX_NODES readers, so neither count can carry into the next field.
+ * The offset lives apart (read only while allocated): the words are all
+ * that is cleared per replay. */
+#define ST_CHILD 1u
+#define ST_VIEW (1u << 16)
+#define ST_ALLOCATED (1u << 31)
+_Static_assert(CG_MAX_SRC * CG_MAX_NODES < (1 << 15), "reader counts fit their fields");
+_Static_assert(CG_VIA_VIEW == (1 << 14), "st_unit turns bit 14 into a shift of 16");
+
+/* what a reader through handle h adds to its root's word: ST_VIEW through a
+ * view, ST_CHILD otherwise (branch-free: bit 14 of h becomes a shift of 16) */
+static inline uint32_t st_unit(int16_t h)
+{
+    return 1u << ((h >> 10) & 16);
+}
 
 /* The shifts move a handful of blocks: the empty asm hides the index from
  * the compiler, which would otherwise make each shift a library memmove
@@ -120,7 +133,8 @@ static void talloc_free(talloc *t, SZ offset, SZ size)
 struct replay {
     const cg_graph *g;
     talloc alloc[CG_MAX_BUFFERS];
-    tstate st[CG_MAX_NODES];
+    uint32_t st[CG_MAX_NODES]; /* ST_* word of each node */
+    SZ offset[CG_MAX_NODES];   /* where each allocated node sits */
     REPLAY_EXTRA
 };
 
@@ -129,33 +143,32 @@ struct replay {
 static inline __attribute__((always_inline)) void allocate_node(replay *r, int16_t id)
 {
     const cg_node *n = &r->g->nodes[id];
-    tstate *s = &r->st[id];
-    s->allocated = true;
+    r->st[id] |= ST_ALLOCATED;
     if (n->flags & CG_FLAG_INPLACE) {
         for (int i = 0; i < n->n_src; i++) {
             const int16_t h = n->src[i];
             if (h & CG_VIA_VIEW) /* a view is never owned */
                 continue;
             const cg_node *pn = &r->g->nodes[h];
-            tstate *ps = &r->st[h];
-            if (!ps->allocated)
+            const uint32_t ps = r->st[h];
+            if (!(ps & ST_ALLOCATED))
                 continue;
             if (pn->flags & CG_FLAG_OUTPUT)
                 continue;
             if (!LAYOUT_EQ(r, h, id))
                 continue;
-            if (ps->n_children == 1 && ps->n_views == 0) {
-                s->offset = ps->offset;
-                ps->allocated = false; /* the node owns the memory now */
+            if (ps == (ST_ALLOCATED | ST_CHILD)) { /* one child (this node), no views */
+                r->offset[id] = r->offset[h];
+                r->st[h] = ps & ~ST_ALLOCATED; /* the node owns the memory now */
                 const uint64_t a = r->alloc[pn->buffer].alignment;
                 const SZ psz = SZ_ALIGN(r, SZ_OF(r, h), a), nsz = SZ_ALIGN(r, SZ_OF(r, id), a);
                 if (SZ_GT(r, psz, nsz))
-                    talloc_free(&r->alloc[pn->buffer], SZ_ADD(ps->offset, nsz), SZ_SUB(psz, nsz));
+                    talloc_free(&r->alloc[pn->buffer], SZ_ADD(r->offset[h], nsz), SZ_SUB(psz, nsz));
                 return;
             }
         }
     }
-    s->offset = talloc_alloc(&r->alloc[n->buffer], SZ_OF(r, id));
+    r->offset[id] = talloc_alloc(&r->alloc[n->buffer], SZ_OF(r, id));
 }
 
 static void free_node(replay *r, int16_t id)
@@ -163,8 +176,8 @@ static void free_node(replay *r, int16_t id)
     const cg_node *n = &r->g->nodes[id];
     if (n->flags & CG_FLAG_OUTPUT)
         return;
-    talloc_free(&r->alloc[n->buffer], r->st[id].offset, SZ_OF(r, id));
-    r->st[id].allocated = false;
+    talloc_free(&r->alloc[n->buffer], r->offset[id], SZ_OF(r, id));
+    r->st[id] &= ~ST_ALLOCATED;
 }
 
 /* The allocator state that decides everything after a layer boundary:
@@ -194,12 +207,12 @@ static void take_snapshot(replay *r, int upto, snapshot *sn)
     /* a live tensor: where it sits and how big it is */
     for (int i = 0; i < upto; i++) {
         const cg_node *n = &r->g->nodes[i];
-        if (r->st[i].allocated && !(n->flags & CG_FLAG_LEAF) && !(n->flags & CG_FLAG_OUTPUT)) {
+        if ((r->st[i] & ST_ALLOCATED) && !(n->flags & CG_FLAG_LEAF) && !(n->flags & CG_FLAG_OUTPUT)) {
             if (sn->n + 2 > cap) {
                 sn->n = -2;
                 return;
             }
-            sn->words[sn->n++] = r->st[i].offset;
+            sn->words[sn->n++] = r->offset[i];
             sn->words[sn->n++] = SZ_OF(r, i);
         }
     }
@@ -213,22 +226,14 @@ static inline __attribute__((always_inline)) void replay_node(replay *r, int i)
     if (n->flags & (CG_FLAG_LEAF | CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL)) {
         if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
             return;
-    } else if (!r->st[i].allocated) {
+    } else if (!(r->st[i] & ST_ALLOCATED)) {
         allocate_node(r, (int16_t)i);
     }
     for (int j = 0; j < n->n_src; j++) {
         const int16_t h = n->src[j];
         const int16_t p = CG_ROOT(h);
-        tstate *ps = &r->st[p];
-        int children_left, views_left; /* kept in registers: no reload */
-        if (h & CG_VIA_VIEW) {
-            views_left = --ps->n_views;
-            children_left = ps->n_children;
-        } else {
-            children_left = --ps->n_children;
-            views_left = ps->n_views;
-        }
-        if (children_left == 0 && views_left == 0 && ps->allocated)
+        /* the last reader of an allocated source: no reader of either kind left */
+        if ((r->st[p] -= st_unit(h)) == ST_ALLOCATED)
             free_node(r, p);
     }
 }
@@ -248,11 +253,11 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], 
         r->alloc[b].alignment = alignment[b] ? alignment[b] : 32u;
         r->alloc[b].r = r;
     }
-    memset(r->st, 0, sizeof(tstate) * (size_t)g->n_nodes);
+    memset(r->st, 0, sizeof r->st[0] * (size_t)g->n_nodes);
 
     /* leafs first */
     for (int i = 0; i < g->n_leafs; i++)
-        if (!r->st[g->leafs[i]].allocated)
+        if (!(r->st[g->leafs[i]] & ST_ALLOCATED))
             allocate_node(r, g->leafs[i]);
 
     /* count children and views (a consumer through a view counts as a view);
@@ -262,15 +267,10 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], 
     for (int i = 0; i < g->n_nodes; i++) {
         const cg_node *n = &g->nodes[i];
         if (input_nodes && (n->flags & (CG_FLAG_INPUT | CG_FLAG_LEAF)) == CG_FLAG_INPUT &&
-            !r->st[i].allocated)
+            !(r->st[i] & ST_ALLOCATED))
             allocate_node(r, (int16_t)i);
-        for (int j = 0; j < n->n_src; j++) {
-            const int16_t h = n->src[j];
-            if (h & CG_VIA_VIEW)
-                r->st[CG_ROOT(h)].n_views++;
-            else
-                r->st[h].n_children++;
-        }
+        for (int j = 0; j < n->n_src; j++)
+            r->st[CG_ROOT(n->src[j])] += st_unit(n->src[j]);
     }
 
     /* state checks: pairs of layer marks; a mark shared by several pairs
