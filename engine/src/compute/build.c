@@ -745,10 +745,10 @@ static int16_t emit_v(qkv_ctx *c, int16_t x, bool *v_contig)
 }
 
 /* the rest of a layer after the attention output: residual, FFN / MoE */
-static int16_t layer_ffn(cg_build *b, const traits *t, int il, int16_t cur, int16_t inpL, bool last)
+static int16_t layer_ffn(cg_build *b, const traits *t, const hr_layer *L, int16_t cur,
+                         int16_t inpL, bool last)
 {
     const hr_model *m = b->m;
-    const hr_layer *L = &m->layers[il];
     const int64_t E = m->n_embd, T = b->n_tokens;
     int16_t resid = inpL;
     const int64_t Tn = keep_output_rows(b, last, T, E, &cur, &resid);
@@ -775,10 +775,13 @@ static int16_t layer_ffn(cg_build *b, const traits *t, int il, int16_t cur, int1
 }
 
 
-static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool last)
+/* The first part of a layer, the same whether it is the last or not: the
+ * input norm (*normed) and the attention, up to kqv_out (MLA: up to the
+ * output projection). */
+static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
+                          int16_t *normed)
 {
     const hr_model *m = b->m;
-    const hr_layer *L = &m->layers[il];
     const int64_t E = m->n_embd, T = b->n_tokens;
     attn_dims d;
     d.n_head = L->n_head ? L->n_head : m->n_head;
@@ -788,12 +791,10 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
     d.swa = L->is_swa;
 
     int16_t cur = norm(b, inpL, E, T, 1, t->rms, t->norm_bias);
-    int16_t normed = cur;
+    *normed = cur;
 
-    if (m->arch == HR_ARCH_DEEPSEEK2 && m->is_mla) {
-        cur = mla_attention(b, t, L, cur);
-        return layer_ffn(b, t, il, cur, inpL, last);
-    }
+    if (m->arch == HR_ARCH_DEEPSEEK2 && m->is_mla)
+        return mla_attention(b, t, L, cur);
 
     /* Q, K, V in ggml's order: expand(q), expand(v), expand(k); the
      * sliding-window (iSWA) build_attn expands q, k, v */
@@ -831,7 +832,18 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
     cur = attention(b, &d, q, k, v3, v_contig, softcap);
     if (c.nrot_v)
         cur = hadamard(b, cur, d.hd_v * d.n_head * T, true, c.vrot, c.nrot_v);
+    return cur;
+}
 
+/* The rest of a layer after layer_attn: output projection, residuals, FFN
+ * (the last layer keeping only the rows that give outputs). */
+static int16_t layer_rest(cg_build *b, const traits *t, const hr_layer *L, int16_t cur,
+                          int16_t normed, int16_t inpL, bool last)
+{
+    const hr_model *m = b->m;
+    const int64_t E = m->n_embd, T = b->n_tokens;
+    if (m->arch == HR_ARCH_DEEPSEEK2 && m->is_mla)
+        return layer_ffn(b, t, L, cur, inpL, last);
     if (t->parallel_ffn) {
         /* command-r / cohere2: out = (ffn(normed) + inpL) + wo(attn); the
          * final add's DFS reaches the FFN first, so the output projection
@@ -858,7 +870,134 @@ static int16_t layer(cg_build *b, const traits *t, int il, int16_t inpL, bool la
     cur = mm(b, HR_ROLE_ATTN_OUTPUT, E, cur, T, 1, 1);
     if (m->has_attn_bias)
         cur = ew(b, cur, CG_NONE, E, T, 1, 1);
-    return layer_ffn(b, t, il, cur, inpL, last);
+    return layer_ffn(b, t, L, cur, inpL, last);
+}
+
+/* ---- a layer like the one emitted just before it: its nodes copied ----
+ *
+ * A layer's nodes are a function of its hr_layer, whether it is the last,
+ * the builder's placement state (buffer, op offload) and the input slots.
+ * When the layer before had the same of all those, emitting this one op by
+ * op would give that layer's nodes again, with two differences: the inputs
+ * it created exist now (input() hands back the slot, so they are not
+ * emitted again) and its sources move to the new nodes (its input inpL to
+ * this layer's input). The first part of a layer (layer_attn) does not
+ * depend on it being the last: the last layer copies that much. */
+
+#define LAYER_COPY_MAX 1024 /* longer layers are emitted op by op */
+
+typedef struct layer_record {
+    const hr_layer *L;           /* NULL: nothing to copy from */
+    bool last, offloading;
+    uint8_t buffer;
+    int start, attn_end, end;    /* its nodes; [start, attn_end) are layer_attn's */
+    int16_t inpL, normed, attn_out, out;
+} layer_record;
+
+static bool same_layer(const hr_layer *a, const hr_layer *c)
+{
+    return a->n_head == c->n_head && a->n_head_kv == c->n_head_kv &&
+           a->n_embd_head_k == c->n_embd_head_k && a->n_embd_head_v == c->n_embd_head_v &&
+           a->n_ff == c->n_ff && a->n_expert == c->n_expert &&
+           a->n_expert_used == c->n_expert_used && a->n_expert_shared == c->n_expert_shared &&
+           a->n_ff_exp == c->n_ff_exp && a->is_swa == c->is_swa &&
+           a->is_recurrent == c->is_recurrent && a->has_kv == c->has_kv;
+}
+
+/* a handle read by the recorded layer, as the copy reads it (CG_NONE for a
+ * source outside the layer that is neither its input nor an input leaf:
+ * not one this copy knows how to move) */
+static int16_t moved(const cg_graph *g, const layer_record *rec, const int16_t *map, int16_t h,
+                     int16_t inpL)
+{
+    if (h < 0)
+        return h;
+    const int16_t root = CG_ROOT(h);
+    if (root >= rec->start)
+        return (int16_t)(map[root - rec->start] | (h & CG_VIA_VIEW));
+    if (root == rec->inpL)
+        return (int16_t)(inpL | (h & CG_VIA_VIEW));
+    return g->nodes[root].flags & CG_FLAG_LEAF ? h : CG_NONE;
+}
+
+/* Copy the recorded layer's nodes [from, to) to the end of the graph,
+ * map[] taking each one's new handle (an input leaf stays itself). False,
+ * with the graph as it was at undo, when a source cannot be moved. */
+static bool copy_nodes(cg_graph *g, const layer_record *rec, int from, int to, int16_t inpL,
+                       int16_t *map, int undo)
+{
+    for (int i = from; i < to; i++) {
+        const cg_node *s = &g->nodes[i];
+        if (s->flags & CG_FLAG_LEAF) {
+            map[i - rec->start] = (int16_t)i;
+            continue;
+        }
+        cg_node *n = &g->nodes[g->n_nodes];
+        *n = *s;
+        for (int j = 0; j < s->n_src; j++) {
+            n->src[j] = moved(g, rec, map, s->src[j], inpL);
+            if (n->src[j] == CG_NONE) {
+                g->n_nodes = undo;
+                return false;
+            }
+        }
+        map[i - rec->start] = (int16_t)g->n_nodes++;
+    }
+    return true;
+}
+
+/* how much of the recorded layer this one can copy: 0 nothing, 1 the
+ * layer_attn part, 2 all of it */
+static int copyable(const cg_build *b, const layer_record *rec, const hr_layer *L, int16_t inpL,
+                    bool last)
+{
+    const cg_graph *g = b->g;
+    if (!rec->L || b->no_layer_copy || g->overflow || !same_layer(rec->L, L) ||
+        rec->buffer != g->cur_buffer || rec->offloading != b->offloading)
+        return 0;
+    /* plain handles (an op's result, not a view) make the input's move exact */
+    if (inpL < 0 || (inpL & CG_VIA_VIEW) || rec->inpL < 0 || (rec->inpL & CG_VIA_VIEW))
+        return 0;
+    if (g->n_nodes + (rec->end - rec->start) > CG_MAX_NODES)
+        return 0;
+    return rec->last == last ? 2 : 1;
+}
+
+static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
+                          bool last, layer_record *rec)
+{
+    cg_graph *g = b->g;
+    const int start = g->n_nodes;
+    int16_t map[LAYER_COPY_MAX];
+    int16_t normed, cur, out;
+    int attn_end;
+    const int copy = copyable(b, rec, L, inpL, last);
+    if (copy && copy_nodes(g, rec, rec->start, rec->attn_end, inpL, map, start)) {
+        attn_end = g->n_nodes;
+        normed = moved(g, rec, map, rec->normed, inpL);
+        cur = moved(g, rec, map, rec->attn_out, inpL);
+        if (copy == 2 && copy_nodes(g, rec, rec->attn_end, rec->end, inpL, map, attn_end))
+            out = moved(g, rec, map, rec->out, inpL);
+        else
+            out = layer_rest(b, t, L, cur, normed, inpL, last);
+    } else {
+        cur = layer_attn(b, t, L, inpL, &normed);
+        attn_end = g->n_nodes;
+        out = layer_rest(b, t, L, cur, normed, inpL, last);
+    }
+    const int end = g->n_nodes;
+    rec->L = !g->overflow && end - start <= LAYER_COPY_MAX ? L : NULL;
+    rec->last = last;
+    rec->offloading = b->offloading;
+    rec->buffer = g->cur_buffer;
+    rec->start = start;
+    rec->attn_end = attn_end;
+    rec->end = end;
+    rec->inpL = inpL;
+    rec->normed = normed;
+    rec->attn_out = cur;
+    rec->out = out;
+    return out;
 }
 
 bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
@@ -921,6 +1060,8 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     }
 
     const bool mamba = m->arch == HR_ARCH_MAMBA || m->arch == HR_ARCH_MAMBA2;
+    layer_record rec;
+    rec.L = NULL;
     for (int i = 0; i < n_layers; i++) {
         const int il = layers[i];
         cg_mark_layer(g, il);
@@ -929,6 +1070,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
             /* recurrent blocks (RWKV and hybrids approximated by Mamba's) */
             b->cur_layer = il;
             b->offloading = false;
+            rec.L = NULL; /* the next attention layer follows a recurrent one */
             cur = mamba_layer(b, il, cur, il == (int)m->n_layer - 1);
             continue;
         }
@@ -939,7 +1081,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         if (b->offloading)
             g->cur_buffer = 1;
         b->cur_layer = il;
-        cur = layer(b, &t, il, cur, il == (int)m->n_layer - 1 && !t.rows_after);
+        cur = emit_layer(b, &t, &m->layers[il], cur, il == (int)m->n_layer - 1 && !t.rows_after, &rec);
     }
     cg_mark_layer(g, (int)m->n_layer);
     if (t.rows_after) {

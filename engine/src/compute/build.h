@@ -44,6 +44,8 @@ typedef struct cg_build {
     bool shexp;         /* emitting the shared expert's FFN */
     int32_t cur_layer;
     cg_roles *roles;                       /* the estimate's (init_build) */
+    bool no_layer_copy; /* tests: emit every layer op by op, never as a copy of
+                           the layer before (the result is the same) */
 } cg_build;
 
 /* Emit the graph with the layers listed in order (a truncated run of the

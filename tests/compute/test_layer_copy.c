@@ -1,0 +1,201 @@
+/* Layers emitted as copies of the layer before (build.c) against the same
+ * graphs emitted op by op (cg_build.no_layer_copy).
+ *
+ * cg_build_graph copies a layer's nodes from the one emitted just before
+ * when both have the same shape and placement: the inputs the first created
+ * are not emitted again, the sources move to the new nodes, and the last
+ * layer copies only its attention part. The graph must be the one the op by
+ * op emission gives, node for node, for every preset and a few more
+ * architectures (MoE, sliding-window, fused QKV, parallel FFN, rows taken
+ * after the last layer), with the layers on the host, on one or two GPUs or
+ * op-offloaded, with and without flash attention, a quantized cache (the
+ * Hadamard rotations), a host cache, several sequences, batches of one and
+ * of 512 tokens, every layer or a truncated run of them. */
+#include <stdlib.h>
+
+#include "test_util.h"
+
+#include "compute/build.h"
+#include "compute_fixtures.h"
+
+/* what compute.c's init_build sets, for this input */
+static void setup(cg_build *b, cg_graph *g, cg_roles *roles, const hr_compute_input *in,
+                  bool one_token)
+{
+    memset(b, 0, sizeof *b);
+    memset(roles, 0, sizeof *roles);
+    cg_init(g);
+    b->g = g;
+    b->in = in;
+    b->m = in->model;
+    b->n_tokens = one_token ? 1 : in->n_tokens;
+    b->n_outputs = one_token ? 1 : in->n_outputs;
+    b->roles = roles;
+    b->n_stream = in->n_seq ? in->n_seq : 1;
+    b->n_stream_all = in->settings->n_seq ? in->settings->n_seq : b->n_stream;
+    b->n_kv = in->n_kv ? in->n_kv : b->n_tokens;
+    b->n_kv_swa = in->n_kv_swa ? in->n_kv_swa : b->n_kv;
+    b->fa = in->flash_attn;
+    b->buf_output = in->output_on_gpu ? (uint8_t)(in->n_devices - 1) : 0;
+    b->op_offload = in->n_devices > 1;
+    b->kv_on_host = b->op_offload && !in->offload_kv;
+}
+
+/* the first node (or graph field) where the two graphs differ, or -1 */
+static int first_difference(const cg_graph *a, const cg_graph *c)
+{
+    if (a->n_nodes != c->n_nodes || a->n_leafs != c->n_leafs || a->overflow != c->overflow ||
+        a->too_big != c->too_big || a->n_buffers != c->n_buffers || a->any_free != c->any_free ||
+        a->n_layer_marks != c->n_layer_marks)
+        return a->n_nodes < c->n_nodes ? a->n_nodes : c->n_nodes;
+    for (int i = 0; i < a->n_leafs; i++)
+        if (a->leafs[i] != c->leafs[i])
+            return a->leafs[i];
+    for (int i = 0; i < a->n_layer_marks; i++)
+        if (a->layer_start[i] != c->layer_start[i] || a->layer_index[i] != c->layer_index[i])
+            return a->layer_start[i];
+    for (int i = 0; i < a->n_nodes; i++) {
+        const cg_node *x = &a->nodes[i], *y = &c->nodes[i];
+        if (x->bytes != y->bytes || x->layout != y->layout || x->flags != y->flags ||
+            x->buffer != y->buffer || x->n_src != y->n_src ||
+            memcmp(x->src, y->src, sizeof x->src) != 0)
+            return i;
+    }
+    return -1;
+}
+
+typedef struct graphs { cg_graph copied, plain; } graphs;
+
+/* one input's graphs both ways, for every layer and for a truncated run;
+ * returns the graphs that differ (each printed) */
+static int compare_input(graphs *w, const hr_compute_input *in, const char *what)
+{
+    const hr_model *m = in->model;
+    const int n = (int)m->n_layer;
+    int32_t every[CG_MAX_LAYER_MARKS], run[8];
+    int n_every = 0, n_run = 0;
+    for (int il = 0; il < n && n_every < CG_MAX_LAYER_MARKS; il++)
+        every[n_every++] = il;
+    const int32_t picks[] = {0, 1, 2, n / 2 - 1, n / 2, n - 2, n - 1};
+    for (size_t i = 0; i < sizeof picks / sizeof picks[0]; i++)
+        if (picks[i] >= 0 && picks[i] < n && (n_run == 0 || picks[i] > run[n_run - 1]))
+            run[n_run++] = picks[i];
+    int bad = 0;
+    for (int tok = 0; tok < 2; tok++) {
+        for (int list = 0; list < 2; list++) {
+            cg_build b;
+            cg_roles roles;
+            setup(&b, &w->copied, &roles, in, tok == 1);
+            assert_true(cg_build_graph(&b, list ? run : every, list ? n_run : n_every));
+            setup(&b, &w->plain, &roles, in, tok == 1);
+            b.no_layer_copy = true;
+            assert_true(cg_build_graph(&b, list ? run : every, list ? n_run : n_every));
+            const int at = first_difference(&w->copied, &w->plain);
+            if (at >= 0) {
+                printf("# %s, %s, %s: graphs differ at node %d (%d / %d nodes)\n", what,
+                       tok ? "one token" : "prompt", list ? "truncated run" : "every layer", at,
+                       w->copied.n_nodes, w->plain.n_nodes);
+                bad++;
+            }
+        }
+    }
+    return bad;
+}
+
+static int compare_model(graphs *w, const hr_model *m)
+{
+    const int32_t n = (int32_t)m->n_layer, h = n / 3;
+    const fx_layout layouts[] = {
+        {"CPU", 0, n, 0, 0, 0, 0},
+        {"GPU1 all", 0, 0, 0, n, 0, 0},
+        {"host first third, GPU1", 0, h, h, n, 0, 0},
+        {"GPU1 half, GPU2 half", 0, 0, 0, n / 2, n / 2, n},
+        {"GPU1, host third, GPU2", h, 2 * h, 0, h, 2 * h, n},
+        {"GPU1 first third, host", h, n, 0, h, 0, 0},
+    };
+    const fx_run runs[] = {
+        {4096, 512, 0, 1, false, true, false, false},
+        {4096, 512, 0, 1, true, true, true, false},
+        {4096, 512, 0, 1, true, false, false, false}, /* cache on the host */
+        {8192, 512, 1, 2, false, true, true, false},  /* 2 sequences, one output */
+        {4096, 16, 0, 1, true, true, false, false},   /* below the op offload's batch */
+    };
+    int bad = 0;
+    for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
+        for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+            fx_run run = runs[r];
+            run.cpu_only = l == 0;
+            for (int quant = 0; quant < 2; quant++) {
+                hr_settings s;
+                hr_compute_input in;
+                fx_input(m, &layouts[l], &run, &s, &in);
+                if (quant) { /* a quantized cache: rotations (V needs flash attention) */
+                    in.type_k = HR_TYPE_Q8_0;
+                    in.type_v = run.fa ? HR_TYPE_Q4_0 : HR_TYPE_F16;
+                }
+                char what[160];
+                snprintf(what, sizeof what, "%s, %s, run %zu%s", m->name, layouts[l].name, r,
+                         quant ? ", quantized cache" : "");
+                bad += compare_input(w, &in, what);
+            }
+        }
+    }
+    return bad;
+}
+
+static void test_presets_copy_equals_op_by_op(void **state)
+{
+    (void)state;
+    static const char *const presets[] = {
+        "llama-3.1-8b", "llama-3.2-1b", "mistral-7b", "mixtral-8x7b", "qwen2.5-0.5b",
+        "qwen2.5-7b", "phi-3-mini", "gemma-2-9b", "deepseek-v2-lite", "bitnet-b1.58-2b-4t",
+        "stella_en_400m_v5", "stella_en_1.5b_v5",
+    };
+    graphs *w = malloc(sizeof *w);
+    assert_non_null(w);
+    int bad = 0;
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+        hr_model *m = NULL;
+        hr_error err;
+        if (hr_model_open(presets[i], &m, &err) != HR_OK)
+            fail_msg("preset %s: %s", presets[i], err.message);
+        bad += compare_model(w, m);
+        hr_model_free(m);
+    }
+    free(w);
+    assert_int_equal(bad, 0);
+}
+
+static void test_shapes_copy_equals_op_by_op(void **state)
+{
+    (void)state;
+    static const char *const archs[] = {"qwen3moe", "qwen3", "gemma3", "command-r", "cohere2",
+                                        "gpt-oss", "qwen2moe"};
+    graphs *w = malloc(sizeof *w);
+    assert_non_null(w);
+    int bad = 0;
+    for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++) {
+        hr_shape s;
+        fx_shape(&s, archs[i], 12, 1024, 16, 4, 2816, 32000, HR_FTYPE_MOSTLY_Q4_K_M);
+        if (strstr(archs[i], "moe") || strcmp(archs[i], "gpt-oss") == 0) {
+            s.n_expert = 8;
+            s.n_expert_used = 2;
+            s.n_ff_exp = 512;
+        }
+        hr_model *m = fx_shape_model(&s);
+        assert_non_null(m);
+        bad += compare_model(w, m);
+        hr_model_free(m);
+    }
+    free(w);
+    assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_presets_copy_equals_op_by_op),
+        cmocka_unit_test(test_shapes_copy_equals_op_by_op),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
