@@ -23,23 +23,25 @@ typedef struct talloc {
 } talloc;
 
 /* Each node's pending readers and whether it holds memory, in one word so
- * that "last reader gone and still allocated" is a single compare: bits
- * 0-15 count the children, 16-30 the consumers through a view, bit 31 is
- * ggml's "allocated". A node has at most CG_MAX_SRC slots in each of
+ * that "last reader gone and still allocated" is a single compare. Bits
+ * 0-15 count every reader, bits 16-30 those through a view, bit 31 is
+ * ggml's "allocated": so "no children and no views" is 0 in both fields,
+ * and "one child, no views" (in-place reuse) is 1 in the low field and 0
+ * in the high one. A node has at most CG_MAX_SRC slots in each of
  * CG_MAX_NODES readers, so neither count can carry into the next field.
  * The offset lives apart (read only while allocated): the words are all
  * that is cleared per replay. */
 #define ST_CHILD 1u
-#define ST_VIEW (1u << 16)
+#define ST_VIEW ((1u << 16) | 1u)
 #define ST_ALLOCATED (1u << 31)
 _Static_assert(CG_MAX_SRC * CG_MAX_NODES < (1 << 15), "reader counts fit their fields");
-_Static_assert(CG_VIA_VIEW == (1 << 14), "st_unit turns bit 14 into a shift of 16");
+_Static_assert(CG_VIA_VIEW == (1 << 14), "st_unit moves bit 14 of a handle to bit 16");
 
 /* what a reader through handle h adds to its root's word: ST_VIEW through a
- * view, ST_CHILD otherwise (branch-free: bit 14 of h becomes a shift of 16) */
+ * view, ST_CHILD otherwise (branch-free) */
 static inline uint32_t st_unit(int16_t h)
 {
-    return 1u << ((h >> 10) & 16);
+    return (((uint32_t)h & (uint32_t)CG_VIA_VIEW) << 2) | ST_CHILD;
 }
 
 /* The shifts move a handful of blocks: the empty asm hides the index from
@@ -135,6 +137,7 @@ struct replay {
     talloc alloc[CG_MAX_BUFFERS];
     uint32_t st[CG_MAX_NODES]; /* ST_* word of each node */
     SZ offset[CG_MAX_NODES];   /* where each allocated node sits */
+    int scan_from;             /* where a snapshot's scan for live tensors starts */
     REPLAY_EXTRA
 };
 
@@ -157,7 +160,7 @@ static inline __attribute__((always_inline)) void allocate_node(replay *r, int16
                 continue;
             if (!LAYOUT_EQ(r, h, id))
                 continue;
-            if (ps == (ST_ALLOCATED | ST_CHILD)) { /* one child (this node), no views */
+            if (ps == (ST_ALLOCATED | ST_CHILD)) { /* one reader (this node), not a view */
                 r->offset[id] = r->offset[h];
                 r->st[h] = ps & ~ST_ALLOCATED; /* the node owns the memory now */
                 const uint64_t a = r->alloc[pn->buffer].alignment;
@@ -204,10 +207,16 @@ static void take_snapshot(replay *r, int upto, snapshot *sn)
         }
         sn->words[sn->n++] = SZ_SEPARATOR;
     }
-    /* a live tensor: where it sits and how big it is */
-    for (int i = 0; i < upto; i++) {
+    /* a live tensor: where it sits and how big it is. The scan starts at the
+     * first one the previous snapshot found: a node before it was walked and
+     * is not live then, and no walked node becomes live again (the walk
+     * allocates only the node it is at) */
+    int first = upto;
+    for (int i = r->scan_from; i < upto; i++) {
         const cg_node *n = &r->g->nodes[i];
         if ((r->st[i] & ST_ALLOCATED) && !(n->flags & CG_FLAG_LEAF) && !(n->flags & CG_FLAG_OUTPUT)) {
+            if (first == upto)
+                r->scan_from = first = i;
             if (sn->n + 2 > cap) {
                 sn->n = -2;
                 return;
@@ -216,6 +225,7 @@ static void take_snapshot(replay *r, int upto, snapshot *sn)
             sn->words[sn->n++] = SZ_OF(r, i);
         }
     }
+    r->scan_from = first;
 }
 
 /* One node of the graph walk: allocate it, then release the sources it
@@ -254,6 +264,7 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], 
         r->alloc[b].r = r;
     }
     memset(r->st, 0, sizeof r->st[0] * (size_t)g->n_nodes);
+    r->scan_from = 0;
 
     /* leafs first */
     for (int i = 0; i < g->n_leafs; i++)
