@@ -20,6 +20,12 @@ typedef struct talloc {
     SZ max_size;
     uint64_t alignment;
     replay *r; /* for the comparisons of the parametric replay */
+    /* the list may be out of offset order: freeing zero bytes, or memory
+     * another buffer gave (a node in place over a source of another
+     * buffer), can put a block inside another, which an allocation then
+     * moves past its neighbour. ggml's searches do not care; the plain
+     * replay's early stop in talloc_free needs the order. */
+    bool unsorted;
 } talloc;
 
 /* Each node's pending readers and whether it holds memory, in one word so
@@ -102,12 +108,16 @@ static void talloc_free(talloc *t, SZ offset, SZ size)
     replay *r = t->r;
     (void)r;
     size = SZ_ALIGN(r, size, t->alignment);
+#ifdef SZ_PLAIN
+    /* while the list is sorted by offset, a block past the freed end, and
+     * every one after it, neither ends at it nor starts there */
+    t->unsorted |= size == 0;
+    const uint64_t past = t->unsorted ? UINT64_MAX : offset + size;
+#endif
     for (int i = 0; i < t->n_blocks; i++) {
         fblock *b = &t->blocks[i];
 #ifdef SZ_PLAIN
-        /* the list is sorted by offset: a block past the freed end, and
-         * every one after it, neither ends at it nor starts there */
-        if (b->offset > offset + size)
+        if (b->offset > past)
             break;
 #endif
         if (SZ_EQ(r, SZ_ADD(b->offset, b->size), offset)) {
@@ -162,6 +172,8 @@ static inline __attribute__((always_inline)) void allocate_node(replay *r, int16
                 continue;
             if (ps == (ST_ALLOCATED | ST_CHILD)) { /* one reader (this node), not a view */
                 r->offset[id] = r->offset[h];
+                if (pn->buffer != n->buffer) /* freed later into its own buffer */
+                    r->alloc[n->buffer].unsorted = true;
                 r->st[h] = ps & ~ST_ALLOCATED; /* the node owns the memory now */
                 const uint64_t a = r->alloc[pn->buffer].alignment;
                 const SZ psz = SZ_ALIGN(r, SZ_OF(r, h), a), nsz = SZ_ALIGN(r, SZ_OF(r, id), a);
@@ -262,6 +274,7 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], 
         r->alloc[b].max_size = SZ_ZERO;
         r->alloc[b].alignment = alignment[b] ? alignment[b] : 32u;
         r->alloc[b].r = r;
+        r->alloc[b].unsorted = false;
     }
     memset(r->st, 0, sizeof r->st[0] * (size_t)g->n_nodes);
     r->scan_from = 0;

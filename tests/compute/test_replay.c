@@ -1,0 +1,465 @@
+/* cg_replay and cg_replay_param against a plain reading of ggml-alloc.
+ *
+ * The replay (galloc_impl.h) packs each node's state in one word, scans for
+ * live tensors from where the previous snapshot found the first one, and
+ * stops its free-list searches early. The reference here keeps ggml's
+ * structure as written in ggml/src/ggml-alloc.c: a struct per tensor with
+ * n_children, n_views and allocated; leafs allocated first, then graph
+ * inputs that are nodes, in node order while the readers are counted; a
+ * best-fit free list searched in full. Its snapshot at a layer mark looks
+ * at every node before the mark. Both run on random graphs (views, in-place
+ * ops, outputs, sinks, external tensors, zero-size tensors, several buffers,
+ * alignments that are not powers of two) and on their scheduler copies
+ * (pipeline copies make input nodes), layered so that some state checks
+ * hold and some fail, and must give the same peaks and the same failed
+ * checks. The parametric replay must give, at every u of its range, the
+ * plain replay of the graph built at that u. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#include "compute/cgraph.h"
+
+/* ---- the reference ---- */
+
+typedef struct ref_tensor {
+    uint64_t offset;
+    int n_children, n_views;
+    bool allocated;
+} ref_tensor;
+
+typedef struct ref_block { uint64_t offset, size; } ref_block;
+
+typedef struct ref_alloc {
+    ref_block blocks[CG_MAX_NODES + 1];
+    int n;
+    uint64_t alignment, max_size;
+} ref_alloc;
+
+typedef struct ref_state {
+    const cg_graph *g;
+    ref_tensor t[CG_MAX_NODES];
+    ref_alloc a[CG_MAX_BUFFERS];
+} ref_state;
+
+static uint64_t ref_pad(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
+/* ggml_dyn_tallocr_alloc: best fit among the blocks but the last, ties to
+ * the later block; otherwise the last one */
+static uint64_t ref_talloc(ref_alloc *al, uint64_t size)
+{
+    size = ref_pad(size, al->alignment);
+    int best = -1;
+    uint64_t best_size = 0;
+    for (int i = 0; i < al->n - 1; i++)
+        if (al->blocks[i].size >= size && (best < 0 || al->blocks[i].size <= best_size)) {
+            best = i;
+            best_size = al->blocks[i].size;
+        }
+    if (best < 0)
+        best = al->n - 1;
+    const uint64_t addr = al->blocks[best].offset;
+    al->blocks[best].offset += size;
+    al->blocks[best].size -= size;
+    if (al->blocks[best].size == 0) {
+        memmove(&al->blocks[best], &al->blocks[best + 1], sizeof al->blocks[0] * (size_t)(al->n - best - 1));
+        al->n--;
+    }
+    if (addr + size > al->max_size)
+        al->max_size = addr + size;
+    return addr;
+}
+
+/* ggml_dyn_tallocr_free_tensor: merge with a block ending or starting at
+ * the freed range (the first one met), else insert in offset order */
+static void ref_tfree(ref_alloc *al, uint64_t offset, uint64_t size)
+{
+    size = ref_pad(size, al->alignment);
+    for (int i = 0; i < al->n; i++) {
+        ref_block *b = &al->blocks[i];
+        if (b->offset + b->size == offset) {
+            b->size += size;
+            if (i < al->n - 1 && b->offset + b->size == al->blocks[i + 1].offset) {
+                b->size += al->blocks[i + 1].size;
+                memmove(&al->blocks[i + 1], &al->blocks[i + 2], sizeof al->blocks[0] * (size_t)(al->n - i - 2));
+                al->n--;
+            }
+            return;
+        }
+        if (offset + size == b->offset) {
+            b->offset = offset;
+            b->size += size;
+            if (i > 0 && al->blocks[i - 1].offset + al->blocks[i - 1].size == b->offset) {
+                al->blocks[i - 1].size += b->size;
+                memmove(&al->blocks[i], &al->blocks[i + 1], sizeof al->blocks[0] * (size_t)(al->n - i - 1));
+                al->n--;
+            }
+            return;
+        }
+    }
+    int pos = 0;
+    while (pos < al->n && al->blocks[pos].offset < offset)
+        pos++;
+    memmove(&al->blocks[pos + 1], &al->blocks[pos], sizeof al->blocks[0] * (size_t)(al->n - pos));
+    al->blocks[pos].offset = offset;
+    al->blocks[pos].size = size;
+    al->n++;
+}
+
+/* ggml_gallocr_allocate_node */
+static void ref_allocate(ref_state *s, int id)
+{
+    const cg_node *n = &s->g->nodes[id];
+    ref_tensor *t = &s->t[id];
+    t->allocated = true;
+    if (n->flags & CG_FLAG_INPLACE) {
+        for (int i = 0; i < n->n_src; i++) {
+            if (n->src[i] & CG_VIA_VIEW)
+                continue; /* a view is never owned */
+            const int p = n->src[i];
+            ref_tensor *pt = &s->t[p];
+            const cg_node *pn = &s->g->nodes[p];
+            if (!pt->allocated || (pn->flags & CG_FLAG_OUTPUT) || pn->layout != n->layout)
+                continue;
+            if (pt->n_children == 1 && pt->n_views == 0) {
+                t->offset = pt->offset;
+                pt->allocated = false;
+                const uint64_t al = s->a[pn->buffer].alignment;
+                const uint64_t psz = ref_pad(pn->bytes, al), nsz = ref_pad(n->bytes, al);
+                if (psz > nsz)
+                    ref_tfree(&s->a[pn->buffer], pt->offset + nsz, psz - nsz);
+                return;
+            }
+        }
+    }
+    t->offset = ref_talloc(&s->a[n->buffer], n->bytes);
+}
+
+/* the state a check compares: free blocks per buffer, then every live
+ * tensor before the mark that is neither a leaf nor an output */
+typedef struct ref_snap { uint64_t w[4 * CG_MAX_NODES]; int n; } ref_snap;
+
+static void ref_snapshot(const ref_state *s, int upto, ref_snap *sn)
+{
+    sn->n = 0;
+    for (int b = 0; b < s->g->n_buffers; b++) {
+        for (int i = 0; i < s->a[b].n; i++) {
+            sn->w[sn->n++] = s->a[b].blocks[i].offset;
+            sn->w[sn->n++] = s->a[b].blocks[i].size;
+        }
+        sn->w[sn->n++] = UINT64_MAX;
+    }
+    for (int i = 0; i < upto; i++) {
+        const cg_node *n = &s->g->nodes[i];
+        if (s->t[i].allocated && !(n->flags & (CG_FLAG_LEAF | CG_FLAG_OUTPUT))) {
+            sn->w[sn->n++] = s->t[i].offset;
+            sn->w[sn->n++] = n->bytes;
+        }
+    }
+}
+
+/* the replay's snapshot room: larger states count as not matching */
+enum { SNAP_ROOM = 2 * 64 + 128 };
+
+static void ref_replay(const cg_graph *g, const uint32_t align[CG_MAX_BUFFERS], const int *checks,
+                       int n_checks, cg_alloc_result *res)
+{
+    ref_state *s = calloc(1, sizeof *s);
+    ref_snap *snaps = malloc(sizeof *snaps * 2 * (size_t)n_checks);
+    assert_non_null(s);
+    assert_non_null(snaps);
+    s->g = g;
+    for (int b = 0; b < CG_MAX_BUFFERS; b++) {
+        s->a[b].n = 1;
+        s->a[b].blocks[0].offset = 0;
+        s->a[b].blocks[0].size = (uint64_t)1 << 62;
+        s->a[b].alignment = align[b] ? align[b] : 32;
+    }
+    for (int i = 0; i < g->n_leafs; i++)
+        if (!s->t[g->leafs[i]].allocated)
+            ref_allocate(s, g->leafs[i]);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const cg_node *n = &g->nodes[i];
+        if ((n->flags & CG_FLAG_INPUT) && !(n->flags & CG_FLAG_LEAF) && !s->t[i].allocated)
+            ref_allocate(s, i);
+        for (int j = 0; j < n->n_src; j++) {
+            if (n->src[j] & CG_VIA_VIEW)
+                s->t[CG_ROOT(n->src[j])].n_views++;
+            else
+                s->t[n->src[j]].n_children++;
+        }
+    }
+    int mark_node[2 * 16];
+    for (int c = 0; c < 2 * n_checks; c++) {
+        mark_node[c] = checks[c] >= 0 && checks[c] < g->n_layer_marks ? g->layer_start[checks[c]] : -1;
+        snaps[c].n = -1;
+    }
+    for (int i = 0; i <= g->n_nodes; i++) {
+        for (int c = 0; c < 2 * n_checks; c++)
+            if (mark_node[c] == i)
+                ref_snapshot(s, i, &snaps[c]);
+        if (i == g->n_nodes)
+            break;
+        const cg_node *n = &g->nodes[i];
+        if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL))
+            continue;
+        if (!(n->flags & CG_FLAG_NOALLOC) && !s->t[i].allocated)
+            ref_allocate(s, i);
+        for (int j = 0; j < n->n_src; j++) {
+            const int p = CG_ROOT(n->src[j]);
+            ref_tensor *pt = &s->t[p];
+            if (n->src[j] & CG_VIA_VIEW)
+                pt->n_views--;
+            else
+                pt->n_children--;
+            if (pt->n_children == 0 && pt->n_views == 0 && pt->allocated &&
+                !(g->nodes[p].flags & CG_FLAG_OUTPUT)) {
+                ref_tfree(&s->a[g->nodes[p].buffer], pt->offset, g->nodes[p].bytes);
+                pt->allocated = false;
+            }
+        }
+    }
+    memset(res, 0, sizeof *res);
+    for (int c = 0; c < n_checks; c++) {
+        const ref_snap *x = &snaps[2 * c], *y = &snaps[2 * c + 1];
+        if (x->n < 0 || y->n < 0 || x->n > SNAP_ROOM || y->n > SNAP_ROOM || x->n != y->n ||
+            memcmp(x->w, y->w, sizeof x->w[0] * (size_t)x->n) != 0)
+            res->failed_checks |= 1u << c;
+    }
+    res->periodic_ok = res->failed_checks == 0;
+    for (int b = 0; b < g->n_buffers; b++)
+        res->peak[b] = s->a[b].max_size;
+    free(snaps);
+    free(s);
+}
+
+/* ---- random layered graphs ---- */
+
+static uint32_t next_rand(uint64_t *st)
+{
+    *st = *st * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*st >> 33);
+}
+
+/* A graph of n_layers layers; every layer draws its ops from a generator
+ * seeded with its template (the same template: the same layer), reading the
+ * inputs, the layer's residual and its own tensors. u scales the tensors
+ * whose size depends on it (KV cells / 256 for the parametric replay). */
+typedef struct graph_spec {
+    uint64_t seed;
+    int n_layers, n_buffers, periodic_from;
+    bool zero_sizes;
+} graph_spec;
+
+static void random_graph(cg_graph *g, const graph_spec *sp, int64_t u)
+{
+    uint64_t rng = sp->seed;
+    cg_init(g);
+    int16_t inputs[3];
+    const int n_inputs = 1 + (int)(next_rand(&rng) % 3);
+    for (int k = 0; k < n_inputs; k++)
+        inputs[k] = cg_input(g, CG_F32, 64, 1 + (int64_t)(next_rand(&rng) % 3), 1, 1);
+    const int16_t weight = cg_external(g, 4096, 0, CG_EXT_WEIGHT_HOST);
+    int16_t residual = cg_op(g, false, CG_F32, 64, 2, 1, 1, inputs[0], CG_NONE, CG_NONE, CG_NONE);
+    for (int il = 0; il < sp->n_layers; il++) {
+        /* layers from periodic_from on repeat one template; earlier ones differ */
+        uint64_t lr = il >= sp->periodic_from ? sp->seed ^ 0x9E3779B97F4A7C15ull
+                                                : sp->seed + (uint64_t)il * 7919u;
+        cg_mark_layer(g, il);
+        int16_t pool[32];
+        int n_pool = 0;
+        pool[n_pool++] = residual;
+        for (int k = 0; k < n_inputs; k++)
+            pool[n_pool++] = inputs[k];
+        const int n_ops = 3 + (int)(next_rand(&lr) % 8);
+        for (int k = 0; k < n_ops && n_pool < 32; k++) {
+            g->cur_buffer = (uint8_t)(next_rand(&lr) % (uint32_t)sp->n_buffers);
+            const uint32_t kind = next_rand(&lr) % 10;
+            const int16_t a = pool[next_rand(&lr) % (uint32_t)n_pool];
+            const int16_t b = pool[next_rand(&lr) % (uint32_t)n_pool];
+            if (kind == 0) { /* a view read later */
+                pool[n_pool++] = cg_view(g, a, CG_F32, 64, 2, 1, 1, next_rand(&lr) % 2);
+                continue;
+            }
+            if (kind == 1) { /* a write into the cache */
+                cg_sink(g, a, b, CG_NONE);
+                continue;
+            }
+            static const int64_t widths[] = {32, 64, 64, 96, 128};
+            int64_t ne0 = widths[next_rand(&lr) % 5];
+            int64_t ne1 = 1 + (int64_t)(next_rand(&lr) % 3);
+            if (next_rand(&lr) % 3 == 0)
+                ne1 *= 4 * u; /* a size that grows with the cells */
+            if (sp->zero_sizes && next_rand(&lr) % 7 == 0)
+                ne0 = 0;
+            const bool inplace = next_rand(&lr) % 2;
+            const int16_t c = kind == 2 ? weight : CG_NONE;
+            const int16_t t = cg_op(g, inplace, kind == 3 ? CG_F16 : CG_F32, ne0, ne1, 1, 1, a,
+                                    next_rand(&lr) % 2 ? b : CG_NONE, c, CG_NONE);
+            if (next_rand(&lr) % 13 == 0 && il < sp->periodic_from)
+                cg_mark_output(g, t); /* kept for good: no two later states alike */
+            pool[n_pool++] = t;
+        }
+        g->cur_buffer = (uint8_t)(next_rand(&lr) % (uint32_t)sp->n_buffers);
+        residual = cg_op(g, true, CG_F32, 64, 2, 1, 1, residual, pool[n_pool - 1], CG_NONE, CG_NONE);
+    }
+    g->cur_buffer = 0;
+    cg_mark_output(g, cg_op(g, false, CG_F32, 32, 2, 1, 1, residual, CG_NONE, CG_NONE, CG_NONE));
+}
+
+static void random_spec(graph_spec *sp, uint64_t *rng)
+{
+    sp->seed = (uint64_t)next_rand(rng) << 32 | next_rand(rng);
+    sp->n_layers = 2 + (int)(next_rand(rng) % 7);
+    sp->n_buffers = 1 + (int)(next_rand(rng) % 3);
+    sp->periodic_from = (int)(next_rand(rng) % 4);
+    sp->zero_sizes = next_rand(rng) % 4 == 0;
+}
+
+/* pairs of layer marks: most inside the repeating layers (where the states
+ * may match), some anywhere, now and then a mark the graph does not have */
+static void random_checks(const cg_graph *g, const graph_spec *sp, uint64_t *rng, int *checks,
+                          int *n_checks)
+{
+    *n_checks = 1 + (int)(next_rand(rng) % 6);
+    for (int c = 0; c < *n_checks; c++) {
+        const int steady = sp->periodic_from + 1;
+        if (next_rand(rng) % 4 != 0 && steady + 1 < g->n_layer_marks) {
+            const int a = steady + (int)(next_rand(rng) % (uint32_t)(g->n_layer_marks - 1 - steady));
+            checks[2 * c] = a;
+            checks[2 * c + 1] = a + 1 + (int)(next_rand(rng) % (uint32_t)(g->n_layer_marks - 1 - a));
+        } else {
+            checks[2 * c] = (int)(next_rand(rng) % (uint32_t)(g->n_layer_marks + 1));
+            checks[2 * c + 1] = (int)(next_rand(rng) % (uint32_t)(g->n_layer_marks + 1));
+        }
+    }
+}
+
+static void random_alignment(uint32_t align[CG_MAX_BUFFERS], uint64_t *rng)
+{
+    static const uint32_t choices[] = {32, 128, 256, 48, 0};
+    for (int b = 0; b < CG_MAX_BUFFERS; b++)
+        align[b] = choices[next_rand(rng) % 5];
+}
+
+static bool same_result(const cg_alloc_result *a, const cg_alloc_result *b, int n_buffers)
+{
+    if (a->failed_checks != b->failed_checks || a->periodic_ok != b->periodic_ok)
+        return false;
+    for (int k = 0; k < n_buffers; k++)
+        if (a->peak[k] != b->peak[k])
+            return false;
+    return true;
+}
+
+static void test_replay_equals_reference(void **state)
+{
+    (void)state;
+    cg_graph *g = malloc(sizeof *g), *split = malloc(sizeof *split);
+    assert_non_null(g);
+    assert_non_null(split);
+    uint64_t rng = 2026;
+    int bad = 0, held = 0, failed = 0, runs = 0;
+    for (int trial = 0; trial < 3000; trial++) {
+        graph_spec sp;
+        random_spec(&sp, &rng);
+        random_graph(g, &sp, 1 + (int64_t)(next_rand(&rng) % 4));
+        uint32_t align[CG_MAX_BUFFERS];
+        random_alignment(align, &rng);
+        int checks[32], n_checks;
+        random_checks(g, &sp, &rng, checks, &n_checks);
+        /* the graph itself, and the scheduler's copy (4 copies: input nodes) */
+        for (int variant = 0; variant < 3; variant++) {
+            const cg_graph *run = g;
+            if (variant > 0) {
+                cg_split_copies(g, split, variant == 1 ? 1 : 4);
+                run = split;
+            }
+            cg_alloc_result got, want;
+            cg_replay(run, align, checks, n_checks, &got);
+            ref_replay(run, align, checks, n_checks, &want);
+            runs++;
+            if (!same_result(&got, &want, run->n_buffers)) {
+                if (bad == 0)
+                    print_message("# trial %d variant %d: peak0 %llu vs %llu, failed %x vs %x\n", trial,
+                                  variant, (unsigned long long)got.peak[0],
+                                  (unsigned long long)want.peak[0], got.failed_checks,
+                                  want.failed_checks);
+                bad++;
+            }
+            for (int c = 0; c < n_checks; c++) {
+                held += !(want.failed_checks >> c & 1);
+                failed += want.failed_checks >> c & 1;
+            }
+        }
+    }
+    print_message("# %d replays: %d state checks held, %d failed\n", runs, held, failed);
+    assert_int_equal(bad, 0);
+    /* both outcomes were reached */
+    assert_true(held > runs / 4);
+    assert_true(failed > runs / 4);
+    free(split);
+    free(g);
+}
+
+static void test_param_equals_plain(void **state)
+{
+    (void)state;
+    cg_graph *g0 = malloc(sizeof *g0), *g1 = malloc(sizeof *g1), *gu = malloc(sizeof *gu);
+    assert_non_null(g0);
+    assert_non_null(g1);
+    assert_non_null(gu);
+    uint64_t rng = 77;
+    int bad = 0, points = 0, wide = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        graph_spec sp;
+        random_spec(&sp, &rng);
+        sp.zero_sizes = false;
+        const int64_t u0 = 1 + (int64_t)(next_rand(&rng) % 6);
+        random_graph(g0, &sp, u0);
+        random_graph(g1, &sp, u0 + 1);
+        uint32_t align[CG_MAX_BUFFERS];
+        random_alignment(align, &rng);
+        int checks[32], n_checks;
+        random_checks(g0, &sp, &rng, checks, &n_checks);
+        cg_param_result pr;
+        cg_replay_param(g0, g1, u0, 1, 40, align, checks, n_checks, &pr);
+        if (!pr.valid)
+            continue;
+        wide += pr.hi > pr.lo;
+        for (int64_t u = pr.lo; u <= pr.hi; u++) {
+            random_graph(gu, &sp, u);
+            cg_alloc_result got;
+            cg_replay(gu, align, checks, n_checks, &got);
+            points++;
+            bool same = got.failed_checks == pr.failed_checks && got.periodic_ok == pr.periodic_ok;
+            for (int b = 0; b < gu->n_buffers; b++)
+                same = same && got.peak[b] == (uint64_t)(pr.peak[b].a + pr.peak[b].b * u);
+            if (!same) {
+                if (bad == 0)
+                    print_message("# trial %d u %lld in [%lld, %lld]: the forms differ from the replay\n",
+                                  trial, (long long)u, (long long)pr.lo, (long long)pr.hi);
+                bad++;
+            }
+        }
+    }
+    print_message("# %d points checked, %d ranges wider than one point\n", points, wide);
+    assert_int_equal(bad, 0);
+    assert_true(wide > 40);
+    free(gu);
+    free(g1);
+    free(g0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_replay_equals_reference),
+        cmocka_unit_test(test_param_equals_plain),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
