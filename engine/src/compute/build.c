@@ -744,15 +744,13 @@ static int16_t emit_v(qkv_ctx *c, int16_t x, bool *v_contig)
     return v;
 }
 
-/* the rest of a layer after the attention output: residual, FFN / MoE */
+/* the rest of a layer after the attention's output projection (cur) and
+ * the last layer's get_rows: residual, FFN / MoE, over Tn rows */
 static int16_t layer_ffn(cg_build *b, const traits *t, const hr_layer *L, int16_t cur,
-                         int16_t inpL, bool last)
+                         int16_t resid, int64_t Tn)
 {
     const hr_model *m = b->m;
-    const int64_t E = m->n_embd, T = b->n_tokens;
-    int16_t resid = inpL;
-    const int64_t Tn = keep_output_rows(b, last, T, E, &cur, &resid);
-
+    const int64_t E = m->n_embd;
     if (t->post_norms)
         cur = norm(b, cur, E, Tn, 1, t->rms, false);
     int16_t ffn_inp = ew(b, cur, resid, E, Tn, 1, 1);
@@ -835,42 +833,43 @@ static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16
     return cur;
 }
 
-/* The rest of a layer after layer_attn: output projection, residuals, FFN
- * (the last layer keeping only the rows that give outputs). */
-static int16_t layer_rest(cg_build *b, const traits *t, const hr_layer *L, int16_t cur,
-                          int16_t normed, int16_t inpL, bool last)
+/* After layer_attn: the attention's output projection (MLA: done). */
+static int16_t layer_proj(cg_build *b, int16_t cur)
+{
+    const hr_model *m = b->m;
+    if (m->arch == HR_ARCH_DEEPSEEK2 && m->is_mla)
+        return cur;
+    cur = mm(b, HR_ROLE_ATTN_OUTPUT, m->n_embd, cur, b->n_tokens, 1, 1);
+    if (m->has_attn_bias)
+        cur = ew(b, cur, CG_NONE, m->n_embd, b->n_tokens, 1, 1);
+    return cur;
+}
+
+/* command-r / cohere2 after layer_attn: out = (ffn(normed) + inpL) +
+ * wo(attn); the final add's DFS reaches the FFN first, so the output
+ * projection (only expanded up to kqv_out) is emitted after the FFN */
+static int16_t layer_parallel(cg_build *b, const traits *t, const hr_layer *L, int16_t cur,
+                              int16_t normed, int16_t inpL, bool last)
 {
     const hr_model *m = b->m;
     const int64_t E = m->n_embd, T = b->n_tokens;
-    if (m->arch == HR_ARCH_DEEPSEEK2 && m->is_mla)
-        return layer_ffn(b, t, L, cur, inpL, last);
-    if (t->parallel_ffn) {
-        /* command-r / cohere2: out = (ffn(normed) + inpL) + wo(attn); the
-         * final add's DFS reaches the FFN first, so the output projection
-         * (only expanded up to kqv_out) is emitted after the FFN */
-        int64_t Tn = T;
-        int16_t resid = inpL, oid = CG_NONE;
-        if (last) {
-            oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
-            Tn = b->n_outputs;
-            normed = fresh(b, normed, oid, CG_F32, E, Tn, 1, 1);
-        }
-        int16_t f = ffn_dense(b, t, normed, E, L->n_ff, Tn);
-        if (last)
-            resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
-        f = ew(b, f, resid, E, Tn, 1, 1);
-        int16_t attn_out = mm(b, HR_ROLE_ATTN_OUTPUT, E, cur, T, 1, 1);
-        if (m->has_attn_bias)
-            attn_out = ew(b, attn_out, CG_NONE, E, T, 1, 1);
-        if (last)
-            attn_out = fresh(b, attn_out, oid, CG_F32, E, Tn, 1, 1);
-        return ew(b, f, attn_out, E, Tn, 1, 1);
+    int64_t Tn = T;
+    int16_t resid = inpL, oid = CG_NONE;
+    if (last) {
+        oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
+        Tn = b->n_outputs;
+        normed = fresh(b, normed, oid, CG_F32, E, Tn, 1, 1);
     }
-
-    cur = mm(b, HR_ROLE_ATTN_OUTPUT, E, cur, T, 1, 1);
+    int16_t f = ffn_dense(b, t, normed, E, L->n_ff, Tn);
+    if (last)
+        resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
+    f = ew(b, f, resid, E, Tn, 1, 1);
+    int16_t attn_out = mm(b, HR_ROLE_ATTN_OUTPUT, E, cur, T, 1, 1);
     if (m->has_attn_bias)
-        cur = ew(b, cur, CG_NONE, E, T, 1, 1);
-    return layer_ffn(b, t, L, cur, inpL, last);
+        attn_out = ew(b, attn_out, CG_NONE, E, T, 1, 1);
+    if (last)
+        attn_out = fresh(b, attn_out, oid, CG_F32, E, Tn, 1, 1);
+    return ew(b, f, attn_out, E, Tn, 1, 1);
 }
 
 /* ---- a layer like the one emitted just before it: its nodes copied ----
@@ -881,8 +880,13 @@ static int16_t layer_rest(cg_build *b, const traits *t, const hr_layer *L, int16
  * op would give that layer's nodes again, with two differences: the inputs
  * it created exist now (input() hands back the slot, so they are not
  * emitted again) and its sources move to the new nodes (its input inpL to
- * this layer's input). The first part of a layer (layer_attn) does not
- * depend on it being the last: the last layer copies that much. */
+ * this layer's input). A layer is emitted in three parts: attention
+ * (layer_attn), output projection (layer_proj), FFN (layer_ffn). The last
+ * layer differs only by the get_rows of the rows kept between the last two:
+ * it copies the first two, emits those, and copies the FFN too when the
+ * rows kept are all of them (the reserve graphs: n_outputs = n_tokens),
+ * reading the get_rows where the layer before read its projection and its
+ * input. */
 
 #define LAYER_COPY_MAX 1024 /* longer layers are emitted op by op */
 
@@ -890,8 +894,8 @@ typedef struct layer_record {
     const hr_layer *L;           /* NULL: nothing to copy from */
     bool last, offloading;
     uint8_t buffer;
-    int start, attn_end, end;    /* its nodes; [start, attn_end) are layer_attn's */
-    int16_t inpL, normed, attn_out, out;
+    int start, attn_end, ffn_start, end; /* its parts' nodes (ffn_start -1: parallel FFN) */
+    int16_t inpL, normed, attn_out, proj, out;
 } layer_record;
 
 static bool same_layer(const hr_layer *a, const hr_layer *c)
@@ -902,6 +906,12 @@ static bool same_layer(const hr_layer *a, const hr_layer *c)
            a->n_expert_used == c->n_expert_used && a->n_expert_shared == c->n_expert_shared &&
            a->n_ff_exp == c->n_ff_exp && a->is_swa == c->is_swa &&
            a->is_recurrent == c->is_recurrent && a->has_kv == c->has_kv;
+}
+
+/* a plain handle: an op's result, not a view nor nothing */
+static bool plain(int16_t h)
+{
+    return h >= 0 && !(h & CG_VIA_VIEW);
 }
 
 /* a handle read by the recorded layer, as the copy reads it (CG_NONE for a
@@ -921,33 +931,41 @@ static int16_t moved(const cg_graph *g, const layer_record *rec, const int16_t *
 }
 
 /* Copy the recorded layer's nodes [from, to) to the end of the graph,
- * map[] taking each one's new handle (an input leaf stays itself). False,
- * with the graph as it was at undo, when a source cannot be moved. */
+ * map[] taking each one's new handle (an input leaf stays itself), inpL
+ * read where it read its input: moved() per source, spelled out (this runs
+ * for every source of every copied node). False, with the graph as it was,
+ * when a source cannot be moved. */
 static bool copy_nodes(cg_graph *g, const layer_record *rec, int from, int to, int16_t inpL,
-                       int16_t *map, int undo)
+                       int16_t *map)
 {
+    const int start = rec->start, old_inpL = rec->inpL;
+    int w = g->n_nodes;
     for (int i = from; i < to; i++) {
         const cg_node *s = &g->nodes[i];
         if (s->flags & CG_FLAG_LEAF) {
-            map[i - rec->start] = (int16_t)i;
+            map[i - start] = (int16_t)i;
             continue;
         }
-        cg_node *n = &g->nodes[g->n_nodes];
+        cg_node *n = &g->nodes[w];
         *n = *s;
         for (int j = 0; j < s->n_src; j++) {
-            n->src[j] = moved(g, rec, map, s->src[j], inpL);
-            if (n->src[j] == CG_NONE) {
-                g->n_nodes = undo;
-                return false;
-            }
+            const int16_t h = s->src[j], view = h & CG_VIA_VIEW;
+            const int root = CG_ROOT(h);
+            if (root >= start)
+                n->src[j] = (int16_t)(map[root - start] | view);
+            else if (root == old_inpL)
+                n->src[j] = (int16_t)(inpL | view);
+            else if (!(g->nodes[root].flags & CG_FLAG_LEAF))
+                return false; /* nothing written past n_nodes counts */
         }
-        map[i - rec->start] = (int16_t)g->n_nodes++;
+        map[i - start] = (int16_t)w++;
     }
+    g->n_nodes = w;
     return true;
 }
 
-/* how much of the recorded layer this one can copy: 0 nothing, 1 the
- * layer_attn part, 2 all of it */
+/* how much of the recorded layer this one can copy: 0 nothing, 1 all but
+ * the last layer's rows, 2 all of it */
 static int copyable(const cg_build *b, const layer_record *rec, const hr_layer *L, int16_t inpL,
                     bool last)
 {
@@ -955,8 +973,8 @@ static int copyable(const cg_build *b, const layer_record *rec, const hr_layer *
     if (!rec->L || b->no_layer_copy || g->overflow || !same_layer(rec->L, L) ||
         rec->buffer != g->cur_buffer || rec->offloading != b->offloading)
         return 0;
-    /* plain handles (an op's result, not a view) make the input's move exact */
-    if (inpL < 0 || (inpL & CG_VIA_VIEW) || rec->inpL < 0 || (rec->inpL & CG_VIA_VIEW))
+    /* plain handles make the input's move exact */
+    if (!plain(inpL) || !plain(rec->inpL))
         return 0;
     if (g->n_nodes + (rec->end - rec->start) > CG_MAX_NODES)
         return 0;
@@ -969,21 +987,37 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     cg_graph *g = b->g;
     const int start = g->n_nodes;
     int16_t map[LAYER_COPY_MAX];
-    int16_t normed, cur, out;
-    int attn_end;
+    int16_t normed, cur, proj = CG_NONE, out;
     const int copy = copyable(b, rec, L, inpL, last);
-    if (copy && copy_nodes(g, rec, rec->start, rec->attn_end, inpL, map, start)) {
-        attn_end = g->n_nodes;
+    bool copying = copy > 0 && copy_nodes(g, rec, rec->start, rec->attn_end, inpL, map);
+    if (copying) {
         normed = moved(g, rec, map, rec->normed, inpL);
         cur = moved(g, rec, map, rec->attn_out, inpL);
-        if (copy == 2 && copy_nodes(g, rec, rec->attn_end, rec->end, inpL, map, attn_end))
-            out = moved(g, rec, map, rec->out, inpL);
-        else
-            out = layer_rest(b, t, L, cur, normed, inpL, last);
     } else {
         cur = layer_attn(b, t, L, inpL, &normed);
-        attn_end = g->n_nodes;
-        out = layer_rest(b, t, L, cur, normed, inpL, last);
+    }
+    const int attn_end = g->n_nodes;
+    int ffn_start = -1;
+    if (t->parallel_ffn) {
+        if (copying && copy == 2 && copy_nodes(g, rec, rec->attn_end, rec->end, inpL, map))
+            out = moved(g, rec, map, rec->out, inpL);
+        else
+            out = layer_parallel(b, t, L, cur, normed, inpL, last);
+    } else {
+        copying = copying && copy_nodes(g, rec, rec->attn_end, rec->ffn_start, inpL, map);
+        proj = copying ? moved(g, rec, map, rec->proj, inpL) : layer_proj(b, cur);
+        ffn_start = g->n_nodes;
+        int16_t x = proj, resid = inpL;
+        const int64_t Tn = keep_output_rows(b, last, b->n_tokens, b->m->n_embd, &x, &resid);
+        /* the FFN reads x where the layer before read its projection */
+        copying = copying && !rec->last && Tn == b->n_tokens && plain(rec->proj) &&
+                  rec->proj >= rec->start && plain(x) && plain(resid);
+        if (copying)
+            map[rec->proj - rec->start] = x;
+        if (copying && copy_nodes(g, rec, rec->ffn_start, rec->end, resid, map))
+            out = moved(g, rec, map, rec->out, resid);
+        else
+            out = layer_ffn(b, t, L, x, resid, Tn);
     }
     const int end = g->n_nodes;
     rec->L = !g->overflow && end - start <= LAYER_COPY_MAX ? L : NULL;
@@ -992,10 +1026,12 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     rec->buffer = g->cur_buffer;
     rec->start = start;
     rec->attn_end = attn_end;
+    rec->ffn_start = ffn_start;
     rec->end = end;
     rec->inpL = inpL;
     rec->normed = normed;
     rec->attn_out = cur;
+    rec->proj = proj;
     rec->out = out;
     return out;
 }
