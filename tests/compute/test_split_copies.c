@@ -1,0 +1,274 @@
+/* The scheduler's graph copy: its fast path against its general path.
+ *
+ * cg_split_copies (split.c) makes the graph with split_fast, which leaves
+ * every limit to split_general: it gives up before room could run out, and
+ * the general path starts over. Both must make the same graph, node by
+ * node (size, layout, sources, flags, buffer), with the same leaf list,
+ * layer marks, buffer count and overflow, for every input: graphs built as
+ * an estimate builds them (op-offloaded host layers, two GPUs, pipeline
+ * copies, the whole graph of a deep model), and raw random graphs (splits
+ * of any length on up to 9 buffers, leafs and external tensors inside the
+ * splits, reads through views, sources read before they are made, graphs
+ * that run out of nodes or copies). The fast path must take the plans'
+ * graphs (else it would be tested on nothing), the general path the ones
+ * that overflow. */
+#include <stdlib.h>
+
+#include "test_util.h"
+
+#include "compute_fixtures.h"
+
+/* split.c itself, for its two paths (static); its entry point renamed so
+ * that the engine's own stays the one the estimates call */
+#define cg_split_copies split_copies_under_test
+#include "compute/split.c"
+#undef cg_split_copies
+
+typedef struct split_tally {
+    int graphs, fast, general_only, overflow, bad;
+} split_tally;
+
+/* the first difference of two split graphs (NULL: none) */
+static const char *difference(const cg_graph *a, const cg_graph *b, int *at)
+{
+    *at = -1;
+    if (a->n_nodes != b->n_nodes)
+        return "node count";
+    for (int i = 0; i < a->n_nodes; i++) {
+        const cg_node *x = &a->nodes[i], *y = &b->nodes[i];
+        *at = i;
+        if (x->bytes != y->bytes || x->layout != y->layout)
+            return "node size or layout";
+        if (x->flags != y->flags || x->buffer != y->buffer || x->n_src != y->n_src)
+            return "node flags, buffer or source count";
+        for (int j = 0; j < CG_MAX_SRC; j++)
+            if (x->src[j] != y->src[j])
+                return "node source";
+    }
+    *at = -1;
+    if (a->n_leafs != b->n_leafs ||
+        memcmp(a->leafs, b->leafs, sizeof a->leafs[0] * (size_t)a->n_leafs) != 0)
+        return "leaf list";
+    if (a->n_layer_marks != b->n_layer_marks ||
+        memcmp(a->layer_start, b->layer_start, sizeof a->layer_start[0] * (size_t)a->n_layer_marks) ||
+        memcmp(a->layer_index, b->layer_index, sizeof a->layer_index[0] * (size_t)a->n_layer_marks))
+        return "layer marks";
+    if (a->overflow != b->overflow || a->too_big != b->too_big || a->n_buffers != b->n_buffers ||
+        a->input_nodes != b->input_nodes || a->cur_buffer != b->cur_buffer ||
+        a->free_mode != b->free_mode || a->any_free != b->any_free)
+        return "graph flags";
+    return NULL;
+}
+
+/* g split by both paths and by cg_split_copies, with `copies` copies */
+static void compare_paths(const cg_graph *g, int copies, const char *what, split_tally *t)
+{
+    cg_graph *general = malloc(sizeof *general), *fast = malloc(sizeof *fast),
+             *chosen = malloc(sizeof *chosen);
+    int16_t *remap = malloc(sizeof *remap * CG_MAX_NODES);
+    copy_list *cl = malloc(sizeof *cl);
+    assert_true(general && fast && chosen && remap && cl);
+    split_general(g, general, copies, remap, cl);
+    const bool took_fast = split_fast(g, fast, copies, remap, cl);
+    split_copies_under_test(g, chosen, copies);
+    t->graphs++;
+    t->fast += took_fast;
+    t->general_only += !took_fast;
+    t->overflow += general->overflow && !g->overflow;
+    int at;
+    const char *diff = took_fast ? difference(general, fast, &at) : NULL;
+    if (!diff)
+        diff = difference(general, chosen, &at);
+    if (diff) {
+        if (t->bad == 0)
+            printf("# %s, %d copies: the %s path's graph differs in its %s (node %d)\n", what,
+                   copies, took_fast ? "fast" : "chosen", diff, at);
+        t->bad++;
+    }
+    free(general);
+    free(fast);
+    free(chosen);
+    free(remap);
+    free(cl);
+}
+
+static const fx_layout layouts[] = {
+    {"host 0-5, GPU1 6-11", 0, 6, 6, 12, 0, 0},
+    {"GPU1 0-3, host 4-7, GPU2 8-11", 4, 8, 0, 4, 8, 12},
+    {"GPU1 0-5, GPU2 6-11", 0, 0, 0, 6, 6, 12},
+    {"host 0-3, GPU1 4-7, GPU2 8-11", 0, 4, 4, 8, 8, 12},
+    {"GPU1 0-11", 0, 0, 0, 12, 0, 0},
+    {"GPU2 0-5, host 6-8, GPU1 9-11", 6, 9, 9, 12, 0, 6},
+};
+
+/* the built graph of in, its free nodes placed as the estimate places them */
+static void split_built(const hr_compute_input *in, bool one_token, cg_graph *g, const char *what,
+                        split_tally *t)
+{
+    assert_true(hr_compute_test_graph(in, one_token, false, g));
+    if (g->any_free)
+        cg_assign_backends(g, 1);
+    compare_paths(g, 1, what, t);
+    compare_paths(g, 4, what, t); /* pipeline parallelism */
+}
+
+static void test_built_graphs(void **state)
+{
+    (void)state;
+    static const char *const archs[] = {"llama", "qwen3moe", "gemma2", "phi3"};
+    static const hr_ftype ftypes[] = {HR_FTYPE_MOSTLY_Q4_K_M, HR_FTYPE_MOSTLY_F16};
+    static const uint32_t ubatch[] = {512, 31, 16};
+    cg_graph *g = malloc(sizeof *g);
+    assert_non_null(g);
+    split_tally t = {0};
+    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
+        for (size_t f = 0; f < sizeof ftypes / sizeof ftypes[0]; f++) {
+            hr_model *m = fx_model(archs[a], 12, ftypes[f]);
+            assert_non_null(m);
+            for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
+                for (size_t u = 0; u < sizeof ubatch / sizeof ubatch[0]; u++) {
+                    for (int v = 0; v < 8; v++) {
+                        const fx_run run = {4096, ubatch[u], (v & 4) ? 1 : 0, 1 + (v & 1),
+                                            (v & 2) != 0, (v & 1) == 0, (v & 2) == 0, false};
+                        hr_settings s;
+                        hr_compute_input in;
+                        fx_input(m, &layouts[l], &run, &s, &in);
+                        for (int tg = 0; tg < 2; tg++) {
+                            char what[160];
+                            snprintf(what, sizeof what, "%s ftype %d, %s, ubatch %u, variant %d%s",
+                                     archs[a], (int)ftypes[f], layouts[l].name, ubatch[u], v,
+                                     tg ? ", one-token graph" : "");
+                            split_built(&in, tg, g, what, &t);
+                        }
+                    }
+                }
+            }
+            hr_model_free(m);
+        }
+    }
+    /* the whole graph of deep models, host and GPU layers taking turns
+     * (op offload: copies in every layer), up to more nodes than fit */
+    static const uint32_t depths[] = {64, 126, 200};
+    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++) {
+        hr_model *m = fx_model("llama", depths[d], HR_FTYPE_MOSTLY_Q4_K_M);
+        assert_non_null(m);
+        const int32_t half = (int32_t)depths[d] / 2;
+        const fx_layout deep = {"host first half, GPU1 the rest", 0, half, half, (int32_t)depths[d], 0, 0};
+        const fx_run run = {4096, 512, 0, 1, false, true, true, false};
+        hr_settings s;
+        hr_compute_input in;
+        fx_input(m, &deep, &run, &s, &in);
+        char what[160];
+        snprintf(what, sizeof what, "llama, %u layers, half on the host", depths[d]);
+        split_built(&in, false, g, what, &t);
+        hr_model_free(m);
+    }
+    printf("# %d built graphs split, %d by the fast path, %d left to the general path, %d overflow, "
+           "%d differ\n", t.graphs, t.fast, t.general_only, t.overflow, t.bad);
+    assert_true(t.fast > 0);
+    assert_int_equal(t.bad, 0);
+    free(g);
+}
+
+static uint32_t next_rand(uint64_t *st)
+{
+    *st = *st * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*st >> 33);
+}
+
+/* A raw graph of n nodes: runs of computed nodes on one of n_buffers
+ * buffers, leafs and external tensors anywhere, each computed node reading
+ * up to 4 sources (mostly recent ones, some far back, a few not made yet),
+ * some through views; layer marks at random places; the leaf list in node
+ * order. */
+static void random_graph(cg_graph *g, int n, int n_buffers, uint64_t *st)
+{
+    cg_init(g);
+    uint8_t buf = 0;
+    for (int i = 0; i < n; i++) {
+        cg_node *x = &g->nodes[i];
+        const uint32_t kind = next_rand(st) % 16;
+        if (next_rand(st) % 8 == 0)
+            buf = (uint8_t)(next_rand(st) % (uint32_t)n_buffers);
+        x->bytes = next_rand(st) % 4096;
+        x->layout = next_rand(st) % 8;
+        x->n_src = 0;
+        for (int j = 0; j < CG_MAX_SRC; j++)
+            x->src[j] = CG_NONE;
+        if (kind < 2 || i == 0) {
+            x->flags = CG_FLAG_LEAF | CG_FLAG_INPUT;
+            x->buffer = (uint8_t)(next_rand(st) % (uint32_t)n_buffers);
+            if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]))
+                g->leafs[g->n_leafs++] = (int16_t)i;
+            continue;
+        }
+        if (kind < 4) {
+            x->flags = CG_FLAG_EXTERNAL;
+            x->buffer = (uint8_t)(next_rand(st) % (uint32_t)n_buffers);
+            continue;
+        }
+        x->flags = (uint8_t)(next_rand(st) % 2 ? CG_FLAG_INPLACE : 0) |
+                   (uint8_t)(next_rand(st) % 16 == 0 ? CG_FLAG_NOALLOC : 0) |
+                   (uint8_t)(next_rand(st) % 32 == 0 ? CG_FLAG_OUTPUT : 0);
+        x->buffer = buf;
+        x->n_src = (uint8_t)(next_rand(st) % (CG_MAX_SRC + 1));
+        for (int j = 0; j < x->n_src; j++) {
+            const uint32_t how = next_rand(st) % 64;
+            int r;
+            if (how == 0)
+                r = (int)(next_rand(st) % (uint32_t)n); /* maybe not made yet */
+            else if (how < 8)
+                r = (int)(next_rand(st) % (uint32_t)i); /* far back */
+            else
+                r = i - 1 - (int)(next_rand(st) % (uint32_t)(i < 6 ? i : 6));
+            x->src[j] = (int16_t)(r | (next_rand(st) % 4 == 0 ? CG_VIA_VIEW : 0));
+        }
+    }
+    g->n_nodes = n;
+    g->n_buffers = (uint8_t)n_buffers;
+    const int marks = (int)(next_rand(st) % 40);
+    int pos = 0;
+    for (int k = 0; k < marks && pos < n; k++) {
+        pos += (int)(next_rand(st) % (uint32_t)(2 * n / (marks + 1) + 1));
+        g->layer_start[g->n_layer_marks] = (int16_t)(pos < n ? pos : n);
+        g->layer_index[g->n_layer_marks++] = (int16_t)k;
+    }
+    g->overflow = next_rand(st) % 16 == 0;
+    g->too_big = next_rand(st) % 16 == 0;
+    g->input_nodes = next_rand(st) % 8 == 0;
+}
+
+static void test_random_graphs(void **state)
+{
+    (void)state;
+    cg_graph *g = malloc(sizeof *g);
+    assert_non_null(g);
+    split_tally t = {0};
+    uint64_t st = 2026;
+    for (int k = 0; k < 3000; k++) {
+        /* mostly small graphs; some near the node limit, whose copies
+         * overflow the graph or the copy list */
+        const int n = k % 50 == 49 ? CG_MAX_NODES - (int)(next_rand(&st) % 2500)
+                                   : 1 + (int)(next_rand(&st) % 400);
+        const int n_buffers = 1 + (int)(next_rand(&st) % CG_MAX_BUFFERS);
+        random_graph(g, n, n_buffers, &st);
+        char what[64];
+        snprintf(what, sizeof what, "random graph %d (%d nodes, %d buffers)", k, n, n_buffers);
+        compare_paths(g, k % 3 == 0 ? 4 : 1, what, &t);
+    }
+    printf("# %d random graphs split, %d by the fast path, %d left to the general path, %d overflow, "
+           "%d differ\n", t.graphs, t.fast, t.general_only, t.overflow, t.bad);
+    assert_true(t.fast > 0);
+    assert_true(t.overflow > 0);
+    assert_int_equal(t.bad, 0);
+    free(g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_built_graphs),
+        cmocka_unit_test(test_random_graphs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
