@@ -406,6 +406,57 @@ static void test_replay_equals_reference(void **state)
     free(g);
 }
 
+/* Many tensors alive across the marks: around the room a snapshot has for
+ * them (when a state does not fit, its check fails), with marks while they
+ * pile up and while they are read back. */
+static void test_many_live_tensors(void **state)
+{
+    (void)state;
+    cg_graph *g = malloc(sizeof *g);
+    assert_non_null(g);
+    static const int counts[] = {60, 120, 126, 127, 128, 129, 140, 250};
+    const uint32_t align[CG_MAX_BUFFERS] = {32};
+    int bad = 0;
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        cg_init(g);
+        const int16_t in = cg_input(g, CG_F32, 64, 1, 1, 1);
+        int16_t kept[256];
+        for (int i = 0; i < counts[k]; i++) {
+            if (i % 16 == 0)
+                cg_mark_layer(g, i / 16);
+            kept[i] = cg_op(g, false, CG_F32, 32 + 32 * (i % 3), 1, 1, 1, in, CG_NONE, CG_NONE, CG_NONE);
+        }
+        int16_t acc = cg_op(g, false, CG_F32, 64, 1, 1, 1, in, CG_NONE, CG_NONE, CG_NONE);
+        for (int i = 0; i < counts[k]; i++) {
+            if (i % 16 == 0)
+                cg_mark_layer(g, 100 + i / 16);
+            acc = cg_op(g, true, CG_F32, 64, 1, 1, 1, acc, kept[i], CG_NONE, CG_NONE);
+        }
+        cg_mark_output(g, acc);
+        for (int a = 0; a < g->n_layer_marks; a++) {
+            int checks[32], n = 0;
+            for (int b = a + 1; b < g->n_layer_marks && n < 16; b += 1 + (g->n_layer_marks - a) / 8) {
+                checks[2 * n] = a;
+                checks[2 * n + 1] = b;
+                n++;
+            }
+            if (n == 0)
+                continue;
+            cg_alloc_result got, want;
+            cg_replay(g, align, checks, n, &got);
+            ref_replay(g, align, checks, n, &want);
+            if (!same_result(&got, &want, g->n_buffers)) {
+                if (bad == 0)
+                    print_message("# %d kept, checks from mark %d: failed %x vs %x\n", counts[k], a,
+                                  got.failed_checks, want.failed_checks);
+                bad++;
+            }
+        }
+    }
+    assert_int_equal(bad, 0);
+    free(g);
+}
+
 static void test_param_equals_plain(void **state)
 {
     (void)state;
@@ -459,6 +510,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_equals_reference),
+        cmocka_unit_test(test_many_live_tensors),
         cmocka_unit_test(test_param_equals_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

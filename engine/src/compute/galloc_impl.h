@@ -147,7 +147,11 @@ struct replay {
     talloc alloc[CG_MAX_BUFFERS];
     uint32_t st[CG_MAX_NODES]; /* ST_* word of each node */
     SZ offset[CG_MAX_NODES];   /* where each allocated node sits */
-    int scan_from;             /* where a snapshot's scan for live tensors starts */
+    /* the live tensors a snapshot listed, in node order, and its mark
+     * (live_ok false: none kept, the next one looks at every node) */
+    int16_t live[128];
+    int n_live, live_upto;
+    bool live_ok;
     REPLAY_EXTRA
 };
 
@@ -219,25 +223,40 @@ static void take_snapshot(replay *r, int upto, snapshot *sn)
         }
         sn->words[sn->n++] = SZ_SEPARATOR;
     }
-    /* a live tensor: where it sits and how big it is. The scan starts at the
-     * first one the previous snapshot found: a node before it was walked and
-     * is not live then, and no walked node becomes live again (the walk
-     * allocates only the node it is at) */
-    int first = upto;
-    for (int i = r->scan_from; i < upto; i++) {
+    /* a live tensor (allocated, neither leaf nor output), in node order:
+     * where it sits and how big it is. Those before the previous snapshot's
+     * mark were live at it (the walk allocates only the node it is at: a
+     * walked node that was not live then never is again), so they are the
+     * ones it listed that are still allocated; then the nodes walked since. */
+    _Static_assert(sizeof r->live / sizeof r->live[0] * 2 >= sizeof sn->words / sizeof sn->words[0],
+                   "more live tensors than the list holds never fit a snapshot");
+    const int room = (int)(sizeof r->live / sizeof r->live[0]);
+    int kept = 0;
+    for (int j = 0; r->live_ok && j < r->n_live; j++)
+        if (r->st[r->live[j]] & ST_ALLOCATED)
+            r->live[kept++] = r->live[j];
+    for (int i = r->live_ok ? r->live_upto : 0; i < upto; i++) {
         const cg_node *n = &r->g->nodes[i];
         if ((r->st[i] & ST_ALLOCATED) && !(n->flags & CG_FLAG_LEAF) && !(n->flags & CG_FLAG_OUTPUT)) {
-            if (first == upto)
-                r->scan_from = first = i;
-            if (sn->n + 2 > cap) {
+            if (kept == room) {
+                r->live_ok = false;
                 sn->n = -2;
                 return;
             }
-            sn->words[sn->n++] = r->offset[i];
-            sn->words[sn->n++] = SZ_OF(r, i);
+            r->live[kept++] = (int16_t)i;
         }
     }
-    r->scan_from = first;
+    r->n_live = kept;
+    r->live_upto = upto;
+    r->live_ok = true;
+    if (sn->n + 2 * kept > cap) {
+        sn->n = -2;
+        return;
+    }
+    for (int j = 0; j < kept; j++) {
+        sn->words[sn->n++] = r->offset[r->live[j]];
+        sn->words[sn->n++] = SZ_OF(r, r->live[j]);
+    }
 }
 
 /* One node of the graph walk: allocate it, then release the sources it
@@ -277,7 +296,9 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], 
         r->alloc[b].unsorted = false;
     }
     memset(r->st, 0, sizeof r->st[0] * (size_t)g->n_nodes);
-    r->scan_from = 0;
+    r->n_live = 0;
+    r->live_upto = 0;
+    r->live_ok = true;
 
     /* leafs first */
     for (int i = 0; i < g->n_leafs; i++)
