@@ -20,12 +20,12 @@ typedef struct talloc {
     SZ max_size;
     uint64_t alignment;
     replay *r; /* for the comparisons of the parametric replay */
-    /* the list may be out of offset order: freeing zero bytes, or memory
-     * another buffer gave (a node in place over a source of another
-     * buffer), can put a block inside another, which an allocation then
-     * moves past its neighbour. ggml's searches do not care; the plain
-     * replay's early stop in talloc_free needs the order. */
-    bool unsorted;
+    /* the blocks may overlap or be empty, and then fall out of offset
+     * order: freeing zero bytes, or memory another buffer gave (a node in
+     * place over a source of another buffer), can put a block inside
+     * another. ggml's searches do not care; the plain replay's shortcut in
+     * talloc_free needs the list sorted and disjoint. */
+    bool irregular;
 } talloc;
 
 /* Each node's pending readers and whether it holds memory, in one word so
@@ -62,13 +62,10 @@ static void remove_block(talloc *t, int idx)
     t->n_blocks--;
 }
 
-static void insert_block(talloc *t, SZ offset, SZ size)
+static void insert_at(talloc *t, int pos, SZ offset, SZ size)
 {
     if (t->n_blocks >= MAX_FREE_BLOCKS)
         return; /* ggml aborts here; a graph of this model never gets near it */
-    int pos = 0;
-    while (pos < t->n_blocks && SZ_LT(t->r, t->blocks[pos].offset, offset))
-        pos++;
     for (int i = t->n_blocks; i > pos; i--) {
         __asm__("" : "+r"(i));
         t->blocks[i] = t->blocks[i - 1];
@@ -76,6 +73,15 @@ static void insert_block(talloc *t, SZ offset, SZ size)
     t->blocks[pos].offset = offset;
     t->blocks[pos].size = size;
     t->n_blocks++;
+}
+
+/* the first block that does not start before offset */
+static int block_at_or_after(talloc *t, SZ offset)
+{
+    int pos = 0;
+    while (pos < t->n_blocks && SZ_LT(t->r, t->blocks[pos].offset, offset))
+        pos++;
+    return pos;
 }
 
 static SZ talloc_alloc(talloc *t, SZ size)
@@ -109,17 +115,32 @@ static void talloc_free(talloc *t, SZ offset, SZ size)
     (void)r;
     size = SZ_ALIGN(r, size, t->alignment);
 #ifdef SZ_PLAIN
-    /* while the list is sorted by offset, a block past the freed end, and
-     * every one after it, neither ends at it nor starts there */
-    t->unsorted |= size == 0;
-    const uint64_t past = t->unsorted ? UINT64_MAX : offset + size;
+    t->irregular |= size == 0;
+    if (!t->irregular) {
+        /* sorted and disjoint: no block starts at offset, every block before
+         * the one before the freed range ends before it, every one after the
+         * one after starts past its end. So ggml's first match is the block
+         * before (ending at offset), else the one after (starting at the
+         * end; the one before does not end at offset), else none: insert. */
+        const int pos = block_at_or_after(t, offset);
+        if (pos > 0 && t->blocks[pos - 1].offset + t->blocks[pos - 1].size == offset) {
+            fblock *b = &t->blocks[pos - 1];
+            b->size += size;
+            if (pos < t->n_blocks && b->offset + b->size == t->blocks[pos].offset) {
+                b->size += t->blocks[pos].size;
+                remove_block(t, pos);
+            }
+        } else if (pos < t->n_blocks && offset + size == t->blocks[pos].offset) {
+            t->blocks[pos].offset = offset;
+            t->blocks[pos].size += size;
+        } else {
+            insert_at(t, pos, offset, size);
+        }
+        return;
+    }
 #endif
     for (int i = 0; i < t->n_blocks; i++) {
         fblock *b = &t->blocks[i];
-#ifdef SZ_PLAIN
-        if (b->offset > past)
-            break;
-#endif
         if (SZ_EQ(r, SZ_ADD(b->offset, b->size), offset)) {
             b->size = SZ_ADD(b->size, size);
             if (i < t->n_blocks - 1 &&
@@ -139,7 +160,7 @@ static void talloc_free(talloc *t, SZ offset, SZ size)
             return;
         }
     }
-    insert_block(t, offset, size);
+    insert_at(t, block_at_or_after(t, offset), offset, size);
 }
 
 struct replay {
@@ -177,7 +198,7 @@ static inline __attribute__((always_inline)) void allocate_node(replay *r, int16
             if (ps == (ST_ALLOCATED | ST_CHILD)) { /* one reader (this node), not a view */
                 r->offset[id] = r->offset[h];
                 if (pn->buffer != n->buffer) /* freed later into its own buffer */
-                    r->alloc[n->buffer].unsorted = true;
+                    r->alloc[n->buffer].irregular = true;
                 r->st[h] = ps & ~ST_ALLOCATED; /* the node owns the memory now */
                 const uint64_t a = r->alloc[pn->buffer].alignment;
                 const SZ psz = SZ_ALIGN(r, SZ_OF(r, h), a), nsz = SZ_ALIGN(r, SZ_OF(r, id), a);
@@ -293,7 +314,7 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], 
         r->alloc[b].max_size = SZ_ZERO;
         r->alloc[b].alignment = alignment[b] ? alignment[b] : 32u;
         r->alloc[b].r = r;
-        r->alloc[b].unsorted = false;
+        r->alloc[b].irregular = false;
     }
     memset(r->st, 0, sizeof r->st[0] * (size_t)g->n_nodes);
     r->n_live = 0;
