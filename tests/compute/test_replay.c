@@ -372,11 +372,28 @@ static void test_replay_equals_reference(void **state)
         random_alignment(align, &rng);
         int checks[32], n_checks;
         random_checks(g, &sp, &rng, checks, &n_checks);
-        /* the graph itself, and the scheduler's copy (4 copies: input nodes) */
-        for (int variant = 0; variant < 3; variant++) {
+        /* the graph itself, the scheduler's copy (4 copies: input nodes), and
+         * the graph with computed nodes made inputs or leafs (allocated before
+         * the walk, an input while ggml counts the readers before it) */
+        for (int variant = 0; variant < 4; variant++) {
             const cg_graph *run = g;
-            if (variant > 0) {
+            if (variant == 1 || variant == 2) {
                 cg_split_copies(g, split, variant == 1 ? 1 : 4);
+                run = split;
+            } else if (variant == 3) {
+                memcpy(split, g, sizeof *split);
+                for (int i = 0; i < split->n_nodes; i++) {
+                    cg_node *n = &split->nodes[i];
+                    const uint32_t pick = next_rand(&rng) % 16;
+                    if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL | CG_FLAG_NOALLOC) || pick > 1)
+                        continue;
+                    n->flags |= CG_FLAG_INPUT;
+                    if (pick == 1 && split->n_leafs < (int)(sizeof split->leafs / sizeof split->leafs[0])) {
+                        n->flags |= CG_FLAG_LEAF;
+                        split->leafs[split->n_leafs++] = (int16_t)i;
+                    }
+                }
+                split->input_nodes = true;
                 run = split;
             }
             cg_alloc_result got, want;
