@@ -134,7 +134,8 @@ static void kind_ids(const hr_compute_input *in, const dev_table *devs, uint8_t 
     /* most models: every layer the same bytes (so the same fields), told by
      * one compare of the array with itself one layer on; padding that
      * differs only sends it the long way */
-    if (devs->n > 1 && memcmp(&L[1], &L[0], (size_t)(devs->n - 1) * sizeof *L) == 0) {
+    if (devs->n > 1 &&
+        (in->layers_alike || memcmp(&L[1], &L[0], (size_t)(devs->n - 1) * sizeof *L) == 0)) {
         for (int il = 0; il < devs->n; il++)
             kind[il] = devs->dev[il]; /* field set 0 */
         return;
@@ -397,7 +398,10 @@ static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segmen
     for (int k = 0; k < n_seg; k++) {
         if (!lp->skipped[k])
             continue;
-        uint64_t ps[CG_MAX_BUFFERS] = {0}, pf[CG_MAX_BUFFERS] = {0}, pc[CG_MAX_BUFFERS] = {0};
+        /* (only the graph's buffers are summed, cleared and added) */
+        uint64_t ps[CG_MAX_BUFFERS], pf[CG_MAX_BUFFERS], pc[CG_MAX_BUFFERS];
+        for (int i = 0; i < g->n_buffers; i++)
+            ps[i] = pf[i] = pc[i] = 0;
         const int c = lp->window[k];
         const int ma = lp->checks[2 * c], mb = lp->checks[2 * c + 1];
         const uint64_t times = (uint64_t)(lp->skipped[k] / seg[k].period);
@@ -413,7 +417,7 @@ static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segmen
             }
             cg_sum_bytes(g, a, b, ps, pf, pc);
         }
-        for (int i = 0; i < CG_MAX_BUFFERS; i++) {
+        for (int i = 0; i < g->n_buffers; i++) {
             gr->scaled[i] += ps[i] * times_added;
             gr->fixed[i] += pf[i] * times_added;
             gr->count[i] += pc[i] * times_added;

@@ -38,6 +38,10 @@ typedef struct hr_compute_input {
     int32_t layer_begin[HR_MAX_DEVICES], layer_end[HR_MAX_DEVICES];
     bool output_on_gpu;    /* output layer on the last GPU */
     bool offload_kv;
+    /* true: the caller found every hr_layer of the model byte for byte the
+     * same (the plan checks it once for its every part); false: not known,
+     * the module looks itself */
+    bool layers_alike;
     /* Added by the compute module (the plan leaves them zero):
      * replay_all_layers: replay every layer instead of a verified periodic
      * run (tests compare both; the result is the same, only slower). */

@@ -68,8 +68,11 @@ static const char *type_name(hr_type t)
     return ti ? ti->name : "?";
 }
 
+/* Also tells whether every layer is the same bytes (*layers_alike): most
+ * models repeat one layer, and then its checks, the KV cache and the
+ * compute module's layer runs read the first one for all. */
 static hr_status check_inputs(const hr_model *m, const hr_settings *s, const hr_budget *b,
-                              hr_error *err)
+                              bool *layers_alike, hr_error *err)
 {
     if (!m || !s)
         return hr_error_set(err, HR_ERR_ARG, "plan: model and settings are required");
@@ -81,7 +84,9 @@ static hr_status check_inputs(const hr_model *m, const hr_settings *s, const hr_
         return hr_error_set(err, HR_ERR_FORMAT,
                             "plan: model '%s' has %u layers, n_embd %u, vocabulary %u",
                             m->name ? m->name : "?", m->n_layer, m->n_embd, m->n_vocab);
-    for (uint32_t il = 0; il < m->n_layer; il++)
+    *layers_alike = m->n_layer > 1 && memcmp(&m->layers[1], &m->layers[0],
+                                             (size_t)(m->n_layer - 1) * sizeof *m->layers) == 0;
+    for (uint32_t il = 0; il < (*layers_alike ? 1 : m->n_layer); il++)
         if (!m->layers[il].is_recurrent && m->layers[il].n_head == 0)
             return hr_error_set(err, HR_ERR_FORMAT,
                                 "plan: model '%s': layer %u has no attention heads",
@@ -173,7 +178,8 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
 {
     if (!out)
         return hr_error_set(err, HR_ERR_ARG, "plan: no output");
-    hr_status rc = check_inputs(model, settings, budget, err);
+    bool layers_alike = false;
+    hr_status rc = check_inputs(model, settings, budget, &layers_alike, err);
     if (rc != HR_OK)
         return rc;
     const hr_model *m = model;
@@ -300,6 +306,7 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
         .type_v = s->type_v,
         .offload = s->offload_kv,
         .alignment = alignment,
+        .layers_alike = layers_alike,
     };
     hr_kv_result kres;
     rc = hr_plan_kv(m, &kin, &place, kv, &kres, err);
@@ -353,6 +360,7 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
     }
     cin.output_on_gpu = hr_place_device(&place, (int32_t)m->n_layer) != 0;
     cin.offload_kv = s->offload_kv;
+    cin.layers_alike = layers_alike;
     cin.work = cache ? cache->work : NULL;
     hr_compute_output cout;
     memset(&cout, 0, sizeof cout);

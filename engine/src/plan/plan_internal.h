@@ -57,6 +57,7 @@ typedef struct hr_kv_input {
     hr_type type_k, type_v;
     bool offload;
     const uint32_t *alignment; /* per plan device */
+    bool layers_alike;         /* every hr_layer the same bytes (false: not known) */
 } hr_kv_input;
 
 hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placement *p,

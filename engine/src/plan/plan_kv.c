@@ -43,7 +43,8 @@ static bool kv_uniform_fast(const hr_model *m, const hr_kv_input *in, const hr_p
     const hr_layer *L = &m->layers[0];
     if (n_layer < 2 || first_shared != n_layer || m->is_mla || L->is_recurrent || !L->has_kv ||
         L->n_head_kv == 0 ||
-        memcmp(&m->layers[0], &m->layers[1], (size_t)(n_layer - 1) * sizeof *L) != 0)
+        (!in->layers_alike &&
+         memcmp(&m->layers[0], &m->layers[1], (size_t)(n_layer - 1) * sizeof *L) != 0))
         return false;
     const uint32_t k_width = L->n_embd_head_k * L->n_head_kv;
     const uint32_t v_width = in->flash_attn ? L->n_embd_head_v * L->n_head_kv : v_width_max;
