@@ -36,28 +36,29 @@ static bool repacked_type(hr_type t)
     return t == HR_TYPE_Q4_0 || t == HR_TYPE_Q4_K || t == HR_TYPE_IQ4_NL || t == HR_TYPE_MXFP4;
 }
 
-static int16_t weight(cg_build *b, hr_role role)
+/* the largest block weight of each role, once per estimate */
+static void scan_roles(cg_roles *ro, const hr_model *m)
 {
-    if (!b->offloading)
-        return CG_NONE;
-    cg_roles *ro = b->roles;
-    if (!ro->scanned) {
-        const hr_model *m = b->m;
-        memset(ro->bytes, 0, sizeof ro->bytes);
-        memset(ro->repacked, 0, sizeof ro->repacked);
-        for (size_t i = 0; i < m->n_tensors; i++) {
-            const hr_tensor *t = &m->tensors[i];
-            if (t->role >= HR_ROLE_COUNT)
-                continue;
-            if (t->layer >= 0 || t->role == HR_ROLE_OUTPUT || t->role == HR_ROLE_TOKEN_EMBD) {
-                if (t->bytes > ro->bytes[t->role]) {
-                    ro->bytes[t->role] = t->bytes;
-                    ro->repacked[t->role] = repacked_type(t->type) && t->ne[1] % 8 == 0;
-                }
-            }
+    memset(ro->bytes, 0, sizeof ro->bytes);
+    memset(ro->repacked, 0, sizeof ro->repacked);
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const hr_tensor *t = &m->tensors[i];
+        const unsigned r = t->role;
+        /* the size test first: it fails for most tensors */
+        if (r < HR_ROLE_COUNT && t->bytes > ro->bytes[r] &&
+            (t->layer >= 0 || r == HR_ROLE_OUTPUT || r == HR_ROLE_TOKEN_EMBD)) {
+            ro->bytes[r] = t->bytes;
+            ro->repacked[r] = repacked_type(t->type) && t->ne[1] % 8 == 0;
         }
-        ro->scanned = true;
     }
+    ro->scanned = true;
+}
+
+static int16_t host_weight(cg_build *b, hr_role role)
+{
+    cg_roles *ro = b->roles;
+    if (!ro->scanned)
+        scan_roles(ro, b->m);
     hr_role r = role;
     if (role == HR_ROLE_OUTPUT && ro->bytes[HR_ROLE_OUTPUT] == 0) /* tied: token_embd */
         r = HR_ROLE_TOKEN_EMBD;
@@ -67,22 +68,33 @@ static int16_t weight(cg_build *b, hr_role role)
     return cg_external(b->g, bytes, 0, ro->repacked[r] ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
 }
 
-static int16_t mm(cg_build *b, hr_role role, int64_t rows, int16_t x, int64_t ne1, int64_t ne2,
-                  int64_t ne3)
+/* the weight as a source: only an op-offloaded layer reads it from elsewhere */
+static inline int16_t weight(cg_build *b, hr_role role)
+{
+    return b->offloading ? host_weight(b, role) : CG_NONE;
+}
+
+/* The emitters below are inlined into every call: most shapes passed are
+ * constants (ne2 = ne3 = 1, F32), and cg_op's size and layout arithmetic
+ * folds with them. */
+#define EMITTER static inline __attribute__((always_inline))
+
+EMITTER int16_t mm(cg_build *b, hr_role role, int64_t rows, int16_t x, int64_t ne1, int64_t ne2,
+                   int64_t ne3)
 {
     return cg_op(b->g, false, CG_F32, rows, ne1, ne2, ne3, weight(b, role), x, CG_NONE, CG_NONE);
 }
 
 /* element-wise in-place op of x (with an optional second operand) */
-static int16_t ew(cg_build *b, int16_t x, int16_t y, int64_t ne0, int64_t ne1, int64_t ne2,
-                  int64_t ne3)
+EMITTER int16_t ew(cg_build *b, int16_t x, int16_t y, int64_t ne0, int64_t ne1, int64_t ne2,
+                   int64_t ne3)
 {
     return cg_op(b->g, true, CG_F32, ne0, ne1, ne2, ne3, x, y, CG_NONE, CG_NONE);
 }
 
 /* a new tensor from x (NORM, CONT, GLU, GET_ROWS...) */
-static int16_t fresh(cg_build *b, int16_t x, int16_t y, cg_type type, int64_t ne0, int64_t ne1,
-                     int64_t ne2, int64_t ne3)
+EMITTER int16_t fresh(cg_build *b, int16_t x, int16_t y, cg_type type, int64_t ne0,
+                      int64_t ne1, int64_t ne2, int64_t ne3)
 {
     return cg_op(b->g, false, type, ne0, ne1, ne2, ne3, x, y, CG_NONE, CG_NONE);
 }
@@ -939,23 +951,23 @@ static bool copy_nodes(cg_graph *g, const layer_record *rec, int from, int to, i
                        int16_t *map)
 {
     const int start = rec->start, old_inpL = rec->inpL;
+    cg_node *const nodes = g->nodes;
     int w = g->n_nodes;
     for (int i = from; i < to; i++) {
-        const cg_node *s = &g->nodes[i];
+        const cg_node *s = &nodes[i];
         if (s->flags & CG_FLAG_LEAF) {
             map[i - start] = (int16_t)i;
             continue;
         }
-        cg_node *n = &g->nodes[w];
+        cg_node *n = &nodes[w];
         *n = *s;
-        for (int j = 0; j < s->n_src; j++) {
-            const int16_t h = s->src[j], view = h & CG_VIA_VIEW;
-            const int root = CG_ROOT(h);
+        for (int j = 0, k = s->n_src; j < k; j++) {
+            const int h = n->src[j], root = CG_ROOT(h), view = h & CG_VIA_VIEW;
             if (root >= start)
                 n->src[j] = (int16_t)(map[root - start] | view);
             else if (root == old_inpL)
                 n->src[j] = (int16_t)(inpL | view);
-            else if (!(g->nodes[root].flags & CG_FLAG_LEAF))
+            else if (!(nodes[root].flags & CG_FLAG_LEAF))
                 return false; /* nothing written past n_nodes counts */
         }
         map[i - start] = (int16_t)w++;
