@@ -111,4 +111,62 @@ static inline void fx_input(const hr_model *m, const fx_layout *l, const fx_run 
     in->n_gpu_layers = gpu_layers + (r->output_on_gpu ? 1 : 0);
 }
 
+/* The grid of the built-graph tests: every arch (a 12-layer fx_model) x
+ * ftype x layout x ubatch x eight variants of outputs, sequences, flash
+ * attention, KV offload and output placement, each as the prompt graph and
+ * the one-token graph. */
+typedef struct fx_grid {
+    const char *const *archs;
+    size_t n_archs;
+    const hr_ftype *ftypes;
+    size_t n_ftypes;
+    const fx_layout *layouts;
+    size_t n_layouts;
+    const uint32_t *ubatch;
+    size_t n_ubatch;
+} fx_grid;
+
+/* what: the case in words, for a failure's message */
+typedef void (*fx_visit)(const hr_compute_input *in, bool one_token, const char *what, void *ctx);
+
+/* visit(in, one_token, what, ctx) for each case of the grid; false when a
+ * model could not be built */
+static inline bool fx_each_input(const fx_grid *grid, fx_visit visit, void *ctx)
+{
+    for (size_t a = 0; a < grid->n_archs; a++) {
+        for (size_t f = 0; f < grid->n_ftypes; f++) {
+            hr_model *m = fx_model(grid->archs[a], 12, grid->ftypes[f]);
+            if (!m)
+                return false;
+            for (size_t l = 0; l < grid->n_layouts; l++) {
+                for (size_t u = 0; u < grid->n_ubatch; u++) {
+                    for (int v = 0; v < 8; v++) {
+                        const fx_run run = {4096, grid->ubatch[u], (v & 4) ? 1 : 0, 1 + (v & 1),
+                                            (v & 2) != 0, (v & 1) == 0, (v & 2) == 0, false};
+                        hr_settings s;
+                        hr_compute_input in;
+                        fx_input(m, &grid->layouts[l], &run, &s, &in);
+                        for (int tg = 0; tg < 2; tg++) {
+                            char what[160];
+                            snprintf(what, sizeof what, "%s ftype %d, %s, ubatch %u, variant %d%s",
+                                     grid->archs[a], (int)grid->ftypes[f], grid->layouts[l].name,
+                                     grid->ubatch[u], v, tg ? ", one-token graph" : "");
+                            visit(&in, tg != 0, what, ctx);
+                        }
+                    }
+                }
+            }
+            hr_model_free(m);
+        }
+    }
+    return true;
+}
+
+/* a small linear congruential generator for the random-graph tests */
+static inline uint32_t fx_next_rand(uint64_t *st)
+{
+    *st = *st * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*st >> 33);
+}
+
 #endif

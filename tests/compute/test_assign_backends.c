@@ -92,82 +92,66 @@ static const fx_layout layouts[] = {
     {"GPU2 0-5, host 6-8, GPU1 9-11", 6, 9, 9, 12, 0, 6},
 };
 
+typedef struct built_tally {
+    cg_graph *g;
+    int graphs, free_nodes, bad;
+} built_tally;
+
+static void check_built(const hr_compute_input *in, bool one_token, const char *what, void *ctx)
+{
+    built_tally *t = ctx;
+    assert_true(hr_compute_test_graph(in, one_token, false, t->g));
+    t->bad += compare_on(t->g, what, &t->free_nodes);
+    t->graphs++;
+}
+
 static void test_built_graphs(void **state)
 {
     (void)state;
     static const char *const archs[] = {"llama", "qwen3moe", "gemma2", "phi3"};
     static const hr_ftype ftypes[] = {HR_FTYPE_MOSTLY_Q4_K_M, HR_FTYPE_MOSTLY_F16, HR_FTYPE_MOSTLY_Q4_0};
     static const uint32_t ubatch[] = {512, 64, 31, 16};
-    cg_graph *g = malloc(sizeof *g);
-    assert_non_null(g);
-    int graphs = 0, free_nodes = 0, bad = 0;
-    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
-        for (size_t f = 0; f < sizeof ftypes / sizeof ftypes[0]; f++) {
-            hr_model *m = fx_model(archs[a], 12, ftypes[f]);
-            assert_non_null(m);
-            for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
-                for (size_t u = 0; u < sizeof ubatch / sizeof ubatch[0]; u++) {
-                    for (int v = 0; v < 8; v++) {
-                        const fx_run run = {4096, ubatch[u], (v & 4) ? 1 : 0, 1 + (v & 1),
-                                            (v & 2) != 0, (v & 1) == 0, (v & 2) == 0, false};
-                        hr_settings s;
-                        hr_compute_input in;
-                        fx_input(m, &layouts[l], &run, &s, &in);
-                        for (int tg = 0; tg < 2; tg++) {
-                            assert_true(hr_compute_test_graph(&in, tg, false, g));
-                            char what[160];
-                            snprintf(what, sizeof what, "%s ftype %d, %s, ubatch %u, variant %d%s",
-                                     archs[a], (int)ftypes[f], layouts[l].name, ubatch[u], v,
-                                     tg ? ", one-token graph" : "");
-                            bad += compare_on(g, what, &free_nodes);
-                            graphs++;
-                        }
-                    }
-                }
-            }
-            hr_model_free(m);
-        }
-    }
-    printf("# %d built graphs, %d free nodes, %d placed differently\n", graphs, free_nodes, bad);
-    assert_true(free_nodes > 0);
-    assert_int_equal(bad, 0);
-    free(g);
+    const fx_grid grid = {archs, sizeof archs / sizeof archs[0], ftypes,
+                          sizeof ftypes / sizeof ftypes[0], layouts,
+                          sizeof layouts / sizeof layouts[0], ubatch, sizeof ubatch / sizeof ubatch[0]};
+    built_tally t = {malloc(sizeof(cg_graph)), 0, 0, 0};
+    assert_non_null(t.g);
+    assert_true(fx_each_input(&grid, check_built, &t));
+    printf("# %d built graphs, %d free nodes, %d placed differently\n", t.graphs, t.free_nodes,
+           t.bad);
+    assert_true(t.free_nodes > 0);
+    assert_int_equal(t.bad, 0);
+    free(t.g);
 }
 
 /* random graphs: free runs between nodes of any buffer, weights of every
  * kind, leafs and external tensors inside the runs */
-static uint32_t next_rand(uint64_t *st)
-{
-    *st = *st * 6364136223846793005ull + 1442695040888963407ull;
-    return (uint32_t)(*st >> 33);
-}
-
 static void random_graph(cg_graph *g, uint64_t *st)
 {
     cg_init(g);
-    const int n = 8 + (int)(next_rand(st) % 120);
-    const int n_buf = 1 + (int)(next_rand(st) % 3);
-    const int free_lo = (int)(next_rand(st) % (uint32_t)n), free_hi = free_lo + (int)(next_rand(st) % 40);
+    const int n = 8 + (int)(fx_next_rand(st) % 120);
+    const int n_buf = 1 + (int)(fx_next_rand(st) % 3);
+    const int free_lo = (int)(fx_next_rand(st) % (uint32_t)n), free_hi = free_lo + (int)(fx_next_rand(st) % 40);
     for (int i = 0; i < n; i++) {
         cg_node *nd = &g->nodes[g->n_nodes];
         memset(nd, 0, sizeof *nd);
         for (int j = 0; j < CG_MAX_SRC; j++)
             nd->src[j] = CG_NONE;
-        const uint32_t r = next_rand(st) % 100;
-        nd->buffer = (uint8_t)(next_rand(st) % (uint32_t)n_buf);
+        const uint32_t r = fx_next_rand(st) % 100;
+        nd->buffer = (uint8_t)(fx_next_rand(st) % (uint32_t)n_buf);
         nd->bytes = 64;
         if (r < 8) {
             nd->flags = CG_FLAG_LEAF | CG_FLAG_INPUT;
         } else if (r < 25) {
             nd->flags = CG_FLAG_EXTERNAL;
-            nd->layout = next_rand(st) % 3;
+            nd->layout = fx_next_rand(st) % 3;
         } else {
             const bool in_span = i >= free_lo && i <= free_hi;
-            if (in_span && next_rand(st) % 4 != 0)
+            if (in_span && fx_next_rand(st) % 4 != 0)
                 nd->flags = CG_FLAG_FREE;
-            const int k = i > 0 ? (int)(next_rand(st) % 4) : 0;
+            const int k = i > 0 ? (int)(fx_next_rand(st) % 4) : 0;
             for (int j = 0; j < k; j++)
-                nd->src[nd->n_src++] = (int16_t)(next_rand(st) % (uint32_t)i);
+                nd->src[nd->n_src++] = (int16_t)(fx_next_rand(st) % (uint32_t)i);
         }
         g->n_nodes++;
     }

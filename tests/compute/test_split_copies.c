@@ -112,40 +112,31 @@ static void split_built(const hr_compute_input *in, bool one_token, cg_graph *g,
     compare_paths(g, 4, what, t); /* pipeline parallelism */
 }
 
+typedef struct grid_ctx {
+    cg_graph *g;
+    split_tally *t;
+} grid_ctx;
+
+static void split_grid_case(const hr_compute_input *in, bool one_token, const char *what, void *ctx)
+{
+    grid_ctx *c = ctx;
+    split_built(in, one_token, c->g, what, c->t);
+}
+
 static void test_built_graphs(void **state)
 {
     (void)state;
     static const char *const archs[] = {"llama", "qwen3moe", "gemma2", "phi3"};
     static const hr_ftype ftypes[] = {HR_FTYPE_MOSTLY_Q4_K_M, HR_FTYPE_MOSTLY_F16};
     static const uint32_t ubatch[] = {512, 31, 16};
+    const fx_grid grid = {archs, sizeof archs / sizeof archs[0], ftypes,
+                          sizeof ftypes / sizeof ftypes[0], layouts,
+                          sizeof layouts / sizeof layouts[0], ubatch, sizeof ubatch / sizeof ubatch[0]};
     cg_graph *g = malloc(sizeof *g);
     assert_non_null(g);
     split_tally t = {0};
-    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
-        for (size_t f = 0; f < sizeof ftypes / sizeof ftypes[0]; f++) {
-            hr_model *m = fx_model(archs[a], 12, ftypes[f]);
-            assert_non_null(m);
-            for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
-                for (size_t u = 0; u < sizeof ubatch / sizeof ubatch[0]; u++) {
-                    for (int v = 0; v < 8; v++) {
-                        const fx_run run = {4096, ubatch[u], (v & 4) ? 1 : 0, 1 + (v & 1),
-                                            (v & 2) != 0, (v & 1) == 0, (v & 2) == 0, false};
-                        hr_settings s;
-                        hr_compute_input in;
-                        fx_input(m, &layouts[l], &run, &s, &in);
-                        for (int tg = 0; tg < 2; tg++) {
-                            char what[160];
-                            snprintf(what, sizeof what, "%s ftype %d, %s, ubatch %u, variant %d%s",
-                                     archs[a], (int)ftypes[f], layouts[l].name, ubatch[u], v,
-                                     tg ? ", one-token graph" : "");
-                            split_built(&in, tg, g, what, &t);
-                        }
-                    }
-                }
-            }
-            hr_model_free(m);
-        }
-    }
+    grid_ctx c = {g, &t};
+    assert_true(fx_each_input(&grid, split_grid_case, &c));
     /* the whole graph of deep models, host and GPU layers taking turns
      * (op offload: copies in every layer), up to more nodes than fit */
     static const uint32_t depths[] = {64, 126, 200};
@@ -170,12 +161,6 @@ static void test_built_graphs(void **state)
     free(g);
 }
 
-static uint32_t next_rand(uint64_t *st)
-{
-    *st = *st * 6364136223846793005ull + 1442695040888963407ull;
-    return (uint32_t)(*st >> 33);
-}
-
 /* A raw graph of n nodes: runs of computed nodes on one of n_buffers
  * buffers, leafs and external tensors anywhere, each computed node reading
  * up to 4 sources (mostly recent ones, some far back, a few not made yet),
@@ -187,55 +172,55 @@ static void random_graph(cg_graph *g, int n, int n_buffers, uint64_t *st)
     uint8_t buf = 0;
     for (int i = 0; i < n; i++) {
         cg_node *x = &g->nodes[i];
-        const uint32_t kind = next_rand(st) % 16;
-        if (next_rand(st) % 8 == 0)
-            buf = (uint8_t)(next_rand(st) % (uint32_t)n_buffers);
-        x->bytes = next_rand(st) % 4096;
-        x->layout = next_rand(st) % 8;
+        const uint32_t kind = fx_next_rand(st) % 16;
+        if (fx_next_rand(st) % 8 == 0)
+            buf = (uint8_t)(fx_next_rand(st) % (uint32_t)n_buffers);
+        x->bytes = fx_next_rand(st) % 4096;
+        x->layout = fx_next_rand(st) % 8;
         x->n_src = 0;
         for (int j = 0; j < CG_MAX_SRC; j++)
             x->src[j] = CG_NONE;
         if (kind < 2 || i == 0) {
             x->flags = CG_FLAG_LEAF | CG_FLAG_INPUT;
-            x->buffer = (uint8_t)(next_rand(st) % (uint32_t)n_buffers);
+            x->buffer = (uint8_t)(fx_next_rand(st) % (uint32_t)n_buffers);
             if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]))
                 g->leafs[g->n_leafs++] = (int16_t)i;
             continue;
         }
         if (kind < 4) {
             x->flags = CG_FLAG_EXTERNAL;
-            x->buffer = (uint8_t)(next_rand(st) % (uint32_t)n_buffers);
+            x->buffer = (uint8_t)(fx_next_rand(st) % (uint32_t)n_buffers);
             continue;
         }
-        x->flags = (uint8_t)(next_rand(st) % 2 ? CG_FLAG_INPLACE : 0) |
-                   (uint8_t)(next_rand(st) % 16 == 0 ? CG_FLAG_NOALLOC : 0) |
-                   (uint8_t)(next_rand(st) % 32 == 0 ? CG_FLAG_OUTPUT : 0);
+        x->flags = (uint8_t)(fx_next_rand(st) % 2 ? CG_FLAG_INPLACE : 0) |
+                   (uint8_t)(fx_next_rand(st) % 16 == 0 ? CG_FLAG_NOALLOC : 0) |
+                   (uint8_t)(fx_next_rand(st) % 32 == 0 ? CG_FLAG_OUTPUT : 0);
         x->buffer = buf;
-        x->n_src = (uint8_t)(next_rand(st) % (CG_MAX_SRC + 1));
+        x->n_src = (uint8_t)(fx_next_rand(st) % (CG_MAX_SRC + 1));
         for (int j = 0; j < x->n_src; j++) {
-            const uint32_t how = next_rand(st) % 64;
+            const uint32_t how = fx_next_rand(st) % 64;
             int r;
             if (how == 0)
-                r = (int)(next_rand(st) % (uint32_t)n); /* maybe not made yet */
+                r = (int)(fx_next_rand(st) % (uint32_t)n); /* maybe not made yet */
             else if (how < 8)
-                r = (int)(next_rand(st) % (uint32_t)i); /* far back */
+                r = (int)(fx_next_rand(st) % (uint32_t)i); /* far back */
             else
-                r = i - 1 - (int)(next_rand(st) % (uint32_t)(i < 6 ? i : 6));
-            x->src[j] = (int16_t)(r | (next_rand(st) % 4 == 0 ? CG_VIA_VIEW : 0));
+                r = i - 1 - (int)(fx_next_rand(st) % (uint32_t)(i < 6 ? i : 6));
+            x->src[j] = (int16_t)(r | (fx_next_rand(st) % 4 == 0 ? CG_VIA_VIEW : 0));
         }
     }
     g->n_nodes = n;
     g->n_buffers = (uint8_t)n_buffers;
-    const int marks = (int)(next_rand(st) % 40);
+    const int marks = (int)(fx_next_rand(st) % 40);
     int pos = 0;
     for (int k = 0; k < marks && pos < n; k++) {
-        pos += (int)(next_rand(st) % (uint32_t)(2 * n / (marks + 1) + 1));
+        pos += (int)(fx_next_rand(st) % (uint32_t)(2 * n / (marks + 1) + 1));
         g->layer_start[g->n_layer_marks] = (int16_t)(pos < n ? pos : n);
         g->layer_index[g->n_layer_marks++] = (int16_t)k;
     }
-    g->overflow = next_rand(st) % 16 == 0;
-    g->too_big = next_rand(st) % 16 == 0;
-    g->input_nodes = next_rand(st) % 8 == 0;
+    g->overflow = fx_next_rand(st) % 16 == 0;
+    g->too_big = fx_next_rand(st) % 16 == 0;
+    g->input_nodes = fx_next_rand(st) % 8 == 0;
 }
 
 static void test_random_graphs(void **state)
@@ -248,9 +233,9 @@ static void test_random_graphs(void **state)
     for (int k = 0; k < 3000; k++) {
         /* mostly small graphs; some near the node limit, whose copies
          * overflow the graph or the copy list */
-        const int n = k % 50 == 49 ? CG_MAX_NODES - (int)(next_rand(&st) % 2500)
-                                   : 1 + (int)(next_rand(&st) % 400);
-        const int n_buffers = 1 + (int)(next_rand(&st) % CG_MAX_BUFFERS);
+        const int n = k % 50 == 49 ? CG_MAX_NODES - (int)(fx_next_rand(&st) % 2500)
+                                   : 1 + (int)(fx_next_rand(&st) % 400);
+        const int n_buffers = 1 + (int)(fx_next_rand(&st) % CG_MAX_BUFFERS);
         random_graph(g, n, n_buffers, &st);
         char what[64];
         snprintf(what, sizeof what, "random graph %d (%d nodes, %d buffers)", k, n, n_buffers);
