@@ -910,14 +910,11 @@ typedef struct layer_record {
     int16_t inpL, normed, attn_out, proj, out;
 } layer_record;
 
+/* Every byte alike: a field added to hr_layer is compared too, and unlike
+ * padding only costs a copy, never a wrong one. */
 static bool same_layer(const hr_layer *a, const hr_layer *c)
 {
-    return a->n_head == c->n_head && a->n_head_kv == c->n_head_kv &&
-           a->n_embd_head_k == c->n_embd_head_k && a->n_embd_head_v == c->n_embd_head_v &&
-           a->n_ff == c->n_ff && a->n_expert == c->n_expert &&
-           a->n_expert_used == c->n_expert_used && a->n_expert_shared == c->n_expert_shared &&
-           a->n_ff_exp == c->n_ff_exp && a->is_swa == c->is_swa &&
-           a->is_recurrent == c->is_recurrent && a->has_kv == c->has_kv;
+    return a == c || memcmp(a, c, sizeof *a) == 0;
 }
 
 /* a plain handle: an op's result, not a view nor nothing */
