@@ -20,6 +20,7 @@
 #include "test_util.h"
 
 #include "compute/cgraph.h"
+#include "compute_fixtures.h"
 
 /* ---- the reference ---- */
 
@@ -239,12 +240,6 @@ static void ref_replay(const cg_graph *g, const uint32_t align[CG_MAX_BUFFERS], 
 
 /* ---- random layered graphs ---- */
 
-static uint32_t next_rand(uint64_t *st)
-{
-    *st = *st * 6364136223846793005ull + 1442695040888963407ull;
-    return (uint32_t)(*st >> 33);
-}
-
 /* A graph of n_layers layers; every layer draws its ops from a generator
  * seeded with its template (the same template: the same layer), reading the
  * inputs, the layer's residual and its own tensors. u scales the tensors
@@ -260,9 +255,9 @@ static void random_graph(cg_graph *g, const graph_spec *sp, int64_t u)
     uint64_t rng = sp->seed;
     cg_init(g);
     int16_t inputs[3];
-    const int n_inputs = 1 + (int)(next_rand(&rng) % 3);
+    const int n_inputs = 1 + (int)(fx_next_rand(&rng) % 3);
     for (int k = 0; k < n_inputs; k++)
-        inputs[k] = cg_input(g, CG_F32, 64, 1 + (int64_t)(next_rand(&rng) % 3), 1, 1);
+        inputs[k] = cg_input(g, CG_F32, 64, 1 + (int64_t)(fx_next_rand(&rng) % 3), 1, 1);
     const int16_t weight = cg_external(g, 4096, 0, CG_EXT_WEIGHT_HOST);
     int16_t residual = cg_op(g, false, CG_F32, 64, 2, 1, 1, inputs[0], CG_NONE, CG_NONE, CG_NONE);
     for (int il = 0; il < sp->n_layers; il++) {
@@ -275,14 +270,14 @@ static void random_graph(cg_graph *g, const graph_spec *sp, int64_t u)
         pool[n_pool++] = residual;
         for (int k = 0; k < n_inputs; k++)
             pool[n_pool++] = inputs[k];
-        const int n_ops = 3 + (int)(next_rand(&lr) % 8);
+        const int n_ops = 3 + (int)(fx_next_rand(&lr) % 8);
         for (int k = 0; k < n_ops && n_pool < 32; k++) {
-            g->cur_buffer = (uint8_t)(next_rand(&lr) % (uint32_t)sp->n_buffers);
-            const uint32_t kind = next_rand(&lr) % 10;
-            const int16_t a = pool[next_rand(&lr) % (uint32_t)n_pool];
-            const int16_t b = pool[next_rand(&lr) % (uint32_t)n_pool];
+            g->cur_buffer = (uint8_t)(fx_next_rand(&lr) % (uint32_t)sp->n_buffers);
+            const uint32_t kind = fx_next_rand(&lr) % 10;
+            const int16_t a = pool[fx_next_rand(&lr) % (uint32_t)n_pool];
+            const int16_t b = pool[fx_next_rand(&lr) % (uint32_t)n_pool];
             if (kind == 0) { /* a view read later */
-                pool[n_pool++] = cg_view(g, a, CG_F32, 64, 2, 1, 1, next_rand(&lr) % 2);
+                pool[n_pool++] = cg_view(g, a, CG_F32, 64, 2, 1, 1, fx_next_rand(&lr) % 2);
                 continue;
             }
             if (kind == 1) { /* a write into the cache */
@@ -290,21 +285,21 @@ static void random_graph(cg_graph *g, const graph_spec *sp, int64_t u)
                 continue;
             }
             static const int64_t widths[] = {32, 64, 64, 96, 128};
-            int64_t ne0 = widths[next_rand(&lr) % 5];
-            int64_t ne1 = 1 + (int64_t)(next_rand(&lr) % 3);
-            if (next_rand(&lr) % 3 == 0)
+            int64_t ne0 = widths[fx_next_rand(&lr) % 5];
+            int64_t ne1 = 1 + (int64_t)(fx_next_rand(&lr) % 3);
+            if (fx_next_rand(&lr) % 3 == 0)
                 ne1 *= 4 * u; /* a size that grows with the cells */
-            if (sp->zero_sizes && next_rand(&lr) % 7 == 0)
+            if (sp->zero_sizes && fx_next_rand(&lr) % 7 == 0)
                 ne0 = 0;
-            const bool inplace = next_rand(&lr) % 2;
+            const bool inplace = fx_next_rand(&lr) % 2;
             const int16_t c = kind == 2 ? weight : CG_NONE;
             const int16_t t = cg_op(g, inplace, kind == 3 ? CG_F16 : CG_F32, ne0, ne1, 1, 1, a,
-                                    next_rand(&lr) % 2 ? b : CG_NONE, c, CG_NONE);
-            if (next_rand(&lr) % 13 == 0 && il < sp->periodic_from)
+                                    fx_next_rand(&lr) % 2 ? b : CG_NONE, c, CG_NONE);
+            if (fx_next_rand(&lr) % 13 == 0 && il < sp->periodic_from)
                 cg_mark_output(g, t); /* kept for good: no two later states alike */
             pool[n_pool++] = t;
         }
-        g->cur_buffer = (uint8_t)(next_rand(&lr) % (uint32_t)sp->n_buffers);
+        g->cur_buffer = (uint8_t)(fx_next_rand(&lr) % (uint32_t)sp->n_buffers);
         residual = cg_op(g, true, CG_F32, 64, 2, 1, 1, residual, pool[n_pool - 1], CG_NONE, CG_NONE);
     }
     g->cur_buffer = 0;
@@ -313,11 +308,11 @@ static void random_graph(cg_graph *g, const graph_spec *sp, int64_t u)
 
 static void random_spec(graph_spec *sp, uint64_t *rng)
 {
-    sp->seed = (uint64_t)next_rand(rng) << 32 | next_rand(rng);
-    sp->n_layers = 2 + (int)(next_rand(rng) % 7);
-    sp->n_buffers = 1 + (int)(next_rand(rng) % 3);
-    sp->periodic_from = (int)(next_rand(rng) % 4);
-    sp->zero_sizes = next_rand(rng) % 4 == 0;
+    sp->seed = (uint64_t)fx_next_rand(rng) << 32 | fx_next_rand(rng);
+    sp->n_layers = 2 + (int)(fx_next_rand(rng) % 7);
+    sp->n_buffers = 1 + (int)(fx_next_rand(rng) % 3);
+    sp->periodic_from = (int)(fx_next_rand(rng) % 4);
+    sp->zero_sizes = fx_next_rand(rng) % 4 == 0;
 }
 
 /* pairs of layer marks: most inside the repeating layers (where the states
@@ -325,16 +320,16 @@ static void random_spec(graph_spec *sp, uint64_t *rng)
 static void random_checks(const cg_graph *g, const graph_spec *sp, uint64_t *rng, int *checks,
                           int *n_checks)
 {
-    *n_checks = 1 + (int)(next_rand(rng) % 6);
+    *n_checks = 1 + (int)(fx_next_rand(rng) % 6);
     for (int c = 0; c < *n_checks; c++) {
         const int steady = sp->periodic_from + 1;
-        if (next_rand(rng) % 4 != 0 && steady + 1 < g->n_layer_marks) {
-            const int a = steady + (int)(next_rand(rng) % (uint32_t)(g->n_layer_marks - 1 - steady));
+        if (fx_next_rand(rng) % 4 != 0 && steady + 1 < g->n_layer_marks) {
+            const int a = steady + (int)(fx_next_rand(rng) % (uint32_t)(g->n_layer_marks - 1 - steady));
             checks[2 * c] = a;
-            checks[2 * c + 1] = a + 1 + (int)(next_rand(rng) % (uint32_t)(g->n_layer_marks - 1 - a));
+            checks[2 * c + 1] = a + 1 + (int)(fx_next_rand(rng) % (uint32_t)(g->n_layer_marks - 1 - a));
         } else {
-            checks[2 * c] = (int)(next_rand(rng) % (uint32_t)(g->n_layer_marks + 1));
-            checks[2 * c + 1] = (int)(next_rand(rng) % (uint32_t)(g->n_layer_marks + 1));
+            checks[2 * c] = (int)(fx_next_rand(rng) % (uint32_t)(g->n_layer_marks + 1));
+            checks[2 * c + 1] = (int)(fx_next_rand(rng) % (uint32_t)(g->n_layer_marks + 1));
         }
     }
 }
@@ -343,7 +338,7 @@ static void random_alignment(uint32_t align[CG_MAX_BUFFERS], uint64_t *rng)
 {
     static const uint32_t choices[] = {32, 128, 256, 48, 0};
     for (int b = 0; b < CG_MAX_BUFFERS; b++)
-        align[b] = choices[next_rand(rng) % 5];
+        align[b] = choices[fx_next_rand(rng) % 5];
 }
 
 static bool same_result(const cg_alloc_result *a, const cg_alloc_result *b, int n_buffers)
@@ -367,7 +362,7 @@ static void test_replay_equals_reference(void **state)
     for (int trial = 0; trial < 3000; trial++) {
         graph_spec sp;
         random_spec(&sp, &rng);
-        random_graph(g, &sp, 1 + (int64_t)(next_rand(&rng) % 4));
+        random_graph(g, &sp, 1 + (int64_t)(fx_next_rand(&rng) % 4));
         uint32_t align[CG_MAX_BUFFERS];
         random_alignment(align, &rng);
         int checks[32], n_checks;
@@ -384,7 +379,7 @@ static void test_replay_equals_reference(void **state)
                 memcpy(split, g, sizeof *split);
                 for (int i = 0; i < split->n_nodes; i++) {
                     cg_node *n = &split->nodes[i];
-                    const uint32_t pick = next_rand(&rng) % 16;
+                    const uint32_t pick = fx_next_rand(&rng) % 16;
                     if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL | CG_FLAG_NOALLOC) || pick > 1)
                         continue;
                     n->flags |= CG_FLAG_INPUT;
@@ -487,7 +482,7 @@ static void test_param_equals_plain(void **state)
         graph_spec sp;
         random_spec(&sp, &rng);
         sp.zero_sizes = false;
-        const int64_t u0 = 1 + (int64_t)(next_rand(&rng) % 6);
+        const int64_t u0 = 1 + (int64_t)(fx_next_rand(&rng) % 6);
         random_graph(g0, &sp, u0);
         random_graph(g1, &sp, u0 + 1);
         uint32_t align[CG_MAX_BUFFERS];
