@@ -1,13 +1,14 @@
-/* Layers emitted as copies of the layer before (build.c) against the same
+/* Layers emitted as copies of an earlier layer (build.c) against the same
  * graphs emitted op by op (cg_build.no_layer_copy).
  *
- * cg_build_graph copies a layer's nodes from the one emitted just before
- * when both have the same shape and placement: the inputs the first created
- * are not emitted again, the sources move to the new nodes, and the last
- * layer copies only its attention part. The graph must be the one the op by
- * op emission gives, node for node, for every preset and a few more
- * architectures (MoE, sliding-window, fused QKV, parallel FFN, rows taken
- * after the last layer), with the layers on the host, on one or two GPUs or
+ * cg_build_graph copies a layer's nodes from the latest emitted layer of the
+ * same shape and placement: the inputs that one created are not emitted
+ * again, the sources move to the new nodes, and the last layer copies all
+ * but its get_rows (its FFN only when it keeps every row). The graph must be
+ * the one the op by op emission gives, node for node, for every preset and
+ * a few more architectures (MoE, sliding-window kinds alternating, fused
+ * QKV, parallel FFN, rows taken after the last layer), with one output row
+ * or all of them, the layers on the host, on one or two GPUs or
  * op-offloaded, with and without flash attention, a quantized cache (the
  * Hadamard rotations), a host cache, several sequences, batches of one and
  * of 512 tokens, every layer or a truncated run of them. */

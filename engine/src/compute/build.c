@@ -884,15 +884,18 @@ static int16_t layer_parallel(cg_build *b, const traits *t, const hr_layer *L, i
     return ew(b, f, attn_out, E, Tn, 1, 1);
 }
 
-/* ---- a layer like the one emitted just before it: its nodes copied ----
+/* ---- a layer like one emitted before it: its nodes copied ----
  *
  * A layer's nodes are a function of its hr_layer, whether it is the last,
  * the builder's placement state (buffer, op offload) and the input slots.
- * When the layer before had the same of all those, emitting this one op by
+ * When an earlier layer had the same of all those, emitting this one op by
  * op would give that layer's nodes again, with two differences: the inputs
  * it created exist now (input() hands back the slot, so they are not
  * emitted again) and its sources move to the new nodes (its input inpL to
- * this layer's input). A layer is emitted in three parts: attention
+ * this layer's input). The layers in between do not matter: a layer reads
+ * nothing but its input and the input leafs, and the inputs they created
+ * are ones this kind of layer does not read. The latest layer of each of a
+ * few kinds is kept (sliding-window models alternate two or more kinds). A layer is emitted in three parts: attention
  * (layer_attn), output projection (layer_proj), FFN (layer_ffn). The last
  * layer differs only by the get_rows of the rows kept between the last two:
  * it copies the first two, emits those, and copies the FFN too when the
@@ -901,6 +904,7 @@ static int16_t layer_parallel(cg_build *b, const traits *t, const hr_layer *L, i
  * input. */
 
 #define LAYER_COPY_MAX 1024 /* longer layers are emitted op by op */
+#define LAYER_KINDS 4       /* layers of more kinds copy from the latest four */
 
 typedef struct layer_record {
     const hr_layer *L;           /* NULL: nothing to copy from */
@@ -990,14 +994,39 @@ static int copyable(const cg_build *b, const layer_record *rec, const hr_layer *
     return rec->last == last ? 2 : 1;
 }
 
+/* The record of this layer's kind (each kind has one: a layer replaces
+ * its kind's record), with how much of it can be copied; without one, the
+ * record this layer takes: the first empty one (they fill in order), else
+ * the oldest. */
+static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr_layer *L,
+                                 int16_t inpL, bool last, int *copy)
+{
+    layer_record *oldest = &recs[0];
+    *copy = 0;
+    for (int k = 0; k < LAYER_KINDS; k++) {
+        layer_record *r = &recs[k];
+        if (!r->L)
+            return r;
+        if (r->buffer == b->g->cur_buffer && r->offloading == b->offloading &&
+            same_layer(r->L, L)) {
+            *copy = copyable(b, r, L, inpL, last);
+            return r;
+        }
+        if (r->start < oldest->start)
+            oldest = r;
+    }
+    return oldest;
+}
+
 static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
-                          bool last, layer_record *rec)
+                          bool last, layer_record *recs)
 {
     cg_graph *g = b->g;
     const int start = g->n_nodes;
     int16_t map[LAYER_COPY_MAX];
     int16_t normed, cur, proj = CG_NONE, out;
-    const int copy = copyable(b, rec, L, inpL, last);
+    int copy;
+    layer_record *rec = pick_record(b, recs, L, inpL, last, &copy);
     bool copying = copy > 0 && copy_nodes(g, rec, rec->start, rec->attn_end, inpL, map);
     if (copying) {
         normed = moved(g, rec, map, rec->normed, inpL);
@@ -1105,8 +1134,9 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     }
 
     const bool mamba = m->arch == HR_ARCH_MAMBA || m->arch == HR_ARCH_MAMBA2;
-    layer_record rec;
-    rec.L = NULL;
+    layer_record recs[LAYER_KINDS];
+    for (int k = 0; k < LAYER_KINDS; k++)
+        recs[k].L = NULL;
     for (int i = 0; i < n_layers; i++) {
         const int il = layers[i];
         cg_mark_layer(g, il);
@@ -1115,7 +1145,8 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
             /* recurrent blocks (RWKV and hybrids approximated by Mamba's) */
             b->cur_layer = il;
             b->offloading = false;
-            rec.L = NULL; /* the next attention layer follows a recurrent one */
+            for (int k = 0; k < LAYER_KINDS; k++) /* attention layers copy only */
+                recs[k].L = NULL;                   /* from a run without these */
             cur = mamba_layer(b, il, cur, il == (int)m->n_layer - 1);
             continue;
         }
@@ -1126,7 +1157,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         if (b->offloading)
             g->cur_buffer = 1;
         b->cur_layer = il;
-        cur = emit_layer(b, &t, &m->layers[il], cur, il == (int)m->n_layer - 1 && !t.rows_after, &rec);
+        cur = emit_layer(b, &t, &m->layers[il], cur, il == (int)m->n_layer - 1 && !t.rows_after, recs);
     }
     cg_mark_layer(g, (int)m->n_layer);
     if (t.rows_after) {
