@@ -71,6 +71,9 @@ static void check_project(const hr_model *m, const char *label, hr_ftype ftype, 
                      (unsigned long long)layers[il], (unsigned long long)want_layers[il]);
 }
 
+/* the most layers one run of compare_walks covered since reset */
+static uint32_t longest_run;
+
 /* Compares the run walk with the reference; returns the number of layers
  * taken over from the previous one. */
 static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
@@ -88,8 +91,9 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
     hr_quant_run run;
     run.layer = -1;
     run.n = 0;
+    run.n_layers = 0;
     int repeats = 0;
-    for (size_t i = 0; i < m->n_tensors; i += run.n) {
+    for (size_t i = 0; i < m->n_tensors; i += run.n * run.n_layers) {
         hr_error err = {0};
         hr_status s = hr_quant_ctx_next_run(&c, &st, i, &run, &err);
         if (s != HR_OK) {
@@ -101,20 +105,32 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
         }
         assert_int_equal(run.first, i);
         assert_true(run.n > 0);
-        repeats += run.reused;
-        for (size_t k = 0; k < run.n; k++) {
-            const size_t t = i + k;
-            if (t >= n_ok)
-                fail_msg("%s %s: tensor %zu sized by the runs, not by the reference", label,
-                         hr_ftype_name(ftype), t);
-            const hr_type type = run.type[run.slot][k];
-            const uint64_t bytes = run.bytes[run.slot][k];
-            if (type != ref_type[t] || bytes != ref_bytes[t])
-                fail_msg("%s %s: %s: type %d bytes %llu, reference %d %llu (run of layer %d%s)",
-                         label, hr_ftype_name(ftype), m->tensors[t].name, type,
-                         (unsigned long long)bytes, ref_type[t],
-                         (unsigned long long)ref_bytes[t], run.layer,
-                         run.reused ? ", reused" : "");
+        assert_true(run.n_layers >= 1);
+        if (run.n_layers > longest_run)
+            longest_run = run.n_layers;
+        /* layers taken over: every one of a reused run, all but its first otherwise */
+        repeats += (int)run.n_layers - !run.reused;
+        if (run.layer >= 0)
+            assert_int_equal(run.layer_slot[0], run.slot);
+        for (uint32_t l = 0; l < run.n_layers; l++) {
+            if (run.n_layers > 1 || run.layer >= 0)
+                assert_int_equal(m->tensors[i + l * run.n].layer, run.layer + (int32_t)l);
+            for (size_t k = 0; k < run.n; k++) {
+                const size_t t = i + l * run.n + k;
+                if (t >= n_ok)
+                    fail_msg("%s %s: tensor %zu sized by the runs, not by the reference", label,
+                             hr_ftype_name(ftype), t);
+                const int sl = run.layer < 0 ? run.slot : run.layer_slot[l];
+                const hr_type type = run.type[sl][k];
+                const uint64_t bytes = run.bytes[sl][k];
+                if (type != ref_type[t] || bytes != ref_bytes[t])
+                    fail_msg("%s %s: %s: type %d bytes %llu, reference %d %llu (run of layer "
+                             "%d + %u of %u%s)",
+                             label, hr_ftype_name(ftype), m->tensors[t].name, type,
+                             (unsigned long long)bytes, ref_type[t],
+                             (unsigned long long)ref_bytes[t], run.layer, l, run.n_layers,
+                             run.reused ? ", reused" : "");
+            }
         }
     }
     assert_int_equal(n_ok, m->n_tensors);
@@ -235,12 +251,77 @@ static void test_runs_with_uneven_counters(void **state)
     }
 }
 
+/* src's layer 0 repeated n_layer times (renamed blk.N.), between its other tensors. */
+static hr_model *deepened(const hr_model *src, uint32_t n_layer)
+{
+    hr_model *m = NULL;
+    hr_error err = {0};
+    assert_int_equal(hr_model_copy_shell(src, &m, &err), HR_OK);
+    assert_int_equal(hr_model_set_layer_count(m, n_layer, &err), HR_OK);
+    for (uint32_t il = 0; il < n_layer; il++)
+        m->layers[il] = src->layers[0];
+    bool layers_done = false;
+    for (size_t i = 0; i < src->n_tensors; i++) {
+        const hr_tensor *t = &src->tensors[i];
+        if (t->layer >= 0 && layers_done)
+            continue;
+        if (t->layer < 0) {
+            hr_tensor *copy = hr_model_push_tensor(m, &err);
+            assert_non_null(copy);
+            *copy = *t;
+            continue;
+        }
+        layers_done = true;
+        for (uint32_t il = 0; il < n_layer; il++)
+            for (size_t k = 0; k < src->n_tensors; k++) {
+                const hr_tensor *l0 = &src->tensors[k];
+                if (l0->layer != 0)
+                    continue;
+                hr_tensor *copy = hr_model_push_tensor(m, &err);
+                assert_non_null(copy);
+                *copy = *l0;
+                char name[128];
+                snprintf(name, sizeof name, "blk.%u.%s", il, strchr(l0->name + 4, '.') + 1);
+                copy->name = hr_model_strdup(m, name);
+                copy->hf_name = NULL;
+                assert_non_null(copy->name);
+            }
+    }
+    assert_int_equal(hr_model_finalize(m, &err), HR_OK);
+    return m;
+}
+
+/* More repeating layers than one run holds: runs end at the cap and the
+ * next run goes on in the same chain. */
+static void test_runs_of_deep_models(void **state)
+{
+    (void)state;
+    const char *const MODELS[] = {"llama-3.2-1b", "qwen2.5-0.5b", "mixtral-8x7b"};
+    for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++) {
+        hr_model *m = NULL;
+        hr_error err = {0};
+        assert_int_equal(hr_model_open(MODELS[i], &m, &err), HR_OK);
+        const uint32_t n_layer = HR_QUANT_RUN_LAYERS + 44;
+        hr_model *deep = deepened(m, n_layer);
+        assert_int_equal(deep->n_layer, n_layer);
+        char label[96];
+        snprintf(label, sizeof label, "%s with %u layers", MODELS[i], n_layer);
+        longest_run = 0;
+        assert_int_equal(compare_walks(deep, label, HR_FTYPE_MOSTLY_Q8_0), (int)n_layer - 1);
+        assert_int_equal(longest_run, HR_QUANT_RUN_LAYERS);
+        compare_all_ftypes(deep, label);
+        hr_model_free(deep);
+        hr_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_match_tensor_walk),
         cmocka_unit_test(test_runs_repeat_layers),
         cmocka_unit_test(test_runs_with_uneven_counters),
+        cmocka_unit_test(test_runs_of_deep_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,9 +110,23 @@ static void add_tensor(weight_walk *w, const hr_tensor *t, hr_type type, uint64_
     }
 }
 
-/* What-if: the tensors projected to target, a run at a time. A layer
- * whose projection is reused from an earlier one of its chain adds that
- * one's padded sum again when its device pads alike. */
+/* Padded sum of one layer's projected tensors on device dev. */
+static uint64_t layer_sum(const weight_walk *w, const hr_tensor *tensors, size_t n,
+                          const hr_type *type, const uint64_t *bytes, int dev)
+{
+    uint64_t sum = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t b = bytes[k];
+        if (w->row_padding[dev])
+            b += hr_weight_row_pad_bytes(type[k], tensors[k].ne[0]);
+        sum += hr_weight_align_up(b, w->alignment[dev]);
+    }
+    return sum;
+}
+
+/* What-if: the tensors projected to target, a run at a time. Each layer
+ * of a run adds its slot's padded sum, summed again only when the slot was
+ * just filled or summed for a device that pads otherwise. */
 static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype target, hr_error *err)
 {
     hr_quant_state st;
@@ -122,39 +136,45 @@ static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype targe
     hr_quant_run run;
     run.layer = -1;
     run.n = 0;
+    run.n_layers = 0;
     /* padded sum of each slot's layer, with the padding it was summed for */
     uint64_t slot_sum[HR_QUANT_RUN_SLOTS];
     uint32_t slot_alignment[HR_QUANT_RUN_SLOTS];
     bool slot_padding[HR_QUANT_RUN_SLOTS];
     bool slot_summed[HR_QUANT_RUN_SLOTS] = {false};
-    for (size_t i = 0; i < m->n_tensors; i += run.n) {
+    for (size_t i = 0; i < m->n_tensors; i += run.n * run.n_layers) {
         hr_status rc = hr_quant_ctx_next_run(&qctx, &st, i, &run, err);
         if (rc != HR_OK)
             return rc;
-        const hr_type *type = run.type[run.slot];
-        const uint64_t *bytes = run.bytes[run.slot];
         if (run.layer < 0) {
+            const hr_type *type = run.type[run.slot];
+            const uint64_t *bytes = run.bytes[run.slot];
             for (size_t k = 0; k < run.n; k++)
                 add_tensor(w, &m->tensors[run.first + k], type[k], bytes[k]);
             continue;
         }
-        /* a layer: every tensor on one device (none is layer-shared) */
-        const int dev = layer_device(w, run.layer), sl = run.slot;
-        if (!run.reused || !slot_summed[sl] || slot_alignment[sl] != w->alignment[dev] ||
-            slot_padding[sl] != w->row_padding[dev]) {
-            uint64_t sum = 0;
-            for (size_t k = 0; k < run.n; k++) {
-                uint64_t b = bytes[k];
-                if (w->row_padding[dev])
-                    b += hr_weight_row_pad_bytes(type[k], m->tensors[run.first + k].ne[0]);
-                sum += hr_weight_align_up(b, w->alignment[dev]);
+        if (!run.reused)
+            slot_summed[run.slot] = false;
+        /* layers: every tensor of one on one device (none is layer-shared) */
+        int cur_dev = -1, cur_slot = -1;
+        uint64_t cur_sum = 0;
+        for (uint32_t l = 0; l < run.n_layers; l++) {
+            const int dev = layer_device(w, run.layer + (int32_t)l), sl = run.layer_slot[l];
+            if (dev != cur_dev || sl != cur_slot) {
+                if (!slot_summed[sl] || slot_alignment[sl] != w->alignment[dev] ||
+                    slot_padding[sl] != w->row_padding[dev]) {
+                    slot_sum[sl] = layer_sum(w, &m->tensors[run.first], run.n, run.type[sl],
+                                             run.bytes[sl], dev);
+                    slot_alignment[sl] = w->alignment[dev];
+                    slot_padding[sl] = w->row_padding[dev];
+                    slot_summed[sl] = true;
+                }
+                cur_dev = dev;
+                cur_slot = sl;
+                cur_sum = slot_sum[sl];
             }
-            slot_sum[sl] = sum;
-            slot_alignment[sl] = w->alignment[dev];
-            slot_padding[sl] = w->row_padding[dev];
-            slot_summed[sl] = true;
+            w->sums[dev] += cur_sum;
         }
-        w->sums[dev] += slot_sum[sl];
     }
     return HR_OK;
 }

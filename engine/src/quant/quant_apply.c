@@ -46,10 +46,15 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
     if (layer_bytes)
         for (uint32_t i = 0; i < model->n_layer; i++)
             layer_bytes[i] = 0;
-    /* a run at a time (a layer reused from an earlier one of its chain adds
-     * that one's sum); from a run that fails on, tensor by tensor, so the
-     * first failure in tensor order is the one reported */
+    /* a run at a time (each layer of a run adds its slot's sum, computed
+     * when the slot is filled); from a run that fails on, tensor by
+     * tensor, so the first failure in tensor order is the one reported */
     hr_quant_run *run = malloc(sizeof *run);
+    if (run) {
+        run->layer = -1;
+        run->n = 0;
+        run->n_layers = 0;
+    }
     uint64_t slot_sum[HR_QUANT_RUN_SLOTS];
     size_t i = 0;
     while (run && i < model->n_tensors) {
@@ -58,25 +63,21 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
             st = at_start;
             break;
         }
-        const uint64_t *bytes = run->bytes[run->slot];
         if (!run->reused) {
+            const uint64_t *bytes = run->bytes[run->slot];
             uint64_t sum = 0;
             for (size_t k = 0; k < run->n && sum != UINT64_MAX; k++)
                 if (__builtin_add_overflow(sum, bytes[k], &sum))
                     sum = UINT64_MAX; /* overflows the total below as well */
             slot_sum[run->slot] = sum;
         }
-        const uint64_t sum = slot_sum[run->slot];
-        uint64_t next;
-        if (sum == UINT64_MAX || __builtin_add_overflow(total, sum, &next)) {
-            st = at_start;
-            break; /* (the loop below reports it) */
-        }
-        total = next;
-        if (run->layer >= 0) {
-            if (layer_bytes)
-                layer_bytes[run->layer] += sum;
-        } else {
+        if (run->layer < 0) {
+            const uint64_t *bytes = run->bytes[run->slot];
+            if (slot_sum[run->slot] == UINT64_MAX ||
+                __builtin_add_overflow(total, slot_sum[run->slot], &total)) {
+                st = at_start;
+                break; /* (the loop below reports it) */
+            }
             for (size_t k = 0; k < run->n; k++) {
                 const int32_t layer = model->tensors[i + k].layer;
                 if (layer >= 0) {
@@ -88,8 +89,23 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
                     in += bytes[k];
                 }
             }
+        } else {
+            uint64_t next = total;
+            bool overflows = false;
+            for (uint32_t l = 0; l < run->n_layers && !overflows; l++) {
+                const uint64_t sum = slot_sum[run->layer_slot[l]];
+                overflows = sum == UINT64_MAX || __builtin_add_overflow(next, sum, &next);
+            }
+            if (overflows) {
+                st = at_start;
+                break; /* (the loop below reports it) */
+            }
+            total = next;
+            if (layer_bytes)
+                for (uint32_t l = 0; l < run->n_layers; l++)
+                    layer_bytes[run->layer + (int32_t)l] += slot_sum[run->layer_slot[l]];
         }
-        i += run->n;
+        i += run->n * run->n_layers;
     }
     free(run);
     for (; i < model->n_tensors; i++) {

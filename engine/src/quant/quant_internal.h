@@ -80,6 +80,10 @@ typedef struct hr_quant_ctx {
     int n_slots, next_slot;
     uint64_t slot_key[HR_QUANT_RUN_SLOTS];
     int step[4];
+    /* the key of layer pending_layer (its counters at its start), which
+     * no slot held when the run before it ended there (-1: none) */
+    int32_t pending_layer;
+    uint64_t pending_key;
 } hr_quant_ctx;
 
 void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype);
@@ -95,15 +99,22 @@ hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, s
                             hr_type *types, uint64_t *bytes, hr_error *err);
 
 /* One step of a projection walk: tensors [first, first + n), their types
- * and bytes in type[slot] / bytes[slot]. A layer that repeats the layers
- * before it (a chain) with the same rule outcomes as one of them is
- * reported as reused: the slot still holds that layer's projection (pass
- * the same run, unchanged, to each call). */
+ * and bytes in type[slot] / bytes[slot]. A layer's run covers the
+ * n_layers - 1 layers right after it too (n tensors each) while each
+ * repeats the one before it (a chain) with the rule outcomes of a layer
+ * of the chain projected already: layer + l has type[layer_slot[l]] /
+ * bytes[layer_slot[l]] (layer_slot[0] = slot). The first layer may itself
+ * take over such a projection: reused (then no slot was filled by this
+ * call; otherwise slot was, and no other). Pass the same run and state,
+ * unchanged, to each call; the next run starts at first + n * n_layers. */
+#define HR_QUANT_RUN_LAYERS 256
 typedef struct hr_quant_run {
     size_t first, n;
-    int32_t layer;      /* the layer this run is, or -1 for other tensors */
+    int32_t layer;      /* the (first) layer of this run, or -1 for other tensors */
+    uint32_t n_layers;  /* layers it covers (1 for other tensors) */
     int slot;
     bool reused;        /* slot filled by an earlier call, not this one */
+    uint8_t layer_slot[HR_QUANT_RUN_LAYERS];
     hr_type type[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
     uint64_t bytes[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
 } hr_quant_run;

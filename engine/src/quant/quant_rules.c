@@ -421,6 +421,7 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
     c->is_70b = is_llama_70b(m);
     c->n_gqa = model_n_gqa(m);
     c->run_layer = -1;
+    c->pending_layer = -1;
     c->run_key_mask = run_key_mask(ftype);
 }
 
@@ -655,41 +656,70 @@ hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, s
     return HR_OK;
 }
 
-/* The counter tests of the rules (use_more_bits and the thresholds of
- * type_impl) for counter x of n: equal bits, equal outcomes. */
-static uint64_t counter_bits(int x, int n)
+/* The thresholds of a counter's tests (use_more_bits, type_impl) for n. */
+typedef struct counter_limits {
+    int n16, n8, n78; /* n / 16, n / 8, 7 n / 8 */
+} counter_limits;
+
+static counter_limits limits_of(int n)
 {
-    return (uint64_t)(x < 2) | (uint64_t)(x < 4) << 1 | (uint64_t)(x < n / 16) << 2 |
-           (uint64_t)(x < n / 8) << 3 | (uint64_t)(x >= 7 * n / 8) << 4 |
-           (uint64_t)use_more_bits(x, n) << 5;
+    return (counter_limits){n / 16, n / 8, 7 * n / 8};
+}
+
+/* Those of each counter's total (attn_v, ffn_down, ffn_gate, ffn_up). */
+static void key_limits(const hr_quant_state *st, counter_limits lim[4])
+{
+    lim[0] = limits_of(st->n_attention_wv);
+    lim[1] = limits_of(st->n_ffn_down);
+    lim[2] = limits_of(st->n_ffn_gate);
+    lim[3] = limits_of(st->n_ffn_up);
+}
+
+/* The counter tests of the rules (use_more_bits and the thresholds of
+ * type_impl) for counter x of the total lim was made from, those of
+ * `want` only (the bits of a run_key field the ftype reads): equal bits,
+ * equal outcomes. */
+static inline uint64_t counter_bits(int x, const counter_limits *lim, uint64_t want)
+{
+    uint64_t b = 0;
+    if (want & 1) b |= (uint64_t)(x < 2);
+    if (want & 2) b |= (uint64_t)(x < 4) << 1;
+    if (want & 4) b |= (uint64_t)(x < lim->n16) << 2;
+    if (want & 8) b |= (uint64_t)(x < lim->n8) << 3;
+    if (want & 16) b |= (uint64_t)(x >= lim->n78) << 4;
+    if (want & 32) /* use_more_bits */
+        b |= (uint64_t)(x < lim->n8 || x >= lim->n78 || (x - lim->n8) % 3 == 2) << 5;
+    return b;
 }
 
 /* Everything a repeated layer's projected types depend on beyond its
  * tensors: the counters it starts with (each counted category occurs once
- * in it) and, for MoE models (layer_of), its block index. */
-static uint64_t run_key(const hr_quant_ctx *c, const hr_quant_state *st, int32_t il)
+ * in it) and, for MoE models (layer_of), its block index. lim: key_limits
+ * of st. */
+static uint64_t run_key(const hr_quant_ctx *c, const counter_limits lim[4],
+                        const hr_quant_state *st, int32_t il)
 {
     const uint64_t mask = c->run_key_mask, field = 63;
     if (!mask)
         return 0;
     uint64_t k = 0;
     if (mask & field)
-        k |= counter_bits(st->i_attention_wv, st->n_attention_wv);
+        k |= counter_bits(st->i_attention_wv, &lim[0], mask & field);
     if (mask & field << 6)
-        k |= counter_bits(st->i_ffn_down, st->n_ffn_down) << 6;
+        k |= counter_bits(st->i_ffn_down, &lim[1], mask >> 6 & field) << 6;
     if (mask & field << 12)
-        k |= counter_bits(st->i_ffn_gate, st->n_ffn_gate) << 12;
+        k |= counter_bits(st->i_ffn_gate, &lim[2], mask >> 12 & field) << 12;
     if (mask & field << 18)
-        k |= counter_bits(st->i_ffn_up, st->n_ffn_up) << 18;
+        k |= counter_bits(st->i_ffn_up, &lim[3], mask >> 18 & field) << 18;
     if (c->model->n_expert > 1) {
         if (mask & field << 24)
-            k |= counter_bits(il, st->n_ffn_down) << 24;
+            k |= counter_bits(il, &lim[1], mask >> 24 & field) << 24;
         if (mask & field << 30)
-            k |= counter_bits(il, st->n_ffn_gate) << 30;
+            k |= counter_bits(il, &lim[2], mask >> 30 & field) << 30;
         if (mask & field << 36)
-            k |= counter_bits(il, st->n_ffn_up) << 36;
+            k |= counter_bits(il, &lim[3], mask >> 36 & field) << 36;
     }
-    return k & mask;
+    return k;
 }
 
 static void counters_of(const hr_quant_state *st, int out[4])
@@ -698,6 +728,79 @@ static void counters_of(const hr_quant_state *st, int out[4])
     out[1] = st->i_ffn_down;
     out[2] = st->i_ffn_gate;
     out[3] = st->i_ffn_up;
+}
+
+/* The counters step over one layer of the chain as in the layer the steps
+ * were measured on. */
+static void step_counters(const hr_quant_ctx *c, hr_quant_state *st)
+{
+    st->i_attention_wv += c->step[0];
+    st->i_ffn_down += c->step[1];
+    st->i_ffn_gate += c->step[2];
+    st->i_ffn_up += c->step[3];
+}
+
+/* The slot of the chain holding the projection of this key, or -1. */
+static int slot_of_key(const hr_quant_ctx *c, uint64_t key)
+{
+    for (int k = 0; k < c->n_slots; k++)
+        if (c->slot_key[k] == key)
+            return k;
+    return -1;
+}
+
+/* Adds to the run of one layer (counters stepped over it, key: its key)
+ * each next layer that repeats the one before it and starts with the key
+ * of a slot of the chain (then has that slot's types and bytes), stepping
+ * the counters over those; where a key has no slot, keeps it for the next
+ * run. */
+static void extend_run(hr_quant_ctx *c, hr_quant_state *st, hr_quant_run *run, uint64_t key)
+{
+    const hr_quant_fact *f = c->facts->tensor;
+    const size_t n_tensors = c->model->n_tensors, n = run->n;
+    uint32_t n_layers = 1;
+    run->layer_slot[0] = (uint8_t)run->slot;
+    size_t next = run->first + n;
+    /* (an unknown ftype keeps every source type: nothing is taken over) */
+    if (c->default_type == HR_TYPE_INVALID) {
+    } else if (!c->run_key_mask) {
+        /* no rule reads a counter: every layer of the chain has this one's
+         * key and the counters step alike over each */
+        while (next < n_tensors && n_layers < HR_QUANT_RUN_LAYERS &&
+               (f[next].flags & HR_QF_LAYER_REPEATS)) {
+            n_layers++;
+            next += n;
+        }
+        memset(run->layer_slot + 1, run->slot, n_layers - 1);
+        const int more = (int)n_layers - 1;
+        st->i_attention_wv += c->step[0] * more;
+        st->i_ffn_down += c->step[1] * more;
+        st->i_ffn_gate += c->step[2] * more;
+        st->i_ffn_up += c->step[3] * more;
+    } else {
+        int slot = run->slot; /* the slot of the last layer added, whose key is key */
+        counter_limits lim[4]; /* (the totals stay as they are through a walk) */
+        key_limits(st, lim);
+        for (; next < n_tensors && n_layers < HR_QUANT_RUN_LAYERS &&
+               (f[next].flags & HR_QF_LAYER_REPEATS);
+             next += n) {
+            const int32_t layer = run->layer + (int32_t)n_layers;
+            const uint64_t next_key = run_key(c, lim, st, layer);
+            if (next_key != key) {
+                slot = slot_of_key(c, next_key);
+                key = next_key;
+                if (slot < 0) {
+                    c->pending_layer = layer;
+                    c->pending_key = key;
+                    break;
+                }
+            }
+            step_counters(c, st);
+            run->layer_slot[n_layers++] = (uint8_t)slot;
+        }
+    }
+    run->n_layers = n_layers;
+    c->run_layer = run->layer + (int32_t)n_layers - 1;
 }
 
 hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t first,
@@ -711,31 +814,36 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
     size_t n = 1;
     int32_t layer = -1;
     int slot = 0;
+    uint64_t key = 0;
     if (qf && (qf->tensor[first].flags & HR_QF_LAYER_START)) {
         layer = m->tensors[first].layer;
         n = qf->layer_len[layer];
-        /* in the chain when the previous run was the layer this one repeats */
+        /* in the chain when the previous run ended with the layer this one repeats */
         const bool chained = (qf->tensor[first].flags & HR_QF_LAYER_REPEATS) &&
-                             c->run_layer == layer - 1 && c->n_slots > 0 &&
-                             run->layer == layer - 1 && run->n == n && run->first + n == first;
+                             c->run_layer == layer - 1 && c->n_slots > 0 && run->layer >= 0 &&
+                             run->layer + (int32_t)run->n_layers == layer && run->n == n &&
+                             run->first + n * run->n_layers == first;
         if (!chained)
             c->n_slots = c->next_slot = 0;
-        c->run_layer = layer;
-        const uint64_t key = run_key(c, st, layer);
+        if (chained && c->pending_layer == layer) {
+            key = c->pending_key;
+        } else {
+            counter_limits lim[4];
+            key_limits(st, lim);
+            key = run_key(c, lim, st, layer);
+        }
+        c->pending_layer = -1;
+        run->first = first;
+        run->layer = layer;
         /* (an unknown ftype keeps every source type: nothing is reused) */
         if (chained && c->default_type != HR_TYPE_INVALID) {
-            for (int k = 0; k < c->n_slots; k++) {
-                if (c->slot_key[k] != key)
-                    continue;
+            const int k = slot_of_key(c, key);
+            if (k >= 0) {
                 /* that layer's types and bytes; the counters step as in it */
-                st->i_attention_wv += c->step[0];
-                st->i_ffn_down += c->step[1];
-                st->i_ffn_gate += c->step[2];
-                st->i_ffn_up += c->step[3];
-                run->first = first;
-                run->layer = layer;
+                step_counters(c, st);
                 run->slot = k;
                 run->reused = true;
+                extend_run(c, st, run, key);
                 return HR_OK;
             }
         }
@@ -748,6 +856,7 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
         c->slot_key[slot] = key;
     } else {
         c->run_layer = -1;
+        c->pending_layer = -1;
         c->n_slots = c->next_slot = 0;
         while (first + n < m->n_tensors && n < HR_QUANT_RUN_MAX &&
                !(qf && (qf->tensor[first + n].flags & HR_QF_LAYER_START)))
@@ -756,6 +865,7 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
     run->first = first;
     run->n = n;
     run->layer = layer;
+    run->n_layers = 1;
     run->slot = slot;
     run->reused = false;
     int before[4], after[4];
@@ -769,6 +879,8 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
     counters_of(st, after);
     for (int k = 0; k < 4; k++)
         c->step[k] = after[k] - before[k]; /* the same in every layer of a chain */
+    if (layer >= 0)
+        extend_run(c, st, run, key);
     return HR_OK;
 }
 
