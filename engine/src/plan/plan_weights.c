@@ -137,11 +137,12 @@ static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype targe
     run.layer = -1;
     run.n = 0;
     run.n_layers = 0;
-    /* padded sum of each slot's layer, with the padding it was summed for */
+    /* padded sum of each slot's layer, and the device it was summed for
+     * (-1: none; devices that pad alike share it) */
     uint64_t slot_sum[HR_QUANT_RUN_SLOTS];
-    uint32_t slot_alignment[HR_QUANT_RUN_SLOTS];
-    bool slot_padding[HR_QUANT_RUN_SLOTS];
-    bool slot_summed[HR_QUANT_RUN_SLOTS] = {false};
+    int slot_dev[HR_QUANT_RUN_SLOTS];
+    for (int k = 0; k < HR_QUANT_RUN_SLOTS; k++)
+        slot_dev[k] = -1;
     for (size_t i = 0; i < m->n_tensors; i += run.n * run.n_layers) {
         hr_status rc = hr_quant_ctx_next_run(&qctx, &st, i, &run, err);
         if (rc != HR_OK)
@@ -154,26 +155,23 @@ static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype targe
             continue;
         }
         if (!run.reused)
-            slot_summed[run.slot] = false;
-        /* layers: every tensor of one on one device (none is layer-shared) */
-        int cur_dev = -1, cur_slot = -1;
-        uint64_t cur_sum = 0;
-        for (uint32_t l = 0; l < run.n_layers; l++) {
+            slot_dev[run.slot] = -1;
+        /* layers: every tensor of one on one device (none is layer-shared);
+         * those in a row with one projection on one device at once */
+        for (uint32_t l = 0; l < run.n_layers;) {
             const int dev = layer_device(w, run.layer + (int32_t)l), sl = run.layer_slot[l];
-            if (dev != cur_dev || sl != cur_slot) {
-                if (!slot_summed[sl] || slot_alignment[sl] != w->alignment[dev] ||
-                    slot_padding[sl] != w->row_padding[dev]) {
-                    slot_sum[sl] = layer_sum(w, &m->tensors[run.first], run.n, run.type[sl],
-                                             run.bytes[sl], dev);
-                    slot_alignment[sl] = w->alignment[dev];
-                    slot_padding[sl] = w->row_padding[dev];
-                    slot_summed[sl] = true;
-                }
-                cur_dev = dev;
-                cur_slot = sl;
-                cur_sum = slot_sum[sl];
-            }
-            w->sums[dev] += cur_sum;
+            uint32_t end = l + 1;
+            while (end < run.n_layers && run.layer_slot[end] == sl &&
+                   layer_device(w, run.layer + (int32_t)end) == dev)
+                end++;
+            if (slot_dev[sl] != dev &&
+                (slot_dev[sl] < 0 || w->alignment[slot_dev[sl]] != w->alignment[dev] ||
+                 w->row_padding[slot_dev[sl]] != w->row_padding[dev]))
+                slot_sum[sl] = layer_sum(w, &m->tensors[run.first], run.n, run.type[sl],
+                                         run.bytes[sl], dev);
+            slot_dev[sl] = dev;
+            w->sums[dev] += slot_sum[sl] * (end - l); /* (as add_tensor: no overflow) */
+            l = end;
         }
     }
     return HR_OK;

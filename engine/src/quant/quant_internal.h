@@ -47,6 +47,9 @@ typedef struct hr_quant_fact {
 typedef struct hr_quant_facts {
     const hr_quant_fact *tensor; /* n_tensors entries, in tensor order */
     const uint32_t *layer_len;   /* tensors of each layer (n_layer entries) */
+    /* layers right after each layer that repeat the one before them, each
+     * (n_layer entries; 0 where the next one does not) */
+    const uint32_t *repeats_after;
     int n_attention_wv;
     bool has_output_weight;
 } hr_quant_facts;

@@ -508,8 +508,9 @@ static bool counts_once(const hr_quant_fact *f, size_t n)
 }
 
 /* Mark each layer whose tensors are consecutive (HR_QF_LAYER_START) and
- * those that repeat the layer just before them (HR_QF_LAYER_REPEATS). */
-static void mark_layer_runs(const hr_model *m, hr_quant_fact *f, uint32_t *len)
+ * those that repeat the layer just before them (HR_QF_LAYER_REPEATS), and
+ * count the repeats after each layer (after: zeroed). */
+static void mark_layer_runs(const hr_model *m, hr_quant_fact *f, uint32_t *len, uint32_t *after)
 {
     for (size_t i = 0; i < m->n_tensors; i++)
         if (m->tensors[i].layer >= 0 && (uint32_t)m->tensors[i].layer < m->n_layer)
@@ -533,13 +534,19 @@ static void mark_layer_runs(const hr_model *m, hr_quant_fact *f, uint32_t *len)
             for (size_t k = 0; k < r && same; k++)
                 same = same_for_rules(&m->tensors[prev_start + k], f[prev_start + k],
                                       &m->tensors[i + k], f[i + k]);
-            if (same)
+            if (same) {
                 f[i].flags |= HR_QF_LAYER_REPEATS;
+                after[prev_layer] = 1; /* (counted on below) */
+            }
         }
         prev_layer = il;
         prev_start = i;
         i += r;
     }
+    /* a layer repeated by the next one is also followed by that one's repeats */
+    for (uint32_t il = m->n_layer; il-- > 1;)
+        if (after[il - 1])
+            after[il - 1] += after[il];
 }
 
 hr_quant_facts *hr_quant_facts_build(hr_model *m)
@@ -549,7 +556,8 @@ hr_quant_facts *hr_quant_facts_build(hr_model *m)
                            ? hr_model_arena_alloc(m, m->n_tensors * sizeof *f) : NULL;
     /* (n_layer entries cannot overflow: m->layers has as many, larger) */
     uint32_t *len = m->n_layer ? hr_model_arena_alloc(m, m->n_layer * sizeof *len) : NULL;
-    if (!qf || (m->n_tensors && !f) || (m->n_layer && !len))
+    uint32_t *after = m->n_layer ? hr_model_arena_alloc(m, m->n_layer * sizeof *after) : NULL;
+    if (!qf || (m->n_tensors && !f) || (m->n_layer && (!len || !after)))
         return NULL;
     qf->n_attention_wv = 0;
     qf->has_output_weight = false;
@@ -561,9 +569,10 @@ hr_quant_facts *hr_quant_facts_build(hr_model *m)
             qf->has_output_weight = true;
     }
     if (len)
-        mark_layer_runs(m, f, len); /* arena memory is zeroed */
+        mark_layer_runs(m, f, len, after); /* arena memory is zeroed */
     qf->tensor = f;
     qf->layer_len = len;
+    qf->repeats_after = after;
     return qf;
 }
 
@@ -756,34 +765,26 @@ static int slot_of_key(const hr_quant_ctx *c, uint64_t key)
  * run. */
 static void extend_run(hr_quant_ctx *c, hr_quant_state *st, hr_quant_run *run, uint64_t key)
 {
-    const hr_quant_fact *f = c->facts->tensor;
-    const size_t n_tensors = c->model->n_tensors, n = run->n;
-    uint32_t n_layers = 1;
+    uint32_t more = c->facts->repeats_after[run->layer], n_layers = 1;
+    if (more > HR_QUANT_RUN_LAYERS - 1)
+        more = HR_QUANT_RUN_LAYERS - 1;
     run->layer_slot[0] = (uint8_t)run->slot;
-    size_t next = run->first + n;
     /* (an unknown ftype keeps every source type: nothing is taken over) */
     if (c->default_type == HR_TYPE_INVALID) {
     } else if (!c->run_key_mask) {
         /* no rule reads a counter: every layer of the chain has this one's
          * key and the counters step alike over each */
-        while (next < n_tensors && n_layers < HR_QUANT_RUN_LAYERS &&
-               (f[next].flags & HR_QF_LAYER_REPEATS)) {
-            n_layers++;
-            next += n;
-        }
-        memset(run->layer_slot + 1, run->slot, n_layers - 1);
-        const int more = (int)n_layers - 1;
-        st->i_attention_wv += c->step[0] * more;
-        st->i_ffn_down += c->step[1] * more;
-        st->i_ffn_gate += c->step[2] * more;
-        st->i_ffn_up += c->step[3] * more;
+        memset(run->layer_slot + 1, run->slot, more);
+        n_layers += more;
+        st->i_attention_wv += c->step[0] * (int)more;
+        st->i_ffn_down += c->step[1] * (int)more;
+        st->i_ffn_gate += c->step[2] * (int)more;
+        st->i_ffn_up += c->step[3] * (int)more;
     } else {
         int slot = run->slot; /* the slot of the last layer added, whose key is key */
         counter_limits lim[4]; /* (the totals stay as they are through a walk) */
         key_limits(st, lim);
-        for (; next < n_tensors && n_layers < HR_QUANT_RUN_LAYERS &&
-               (f[next].flags & HR_QF_LAYER_REPEATS);
-             next += n) {
+        for (; n_layers <= more; n_layers++) {
             const int32_t layer = run->layer + (int32_t)n_layers;
             const uint64_t next_key = run_key(c, lim, st, layer);
             if (next_key != key) {
@@ -796,7 +797,7 @@ static void extend_run(hr_quant_ctx *c, hr_quant_state *st, hr_quant_run *run, u
                 }
             }
             step_counters(c, st);
-            run->layer_slot[n_layers++] = (uint8_t)slot;
+            run->layer_slot[n_layers] = (uint8_t)slot;
         }
     }
     run->n_layers = n_layers;
@@ -827,7 +828,7 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
             c->n_slots = c->next_slot = 0;
         if (chained && c->pending_layer == layer) {
             key = c->pending_key;
-        } else {
+        } else if (c->run_key_mask) {
             counter_limits lim[4];
             key_limits(st, lim);
             key = run_key(c, lim, st, layer);
