@@ -642,6 +642,16 @@ hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4],
     return ctx_bytes(c, type, ne, out, err);
 }
 
+/* The type and bytes of tensor t (its facts f). */
+static inline hr_status project_one(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t,
+                                    hr_quant_fact f, hr_type *type, uint64_t *bytes,
+                                    hr_error *err)
+{
+    *type = type_of_fact(c, st, t, f);
+    *bytes = t->bytes;
+    return *type != t->type ? ctx_bytes(c, *type, t->ne, bytes, err) : HR_OK;
+}
+
 hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, size_t n,
                             hr_type *types, uint64_t *bytes, hr_error *err)
 {
@@ -652,15 +662,39 @@ hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, s
     const hr_quant_fact *facts = c->facts ? c->facts->tensor + first : NULL;
     for (size_t i = 0; i < n; i++) {
         const hr_tensor *t = &m->tensors[first + i];
-        const hr_type type =
-            type_of_fact(c, st, t, facts ? facts[i] : rule_fact(t, tensor_role(t)));
-        types[i] = type;
-        bytes[i] = t->bytes;
-        if (type != t->type) {
-            const hr_status s = ctx_bytes(c, type, t->ne, &bytes[i], err);
-            if (s != HR_OK)
-                return s;
-        }
+        const hr_status s = project_one(c, st, t, facts ? facts[i] : rule_fact(t, tensor_role(t)),
+                                        &types[i], &bytes[i], err);
+        if (s != HR_OK)
+            return s;
+    }
+    return HR_OK;
+}
+
+/* Whether the rules read (and step) a counter for tensors of this category. */
+static bool category_is_counted(category cat)
+{
+    return category_is_attn_v(cat) || cat == CAT_FFN_DOWN || cat == CAT_FFN_GATE ||
+           cat == CAT_FFN_UP;
+}
+
+/* hr_quant_ctx_walk of a layer repeating the layer of slot `from` (its
+ * chain): only its counted tensors can differ from that one's (the rules
+ * read counters, and the block index, for those alone, and step them
+ * there), so the others are copied. A failure is the walk's (the copied
+ * tensors were sized). */
+static hr_status walk_counted(hr_quant_ctx *c, hr_quant_state *st, size_t first, size_t n,
+                              hr_quant_run *run, int from, int slot, hr_error *err)
+{
+    memcpy(run->type[slot], run->type[from], n * sizeof run->type[slot][0]);
+    memcpy(run->bytes[slot], run->bytes[from], n * sizeof run->bytes[slot][0]);
+    const hr_quant_fact *f = c->facts->tensor + first;
+    for (size_t i = 0; i < n; i++) {
+        if (!(f[i].flags & HR_QF_ALLOWS) || !category_is_counted((category)f[i].category))
+            continue;
+        const hr_status s = project_one(c, st, &c->model->tensors[first + i], f[i],
+                                        &run->type[slot][i], &run->bytes[slot][i], err);
+        if (s != HR_OK)
+            return s;
     }
     return HR_OK;
 }
@@ -814,7 +848,7 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
                             m->n_tensors);
     size_t n = 1;
     int32_t layer = -1;
-    int slot = 0;
+    int slot = 0, from = -1; /* from: a slot of the chain this layer repeats */
     uint64_t key = 0;
     if (qf && (qf->tensor[first].flags & HR_QF_LAYER_START)) {
         layer = m->tensors[first].layer;
@@ -855,6 +889,9 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
             c->next_slot = (c->next_slot + 1) % HR_QUANT_RUN_SLOTS;
         }
         c->slot_key[slot] = key;
+        /* (chained: the slots hold 1 to 4 layers of the chain, slot among them) */
+        if (chained && c->default_type != HR_TYPE_INVALID)
+            from = slot == 0 ? 1 : 0;
     } else {
         c->run_layer = -1;
         c->pending_layer = -1;
@@ -871,7 +908,9 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
     run->reused = false;
     int before[4], after[4];
     counters_of(st, before);
-    const hr_status s = hr_quant_ctx_walk(c, st, first, n, run->type[slot], run->bytes[slot], err);
+    const hr_status s = from >= 0 ? walk_counted(c, st, first, n, run, from, slot, err)
+                                  : hr_quant_ctx_walk(c, st, first, n, run->type[slot],
+                                                      run->bytes[slot], err);
     if (s != HR_OK) {
         c->n_slots = 0;
         c->run_layer = -1;
