@@ -775,12 +775,65 @@ static void counters_of(const hr_quant_state *st, int out[4])
 
 /* The counters step over one layer of the chain as in the layer the steps
  * were measured on. */
-static void step_counters(const hr_quant_ctx *c, hr_quant_state *st)
+static void step_counters(const hr_quant_ctx *c, hr_quant_state *st, int layers)
 {
-    st->i_attention_wv += c->step[0];
-    st->i_ffn_down += c->step[1];
-    st->i_ffn_gate += c->step[2];
-    st->i_ffn_up += c->step[3];
+    st->i_attention_wv += c->step[0] * layers;
+    st->i_ffn_down += c->step[1] * layers;
+    st->i_ffn_gate += c->step[2] * layers;
+    st->i_ffn_up += c->step[3] * layers;
+}
+
+/* the use_more_bits bit of every run_key field */
+#define MORE_BITS_ANY (32ull | 32ull << 6 | 32ull << 12 | 32ull << 18 | 32ull << 24 | \
+                       32ull << 30 | 32ull << 36)
+
+/* How many values from x on (x, x + 1, ...) give the counter_bits of x in
+ * `want`: up to the first threshold above x that a bit tests (in the
+ * middle of use_more_bits, one). */
+static uint32_t bits_hold(int x, const counter_limits *lim, uint64_t want)
+{
+    uint32_t d = UINT32_MAX;
+#define UP_TO(t) do { if (x < (t) && (uint32_t)((t) - x) < d) d = (uint32_t)((t) - x); } while (0)
+    if (want & 1) UP_TO(2);
+    if (want & 2) UP_TO(4);
+    if (want & 4) UP_TO(lim->n16);
+    if (want & 8) UP_TO(lim->n8);
+    if (want & 16) UP_TO(lim->n78);
+    if (want & 32) {
+        if (x < lim->n8)
+            UP_TO(lim->n8);
+        else if (x < lim->n78)
+            d = 1;
+    }
+#undef UP_TO
+    return d;
+}
+
+/* How many layers from block il on (il included; st: the counters at its
+ * start) surely have the run_key of il: the counters step as in the chain
+ * (by 0 or 1 a layer) and the block index by 1, each staying on its side
+ * of the thresholds its field tests. */
+static uint32_t key_holds(const hr_quant_ctx *c, const counter_limits lim[4],
+                          const hr_quant_state *st, int32_t il)
+{
+    const int x[4] = {st->i_attention_wv, st->i_ffn_down, st->i_ffn_gate, st->i_ffn_up};
+    const int n_fields = c->model->n_expert > 1 ? 7 : 4; /* (as run_key) */
+    uint32_t d = UINT32_MAX;
+    for (int f = 0; f < n_fields; f++) {
+        const uint64_t want = c->run_key_mask >> (6 * f) & 63;
+        if (!want)
+            continue;
+        /* fields 4..6: the block index against the ffn counters' totals */
+        const int step = f < 4 ? c->step[f] : 1;
+        if (step == 0)
+            continue;
+        if (step != 1)
+            return 1;
+        const uint32_t df = bits_hold(f < 4 ? x[f] : il, &lim[f < 4 ? f : f - 3], want);
+        if (df < d)
+            d = df;
+    }
+    return d;
 }
 
 /* The slot of the chain holding the projection of this key, or -1. */
@@ -790,6 +843,47 @@ static int slot_of_key(const hr_quant_ctx *c, uint64_t key)
         if (c->slot_key[k] == key)
             return k;
     return -1;
+}
+
+/* extend_run for an ftype whose rules read counters: from layer
+ * n_layers of the run to `more` at most, a key at a time; returns the
+ * layers the run then covers. jumps: the ftype's keys hold up to
+ * thresholds (key_holds); otherwise (use_more_bits, whose keys change
+ * every layer or two) layers go one at a time. Inlined apart for each. */
+static inline __attribute__((always_inline)) uint32_t
+extend_keyed(hr_quant_ctx *c, hr_quant_state *st, hr_quant_run *run, uint64_t key,
+             uint32_t more, const bool jumps)
+{
+    uint32_t n_layers = 1;
+    int slot = run->slot; /* the slot of the last layer added, whose key is key */
+    counter_limits lim[4]; /* (the totals stay as they are through a walk) */
+    key_limits(st, lim);
+    while (n_layers <= more) {
+        const int32_t layer = run->layer + (int32_t)n_layers;
+        const uint64_t next_key = run_key(c, lim, st, layer);
+        if (next_key != key) {
+            slot = slot_of_key(c, next_key);
+            key = next_key;
+            if (slot < 0) {
+                c->pending_layer = layer;
+                c->pending_key = key;
+                break;
+            }
+        }
+        if (!jumps) {
+            step_counters(c, st, 1);
+            run->layer_slot[n_layers++] = (uint8_t)slot;
+            continue;
+        }
+        /* it and the layers after it that surely share its key */
+        uint32_t same = key_holds(c, lim, st, layer);
+        if (same > more + 1 - n_layers)
+            same = more + 1 - n_layers;
+        step_counters(c, st, (int)same);
+        memset(run->layer_slot + n_layers, slot, same);
+        n_layers += same;
+    }
+    return n_layers;
 }
 
 /* Adds to the run of one layer (counters stepped over it, key: its key)
@@ -810,29 +904,11 @@ static void extend_run(hr_quant_ctx *c, hr_quant_state *st, hr_quant_run *run, u
          * key and the counters step alike over each */
         memset(run->layer_slot + 1, run->slot, more);
         n_layers += more;
-        st->i_attention_wv += c->step[0] * (int)more;
-        st->i_ffn_down += c->step[1] * (int)more;
-        st->i_ffn_gate += c->step[2] * (int)more;
-        st->i_ffn_up += c->step[3] * (int)more;
+        step_counters(c, st, (int)more);
+    } else if (c->run_key_mask & MORE_BITS_ANY) {
+        n_layers = extend_keyed(c, st, run, key, more, false);
     } else {
-        int slot = run->slot; /* the slot of the last layer added, whose key is key */
-        counter_limits lim[4]; /* (the totals stay as they are through a walk) */
-        key_limits(st, lim);
-        for (; n_layers <= more; n_layers++) {
-            const int32_t layer = run->layer + (int32_t)n_layers;
-            const uint64_t next_key = run_key(c, lim, st, layer);
-            if (next_key != key) {
-                slot = slot_of_key(c, next_key);
-                key = next_key;
-                if (slot < 0) {
-                    c->pending_layer = layer;
-                    c->pending_key = key;
-                    break;
-                }
-            }
-            step_counters(c, st);
-            run->layer_slot[n_layers] = (uint8_t)slot;
-        }
+        n_layers = extend_keyed(c, st, run, key, more, true);
     }
     run->n_layers = n_layers;
     c->run_layer = run->layer + (int32_t)n_layers - 1;
@@ -875,7 +951,7 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
             const int k = slot_of_key(c, key);
             if (k >= 0) {
                 /* that layer's types and bytes; the counters step as in it */
-                step_counters(c, st);
+                step_counters(c, st, 1);
                 run->slot = k;
                 run->reused = true;
                 extend_run(c, st, run, key);
