@@ -1,5 +1,7 @@
 /* Weights per device: tensor bytes as ggml_backend_buft_get_alloc_size
  * gives them, aligned per tensor like ggml-alloc packs a buffer. */
+#include <string.h>
+
 #include "headroom/quant.h"
 #include "plan_internal.h"
 #include "../model/model_internal.h"
@@ -15,17 +17,36 @@ static bool pads_rows(hr_backend b)
  * to the placement function) */
 #define HR_DEV_TABLE 1024
 
-/* Which devices hold at least one repeating layer: each of them gets its
- * own copy of the layer-shared tensors (rope_freqs). Without layers the
- * host keeps the one copy, so totals never lose it. */
-static void mark_layer_devices(const hr_model *m, const hr_placement *p, const uint8_t *dev_of,
-                               int32_t n_table, bool *holds)
+/* The device of each block in the table (dev_of[il] = hr_place_device
+ * for il < n_table), and which devices hold at least one repeating layer:
+ * each of them gets its own copy of the layer-shared tensors (rope_freqs).
+ * Without layers the host keeps the one copy, so totals never lose it.
+ * Without GPU layers every block is on the host, and with one GPU the
+ * blocks from i_gpu_start on are on it (hr_place_device): ranges then. */
+static void place_layers(const hr_model *m, const hr_placement *p, int32_t n_table,
+                         uint8_t *dev_of, bool *holds)
 {
+    const int32_t n_layer = (int32_t)m->n_layer;
     for (int d = 0; d <= p->n_gpus; d++)
         holds[d] = false;
-    for (int32_t il = 0; il < (int32_t)m->n_layer; il++)
+    if (p->n_gpu_layers <= 0 || p->n_gpus == 1) {
+        /* blocks below gpu_start on the host, the rest on GPU 1 */
+        const int32_t gpu_start = p->n_gpu_layers <= 0 ? n_layer
+                                  : p->i_gpu_start < 0 ? 0
+                                  : p->i_gpu_start < n_layer ? p->i_gpu_start : n_layer;
+        const int32_t host_end = gpu_start < n_table ? gpu_start : n_table;
+        memset(dev_of, 0, (size_t)host_end);
+        memset(dev_of + host_end, 1, (size_t)(n_table - host_end));
+        holds[0] = gpu_start > 0 || n_layer == 0;
+        if (gpu_start < n_layer)
+            holds[1] = true;
+        return;
+    }
+    for (int32_t il = 0; il < n_table; il++)
+        dev_of[il] = (uint8_t)hr_place_device(p, il);
+    for (int32_t il = 0; il < n_layer; il++)
         holds[il < n_table ? dev_of[il] : hr_place_device(p, il)] = true;
-    if (m->n_layer == 0)
+    if (n_layer == 0)
         holds[0] = true;
 }
 
@@ -192,8 +213,7 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
     w.dev_of = dev_of;
     w.alignment = alignment;
     w.n_table = m->n_layer < HR_DEV_TABLE ? (int32_t)m->n_layer : HR_DEV_TABLE;
-    for (int32_t il = 0; il < w.n_table; il++)
-        dev_of[il] = (uint8_t)hr_place_device(p, il);
+    place_layers(m, p, w.n_table, dev_of, w.holds_layer);
     for (int d = 0; d <= p->n_gpus; d++) {
         w.row_padding[d] = pads_rows(backends[d]);
         w.sums[d] = 0;
@@ -201,7 +221,6 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
 
     w.out_dev = hr_place_device(p, (int32_t)m->n_layer);
     w.dup_head = m->tied_output && w.out_dev != 0;
-    mark_layer_devices(m, p, dev_of, w.n_table, w.holds_layer);
     if (whatif) {
         hr_status rc = add_projected(&w, m, s->target_ftype, err);
         if (rc != HR_OK)
