@@ -6,6 +6,7 @@
  * Prints a table (predicted vs actual, error %) and fails beyond 2%. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "headroom/headroom.h"
@@ -149,6 +150,49 @@ static void test_against_real_llamacpp(void **state)
     assert_int_equal(n_bad, 0);
 }
 
+
+/* Encoders (no KV cache): without flash attention V's copy (ggml_cont of its
+ * transpose) is made before the scores, ggml's DFS reaching kqv's src[0]
+ * first, and lives through them. The BERT models of tests/validation, their
+ * CPU compute buffers as the real llama.cpp printed them (to 0.01 MiB; the
+ * last validation run, tests/validation/RESULTS.md). */
+static void test_encoders_against_real_llamacpp(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *model;
+        uint32_t n_ctx, n_ubatch;
+        bool fa;
+        double compute_mib;
+    } cases[] = {
+        {"minilm_l6", 512, 512, false, 17.51},        {"minilm_l6", 16384, 2048, false, 226.02},
+        {"minilm_l6", 4096, 512, true, 5.76},         {"minilm_l6", 16384, 2048, true, 29.02},
+        {"nomic_embed_v15", 512, 512, false, 25.01},  {"nomic_embed_v15", 16384, 2048, false, 256.02},
+        {"nomic_embed_v15", 4096, 512, true, 23.01},  {"nomic_embed_v15", 16384, 2048, true, 98.02},
+    };
+    const char *root = getenv("HEADROOM_SOURCE_ROOT");
+    assert_non_null(root);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/validation/models/%s.yaml", root, cases[i].model);
+        hr_model *m;
+        hr_error err;
+        if (hr_model_open(path, &m, &err) != HR_OK)
+            fail_msg("%s: %s", path, err.message);
+        hr_settings s;
+        hr_settings_init(&s);
+        s.n_ctx = cases[i].n_ctx;
+        s.n_batch = s.n_ubatch = cases[i].n_ubatch;
+        s.flash_attn = cases[i].fa ? HR_FA_ON : HR_FA_OFF;
+        hr_plan plan;
+        assert_int_equal(hr_plan_compute(m, &s, NULL, &plan, &err), HR_OK);
+        const double pred = mib(plan.devices[0].bytes[HR_COMP_COMPUTE]);
+        printf("# %-16s %6u %5u fa %d | %8.2f %8.2f\n", cases[i].model, cases[i].n_ctx,
+               cases[i].n_ubatch, cases[i].fa, pred, cases[i].compute_mib);
+        assert_true(fabs(pred - cases[i].compute_mib) < 0.01);
+        hr_model_free(m);
+    }
+}
 
 static hr_model *shape_model(const char *arch, uint32_t n_layer, uint32_t n_embd, uint32_t n_head,
                              uint32_t n_head_kv, uint32_t n_ff, uint32_t n_vocab)
@@ -473,6 +517,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_real_llamacpp),
+        cmocka_unit_test(test_encoders_against_real_llamacpp),
         cmocka_unit_test(test_gpu_full_offload),
         cmocka_unit_test(test_gpu_partial_offload),
         cmocka_unit_test(test_gpu_pipeline_parallel),

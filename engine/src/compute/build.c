@@ -504,11 +504,14 @@ static int16_t bert_layer(cg_build *b, int il, int16_t inpL, bool last)
         int16_t vc = fresh(b, cg_view(b->g, v, CG_F32, hd, T, Hkv, 1, true), CG_NONE, CG_F16, hd, T, Hkv, 1);
         cur = cg_op(b->g, false, CG_F32, hd, H, T, 1, qp, kc, vc, mask);
     } else {
+        /* kqv = mul_mat(cont(transpose(v)), soft_max(kq)): ggml's DFS visits
+         * src[0] first, so V's copy is made before the scores and lives
+         * through them */
+        (void)v_contig;
+        int16_t vt = fresh(b, cg_view(b->g, v, CG_F32, T, hd, Hkv, 1, true), CG_NONE, CG_F32, T, hd, Hkv, 1);
         int16_t kq = cg_op(b->g, false, CG_F32, T, T, H, 1, cg_view(b->g, k, CG_F32, hd, T, Hkv, 1, true), qp,
                            CG_NONE, CG_NONE);
         kq = ew(b, kq, mask, T, T, H, 1);
-        (void)v_contig;
-        int16_t vt = fresh(b, cg_view(b->g, v, CG_F32, T, hd, Hkv, 1, true), CG_NONE, CG_F32, T, hd, Hkv, 1);
         int16_t kqv = cg_op(b->g, false, CG_F32, hd, T, H, 1, vt, kq, CG_NONE, CG_NONE);
         cur = fresh(b, cg_view(b->g, kqv, CG_F32, hd, H, T, 1, true), CG_NONE, CG_F32, hd * H, T, 1, 1);
     }
