@@ -722,16 +722,22 @@ static void key_limits(const hr_quant_state *st, counter_limits lim[4])
  * type_impl) for counter x of the total lim was made from, those of
  * `want` only (the bits of a run_key field the ftype reads): equal bits,
  * equal outcomes. */
+static inline bool more_bits(int x, const counter_limits *lim) /* use_more_bits */
+{
+    return x < lim->n8 || x >= lim->n78 || (x - lim->n8) % 3 == 2;
+}
+
 static inline uint64_t counter_bits(int x, const counter_limits *lim, uint64_t want)
 {
+    if (want == 32) /* (Q4_K_M, Q5_K_M: use_more_bits alone) */
+        return (uint64_t)more_bits(x, lim) << 5;
     uint64_t b = 0;
     if (want & 1) b |= (uint64_t)(x < 2);
     if (want & 2) b |= (uint64_t)(x < 4) << 1;
     if (want & 4) b |= (uint64_t)(x < lim->n16) << 2;
     if (want & 8) b |= (uint64_t)(x < lim->n8) << 3;
     if (want & 16) b |= (uint64_t)(x >= lim->n78) << 4;
-    if (want & 32) /* use_more_bits */
-        b |= (uint64_t)(x < lim->n8 || x >= lim->n78 || (x - lim->n8) % 3 == 2) << 5;
+    if (want & 32) b |= (uint64_t)more_bits(x, lim) << 5;
     return b;
 }
 
