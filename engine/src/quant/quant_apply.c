@@ -49,15 +49,14 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
     /* a run at a time (each layer of a run adds its slot's sum, computed
      * when the slot is filled); from a run that fails on, tensor by
      * tensor, so the first failure in tensor order is the one reported */
-    hr_quant_run *run = malloc(sizeof *run);
-    if (run) {
-        run->layer = -1;
-        run->n = 0;
-        run->n_layers = 0;
-    }
+    hr_quant_run runs; /* (~8 KiB on the stack, as in a plan's what-if walk) */
+    hr_quant_run *run = &runs;
+    run->layer = -1;
+    run->n = 0;
+    run->n_layers = 0;
     uint64_t slot_sum[HR_QUANT_RUN_SLOTS];
     size_t i = 0;
-    while (run && i < model->n_tensors) {
+    while (i < model->n_tensors) {
         const hr_quant_state at_start = st;
         if (hr_quant_ctx_next_run(&ctx, &st, i, run, NULL) != HR_OK) {
             st = at_start;
@@ -107,7 +106,6 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
         }
         i += run->n * run->n_layers;
     }
-    free(run);
     for (; i < model->n_tensors; i++) {
         const hr_tensor *t = &model->tensors[i];
         hr_type type = hr_quant_ctx_type(&ctx, &st, t);
