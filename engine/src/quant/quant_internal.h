@@ -75,9 +75,10 @@ typedef struct hr_quant_ctx {
     uint32_t n_gqa;
     uint16_t block[HR_QUANT_TYPE_CACHE];       /* 0: not looked up yet */
     uint16_t block_bytes[HR_QUANT_TYPE_CACHE];
-    /* hr_quant_ctx_next_run: the layer of the previous run (-1: none); the
-     * chain of repeating layers it is in: the rule keys of the slots filled
-     * so far in that chain, and the counter steps of one of its layers */
+    /* hr_quant_ctx_next_run: the last layer of the previous run (-1:
+     * none); the chain of repeating layers it is in: the rule keys of the
+     * slots filled so far in that chain, and the counter steps of one of
+     * its layers (the same in each) */
     int32_t run_layer;
     uint64_t run_key_mask;  /* the bits of the key the ftype's rules read */
     int n_slots, next_slot;
