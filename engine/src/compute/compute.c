@@ -567,7 +567,11 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
         for (int k = 0; k < n_seg; k++) {
             if (!lp.skipped[k] || (!gp->overflow && (settled & (1u << k))))
                 continue;
-            reps[k] = reps[k] >= 2 * first_reps ? n + 1 : reps[k] * 2;
+            /* a run that doubled would skip less than half of itself:
+             * whole at once (the doubled graph costs most of it anyway) */
+            const int len = seg[k].end - seg[k].start;
+            const bool short_run = 2 * (2 * reps[k] + 1) * seg[k].period >= len;
+            reps[k] = reps[k] >= 2 * first_reps || short_run ? n + 1 : reps[k] * 2;
             lag[k] = 2;
             grown = true;
         }
