@@ -10,22 +10,14 @@
 #include "headroom/headroom.h"
 
 #include "compute/compute.h"
+#include "shape_fixture.h"
 
 /* A shape of arch with these sizes (training context 128k). */
 static inline void fx_shape(hr_shape *s, const char *arch, uint32_t n_layer, uint32_t n_embd,
                             uint32_t n_head, uint32_t n_head_kv, uint32_t n_ff, uint32_t n_vocab,
                             hr_ftype ftype)
 {
-    hr_shape_init(s);
-    s->name = arch;
-    s->arch_name = arch;
-    s->n_layer = n_layer;
-    s->n_embd = n_embd;
-    s->n_head = n_head;
-    s->n_head_kv = n_head_kv;
-    s->n_ff = n_ff;
-    s->n_vocab = n_vocab;
-    s->n_ctx_train = 131072;
+    tu_shape(s, arch, arch, n_layer, n_embd, n_head, n_head_kv, n_ff, n_vocab, 131072);
     s->ftype = ftype;
 }
 

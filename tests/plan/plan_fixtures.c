@@ -7,45 +7,30 @@
 #include <cmocka.h>
 
 #include "plan_fixtures.h"
-
-static void base(hr_shape *s, const char *name, const char *arch, uint32_t n_layer, uint32_t n_embd,
-                 uint32_t n_head, uint32_t n_head_kv, uint32_t n_ff, uint32_t n_vocab,
-                 uint32_t n_ctx_train)
-{
-    hr_shape_init(s);
-    s->name = name;
-    s->arch_name = arch;
-    s->n_layer = n_layer;
-    s->n_embd = n_embd;
-    s->n_head = n_head;
-    s->n_head_kv = n_head_kv;
-    s->n_ff = n_ff;
-    s->n_vocab = n_vocab;
-    s->n_ctx_train = n_ctx_train;
-}
+#include "shape_fixture.h"
 
 hr_model *fixture_build(fixture_model which)
 {
     hr_shape s;
     switch (which) {
     case CAL_LLAMA32_1B:
-        base(&s, "Llama-3.2-1B-like", "llama", 16, 2048, 32, 8, 8192, 128256, 131072);
+        tu_shape(&s, "Llama-3.2-1B-like", "llama", 16, 2048, 32, 8, 8192, 128256, 131072);
         s.tied_output = true;
         s.ftype = HR_FTYPE_MOSTLY_Q4_K_M;
         break;
     case CAL_QWEN25_05B:
-        base(&s, "Qwen2.5-0.5B-like", "qwen2", 24, 896, 14, 2, 4864, 151936, 32768);
+        tu_shape(&s, "Qwen2.5-0.5B-like", "qwen2", 24, 896, 14, 2, 4864, 151936, 32768);
         s.tied_output = true;
         s.qkv_bias = true;
         s.ftype = HR_FTYPE_MOSTLY_Q8_0;
         break;
     case CAL_TINYLLAMA:
-        base(&s, "TinyLlama-1.1B-like", "llama", 22, 2048, 32, 4, 5632, 32000, 2048);
+        tu_shape(&s, "TinyLlama-1.1B-like", "llama", 22, 2048, 32, 4, 5632, 32000, 2048);
         s.tied_output = false;
         s.ftype = HR_FTYPE_MOSTLY_F16;
         break;
     case FIX_GEMMA2_2B:
-        base(&s, "gemma-2-2b-like", "gemma2", 26, 2304, 8, 4, 9216, 256000, 8192);
+        tu_shape(&s, "gemma-2-2b-like", "gemma2", 26, 2304, 8, 4, 9216, 256000, 8192);
         s.head_dim = 256;
         s.n_swa = 4096;
         s.swa_pattern = 2;
@@ -55,7 +40,7 @@ hr_model *fixture_build(fixture_model which)
         s.ftype = HR_FTYPE_MOSTLY_Q8_0;
         break;
     case FIX_DEEPSEEK2_LITE:
-        base(&s, "DeepSeek-V2-Lite-like", "deepseek2", 27, 2048, 16, 16, 10944, 102400, 163840);
+        tu_shape(&s, "DeepSeek-V2-Lite-like", "deepseek2", 27, 2048, 16, 16, 10944, 102400, 163840);
         s.head_dim = 192;
         s.head_dim_v = 128;
         s.n_lora_q = 0;
@@ -71,7 +56,7 @@ hr_model *fixture_build(fixture_model which)
         s.ftype = HR_FTYPE_MOSTLY_Q4_K_M;
         break;
     case FIX_MAMBA_130M:
-        base(&s, "mamba-130m-like", "mamba", 24, 768, 0, 0, 0, 50280, 1048576);
+        tu_shape(&s, "mamba-130m-like", "mamba", 24, 768, 0, 0, 0, 50280, 1048576);
         s.ssm_d_conv = 4;
         s.ssm_d_inner = 1536;
         s.ssm_d_state = 16;
@@ -80,7 +65,7 @@ hr_model *fixture_build(fixture_model which)
         s.ftype = HR_FTYPE_MOSTLY_F16;
         break;
     case FIX_STELLA_15B_F32:
-        base(&s, "stella_en_1.5B_v5-like", "qwen2", 28, 1536, 12, 2, 8960, 151646, 131072);
+        tu_shape(&s, "stella_en_1.5B_v5-like", "qwen2", 28, 1536, 12, 2, 8960, 151646, 131072);
         s.qkv_bias = true;
         s.tied_output = true;
         s.embedding_only = true;
@@ -89,7 +74,7 @@ hr_model *fixture_build(fixture_model which)
         break;
     case FIX_LLAMA31_8B:
     default:
-        base(&s, "Llama-3.1-8B-like", "llama", 32, 4096, 32, 8, 14336, 128256, 131072);
+        tu_shape(&s, "Llama-3.1-8B-like", "llama", 32, 4096, 32, 8, 14336, 128256, 131072);
         s.ftype = HR_FTYPE_MOSTLY_Q4_K_M;
         break;
     }
