@@ -917,13 +917,6 @@ typedef struct layer_record {
     int16_t inpL, normed, attn_out, proj, out;
 } layer_record;
 
-/* Every byte alike: a field added to hr_layer is compared too, and unlike
- * padding only costs a copy, never a wrong one. */
-static bool same_layer(const hr_layer *a, const hr_layer *c)
-{
-    return a == c || memcmp(a, c, sizeof *a) == 0;
-}
-
 /* a plain handle: an op's result, not a view nor nothing */
 static bool plain(int16_t h)
 {
@@ -986,7 +979,7 @@ static int copyable(const cg_build *b, const layer_record *rec, const hr_layer *
                     bool last)
 {
     const cg_graph *g = b->g;
-    if (!rec->L || b->no_layer_copy || g->overflow || !same_layer(rec->L, L) ||
+    if (!rec->L || b->no_layer_copy || g->overflow || !cg_same_layer(rec->L, L) ||
         rec->buffer != g->cur_buffer || rec->offloading != b->offloading)
         return 0;
     /* plain handles make the input's move exact */
@@ -1011,7 +1004,7 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
         if (!r->L)
             return r;
         if (r->buffer == b->g->cur_buffer && r->offloading == b->offloading &&
-            same_layer(r->L, L)) {
+            cg_same_layer(r->L, L)) {
             *copy = copyable(b, r, L, inpL, last);
             return r;
         }

@@ -76,40 +76,10 @@ static int table_device(const hr_compute_input *in, const dev_table *t, int il)
     return il < t->n ? t->dev[il] : layer_device(in, il);
 }
 
-/* two layers build the same ops with the same sizes: every field of
- * hr_layer equal. While hr_layer is nine uint32 and three bools (0 or 1)
- * with no padding between them, one compare of their 39 bytes: five words,
- * the last one's padding byte masked off. */
-static bool same_layer(const hr_layer *a, const hr_layer *b)
-{
-    if (sizeof(hr_layer) == 40 && offsetof(hr_layer, n_ff_exp) == 32 &&
-        offsetof(hr_layer, is_swa) == 36 && offsetof(hr_layer, is_recurrent) == 37 &&
-        offsetof(hr_layer, has_kv) == 38) {
-        /* words loaded one by one (an inline compare, no library call) */
-        const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
-        static const unsigned char keep[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0};
-        uint64_t diff = 0, mask;
-        memcpy(&mask, keep, sizeof mask); /* bytes 32..38 in either byte order */
-        for (int w = 0; w < 5; w++) {
-            uint64_t xv, yv;
-            memcpy(&xv, x + 8 * w, sizeof xv);
-            memcpy(&yv, y + 8 * w, sizeof yv);
-            diff |= (xv ^ yv) & (w < 4 ? ~(uint64_t)0 : mask);
-        }
-        return diff == 0;
-    }
-    return a->n_head == b->n_head && a->n_head_kv == b->n_head_kv &&
-           a->n_embd_head_k == b->n_embd_head_k && a->n_embd_head_v == b->n_embd_head_v &&
-           a->n_ff == b->n_ff && a->n_expert == b->n_expert &&
-           a->n_expert_used == b->n_expert_used && a->n_expert_shared == b->n_expert_shared &&
-           a->n_ff_exp == b->n_ff_exp && a->is_swa == b->is_swa &&
-           a->is_recurrent == b->is_recurrent && a->has_kv == b->has_kv;
-}
-
 /* two layers build the same ops with the same sizes on the same device */
 static bool same_kind(const hr_compute_input *in, const dev_table *t, int i, int j)
 {
-    return same_layer(&in->model->layers[i], &in->model->layers[j]) &&
+    return cg_same_layer(&in->model->layers[i], &in->model->layers[j]) &&
            table_device(in, t, i) == table_device(in, t, j);
 }
 
@@ -143,11 +113,11 @@ static void kind_ids(const hr_compute_input *in, const dev_table *devs, uint8_t 
     int rep[MAX_KINDS], n_kinds = 0, prev = -1;
     for (int il = 0; il < devs->n; il++) {
         int fk = -1;
-        if (prev >= 0 && same_layer(&L[il], &L[il - 1])) {
+        if (prev >= 0 && cg_same_layer(&L[il], &L[il - 1])) {
             fk = prev;
         } else {
             for (int k = n_kinds - 1; k >= 0 && fk < 0; k--)
-                if (same_layer(&L[il], &L[rep[k]]))
+                if (cg_same_layer(&L[il], &L[rep[k]]))
                     fk = k;
             if (fk < 0 && n_kinds < MAX_KINDS) {
                 rep[n_kinds] = il;
