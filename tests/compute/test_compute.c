@@ -421,6 +421,56 @@ static void test_partial_offload_truncation_is_exact(void **state)
     }
 }
 
+/* Every split point between the host and one GPU, and between two GPUs:
+ * the runs start after another device's layers (their first layers are
+ * transients), end where another device's split begins (its copies sit
+ * before its first mark), and op-offloaded host layers take turns between
+ * two or three layouts (settled by a lag over one period). The truncated
+ * replay must equal the whole one everywhere. */
+static void test_every_split_point_is_exact(void **state)
+{
+    (void)state;
+    static const char *const archs[] = {"llama", "qwen3moe", "gemma2"};
+    static const hr_ftype ftypes[] = {HR_FTYPE_MOSTLY_Q8_0, HR_FTYPE_MOSTLY_Q4_K_M};
+    enum { N_LAYER = 20 };
+    int cases = 0;
+    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
+        for (size_t f = 0; f < sizeof ftypes / sizeof ftypes[0]; f++) {
+            hr_model *m = fx_model(archs[a], N_LAYER, ftypes[f]);
+            assert_non_null(m);
+            for (int split = 0; split <= N_LAYER; split++) {
+                for (int v = 0; v < 4; v++) {
+                    /* v 0, 1: host [0, split), GPU after; 2, 3: GPU 1, then GPU 2 */
+                    const fx_layout two_gpus = {"", 0, 0, 0, split, split, N_LAYER};
+                    const fx_layout host_gpu = {"", 0, split, split, N_LAYER, 0, 0};
+                    const fx_run run = {8192, v & 1 ? 16 : 512, 0, 1, true, v != 1, split == 0, false};
+                    hr_settings s;
+                    hr_compute_input in;
+                    hr_compute_output quick, full;
+                    hr_error err;
+                    fx_input(m, v < 2 ? &host_gpu : &two_gpus, &run, &s, &in);
+                    assert_int_equal(hr_compute_estimate(&in, &quick, &err), HR_OK);
+                    in.replay_all_layers = true;
+                    assert_int_equal(hr_compute_estimate(&in, &full, &err), HR_OK);
+                    if (memcmp(&quick, &full, sizeof quick) != 0)
+                        print_message("# %s ftype %d, split at %d, variant %d: truncated %llu / %llu / %llu, "
+                                      "whole %llu / %llu / %llu\n", archs[a], (int)ftypes[f], split, v,
+                                      (unsigned long long)quick.host_side_bytes,
+                                      (unsigned long long)quick.device_bytes[1],
+                                      (unsigned long long)quick.device_bytes[2],
+                                      (unsigned long long)full.host_side_bytes,
+                                      (unsigned long long)full.device_bytes[1],
+                                      (unsigned long long)full.device_bytes[2]);
+                    assert_memory_equal(&quick, &full, sizeof quick);
+                    cases++;
+                }
+            }
+            hr_model_free(m);
+        }
+    }
+    print_message("# %d placements: truncated replay = whole replay\n", cases);
+}
+
 /* A graph too big for the replay (a 400-layer model whose partial offload
  * cannot be truncated) gives a lower bound, flagged, and no crash: the
  * scheduler's copy once dropped the leafs it had no room for and read
@@ -523,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_gpu_pipeline_parallel),
         cmocka_unit_test(test_truncation_is_exact),
         cmocka_unit_test(test_partial_offload_truncation_is_exact),
+        cmocka_unit_test(test_every_split_point_is_exact),
         cmocka_unit_test(test_graph_overflow_is_a_lower_bound),
         cmocka_unit_test(test_other_shapes),
         cmocka_unit_test(test_rejects_bad_input),

@@ -11,8 +11,9 @@
  * ops, outputs, sinks, external tensors, zero-size tensors, several buffers,
  * alignments that are not powers of two) and on their scheduler copies
  * (pipeline copies make input nodes), layered so that some state checks
- * hold and some fail, and must give the same peaks and the same failed
- * checks. The parametric replay must give, at every u of its range, the
+ * hold and some fail, and must give the same peaks, the same failed checks
+ * and the same lags. The reference snapshots every mark and compares the
+ * windows' pairs in their order (mark x, then L) after the replay. The parametric replay must give, at every u of its range, the
  * plain replay of the graph built at that u. */
 #include <stdlib.h>
 #include <string.h>
@@ -166,11 +167,46 @@ static void ref_snapshot(const ref_state *s, int upto, ref_snap *sn)
 /* the replay's snapshot room: larger states count as not matching */
 enum { SNAP_ROOM = 2 * 64 + 128 };
 
-static void ref_replay(const cg_graph *g, const uint32_t align[CG_MAX_BUFFERS], const int *checks,
-                       int n_checks, cg_alloc_result *res)
+static bool ref_same(const ref_snap *x, const ref_snap *y)
+{
+    return x->n >= 0 && y->n >= 0 && x->n <= SNAP_ROOM && y->n <= SNAP_ROOM && x->n == y->n &&
+           memcmp(x->w, y->w, sizeof x->w[0] * (size_t)x->n) == 0;
+}
+
+/* cg_window's rules as written in cgraph.h: windows in mark order, each
+ * starting after the last mark the one before looked at */
+static void ref_windows(const cg_graph *g, const ref_snap *snaps, const cg_window *win, int n_win,
+                        cg_alloc_result *res)
+{
+    int last = -1;
+    for (int w = 0; w < n_win; w++) {
+        res->failed_checks |= 1u << w;
+        const cg_window *v = &win[w];
+        const int back = v->max_lag * v->period;
+        if (v->period < 1 || v->max_lag < 1 || back > CG_MAX_LOOKBACK || v->base < 0 ||
+            v->lo < v->base || v->hi < v->lo || v->hi >= g->n_layer_marks)
+            continue;
+        const int first = v->lo - back > v->base ? v->lo - back : v->base;
+        if (first <= last)
+            continue;
+        last = v->hi;
+        for (int x = v->lo; x <= v->hi && !res->lag[w]; x++)
+            for (int L = 1; L <= v->max_lag && !res->lag[w]; L++) {
+                const int y = x - L * v->period;
+                if (y >= v->base && ref_same(&snaps[y], &snaps[x])) {
+                    res->failed_checks &= ~(1u << w);
+                    res->lag[w] = (uint8_t)L;
+                    last = x;
+                }
+            }
+    }
+}
+
+static void ref_replay(const cg_graph *g, const uint32_t align[CG_MAX_BUFFERS],
+                       const cg_window *win, int n_win, cg_alloc_result *res)
 {
     ref_state *s = calloc(1, sizeof *s);
-    ref_snap *snaps = malloc(sizeof *snaps * 2 * (size_t)n_checks);
+    ref_snap *snaps = malloc(sizeof *snaps * (size_t)(g->n_layer_marks + 1));
     assert_non_null(s);
     assert_non_null(snaps);
     s->g = g;
@@ -194,15 +230,12 @@ static void ref_replay(const cg_graph *g, const uint32_t align[CG_MAX_BUFFERS], 
                 s->t[n->src[j]].n_children++;
         }
     }
-    int mark_node[2 * 16];
-    for (int c = 0; c < 2 * n_checks; c++) {
-        mark_node[c] = checks[c] >= 0 && checks[c] < g->n_layer_marks ? g->layer_start[checks[c]] : -1;
-        snaps[c].n = -1;
-    }
+    for (int m = 0; m < g->n_layer_marks; m++)
+        snaps[m].n = -1;
     for (int i = 0; i <= g->n_nodes; i++) {
-        for (int c = 0; c < 2 * n_checks; c++)
-            if (mark_node[c] == i)
-                ref_snapshot(s, i, &snaps[c]);
+        for (int m = 0; m < g->n_layer_marks; m++)
+            if (g->layer_start[m] == i)
+                ref_snapshot(s, i, &snaps[m]);
         if (i == g->n_nodes)
             break;
         const cg_node *n = &g->nodes[i];
@@ -225,12 +258,7 @@ static void ref_replay(const cg_graph *g, const uint32_t align[CG_MAX_BUFFERS], 
         }
     }
     memset(res, 0, sizeof *res);
-    for (int c = 0; c < n_checks; c++) {
-        const ref_snap *x = &snaps[2 * c], *y = &snaps[2 * c + 1];
-        if (x->n < 0 || y->n < 0 || x->n > SNAP_ROOM || y->n > SNAP_ROOM || x->n != y->n ||
-            memcmp(x->w, y->w, sizeof x->w[0] * (size_t)x->n) != 0)
-            res->failed_checks |= 1u << c;
-    }
+    ref_windows(g, snaps, win, n_win, res);
     res->periodic_ok = res->failed_checks == 0;
     for (int b = 0; b < g->n_buffers; b++)
         res->peak[b] = s->a[b].max_size;
@@ -315,23 +343,33 @@ static void random_spec(graph_spec *sp, uint64_t *rng)
     sp->zero_sizes = fx_next_rand(rng) % 4 == 0;
 }
 
-/* pairs of layer marks: most inside the repeating layers (where the states
- * may match), some anywhere, now and then a mark the graph does not have */
-static void random_checks(const cg_graph *g, const graph_spec *sp, uint64_t *rng, int *checks,
-                          int *n_checks)
+/* Windows in mark order, most inside the repeating layers (where the
+ * states may match) with random periods and lags, some anywhere; now and
+ * then one out of order, or reaching past the graph's marks. */
+static int random_windows(const cg_graph *g, const graph_spec *sp, uint64_t *rng, cg_window *win)
 {
-    *n_checks = 1 + (int)(fx_next_rand(rng) % 6);
-    for (int c = 0; c < *n_checks; c++) {
-        const int steady = sp->periodic_from + 1;
-        if (fx_next_rand(rng) % 4 != 0 && steady + 1 < g->n_layer_marks) {
-            const int a = steady + (int)(fx_next_rand(rng) % (uint32_t)(g->n_layer_marks - 1 - steady));
-            checks[2 * c] = a;
-            checks[2 * c + 1] = a + 1 + (int)(fx_next_rand(rng) % (uint32_t)(g->n_layer_marks - 1 - a));
-        } else {
-            checks[2 * c] = (int)(fx_next_rand(rng) % (uint32_t)(g->n_layer_marks + 1));
-            checks[2 * c + 1] = (int)(fx_next_rand(rng) % (uint32_t)(g->n_layer_marks + 1));
-        }
+    const int n_win = 1 + (int)(fx_next_rand(rng) % 2);
+    const int n_marks = g->n_layer_marks;
+    const int steady = sp->periodic_from + 1 < n_marks - 2 ? sp->periodic_from + 1 : n_marks - 2;
+    int at = fx_next_rand(rng) % 3 == 0 || steady < 0 ? 0 : steady;
+    for (int w = 0; w < n_win; w++) {
+        cg_window *v = &win[w];
+        v->period = (uint8_t)(1 + (fx_next_rand(rng) % 4 == 0) + (fx_next_rand(rng) % 8 == 0));
+        v->max_lag = (uint8_t)(1 + fx_next_rand(rng) % 4);
+        if (fx_next_rand(rng) % 16 == 0) /* at and past the room for look-backs */
+            v->max_lag = (uint8_t)(CG_MAX_LOOKBACK / v->period + (fx_next_rand(rng) % 3 == 0));
+        if (fx_next_rand(rng) % 8 == 0) /* anywhere, maybe out of order or out of the graph */
+            at = (int)(fx_next_rand(rng) % (uint32_t)(n_marks + 2));
+        v->base = (int16_t)at;
+        v->lo = (int16_t)(at + v->period * (fx_next_rand(rng) % 4 != 0) + (int)(fx_next_rand(rng) % 2));
+        v->hi = (int16_t)(v->lo + (int)(fx_next_rand(rng) % 5));
+        if (v->hi >= n_marks && fx_next_rand(rng) % 8 != 0) /* mostly inside the graph */
+            v->hi = (int16_t)(n_marks - 1);
+        if (v->hi < v->lo || fx_next_rand(rng) % 4 == 0)
+            v->lo = v->hi; /* a plan's first try: only the last mark */
+        at = v->hi + 1 + (int)(fx_next_rand(rng) % 2);
     }
+    return n_win;
 }
 
 static void random_alignment(uint32_t align[CG_MAX_BUFFERS], uint64_t *rng)
@@ -343,7 +381,8 @@ static void random_alignment(uint32_t align[CG_MAX_BUFFERS], uint64_t *rng)
 
 static bool same_result(const cg_alloc_result *a, const cg_alloc_result *b, int n_buffers)
 {
-    if (a->failed_checks != b->failed_checks || a->periodic_ok != b->periodic_ok)
+    if (a->failed_checks != b->failed_checks || a->periodic_ok != b->periodic_ok ||
+        memcmp(a->lag, b->lag, sizeof a->lag) != 0)
         return false;
     for (int k = 0; k < n_buffers; k++)
         if (a->peak[k] != b->peak[k])
@@ -358,15 +397,15 @@ static void test_replay_equals_reference(void **state)
     assert_non_null(g);
     assert_non_null(split);
     uint64_t rng = 2026;
-    int bad = 0, held = 0, failed = 0, runs = 0;
+    int bad = 0, held = 0, failed = 0, runs = 0, lag_over_1 = 0;
     for (int trial = 0; trial < 3000; trial++) {
         graph_spec sp;
         random_spec(&sp, &rng);
         random_graph(g, &sp, 1 + (int64_t)(fx_next_rand(&rng) % 4));
         uint32_t align[CG_MAX_BUFFERS];
         random_alignment(align, &rng);
-        int checks[32], n_checks;
-        random_checks(g, &sp, &rng, checks, &n_checks);
+        cg_window win[CG_MAX_WINDOWS];
+        const int n_win = random_windows(g, &sp, &rng, win);
         /* the graph itself, the scheduler's copy (4 copies: input nodes), and
          * the graph with computed nodes made inputs or leafs (allocated before
          * the walk, an input while ggml counts the readers before it) */
@@ -392,8 +431,8 @@ static void test_replay_equals_reference(void **state)
                 run = split;
             }
             cg_alloc_result got, want;
-            cg_replay(run, align, checks, n_checks, &got);
-            ref_replay(run, align, checks, n_checks, &want);
+            cg_replay(run, align, win, n_win, &got);
+            ref_replay(run, align, win, n_win, &want);
             runs++;
             if (!same_result(&got, &want, run->n_buffers)) {
                 if (bad == 0)
@@ -403,17 +442,20 @@ static void test_replay_equals_reference(void **state)
                                   want.failed_checks);
                 bad++;
             }
-            for (int c = 0; c < n_checks; c++) {
-                held += !(want.failed_checks >> c & 1);
-                failed += want.failed_checks >> c & 1;
+            for (int w = 0; w < n_win; w++) {
+                held += !(want.failed_checks >> w & 1);
+                failed += want.failed_checks >> w & 1;
+                lag_over_1 += want.lag[w] > 1;
             }
         }
     }
-    print_message("# %d replays: %d state checks held, %d failed\n", runs, held, failed);
+    print_message("# %d replays: %d windows settled (%d by a lag over 1), %d failed\n", runs, held,
+                  lag_over_1, failed);
     assert_int_equal(bad, 0);
-    /* both outcomes were reached */
-    assert_true(held > runs / 4);
+    /* both outcomes were reached, and lags over one period */
+    assert_true(held > runs / 20);
     assert_true(failed > runs / 4);
+    assert_true(lag_over_1 > 0);
     free(split);
     free(g);
 }
@@ -445,18 +487,12 @@ static void test_many_live_tensors(void **state)
             acc = cg_op(g, true, CG_F32, 64, 1, 1, 1, acc, kept[i], CG_NONE, CG_NONE);
         }
         cg_mark_output(g, acc);
-        for (int a = 0; a < g->n_layer_marks; a++) {
-            int checks[32], n = 0;
-            for (int b = a + 1; b < g->n_layer_marks && n < 16; b += 1 + (g->n_layer_marks - a) / 8) {
-                checks[2 * n] = a;
-                checks[2 * n + 1] = b;
-                n++;
-            }
-            if (n == 0)
-                continue;
+        for (int a = 0; a + 1 < g->n_layer_marks; a++) {
+            /* every mark from a + 1 on against up to four before it */
+            const cg_window win = {(int16_t)a, (int16_t)(a + 1), (int16_t)(g->n_layer_marks - 1), 1, 4};
             cg_alloc_result got, want;
-            cg_replay(g, align, checks, n, &got);
-            ref_replay(g, align, checks, n, &want);
+            cg_replay(g, align, &win, 1, &got);
+            ref_replay(g, align, &win, 1, &want);
             if (!same_result(&got, &want, g->n_buffers)) {
                 if (bad == 0)
                     print_message("# %d kept, checks from mark %d: failed %x vs %x\n", counts[k], a,
@@ -466,6 +502,48 @@ static void test_many_live_tensors(void **state)
         }
     }
     assert_int_equal(bad, 0);
+    free(g);
+}
+
+/* Layers whose one new tensor each lives two or three layers: its places
+ * take turns, so states repeat every few layers, never every one. A window
+ * finds the pair with the lag of that cycle (the same as the reference's),
+ * and with a shorter lag allowed finds none. */
+static void test_windows_find_cycles(void **state)
+{
+    (void)state;
+    cg_graph *g = malloc(sizeof *g);
+    assert_non_null(g);
+    const uint32_t align[CG_MAX_BUFFERS] = {32};
+    for (int keep = 1; keep <= 2; keep++) {
+        cg_init(g);
+        int16_t prev[3];
+        prev[0] = cg_input(g, CG_F32, 64, 1, 1, 1);
+        prev[1] = prev[2] = CG_NONE;
+        for (int il = 0; il < 12; il++) {
+            cg_mark_layer(g, il);
+            /* a new tensor from the last ones: each lives keep + 1 layers */
+            const int16_t t = cg_op(g, false, CG_F32, 64, 1, 1, 1, prev[0], prev[keep], CG_NONE, CG_NONE);
+            prev[2] = prev[1];
+            prev[1] = prev[0];
+            prev[0] = t;
+        }
+        cg_mark_layer(g, 12);
+        cg_mark_output(g, cg_op(g, false, CG_F32, 64, 1, 1, 1, prev[0], CG_NONE, CG_NONE, CG_NONE));
+        cg_window win = {0, 1, 11, 1, 4};
+        cg_alloc_result got, want;
+        cg_replay(g, align, &win, 1, &got);
+        ref_replay(g, align, &win, 1, &want);
+        print_message("# tensors living %d layers: states repeat every %d\n", keep + 1, got.lag[0]);
+        assert_true(same_result(&got, &want, g->n_buffers));
+        assert_int_equal(got.failed_checks, 0);
+        assert_true(got.lag[0] > 1);
+        /* with a lag short of the cycle, nothing settles */
+        win.max_lag = (uint8_t)(got.lag[0] - 1);
+        cg_replay(g, align, &win, 1, &got);
+        assert_int_equal(got.failed_checks, 1);
+        assert_int_equal(got.lag[0], 0);
+    }
     free(g);
 }
 
@@ -487,19 +565,20 @@ static void test_param_equals_plain(void **state)
         random_graph(g1, &sp, u0 + 1);
         uint32_t align[CG_MAX_BUFFERS];
         random_alignment(align, &rng);
-        int checks[32], n_checks;
-        random_checks(g0, &sp, &rng, checks, &n_checks);
+        cg_window win[CG_MAX_WINDOWS];
+        const int n_win = random_windows(g0, &sp, &rng, win);
         cg_param_result pr;
-        cg_replay_param(g0, g1, u0, 1, 40, align, checks, n_checks, &pr);
+        cg_replay_param(g0, g1, u0, 1, 40, align, win, n_win, &pr);
         if (!pr.valid)
             continue;
         wide += pr.hi > pr.lo;
         for (int64_t u = pr.lo; u <= pr.hi; u++) {
             random_graph(gu, &sp, u);
             cg_alloc_result got;
-            cg_replay(gu, align, checks, n_checks, &got);
+            cg_replay(gu, align, win, n_win, &got);
             points++;
-            bool same = got.failed_checks == pr.failed_checks && got.periodic_ok == pr.periodic_ok;
+            bool same = got.failed_checks == pr.failed_checks && got.periodic_ok == pr.periodic_ok &&
+                        memcmp(got.lag, pr.lag, sizeof got.lag) == 0;
             for (int b = 0; b < gu->n_buffers; b++)
                 same = same && got.peak[b] == (uint64_t)(pr.peak[b].a + pr.peak[b].b * u);
             if (!same) {
@@ -523,6 +602,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_equals_reference),
         cmocka_unit_test(test_many_live_tensors),
+        cmocka_unit_test(test_windows_find_cycles),
         cmocka_unit_test(test_param_equals_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,20 +133,32 @@ typedef struct cg_shape { int64_t ne[4]; cg_type type; } cg_shape;
 void cg_split_copies(const cg_graph *src, cg_graph *dst, int n_copies);
 
 /* ---- replay of ggml-alloc (ggml_gallocr_alloc_graph_impl) ---- */
+
+/* A state check over one run of layers (compute.c says why equal states
+ * make a truncated graph exact): as the replay reaches each layer mark x in
+ * [lo, hi], it compares the allocator state there with the states at marks
+ * x - L period for L = 1 .. max_lag (never below base; max_lag * period at
+ * most CG_MAX_LOOKBACK). The first equal pair settles the window, and its L
+ * is reported. Windows come in mark order, each after the one before
+ * (hi < the next base); one out of order fails. */
+#define CG_MAX_PERIOD 8
+#define CG_MAX_LOOKBACK (2 * CG_MAX_PERIOD)
+#define CG_MAX_WINDOWS 8
+typedef struct cg_window {
+    int16_t base, lo, hi;
+    uint8_t period, max_lag;
+} cg_window;
+
 typedef struct cg_alloc_result {
     uint64_t peak[CG_MAX_BUFFERS]; /* max_size of each buffer's allocator */
-    bool periodic_ok;              /* the state check of a truncated graph held */
-    uint32_t failed_checks;        /* bit c: the states of check pair c differed */
+    bool periodic_ok;              /* every window settled */
+    uint32_t failed_checks;        /* bit w: window w found no equal pair */
+    uint8_t lag[CG_MAX_WINDOWS];   /* the L that settled window w (0: none) */
 } cg_alloc_result;
 
-/* Replay the packing. alignment[b] per buffer. checks holds n_checks pairs
- * of layer marks: the allocator state at the start of the two marks of
- * each pair must match (periodic_ok)
- * (see compute.c for why equal states make a truncated graph exact). */
-#define CG_MAX_CHECKS 16    /* two lags per run (compute.c) */
-#define CG_MAX_SNAPSHOTS 24 /* distinct marks among them: three per run */
-void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
-               int n_checks, cg_alloc_result *res);
+/* Replay the packing. alignment[b] per buffer; windows: the state checks. */
+void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS],
+               const cg_window *windows, int n_windows, cg_alloc_result *res);
 
 /* The same replay with sizes linear in u = KV cells / 256 (galloc_param.c):
  * g built at u0, g_next at u0 + 1, otherwise the same graph. Sizes are
@@ -157,13 +169,14 @@ typedef struct cg_form { int64_t a, b; } cg_form; /* a + b u */
 typedef struct cg_param_result {
     bool valid;
     bool periodic_ok;
-    uint32_t failed_checks; /* bit c: the states of check pair c differed */
+    uint32_t failed_checks; /* bit w: window w found no equal pair */
+    uint8_t lag[CG_MAX_WINDOWS]; /* the L that settled window w (0: none) */
     int64_t lo, hi;
     cg_form peak[CG_MAX_BUFFERS];
 } cg_param_result;
 void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u0, int64_t lo,
-                     int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
-                     int n_checks, cg_param_result *res);
+                     int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS],
+                     const cg_window *windows, int n_windows, cg_param_result *res);
 
 /* Bytes of the tensors allocated by nodes [from, to), per buffer, added
  * into scaled[] (sizes proportional to the batch's tokens) or fixed[], and

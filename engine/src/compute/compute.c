@@ -85,10 +85,11 @@ static bool same_kind(const hr_compute_input *in, const dev_table *t, int i, int
 
 /* The repeating layers [0, n_layer - 1) (the last one differs anyway:
  * out_ids) cut into runs, each periodic in layer kind: greedily from the
- * front, the period (up to MAX_PERIOD) that carries furthest. */
+ * front, the period (up to MAX_PERIOD) that carries furthest; layers where
+ * no period repeats make runs of period 0 (emitted whole). */
 #define MAX_SEGMENTS 8
-_Static_assert(2 * MAX_SEGMENTS <= CG_MAX_CHECKS && 3 * MAX_SEGMENTS <= CG_MAX_SNAPSHOTS,
-               "two checks per run");
+_Static_assert(MAX_SEGMENTS <= CG_MAX_WINDOWS && MAX_PERIOD <= CG_MAX_PERIOD,
+               "one state-check window per run");
 typedef struct segment { int start, end, period; } segment;
 
 /* Each layer's kind as a small number: equal numbers mean same_kind (an
@@ -139,7 +140,7 @@ static int find_segments(const hr_compute_input *in, segment *seg)
     kind_ids(in, &devs, kind);
     int n_seg = 0, i = 0;
     while (i < limit) {
-        int best_end = i + 1, best_d = 1;
+        int best_end = i + 1, best_d = 0; /* 0: no period repeats from i */
         for (int d = 1; d <= MAX_PERIOD && i + d <= limit && best_end < limit; d++) {
             int j = i + d;
             /* eight kinds at a time while they match and none is NO_KIND */
@@ -157,10 +158,17 @@ static int find_segments(const hr_compute_input *in, segment *seg)
                                      ? kind[j] == kind[j - d]
                                      : same_kind(in, &devs, j, j - d)))
                 j++;
-            if (j > best_end) {
+            /* a period counts when it repeats: one period alone skips
+             * nothing, and would swallow the layers of a run after it */
+            if (j > best_end && j >= i + 2 * d) {
                 best_end = j;
                 best_d = d;
             }
+        }
+        if (best_d == 0 && n_seg > 0 && seg[n_seg - 1].period == 0 && seg[n_seg - 1].end == i) {
+            seg[n_seg - 1].end = best_end; /* with the unrepeated layers before it */
+            i = best_end;
+            continue;
         }
         if (n_seg == MAX_SEGMENTS) { /* out of room: the rest as one run, unchecked */
             seg[n_seg - 1].end = limit;
@@ -213,38 +221,50 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
  * whose check failed, until every check holds. The last layer is always
  * emitted.
  *
- * Some runs never repeat with lag d but do with lag 2d: two layers'
- * tensors take turns between two places (a ping-pong). A run given lag 2
- * also checks the marks of layers P - 2d and P and skips a multiple of 2d:
- * equal states 2d apart make every later run of 2d layers repeat, so
- * either check holding makes the truncation exact. */
+ * A grown run checks every mark x of its layers up to P against x - L d
+ * for L = 1 .. 4 (while 4d reaches no further back than the replay keeps):
+ * equal states at marks a and a + L d (a + L d <= P) make every later run of
+ * L periods repeat from a on, so if S is a multiple of L d the layers
+ * [P, P + S) repeat [P - L d, P), already replayed, and leave the state as
+ * they found it. S is a multiple of 2d then (L = 1, 2 and 4 fit); a run
+ * settled by another L is planned again with S a multiple of L d (the same
+ * layers before P: the same states, the same pair). L > 1 catches runs whose
+ * tensors take turns between two or three places (a ping-pong: op-offloaded
+ * host layers); checking every mark catches a run that settles after a few
+ * layers of its own (the first layers after a split, or after op-offloaded
+ * host layers). */
 typedef struct layer_plan {
     int32_t layers[CG_MAX_LAYER_MARKS];
     int n;
-    int checks[2 * CG_MAX_CHECKS]; /* mark pairs whose states must match */
-    int check_seg[CG_MAX_CHECKS];  /* the run each check is for */
-    int n_checks;
-    int skipped[MAX_SEGMENTS];     /* S of each run (0: emitted whole) */
-    int window[MAX_SEGMENTS];      /* its check of lag d: the layers the skip repeats */
-    bool complete;                 /* every run emitted whole: nothing to check */
-    bool cut;                      /* the array's room cut layers: a lower bound */
+    cg_window windows[CG_MAX_WINDOWS]; /* the state checks, one per truncated run */
+    int window_seg[CG_MAX_WINDOWS];    /* the run each window is for */
+    int n_windows;
+    int skipped[MAX_SEGMENTS];         /* S of each run (0: emitted whole) */
+    int sum_marks[MAX_SEGMENTS][2];    /* marks of layers P - d and P: the period the skip repeats */
+    bool complete;                     /* every run emitted whole: nothing to check */
+    bool cut;                          /* the array's room cut layers: a lower bound */
 } layer_plan;
 
-static void add_check(layer_plan *lp, int mark_a, int mark_b, int k)
+/* The windows settled by L periods that do not divide their run's skip
+ * (bit w), which the caller counts as failed. */
+static uint32_t lags_off(const layer_plan *lp, const segment *seg, const uint8_t *lag)
 {
-    lp->checks[2 * lp->n_checks] = mark_a;
-    lp->checks[2 * lp->n_checks + 1] = mark_b;
-    lp->check_seg[lp->n_checks] = k;
-    lp->n_checks++;
+    uint32_t off = 0;
+    for (int v = 0; v < lp->n_windows; v++) {
+        const int k = lp->window_seg[v], L = lag[v];
+        if (L > 0 && lp->skipped[k] % (L * seg[k].period) != 0)
+            off |= 1u << v;
+    }
+    return off;
 }
 
-/* runs whose checks held: any one of a run's checks suffices */
+/* runs whose window settled */
 static uint32_t settled_runs(const layer_plan *lp, uint32_t failed_checks)
 {
     uint32_t settled = 0;
-    for (int c = 0; c < lp->n_checks; c++)
-        if (!(failed_checks & (1u << c)))
-            settled |= 1u << lp->check_seg[c];
+    for (int w = 0; w < lp->n_windows; w++)
+        if (!(failed_checks & (1u << w)))
+            settled |= 1u << lp->window_seg[w];
     return settled;
 }
 
@@ -257,30 +277,37 @@ static bool all_settled(const layer_plan *lp, int n_seg, uint32_t failed_checks)
     return true;
 }
 
-static void plan_layers(int n, const segment *seg, int n_seg, const int *reps, const int *lag,
-                        bool keep_tail, layer_plan *lp)
+/* How a run is emitted: reps periods before the skip, S a multiple of
+ * step periods, every mark checked (grown) or only P against P - d; tail:
+ * one period kept after the skip (see plan_layers). */
+typedef struct run_plan { int reps, step; bool grown, tail; } run_plan;
+
+static void plan_layers(int n, const segment *seg, int n_seg, const run_plan *rp, layer_plan *lp)
 {
     const int cap = (int)(sizeof lp->layers / sizeof lp->layers[0]);
     lp->n = 0;
-    lp->n_checks = 0;
+    lp->n_windows = 0;
     lp->complete = true;
     lp->cut = false;
     for (int k = 0; k < n_seg; k++) {
         const int s0 = seg[k].start, e = seg[k].end, d = seg[k].period;
-        const int P = d > 0 && reps[k] < e - s0 ? s0 + reps[k] * d : e;
-        const int step = P - lag[k] * d >= s0 ? lag[k] * d : d; /* S is a multiple of it */
+        const int P = d > 0 && rp[k].reps < e - s0 ? s0 + rp[k].reps * d : e;
+        const int step = rp[k].step * d; /* S is a multiple of it */
         lp->skipped[k] = 0;
         if (d > 0 && P < e) {
-            /* with several backends the scheduler looks ahead (expansion
-             * passes, copies made at a split's start): keep one period after
-             * the skip so the layers before it see the same neighbours */
-            const int tail = keep_tail ? d : 0;
+            const int tail = rp[k].tail ? d : 0;
             const int S = e - P - tail > 0 ? (e - P - tail) / step * step : 0;
-            if (S > 0) {
-                lp->window[k] = lp->n_checks;
-                add_check(lp, lp->n + (P - d - s0), lp->n + (P - s0), k);
-                if (step > d)
-                    add_check(lp, lp->n + (P - step - s0), lp->n + (P - s0), k);
+            if (S > 0 && lp->n_windows < CG_MAX_WINDOWS) {
+                const int base = lp->n, hi = lp->n + (P - s0);
+                cg_window *v = &lp->windows[lp->n_windows];
+                v->base = (int16_t)base;
+                v->hi = (int16_t)hi;
+                v->lo = (int16_t)(rp[k].grown ? base + d : hi);
+                v->period = (uint8_t)d;
+                v->max_lag = (uint8_t)(rp[k].grown ? (CG_MAX_LOOKBACK / d < 4 ? CG_MAX_LOOKBACK / d : 4) : 1);
+                lp->window_seg[lp->n_windows++] = k;
+                lp->sum_marks[k][0] = hi - d;
+                lp->sum_marks[k][1] = hi;
                 lp->skipped[k] = S;
                 lp->complete = false;
             }
@@ -353,8 +380,7 @@ static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segmen
     for (int k = 0; k < n_seg; k++) {
         if (!lp->skipped[k])
             continue;
-        const int c = lp->window[k];
-        const int ma = lp->checks[2 * c], mb = lp->checks[2 * c + 1];
+        const int ma = lp->sum_marks[k][0], mb = lp->sum_marks[k][1];
         if (ma < g->n_layer_marks && mb < g->n_layer_marks) {
             const int a = g->layer_start[ma], b = g->layer_start[mb];
             if (a < pos || b < a)
@@ -372,8 +398,7 @@ static void sum_full_graph(const cg_graph *g, const layer_plan *lp, const segmen
         uint64_t ps[CG_MAX_BUFFERS], pf[CG_MAX_BUFFERS], pc[CG_MAX_BUFFERS];
         for (int i = 0; i < g->n_buffers; i++)
             ps[i] = pf[i] = pc[i] = 0;
-        const int c = lp->window[k];
-        const int ma = lp->checks[2 * c], mb = lp->checks[2 * c + 1];
+        const int ma = lp->sum_marks[k][0], mb = lp->sum_marks[k][1];
         const uint64_t times = (uint64_t)(lp->skipped[k] / seg[k].period);
         uint64_t times_added = times;
         int a = 0, b = 0;
@@ -468,12 +493,13 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     const cg_graph *g_next = build_for_replay(&next, rc, buf_output, lp, &w->built, &w->split, true);
     cg_param_result pr;
     const int64_t u0 = in->n_kv / 256;
-    cg_replay_param(g, g_next, u0, 1, U_MAX, align, lp->checks, lp->n_checks, &pr);
+    cg_replay_param(g, g_next, u0, 1, U_MAX, align, lp->windows, lp->n_windows, &pr);
     graph_result gr_next;
     memset(&gr_next, 0, sizeof gr_next);
     if (pr.valid)
         sum_full_graph(g_next, lp, seg, n_seg, &gr_next);
-    if (!pr.valid || (!lp->complete && !all_settled(lp, n_seg, pr.failed_checks)))
+    if (!pr.valid ||
+        (!lp->complete && !all_settled(lp, n_seg, pr.failed_checks | lags_off(lp, seg, pr.lag))))
         return;
     for (int i = 0; i < CG_MAX_BUFFERS; i++) {
         /* the forms must give back what the plain replay found at u0 */
@@ -517,19 +543,40 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
 
     /* a GPU run's first layer reads copies made before it: its state rarely
      * equals the next one's, so start from two periods; a run whose state
-     * has not settled after twice that rarely settles at all (op-offloaded
-     * host layers, pipeline copies): then that run whole. A graph that
-     * outgrew its room grows every truncated run the same way. */
+     * has not settled doubles its periods and checks every mark of them.
+     * A graph that outgrew its room grows every truncated run the same way. */
     const int first_reps = gpu_any ? 2 : 1;
-    int reps[MAX_SEGMENTS], lag[MAX_SEGMENTS];
+    /* A run keeps one period after its skip when the layers before the skip
+     * must see the neighbours they have in the whole graph: with several
+     * backends inside the layers the scheduler looks ahead (expansion
+     * passes); and when the run ends where another device's layers begin,
+     * the copies made at the start of their split sit before their first
+     * layer's mark, so the period before the skip (the one the skipped ones
+     * repeat, for the checks and the sums) would take them in. */
+    run_plan rp[MAX_SEGMENTS];
     for (int k = 0; k < n_seg; k++) {
-        reps[k] = first_reps;
-        lag[k] = 1;
+        const bool device_change = layer_device(in, seg[k].start) != layer_device(in, seg[k].end);
+        const bool after_change = seg[k].start > 0 && gpu_any &&
+                                  layer_device(in, seg[k].start) != layer_device(in, seg[k].start - 1);
+        rp[k] = after_change && seg[k].period == 1 ? (run_plan){3, 2, true, multi_backend || device_change}
+                             : (run_plan){first_reps, 1, false, multi_backend || device_change};
     }
-    for (;;) {
-        plan_layers(n, seg, n_seg, reps, lag, multi_backend, &lp);
+    for (int attempt = 1;; attempt++) {
+        plan_layers(n, seg, n_seg, rp, &lp);
         gp = build_for_replay(in, rc, buf_output, &lp, &w->built, &w->split, true);
-        cg_replay(gp, align, lp.checks, lp.n_checks, &res);
+        cg_replay(gp, align, lp.windows, lp.n_windows, &res);
+        /* a window settled by L periods that do not divide its skip: that
+         * run again with a skip of L periods' multiples */
+        const uint32_t off = lags_off(&lp, seg, res.lag);
+        uint32_t replan = 0;
+        for (int v = 0; v < lp.n_windows; v++) {
+            if (off & (1u << v)) {
+                const int k = lp.window_seg[v];
+                rp[k].step = res.lag[v];
+                replan |= 1u << k;
+            }
+        }
+        res.failed_checks |= off;
         if (lp.complete || (all_settled(&lp, n_seg, res.failed_checks) && !gp->overflow))
             break;
         const uint32_t settled = settled_runs(&lp, res.failed_checks);
@@ -537,13 +584,17 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
         for (int k = 0; k < n_seg; k++) {
             if (!lp.skipped[k] || (!gp->overflow && (settled & (1u << k))))
                 continue;
-            /* a run that doubled would skip less than half of itself:
-             * whole at once (the doubled graph costs most of it anyway) */
-            const int len = seg[k].end - seg[k].start;
-            const bool short_run = 2 * (2 * reps[k] + 1) * seg[k].period >= len;
-            reps[k] = reps[k] >= 2 * first_reps || short_run ? n + 1 : reps[k] * 2;
-            lag[k] = 2;
             grown = true;
+            if ((replan & (1u << k)) && !gp->overflow && attempt < 16)
+                continue; /* planned again as it is, with its new step */
+            /* a run that doubled would skip less than half of itself:
+             * whole at once (the doubled graph costs most of it anyway);
+             * so is every run still unsettled after many attempts */
+            const int len = seg[k].end - seg[k].start;
+            const bool short_run = 2 * (2 * rp[k].reps + 1) * seg[k].period >= len;
+            rp[k].reps = short_run || attempt >= 16 ? n + 1 : rp[k].reps * 2;
+            rp[k].step = 2;
+            rp[k].grown = true;
         }
         if (!grown)
             break;

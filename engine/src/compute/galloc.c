@@ -45,12 +45,12 @@ typedef uint64_t SZ;
 
 #include "galloc_impl.h"
 
-void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
-               int n_checks, cg_alloc_result *res)
+void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS],
+               const cg_window *windows, int n_windows, cg_alloc_result *res)
 {
     replay r;
     r.g = g;
-    res->failed_checks = run_replay(&r, alignment, checks, n_checks);
+    res->failed_checks = run_replay(&r, alignment, windows, n_windows, res->lag);
     res->periodic_ok = res->failed_checks == 0;
     for (int b = 0; b < CG_MAX_BUFFERS; b++)
         res->peak[b] = b < g->n_buffers ? r.alloc[b].max_size : 0;

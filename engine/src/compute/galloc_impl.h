@@ -300,11 +300,82 @@ static inline __attribute__((always_inline)) void replay_node(replay *r, int i)
     }
 }
 
+/* Where the replay is in its windows (cg_window): the window it checks
+ * now and the next mark to snapshot. Snapshots sit in a ring indexed by
+ * mark: a compare reaches back at most CG_MAX_LOOKBACK marks. */
+#define SNAP_RING (CG_MAX_LOOKBACK + 1)
+typedef struct window_walk {
+    const cg_window *win;
+    int n_win, w;    /* windows, the current one */
+    int x;           /* the next mark to snapshot (-1: no window left) */
+    int last_mark;   /* the last mark snapshotted (windows must come after it) */
+    int ring_mark[SNAP_RING];
+    uint32_t failed;
+    uint8_t *lag;    /* the L that settled each window */
+} window_walk;
+
+/* the first mark window w needs, or -1 when it cannot be checked (bad or
+ * out of order: it stays failed) */
+static int window_first_mark(const cg_graph *g, const window_walk *ww, int w)
+{
+    const cg_window *v = &ww->win[w];
+    const int back = v->max_lag * v->period;
+    if (v->period < 1 || v->max_lag < 1 || back > CG_MAX_LOOKBACK || v->base < 0 ||
+        v->lo < v->base || v->hi < v->lo || v->hi >= g->n_layer_marks)
+        return -1;
+    const int first = v->lo - back > v->base ? v->lo - back : v->base;
+    return first > ww->last_mark ? first : -1;
+}
+
+/* move to the first checkable window from w on */
+static void window_next(const cg_graph *g, window_walk *ww, int w)
+{
+    ww->x = -1;
+    for (ww->w = w; ww->w < ww->n_win; ww->w++) {
+        const int first = window_first_mark(g, ww, ww->w);
+        if (first >= 0) {
+            ww->x = first;
+            return;
+        }
+    }
+}
+
+static bool same_state(replay *r, const snapshot *a, const snapshot *b)
+{
+    (void)r;
+    return a->n >= 0 && b->n >= 0 && a->n == b->n && SAME_SNAPSHOT(r, a, b);
+}
+
+/* at mark ww->x: snapshot, compare, advance */
+static void window_mark(replay *r, window_walk *ww, snapshot *ring)
+{
+    const cg_window *v = &ww->win[ww->w];
+    const int x = ww->x, slot = x % SNAP_RING;
+    take_snapshot(r, r->g->layer_start[x], &ring[slot]);
+    ww->ring_mark[slot] = x;
+    ww->last_mark = x;
+    int settled = 0;
+    for (int lag = 1; x >= v->lo && lag <= v->max_lag && !settled; lag++) {
+        const int y = x - lag * v->period, ys = y % SNAP_RING;
+        if (y >= v->base && ww->ring_mark[ys] == y && same_state(r, &ring[ys], &ring[slot]))
+            settled = lag;
+    }
+    if (settled) {
+        ww->failed &= ~(1u << ww->w);
+        ww->lag[ww->w] = (uint8_t)settled;
+    }
+    if (settled || x == v->hi)
+        window_next(r->g, ww, ww->w + 1);
+    else
+        ww->x = x + 1;
+}
+
 /* The replay itself; r->g and the REPLAY_EXTRA fields are set by the caller.
- * Returns the checks that failed, bit c for pair c (0: every state check
- * held, periodic_ok); peaks in r->alloc[b].max_size. */
-static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
-                       int n_checks)
+ * Returns the windows that found no equal pair, bit w for window w (0:
+ * every one settled), and in lag[w] the L that settled window w; peaks in
+ * r->alloc[b].max_size. */
+static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS],
+                           const cg_window *windows, int n_windows, uint8_t lag[CG_MAX_WINDOWS])
 {
     const cg_graph *g = r->g;
     for (int b = 0; b < g->n_buffers; b++) {
@@ -339,63 +410,35 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS], 
             r->st[CG_ROOT(n->src[j])] += st_unit(n->src[j]);
     }
 
-    /* state checks: pairs of layer marks; a mark shared by several pairs
-     * (two lags ending at the same layer) is snapshotted once */
-    if (n_checks > CG_MAX_CHECKS)
-        n_checks = CG_MAX_CHECKS;
-    int at[CG_MAX_SNAPSHOTS];      /* node index of each distinct mark */
-    int which[2 * CG_MAX_CHECKS];  /* snapshot of each end of each pair, -1: none */
-    snapshot snaps[CG_MAX_SNAPSHOTS];
-    int n_snaps = 0;
-    uint32_t failed = 0;
-    for (int c = 0; c < 2 * n_checks; c++) {
-        const int mk = checks[c];
-        const int node = mk >= 0 && mk < g->n_layer_marks ? g->layer_start[mk] : -1;
-        which[c] = -1;
-        if (node < 0) {
-            failed |= 1u << (c / 2);
-            continue;
-        }
-        for (int k = 0; k < n_snaps; k++)
-            if (at[k] == node)
-                which[c] = k;
-        if (which[c] < 0 && n_snaps < CG_MAX_SNAPSHOTS) {
-            at[n_snaps] = node;
-            snaps[n_snaps].n = -1;
-            which[c] = n_snaps++;
-        }
-        if (which[c] < 0)
-            failed |= 1u << (c / 2);
-    }
+    window_walk ww;
+    snapshot ring[SNAP_RING];
+    if (n_windows > CG_MAX_WINDOWS)
+        n_windows = CG_MAX_WINDOWS;
+    ww.win = windows;
+    ww.n_win = n_windows > 0 ? n_windows : 0;
+    ww.failed = n_windows > 0 ? (uint32_t)((1ull << n_windows) - 1) : 0;
+    ww.last_mark = -1;
+    ww.lag = lag;
+    memset(lag, 0, CG_MAX_WINDOWS);
+    for (int k = 0; k < SNAP_RING; k++)
+        ww.ring_mark[k] = -1;
+    window_next(g, &ww, 0);
 
-    /* the next node index where a snapshot is due (none: past the end) */
-    int next_at = g->n_nodes + 1;
-    for (int k = 0; k < n_snaps; k++)
-        if (at[k] < next_at)
-            next_at = at[k];
     for (int i = 0;;) {
-        if (i == next_at) {
-            next_at = g->n_nodes + 1;
-            for (int k = 0; k < n_snaps; k++) {
-                if (at[k] == i)
-                    take_snapshot(r, i, &snaps[k]);
-                else if (at[k] > i && at[k] < next_at)
-                    next_at = at[k];
-            }
+        /* the marks due here (several when a layer emitted nothing) */
+        while (ww.x >= 0 && g->layer_start[ww.x] <= i) {
+            if (g->layer_start[ww.x] < i) /* marks out of node order: unchecked */
+                window_next(g, &ww, ww.w + 1);
+            else
+                window_mark(r, &ww, ring);
         }
-        if (i == g->n_nodes)
+        if (i >= g->n_nodes)
             break;
         /* the nodes up to the next snapshot (or the end) */
-        const int stop = next_at < g->n_nodes ? next_at : g->n_nodes;
+        const int stop = ww.x >= 0 && g->layer_start[ww.x] < g->n_nodes ? g->layer_start[ww.x]
+                                                                           : g->n_nodes;
         for (; i < stop; i++)
             replay_node(r, i);
     }
-    for (int c = 0; c < n_checks; c++) {
-        if (failed & (1u << c))
-            continue;
-        const snapshot *a = &snaps[which[2 * c]], *b = &snaps[which[2 * c + 1]];
-        if (a->n < 0 || b->n < 0 || a->n != b->n || !SAME_SNAPSHOT(r, a, b))
-            failed |= 1u << c;
-    }
-    return failed;
+    return ww.failed;
 }

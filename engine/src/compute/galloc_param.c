@@ -177,8 +177,8 @@ static bool layout_eq(replay *r, int16_t a, int16_t b)
 }
 
 void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u0, int64_t lo,
-                     int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS], const int *checks,
-                     int n_checks, cg_param_result *res)
+                     int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS],
+                     const cg_window *windows, int n_windows, cg_param_result *res)
 {
     static const int64_t too_big = (int64_t)CG_TOO_BIG;
     memset(res, 0, sizeof *res);
@@ -230,7 +230,7 @@ void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u0, int6
     r->u0 = u0;
     r->lo = lo;
     r->hi = hi;
-    res->failed_checks = run_replay(r, alignment, checks, n_checks);
+    res->failed_checks = run_replay(r, alignment, windows, n_windows, res->lag);
     res->periodic_ok = res->failed_checks == 0;
     for (int b = 0; b < CG_MAX_BUFFERS && b < g->n_buffers; b++)
         res->peak[b] = r->alloc[b].max_size;
