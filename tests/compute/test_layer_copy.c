@@ -17,6 +17,7 @@
 #include "test_util.h"
 
 #include "compute/build.h"
+#include "model/model_internal.h"
 #include "compute_fixtures.h"
 
 /* what compute.c's init_build sets, for this input */
@@ -192,11 +193,80 @@ static void test_shapes_copy_equals_op_by_op(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* The role maxima an op-offloaded layer reads come from the model's
+ * precomputation (hr_model_role_max) or, when the tensor list is not the
+ * one finalized, from a pass over the tensors: the same roles (bytes and
+ * repacked) and the same graph, for presets in several quantizations
+ * (repacked and not, mixes whose widest block differs in type). */
+static void test_precomputed_roles_equal_scan(void **state)
+{
+    (void)state;
+    static const char *const presets[] = {"llama-3.1-8b", "mixtral-8x7b", "qwen2.5-0.5b",
+                                          "gemma-2-9b", "deepseek-v2-lite", "phi-3-mini"};
+    static const hr_ftype ftypes[] = {HR_FTYPE_UNKNOWN, HR_FTYPE_MOSTLY_Q4_0,
+                                      HR_FTYPE_MOSTLY_Q8_0, HR_FTYPE_MOSTLY_Q4_K_S,
+                                      HR_FTYPE_MOSTLY_Q3_K_M, HR_FTYPE_MOSTLY_IQ4_NL};
+    graphs *w = malloc(sizeof *w);
+    assert_non_null(w);
+    int bad = 0, checked = 0;
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+        hr_model *base = NULL;
+        hr_error err;
+        if (hr_model_open(presets[i], &base, &err) != HR_OK)
+            fail_msg("preset %s: %s", presets[i], err.message);
+        for (size_t f = 0; f < sizeof ftypes / sizeof ftypes[0]; f++) {
+            hr_model *m = base;
+            if (ftypes[f] != HR_FTYPE_UNKNOWN &&
+                hr_model_requantize(base, ftypes[f], &m, &err) != HR_OK)
+                fail_msg("preset %s ftype %d: %s", presets[i], (int)ftypes[f], err.message);
+            assert_non_null(hr_model_role_max(m));
+            /* the same model with a tensor list of its own: no precomputation */
+            hr_model scan = *m;
+            hr_tensor *copy = malloc(sizeof *copy * (m->n_tensors ? m->n_tensors : 1));
+            assert_non_null(copy);
+            memcpy(copy, m->tensors, sizeof *copy * m->n_tensors);
+            scan.tensors = copy;
+            assert_null(hr_model_role_max(&scan));
+            const int32_t n = (int32_t)m->n_layer, h = n / 3;
+            const fx_layout layout = {"host first third, GPU1", 0, h, h, n, 0, 0};
+            const fx_run run = {4096, 512, 0, 1, true, true, false, false};
+            hr_settings st, ss;
+            hr_compute_input in, is;
+            fx_input(m, &layout, &run, &st, &in);
+            fx_input(&scan, &layout, &run, &ss, &is);
+            cg_build b;
+            cg_roles rp, rs;
+            setup(&b, &w->copied, &rp, &in, false);
+            int32_t layers[3] = {0, h > 1 ? h - 1 : 0, n - 1};
+            assert_true(cg_build_graph(&b, layers, h > 1 ? 3 : 1));
+            setup(&b, &w->plain, &rs, &is, false);
+            assert_true(cg_build_graph(&b, layers, h > 1 ? 3 : 1));
+            assert_true(rp.scanned && rs.scanned);
+            const int at = first_difference(&w->copied, &w->plain);
+            if (at >= 0 || memcmp(rp.bytes, rs.bytes, sizeof rp.bytes) != 0 ||
+                memcmp(rp.repacked, rs.repacked, sizeof rp.repacked) != 0) {
+                printf("# %s ftype %d: roles or graphs differ (node %d)\n", presets[i],
+                       (int)ftypes[f], at);
+                bad++;
+            }
+            checked++;
+            free(copy);
+            if (m != base)
+                hr_model_free(m);
+        }
+        hr_model_free(base);
+    }
+    free(w);
+    assert_int_equal(checked, 36);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presets_copy_equals_op_by_op),
         cmocka_unit_test(test_shapes_copy_equals_op_by_op),
+        cmocka_unit_test(test_precomputed_roles_equal_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

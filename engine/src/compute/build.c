@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "model/model_internal.h"
 
 /* ---- small helpers mirroring the ggml calls ---- */
 
@@ -36,9 +37,20 @@ static bool repacked_type(hr_type t)
     return t == HR_TYPE_Q4_0 || t == HR_TYPE_Q4_K || t == HR_TYPE_IQ4_NL || t == HR_TYPE_MXFP4;
 }
 
-/* the largest block weight of each role, once per estimate */
+/* the largest block weight of each role, once per estimate: from the
+ * model's precomputed maxima (hr_model_role_max), else a pass over its
+ * tensors (a tensor list changed since the model was finalized) */
 static void scan_roles(cg_roles *ro, const hr_model *m)
 {
+    ro->scanned = true;
+    const hr_role_max *rm = hr_model_role_max(m);
+    if (rm) {
+        for (int r = 0; r < HR_ROLE_COUNT; r++) {
+            ro->bytes[r] = rm[r].bytes;
+            ro->repacked[r] = rm[r].bytes && repacked_type(rm[r].type) && rm[r].ne1 % 8 == 0;
+        }
+        return;
+    }
     memset(ro->bytes, 0, sizeof ro->bytes);
     memset(ro->repacked, 0, sizeof ro->repacked);
     for (size_t i = 0; i < m->n_tensors; i++) {
@@ -51,7 +63,6 @@ static void scan_roles(cg_roles *ro, const hr_model *m)
             ro->repacked[r] = repacked_type(t->type) && t->ne[1] % 8 == 0;
         }
     }
-    ro->scanned = true;
 }
 
 static int16_t host_weight(cg_build *b, hr_role role)
