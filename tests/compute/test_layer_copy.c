@@ -193,6 +193,60 @@ static void test_shapes_copy_equals_op_by_op(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* cg_build_graph reads the first layer alone for the cache kinds when the
+ * caller found every layer alike (hr_compute_input.layers_alike, as the
+ * plan does): the same graphs as reading every layer, for models of alike
+ * layers without a sliding window and with one on every layer (the iSWA
+ * cache), and a model whose layers differ (gemma-2) read layer by layer. */
+static void test_layers_alike_equals_every_layer(void **state)
+{
+    (void)state;
+    graphs *w = malloc(sizeof *w);
+    assert_non_null(w);
+    hr_model *models[3] = {NULL, NULL, NULL};
+    hr_error err;
+    assert_int_equal(hr_model_open("llama-3.1-8b", &models[0], &err), HR_OK);
+    assert_int_equal(hr_model_open("gemma-2-9b", &models[1], &err), HR_OK);
+    hr_shape sh;
+    fx_shape(&sh, "mistral", 12, 1024, 16, 4, 2816, 32000, HR_FTYPE_MOSTLY_Q4_K_M);
+    sh.n_swa = 4096; /* swa_pattern 0: every layer slides */
+    models[2] = fx_shape_model(&sh);
+    assert_non_null(models[2]);
+    int bad = 0, swa_alike = 0;
+    for (int k = 0; k < 3; k++) {
+        const hr_model *m = models[k];
+        const bool alike = memcmp(&m->layers[1], &m->layers[0],
+                                  (size_t)(m->n_layer - 1) * sizeof *m->layers) == 0;
+        swa_alike += alike && m->layers[0].is_swa;
+        const int32_t n = (int32_t)m->n_layer;
+        const fx_layout layout = {"GPU1 all", 0, 0, 0, n, 0, 0};
+        const fx_run run = {16384, 512, 0, 1, true, true, true, false};
+        hr_settings s;
+        hr_compute_input in;
+        fx_input(m, &layout, &run, &s, &in);
+        in.n_kv_swa = 4096 + 512; /* the window's cells differ from the full cache's */
+        int32_t layers[3] = {0, 1, n - 1};
+        cg_build b;
+        cg_roles roles;
+        in.layers_alike = alike;
+        setup(&b, &w->copied, &roles, &in, false);
+        assert_true(cg_build_graph(&b, layers, 3));
+        in.layers_alike = false;
+        setup(&b, &w->plain, &roles, &in, false);
+        assert_true(cg_build_graph(&b, layers, 3));
+        const int at = first_difference(&w->copied, &w->plain);
+        if (at >= 0) {
+            printf("# %s: graphs differ at node %d\n", m->name, at);
+            bad++;
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        hr_model_free(models[k]);
+    free(w);
+    assert_int_equal(swa_alike, 1);
+    assert_int_equal(bad, 0);
+}
+
 /* The role maxima an op-offloaded layer reads come from the model's
  * precomputation (hr_model_role_max) or, when the tensor list is not the
  * one finalized, from a pass over the tensors: the same roles (bytes and
@@ -267,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_presets_copy_equals_op_by_op),
         cmocka_unit_test(test_shapes_copy_equals_op_by_op),
         cmocka_unit_test(test_precomputed_roles_equal_scan),
+        cmocka_unit_test(test_layers_alike_equals_every_layer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

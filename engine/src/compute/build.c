@@ -123,8 +123,8 @@ static int16_t norm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne
     return t;
 }
 
-static int16_t input(cg_build *b, int16_t *slot, cg_type type, int64_t ne0, int64_t ne1,
-                     int64_t ne2, int64_t ne3)
+EMITTER int16_t input(cg_build *b, int16_t *slot, cg_type type, int64_t ne0, int64_t ne1,
+                      int64_t ne2, int64_t ne3)
 {
     if (*slot == CG_NONE) {
         const uint8_t saved = b->g->cur_buffer;
@@ -1097,7 +1097,8 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->iswa = false;
     b->k_quantized = type_is_quantized(b->in->type_k); /* looked up once per graph */
     b->v_quantized = type_is_quantized(b->in->type_v);
-    for (uint32_t il = 0; il < m->n_layer; il++)
+    /* layers all alike (the caller found it): the first tells */
+    for (uint32_t il = 0; il < (b->in->layers_alike ? 1u : m->n_layer); il++)
         if (m->layers[il].is_swa)
             b->iswa = true;
 

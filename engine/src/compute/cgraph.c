@@ -17,20 +17,6 @@ void cg_init(cg_graph *g)
     g->n_layer_marks = 0;
 }
 
-int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3)
-{
-    /* a node like any op, then marked as an input leaf */
-    int16_t idx = cg_op(g, false, type, ne0, ne1, ne2, ne3, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
-    if (idx == CG_NONE)
-        return CG_NONE;
-    g->nodes[idx].flags = CG_FLAG_INPUT | CG_FLAG_LEAF;
-    if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]))
-        g->leafs[g->n_leafs++] = idx;
-    else
-        g->overflow = true;
-    return idx;
-}
-
 int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
                 int64_t ne3, bool permuted)
 {

@@ -74,9 +74,8 @@ typedef struct cg_graph {
 void cg_init(cg_graph *g);
 
 
-/* An input leaf (op NONE, ggml_set_input). Leafs are allocated first, in the
- * order given here (ggml's DFS discovery order). */
-int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3);
+/* An input leaf (op NONE, ggml_set_input): cg_input, with the emitters
+ * below. */
 
 /* A computed node (cg_op, defined below): inplace: op is in
  * ggml_op_can_inplace; permuted marks a non-contiguous result (no in-place
@@ -261,6 +260,24 @@ static inline int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0
     n->layout = cg_layout_key(type, ne0, ne1, ne2, ne3, false);
     n->flags = (uint8_t)((inplace ? CG_FLAG_INPLACE : 0) | (g->free_mode ? CG_FLAG_FREE : 0));
     cg_set_srcs(n, s0, s1, s2, s3);
+    return idx;
+}
+
+/* An input leaf (op NONE, ggml_set_input). Leafs are allocated first, in the
+ * order given here (ggml's DFS discovery order). Inline: the builders' shapes
+ * are mostly constants. */
+static inline int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
+                               int64_t ne3)
+{
+    /* a node like any op, then marked as an input leaf */
+    int16_t idx = cg_op(g, false, type, ne0, ne1, ne2, ne3, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
+    if (idx == CG_NONE)
+        return CG_NONE;
+    g->nodes[idx].flags = CG_FLAG_INPUT | CG_FLAG_LEAF;
+    if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]))
+        g->leafs[g->n_leafs++] = idx;
+    else
+        g->overflow = true;
     return idx;
 }
 
