@@ -926,6 +926,9 @@ typedef struct layer_record {
     uint8_t buffer;
     int start, attn_end, ffn_start, end; /* its parts' nodes (ffn_start -1: parallel FFN) */
     int16_t inpL, normed, attn_out, proj, out;
+    /* a copy of a layer, whole, that made no input leaf: its sources are its
+     * own nodes, inpL (not a leaf) and input leafs (copy_checked) */
+    bool checked;
 } layer_record;
 
 /* a plain handle: an op's result, not a view nor nothing */
@@ -936,7 +939,7 @@ static bool plain(int16_t h)
 
 /* a handle read by the recorded layer, as the copy reads it (CG_NONE for a
  * source outside the layer that is neither its input nor an input leaf:
- * not one this copy knows how to move) */
+ * not one this copy knows how to move); map[] is indexed by node */
 static int16_t moved(const cg_graph *g, const layer_record *rec, const int16_t *map, int16_t h,
                      int16_t inpL)
 {
@@ -944,17 +947,18 @@ static int16_t moved(const cg_graph *g, const layer_record *rec, const int16_t *
         return h;
     const int16_t root = CG_ROOT(h);
     if (root >= rec->start)
-        return (int16_t)(map[root - rec->start] | (h & CG_VIA_VIEW));
+        return (int16_t)(map[root] | (h & CG_VIA_VIEW));
     if (root == rec->inpL)
         return (int16_t)(inpL | (h & CG_VIA_VIEW));
     return g->nodes[root].flags & CG_FLAG_LEAF ? h : CG_NONE;
 }
 
 /* Copy the recorded layer's nodes [from, to) to the end of the graph,
- * map[] taking each one's new handle (an input leaf stays itself), inpL
+ * map[i] taking node i's new handle (an input leaf stays itself), inpL
  * read where it read its input: moved() per source, spelled out (this runs
- * for every source of every copied node). False, with the graph as it was,
- * when a source cannot be moved. */
+ * for every source of every copied node; the sources are packed, the first
+ * CG_NONE ends them). False, with the graph as it was, when a source cannot
+ * be moved. */
 static bool copy_nodes(cg_graph *g, const layer_record *rec, int from, int to, int16_t inpL,
                        int16_t *map)
 {
@@ -964,23 +968,65 @@ static bool copy_nodes(cg_graph *g, const layer_record *rec, int from, int to, i
     for (int i = from; i < to; i++) {
         const cg_node *s = &nodes[i];
         if (s->flags & CG_FLAG_LEAF) {
-            map[i - start] = (int16_t)i;
+            map[i] = (int16_t)i;
             continue;
         }
         cg_node *n = &nodes[w];
         *n = *s;
-        for (int j = 0, k = s->n_src; j < k; j++) {
-            const int h = n->src[j], root = CG_ROOT(h), view = h & CG_VIA_VIEW;
+        for (int j = 0; j < CG_MAX_SRC; j++) {
+            const int h = n->src[j];
+            if (h < 0)
+                break;
+            const int root = h & ~CG_VIA_VIEW;
             if (root >= start)
-                n->src[j] = (int16_t)(map[root - start] | view);
+                n->src[j] = (int16_t)(map[root] | (h & CG_VIA_VIEW));
             else if (root == old_inpL)
-                n->src[j] = (int16_t)(inpL | view);
-            else if (!(nodes[root].flags & CG_FLAG_LEAF))
+                n->src[j] = (int16_t)(inpL | (h & CG_VIA_VIEW));
+            else if (nodes[root].flags & CG_FLAG_LEAF)
+                map[root] = (int16_t)root; /* for the checked copies (copy_checked) */
+            else
                 return false; /* nothing written past n_nodes counts */
         }
-        map[i - start] = (int16_t)w++;
+        map[i] = (int16_t)w++;
     }
     g->n_nodes = w;
+    return true;
+}
+
+/* copy_nodes for a checked record (see layer_record), without a test: its
+ * sources are its own nodes (map[] takes them as they are copied), its
+ * input (map[rec->inpL], set by the caller) and input leafs, and it holds
+ * no leaf. map[l] = l for those leafs: a checked record reads the leafs of
+ * the record it was copied from, back to the first of its line, which was
+ * copied by copy_nodes; that one tested each and wrote map[l] = l (or, for
+ * a leaf of its own, moved it to itself), and nothing writes a leaf's
+ * entry otherwise. One look-up per source; this is most copies: every one
+ * after the first of a kind. */
+static void copy_checked(cg_graph *g, int from, int to, int16_t *map)
+{
+    cg_node *const nodes = g->nodes;
+    int w = g->n_nodes;
+    for (int i = from; i < to; i++, w++) {
+        cg_node *n = &nodes[w];
+        *n = nodes[i];
+        for (int j = 0, k = n->n_src; j < k; j++) {
+            const int h = n->src[j];
+            n->src[j] = (int16_t)(map[h & ~CG_VIA_VIEW] | (h & CG_VIA_VIEW));
+        }
+        map[i] = (int16_t)w;
+    }
+    g->n_nodes = w;
+}
+
+/* A part [from, to) of the recorded layer, its input read as inpL: the
+ * checked copy when the record is checked, else copy_nodes. */
+static bool copy_part(cg_graph *g, const layer_record *rec, int from, int to, int16_t inpL,
+                      int16_t *map)
+{
+    if (!rec->checked)
+        return copy_nodes(g, rec, from, to, inpL, map);
+    map[rec->inpL] = inpL;
+    copy_checked(g, from, to, map);
     return true;
 }
 
@@ -1025,16 +1071,18 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
     return oldest;
 }
 
+/* map: the build's node map (cg_build.node_map) */
 static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
                           bool last, layer_record *recs)
 {
     cg_graph *g = b->g;
-    const int start = g->n_nodes;
-    int16_t map[LAYER_COPY_MAX];
+    int16_t *const map = b->node_map;
+    const int start = g->n_nodes, leafs = g->n_leafs;
     int16_t normed, cur, proj = CG_NONE, out;
     int copy;
     layer_record *rec = pick_record(b, recs, L, inpL, last, &copy);
-    bool copying = copy > 0 && copy_nodes(g, rec, rec->start, rec->attn_end, inpL, map);
+    bool copying = copy > 0 && copy_part(g, rec, rec->start, rec->attn_end, inpL, map);
+    bool whole = copying; /* every part a copy */
     if (copying) {
         normed = moved(g, rec, map, rec->normed, inpL);
         cur = moved(g, rec, map, rec->attn_out, inpL);
@@ -1044,27 +1092,31 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     const int attn_end = g->n_nodes;
     int ffn_start = -1;
     if (t->parallel_ffn) {
-        if (copying && copy == 2 && copy_nodes(g, rec, rec->attn_end, rec->end, inpL, map))
+        whole = copying && copy == 2 && copy_part(g, rec, rec->attn_end, rec->end, inpL, map);
+        if (whole)
             out = moved(g, rec, map, rec->out, inpL);
         else
             out = layer_parallel(b, t, L, cur, normed, inpL, last);
     } else {
-        copying = copying && copy_nodes(g, rec, rec->attn_end, rec->ffn_start, inpL, map);
+        copying = copying && copy_part(g, rec, rec->attn_end, rec->ffn_start, inpL, map);
         proj = copying ? moved(g, rec, map, rec->proj, inpL) : layer_proj(b, cur);
         ffn_start = g->n_nodes;
         int16_t x = proj, resid = inpL;
         const int64_t Tn = keep_output_rows(b, last, b->n_tokens, b->m->n_embd, &x, &resid);
         /* the FFN reads x where the layer before read its projection */
         copying = copying && !rec->last && Tn == b->n_tokens && plain(rec->proj) &&
-                  rec->proj >= rec->start && plain(x) && plain(resid);
+                  rec->proj >= rec->start && !(g->nodes[rec->proj].flags & CG_FLAG_LEAF) &&
+                  plain(x) && plain(resid);
         if (copying)
-            map[rec->proj - rec->start] = x;
-        if (copying && copy_nodes(g, rec, rec->ffn_start, rec->end, resid, map))
+            map[rec->proj] = x;
+        whole = copying && copy_part(g, rec, rec->ffn_start, rec->end, resid, map);
+        if (whole)
             out = moved(g, rec, map, rec->out, resid);
         else
             out = layer_ffn(b, t, L, x, resid, Tn);
     }
     const int end = g->n_nodes;
+    rec->checked = whole && g->n_leafs == leafs && !(g->nodes[inpL].flags & CG_FLAG_LEAF);
     rec->L = !g->overflow && end - start <= LAYER_COPY_MAX ? L : NULL;
     rec->last = last;
     rec->offloading = b->offloading;
@@ -1085,6 +1137,8 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
 {
     const hr_model *m = b->m;
     cg_graph *g = b->g;
+    int16_t node_map[CG_MAX_NODES]; /* written where read: see copy_checked */
+    b->node_map = node_map;
     const traits t = traits_of(m);
     const int64_t E = m->n_embd, T = b->n_tokens;
 
