@@ -17,68 +17,6 @@ void cg_init(cg_graph *g)
     g->n_layer_marks = 0;
 }
 
-int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
-                int64_t ne3, bool permuted)
-{
-    (void)g;
-    (void)type;
-    (void)ne0;
-    (void)ne1;
-    (void)ne2;
-    (void)ne3;
-    (void)permuted;
-    if (src == CG_NONE)
-        return CG_NONE;
-    return (int16_t)(CG_ROOT(src) | CG_VIA_VIEW);
-}
-
-void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2)
-{
-    int16_t idx;
-    cg_node *n = cg_push(g, &idx);
-    if (!n)
-        return;
-    n->bytes = 0;
-    n->layout = 0;
-    n->flags = CG_FLAG_NOALLOC;
-    cg_set_srcs(n, s0, s1, s2, CG_NONE);
-}
-
-int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer, uint32_t kind)
-{
-    const uint8_t saved = g->cur_buffer;
-    g->cur_buffer = buffer;
-    int16_t idx;
-    cg_node *n = cg_push(g, &idx);
-    g->cur_buffer = saved;
-    if (!n)
-        return CG_NONE;
-    n->bytes = bytes < CG_TOO_BIG ? bytes : CG_TOO_BIG;
-    n->layout = kind;
-    n->flags = CG_FLAG_EXTERNAL;
-    n->n_src = 0;
-    for (int i = 0; i < CG_MAX_SRC; i++)
-        n->src[i] = CG_NONE;
-    return idx;
-}
-
-void cg_mark_output(cg_graph *g, int16_t t)
-{
-    if (t != CG_NONE)
-        g->nodes[CG_ROOT(t)].flags |= CG_FLAG_OUTPUT;
-}
-
-void cg_mark_layer(cg_graph *g, int il)
-{
-    if (g->n_layer_marks >= (int)(sizeof g->layer_start / sizeof g->layer_start[0])) {
-        g->overflow = true;
-        return;
-    }
-    g->layer_start[g->n_layer_marks] = (int16_t)g->n_nodes;
-    g->layer_index[g->n_layer_marks] = (int16_t)il;
-    g->n_layer_marks++;
-}
-
 void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BUFFERS],
                   uint64_t fixed[CG_MAX_BUFFERS], uint64_t count[CG_MAX_BUFFERS])
 {
@@ -93,12 +31,6 @@ void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BU
             scaled[n->buffer] += n->bytes;
         count[n->buffer]++;
     }
-}
-
-void cg_mark_fixed(cg_graph *g, int16_t t)
-{
-    if (t != CG_NONE)
-        g->nodes[CG_ROOT(t)].flags |= CG_FLAG_FIXED;
 }
 
 void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
