@@ -33,67 +33,86 @@ void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BU
     }
 }
 
+/* pass 1 of the scheduler for one free node: an op reading a weight goes
+ * where the weight is used from (the first GPU; the host for a CPU-repacked
+ * one). True when it placed the node. */
+static bool place_weight_reader(cg_graph *g, cg_node *n, uint8_t gpu_buffer)
+{
+    for (int j = 0; j < n->n_src; j++) {
+        const cg_node *s = &g->nodes[CG_ROOT(n->src[j])];
+        if (!(s->flags & CG_FLAG_EXTERNAL) || s->layout == CG_EXT_KV)
+            continue;
+        n->buffer = s->layout == CG_EXT_WEIGHT_REPACKED ? 0 : gpu_buffer;
+        n->flags &= (uint8_t)~CG_FLAG_FREE;
+        return true;
+    }
+    return false;
+}
+
 void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
 {
-    /* pass 1: ops reading a weight; [lo, hi] spans the free nodes */
-    int lo = -1, hi = -1;
-    for (int i = 0; i < g->n_nodes; i++) {
-        cg_node *n = &g->nodes[i];
-        if (!(n->flags & CG_FLAG_FREE))
-            continue;
-        if (lo < 0)
-            lo = i;
-        hi = i;
-        for (int j = 0; j < n->n_src; j++) {
-            const cg_node *s = &g->nodes[CG_ROOT(n->src[j])];
-            if (!(s->flags & CG_FLAG_EXTERNAL) || s->layout == CG_EXT_KV)
-                continue;
-            n->buffer = s->layout == CG_EXT_WEIGHT_REPACKED ? 0 : gpu_buffer;
-            n->flags &= (uint8_t)~CG_FLAG_FREE;
-            break;
-        }
-    }
-    if (lo < 0)
-        return;
-    /* pass 2: expand GPU down, GPU up, then any backend down, up. Outside
-     * [lo, hi] no node is free. The free nodes come in runs (consecutive
-     * computed nodes, leafs and external tensors aside) between two
-     * computed nodes that are not free, and every pass gives a whole run the
-     * buffer it enters with: the neighbour before it (down) or after it
-     * (up), or nothing (none; a host neighbour in the GPU passes). A run
-     * placed by a pass never becomes another run's neighbour, so the four
-     * passes come to: the neighbour before when on a GPU, else the one after
-     * when on a GPU, else the host (the only buffer left). One walk finds
-     * each run and its neighbours, then places it. */
-    int before = -1, after = -1;
-    for (int i = lo - 1; i >= 0 && before < 0; i--)
-        if (!(g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
-            before = i;
-    for (int i = hi + 1; i < g->n_nodes && after < 0; i++)
-        if (!(g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
-            after = i;
-    int prev = before, run = -1; /* run: the first node of the open run */
-    for (int i = lo; i <= hi + 1; i++) {
-        const bool end = i > hi;
-        if (!end && (g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
-            continue;
-        if (!end && (g->nodes[i].flags & CG_FLAG_FREE)) {
-            if (run < 0)
-                run = i;
+    /* Pass 1 places the free nodes reading a weight (place_weight_reader);
+     * pass 2 expands GPU down, GPU up, then any backend down, up. The free
+     * nodes left come in runs (consecutive computed nodes, leafs and
+     * external tensors aside) between two computed nodes that are not free,
+     * and every pass gives a whole run the buffer it enters with: the
+     * neighbour before it (down) or after it (up), or nothing (none; a host
+     * neighbour in the GPU passes). A run placed by a pass never becomes
+     * another run's neighbour, so the four passes come to: the neighbour
+     * before when on a GPU, else the one after when on a GPU, else the host
+     * (the only buffer left). Pass 1 only turns free nodes into neighbours,
+     * so one walk does both: it skips to the next free node, places it if it
+     * reads a weight, else takes the run from it up to the next computed
+     * node that is not free (placing weight readers on the way: such a one
+     * ends the run) and places the run. */
+    cg_node *const nodes = g->nodes;
+    const int n = g->n_nodes;
+    const uint8_t skip = CG_FLAG_LEAF | CG_FLAG_EXTERNAL;
+    int i = 0;
+    for (;;) {
+        /* most nodes are not free (GPU layers): eight flags at a time */
+        while (i + 8 <= n &&
+               !((nodes[i].flags | nodes[i + 1].flags | nodes[i + 2].flags | nodes[i + 3].flags |
+                  nodes[i + 4].flags | nodes[i + 5].flags | nodes[i + 6].flags |
+                  nodes[i + 7].flags) & CG_FLAG_FREE))
+            i += 8;
+        while (i < n && !(nodes[i].flags & CG_FLAG_FREE))
+            i++;
+        if (i >= n)
+            return;
+        if (place_weight_reader(g, &nodes[i], gpu_buffer)) {
+            i++;
             continue;
         }
-        const int next = end ? after : i;
-        if (run >= 0) {
-            const int pb = prev >= 0 ? g->nodes[prev].buffer : 0;
-            const int nb = next >= 0 ? g->nodes[next].buffer : 0;
-            const uint8_t to = (uint8_t)(pb > 0 ? pb : nb);
-            for (int k = run; k < i; k++)
-                if (g->nodes[k].flags & CG_FLAG_FREE) {
-                    g->nodes[k].buffer = to;
-                    g->nodes[k].flags &= (uint8_t)~CG_FLAG_FREE;
+        /* a run from i: the computed node before it (none: the host) */
+        int prev = i - 1;
+        while (prev >= 0 && (nodes[prev].flags & skip))
+            prev--;
+        /* on a GPU it gives the run its buffer as the run is walked */
+        const uint8_t pb = prev >= 0 ? nodes[prev].buffer : 0;
+        const uint8_t keep = pb > 0 ? (uint8_t)~CG_FLAG_FREE : 0xff;
+        nodes[i].buffer = pb;
+        nodes[i].flags &= keep;
+        int end = i + 1; /* the run's end: the next computed node not free, or n */
+        for (; end < n; end++) {
+            cg_node *x = &nodes[end];
+            if (x->flags & CG_FLAG_FREE) {
+                if (place_weight_reader(g, x, gpu_buffer))
+                    break;
+                x->buffer = pb;
+                x->flags &= keep;
+            } else if (!(x->flags & skip)) {
+                break;
+            }
+        }
+        if (pb == 0) { /* the neighbour after it, else the host */
+            const uint8_t nb = end < n ? nodes[end].buffer : 0;
+            for (int k = i; k < end; k++)
+                if (nodes[k].flags & CG_FLAG_FREE) {
+                    nodes[k].buffer = nb;
+                    nodes[k].flags &= (uint8_t)~CG_FLAG_FREE;
                 }
-            run = -1;
         }
-        prev = i;
+        i = end;
     }
 }
