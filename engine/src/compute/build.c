@@ -1030,13 +1030,19 @@ static bool copy_part(cg_graph *g, const layer_record *rec, int from, int to, in
     return true;
 }
 
+/* cg_same_layer, answered by the caller's finding when every layer is alike */
+static bool same_layer(const cg_build *b, const hr_layer *x, const hr_layer *y)
+{
+    return b->in->layers_alike || cg_same_layer(x, y);
+}
+
 /* how much of the recorded layer this one can copy: 0 nothing, 1 all but
  * the last layer's rows, 2 all of it */
 static int copyable(const cg_build *b, const layer_record *rec, const hr_layer *L, int16_t inpL,
                     bool last)
 {
     const cg_graph *g = b->g;
-    if (!rec->L || b->no_layer_copy || g->overflow || !cg_same_layer(rec->L, L) ||
+    if (!rec->L || b->no_layer_copy || g->overflow || !same_layer(b, rec->L, L) ||
         rec->buffer != g->cur_buffer || rec->offloading != b->offloading)
         return 0;
     /* plain handles make the input's move exact */
@@ -1061,7 +1067,7 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
         if (!r->L)
             return r;
         if (r->buffer == b->g->cur_buffer && r->offloading == b->offloading &&
-            cg_same_layer(r->L, L)) {
+            same_layer(b, r->L, L)) {
             *copy = copyable(b, r, L, inpL, last);
             return r;
         }
