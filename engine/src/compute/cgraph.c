@@ -17,20 +17,31 @@ void cg_init(cg_graph *g)
     g->n_layer_marks = 0;
 }
 
+/* one node into the sums (cg_sum_bytes): the fixed or the scaled bytes of
+ * its buffer by a select, not a branch */
+static inline void sum_node(const cg_node *n, uint64_t *scaled, uint64_t *fixed, uint64_t *count)
+{
+    const uint8_t f = n->flags;
+    if (f & (CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL))
+        return;
+    uint64_t *to = (f & CG_FLAG_FIXED) ? fixed : scaled;
+    to[n->buffer] += n->bytes;
+    count[n->buffer]++;
+}
+
 void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BUFFERS],
                   uint64_t fixed[CG_MAX_BUFFERS], uint64_t count[CG_MAX_BUFFERS])
 {
     const int end = to < g->n_nodes ? to : g->n_nodes; /* one bound per node, not two */
-    for (int i = from; i < end; i++) {
-        const cg_node *n = &g->nodes[i];
-        if (n->flags & (CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL))
-            continue;
-        if (n->flags & CG_FLAG_FIXED)
-            fixed[n->buffer] += n->bytes;
-        else
-            scaled[n->buffer] += n->bytes;
-        count[n->buffer]++;
+    if (from >= end)
+        return;
+    const cg_node *n = &g->nodes[from];
+    for (int pairs = (end - from) / 2; pairs > 0; pairs--, n += 2) { /* half the loop tests */
+        sum_node(&n[0], scaled, fixed, count);
+        sum_node(&n[1], scaled, fixed, count);
     }
+    if ((end - from) % 2)
+        sum_node(n, scaled, fixed, count);
 }
 
 /* pass 1 of the scheduler for one free node: an op reading a weight goes
