@@ -247,6 +247,52 @@ static void test_layers_alike_equals_every_layer(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* An op-offloaded layer reads the KV cache as external tensors sized
+ * without the type table for the usual cache types: the sizes of
+ * hr_type_row_bytes, for f32 / f16 / bf16 and a quantized K. */
+static void test_cache_views_sized_as_row_bytes(void **state)
+{
+    (void)state;
+    hr_model *m = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open("llama-3.1-8b", &m, &err), HR_OK);
+    graphs *w = malloc(sizeof *w);
+    assert_non_null(w);
+    static const hr_type types[] = {HR_TYPE_F32, HR_TYPE_F16, HR_TYPE_BF16, HR_TYPE_Q8_0};
+    const int32_t n = (int32_t)m->n_layer, h = n / 3;
+    const fx_layout layout = {"host first third, GPU1", 0, h, h, n, 0, 0};
+    const fx_run run = {8192, 512, 0, 1, true, true, false, false};
+    int seen = 0;
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        hr_settings s;
+        hr_compute_input in;
+        fx_input(m, &layout, &run, &s, &in);
+        in.type_k = types[t];
+        in.type_v = types[t] == HR_TYPE_Q8_0 ? HR_TYPE_F16 : types[t];
+        cg_build b;
+        cg_roles roles;
+        setup(&b, &w->plain, &roles, &in, false);
+        int32_t layers[1] = {0};
+        assert_true(cg_build_graph(&b, layers, 1));
+        const hr_layer *L = &m->layers[0];
+        const uint64_t k = hr_type_row_bytes(in.type_k, (int64_t)L->n_embd_head_k * L->n_head_kv) * in.n_kv;
+        const uint64_t v = hr_type_row_bytes(in.type_v, (int64_t)L->n_embd_head_v * L->n_head_kv) * in.n_kv;
+        int views = 0;
+        for (int i = 0; i < w->plain.n_nodes; i++) {
+            const cg_node *x = &w->plain.nodes[i];
+            if (!(x->flags & CG_FLAG_EXTERNAL) || x->layout != CG_EXT_KV)
+                continue;
+            assert_int_equal(x->bytes, views == 0 ? k : v);
+            views++;
+        }
+        assert_int_equal(views, 2);
+        seen++;
+    }
+    assert_int_equal(seen, 4);
+    free(w);
+    hr_model_free(m);
+}
+
 /* The role maxima an op-offloaded layer reads come from the model's
  * precomputation (hr_model_role_max) or, when the tensor list is not the
  * one finalized, from a pass over the tensors: the same roles (bytes and
@@ -322,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_shapes_copy_equals_op_by_op),
         cmocka_unit_test(test_precomputed_roles_equal_scan),
         cmocka_unit_test(test_layers_alike_equals_every_layer),
+        cmocka_unit_test(test_cache_views_sized_as_row_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

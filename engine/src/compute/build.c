@@ -176,6 +176,17 @@ static bool type_is_quantized(hr_type t)
     return ti && ti->quantized;
 }
 
+/* hr_type_row_bytes of a cache row (n >= 0), the usual cache types without
+ * the type table's look-up */
+static uint64_t cache_row_bytes(hr_type t, int64_t n)
+{
+    if (t == HR_TYPE_F16 || t == HR_TYPE_BF16)
+        return 2 * (uint64_t)n;
+    if (t == HR_TYPE_F32)
+        return 4 * (uint64_t)n;
+    return hr_type_row_bytes(t, n);
+}
+
 /* attn_rot_k / attn_rot_v of llama_kv_cache: the rotation size */
 static int64_t rot_k_size(const cg_build *b, int64_t head_k)
 {
@@ -329,8 +340,8 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
     /* the cache views, read from another backend when the layer's ops moved */
     int16_t kc = CG_NONE, vc = CG_NONE;
     if (kv_host) {
-        kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, d->hd_k * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
-        vc = cg_external(b->g, hr_type_row_bytes(b->in->type_v, d->hd_v * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
+        kc = cg_external(b->g, cache_row_bytes(b->in->type_k, d->hd_k * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
+        vc = cg_external(b->g, cache_row_bytes(b->in->type_v, d->hd_v * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
     }
 
     /* build_attn_mha: q split into streams and permuted */
@@ -667,7 +678,7 @@ static int16_t mla_attention(cg_build *b, const traits *t, const hr_layer *L, in
     b->g->cur_buffer = layer_buf;
     int16_t kc = CG_NONE;
     if (b->offloading)
-        kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, hk) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
+        kc = cg_external(b->g, cache_row_bytes(b->in->type_k, hk) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
 
     int16_t qp = cg_view(b->g, Q, CG_F32, hk, T / ns, H, ns, true);
     int16_t mask = input(b, &b->mask, b->fa ? CG_F16 : CG_F32, n_kv, T / ns, 1, ns);
@@ -1006,15 +1017,20 @@ static void copy_checked(cg_graph *g, int from, int to, int16_t *map)
 {
     cg_node *const nodes = g->nodes;
     int w = g->n_nodes;
+#define MOVED(h) ((int16_t)(map[(h) & ~CG_VIA_VIEW] | ((h) & CG_VIA_VIEW)))
     for (int i = from; i < to; i++, w++) {
         cg_node *n = &nodes[w];
         *n = nodes[i];
-        for (int j = 0, k = n->n_src; j < k; j++) {
-            const int h = n->src[j];
-            n->src[j] = (int16_t)(map[h & ~CG_VIA_VIEW] | (h & CG_VIA_VIEW));
+        switch (n->n_src) { /* no loop: most nodes read one or two */
+        case 4: n->src[3] = MOVED(n->src[3]); /* fallthrough */
+        case 3: n->src[2] = MOVED(n->src[2]); /* fallthrough */
+        case 2: n->src[1] = MOVED(n->src[1]); /* fallthrough */
+        case 1: n->src[0] = MOVED(n->src[0]); /* fallthrough */
+        default: break;
         }
         map[i] = (int16_t)w;
     }
+#undef MOVED
     g->n_nodes = w;
 }
 
