@@ -55,36 +55,38 @@ static note_writer note_open(hr_plan *plan)
     return w;
 }
 
-static void note_text(note_writer *w, const char *s)
+/* len bytes of s, as far as the note's room goes */
+static void note_put(note_writer *w, const char *s, size_t len)
 {
     if (!w->dst)
         return;
-    while (*s && w->at + 1 < w->room)
-        w->dst[w->at++] = *s++;
+    const size_t left = w->room - 1 - w->at;
+    const size_t n = len < left ? len : left;
+    memcpy(w->dst + w->at, s, n);
+    w->at += n;
     w->dst[w->at] = '\0';
 }
+
+/* a string literal (its length known here) */
+#define note_text(w, literal) note_put((w), "" literal, sizeof(literal) - 1)
 
 static void note_num(note_writer *w, uint64_t v)
 {
     char digits[20]; /* UINT64_MAX has 20 */
-    int n = 0;
+    char *p = digits + sizeof digits;
     do {
-        digits[n++] = (char)('0' + v % 10);
+        *--p = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    char text[21];
-    for (int i = 0; i < n; i++)
-        text[i] = digits[n - 1 - i];
-    text[n] = '\0';
-    note_text(w, text);
+    note_put(w, p, (size_t)(digits + sizeof digits - p));
 }
 
-/* a note of fixed text */
-static void add_note(hr_plan *plan, const char *text)
-{
-    note_writer w = note_open(plan);
-    note_text(&w, text);
-}
+/* a note of fixed text (a string literal) */
+#define add_note(plan, literal)                                                                    \
+    do {                                                                                           \
+        note_writer w_ = note_open(plan);                                                          \
+        note_text(&w_, literal);                                                                   \
+    } while (0)
 
 /* KV cache types llama.cpp accepts for -ctk / -ctv */
 static bool kv_type_allowed(hr_type t)
