@@ -70,7 +70,7 @@ static bool kv_uniform_fast(const hr_model *m, const hr_kv_input *in, const hr_p
             layers_on[hr_place_device(p, (int32_t)il)]++;
     }
     *rc = HR_OK;
-    for (int d = 0; d < HR_MAX_DEVICES; d++) {
+    for (int d = 0; d <= p->n_gpus && d < HR_MAX_DEVICES; d++) { /* hr_place_device's range */
         if (!layers_on[d])
             continue;
         uint64_t kb, vb;
