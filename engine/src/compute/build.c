@@ -964,12 +964,27 @@ static int16_t moved(const cg_graph *g, const layer_record *rec, const int16_t *
     return g->nodes[root].flags & CG_FLAG_LEAF ? h : CG_NONE;
 }
 
+/* one source of a copied node moved (see copy_nodes): moved(), spelled out
+ * (this runs for every source of every copied node); false when it cannot be */
+static inline bool move_source(int16_t *src, int start, int old_inpL, int16_t inpL, int16_t *map,
+                               const cg_node *nodes)
+{
+    const int h = *src, root = h & ~CG_VIA_VIEW;
+    if (root >= start)
+        *src = (int16_t)(map[root] | (h & CG_VIA_VIEW));
+    else if (root == old_inpL)
+        *src = (int16_t)(inpL | (h & CG_VIA_VIEW));
+    else if (nodes[root].flags & CG_FLAG_LEAF)
+        map[root] = (int16_t)root; /* for the checked copies (copy_checked) */
+    else
+        return false;
+    return true;
+}
+
 /* Copy the recorded layer's nodes [from, to) to the end of the graph,
  * map[i] taking node i's new handle (an input leaf stays itself), inpL
- * read where it read its input: moved() per source, spelled out (this runs
- * for every source of every copied node; the sources are packed, the first
- * CG_NONE ends them). False, with the graph as it was, when a source cannot
- * be moved. */
+ * read where it read its input. False, with the graph as it was, when a
+ * source cannot be moved. */
 static bool copy_nodes(cg_graph *g, const layer_record *rec, int from, int to, int16_t inpL,
                        int16_t *map)
 {
@@ -984,20 +999,17 @@ static bool copy_nodes(cg_graph *g, const layer_record *rec, int from, int to, i
         }
         cg_node *n = &nodes[w];
         *n = *s;
-        for (int j = 0; j < CG_MAX_SRC; j++) {
-            const int h = n->src[j];
-            if (h < 0)
-                break;
-            const int root = h & ~CG_VIA_VIEW;
-            if (root >= start)
-                n->src[j] = (int16_t)(map[root] | (h & CG_VIA_VIEW));
-            else if (root == old_inpL)
-                n->src[j] = (int16_t)(inpL | (h & CG_VIA_VIEW));
-            else if (nodes[root].flags & CG_FLAG_LEAF)
-                map[root] = (int16_t)root; /* for the checked copies (copy_checked) */
-            else
-                return false; /* nothing written past n_nodes counts */
+        /* no loop: most nodes read one or two; nothing written past n_nodes
+         * counts when a source cannot be moved */
+#define MOVE(j) if (!move_source(&n->src[j], start, old_inpL, inpL, map, nodes)) return false
+        switch (n->n_src) {
+        case 4: MOVE(3); /* fallthrough */
+        case 3: MOVE(2); /* fallthrough */
+        case 2: MOVE(1); /* fallthrough */
+        case 1: MOVE(0); /* fallthrough */
+        default: break;
         }
+#undef MOVE
         map[i] = (int16_t)w++;
     }
     g->n_nodes = w;
