@@ -111,7 +111,7 @@ EMITTER int16_t fresh(cg_build *b, int16_t x, int16_t y, cg_type type, int64_t n
 }
 
 /* build_norm: RMS_NORM (in place) or NORM (new), times the weight, + bias */
-static int16_t norm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2, bool rms,
+EMITTER int16_t norm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2, bool rms,
                     bool bias)
 {
     int16_t t = rms ? ew(b, x, CG_NONE, ne0, ne1, ne2, 1) : fresh(b, x, CG_NONE, CG_F32, ne0, ne1, ne2, 1);
