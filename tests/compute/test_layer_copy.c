@@ -17,6 +17,7 @@
 #include "test_util.h"
 
 #include "compute/build.h"
+#include "model/model_internal.h"
 #include "compute_fixtures.h"
 
 /* what compute.c's init_build sets, for this input */
@@ -192,11 +193,182 @@ static void test_shapes_copy_equals_op_by_op(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* cg_build_graph reads the first layer alone for the cache kinds when the
+ * caller found every layer alike (hr_compute_input.layers_alike, as the
+ * plan does): the same graphs as reading every layer, for models of alike
+ * layers without a sliding window and with one on every layer (the iSWA
+ * cache), and a model whose layers differ (gemma-2) read layer by layer. */
+static void test_layers_alike_equals_every_layer(void **state)
+{
+    (void)state;
+    graphs *w = malloc(sizeof *w);
+    assert_non_null(w);
+    hr_model *models[3] = {NULL, NULL, NULL};
+    hr_error err;
+    assert_int_equal(hr_model_open("llama-3.1-8b", &models[0], &err), HR_OK);
+    assert_int_equal(hr_model_open("gemma-2-9b", &models[1], &err), HR_OK);
+    hr_shape sh;
+    fx_shape(&sh, "mistral", 12, 1024, 16, 4, 2816, 32000, HR_FTYPE_MOSTLY_Q4_K_M);
+    sh.n_swa = 4096; /* swa_pattern 0: every layer slides */
+    models[2] = fx_shape_model(&sh);
+    assert_non_null(models[2]);
+    int bad = 0, swa_alike = 0;
+    for (int k = 0; k < 3; k++) {
+        const hr_model *m = models[k];
+        const bool alike = memcmp(&m->layers[1], &m->layers[0],
+                                  (size_t)(m->n_layer - 1) * sizeof *m->layers) == 0;
+        swa_alike += alike && m->layers[0].is_swa;
+        const int32_t n = (int32_t)m->n_layer;
+        const fx_layout layout = {"GPU1 all", 0, 0, 0, n, 0, 0};
+        const fx_run run = {16384, 512, 0, 1, true, true, true, false};
+        hr_settings s;
+        hr_compute_input in;
+        fx_input(m, &layout, &run, &s, &in);
+        in.n_kv_swa = 4096 + 512; /* the window's cells differ from the full cache's */
+        int32_t layers[3] = {0, 1, n - 1};
+        cg_build b;
+        cg_roles roles;
+        in.layers_alike = alike;
+        setup(&b, &w->copied, &roles, &in, false);
+        assert_true(cg_build_graph(&b, layers, 3));
+        in.layers_alike = false;
+        setup(&b, &w->plain, &roles, &in, false);
+        assert_true(cg_build_graph(&b, layers, 3));
+        const int at = first_difference(&w->copied, &w->plain);
+        if (at >= 0) {
+            printf("# %s: graphs differ at node %d\n", m->name, at);
+            bad++;
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        hr_model_free(models[k]);
+    free(w);
+    assert_int_equal(swa_alike, 1);
+    assert_int_equal(bad, 0);
+}
+
+/* An op-offloaded layer reads the KV cache as external tensors sized
+ * without the type table for the usual cache types: the sizes of
+ * hr_type_row_bytes, for f32 / f16 / bf16 and a quantized K. */
+static void test_cache_views_sized_as_row_bytes(void **state)
+{
+    (void)state;
+    hr_model *m = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open("llama-3.1-8b", &m, &err), HR_OK);
+    graphs *w = malloc(sizeof *w);
+    assert_non_null(w);
+    static const hr_type types[] = {HR_TYPE_F32, HR_TYPE_F16, HR_TYPE_BF16, HR_TYPE_Q8_0};
+    const int32_t n = (int32_t)m->n_layer, h = n / 3;
+    const fx_layout layout = {"host first third, GPU1", 0, h, h, n, 0, 0};
+    const fx_run run = {8192, 512, 0, 1, true, true, false, false};
+    int seen = 0;
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        hr_settings s;
+        hr_compute_input in;
+        fx_input(m, &layout, &run, &s, &in);
+        in.type_k = types[t];
+        in.type_v = types[t] == HR_TYPE_Q8_0 ? HR_TYPE_F16 : types[t];
+        cg_build b;
+        cg_roles roles;
+        setup(&b, &w->plain, &roles, &in, false);
+        int32_t layers[1] = {0};
+        assert_true(cg_build_graph(&b, layers, 1));
+        const hr_layer *L = &m->layers[0];
+        const uint64_t k = hr_type_row_bytes(in.type_k, (int64_t)L->n_embd_head_k * L->n_head_kv) * in.n_kv;
+        const uint64_t v = hr_type_row_bytes(in.type_v, (int64_t)L->n_embd_head_v * L->n_head_kv) * in.n_kv;
+        int views = 0;
+        for (int i = 0; i < w->plain.n_nodes; i++) {
+            const cg_node *x = &w->plain.nodes[i];
+            if (!(x->flags & CG_FLAG_EXTERNAL) || x->layout != CG_EXT_KV)
+                continue;
+            assert_int_equal(x->bytes, views == 0 ? k : v);
+            views++;
+        }
+        assert_int_equal(views, 2);
+        seen++;
+    }
+    assert_int_equal(seen, 4);
+    free(w);
+    hr_model_free(m);
+}
+
+/* The role maxima an op-offloaded layer reads come from the model's
+ * precomputation (hr_model_role_max) or, when the tensor list is not the
+ * one finalized, from a pass over the tensors: the same roles (bytes and
+ * repacked) and the same graph, for presets in several quantizations
+ * (repacked and not, mixes whose widest block differs in type). */
+static void test_precomputed_roles_equal_scan(void **state)
+{
+    (void)state;
+    static const char *const presets[] = {"llama-3.1-8b", "mixtral-8x7b", "qwen2.5-0.5b",
+                                          "gemma-2-9b", "deepseek-v2-lite", "phi-3-mini"};
+    static const hr_ftype ftypes[] = {HR_FTYPE_UNKNOWN, HR_FTYPE_MOSTLY_Q4_0,
+                                      HR_FTYPE_MOSTLY_Q8_0, HR_FTYPE_MOSTLY_Q4_K_S,
+                                      HR_FTYPE_MOSTLY_Q3_K_M, HR_FTYPE_MOSTLY_IQ4_NL};
+    graphs *w = malloc(sizeof *w);
+    assert_non_null(w);
+    int bad = 0, checked = 0;
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+        hr_model *base = NULL;
+        hr_error err;
+        if (hr_model_open(presets[i], &base, &err) != HR_OK)
+            fail_msg("preset %s: %s", presets[i], err.message);
+        for (size_t f = 0; f < sizeof ftypes / sizeof ftypes[0]; f++) {
+            hr_model *m = base;
+            if (ftypes[f] != HR_FTYPE_UNKNOWN &&
+                hr_model_requantize(base, ftypes[f], &m, &err) != HR_OK)
+                fail_msg("preset %s ftype %d: %s", presets[i], (int)ftypes[f], err.message);
+            assert_non_null(hr_model_role_max(m));
+            /* the same model with a tensor list of its own: no precomputation */
+            hr_model scan = *m;
+            hr_tensor *copy = malloc(sizeof *copy * (m->n_tensors ? m->n_tensors : 1));
+            assert_non_null(copy);
+            memcpy(copy, m->tensors, sizeof *copy * m->n_tensors);
+            scan.tensors = copy;
+            assert_null(hr_model_role_max(&scan));
+            const int32_t n = (int32_t)m->n_layer, h = n / 3;
+            const fx_layout layout = {"host first third, GPU1", 0, h, h, n, 0, 0};
+            const fx_run run = {4096, 512, 0, 1, true, true, false, false};
+            hr_settings st, ss;
+            hr_compute_input in, is;
+            fx_input(m, &layout, &run, &st, &in);
+            fx_input(&scan, &layout, &run, &ss, &is);
+            cg_build b;
+            cg_roles rp, rs;
+            setup(&b, &w->copied, &rp, &in, false);
+            int32_t layers[3] = {0, h > 1 ? h - 1 : 0, n - 1};
+            assert_true(cg_build_graph(&b, layers, h > 1 ? 3 : 1));
+            setup(&b, &w->plain, &rs, &is, false);
+            assert_true(cg_build_graph(&b, layers, h > 1 ? 3 : 1));
+            assert_true(rp.scanned && rs.scanned);
+            const int at = first_difference(&w->copied, &w->plain);
+            if (at >= 0 || memcmp(rp.bytes, rs.bytes, sizeof rp.bytes) != 0 ||
+                memcmp(rp.repacked, rs.repacked, sizeof rp.repacked) != 0) {
+                printf("# %s ftype %d: roles or graphs differ (node %d)\n", presets[i],
+                       (int)ftypes[f], at);
+                bad++;
+            }
+            checked++;
+            free(copy);
+            if (m != base)
+                hr_model_free(m);
+        }
+        hr_model_free(base);
+    }
+    free(w);
+    assert_int_equal(checked, 36);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presets_copy_equals_op_by_op),
         cmocka_unit_test(test_shapes_copy_equals_op_by_op),
+        cmocka_unit_test(test_precomputed_roles_equal_scan),
+        cmocka_unit_test(test_layers_alike_equals_every_layer),
+        cmocka_unit_test(test_cache_views_sized_as_row_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

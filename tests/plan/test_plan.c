@@ -618,6 +618,65 @@ static void test_context_resolution(void **state)
     assert_int_equal(p.bytes[HR_COMP_OUTPUT], (32000ull + 2048) * 4);
 }
 
+/* The notes the plan writes piece by piece read as printf would print
+ * them, with nothing after their end (the plan is compared byte for byte
+ * elsewhere). */
+static void test_notes_as_printf(void **state)
+{
+    (void)state;
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA); /* trained on 2048 */
+    static const uint32_t ctx[] = {1, 1000, 2048, 2049, 65535, 4000000000u};
+    for (size_t i = 0; i < sizeof ctx / sizeof ctx[0]; i++) {
+        hr_settings s;
+        fixture_cpu_settings(&s);
+        s.n_ctx = ctx[i];
+        s.n_batch = 100000;
+        s.n_ubatch = 70000;
+        hr_plan p;
+        if (hr_plan_compute(m, &s, NULL, &p, NULL) != HR_OK)
+            continue; /* too large: no plan */
+        char want[HR_PLAN_MAX_NOTES][160];
+        memset(want, 0, sizeof want);
+        int n = 0;
+        if (p.n_ctx != s.n_ctx)
+            snprintf(want[n++], sizeof want[0], "n_ctx %u becomes %u (padded to 256 per sequence)",
+                     s.n_ctx, p.n_ctx);
+        if (p.n_ctx_seq > m->n_ctx_train)
+            snprintf(want[n++], sizeof want[0], "context per sequence %llu exceeds the training context %u",
+                     (unsigned long long)p.n_ctx_seq, m->n_ctx_train);
+        if (p.n_ubatch != s.n_ubatch)
+            snprintf(want[n++], sizeof want[0], "ubatch %u clamped to %u", s.n_ubatch, p.n_ubatch);
+        assert_int_equal(p.n_notes, n);
+        assert_true(n >= 1);
+        assert_memory_equal(p.notes, want, sizeof want);
+    }
+}
+
+/* The KV cache's row sizes of the usual cache types (taken without the
+ * type table) against hr_type_row_bytes, for K and V. */
+static void test_kv_row_bytes_of_usual_types(void **state)
+{
+    (void)state;
+    const hr_model *m = fixture_shared(CAL_TINYLLAMA);
+    static const hr_type types[] = {HR_TYPE_F32, HR_TYPE_F16, HR_TYPE_BF16, HR_TYPE_Q8_0,
+                                    HR_TYPE_Q4_0};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        hr_settings s;
+        fixture_cpu_settings(&s);
+        s.n_ctx = 4096;
+        s.flash_attn = HR_FA_ON;
+        s.type_k = s.type_v = types[i];
+        hr_plan p;
+        assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+        const hr_layer *L = &m->layers[0];
+        const uint64_t k = hr_type_row_bytes(types[i], (int64_t)L->n_embd_head_k * L->n_head_kv);
+        const uint64_t v = hr_type_row_bytes(types[i], (int64_t)L->n_embd_head_v * L->n_head_kv);
+        assert_true(k > 0 && v > 0);
+        assert_int_equal(p.kv_k_bytes, k * 4096 * m->n_layer);
+        assert_int_equal(p.kv_v_bytes, v * 4096 * m->n_layer);
+    }
+}
+
 static void test_kv_offload_off(void **state)
 {
     (void)state;
@@ -1017,6 +1076,8 @@ int main(void)
         cmocka_unit_test(test_quantized_v_needs_flash_attention),
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_context_resolution),
+        cmocka_unit_test(test_notes_as_printf),
+        cmocka_unit_test(test_kv_row_bytes_of_usual_types),
         cmocka_unit_test(test_kv_offload_off),
         cmocka_unit_test(test_kv_uniform_path_equals_walk),
         cmocka_unit_test(test_margin_and_overhead),

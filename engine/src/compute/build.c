@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "model/model_internal.h"
 
 /* ---- small helpers mirroring the ggml calls ---- */
 
@@ -36,9 +37,20 @@ static bool repacked_type(hr_type t)
     return t == HR_TYPE_Q4_0 || t == HR_TYPE_Q4_K || t == HR_TYPE_IQ4_NL || t == HR_TYPE_MXFP4;
 }
 
-/* the largest block weight of each role, once per estimate */
+/* the largest block weight of each role, once per estimate: from the
+ * model's precomputed maxima (hr_model_role_max), else a pass over its
+ * tensors (a tensor list changed since the model was finalized) */
 static void scan_roles(cg_roles *ro, const hr_model *m)
 {
+    ro->scanned = true;
+    const hr_role_max *rm = hr_model_role_max(m);
+    if (rm) {
+        for (int r = 0; r < HR_ROLE_COUNT; r++) {
+            ro->bytes[r] = rm[r].bytes;
+            ro->repacked[r] = rm[r].bytes && repacked_type(rm[r].type) && rm[r].ne1 % 8 == 0;
+        }
+        return;
+    }
     memset(ro->bytes, 0, sizeof ro->bytes);
     memset(ro->repacked, 0, sizeof ro->repacked);
     for (size_t i = 0; i < m->n_tensors; i++) {
@@ -51,7 +63,6 @@ static void scan_roles(cg_roles *ro, const hr_model *m)
             ro->repacked[r] = repacked_type(t->type) && t->ne[1] % 8 == 0;
         }
     }
-    ro->scanned = true;
 }
 
 static int16_t host_weight(cg_build *b, hr_role role)
@@ -100,7 +111,7 @@ EMITTER int16_t fresh(cg_build *b, int16_t x, int16_t y, cg_type type, int64_t n
 }
 
 /* build_norm: RMS_NORM (in place) or NORM (new), times the weight, + bias */
-static int16_t norm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2, bool rms,
+EMITTER int16_t norm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2, bool rms,
                     bool bias)
 {
     int16_t t = rms ? ew(b, x, CG_NONE, ne0, ne1, ne2, 1) : fresh(b, x, CG_NONE, CG_F32, ne0, ne1, ne2, 1);
@@ -112,8 +123,8 @@ static int16_t norm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne
     return t;
 }
 
-static int16_t input(cg_build *b, int16_t *slot, cg_type type, int64_t ne0, int64_t ne1,
-                     int64_t ne2, int64_t ne3)
+EMITTER int16_t input(cg_build *b, int16_t *slot, cg_type type, int64_t ne0, int64_t ne1,
+                      int64_t ne2, int64_t ne3)
 {
     if (*slot == CG_NONE) {
         const uint8_t saved = b->g->cur_buffer;
@@ -163,6 +174,17 @@ static bool type_is_quantized(hr_type t)
         return false; /* the usual cache types, without the table look-up */
     const hr_type_info *ti = hr_type_get(t);
     return ti && ti->quantized;
+}
+
+/* hr_type_row_bytes of a cache row (n >= 0), the usual cache types without
+ * the type table's look-up */
+static uint64_t cache_row_bytes(hr_type t, int64_t n)
+{
+    if (t == HR_TYPE_F16 || t == HR_TYPE_BF16)
+        return 2 * (uint64_t)n;
+    if (t == HR_TYPE_F32)
+        return 4 * (uint64_t)n;
+    return hr_type_row_bytes(t, n);
 }
 
 /* attn_rot_k / attn_rot_v of llama_kv_cache: the rotation size */
@@ -318,8 +340,8 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
     /* the cache views, read from another backend when the layer's ops moved */
     int16_t kc = CG_NONE, vc = CG_NONE;
     if (kv_host) {
-        kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, d->hd_k * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
-        vc = cg_external(b->g, hr_type_row_bytes(b->in->type_v, d->hd_v * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
+        kc = cg_external(b->g, cache_row_bytes(b->in->type_k, d->hd_k * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
+        vc = cg_external(b->g, cache_row_bytes(b->in->type_v, d->hd_v * d->n_head_kv) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
     }
 
     /* build_attn_mha: q split into streams and permuted */
@@ -656,7 +678,7 @@ static int16_t mla_attention(cg_build *b, const traits *t, const hr_layer *L, in
     b->g->cur_buffer = layer_buf;
     int16_t kc = CG_NONE;
     if (b->offloading)
-        kc = cg_external(b->g, hr_type_row_bytes(b->in->type_k, hk) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
+        kc = cg_external(b->g, cache_row_bytes(b->in->type_k, hk) * (uint64_t)n_kv * (uint64_t)ns, 0, CG_EXT_KV);
 
     int16_t qp = cg_view(b->g, Q, CG_F32, hk, T / ns, H, ns, true);
     int16_t mask = input(b, &b->mask, b->fa ? CG_F16 : CG_F32, n_kv, T / ns, 1, ns);
@@ -915,6 +937,9 @@ typedef struct layer_record {
     uint8_t buffer;
     int start, attn_end, ffn_start, end; /* its parts' nodes (ffn_start -1: parallel FFN) */
     int16_t inpL, normed, attn_out, proj, out;
+    /* a copy of a layer, whole, that made no input leaf: its sources are its
+     * own nodes, inpL (not a leaf) and input leafs (copy_checked) */
+    bool checked;
 } layer_record;
 
 /* a plain handle: an op's result, not a view nor nothing */
@@ -925,7 +950,7 @@ static bool plain(int16_t h)
 
 /* a handle read by the recorded layer, as the copy reads it (CG_NONE for a
  * source outside the layer that is neither its input nor an input leaf:
- * not one this copy knows how to move) */
+ * not one this copy knows how to move); map[] is indexed by node */
 static int16_t moved(const cg_graph *g, const layer_record *rec, const int16_t *map, int16_t h,
                      int16_t inpL)
 {
@@ -933,17 +958,33 @@ static int16_t moved(const cg_graph *g, const layer_record *rec, const int16_t *
         return h;
     const int16_t root = CG_ROOT(h);
     if (root >= rec->start)
-        return (int16_t)(map[root - rec->start] | (h & CG_VIA_VIEW));
+        return (int16_t)(map[root] | (h & CG_VIA_VIEW));
     if (root == rec->inpL)
         return (int16_t)(inpL | (h & CG_VIA_VIEW));
     return g->nodes[root].flags & CG_FLAG_LEAF ? h : CG_NONE;
 }
 
+/* one source of a copied node moved (see copy_nodes): moved(), spelled out
+ * (this runs for every source of every copied node); false when it cannot be */
+static inline bool move_source(int16_t *src, int start, int old_inpL, int16_t inpL, int16_t *map,
+                               const cg_node *nodes)
+{
+    const int h = *src, root = h & ~CG_VIA_VIEW;
+    if (root >= start)
+        *src = (int16_t)(map[root] | (h & CG_VIA_VIEW));
+    else if (root == old_inpL)
+        *src = (int16_t)(inpL | (h & CG_VIA_VIEW));
+    else if (nodes[root].flags & CG_FLAG_LEAF)
+        map[root] = (int16_t)root; /* for the checked copies (copy_checked) */
+    else
+        return false;
+    return true;
+}
+
 /* Copy the recorded layer's nodes [from, to) to the end of the graph,
- * map[] taking each one's new handle (an input leaf stays itself), inpL
- * read where it read its input: moved() per source, spelled out (this runs
- * for every source of every copied node). False, with the graph as it was,
- * when a source cannot be moved. */
+ * map[i] taking node i's new handle (an input leaf stays itself), inpL
+ * read where it read its input. False, with the graph as it was, when a
+ * source cannot be moved. */
 static bool copy_nodes(cg_graph *g, const layer_record *rec, int from, int to, int16_t inpL,
                        int16_t *map)
 {
@@ -953,24 +994,74 @@ static bool copy_nodes(cg_graph *g, const layer_record *rec, int from, int to, i
     for (int i = from; i < to; i++) {
         const cg_node *s = &nodes[i];
         if (s->flags & CG_FLAG_LEAF) {
-            map[i - start] = (int16_t)i;
+            map[i] = (int16_t)i;
             continue;
         }
         cg_node *n = &nodes[w];
         *n = *s;
-        for (int j = 0, k = s->n_src; j < k; j++) {
-            const int h = n->src[j], root = CG_ROOT(h), view = h & CG_VIA_VIEW;
-            if (root >= start)
-                n->src[j] = (int16_t)(map[root - start] | view);
-            else if (root == old_inpL)
-                n->src[j] = (int16_t)(inpL | view);
-            else if (!(nodes[root].flags & CG_FLAG_LEAF))
-                return false; /* nothing written past n_nodes counts */
+        /* no loop: most nodes read one or two; nothing written past n_nodes
+         * counts when a source cannot be moved */
+#define MOVE(j) if (!move_source(&n->src[j], start, old_inpL, inpL, map, nodes)) return false
+        switch (n->n_src) {
+        case 4: MOVE(3); /* fallthrough */
+        case 3: MOVE(2); /* fallthrough */
+        case 2: MOVE(1); /* fallthrough */
+        case 1: MOVE(0); /* fallthrough */
+        default: break;
         }
-        map[i - start] = (int16_t)w++;
+#undef MOVE
+        map[i] = (int16_t)w++;
     }
     g->n_nodes = w;
     return true;
+}
+
+/* copy_nodes for a checked record (see layer_record), without a test: its
+ * sources are its own nodes (map[] takes them as they are copied), its
+ * input (map[rec->inpL], set by the caller) and input leafs, and it holds
+ * no leaf. map[l] = l for those leafs: a checked record reads the leafs of
+ * the record it was copied from, back to the first of its line, which was
+ * copied by copy_nodes; that one tested each and wrote map[l] = l (or, for
+ * a leaf of its own, moved it to itself), and nothing writes a leaf's
+ * entry otherwise. One look-up per source; this is most copies: every one
+ * after the first of a kind. */
+static void copy_checked(cg_graph *g, int from, int to, int16_t *map)
+{
+    cg_node *const nodes = g->nodes;
+    int w = g->n_nodes;
+#define MOVED(h) ((int16_t)(map[(h) & ~CG_VIA_VIEW] | ((h) & CG_VIA_VIEW)))
+    for (int i = from; i < to; i++, w++) {
+        cg_node *n = &nodes[w];
+        *n = nodes[i];
+        switch (n->n_src) { /* no loop: most nodes read one or two */
+        case 4: n->src[3] = MOVED(n->src[3]); /* fallthrough */
+        case 3: n->src[2] = MOVED(n->src[2]); /* fallthrough */
+        case 2: n->src[1] = MOVED(n->src[1]); /* fallthrough */
+        case 1: n->src[0] = MOVED(n->src[0]); /* fallthrough */
+        default: break;
+        }
+        map[i] = (int16_t)w;
+    }
+#undef MOVED
+    g->n_nodes = w;
+}
+
+/* A part [from, to) of the recorded layer, its input read as inpL: the
+ * checked copy when the record is checked, else copy_nodes. */
+static bool copy_part(cg_graph *g, const layer_record *rec, int from, int to, int16_t inpL,
+                      int16_t *map)
+{
+    if (!rec->checked)
+        return copy_nodes(g, rec, from, to, inpL, map);
+    map[rec->inpL] = inpL;
+    copy_checked(g, from, to, map);
+    return true;
+}
+
+/* cg_same_layer, answered by the caller's finding when every layer is alike */
+static bool same_layer(const cg_build *b, const hr_layer *x, const hr_layer *y)
+{
+    return b->in->layers_alike || cg_same_layer(x, y);
 }
 
 /* how much of the recorded layer this one can copy: 0 nothing, 1 all but
@@ -979,7 +1070,7 @@ static int copyable(const cg_build *b, const layer_record *rec, const hr_layer *
                     bool last)
 {
     const cg_graph *g = b->g;
-    if (!rec->L || b->no_layer_copy || g->overflow || !cg_same_layer(rec->L, L) ||
+    if (!rec->L || b->no_layer_copy || g->overflow || !same_layer(b, rec->L, L) ||
         rec->buffer != g->cur_buffer || rec->offloading != b->offloading)
         return 0;
     /* plain handles make the input's move exact */
@@ -1004,7 +1095,7 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
         if (!r->L)
             return r;
         if (r->buffer == b->g->cur_buffer && r->offloading == b->offloading &&
-            cg_same_layer(r->L, L)) {
+            same_layer(b, r->L, L)) {
             *copy = copyable(b, r, L, inpL, last);
             return r;
         }
@@ -1014,16 +1105,18 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
     return oldest;
 }
 
+/* map: the build's node map (cg_build.node_map) */
 static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
                           bool last, layer_record *recs)
 {
     cg_graph *g = b->g;
-    const int start = g->n_nodes;
-    int16_t map[LAYER_COPY_MAX];
+    int16_t *const map = b->node_map;
+    const int start = g->n_nodes, leafs = g->n_leafs;
     int16_t normed, cur, proj = CG_NONE, out;
     int copy;
     layer_record *rec = pick_record(b, recs, L, inpL, last, &copy);
-    bool copying = copy > 0 && copy_nodes(g, rec, rec->start, rec->attn_end, inpL, map);
+    bool copying = copy > 0 && copy_part(g, rec, rec->start, rec->attn_end, inpL, map);
+    bool whole = copying; /* every part a copy */
     if (copying) {
         normed = moved(g, rec, map, rec->normed, inpL);
         cur = moved(g, rec, map, rec->attn_out, inpL);
@@ -1033,27 +1126,31 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     const int attn_end = g->n_nodes;
     int ffn_start = -1;
     if (t->parallel_ffn) {
-        if (copying && copy == 2 && copy_nodes(g, rec, rec->attn_end, rec->end, inpL, map))
+        whole = copying && copy == 2 && copy_part(g, rec, rec->attn_end, rec->end, inpL, map);
+        if (whole)
             out = moved(g, rec, map, rec->out, inpL);
         else
             out = layer_parallel(b, t, L, cur, normed, inpL, last);
     } else {
-        copying = copying && copy_nodes(g, rec, rec->attn_end, rec->ffn_start, inpL, map);
+        copying = copying && copy_part(g, rec, rec->attn_end, rec->ffn_start, inpL, map);
         proj = copying ? moved(g, rec, map, rec->proj, inpL) : layer_proj(b, cur);
         ffn_start = g->n_nodes;
         int16_t x = proj, resid = inpL;
         const int64_t Tn = keep_output_rows(b, last, b->n_tokens, b->m->n_embd, &x, &resid);
         /* the FFN reads x where the layer before read its projection */
         copying = copying && !rec->last && Tn == b->n_tokens && plain(rec->proj) &&
-                  rec->proj >= rec->start && plain(x) && plain(resid);
+                  rec->proj >= rec->start && !(g->nodes[rec->proj].flags & CG_FLAG_LEAF) &&
+                  plain(x) && plain(resid);
         if (copying)
-            map[rec->proj - rec->start] = x;
-        if (copying && copy_nodes(g, rec, rec->ffn_start, rec->end, resid, map))
+            map[rec->proj] = x;
+        whole = copying && copy_part(g, rec, rec->ffn_start, rec->end, resid, map);
+        if (whole)
             out = moved(g, rec, map, rec->out, resid);
         else
             out = layer_ffn(b, t, L, x, resid, Tn);
     }
     const int end = g->n_nodes;
+    rec->checked = whole && g->n_leafs == leafs && !(g->nodes[inpL].flags & CG_FLAG_LEAF);
     rec->L = !g->overflow && end - start <= LAYER_COPY_MAX ? L : NULL;
     rec->last = last;
     rec->offloading = b->offloading;
@@ -1074,6 +1171,8 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
 {
     const hr_model *m = b->m;
     cg_graph *g = b->g;
+    int16_t node_map[CG_MAX_NODES]; /* written where read: see copy_checked */
+    b->node_map = node_map;
     const traits t = traits_of(m);
     const int64_t E = m->n_embd, T = b->n_tokens;
 
@@ -1086,7 +1185,8 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->iswa = false;
     b->k_quantized = type_is_quantized(b->in->type_k); /* looked up once per graph */
     b->v_quantized = type_is_quantized(b->in->type_v);
-    for (uint32_t il = 0; il < m->n_layer; il++)
+    /* layers all alike (the caller found it): the first tells */
+    for (uint32_t il = 0; il < (b->in->layers_alike ? 1u : m->n_layer); il++)
         if (m->layers[il].is_swa)
             b->iswa = true;
 

@@ -46,6 +46,8 @@ typedef struct cg_build {
     bool shexp;         /* emitting the shared expert's FFN */
     int32_t cur_layer;
     cg_roles *roles;                       /* the estimate's (init_build) */
+    int16_t *node_map;                     /* cg_build_graph's: where the layer copies
+                                              move each node (map[l] = l for leafs) */
     bool no_layer_copy; /* tests: emit every layer op by op, never as a copy of
                            the layer before (the result is the same) */
 } cg_build;

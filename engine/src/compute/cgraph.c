@@ -17,165 +17,113 @@ void cg_init(cg_graph *g)
     g->n_layer_marks = 0;
 }
 
-int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3)
+/* one node into the sums (cg_sum_bytes): the fixed or the scaled bytes of
+ * its buffer by a select, not a branch */
+static inline void sum_node(const cg_node *n, uint64_t *scaled, uint64_t *fixed, uint64_t *count)
 {
-    /* a node like any op, then marked as an input leaf */
-    int16_t idx = cg_op(g, false, type, ne0, ne1, ne2, ne3, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
-    if (idx == CG_NONE)
-        return CG_NONE;
-    g->nodes[idx].flags = CG_FLAG_INPUT | CG_FLAG_LEAF;
-    if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]))
-        g->leafs[g->n_leafs++] = idx;
-    else
-        g->overflow = true;
-    return idx;
-}
-
-int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
-                int64_t ne3, bool permuted)
-{
-    (void)g;
-    (void)type;
-    (void)ne0;
-    (void)ne1;
-    (void)ne2;
-    (void)ne3;
-    (void)permuted;
-    if (src == CG_NONE)
-        return CG_NONE;
-    return (int16_t)(CG_ROOT(src) | CG_VIA_VIEW);
-}
-
-void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2)
-{
-    int16_t idx;
-    cg_node *n = cg_push(g, &idx);
-    if (!n)
+    const uint8_t f = n->flags;
+    if (f & (CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL))
         return;
-    n->bytes = 0;
-    n->layout = 0;
-    n->flags = CG_FLAG_NOALLOC;
-    cg_set_srcs(n, s0, s1, s2, CG_NONE);
-}
-
-int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer, uint32_t kind)
-{
-    const uint8_t saved = g->cur_buffer;
-    g->cur_buffer = buffer;
-    int16_t idx;
-    cg_node *n = cg_push(g, &idx);
-    g->cur_buffer = saved;
-    if (!n)
-        return CG_NONE;
-    n->bytes = bytes < CG_TOO_BIG ? bytes : CG_TOO_BIG;
-    n->layout = kind;
-    n->flags = CG_FLAG_EXTERNAL;
-    n->n_src = 0;
-    for (int i = 0; i < CG_MAX_SRC; i++)
-        n->src[i] = CG_NONE;
-    return idx;
-}
-
-void cg_mark_output(cg_graph *g, int16_t t)
-{
-    if (t != CG_NONE)
-        g->nodes[CG_ROOT(t)].flags |= CG_FLAG_OUTPUT;
-}
-
-void cg_mark_layer(cg_graph *g, int il)
-{
-    if (g->n_layer_marks >= (int)(sizeof g->layer_start / sizeof g->layer_start[0])) {
-        g->overflow = true;
-        return;
-    }
-    g->layer_start[g->n_layer_marks] = (int16_t)g->n_nodes;
-    g->layer_index[g->n_layer_marks] = (int16_t)il;
-    g->n_layer_marks++;
+    uint64_t *to = (f & CG_FLAG_FIXED) ? fixed : scaled;
+    to[n->buffer] += n->bytes;
+    count[n->buffer]++;
 }
 
 void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BUFFERS],
                   uint64_t fixed[CG_MAX_BUFFERS], uint64_t count[CG_MAX_BUFFERS])
 {
     const int end = to < g->n_nodes ? to : g->n_nodes; /* one bound per node, not two */
-    for (int i = from; i < end; i++) {
-        const cg_node *n = &g->nodes[i];
-        if (n->flags & (CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL))
-            continue;
-        if (n->flags & CG_FLAG_FIXED)
-            fixed[n->buffer] += n->bytes;
-        else
-            scaled[n->buffer] += n->bytes;
-        count[n->buffer]++;
+    if (from >= end)
+        return;
+    const cg_node *n = &g->nodes[from];
+    for (int pairs = (end - from) / 2; pairs > 0; pairs--, n += 2) { /* half the loop tests */
+        sum_node(&n[0], scaled, fixed, count);
+        sum_node(&n[1], scaled, fixed, count);
     }
+    if ((end - from) % 2)
+        sum_node(n, scaled, fixed, count);
 }
 
-void cg_mark_fixed(cg_graph *g, int16_t t)
+/* pass 1 of the scheduler for one free node: an op reading a weight goes
+ * where the weight is used from (the first GPU; the host for a CPU-repacked
+ * one). True when it placed the node. */
+static bool place_weight_reader(cg_graph *g, cg_node *n, uint8_t gpu_buffer)
 {
-    if (t != CG_NONE)
-        g->nodes[CG_ROOT(t)].flags |= CG_FLAG_FIXED;
+    for (int j = 0; j < n->n_src; j++) {
+        const cg_node *s = &g->nodes[CG_ROOT(n->src[j])];
+        if (!(s->flags & CG_FLAG_EXTERNAL) || s->layout == CG_EXT_KV)
+            continue;
+        n->buffer = s->layout == CG_EXT_WEIGHT_REPACKED ? 0 : gpu_buffer;
+        n->flags &= (uint8_t)~CG_FLAG_FREE;
+        return true;
+    }
+    return false;
 }
 
 void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
 {
-    /* pass 1: ops reading a weight; [lo, hi] spans the free nodes */
-    int lo = -1, hi = -1;
-    for (int i = 0; i < g->n_nodes; i++) {
-        cg_node *n = &g->nodes[i];
-        if (!(n->flags & CG_FLAG_FREE))
-            continue;
-        if (lo < 0)
-            lo = i;
-        hi = i;
-        for (int j = 0; j < n->n_src; j++) {
-            const cg_node *s = &g->nodes[CG_ROOT(n->src[j])];
-            if (!(s->flags & CG_FLAG_EXTERNAL) || s->layout == CG_EXT_KV)
-                continue;
-            n->buffer = s->layout == CG_EXT_WEIGHT_REPACKED ? 0 : gpu_buffer;
-            n->flags &= (uint8_t)~CG_FLAG_FREE;
-            break;
-        }
-    }
-    if (lo < 0)
-        return;
-    /* pass 2: expand GPU down, GPU up, then any backend down, up. Outside
-     * [lo, hi] no node is free. The free nodes come in runs (consecutive
-     * computed nodes, leafs and external tensors aside) between two
-     * computed nodes that are not free, and every pass gives a whole run the
-     * buffer it enters with: the neighbour before it (down) or after it
-     * (up), or nothing (none; a host neighbour in the GPU passes). A run
-     * placed by a pass never becomes another run's neighbour, so the four
-     * passes come to: the neighbour before when on a GPU, else the one after
-     * when on a GPU, else the host (the only buffer left). One walk finds
-     * each run and its neighbours, then places it. */
-    int before = -1, after = -1;
-    for (int i = lo - 1; i >= 0 && before < 0; i--)
-        if (!(g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
-            before = i;
-    for (int i = hi + 1; i < g->n_nodes && after < 0; i++)
-        if (!(g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
-            after = i;
-    int prev = before, run = -1; /* run: the first node of the open run */
-    for (int i = lo; i <= hi + 1; i++) {
-        const bool end = i > hi;
-        if (!end && (g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL)))
-            continue;
-        if (!end && (g->nodes[i].flags & CG_FLAG_FREE)) {
-            if (run < 0)
-                run = i;
+    /* Pass 1 places the free nodes reading a weight (place_weight_reader);
+     * pass 2 expands GPU down, GPU up, then any backend down, up. The free
+     * nodes left come in runs (consecutive computed nodes, leafs and
+     * external tensors aside) between two computed nodes that are not free,
+     * and every pass gives a whole run the buffer it enters with: the
+     * neighbour before it (down) or after it (up), or nothing (none; a host
+     * neighbour in the GPU passes). A run placed by a pass never becomes
+     * another run's neighbour, so the four passes come to: the neighbour
+     * before when on a GPU, else the one after when on a GPU, else the host
+     * (the only buffer left). Pass 1 only turns free nodes into neighbours,
+     * so one walk does both: it skips to the next free node, places it if it
+     * reads a weight, else takes the run from it up to the next computed
+     * node that is not free (placing weight readers on the way: such a one
+     * ends the run) and places the run. */
+    cg_node *const nodes = g->nodes;
+    const int n = g->n_nodes;
+    const uint8_t skip = CG_FLAG_LEAF | CG_FLAG_EXTERNAL;
+    int i = 0;
+    for (;;) {
+        /* most nodes are not free (GPU layers): eight flags at a time */
+        while (i + 8 <= n &&
+               !((nodes[i].flags | nodes[i + 1].flags | nodes[i + 2].flags | nodes[i + 3].flags |
+                  nodes[i + 4].flags | nodes[i + 5].flags | nodes[i + 6].flags |
+                  nodes[i + 7].flags) & CG_FLAG_FREE))
+            i += 8;
+        while (i < n && !(nodes[i].flags & CG_FLAG_FREE))
+            i++;
+        if (i >= n)
+            return;
+        if (place_weight_reader(g, &nodes[i], gpu_buffer)) {
+            i++;
             continue;
         }
-        const int next = end ? after : i;
-        if (run >= 0) {
-            const int pb = prev >= 0 ? g->nodes[prev].buffer : 0;
-            const int nb = next >= 0 ? g->nodes[next].buffer : 0;
-            const uint8_t to = (uint8_t)(pb > 0 ? pb : nb);
-            for (int k = run; k < i; k++)
-                if (g->nodes[k].flags & CG_FLAG_FREE) {
-                    g->nodes[k].buffer = to;
-                    g->nodes[k].flags &= (uint8_t)~CG_FLAG_FREE;
+        /* a run from i: the computed node before it (none: the host) */
+        int prev = i - 1;
+        while (prev >= 0 && (nodes[prev].flags & skip))
+            prev--;
+        /* on a GPU it gives the run its buffer as the run is walked */
+        const uint8_t pb = prev >= 0 ? nodes[prev].buffer : 0;
+        const uint8_t keep = pb > 0 ? (uint8_t)~CG_FLAG_FREE : 0xff;
+        nodes[i].buffer = pb;
+        nodes[i].flags &= keep;
+        int end = i + 1; /* the run's end: the next computed node not free, or n */
+        for (; end < n; end++) {
+            cg_node *x = &nodes[end];
+            if (x->flags & CG_FLAG_FREE) {
+                if (place_weight_reader(g, x, gpu_buffer))
+                    break;
+                x->buffer = pb;
+                x->flags &= keep;
+            } else if (!(x->flags & skip)) {
+                break;
+            }
+        }
+        if (pb == 0) { /* the neighbour after it, else the host */
+            const uint8_t nb = end < n ? nodes[end].buffer : 0;
+            for (int k = i; k < end; k++)
+                if (nodes[k].flags & CG_FLAG_FREE) {
+                    nodes[k].buffer = nb;
+                    nodes[k].flags &= (uint8_t)~CG_FLAG_FREE;
                 }
-            run = -1;
         }
-        prev = i;
+        i = end;
     }
 }

@@ -74,9 +74,8 @@ typedef struct cg_graph {
 void cg_init(cg_graph *g);
 
 
-/* An input leaf (op NONE, ggml_set_input). Leafs are allocated first, in the
- * order given here (ggml's DFS discovery order). */
-int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3);
+/* An input leaf (op NONE, ggml_set_input): cg_input, with the emitters
+ * below. */
 
 /* A computed node (cg_op, defined below): inplace: op is in
  * ggml_op_can_inplace; permuted marks a non-contiguous result (no in-place
@@ -91,20 +90,20 @@ int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne
  * src may be CG_NONE (view of an external tensor): CG_NONE is returned. */
 #define CG_VIA_VIEW ((int16_t)0x4000)
 #define CG_ROOT(h) ((int16_t)((h) & 0x3fff))
-int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
-                int64_t ne3, bool permuted);
+static inline int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1,
+                              int64_t ne2, int64_t ne3, bool permuted);
 
 /* A node writing into external memory (ggml_set_rows into the KV cache): a
  * consumer of its sources that allocates nothing. */
-void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2);
+static inline void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2);
 
-void cg_mark_output(cg_graph *g, int16_t t);
+static inline void cg_mark_output(cg_graph *g, int16_t t);
 
 /* A tensor with memory of its own (weights, KV cache) on a buffer: never
  * allocated here; a reader on another backend gets a copy. kind tells the
  * scheduler's first pass what the op reading it does (CG_EXT_*). */
 enum { CG_EXT_KV = 0, CG_EXT_WEIGHT_HOST = 1, CG_EXT_WEIGHT_REPACKED = 2 };
-int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer, uint32_t kind);
+static inline int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer, uint32_t kind);
 
 /* ggml_backend_sched_split_graph's backend choice for the nodes flagged
  * CG_FLAG_FREE: a reader of a host weight moves to the first GPU (op
@@ -116,7 +115,7 @@ static inline void cg_set_free_mode(cg_graph *g, bool on)
     g->free_mode = on;
     g->any_free = g->any_free || on;
 }
-void cg_mark_layer(cg_graph *g, int il);
+static inline void cg_mark_layer(cg_graph *g, int il);
 
 /* shape of a node as the builders need it back */
 typedef struct cg_shape { int64_t ne[4]; cg_type type; } cg_shape;
@@ -186,7 +185,7 @@ void cg_sum_bytes(const cg_graph *g, int from, int to, uint64_t scaled[CG_MAX_BU
                   uint64_t fixed[CG_MAX_BUFFERS], uint64_t count[CG_MAX_BUFFERS]);
 
 /* A tensor whose size does not scale with the tokens (rotation matrices). */
-void cg_mark_fixed(cg_graph *g, int16_t t);
+static inline void cg_mark_fixed(cg_graph *g, int16_t t);
 
 /* ---- emitting nodes: inline, this runs for every node of every graph ---- */
 
@@ -275,6 +274,94 @@ static inline int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0
     n->flags = (uint8_t)((inplace ? CG_FLAG_INPLACE : 0) | (g->free_mode ? CG_FLAG_FREE : 0));
     cg_set_srcs(n, s0, s1, s2, s3);
     return idx;
+}
+
+/* An input leaf (op NONE, ggml_set_input). Leafs are allocated first, in the
+ * order given here (ggml's DFS discovery order). Inline: the builders' shapes
+ * are mostly constants. */
+static inline int16_t cg_input(cg_graph *g, cg_type type, int64_t ne0, int64_t ne1, int64_t ne2,
+                               int64_t ne3)
+{
+    /* a node like any op, then marked as an input leaf */
+    int16_t idx = cg_op(g, false, type, ne0, ne1, ne2, ne3, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
+    if (idx == CG_NONE)
+        return CG_NONE;
+    g->nodes[idx].flags = CG_FLAG_INPUT | CG_FLAG_LEAF;
+    if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]))
+        g->leafs[g->n_leafs++] = idx;
+    else
+        g->overflow = true;
+    return idx;
+}
+
+/* (cg_view, cg_sink, cg_external and the marks: declared above, inline
+ * here, after cg_push) */
+static inline int16_t cg_view(cg_graph *g, int16_t src, cg_type type, int64_t ne0, int64_t ne1,
+                              int64_t ne2, int64_t ne3, bool permuted)
+{
+    (void)g;
+    (void)type;
+    (void)ne0;
+    (void)ne1;
+    (void)ne2;
+    (void)ne3;
+    (void)permuted;
+    if (src == CG_NONE)
+        return CG_NONE;
+    return (int16_t)(CG_ROOT(src) | CG_VIA_VIEW);
+}
+
+static inline void cg_sink(cg_graph *g, int16_t s0, int16_t s1, int16_t s2)
+{
+    int16_t idx;
+    cg_node *n = cg_push(g, &idx);
+    if (!n)
+        return;
+    n->bytes = 0;
+    n->layout = 0;
+    n->flags = CG_FLAG_NOALLOC;
+    cg_set_srcs(n, s0, s1, s2, CG_NONE);
+}
+
+static inline int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer, uint32_t kind)
+{
+    const uint8_t saved = g->cur_buffer;
+    g->cur_buffer = buffer;
+    int16_t idx;
+    cg_node *n = cg_push(g, &idx);
+    g->cur_buffer = saved;
+    if (!n)
+        return CG_NONE;
+    n->bytes = bytes < CG_TOO_BIG ? bytes : CG_TOO_BIG;
+    n->layout = kind;
+    n->flags = CG_FLAG_EXTERNAL;
+    n->n_src = 0;
+    for (int i = 0; i < CG_MAX_SRC; i++)
+        n->src[i] = CG_NONE;
+    return idx;
+}
+
+static inline void cg_mark_output(cg_graph *g, int16_t t)
+{
+    if (t != CG_NONE)
+        g->nodes[CG_ROOT(t)].flags |= CG_FLAG_OUTPUT;
+}
+
+static inline void cg_mark_fixed(cg_graph *g, int16_t t)
+{
+    if (t != CG_NONE)
+        g->nodes[CG_ROOT(t)].flags |= CG_FLAG_FIXED;
+}
+
+static inline void cg_mark_layer(cg_graph *g, int il)
+{
+    if (g->n_layer_marks >= (int)(sizeof g->layer_start / sizeof g->layer_start[0])) {
+        g->overflow = true;
+        return;
+    }
+    g->layer_start[g->n_layer_marks] = (int16_t)g->n_nodes;
+    g->layer_index[g->n_layer_marks] = (int16_t)il;
+    g->n_layer_marks++;
 }
 
 #endif

@@ -31,6 +31,11 @@ typedef struct model_private {
     size_t wsum_n_tensors;
     uint32_t wsum_n_layer;
     uint64_t wsum_n_bytes;
+    /* hr_model_role_max, valid for this tensor list only */
+    hr_role_max role_max[HR_ROLE_COUNT];
+    const hr_tensor *rmax_tensors;
+    size_t rmax_n_tensors;
+    uint64_t rmax_n_bytes;
     /* hr_model_quant_facts, valid for this tensor list only */
     const hr_quant_facts *qfacts;
     const hr_tensor *qfacts_tensors;
@@ -100,6 +105,37 @@ bool hr_model_weight_sums(const hr_model *m, uint32_t alignment, bool row_paddin
     out->embd_dup = w[m->n_layer + 2];
     out->layer_shared = w[m->n_layer + 3];
     return true;
+}
+
+/* The largest tensor of each role among the blocks' (the output and the
+ * token embeddings also outside them), the first of that size: what the
+ * compute graph's op offload reads for each role (see hr_model_role_max). */
+static void precompute_role_max(hr_model *m)
+{
+    model_private *p = m->internal_;
+    memset(p->role_max, 0, sizeof p->role_max);
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const hr_tensor *t = &m->tensors[i];
+        const unsigned r = t->role;
+        if (r < HR_ROLE_COUNT && t->bytes > p->role_max[r].bytes &&
+            (t->layer >= 0 || r == HR_ROLE_OUTPUT || r == HR_ROLE_TOKEN_EMBD)) {
+            p->role_max[r].bytes = t->bytes;
+            p->role_max[r].type = t->type;
+            p->role_max[r].ne1 = t->ne[1];
+        }
+    }
+    p->rmax_tensors = m->tensors;
+    p->rmax_n_tensors = m->n_tensors;
+    p->rmax_n_bytes = m->n_bytes;
+}
+
+const hr_role_max *hr_model_role_max(const hr_model *m)
+{
+    const model_private *p = m->internal_;
+    if (!p || !p->rmax_tensors || p->rmax_tensors != m->tensors ||
+        p->rmax_n_tensors != m->n_tensors || p->rmax_n_bytes != m->n_bytes)
+        return NULL;
+    return p->role_max;
 }
 
 const struct hr_quant_facts *hr_model_quant_facts(const hr_model *m)
@@ -362,6 +398,7 @@ hr_status hr_model_finalize(hr_model *m, hr_error *err)
     if (!m->name)
         m->name = m->path ? m->path : "model";
     precompute_weight_sums(m);
+    precompute_role_max(m);
     model_private *p = m->internal_;
     p->qfacts = hr_quant_facts_build(m);
     p->qfacts_tensors = m->tensors;

@@ -62,6 +62,19 @@ typedef struct hr_weight_sums {
 bool hr_model_weight_sums(const hr_model *m, uint32_t alignment, bool row_padding,
                           hr_weight_sums *out);
 
+/* The largest tensor of each role (bytes, and the type and ne[1] of the
+ * first tensor of that size), over the tensors of the blocks and, for
+ * HR_ROLE_OUTPUT and HR_ROLE_TOKEN_EMBD, outside them too; bytes 0 where
+ * the role has none. Built by hr_model_finalize: the compute graph's op
+ * offload reads it for every estimate. NULL when the tensor list changed
+ * since finalize (or a model that never was finalized). */
+typedef struct hr_role_max {
+    uint64_t bytes;
+    hr_type type;
+    int64_t ne1;
+} hr_role_max;
+const hr_role_max *hr_model_role_max(const hr_model *m); /* HR_ROLE_COUNT entries */
+
 /* The quant rules' per-tensor facts (quant/quant_internal.h), built by
  * hr_model_finalize; NULL when absent (out of memory) or the tensor list
  * changed since finalize. */

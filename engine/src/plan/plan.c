@@ -28,7 +28,6 @@
  *  - Output: (n_vocab + (embeddings ? n_embd : 0)) * n_seq * 4 bytes, in
  *    host memory (a GPU run uses the output device's pinned host buffer).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,16 +37,56 @@
 #define HR_LLAMA_MAX_SEQ 256 /* LLAMA_MAX_SEQ */
 #define HR_CTX_PAD 256       /* n_ctx and n_ctx_seq padding */
 
-__attribute__((format(printf, 2, 3))) static void add_note(hr_plan *plan, const char *fmt, ...)
+/* A note written piece by piece: text and unsigned numbers as "%u" /
+ * "%llu" print them, cut to the note's room as snprintf cuts it (the plan
+ * is zeroed, so the bytes after the end are the same too). vsnprintf cost
+ * ~1.2k instructions a note, and a padded context, the commonest note,
+ * comes with most contexts a user types. */
+typedef struct note_writer {
+    char *dst;   /* NULL: the notes are full */
+    size_t at, room;
+} note_writer;
+
+static note_writer note_open(hr_plan *plan)
 {
-    if (plan->n_notes >= HR_PLAN_MAX_NOTES)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(plan->notes[plan->n_notes], sizeof plan->notes[0], fmt, ap);
-    va_end(ap);
-    plan->n_notes++;
+    note_writer w = {NULL, 0, sizeof plan->notes[0]};
+    if (plan->n_notes < HR_PLAN_MAX_NOTES)
+        w.dst = plan->notes[plan->n_notes++];
+    return w;
 }
+
+/* len bytes of s, as far as the note's room goes */
+static void note_put(note_writer *w, const char *s, size_t len)
+{
+    if (!w->dst)
+        return;
+    const size_t left = w->room - 1 - w->at;
+    const size_t n = len < left ? len : left;
+    memcpy(w->dst + w->at, s, n);
+    w->at += n;
+    w->dst[w->at] = '\0';
+}
+
+/* a string literal (its length known here) */
+#define note_text(w, literal) note_put((w), "" literal, sizeof(literal) - 1)
+
+static void note_num(note_writer *w, uint64_t v)
+{
+    char digits[20]; /* UINT64_MAX has 20 */
+    char *p = digits + sizeof digits;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    note_put(w, p, (size_t)(digits + sizeof digits - p));
+}
+
+/* a note of fixed text (a string literal) */
+#define add_note(plan, literal)                                                                    \
+    do {                                                                                           \
+        note_writer w_ = note_open(plan);                                                          \
+        note_text(&w_, literal);                                                                   \
+    } while (0)
 
 /* KV cache types llama.cpp accepts for -ctk / -ctv */
 static bool kv_type_allowed(hr_type t)
@@ -142,17 +181,35 @@ static hr_status resolve_context(const hr_model *m, const hr_settings *s, hr_pla
     plan->n_ctx = (uint32_t)n_ctx;
     plan->n_ctx_seq = (uint32_t)n_ctx_seq;
     plan->n_seq = n_seq;
-    if (s->n_ctx && plan->n_ctx != s->n_ctx)
-        add_note(plan, "n_ctx %u becomes %u (padded to 256 per sequence)", s->n_ctx, plan->n_ctx);
-    if (m->n_ctx_train && n_ctx_seq > m->n_ctx_train)
-        add_note(plan, "context per sequence %llu exceeds the training context %u",
-                 (unsigned long long)n_ctx_seq, m->n_ctx_train);
+    if (s->n_ctx && plan->n_ctx != s->n_ctx) {
+        /* "n_ctx %u becomes %u (padded to 256 per sequence)" */
+        note_writer w = note_open(plan);
+        note_text(&w, "n_ctx ");
+        note_num(&w, s->n_ctx);
+        note_text(&w, " becomes ");
+        note_num(&w, plan->n_ctx);
+        note_text(&w, " (padded to 256 per sequence)");
+    }
+    if (m->n_ctx_train && n_ctx_seq > m->n_ctx_train) {
+        /* "context per sequence %llu exceeds the training context %u" */
+        note_writer w = note_open(plan);
+        note_text(&w, "context per sequence ");
+        note_num(&w, n_ctx_seq);
+        note_text(&w, " exceeds the training context ");
+        note_num(&w, m->n_ctx_train);
+    }
 
     /* with causal attention the batch is limited by the context */
     plan->n_batch = m->causal && s->n_batch > plan->n_ctx ? plan->n_ctx : s->n_batch;
     plan->n_ubatch = s->n_ubatch < plan->n_batch ? s->n_ubatch : plan->n_batch;
-    if (plan->n_ubatch != s->n_ubatch)
-        add_note(plan, "ubatch %u clamped to %u", s->n_ubatch, plan->n_ubatch);
+    if (plan->n_ubatch != s->n_ubatch) {
+        /* "ubatch %u clamped to %u" */
+        note_writer w = note_open(plan);
+        note_text(&w, "ubatch ");
+        note_num(&w, s->n_ubatch);
+        note_text(&w, " clamped to ");
+        note_num(&w, plan->n_ubatch);
+    }
     plan->n_outputs = n_seq; /* output_reserve(n_seq_max) at start-up */
     return HR_OK;
 }

@@ -11,9 +11,14 @@ bool hr_plan_arch_has_no_memory(const hr_model *m)
 }
 
 /* Row bytes of one cell of width n for type t, 0 if the width does not fit
- * the type's blocks. */
+ * the type's blocks. The usual cache types without the type table's
+ * look-up (a third of the uniform path's cost). */
 static uint64_t cell_bytes(hr_type t, uint32_t n)
 {
+    if (t == HR_TYPE_F16 || t == HR_TYPE_BF16)
+        return 2ull * n;
+    if (t == HR_TYPE_F32)
+        return 4ull * n;
     return n ? hr_type_row_bytes(t, (int64_t)n) : 0;
 }
 
@@ -65,7 +70,7 @@ static bool kv_uniform_fast(const hr_model *m, const hr_kv_input *in, const hr_p
             layers_on[hr_place_device(p, (int32_t)il)]++;
     }
     *rc = HR_OK;
-    for (int d = 0; d < HR_MAX_DEVICES; d++) {
+    for (int d = 0; d <= p->n_gpus && d < HR_MAX_DEVICES; d++) { /* hr_place_device's range */
         if (!layers_on[d])
             continue;
         uint64_t kb, vb;
