@@ -34,7 +34,7 @@ static size_t reference_walk(const hr_model *m, hr_ftype ftype, hr_type *types, 
     return m->n_tensors;
 }
 
-/* hr_quant_project (runs, reused layers) against the reference's sums. */
+/* hr_quant_project (runs, variants by segments) against the reference's sums. */
 static void check_project(const hr_model *m, const char *label, hr_ftype ftype, size_t n_ok,
                           const uint64_t *ref_bytes)
 {
@@ -89,7 +89,6 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
     hr_quant_ctx c;
     hr_quant_ctx_init(&c, m, ftype);
     hr_quant_run run;
-    run.layer = -1;
     run.n = 0;
     run.n_layers = 0;
     int repeats = 0;
@@ -106,12 +105,24 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
         assert_int_equal(run.first, i);
         assert_true(run.n > 0);
         assert_true(run.n_layers >= 1);
+        assert_true(run.n_variants >= 1 && run.n_variants <= HR_QUANT_RUN_SLOTS);
         if (run.n_layers > longest_run)
             longest_run = run.n_layers;
-        /* layers taken over: every one of a reused run, all but its first otherwise */
-        repeats += (int)run.n_layers - !run.reused;
-        if (run.layer >= 0)
-            assert_int_equal(run.layer_slot[0], run.slot);
+        /* layers taken over: all but one per variant */
+        repeats += (int)run.n_layers - run.n_variants;
+        /* the segments cover the run's layers in order */
+        assert_true(run.n_segs >= 1 && run.n_segs <= HR_QUANT_RUN_SEGS);
+        uint32_t covered = 0;
+        for (int sg = 0; sg < run.n_segs; sg++) {
+            const hr_quant_seg *g = &run.seg[sg];
+            assert_int_equal(g->start, covered);
+            assert_true(g->period >= 1 && g->period <= 3 && g->period <= g->len);
+            for (int r = 0; r < g->period; r++)
+                assert_true(g->variant[r] < run.n_variants);
+            covered += g->len;
+        }
+        assert_int_equal(covered, run.n_layers);
+        assert_int_equal(hr_quant_run_variant(&run, 0), 0);
         for (uint32_t l = 0; l < run.n_layers; l++) {
             if (run.n_layers > 1 || run.layer >= 0)
                 assert_int_equal(m->tensors[i + l * run.n].layer, run.layer + (int32_t)l);
@@ -120,16 +131,15 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
                 if (t >= n_ok)
                     fail_msg("%s %s: tensor %zu sized by the runs, not by the reference", label,
                              hr_ftype_name(ftype), t);
-                const int sl = run.layer < 0 ? run.slot : run.layer_slot[l];
-                const hr_type type = run.type[sl][k];
-                const uint64_t bytes = run.bytes[sl][k];
+                const int v = hr_quant_run_variant(&run, l);
+                const hr_type type = run.type[v][k];
+                const uint64_t bytes = run.bytes[v][k];
                 if (type != ref_type[t] || bytes != ref_bytes[t])
                     fail_msg("%s %s: %s: type %d bytes %llu, reference %d %llu (run of layer "
-                             "%d + %u of %u%s)",
+                             "%d + %u of %u, variant %d)",
                              label, hr_ftype_name(ftype), m->tensors[t].name, type,
                              (unsigned long long)bytes, ref_type[t],
-                             (unsigned long long)ref_bytes[t], run.layer, l, run.n_layers,
-                             run.reused ? ", reused" : "");
+                             (unsigned long long)ref_bytes[t], run.layer, l, run.n_layers, v);
             }
         }
     }
@@ -291,8 +301,8 @@ static hr_model *deepened(const hr_model *src, uint32_t n_layer)
     return m;
 }
 
-/* More repeating layers than one run holds: runs end at the cap and the
- * next run goes on in the same chain. */
+/* Deep chains of repeating layers: one run takes each (a few segments
+ * whatever the depth). */
 static void test_runs_of_deep_models(void **state)
 {
     (void)state;
@@ -301,14 +311,14 @@ static void test_runs_of_deep_models(void **state)
         hr_model *m = NULL;
         hr_error err = {0};
         assert_int_equal(hr_model_open(MODELS[i], &m, &err), HR_OK);
-        const uint32_t n_layer = HR_QUANT_RUN_LAYERS + 44;
+        const uint32_t n_layer = 300;
         hr_model *deep = deepened(m, n_layer);
         assert_int_equal(deep->n_layer, n_layer);
         char label[96];
         snprintf(label, sizeof label, "%s with %u layers", MODELS[i], n_layer);
         longest_run = 0;
         assert_int_equal(compare_walks(deep, label, HR_FTYPE_MOSTLY_Q8_0), (int)n_layer - 1);
-        assert_int_equal(longest_run, HR_QUANT_RUN_LAYERS);
+        assert_int_equal(longest_run, n_layer);
         compare_all_ftypes(deep, label);
         hr_model_free(deep);
         hr_model_free(m);

@@ -18,17 +18,22 @@ static bool pads_rows(hr_backend b)
 #define HR_DEV_TABLE 1024
 
 /* The device of each block in the table (dev_of[il] = hr_place_device
- * for il < n_table), and which devices hold at least one repeating layer:
- * each of them gets its own copy of the layer-shared tensors (rope_freqs).
- * Without layers the host keeps the one copy, so totals never lose it.
- * Without GPU layers every block is on the host, and with one GPU the
- * blocks from i_gpu_start on are on it (hr_place_device): ranges then. */
+ * for il < n_table), the end of each device's blocks (dev_end[d]: the
+ * block after the last of d's; hr_place_device never decreases with the
+ * block, so each device holds one range of them), and which devices hold
+ * at least one repeating layer: each of them gets its own copy of the
+ * layer-shared tensors (rope_freqs). Without layers the host keeps the one
+ * copy, so totals never lose it. Without GPU layers every block is on the
+ * host, and with one GPU the blocks from i_gpu_start on are on it
+ * (hr_place_device): ranges then. */
 static void place_layers(const hr_model *m, const hr_placement *p, int32_t n_table,
-                         uint8_t *dev_of, bool *holds)
+                         uint8_t *dev_of, int32_t *dev_end, bool *holds)
 {
     const int32_t n_layer = (int32_t)m->n_layer;
-    for (int d = 0; d <= p->n_gpus; d++)
+    for (int d = 0; d <= p->n_gpus; d++) {
         holds[d] = false;
+        dev_end[d] = n_layer;
+    }
     if (p->n_gpu_layers <= 0 || p->n_gpus == 1) {
         /* blocks below gpu_start on the host, the rest on GPU 1 */
         const int32_t gpu_start = p->n_gpu_layers <= 0 ? n_layer
@@ -37,6 +42,7 @@ static void place_layers(const hr_model *m, const hr_placement *p, int32_t n_tab
         const int32_t host_end = gpu_start < n_table ? gpu_start : n_table;
         memset(dev_of, 0, (size_t)host_end);
         memset(dev_of + host_end, 1, (size_t)(n_table - host_end));
+        dev_end[0] = gpu_start;
         holds[0] = gpu_start > 0 || n_layer == 0;
         if (gpu_start < n_layer)
             holds[1] = true;
@@ -44,8 +50,19 @@ static void place_layers(const hr_model *m, const hr_placement *p, int32_t n_tab
     }
     for (int32_t il = 0; il < n_table; il++)
         dev_of[il] = (uint8_t)hr_place_device(p, il);
-    for (int32_t il = 0; il < n_layer; il++)
-        holds[il < n_table ? dev_of[il] : hr_place_device(p, il)] = true;
+    int prev = 0;
+    bool rising = true;
+    for (int32_t il = 0; il < n_layer; il++) {
+        const int d = il < n_table ? dev_of[il] : hr_place_device(p, il);
+        holds[d] = true;
+        rising = rising && d >= prev;
+        if (d != prev)
+            dev_end[prev] = il;
+        prev = d;
+    }
+    if (!rising) /* (not from hr_place_device as it is: a block at a time then) */
+        for (int d = 0; d <= p->n_gpus; d++)
+            dev_end[d] = 0;
     if (n_layer == 0)
         holds[0] = true;
 }
@@ -83,6 +100,7 @@ typedef struct weight_walk {
     int32_t n_table;
     bool row_padding[HR_MAX_DEVICES];
     const uint32_t *alignment;
+    int32_t dev_end[HR_MAX_DEVICES]; /* (place_layers; at most the block: one at a time) */
     int out_dev;
     bool dup_head;
     bool holds_layer[HR_MAX_DEVICES];
@@ -145,9 +163,16 @@ static uint64_t layer_sum(const weight_walk *w, const hr_tensor *tensors, size_t
     return sum;
 }
 
-/* What-if: the tensors projected to target, a run at a time. Each layer
- * of a run adds its slot's padded sum, summed again only when the slot was
- * just filled or summed for a device that pads otherwise. */
+/* Layers j in [lo, hi) with j % period == r (lo, hi >= 0, r < period). */
+static uint32_t count_residue(uint32_t lo, uint32_t hi, uint32_t r, uint32_t period)
+{
+    return (hi + period - 1 - r) / period - (lo + period - 1 - r) / period;
+}
+
+/* What-if: the tensors projected to target, a run at a time. The layers of
+ * a run add their variant's padded sum times their count on each device
+ * (by segments and device ranges); a variant's sum is summed again only
+ * for a device that pads otherwise. */
 static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype target, hr_error *err)
 {
     hr_quant_state st;
@@ -155,44 +180,51 @@ static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype targe
     hr_quant_ctx qctx; /* one per walk: default type, block sizes, the model's tensor facts */
     hr_quant_ctx_init(&qctx, m, target);
     hr_quant_run run;
-    run.layer = -1;
     run.n = 0;
     run.n_layers = 0;
-    /* padded sum of each slot's layer, and the device it was summed for
-     * (-1: none; devices that pad alike share it) */
-    uint64_t slot_sum[HR_QUANT_RUN_SLOTS];
-    int slot_dev[HR_QUANT_RUN_SLOTS];
-    for (int k = 0; k < HR_QUANT_RUN_SLOTS; k++)
-        slot_dev[k] = -1;
     for (size_t i = 0; i < m->n_tensors; i += run.n * run.n_layers) {
         hr_status rc = hr_quant_ctx_next_run(&qctx, &st, i, &run, err);
         if (rc != HR_OK)
             return rc;
         if (run.layer < 0) {
-            const hr_type *type = run.type[run.slot];
-            const uint64_t *bytes = run.bytes[run.slot];
+            const hr_type *type = run.type[0];
+            const uint64_t *bytes = run.bytes[0];
             for (size_t k = 0; k < run.n; k++)
                 add_tensor(w, &m->tensors[run.first + k], type[k], bytes[k]);
             continue;
         }
-        if (!run.reused)
-            slot_dev[run.slot] = -1;
-        /* layers: every tensor of one on one device (none is layer-shared);
-         * those in a row with one projection on one device at once */
-        for (uint32_t l = 0; l < run.n_layers;) {
-            const int dev = layer_device(w, run.layer + (int32_t)l), sl = run.layer_slot[l];
-            uint32_t end = l + 1;
-            while (end < run.n_layers && run.layer_slot[end] == sl &&
-                   layer_device(w, run.layer + (int32_t)end) == dev)
-                end++;
-            if (slot_dev[sl] != dev &&
-                (slot_dev[sl] < 0 || w->alignment[slot_dev[sl]] != w->alignment[dev] ||
-                 w->row_padding[slot_dev[sl]] != w->row_padding[dev]))
-                slot_sum[sl] = layer_sum(w, &m->tensors[run.first], run.n, run.type[sl],
-                                         run.bytes[sl], dev);
-            slot_dev[sl] = dev;
-            w->sums[dev] += slot_sum[sl] * (end - l); /* (as add_tensor: no overflow) */
-            l = end;
+        /* padded sum of each variant's layer, and the device it was summed
+         * for (-1: none; devices that pad alike share it) */
+        uint64_t var_sum[HR_QUANT_RUN_SLOTS];
+        int var_dev[HR_QUANT_RUN_SLOTS];
+        for (int v = 0; v < run.n_variants; v++)
+            var_dev[v] = -1;
+        /* layers: every tensor of one on one device (none is layer-shared) */
+        for (int sg = 0; sg < run.n_segs; sg++) {
+            const hr_quant_seg *g = &run.seg[sg];
+            const int32_t base = run.layer + (int32_t)g->start, end = base + (int32_t)g->len;
+            for (int32_t a = base; a < end;) {
+                const int dev = layer_device(w, a);
+                const int32_t b = w->dev_end[dev] <= a ? a + 1
+                                  : w->dev_end[dev] < end ? w->dev_end[dev] : end;
+                for (int r = 0; r < g->period; r++) {
+                    const uint32_t count =
+                        g->period == 1 ? (uint32_t)(b - a)
+                                       : count_residue((uint32_t)(a - base), (uint32_t)(b - base),
+                                                       (uint32_t)r, g->period);
+                    const int v = g->variant[r];
+                    if (count == 0)
+                        continue;
+                    if (var_dev[v] != dev &&
+                        (var_dev[v] < 0 || w->alignment[var_dev[v]] != w->alignment[dev] ||
+                         w->row_padding[var_dev[v]] != w->row_padding[dev]))
+                        var_sum[v] = layer_sum(w, &m->tensors[run.first], run.n, run.type[v],
+                                               run.bytes[v], dev);
+                    var_dev[v] = dev;
+                    w->sums[dev] += var_sum[v] * count; /* (as add_tensor: no overflow) */
+                }
+                a = b;
+            }
         }
     }
     return HR_OK;
@@ -213,7 +245,7 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
     w.dev_of = dev_of;
     w.alignment = alignment;
     w.n_table = m->n_layer < HR_DEV_TABLE ? (int32_t)m->n_layer : HR_DEV_TABLE;
-    place_layers(m, p, w.n_table, dev_of, w.holds_layer);
+    place_layers(m, p, w.n_table, dev_of, w.dev_end, w.holds_layer);
     for (int d = 0; d <= p->n_gpus; d++) {
         w.row_padding[d] = pads_rows(backends[d]);
         w.sums[d] = 0;

@@ -35,8 +35,8 @@ enum {
     HR_QF_LAYER_REPEATS = 32,
 };
 #define HR_QUANT_RUN_MAX 128
-/* projections of one chain of repeating layers kept at a time (a chain
- * takes 1 to 3 distinct outcomes in llama-quantize's rules) */
+/* distinct projections of one run's layers (a chain takes 1 to 3 distinct
+ * outcomes in llama-quantize's rules) */
 #define HR_QUANT_RUN_SLOTS 4
 typedef struct hr_quant_fact {
     uint8_t flags;    /* HR_QF_* */
@@ -75,19 +75,7 @@ typedef struct hr_quant_ctx {
     uint32_t n_gqa;
     uint16_t block[HR_QUANT_TYPE_CACHE];       /* 0: not looked up yet */
     uint16_t block_bytes[HR_QUANT_TYPE_CACHE];
-    /* hr_quant_ctx_next_run: the last layer of the previous run (-1:
-     * none); the chain of repeating layers it is in: the rule keys of the
-     * slots filled so far in that chain, and the counter steps of one of
-     * its layers (the same in each) */
-    int32_t run_layer;
-    uint64_t run_key_mask;  /* the bits of the key the ftype's rules read */
-    int n_slots, next_slot;
-    uint64_t slot_key[HR_QUANT_RUN_SLOTS];
-    int step[4];
-    /* the key of layer pending_layer (its counters at its start), which
-     * no slot held when the run before it ended there (-1: none) */
-    int32_t pending_layer;
-    uint64_t pending_key;
+    uint64_t run_key_mask;  /* the bits of a layer's key the ftype's rules read */
 } hr_quant_ctx;
 
 void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype);
@@ -102,26 +90,43 @@ hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4],
 hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, size_t n,
                             hr_type *types, uint64_t *bytes, hr_error *err);
 
-/* One step of a projection walk: tensors [first, first + n), their types
- * and bytes in type[slot] / bytes[slot]. A layer's run covers the
- * n_layers - 1 layers right after it too (n tensors each) while each
- * repeats the one before it (a chain) with the rule outcomes of a layer
- * of the chain projected already: layer + l has type[layer_slot[l]] /
- * bytes[layer_slot[l]] (layer_slot[0] = slot). The first layer may itself
- * take over such a projection: reused (then no slot was filled by this
- * call; otherwise slot was, and no other). Pass the same run and state,
- * unchanged, to each call; the next run starts at first + n * n_layers. */
-#define HR_QUANT_RUN_LAYERS 256
+/* Layers [start, start + len) of a run: layer start + j has the types
+ * and bytes of variant[j % period] (period 1, or 2 or 3 where the rules
+ * read use_more_bits, whose outcome repeats every three layers). */
+typedef struct hr_quant_seg {
+    uint32_t start, len;
+    uint8_t period;
+    uint8_t variant[3];
+} hr_quant_seg;
+#define HR_QUANT_RUN_SEGS 16
+
+/* One step of a projection walk: tensors [first, first + n), and when
+ * they are a layer (layer >= 0), the n_layers - 1 layers after it that
+ * repeat it (a chain, n tensors each): each takes one of the n_variants
+ * projections type[v] / bytes[v] of the layer's tensors, as the segments
+ * say (variant 0: the first layer's). Other tensors: one layer, variant 0.
+ * Pass the same state to each call; the next run starts at
+ * first + n * n_layers. */
 typedef struct hr_quant_run {
     size_t first, n;
     int32_t layer;      /* the (first) layer of this run, or -1 for other tensors */
     uint32_t n_layers;  /* layers it covers (1 for other tensors) */
-    int slot;
-    bool reused;        /* slot filled by an earlier call, not this one */
-    uint8_t layer_slot[HR_QUANT_RUN_LAYERS];
+    int n_variants, n_segs;
+    hr_quant_seg seg[HR_QUANT_RUN_SEGS]; /* in layer order, covering [0, n_layers) */
     hr_type type[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
     uint64_t bytes[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
 } hr_quant_run;
+
+/* The variant of layer run->layer + l (l < n_layers). */
+static inline int hr_quant_run_variant(const hr_quant_run *run, uint32_t l)
+{
+    for (int s = 0; s < run->n_segs; s++) {
+        const hr_quant_seg *g = &run->seg[s];
+        if (l - g->start < g->len)
+            return g->variant[(l - g->start) % g->period];
+    }
+    return 0;
+}
 
 /* The run starting at tensor `first` (walk from 0, consecutive runs). */
 hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t first,

@@ -420,8 +420,6 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
     c->bitnet = is_bitnet_ftype(ftype);
     c->is_70b = is_llama_70b(m);
     c->n_gqa = model_n_gqa(m);
-    c->run_layer = -1;
-    c->pending_layer = -1;
     c->run_key_mask = run_key_mask(ftype);
 }
 
@@ -677,22 +675,22 @@ static bool category_is_counted(category cat)
            cat == CAT_FFN_UP;
 }
 
-/* hr_quant_ctx_walk of a layer repeating the layer of slot `from` (its
- * chain): only its counted tensors can differ from that one's (the rules
- * read counters, and the block index, for those alone, and step them
- * there), so the others are copied. A failure is the walk's (the copied
- * tensors were sized). */
+/* hr_quant_ctx_walk of a layer repeating the layer of variant `from` (its
+ * chain) into variant v: only its counted tensors can differ from that
+ * one's (the rules read counters, and the block index, for those alone,
+ * and step them there), so the others are copied. A failure is the walk's
+ * (the copied tensors were sized). */
 static hr_status walk_counted(hr_quant_ctx *c, hr_quant_state *st, size_t first, size_t n,
-                              hr_quant_run *run, int from, int slot, hr_error *err)
+                              hr_quant_run *run, int from, int v, hr_error *err)
 {
-    memcpy(run->type[slot], run->type[from], n * sizeof run->type[slot][0]);
-    memcpy(run->bytes[slot], run->bytes[from], n * sizeof run->bytes[slot][0]);
+    memcpy(run->type[v], run->type[from], n * sizeof run->type[v][0]);
+    memcpy(run->bytes[v], run->bytes[from], n * sizeof run->bytes[v][0]);
     const hr_quant_fact *f = c->facts->tensor + first;
     for (size_t i = 0; i < n; i++) {
         if (!(f[i].flags & HR_QF_ALLOWS) || !category_is_counted((category)f[i].category))
             continue;
         const hr_status s = project_one(c, st, &c->model->tensors[first + i], f[i],
-                                        &run->type[slot][i], &run->bytes[slot][i], err);
+                                        &run->type[v][i], &run->bytes[v][i], err);
         if (s != HR_OK)
             return s;
     }
@@ -741,25 +739,40 @@ static inline uint64_t counter_bits(int x, const counter_limits *lim, uint64_t w
     return b;
 }
 
+/* Counter values at a layer's start: attn_v, ffn_down, ffn_gate, ffn_up. */
+static void counters_of(const hr_quant_state *st, int out[4])
+{
+    out[0] = st->i_attention_wv;
+    out[1] = st->i_ffn_down;
+    out[2] = st->i_ffn_gate;
+    out[3] = st->i_ffn_up;
+}
+
+static void set_counters(hr_quant_state *st, const int x[4])
+{
+    st->i_attention_wv = x[0];
+    st->i_ffn_down = x[1];
+    st->i_ffn_gate = x[2];
+    st->i_ffn_up = x[3];
+}
+
 /* Everything a repeated layer's projected types depend on beyond its
- * tensors: the counters it starts with (each counted category occurs once
- * in it) and, for MoE models (layer_of), its block index. lim: key_limits
- * of st. */
-static uint64_t run_key(const hr_quant_ctx *c, const counter_limits lim[4],
-                        const hr_quant_state *st, int32_t il)
+ * tensors: the counters x it starts with (each counted category occurs
+ * once in it) and, for MoE models (layer_of), its block index il; the
+ * fields of the counters, then of il against the ffn counters' totals. */
+static uint64_t run_key(const hr_quant_ctx *c, const counter_limits lim[4], const int x[4],
+                        int32_t il)
 {
     const uint64_t mask = c->run_key_mask, field = 63;
-    if (!mask)
-        return 0;
     uint64_t k = 0;
     if (mask & field)
-        k |= counter_bits(st->i_attention_wv, &lim[0], mask & field);
+        k |= counter_bits(x[0], &lim[0], mask & field);
     if (mask & field << 6)
-        k |= counter_bits(st->i_ffn_down, &lim[1], mask >> 6 & field) << 6;
+        k |= counter_bits(x[1], &lim[1], mask >> 6 & field) << 6;
     if (mask & field << 12)
-        k |= counter_bits(st->i_ffn_gate, &lim[2], mask >> 12 & field) << 12;
+        k |= counter_bits(x[2], &lim[2], mask >> 12 & field) << 12;
     if (mask & field << 18)
-        k |= counter_bits(st->i_ffn_up, &lim[3], mask >> 18 & field) << 18;
+        k |= counter_bits(x[3], &lim[3], mask >> 18 & field) << 18;
     if (c->model->n_expert > 1) {
         if (mask & field << 24)
             k |= counter_bits(il, &lim[1], mask >> 24 & field) << 24;
@@ -771,32 +784,11 @@ static uint64_t run_key(const hr_quant_ctx *c, const counter_limits lim[4],
     return k;
 }
 
-static void counters_of(const hr_quant_state *st, int out[4])
-{
-    out[0] = st->i_attention_wv;
-    out[1] = st->i_ffn_down;
-    out[2] = st->i_ffn_gate;
-    out[3] = st->i_ffn_up;
-}
-
-/* The counters step over one layer of the chain as in the layer the steps
- * were measured on. */
-static void step_counters(const hr_quant_ctx *c, hr_quant_state *st, int layers)
-{
-    st->i_attention_wv += c->step[0] * layers;
-    st->i_ffn_down += c->step[1] * layers;
-    st->i_ffn_gate += c->step[2] * layers;
-    st->i_ffn_up += c->step[3] * layers;
-}
-
-/* the use_more_bits bit of every run_key field */
-#define MORE_BITS_ANY (32ull | 32ull << 6 | 32ull << 12 | 32ull << 18 | 32ull << 24 | \
-                       32ull << 30 | 32ull << 36)
-
 /* How many values from x on (x, x + 1, ...) give the counter_bits of x in
- * `want`: up to the first threshold above x that a bit tests (in the
- * middle of use_more_bits, one). */
-static uint32_t bits_hold(int x, const counter_limits *lim, uint64_t want)
+ * `want`, up to the first threshold above x that a bit tests; in the
+ * middle of use_more_bits, those up to its end, whose bits repeat every
+ * three values (*periodic set). */
+static uint32_t bits_span(int x, const counter_limits *lim, uint64_t want, bool *periodic)
 {
     uint32_t d = UINT32_MAX;
 #define UP_TO(t) do { if (x < (t) && (uint32_t)((t) - x) < d) d = (uint32_t)((t) - x); } while (0)
@@ -806,118 +798,116 @@ static uint32_t bits_hold(int x, const counter_limits *lim, uint64_t want)
     if (want & 8) UP_TO(lim->n8);
     if (want & 16) UP_TO(lim->n78);
     if (want & 32) {
-        if (x < lim->n8)
+        if (x < lim->n8) {
             UP_TO(lim->n8);
-        else if (x < lim->n78)
-            d = 1;
+        } else if (x < lim->n78) {
+            UP_TO(lim->n78);
+            *periodic = true;
+        }
     }
 #undef UP_TO
     return d;
 }
 
-/* How many layers from block il on (il included; st: the counters at its
- * start) surely have the run_key of il: the counters step as in the chain
- * (by 0 or 1 a layer) and the block index by 1, each staying on its side
- * of the thresholds its field tests. */
-static uint32_t key_holds(const hr_quant_ctx *c, const counter_limits lim[4],
-                          const hr_quant_state *st, int32_t il)
+/* How many layers of a chain from a layer on (x: its counters, il: its
+ * block) surely have its key, or repeat the keys of their first three
+ * (*period 3): the counters step by `step` a layer (0 or 1: each counted
+ * category occurs at most once in a layer) and the block index by 1, each
+ * field staying on its side of the thresholds it tests. */
+static uint32_t key_span(const hr_quant_ctx *c, const counter_limits lim[4], const int x[4],
+                         const int step[4], int32_t il, int *period)
 {
-    const int x[4] = {st->i_attention_wv, st->i_ffn_down, st->i_ffn_gate, st->i_ffn_up};
     const int n_fields = c->model->n_expert > 1 ? 7 : 4; /* (as run_key) */
     uint32_t d = UINT32_MAX;
+    bool periodic = false;
+    *period = 1;
     for (int f = 0; f < n_fields; f++) {
         const uint64_t want = c->run_key_mask >> (6 * f) & 63;
         if (!want)
             continue;
-        /* fields 4..6: the block index against the ffn counters' totals */
-        const int step = f < 4 ? c->step[f] : 1;
-        if (step == 0)
+        const int s = f < 4 ? step[f] : 1;
+        if (s == 0)
             continue;
-        if (step != 1)
+        if (s != 1)
             return 1;
-        const uint32_t df = bits_hold(f < 4 ? x[f] : il, &lim[f < 4 ? f : f - 3], want);
+        const uint32_t df = bits_span(f < 4 ? x[f] : il, &lim[f < 4 ? f : f - 3], want,
+                                      &periodic);
         if (df < d)
             d = df;
     }
+    if (periodic)
+        *period = 3;
     return d;
 }
 
-/* The slot of the chain holding the projection of this key, or -1. */
-static int slot_of_key(const hr_quant_ctx *c, uint64_t key)
+/* The counters at layer j of a chain (x: at its first layer). */
+static void counters_at(const int x[4], const int step[4], uint32_t j, int out[4])
 {
-    for (int k = 0; k < c->n_slots; k++)
-        if (c->slot_key[k] == key)
-            return k;
-    return -1;
+    for (int k = 0; k < 4; k++)
+        out[k] = x[k] + step[k] * (int)j;
 }
 
-/* extend_run for an ftype whose rules read counters: from layer
- * n_layers of the run to `more` at most, a key at a time; returns the
- * layers the run then covers. jumps: the ftype's keys hold up to
- * thresholds (key_holds); otherwise (use_more_bits, whose keys change
- * every layer or two) layers go one at a time. Inlined apart for each. */
-static inline __attribute__((always_inline)) uint32_t
-extend_keyed(hr_quant_ctx *c, hr_quant_state *st, hr_quant_run *run, uint64_t key,
-             uint32_t more, const bool jumps)
+/* A run's layers past its first, for an ftype whose rules read counters:
+ * segments of layers whose keys stay or repeat every three, a projection
+ * (variant) for each distinct key; x: the counters at the first layer,
+ * key0 its key. Ends the run early where a key would need a fifth
+ * variant, the segments run out, or a layer cannot be sized (the next run
+ * starts there). Returns the layers the run covers. */
+static uint32_t extend_keyed(hr_quant_ctx *c, const hr_quant_state *st, hr_quant_run *run,
+                             const counter_limits lim[4], const int x[4], const int step[4],
+                             uint64_t key0, uint32_t n_layers)
 {
-    uint32_t n_layers = 1;
-    int slot = run->slot; /* the slot of the last layer added, whose key is key */
-    counter_limits lim[4]; /* (the totals stay as they are through a walk) */
-    key_limits(st, lim);
-    while (n_layers <= more) {
-        const int32_t layer = run->layer + (int32_t)n_layers;
-        const uint64_t next_key = run_key(c, lim, st, layer);
-        if (next_key != key) {
-            slot = slot_of_key(c, next_key);
-            key = next_key;
-            if (slot < 0) {
-                c->pending_layer = layer;
-                c->pending_key = key;
-                break;
+    uint64_t vkey[HR_QUANT_RUN_SLOTS];
+    vkey[0] = key0;
+    int n_segs = 0;
+    uint32_t j = 0;
+    while (j < n_layers) {
+        if (n_segs == HR_QUANT_RUN_SEGS)
+            return j;
+        int xj[4], period;
+        counters_at(x, step, j, xj);
+        const int32_t il = run->layer + (int32_t)j;
+        uint32_t span = key_span(c, lim, xj, step, il, &period);
+        if (span > n_layers - j)
+            span = n_layers - j;
+        if ((uint32_t)period > span)
+            period = (int)span;
+        hr_quant_seg g = {j, span, (uint8_t)period, {0, 0, 0}};
+        for (int r = 0; r < period; r++) {
+            int xr[4];
+            counters_at(x, step, j + (uint32_t)r, xr);
+            const uint64_t key = j + (uint32_t)r == 0 ? key0 : run_key(c, lim, xr, il + r);
+            int v = 0;
+            while (v < run->n_variants && vkey[v] != key)
+                v++;
+            if (v == run->n_variants) {
+                /* a new outcome: project the layer's counted tensors again */
+                hr_quant_state at = *st;
+                set_counters(&at, xr);
+                if (v == HR_QUANT_RUN_SLOTS ||
+                    walk_counted(c, &at, run->first + (j + (uint32_t)r) * run->n, run->n, run, 0,
+                                 v, NULL) != HR_OK) {
+                    if (r > 0) {
+                        g.len = g.period = (uint8_t)r; /* (r < 3) */
+                        run->seg[n_segs++] = g;
+                    }
+                    run->n_segs = n_segs;
+                    return j + (uint32_t)r;
+                }
+                vkey[v] = key;
+                run->n_variants++;
             }
+            g.variant[r] = (uint8_t)v;
         }
-        if (!jumps) {
-            step_counters(c, st, 1);
-            run->layer_slot[n_layers++] = (uint8_t)slot;
-            continue;
-        }
-        /* it and the layers after it that surely share its key */
-        uint32_t same = key_holds(c, lim, st, layer);
-        if (same > more + 1 - n_layers)
-            same = more + 1 - n_layers;
-        step_counters(c, st, (int)same);
-        memset(run->layer_slot + n_layers, slot, same);
-        n_layers += same;
+        if (n_segs > 0 && g.period == 1 && run->seg[n_segs - 1].period == 1 &&
+            run->seg[n_segs - 1].variant[0] == g.variant[0])
+            run->seg[n_segs - 1].len += span; /* (the same outcome goes on) */
+        else
+            run->seg[n_segs++] = g;
+        run->n_segs = n_segs;
+        j += span;
     }
     return n_layers;
-}
-
-/* Adds to the run of one layer (counters stepped over it, key: its key)
- * each next layer that repeats the one before it and starts with the key
- * of a slot of the chain (then has that slot's types and bytes), stepping
- * the counters over those; where a key has no slot, keeps it for the next
- * run. */
-static void extend_run(hr_quant_ctx *c, hr_quant_state *st, hr_quant_run *run, uint64_t key)
-{
-    uint32_t more = c->facts->repeats_after[run->layer], n_layers = 1;
-    if (more > HR_QUANT_RUN_LAYERS - 1)
-        more = HR_QUANT_RUN_LAYERS - 1;
-    run->layer_slot[0] = (uint8_t)run->slot;
-    /* (an unknown ftype keeps every source type: nothing is taken over) */
-    if (c->default_type == HR_TYPE_INVALID) {
-    } else if (!c->run_key_mask) {
-        /* no rule reads a counter: every layer of the chain has this one's
-         * key and the counters step alike over each */
-        memset(run->layer_slot + 1, run->slot, more);
-        n_layers += more;
-        step_counters(c, st, (int)more);
-    } else if (c->run_key_mask & MORE_BITS_ANY) {
-        n_layers = extend_keyed(c, st, run, key, more, false);
-    } else {
-        n_layers = extend_keyed(c, st, run, key, more, true);
-    }
-    run->n_layers = n_layers;
-    c->run_layer = run->layer + (int32_t)n_layers - 1;
 }
 
 hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t first,
@@ -930,54 +920,14 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
                             m->n_tensors);
     size_t n = 1;
     int32_t layer = -1;
-    int slot = 0, from = -1; /* from: a slot of the chain this layer repeats */
-    uint64_t key = 0;
+    uint32_t more = 0; /* layers after this one that repeat it */
     if (qf && (qf->tensor[first].flags & HR_QF_LAYER_START)) {
         layer = m->tensors[first].layer;
         n = qf->layer_len[layer];
-        /* in the chain when the previous run ended with the layer this one repeats */
-        const bool chained = (qf->tensor[first].flags & HR_QF_LAYER_REPEATS) &&
-                             c->run_layer == layer - 1 && c->n_slots > 0 && run->layer >= 0 &&
-                             run->layer + (int32_t)run->n_layers == layer && run->n == n &&
-                             run->first + n * run->n_layers == first;
-        if (!chained)
-            c->n_slots = c->next_slot = 0;
-        if (chained && c->pending_layer == layer) {
-            key = c->pending_key;
-        } else if (c->run_key_mask) {
-            counter_limits lim[4];
-            key_limits(st, lim);
-            key = run_key(c, lim, st, layer);
-        }
-        c->pending_layer = -1;
-        run->first = first;
-        run->layer = layer;
-        /* (an unknown ftype keeps every source type: nothing is reused) */
-        if (chained && c->default_type != HR_TYPE_INVALID) {
-            const int k = slot_of_key(c, key);
-            if (k >= 0) {
-                /* that layer's types and bytes; the counters step as in it */
-                step_counters(c, st, 1);
-                run->slot = k;
-                run->reused = true;
-                extend_run(c, st, run, key);
-                return HR_OK;
-            }
-        }
-        if (c->n_slots < HR_QUANT_RUN_SLOTS) {
-            slot = c->n_slots++;
-        } else {
-            slot = c->next_slot;
-            c->next_slot = (c->next_slot + 1) % HR_QUANT_RUN_SLOTS;
-        }
-        c->slot_key[slot] = key;
-        /* (chained: the slots hold 1 to 4 layers of the chain, slot among them) */
-        if (chained && c->default_type != HR_TYPE_INVALID)
-            from = slot == 0 ? 1 : 0;
+        /* (an unknown ftype keeps every source type: layers differ in them) */
+        if (c->default_type != HR_TYPE_INVALID)
+            more = qf->repeats_after[layer];
     } else {
-        c->run_layer = -1;
-        c->pending_layer = -1;
-        c->n_slots = c->next_slot = 0;
         while (first + n < m->n_tensors && n < HR_QUANT_RUN_MAX &&
                !(qf && (qf->tensor[first + n].flags & HR_QF_LAYER_START)))
             n++;
@@ -986,23 +936,30 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
     run->n = n;
     run->layer = layer;
     run->n_layers = 1;
-    run->slot = slot;
-    run->reused = false;
-    int before[4], after[4];
-    counters_of(st, before);
-    const hr_status s = from >= 0 ? walk_counted(c, st, first, n, run, from, slot, err)
-                                  : hr_quant_ctx_walk(c, st, first, n, run->type[slot],
-                                                      run->bytes[slot], err);
-    if (s != HR_OK) {
-        c->n_slots = 0;
-        c->run_layer = -1;
+    run->n_variants = 1;
+    run->n_segs = 1;
+    run->seg[0] = (hr_quant_seg){0, 1, 1, {0, 0, 0}};
+    int x[4];
+    counters_of(st, x);
+    const hr_status s = hr_quant_ctx_walk(c, st, first, n, run->type[0], run->bytes[0], err);
+    if (s != HR_OK || more == 0)
         return s;
-    }
-    counters_of(st, after);
+    int step[4];
+    counters_of(st, step);
     for (int k = 0; k < 4; k++)
-        c->step[k] = after[k] - before[k]; /* the same in every layer of a chain */
-    if (layer >= 0)
-        extend_run(c, st, run, key);
+        step[k] -= x[k]; /* the same in every layer of a chain */
+    uint32_t n_layers = 1 + more;
+    if (c->run_key_mask) {
+        counter_limits lim[4]; /* (the totals stay as they are through a walk) */
+        key_limits(st, lim);
+        n_layers = extend_keyed(c, st, run, lim, x, step, run_key(c, lim, x, layer), n_layers);
+    } else {
+        run->seg[0].len = n_layers; /* no rule reads a counter: every layer alike */
+    }
+    run->n_layers = n_layers;
+    int end[4];
+    counters_at(x, step, n_layers, end);
+    set_counters(st, end);
     return HR_OK;
 }
 
