@@ -10,6 +10,7 @@
 #include "headroom/model.h"
 #include "headroom/quant.h"
 #include "model/model_internal.h"
+#include "model/weight_pad.h"
 #include "quant/quant_internal.h"
 
 static const char *const PRESETS[] = {
@@ -208,6 +209,15 @@ static void test_runs_repeat_layers(void **state)
     assert_true(r > 0 && r < (int)m->n_layer - 1);
     hr_model_free(q);
     hr_model_free(m);
+    /* MoE layers with shared experts (two ffn_down / gate / up each) repeat
+     * too: DeepSeek-V2-Lite's dense layer 0 stands alone, layers 1.. chain */
+    assert_int_equal(hr_model_open("deepseek-v2-lite", &m, &err), HR_OK);
+    assert_int_equal(compare_walks(m, "deepseek-v2-lite", HR_FTYPE_MOSTLY_Q8_0),
+                     (int)m->n_layer - 2);
+    /* IQ2_XS reads the ffn_down counter, two values a layer */
+    const int r2 = compare_walks(m, "deepseek-v2-lite", HR_FTYPE_MOSTLY_IQ2_XS);
+    assert_true(r2 > 0 && r2 < (int)m->n_layer - 2);
+    hr_model_free(m);
 }
 
 /* A copy of src without the tensors named *stem* in layers [from, to) (the
@@ -231,11 +241,14 @@ static hr_model *without(const hr_model *src, const char *stem, int32_t from, in
 }
 
 /* Models whose attn_v counter and ffn counters differ (no attn_v, or no
- * ffn_down / gate / up, past some layer): the rules' counters one by one. */
+ * ffn_down / gate / up, past some layer): the rules' counters one by one;
+ * DeepSeek-V2-Lite's layers step the ffn counters by two, so a layer's two
+ * values then straddle the rules' thresholds. */
 static void test_runs_with_uneven_counters(void **state)
 {
     (void)state;
-    const char *const MODELS[] = {"llama-3.1-8b", "mixtral-8x7b", "qwen2.5-0.5b"};
+    const char *const MODELS[] = {"llama-3.1-8b", "mixtral-8x7b", "qwen2.5-0.5b",
+                                  "deepseek-v2-lite"};
     const char *const STEMS[] = {"attn_v.", "ffn_down", "ffn_gate", "ffn_up"};
     for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++) {
         hr_model *m = NULL;
@@ -325,6 +338,32 @@ static void test_runs_of_deep_models(void **state)
     }
 }
 
+/* The walk's cached row padding against hr_weight_row_pad_bytes, for every
+ * type id and rows around the 512-element padding. */
+static void test_row_pads_match(void **state)
+{
+    (void)state;
+    hr_model *m = NULL;
+    hr_error err = {0};
+    assert_int_equal(hr_model_open("llama-3.2-1b", &m, &err), HR_OK);
+    const int64_t NE0[] = {0, 1, 31, 32, 64, 96, 128, 256, 300, 511, 512, 513, 640, 768,
+                           896, 1000, 1024, 1536, 2048, 4096, 14336, -1, -32, -512};
+    for (int f = 0; f < 8; f++) {
+        hr_quant_ctx c;
+        hr_quant_ctx_init(&c, m, (hr_ftype)(f * 5)); /* (the cache does not depend on it) */
+        for (int type = -1; type < 260; type++)
+            for (size_t k = 0; k < sizeof NE0 / sizeof NE0[0]; k++) {
+                const uint64_t want = hr_weight_row_pad_bytes((hr_type)type, NE0[k]);
+                const uint64_t got = hr_quant_ctx_row_pad(&c, (hr_type)type, NE0[k]);
+                if (got != want)
+                    fail_msg("type %d, row of %lld: %llu, hr_weight_row_pad_bytes %llu", type,
+                             (long long)NE0[k], (unsigned long long)got,
+                             (unsigned long long)want);
+            }
+    }
+    hr_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_runs_repeat_layers),
         cmocka_unit_test(test_runs_with_uneven_counters),
         cmocka_unit_test(test_runs_of_deep_models),
+        cmocka_unit_test(test_row_pads_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

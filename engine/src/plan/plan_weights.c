@@ -105,24 +105,35 @@ typedef struct weight_walk {
     bool dup_head;
     bool holds_layer[HR_MAX_DEVICES];
     uint64_t sums[HR_MAX_DEVICES];
+    hr_quant_ctx *qc; /* a what-if walk's (its type cache), or NULL */
 } weight_walk;
+
+/* hr_weight_row_pad_bytes, from the what-if walk's type cache if any */
+static inline uint64_t row_pad(weight_walk *w, hr_type type, int64_t ne0)
+{
+    if (ne0 % HR_MATRIX_ROW_PADDING == 0)
+        return 0; /* (the usual row) */
+    return w->qc ? hr_quant_ctx_row_pad(w->qc, type, ne0) : hr_weight_row_pad_bytes(type, ne0);
+}
 
 static int layer_device(const weight_walk *w, int32_t layer)
 {
     return layer < w->n_table ? w->dev_of[layer] : hr_place_device(w->p, layer);
 }
 
-/* One tensor of this type and size into its device's (or devices') sum. */
-static void add_tensor(weight_walk *w, const hr_tensor *t, hr_type type, uint64_t bytes)
+/* One tensor of this type and size into its device's (or devices') sum;
+ * shared: hr_tensor_is_layer_shared. */
+static void add_tensor(weight_walk *w, const hr_tensor *t, bool shared, hr_type type,
+                       uint64_t bytes)
 {
     const int32_t layer = t->layer;
-    if (hr_tensor_is_layer_shared(t)) {
+    if (shared) {
         for (int d = 0; d <= w->p->n_gpus; d++) {
             if (!w->holds_layer[d])
                 continue;
             uint64_t b = bytes;
             if (w->row_padding[d])
-                b += hr_weight_row_pad_bytes(type, t->ne[0]);
+                b += row_pad(w, type, t->ne[0]);
             w->sums[d] += hr_weight_align_up(b, w->alignment[d]);
         }
         return;
@@ -134,7 +145,7 @@ static void add_tensor(weight_walk *w, const hr_tensor *t, hr_type type, uint64_
         dev = layer == HR_LAYER_OUTPUT ? w->out_dev : 0; /* input stays on the CPU */
     uint64_t b = bytes;
     if (w->row_padding[dev])
-        b += hr_weight_row_pad_bytes(type, t->ne[0]);
+        b += row_pad(w, type, t->ne[0]);
     /* no overflow: the model is below 2^58 bytes (checked by the caller)
      * and a re-typed tensor grows at most ~20x */
     w->sums[dev] += hr_weight_align_up(b, w->alignment[dev]);
@@ -144,20 +155,20 @@ static void add_tensor(weight_walk *w, const hr_tensor *t, hr_type type, uint64_
     if (w->dup_head && t->role == HR_ROLE_TOKEN_EMBD && layer == HR_LAYER_INPUT) {
         uint64_t d = bytes;
         if (w->row_padding[w->out_dev])
-            d += hr_weight_row_pad_bytes(type, t->ne[0]);
+            d += row_pad(w, type, t->ne[0]);
         w->sums[w->out_dev] += hr_weight_align_up(d, w->alignment[w->out_dev]);
     }
 }
 
 /* Padded sum of one layer's projected tensors on device dev. */
-static uint64_t layer_sum(const weight_walk *w, const hr_tensor *tensors, size_t n,
+static uint64_t layer_sum(weight_walk *w, const hr_tensor *tensors, size_t n,
                           const hr_type *type, const uint64_t *bytes, int dev)
 {
     uint64_t sum = 0;
     for (size_t k = 0; k < n; k++) {
         uint64_t b = bytes[k];
         if (w->row_padding[dev])
-            b += hr_weight_row_pad_bytes(type[k], tensors[k].ne[0]);
+            b += row_pad(w, type[k], tensors[k].ne[0]);
         sum += hr_weight_align_up(b, w->alignment[dev]);
     }
     return sum;
@@ -179,18 +190,25 @@ static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype targe
     hr_quant_state_init(&st, m);
     hr_quant_ctx qctx; /* one per walk: default type, block sizes, the model's tensor facts */
     hr_quant_ctx_init(&qctx, m, target);
+    w->qc = &qctx;
     hr_quant_run run;
     run.n = 0;
     run.n_layers = 0;
     for (size_t i = 0; i < m->n_tensors; i += run.n * run.n_layers) {
         hr_status rc = hr_quant_ctx_next_run(&qctx, &st, i, &run, err);
-        if (rc != HR_OK)
+        if (rc != HR_OK) {
+            w->qc = NULL;
             return rc;
+        }
         if (run.layer < 0) {
             const hr_type *type = run.type[0];
             const uint64_t *bytes = run.bytes[0];
-            for (size_t k = 0; k < run.n; k++)
-                add_tensor(w, &m->tensors[run.first + k], type[k], bytes[k]);
+            const hr_quant_fact *f = qctx.facts ? qctx.facts->tensor + run.first : NULL;
+            for (size_t k = 0; k < run.n; k++) {
+                const hr_tensor *t = &m->tensors[run.first + k];
+                add_tensor(w, t, f ? (f[k].flags & HR_QF_LAYER_SHARED) != 0
+                                   : hr_tensor_is_layer_shared(t), type[k], bytes[k]);
+            }
             continue;
         }
         /* padded sum of each variant's layer, and the device it was summed
@@ -227,6 +245,7 @@ static hr_status add_projected(weight_walk *w, const hr_model *m, hr_ftype targe
             }
         }
     }
+    w->qc = NULL; /* (qctx ends here) */
     return HR_OK;
 }
 
@@ -253,6 +272,7 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
 
     w.out_dev = hr_place_device(p, (int32_t)m->n_layer);
     w.dup_head = m->tied_output && w.out_dev != 0;
+    w.qc = NULL;
     if (whatif) {
         hr_status rc = add_projected(&w, m, s->target_ftype, err);
         if (rc != HR_OK)
@@ -261,7 +281,8 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
                !sum_by_layer(m, p, dev_of, w.row_padding, alignment, w.out_dev, w.dup_head,
                              w.holds_layer, w.sums)) {
         for (size_t i = 0; i < m->n_tensors; i++)
-            add_tensor(&w, &m->tensors[i], m->tensors[i].type, m->tensors[i].bytes);
+            add_tensor(&w, &m->tensors[i], hr_tensor_is_layer_shared(&m->tensors[i]),
+                       m->tensors[i].type, m->tensors[i].bytes);
     }
     for (int d = 0; d <= p->n_gpus; d++)
         if (__builtin_add_overflow(dev_bytes[d], w.sums[d], &dev_bytes[d]))

@@ -28,13 +28,18 @@ enum {
      * HR_QUANT_RUN_MAX of them (a projection walk takes it as one run) */
     HR_QF_LAYER_START = 16,
     /* ... and that layer repeats the one just before it: the same facts,
-     * shapes, types and bytes tensor by tensor, and at most one tensor of
-     * each category the walk counts (attn_v-like, ffn_down, ffn_gate,
-     * ffn_up), so its projected types can differ from the previous layer's
-     * only through the counters at its start */
+     * shapes, types and bytes tensor by tensor, and at most
+     * HR_QUANT_COUNTED_MAX tensors of each category the walk counts
+     * (attn_v-like, ffn_down, ffn_gate, ffn_up), so its projected types can
+     * differ from the previous layer's only through the counters at its
+     * start (and a MoE layer's block index) */
     HR_QF_LAYER_REPEATS = 32,
+    /* hr_tensor_is_layer_shared (rope_freqs...: a copy on each device
+     * holding layers) */
+    HR_QF_LAYER_SHARED = 64,
 };
 #define HR_QUANT_RUN_MAX 128
+#define HR_QUANT_COUNTED_MAX 3
 /* distinct projections of one run's layers (a chain takes 1 to 3 distinct
  * outcomes in llama-quantize's rules) */
 #define HR_QUANT_RUN_SLOTS 4
@@ -62,7 +67,8 @@ hr_quant_facts *hr_quant_facts_build(hr_model *m);
 
 /* Per-walk facts computed once (so a projection costs a few table reads
  * per tensor): the ftype's default type, GQA ratio, and a lazily filled
- * cache of block sizes for ggml type ids below 64. */
+ * cache of block sizes for ggml type ids below 64 (each entry written
+ * when first looked up: hr_quant_ctx_init clears no table). */
 #define HR_QUANT_TYPE_CACHE 64
 typedef struct hr_quant_ctx {
     const hr_model *model;
@@ -71,9 +77,13 @@ typedef struct hr_quant_ctx {
     hr_type default_type;   /* HR_TYPE_INVALID for an unknown ftype */
     bool default_quantized;
     bool bitnet;            /* BitNet fork ftype (I2_S / TL1 / TL2) */
+    bool iq2_family;        /* IQ1_S / IQ1_M / IQ2_* (rules of their own first) */
+    bool by_rules;          /* quantizable tensors take the mix rules (not BitNet's) */
     bool is_70b;            /* llama.cpp's LLM_TYPE_70B */
     uint32_t n_gqa;
-    uint16_t block[HR_QUANT_TYPE_CACHE];       /* 0: not looked up yet */
+    uint64_t block_known;   /* bit t: block[t] / block_bytes[t] looked up */
+    uint64_t block_pads;    /* bit t: t is quantized with the block formula */
+    uint16_t block[HR_QUANT_TYPE_CACHE];
     uint16_t block_bytes[HR_QUANT_TYPE_CACHE];
     uint64_t run_key_mask;  /* the bits of a layer's key the ftype's rules read */
 } hr_quant_ctx;
@@ -84,6 +94,8 @@ hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *
  * table's rules otherwise). */
 hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4], uint64_t *out,
                              hr_error *err);
+/* hr_weight_row_pad_bytes (CUDA / ROCm row padding) from the cache. */
+uint64_t hr_quant_ctx_row_pad(hr_quant_ctx *c, hr_type type, int64_t ne0);
 /* hr_quant_ctx_type and the bytes of the model's tensors [first, first + n),
  * in tensor order (a walk calls it for consecutive ranges from 0): one call
  * per run of tensors instead of two per tensor. */

@@ -7,6 +7,7 @@
 
 #include "headroom/quant.h"
 #include "model/model_internal.h"
+#include "model/weight_pad.h"
 #include "quant_internal.h"
 
 typedef enum category {
@@ -146,15 +147,21 @@ static bool use_more_bits(int i_layer, int n_layers)
            (i_layer - n_layers / 8) % 3 == 2;
 }
 
-/* Block size of a type; cached per walk for ggml ids. */
+/* Block size of a type; cached per walk for ggml ids (block_known: the
+ * ids looked up so far). */
 static inline int64_t block_of(hr_quant_ctx *c, hr_type type)
 {
     if ((unsigned)type < HR_QUANT_TYPE_CACHE) {
-        if (!c->block[type]) {
+        if (!(c->block_known >> type & 1)) {
             const hr_type_info *info = hr_type_get(type);
             c->block[type] = info && info->block_size && !info->special_size
                                  ? (uint16_t)info->block_size : 1;
             c->block_bytes[type] = info && !info->special_size ? (uint16_t)info->block_bytes : 0;
+            if (info && info->quantized && !info->special_size)
+                c->block_pads |= 1ull << type;
+            else
+                c->block_pads &= ~(1ull << type);
+            c->block_known |= 1ull << type;
         }
         return c->block[type];
     }
@@ -192,120 +199,175 @@ static bool is_llama_70b(const hr_model *m)
 
 #define F(x) (ftype == HR_FTYPE_MOSTLY_##x)
 
-static hr_type type_impl(hr_quant_ctx *c, hr_quant_state *qs, const hr_tensor *t, category cat,
-                         hr_type new_type)
+/* The IQ1 / IQ2 ftypes, whose rules come before the categories' own. */
+static bool is_iq2_family(hr_ftype ftype)
+{
+    return F(IQ2_XXS) || F(IQ2_XS) || F(IQ1_S) || F(IQ2_S) || F(IQ2_M) || F(IQ1_M);
+}
+
+/* llama_tensor_get_type_impl for the output tensor (or a tied token_embd). */
+static hr_type output_rule(hr_quant_ctx *c, const hr_tensor *t, hr_type new_type)
+{
+    const hr_ftype ftype = c->ftype;
+    if (F(MXFP4_MOE))
+        return HR_TYPE_Q8_0;
+    if (t->ne[0] % block_of(c, new_type) != 0)
+        return HR_TYPE_Q8_0;
+    if (F(IQ2_XXS) || F(IQ2_XS) || F(IQ3_XXS) || F(IQ1_S) || F(IQ2_S) || F(IQ2_M) || F(IQ1_M))
+        return HR_TYPE_Q5_K;
+    return new_type != HR_TYPE_Q8_0 ? HR_TYPE_Q6_K : new_type;
+}
+
+/* llama_tensor_get_type_impl, a category at a time: llama.cpp's chain of
+ * tests (the output rule, then MXFP4_MOE, token_embd, the IQ1 / IQ2
+ * ftypes, then each category's own rules) split by category, each case
+ * keeping its tests in llama.cpp's order; within a case the ftypes tested
+ * are distinct, so a switch over them picks the same branch. */
+static inline __attribute__((always_inline)) hr_type
+type_impl(hr_quant_ctx *c, hr_quant_state *qs, const hr_tensor *t, category cat, hr_type new_type)
 {
     const hr_model *m = c->model;
     const hr_ftype ftype = c->ftype;
     const uint32_t n_expert_hp = m->n_expert;
     const uint32_t n_gqa = c->n_gqa;
 
-    if (cat == CAT_OUTPUT || (!qs->has_output_weight && cat == CAT_TOKEN_EMBD)) {
-        const int64_t nx = t->ne[0];
-        if (F(MXFP4_MOE))
-            new_type = HR_TYPE_Q8_0;
-        else if (nx % block_of(c, new_type) != 0)
-            new_type = HR_TYPE_Q8_0;
-        else if (F(IQ2_XXS) || F(IQ2_XS) || F(IQ3_XXS) || F(IQ1_S) || F(IQ2_S) || F(IQ2_M) ||
-                 F(IQ1_M))
-            new_type = HR_TYPE_Q5_K;
-        else if (new_type != HR_TYPE_Q8_0)
-            new_type = HR_TYPE_Q6_K;
-    } else if (F(MXFP4_MOE)) {
-        new_type = t->ne[2] > 1 ? HR_TYPE_MXFP4 : HR_TYPE_Q8_0;
-    } else if (cat == CAT_TOKEN_EMBD) {
+    if (cat == CAT_OUTPUT || (cat == CAT_TOKEN_EMBD && !qs->has_output_weight))
+        return output_rule(c, t, new_type);
+    if (F(MXFP4_MOE))
+        return t->ne[2] > 1 ? HR_TYPE_MXFP4 : HR_TYPE_Q8_0;
+    const bool iq2 = c->iq2_family;
+    switch (cat) {
+    case CAT_TOKEN_EMBD:
         if (F(IQ2_XXS) || F(IQ2_XS) || F(IQ1_S) || F(IQ1_M))
             new_type = HR_TYPE_Q2_K;
         else if (F(IQ2_S) || F(IQ2_M) || F(IQ3_XXS))
             new_type = HR_TYPE_IQ3_S;
         else if (F(TQ1_0) || F(TQ2_0))
             new_type = HR_TYPE_Q4_K;
-    } else if (F(IQ2_XXS) || F(IQ2_XS) || F(IQ1_S) || F(IQ2_S) || F(IQ2_M) || F(IQ1_M)) {
-        if (category_is_attn_v(cat)) {
+        return new_type;
+    case CAT_ATTN_V: case CAT_ATTN_QKV: case CAT_ATTN_KV_B:
+        if (iq2) {
             if (n_gqa >= 4 || n_expert_hp >= 4)
                 new_type = HR_TYPE_Q4_K;
             else
                 new_type = F(IQ2_S) || F(IQ2_M) ? HR_TYPE_IQ3_S : HR_TYPE_Q2_K;
             ++qs->i_attention_wv;
-        } else if (n_expert_hp == 8 && cat == CAT_ATTN_K) {
-            new_type = HR_TYPE_Q4_K;
-        } else if (cat == CAT_FFN_DOWN) {
-            if (qs->i_ffn_down < qs->n_ffn_down / 8)
-                new_type = F(IQ2_S) || F(IQ2_M) ? HR_TYPE_IQ3_S : HR_TYPE_Q2_K;
-            ++qs->i_ffn_down;
-        } else if (cat == CAT_ATTN_OUTPUT) {
-            if (n_expert_hp == 8)
-                new_type = HR_TYPE_Q5_K;
-            else if (F(IQ1_S) || F(IQ1_M))
-                new_type = HR_TYPE_IQ2_XXS;
-            else if (F(IQ2_S) || F(IQ2_M))
-                new_type = HR_TYPE_IQ3_S;
+            return new_type;
         }
-    } else if (category_is_attn_v(cat)) {
-        if (F(Q2_K))
+        switch (ftype) {
+        case HR_FTYPE_MOSTLY_Q2_K:
             new_type = n_gqa >= 4 ? HR_TYPE_Q4_K : HR_TYPE_Q3_K;
-        else if (F(Q2_K_S) && n_gqa >= 4)
-            new_type = HR_TYPE_Q4_K;
-        else if (F(IQ3_XXS))
+            break;
+        case HR_FTYPE_MOSTLY_Q2_K_S:
+            if (n_gqa >= 4)
+                new_type = HR_TYPE_Q4_K;
+            break;
+        case HR_FTYPE_MOSTLY_IQ3_XXS:
             new_type = n_gqa >= 4 ? HR_TYPE_Q4_K : HR_TYPE_IQ3_S; /* no imatrix */
-        else if ((F(IQ3_XS) || F(IQ3_S)) && n_gqa >= 4)
-            new_type = HR_TYPE_Q4_K;
-        else if (F(IQ3_M))
-            new_type = HR_TYPE_Q4_K;
-        else if (F(Q3_K_M))
+            break;
+        case HR_FTYPE_MOSTLY_IQ3_XS: case HR_FTYPE_MOSTLY_IQ3_S:
+            if (n_gqa >= 4)
+                new_type = HR_TYPE_Q4_K;
+            break;
+        case HR_FTYPE_MOSTLY_IQ3_M: new_type = HR_TYPE_Q4_K; break;
+        case HR_FTYPE_MOSTLY_Q3_K_M:
             new_type = qs->i_attention_wv < 2 ? HR_TYPE_Q5_K : HR_TYPE_Q4_K;
-        else if (F(Q3_K_L))
-            new_type = HR_TYPE_Q5_K;
-        else if ((F(IQ4_NL) || F(IQ4_XS)) && n_gqa >= 4)
-            new_type = HR_TYPE_Q5_K;
-        else if ((F(Q4_K_M) || F(Q5_K_M)) && use_more_bits(qs->i_attention_wv, qs->n_attention_wv))
-            new_type = HR_TYPE_Q6_K;
-        else if (F(Q4_K_S) && qs->i_attention_wv < 4)
-            new_type = HR_TYPE_Q5_K;
+            break;
+        case HR_FTYPE_MOSTLY_Q3_K_L: new_type = HR_TYPE_Q5_K; break;
+        case HR_FTYPE_MOSTLY_IQ4_NL: case HR_FTYPE_MOSTLY_IQ4_XS:
+            if (n_gqa >= 4)
+                new_type = HR_TYPE_Q5_K;
+            break;
+        case HR_FTYPE_MOSTLY_Q4_K_M: case HR_FTYPE_MOSTLY_Q5_K_M:
+            if (use_more_bits(qs->i_attention_wv, qs->n_attention_wv))
+                new_type = HR_TYPE_Q6_K;
+            break;
+        case HR_FTYPE_MOSTLY_Q4_K_S:
+            if (qs->i_attention_wv < 4)
+                new_type = HR_TYPE_Q5_K;
+            break;
+        default: break;
+        }
         if (c->is_70b && (new_type == HR_TYPE_Q3_K || new_type == HR_TYPE_Q4_K))
             new_type = HR_TYPE_Q5_K; /* 8 heads share attn_v: more bits cost little */
         if (n_expert_hp == 8)
             new_type = HR_TYPE_Q8_0;
         ++qs->i_attention_wv;
-    } else if (cat == CAT_ATTN_K) {
+        return new_type;
+    case CAT_ATTN_K:
+        if (iq2)
+            return n_expert_hp == 8 ? HR_TYPE_Q4_K : new_type;
         if (n_expert_hp == 8)
             new_type = HR_TYPE_Q8_0;
         else if (F(IQ3_XS))
             new_type = HR_TYPE_IQ3_XXS;
         else if (F(IQ3_XXS))
             new_type = HR_TYPE_IQ2_S;
-    } else if (cat == CAT_ATTN_Q) {
+        return new_type;
+    case CAT_ATTN_Q:
+        if (iq2)
+            return new_type;
         if (F(IQ3_XS))
             new_type = HR_TYPE_IQ3_XXS;
         else if (F(IQ3_XXS))
             new_type = HR_TYPE_IQ2_S;
-    } else if (cat == CAT_FFN_DOWN) {
+        return new_type;
+    case CAT_FFN_DOWN: {
+        if (iq2) {
+            if (qs->i_ffn_down < qs->n_ffn_down / 8)
+                new_type = F(IQ2_S) || F(IQ2_M) ? HR_TYPE_IQ3_S : HR_TYPE_Q2_K;
+            ++qs->i_ffn_down;
+            return new_type;
+        }
         const int i_layer = layer_of(t, m, qs->i_ffn_down), n_layer = qs->n_ffn_down;
-        if (F(Q2_K))
-            new_type = HR_TYPE_Q3_K;
-        else if (F(Q2_K_S)) {
+        switch (ftype) {
+        case HR_FTYPE_MOSTLY_Q2_K: new_type = HR_TYPE_Q3_K; break;
+        case HR_FTYPE_MOSTLY_Q2_K_S:
             if (i_layer < n_layer / 8)
                 new_type = HR_TYPE_Q4_K;
-        } else if (F(IQ3_XXS))
+            break;
+        case HR_FTYPE_MOSTLY_IQ3_XXS:
             new_type = i_layer < n_layer / 8 ? HR_TYPE_Q4_K : HR_TYPE_Q3_K;
-        else if (F(Q3_K_M))
+            break;
+        case HR_FTYPE_MOSTLY_Q3_K_M:
             new_type = i_layer < n_layer / 16 ? HR_TYPE_Q5_K : HR_TYPE_Q4_K; /* not falcon */
-        else if (F(IQ3_M) && (i_layer < n_layer / 8 ||
-                              (n_expert_hp == 8 && use_more_bits(i_layer, n_layer))))
-            new_type = HR_TYPE_Q4_K;
-        else if (F(Q3_K_L))
-            new_type = HR_TYPE_Q5_K;
-        else if (F(Q4_K_M)) {
+            break;
+        case HR_FTYPE_MOSTLY_IQ3_M:
+            if (i_layer < n_layer / 8 || (n_expert_hp == 8 && use_more_bits(i_layer, n_layer)))
+                new_type = HR_TYPE_Q4_K;
+            break;
+        case HR_FTYPE_MOSTLY_Q3_K_L: new_type = HR_TYPE_Q5_K; break;
+        case HR_FTYPE_MOSTLY_Q4_K_M:
             if (use_more_bits(i_layer, n_layer))
                 new_type = HR_TYPE_Q6_K;
-        } else if (i_layer < n_layer / 8 && (F(IQ4_NL) || F(IQ4_XS)))
-            new_type = HR_TYPE_Q5_K;
-        else if (F(Q5_K_M) && use_more_bits(i_layer, n_layer))
-            new_type = HR_TYPE_Q6_K;
-        else if (F(Q4_K_S) && i_layer < n_layer / 8)
-            new_type = HR_TYPE_Q5_K;
+            break;
+        case HR_FTYPE_MOSTLY_IQ4_NL: case HR_FTYPE_MOSTLY_IQ4_XS:
+            if (i_layer < n_layer / 8)
+                new_type = HR_TYPE_Q5_K;
+            break;
+        case HR_FTYPE_MOSTLY_Q5_K_M:
+            if (use_more_bits(i_layer, n_layer))
+                new_type = HR_TYPE_Q6_K;
+            break;
+        case HR_FTYPE_MOSTLY_Q4_K_S:
+            if (i_layer < n_layer / 8)
+                new_type = HR_TYPE_Q5_K;
+            break;
+        default: break;
+        }
         ++qs->i_ffn_down;
-    } else if (cat == CAT_ATTN_OUTPUT) {
+        return new_type;
+    }
+    case CAT_ATTN_OUTPUT:
+        if (iq2) {
+            if (n_expert_hp == 8)
+                new_type = HR_TYPE_Q5_K;
+            else if (F(IQ1_S) || F(IQ1_M))
+                new_type = HR_TYPE_IQ2_XXS;
+            else if (F(IQ2_S) || F(IQ2_M))
+                new_type = HR_TYPE_IQ3_S;
+            return new_type;
+        }
         if (n_expert_hp == 8) {
             if (F(Q2_K) || F(IQ3_XS) || F(IQ3_XXS) || F(Q3_K_S) || F(Q3_K_M) || F(IQ4_NL) ||
                 F(Q4_K_S) || F(Q4_K_M) || F(IQ3_S) || F(IQ3_M) || F(IQ4_XS))
@@ -317,30 +379,45 @@ static hr_type type_impl(hr_quant_ctx *c, hr_quant_state *qs, const hr_tensor *t
             else if (F(Q3_K_L)) new_type = HR_TYPE_Q5_K;
             else if (F(IQ3_M)) new_type = HR_TYPE_Q4_K;
         }
-    } else if (cat == CAT_FFN_GATE) {
+        return new_type;
+    case CAT_FFN_GATE: {
+        if (iq2)
+            return new_type; /* (the IQ1 / IQ2 rules neither read nor step this counter) */
         const int i_layer = layer_of(t, m, qs->i_ffn_gate), n_layer = qs->n_ffn_gate;
         if (F(IQ3_XS) && i_layer >= n_layer / 8 && i_layer < 7 * n_layer / 8)
             new_type = HR_TYPE_IQ3_XXS;
         ++qs->i_ffn_gate;
-    } else if (cat == CAT_FFN_UP) {
+        return new_type;
+    }
+    case CAT_FFN_UP: {
+        if (iq2)
+            return new_type;
         const int i_layer = layer_of(t, m, qs->i_ffn_up), n_layer = qs->n_ffn_up;
         if (F(IQ3_XS) && i_layer >= n_layer / 8 && i_layer < 7 * n_layer / 8)
             new_type = HR_TYPE_IQ3_XXS;
         ++qs->i_ffn_up;
+        return new_type;
+    }
+    default:
+        return new_type;
     }
     /* (the ATTN_QKV-only branch of llama.cpp is unreachable: attn_qkv takes
      * the attn_v branch above) */
-    return new_type;
 }
 
 #undef F
 
 /* tensor_type_fallback: rows that do not fill whole blocks of the target. */
-static hr_type type_fallback(hr_quant_ctx *c, const hr_tensor *t, hr_type target)
+static hr_type type_fallback_slow(hr_quant_ctx *c, int64_t ncols, hr_type target);
+
+static inline hr_type type_fallback(hr_quant_ctx *c, const hr_tensor *t, hr_type target)
 {
     const int64_t ncols = t->ne[0];
-    if (ncols % block_of(c, target) == 0)
-        return target;
+    return ncols % block_of(c, target) == 0 ? target : type_fallback_slow(c, ncols, target);
+}
+
+static hr_type type_fallback_slow(hr_quant_ctx *c, int64_t ncols, hr_type target)
+{
     hr_type ret;
     switch (target) {
     case HR_TYPE_IQ1_S: case HR_TYPE_IQ1_M: case HR_TYPE_IQ2_XXS: case HR_TYPE_IQ2_XS:
@@ -408,7 +485,8 @@ static uint64_t run_key_mask(hr_ftype ftype)
 
 void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
 {
-    memset(c, 0, sizeof *c);
+    c->block_known = 0; /* (the cache's entries are written when looked up) */
+    c->block_pads = 0;
     c->model = m;
     c->facts = hr_model_quant_facts(m);
     c->ftype = ftype;
@@ -418,9 +496,21 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
         c->default_type = HR_TYPE_INVALID;
     c->default_quantized = info && info->quantized;
     c->bitnet = is_bitnet_ftype(ftype);
+    c->iq2_family = is_iq2_family(ftype);
+    c->by_rules = c->default_type != HR_TYPE_INVALID && !c->bitnet && c->default_quantized;
     c->is_70b = is_llama_70b(m);
     c->n_gqa = model_n_gqa(m);
     c->run_key_mask = run_key_mask(ftype);
+    if (m->n_expert > 1) {
+        /* MoE layers' ffn tensors read their block index (layer_of), not
+         * the ffn counters, but for the IQ1 / IQ2 ftypes' ffn_down rule,
+         * which reads its counter alone */
+        const uint64_t field = 63;
+        c->run_key_mask &= ~(field << 12 | field << 18);
+        c->run_key_mask &= c->iq2_family ? ~(field << 24) : ~(field << 6);
+    } else {
+        c->run_key_mask &= (1ull << 24) - 1; /* (dense: layer_of reads the counters) */
+    }
 }
 
 /* What hr_quant_ctx_type reads: quantizable and its category, or else
@@ -490,9 +580,11 @@ static bool same_for_rules(const hr_tensor *a, hr_quant_fact fa, const hr_tensor
     return (fa.flags & HR_QF_ALLOWS) && canonical_bytes(a) && canonical_bytes(b);
 }
 
-/* At most one tensor of each counted category (attn_v-like, ffn_down,
- * ffn_gate, ffn_up): each then sees its counter's value at the layer start. */
-static bool counts_once(const hr_quant_fact *f, size_t n)
+/* At most HR_QUANT_COUNTED_MAX tensors of each counted category
+ * (attn_v-like, ffn_down, ffn_gate, ffn_up; MoE layers with shared experts
+ * have two of each ffn): the k of a category read its counter's values at
+ * the layer start and the k - 1 after it. */
+static bool counts_few(const hr_quant_fact *f, size_t n)
 {
     int seen[4] = {0, 0, 0, 0};
     for (size_t i = 0; i < n; i++) {
@@ -502,7 +594,10 @@ static bool counts_once(const hr_quant_fact *f, size_t n)
         else if (cat == CAT_FFN_GATE) seen[2]++;
         else if (cat == CAT_FFN_UP) seen[3]++;
     }
-    return seen[0] <= 1 && seen[1] <= 1 && seen[2] <= 1 && seen[3] <= 1;
+    for (int k = 0; k < 4; k++)
+        if (seen[k] > HR_QUANT_COUNTED_MAX)
+            return false;
+    return true;
 }
 
 /* Mark each layer whose tensors are consecutive (HR_QF_LAYER_START) and
@@ -527,7 +622,7 @@ static void mark_layer_runs(const hr_model *m, hr_quant_fact *f, uint32_t *len, 
         }
         f[i].flags |= HR_QF_LAYER_START;
         if (prev_layer >= 0 && prev_layer == il - 1 && len[prev_layer] == r &&
-            prev_start + r == i && counts_once(f + i, r)) {
+            prev_start + r == i && counts_few(f + i, r)) {
             bool same = true;
             for (size_t k = 0; k < r && same; k++)
                 same = same_for_rules(&m->tensors[prev_start + k], f[prev_start + k],
@@ -561,6 +656,8 @@ hr_quant_facts *hr_quant_facts_build(hr_model *m)
     qf->has_output_weight = false;
     for (size_t i = 0; i < m->n_tensors; i++) {
         f[i] = hr_quant_fact_of(&m->tensors[i]);
+        if (hr_tensor_is_layer_shared(&m->tensors[i]))
+            f[i].flags |= HR_QF_LAYER_SHARED;
         if (f[i].flags & HR_QF_COUNTS_WV)
             qf->n_attention_wv++;
         if (f[i].flags & HR_QF_OUTPUT_WEIGHT)
@@ -587,8 +684,16 @@ static hr_quant_fact fact_for(const hr_quant_ctx *c, const hr_tensor *t)
     return rule_fact(t, tensor_role(t));
 }
 
-static inline hr_type type_of_fact(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t,
-                                  hr_quant_fact f)
+/* The mix rules for a quantizable tensor (ftypes with a quantized default
+ * type, BitNet's aside): one call per tensor. */
+static __attribute__((noinline)) hr_type rules_type(hr_quant_ctx *c, hr_quant_state *st,
+                                                    const hr_tensor *t, category cat)
+{
+    return type_fallback(c, t, type_impl(c, st, t, cat, c->default_type));
+}
+
+static inline __attribute__((always_inline)) hr_type
+type_of_fact(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t, hr_quant_fact f)
 {
     if (!(f.flags & HR_QF_ALLOWS)) {
         /* converted from a checkpoint: the converter wrote these as F32 */
@@ -596,18 +701,18 @@ static inline hr_type type_of_fact(hr_quant_ctx *c, hr_quant_state *st, const hr
             return HR_TYPE_F32;
         return t->type;
     }
+    const category cat = (category)f.category;
+    if (c->by_rules)
+        return rules_type(c, st, t, cat);
     if (c->default_type == HR_TYPE_INVALID)
         return t->type;
-    const category cat = (category)f.category;
     if (c->bitnet) {
         /* BitNet's llama-quantize keeps the embeddings and head in F16 */
         if (cat == CAT_TOKEN_EMBD || cat == CAT_OUTPUT)
             return HR_TYPE_F16;
         return c->default_type;
     }
-    if (!c->default_quantized)
-        return c->default_type;
-    return type_fallback(c, t, type_impl(c, st, t, cat, c->default_type));
+    return c->default_type; /* (not quantized: F32, F16, BF16) */
 }
 
 hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t)
@@ -638,6 +743,22 @@ hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4],
                              hr_error *err)
 {
     return ctx_bytes(c, type, ne, out, err);
+}
+
+uint64_t hr_quant_ctx_row_pad(hr_quant_ctx *c, hr_type type, int64_t ne0)
+{
+    const int64_t r = ne0 % HR_MATRIX_ROW_PADDING;
+    if (r == 0)
+        return 0;
+    if ((unsigned)type >= HR_QUANT_TYPE_CACHE)
+        return hr_weight_row_pad_bytes(type, ne0);
+    const int64_t blk = block_of(c, type);
+    if (!(c->block_pads >> type & 1))
+        return 0; /* (not quantized, or BitNet's own sizes) */
+    /* hr_type_row_bytes of the elements up to the next 512: 0 where they
+     * are no whole blocks (its error) */
+    const int64_t n = HR_MATRIX_ROW_PADDING - r;
+    return n % blk != 0 ? 0 : (uint64_t)(n / blk) * c->block_bytes[type];
 }
 
 /* The type and bytes of tensor t (its facts f). */
@@ -757,41 +878,86 @@ static void set_counters(hr_quant_state *st, const int x[4])
 }
 
 /* Everything a repeated layer's projected types depend on beyond its
- * tensors: the counters x it starts with (each counted category occurs
- * once in it) and, for MoE models (layer_of), its block index il; the
- * fields of the counters, then of il against the ffn counters' totals. */
+ * tensors: the counters x it starts with and, for MoE models (layer_of),
+ * its block index il. Each counted category occurs reads[f] times in the
+ * layer (its counter's step over it; 0: not at all), its tensors reading
+ * x[f], x[f] + 1, ...: the bits of each value the ftype's rules read, 6
+ * per value (fields 0..3: the counters, 4..6: il against the ffn counters'
+ * totals). One value a counter (multi false, the usual layer): each field
+ * at 6 f; otherwise packed field after field (key_width: how many bits). */
 static uint64_t run_key(const hr_quant_ctx *c, const counter_limits lim[4], const int x[4],
-                        int32_t il)
+                        const int reads[4], bool multi, int32_t il)
 {
     const uint64_t mask = c->run_key_mask, field = 63;
     uint64_t k = 0;
-    if (mask & field)
-        k |= counter_bits(x[0], &lim[0], mask & field);
-    if (mask & field << 6)
-        k |= counter_bits(x[1], &lim[1], mask >> 6 & field) << 6;
-    if (mask & field << 12)
-        k |= counter_bits(x[2], &lim[2], mask >> 12 & field) << 12;
-    if (mask & field << 18)
-        k |= counter_bits(x[3], &lim[3], mask >> 18 & field) << 18;
-    if (c->model->n_expert > 1) {
-        if (mask & field << 24)
-            k |= counter_bits(il, &lim[1], mask >> 24 & field) << 24;
-        if (mask & field << 30)
-            k |= counter_bits(il, &lim[2], mask >> 30 & field) << 30;
-        if (mask & field << 36)
-            k |= counter_bits(il, &lim[3], mask >> 36 & field) << 36;
+    if (!multi) {
+        if (mask & field)
+            k |= counter_bits(x[0], &lim[0], mask & field);
+        if (mask & field << 6)
+            k |= counter_bits(x[1], &lim[1], mask >> 6 & field) << 6;
+        if (mask & field << 12)
+            k |= counter_bits(x[2], &lim[2], mask >> 12 & field) << 12;
+        if (mask & field << 18)
+            k |= counter_bits(x[3], &lim[3], mask >> 18 & field) << 18;
+        if (mask >> 24) { /* (MoE) */
+            if (mask & field << 24)
+                k |= counter_bits(il, &lim[1], mask >> 24 & field) << 24;
+            if (mask & field << 30)
+                k |= counter_bits(il, &lim[2], mask >> 30 & field) << 30;
+            if (mask & field << 36)
+                k |= counter_bits(il, &lim[3], mask >> 36 & field) << 36;
+        }
+        return k;
+    }
+    unsigned pos = 0;
+    for (int f = 0; f < 4; f++) {
+        const uint64_t want = mask >> (6 * f) & field;
+        if (!want)
+            continue;
+        for (int i = 0; i < (reads[f] > 0 ? reads[f] : 1); i++, pos += 6)
+            k |= counter_bits(x[f] + i, &lim[f], want) << pos;
+    }
+    for (int f = 4; f < 7; f++) {
+        const uint64_t want = mask >> (6 * f) & field;
+        if (want) {
+            k |= counter_bits(il, &lim[f - 3], want) << pos;
+            pos += 6;
+        }
     }
     return k;
 }
 
-/* How many values from x on (x, x + 1, ...) give the counter_bits of x in
- * `want`, up to the first threshold above x that a bit tests; in the
- * middle of use_more_bits, those up to its end, whose bits repeat every
- * three values (*periodic set). */
-static uint32_t bits_span(int x, const counter_limits *lim, uint64_t want, bool *periodic)
+/* The bits run_key packs for these reads (at most 64 for a chain to go on). */
+static unsigned key_width(const hr_quant_ctx *c, const int reads[4])
 {
+    unsigned w = 0;
+    for (int f = 0; f < 7; f++)
+        if (c->run_key_mask >> (6 * f) & 63)
+            w += 6 * (unsigned)(f < 4 && reads[f] > 1 ? reads[f] : 1);
+    return w;
+}
+
+/* How many layers from one on, whose tensors read the values x .. x + n - 1
+ * of a counter stepping by s a layer (s >= 1), give each value's bits in
+ * `want` as in that layer: up to the first layer where one crosses a
+ * threshold a bit tests (the layer straddling it stands alone); in the
+ * middle of use_more_bits, up to its end, the bits repeating every three
+ * layers (*periodic set; each layer alike when s is a multiple of 3). */
+static inline uint32_t bits_span(int x, int n, int s, const counter_limits *lim, uint64_t want,
+                                 bool *periodic)
+{
+    const int last = x + n - 1; /* (the layer's last value) */
     uint32_t d = UINT32_MAX;
-#define UP_TO(t) do { if (x < (t) && (uint32_t)((t) - x) < d) d = (uint32_t)((t) - x); } while (0)
+#define UP_TO(t)                                                                         \
+    do {                                                                                 \
+        const int t_ = (t);                                                              \
+        if (x < t_) {                                                                    \
+            const uint32_t j_ = last >= t_ ? 1 : s == 1 ? (uint32_t)(t_ - last)          \
+                                : (uint32_t)((t_ - last + s - 1) / s);                   \
+            if (j_ < d)                                                                  \
+                d = j_;                                                                  \
+        }                                                                                \
+    } while (0)
     if (want & 1) UP_TO(2);
     if (want & 2) UP_TO(4);
     if (want & 4) UP_TO(lim->n16);
@@ -802,7 +968,8 @@ static uint32_t bits_span(int x, const counter_limits *lim, uint64_t want, bool 
             UP_TO(lim->n8);
         } else if (x < lim->n78) {
             UP_TO(lim->n78);
-            *periodic = true;
+            if (s % 3 != 0)
+                *periodic = true;
         }
     }
 #undef UP_TO
@@ -811,27 +978,28 @@ static uint32_t bits_span(int x, const counter_limits *lim, uint64_t want, bool 
 
 /* How many layers of a chain from a layer on (x: its counters, il: its
  * block) surely have its key, or repeat the keys of their first three
- * (*period 3): the counters step by `step` a layer (0 or 1: each counted
- * category occurs at most once in a layer) and the block index by 1, each
- * field staying on its side of the thresholds it tests. */
+ * (*period 3): the counters step by `step` a layer (the tensors of their
+ * category in it: at most HR_QUANT_COUNTED_MAX) and the block index by 1,
+ * each field staying on its side of the thresholds it tests. */
 static uint32_t key_span(const hr_quant_ctx *c, const counter_limits lim[4], const int x[4],
                          const int step[4], int32_t il, int *period)
 {
-    const int n_fields = c->model->n_expert > 1 ? 7 : 4; /* (as run_key) */
     uint32_t d = UINT32_MAX;
     bool periodic = false;
     *period = 1;
+    const int n_fields = c->run_key_mask >> 24 ? 7 : 4; /* (only MoE models read il) */
     for (int f = 0; f < n_fields; f++) {
         const uint64_t want = c->run_key_mask >> (6 * f) & 63;
         if (!want)
             continue;
+        /* fields 4..6: the block index against the ffn counters' totals */
         const int s = f < 4 ? step[f] : 1;
         if (s == 0)
             continue;
-        if (s != 1)
+        if (s < 0 || s > HR_QUANT_COUNTED_MAX)
             return 1;
-        const uint32_t df = bits_span(f < 4 ? x[f] : il, &lim[f < 4 ? f : f - 3], want,
-                                      &periodic);
+        const uint32_t df = f < 4 ? bits_span(x[f], s, s, &lim[f], want, &periodic)
+                                  : bits_span(il, 1, 1, &lim[f - 3], want, &periodic);
         if (df < d)
             d = df;
     }
@@ -855,7 +1023,7 @@ static void counters_at(const int x[4], const int step[4], uint32_t j, int out[4
  * starts there). Returns the layers the run covers. */
 static uint32_t extend_keyed(hr_quant_ctx *c, const hr_quant_state *st, hr_quant_run *run,
                              const counter_limits lim[4], const int x[4], const int step[4],
-                             uint64_t key0, uint32_t n_layers)
+                             bool multi, uint64_t key0, uint32_t n_layers)
 {
     uint64_t vkey[HR_QUANT_RUN_SLOTS];
     vkey[0] = key0;
@@ -876,7 +1044,8 @@ static uint32_t extend_keyed(hr_quant_ctx *c, const hr_quant_state *st, hr_quant
         for (int r = 0; r < period; r++) {
             int xr[4];
             counters_at(x, step, j + (uint32_t)r, xr);
-            const uint64_t key = j + (uint32_t)r == 0 ? key0 : run_key(c, lim, xr, il + r);
+            const uint64_t key =
+                j + (uint32_t)r == 0 ? key0 : run_key(c, lim, xr, step, multi, il + r);
             int v = 0;
             while (v < run->n_variants && vkey[v] != key)
                 v++;
@@ -950,9 +1119,15 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
         step[k] -= x[k]; /* the same in every layer of a chain */
     uint32_t n_layers = 1 + more;
     if (c->run_key_mask) {
-        counter_limits lim[4]; /* (the totals stay as they are through a walk) */
-        key_limits(st, lim);
-        n_layers = extend_keyed(c, st, run, lim, x, step, run_key(c, lim, x, layer), n_layers);
+        const bool multi = step[0] > 1 || step[1] > 1 || step[2] > 1 || step[3] > 1;
+        if (multi && key_width(c, step) > 64) {
+            n_layers = 1; /* (no ftype's rules read that many bits) */
+        } else {
+            counter_limits lim[4]; /* (the totals stay as they are through a walk) */
+            key_limits(st, lim);
+            n_layers = extend_keyed(c, st, run, lim, x, step, multi,
+                                    run_key(c, lim, x, step, multi, layer), n_layers);
+        }
     } else {
         run->seg[0].len = n_layers; /* no rule reads a counter: every layer alike */
     }
