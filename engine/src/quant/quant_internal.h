@@ -48,6 +48,22 @@ typedef struct hr_quant_fact {
     uint8_t category; /* the rules' tensor category (quant_rules.c) */
 } hr_quant_fact;
 
+/* What the mix rules of one ftype give a quantizable tensor of each
+ * category of a model where that depends on nothing else (not on its row,
+ * its shape, the counters or its block): its type before the row fallback
+ * and the counter it steps; and the ftype's own facts (hr_quant_ctx). */
+#define HR_QUANT_FTYPE_ROWS 64 /* ftype ids below this (BitNet's are 100+) */
+#define HR_QUANT_CATEGORIES 12
+#define HR_QUANT_DYNAMIC 0xff  /* the rules read more: type_impl decides */
+typedef struct hr_quant_ftype_row {
+    hr_type default_type;       /* HR_TYPE_INVALID for an unknown ftype */
+    bool default_quantized, bitnet, iq2_family, by_rules;
+    uint64_t run_key_mask;      /* (refined for the model, as hr_quant_ctx's) */
+    uint8_t fixed[HR_QUANT_CATEGORIES]; /* type id, or HR_QUANT_DYNAMIC */
+    /* 0, or 1 + the counter the category steps (attn_v, ffn_down, gate, up) */
+    uint8_t step[HR_QUANT_CATEGORIES];
+} hr_quant_ftype_row;
+
 /* Facts of every tensor of a finalized model, and the walk counters they give. */
 typedef struct hr_quant_facts {
     const hr_quant_fact *tensor; /* n_tensors entries, in tensor order */
@@ -57,6 +73,7 @@ typedef struct hr_quant_facts {
     const uint32_t *repeats_after;
     int n_attention_wv;
     bool has_output_weight;
+    const hr_quant_ftype_row *ftype_row; /* HR_QUANT_FTYPE_ROWS entries */
 } hr_quant_facts;
 
 hr_quant_fact hr_quant_fact_of(const hr_tensor *t);
@@ -86,6 +103,8 @@ typedef struct hr_quant_ctx {
     uint16_t block[HR_QUANT_TYPE_CACHE];
     uint16_t block_bytes[HR_QUANT_TYPE_CACHE];
     uint64_t run_key_mask;  /* the bits of a layer's key the ftype's rules read */
+    /* the walks' shortcut: the model's row for this ftype (NULL: none) */
+    const hr_quant_ftype_row *row;
 } hr_quant_ctx;
 
 void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype);

@@ -483,13 +483,9 @@ static uint64_t run_key_mask(hr_ftype ftype)
 #undef GATE_UP
 }
 
-void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
+/* The ftype's facts of hr_quant_ctx (those hr_quant_ftype_row keeps). */
+static void ctx_ftype(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
 {
-    c->block_known = 0; /* (the cache's entries are written when looked up) */
-    c->block_pads = 0;
-    c->model = m;
-    c->facts = hr_model_quant_facts(m);
-    c->ftype = ftype;
     c->default_type = hr_ftype_default_type(ftype);
     const hr_type_info *info = hr_type_get(c->default_type);
     if (!info)
@@ -498,8 +494,6 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
     c->bitnet = is_bitnet_ftype(ftype);
     c->iq2_family = is_iq2_family(ftype);
     c->by_rules = c->default_type != HR_TYPE_INVALID && !c->bitnet && c->default_quantized;
-    c->is_70b = is_llama_70b(m);
-    c->n_gqa = model_n_gqa(m);
     c->run_key_mask = run_key_mask(ftype);
     if (m->n_expert > 1) {
         /* MoE layers' ffn tensors read their block index (layer_of), not
@@ -511,6 +505,29 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
     } else {
         c->run_key_mask &= (1ull << 24) - 1; /* (dense: layer_of reads the counters) */
     }
+}
+
+void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
+{
+    c->block_known = 0; /* (the cache's entries are written when looked up) */
+    c->block_pads = 0;
+    c->model = m;
+    c->facts = hr_model_quant_facts(m);
+    c->ftype = ftype;
+    c->is_70b = is_llama_70b(m);
+    c->n_gqa = model_n_gqa(m);
+    c->row = c->facts && c->facts->ftype_row && (unsigned)ftype < HR_QUANT_FTYPE_ROWS
+                 ? &c->facts->ftype_row[ftype] : NULL;
+    if (!c->row) {
+        ctx_ftype(c, m, ftype);
+        return;
+    }
+    c->default_type = c->row->default_type;
+    c->default_quantized = c->row->default_quantized;
+    c->bitnet = c->row->bitnet;
+    c->iq2_family = c->row->iq2_family;
+    c->by_rules = c->row->by_rules;
+    c->run_key_mask = c->row->run_key_mask;
 }
 
 /* What hr_quant_ctx_type reads: quantizable and its category, or else
@@ -642,6 +659,81 @@ static void mark_layer_runs(const hr_model *m, hr_quant_fact *f, uint32_t *len, 
             after[il - 1] += after[il];
 }
 
+/* The run_key fields a category's rules read (its counter, its block). */
+static uint64_t category_fields(category cat)
+{
+    const uint64_t field = 63;
+    if (category_is_attn_v(cat)) return field;
+    if (cat == CAT_FFN_DOWN) return field << 6 | field << 24;
+    if (cat == CAT_FFN_GATE) return field << 12 | field << 30;
+    if (cat == CAT_FFN_UP) return field << 18 | field << 36;
+    return 0;
+}
+
+/* type_impl on a probe (out of line: facts_build's one copy). */
+static __attribute__((noinline)) hr_type probe_rules(hr_quant_ctx *c, hr_quant_state *st,
+                                                     const hr_tensor *t, category cat)
+{
+    return type_impl(c, st, t, cat, c->default_type);
+}
+
+/* hr_quant_ftype_row of each ftype id for m (categories: those of its
+ * quantizable tensors). A category's outcome is fixed where its rules read
+ * no counter or block (run_key_mask: the ftype reads no field of it), nor
+ * the tensor: not the output rule (its row), nor MXFP4_MOE's (its
+ * experts); token_embd's holds with an output.weight (else the output rule
+ * applies), a walk checks that. A probe tensor gives it and its step. */
+static hr_quant_ftype_row *ftype_rows_build(hr_model *m, uint32_t categories,
+                                            const hr_quant_state *totals)
+{
+    hr_quant_ftype_row *rows = hr_model_arena_alloc(m, HR_QUANT_FTYPE_ROWS * sizeof *rows);
+    if (!rows)
+        return NULL;
+    hr_quant_ctx c;
+    c.model = m;
+    c.facts = NULL;
+    c.row = NULL;
+    c.block_known = c.block_pads = 0;
+    c.is_70b = is_llama_70b(m);
+    c.n_gqa = model_n_gqa(m);
+    hr_tensor probe;
+    memset(&probe, 0, sizeof probe);
+    probe.name = "blk.0.probe.weight";
+    probe.layer = 0;
+    probe.ne[0] = 256;
+    probe.ne[1] = probe.ne[2] = probe.ne[3] = 1;
+    probe.type = HR_TYPE_F32;
+    for (int id = 0; id < HR_QUANT_FTYPE_ROWS; id++) {
+        hr_quant_ftype_row *r = &rows[id];
+        c.ftype = (hr_ftype)id;
+        ctx_ftype(&c, m, c.ftype);
+        r->default_type = c.default_type;
+        r->default_quantized = c.default_quantized;
+        r->bitnet = c.bitnet;
+        r->iq2_family = c.iq2_family;
+        r->by_rules = c.by_rules;
+        r->run_key_mask = c.run_key_mask;
+        memset(r->fixed, HR_QUANT_DYNAMIC, sizeof r->fixed);
+        memset(r->step, 0, sizeof r->step);
+        if (!c.by_rules || c.ftype == HR_FTYPE_MOSTLY_MXFP4_MOE)
+            continue;
+        for (uint32_t left = categories & ~(1u << CAT_OUTPUT); left; left &= left - 1) {
+            const int k = __builtin_ctz(left);
+            const category cat = (category)k;
+            if (c.run_key_mask & category_fields(cat))
+                continue;
+            hr_quant_state st = *totals;
+            const hr_type type = probe_rules(&c, &st, &probe, cat);
+            if ((unsigned)type >= HR_QUANT_DYNAMIC)
+                continue;
+            r->fixed[k] = (uint8_t)type;
+            r->step[k] = st.i_attention_wv ? 1 : st.i_ffn_down ? 2 : st.i_ffn_gate ? 3
+                         : st.i_ffn_up ? 4 : 0;
+        }
+    }
+    return rows;
+}
+
 hr_quant_facts *hr_quant_facts_build(hr_model *m)
 {
     hr_quant_facts *qf = hr_model_arena_alloc(m, sizeof *qf);
@@ -665,6 +757,16 @@ hr_quant_facts *hr_quant_facts_build(hr_model *m)
     }
     if (len)
         mark_layer_runs(m, f, len, after); /* arena memory is zeroed */
+    uint32_t categories = 0;
+    for (size_t i = 0; i < m->n_tensors; i++)
+        if ((f[i].flags & HR_QF_ALLOWS) && f[i].category < HR_QUANT_CATEGORIES)
+            categories |= 1u << f[i].category;
+    hr_quant_state totals; /* (a probe's state: counters at 0, an output.weight) */
+    memset(&totals, 0, sizeof totals);
+    totals.has_output_weight = true;
+    totals.n_attention_wv = qf->n_attention_wv;
+    totals.n_ffn_down = totals.n_ffn_gate = totals.n_ffn_up = (int)m->n_layer;
+    qf->ftype_row = ftype_rows_build(m, categories, &totals); /* (NULL: the rules each time) */
     qf->tensor = f;
     qf->layer_len = len;
     qf->repeats_after = after;
@@ -692,8 +794,23 @@ static __attribute__((noinline)) hr_type rules_type(hr_quant_ctx *c, hr_quant_st
     return type_fallback(c, t, type_impl(c, st, t, cat, c->default_type));
 }
 
+/* One step of counter k - 1 (hr_quant_ftype_row's step; 0: none). */
+static inline void step_counter(hr_quant_state *st, unsigned k)
+{
+    switch (k) {
+    case 1: st->i_attention_wv++; break;
+    case 2: st->i_ffn_down++; break;
+    case 3: st->i_ffn_gate++; break;
+    case 4: st->i_ffn_up++; break;
+    default: break;
+    }
+}
+
+/* walk: a projection walk's (hr_quant_ctx_walk), which reads the model's
+ * ftype row where it has the outcome; hr_quant_ctx_type applies the rules
+ * themselves (the reference the tests hold the walks to). */
 static inline __attribute__((always_inline)) hr_type
-type_of_fact(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t, hr_quant_fact f)
+type_of_fact(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t, hr_quant_fact f, bool walk)
 {
     if (!(f.flags & HR_QF_ALLOWS)) {
         /* converted from a checkpoint: the converter wrote these as F32 */
@@ -702,8 +819,14 @@ type_of_fact(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t, hr_quant_f
         return t->type;
     }
     const category cat = (category)f.category;
-    if (c->by_rules)
+    if (c->by_rules) {
+        if (walk && c->row && c->row->fixed[cat] != HR_QUANT_DYNAMIC &&
+            (cat != CAT_TOKEN_EMBD || st->has_output_weight)) {
+            step_counter(st, c->row->step[cat]);
+            return type_fallback(c, t, (hr_type)c->row->fixed[cat]);
+        }
         return rules_type(c, st, t, cat);
+    }
     if (c->default_type == HR_TYPE_INVALID)
         return t->type;
     if (c->bitnet) {
@@ -717,7 +840,7 @@ type_of_fact(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t, hr_quant_f
 
 hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t)
 {
-    return type_of_fact(c, st, t, fact_for(c, t));
+    return type_of_fact(c, st, t, fact_for(c, t), false);
 }
 
 static inline hr_status ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4],
@@ -766,7 +889,7 @@ static inline hr_status project_one(hr_quant_ctx *c, hr_quant_state *st, const h
                                     hr_quant_fact f, hr_type *type, uint64_t *bytes,
                                     hr_error *err)
 {
-    *type = type_of_fact(c, st, t, f);
+    *type = type_of_fact(c, st, t, f, true);
     *bytes = t->bytes;
     return *type != t->type ? ctx_bytes(c, *type, t->ne, bytes, err) : HR_OK;
 }
