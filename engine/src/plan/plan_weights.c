@@ -70,8 +70,9 @@ static void place_layers(const hr_model *m, const hr_placement *p, int32_t n_tab
 /* The same sums from the model's per-layer totals (the tensors' own types,
  * alignments 32 / 128): O(n_layer). False when they are not there. */
 static bool sum_by_layer(const hr_model *m, const hr_placement *p, const uint8_t *dev_of,
-                         const bool *row_padding, const uint32_t *alignment, int out_dev,
-                         bool dup_head, const bool *holds_layer, uint64_t *sums)
+                         const int32_t *dev_end, const bool *row_padding,
+                         const uint32_t *alignment, int out_dev, bool dup_head,
+                         const bool *holds_layer, uint64_t *sums)
 {
     hr_weight_sums ws[HR_MAX_DEVICES];
     if (!hr_model_weight_sums(m, alignment[0], row_padding[0], &ws[0]))
@@ -79,9 +80,17 @@ static bool sum_by_layer(const hr_model *m, const hr_placement *p, const uint8_t
     for (int d = 1; d <= p->n_gpus; d++)
         if (!hr_model_weight_sums(m, alignment[d], row_padding[d], &ws[d]))
             return false;
-    for (uint32_t il = 0; il < m->n_layer; il++) {
-        const int d = dev_of[il];
-        sums[d] += ws[d].layer[il];
+    /* a device's range of layers at a time (place_layers' ends; at least
+     * the layer itself) */
+    const int32_t n_layer = (int32_t)m->n_layer; /* (<= HR_DEV_TABLE: the caller checks) */
+    for (int32_t a = 0; a < n_layer;) {
+        const int d = dev_of[a];
+        const int32_t b = dev_end[d] <= a ? a + 1 : dev_end[d] < n_layer ? dev_end[d] : n_layer;
+        uint64_t sum = 0;
+        for (int32_t il = a; il < b; il++)
+            sum += ws[d].layer[il];
+        sums[d] += sum;
+        a = b;
     }
     sums[0] += ws[0].input;
     for (int d = 0; d <= p->n_gpus; d++)
@@ -278,8 +287,8 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
         if (rc != HR_OK)
             return rc;
     } else if (m->n_layer > HR_DEV_TABLE ||
-               !sum_by_layer(m, p, dev_of, w.row_padding, alignment, w.out_dev, w.dup_head,
-                             w.holds_layer, w.sums)) {
+               !sum_by_layer(m, p, dev_of, w.dev_end, w.row_padding, alignment, w.out_dev,
+                             w.dup_head, w.holds_layer, w.sums)) {
         for (size_t i = 0; i < m->n_tensors; i++)
             add_tensor(&w, &m->tensors[i], hr_tensor_is_layer_shared(&m->tensors[i]),
                        m->tensors[i].type, m->tensors[i].bytes);
