@@ -77,6 +77,39 @@ static uint32_t longest_run;
 
 /* Compares the run walk with the reference; returns the number of layers
  * taken over from the previous one. */
+/* The same walk with the model's ftype row (fixed outcomes, keyed chains
+ * kept by the model) and without (the rules and the keys computed on the
+ * way): run by run the same runs, segments and projections. */
+static void compare_rows(const hr_model *m, const char *label, hr_ftype ftype)
+{
+    static hr_quant_run a, b;
+    hr_quant_state sa, sb;
+    hr_quant_state_init(&sa, m);
+    hr_quant_state_init(&sb, m);
+    hr_quant_ctx ca, cb;
+    hr_quant_ctx_init(&ca, m, ftype);
+    hr_quant_ctx_init(&cb, m, ftype);
+    cb.row = NULL;
+    a.n = a.n_layers = b.n = b.n_layers = 0;
+    for (size_t i = 0; i < m->n_tensors; i += a.n * a.n_layers) {
+        const hr_status ra = hr_quant_ctx_next_run(&ca, &sa, i, &a, NULL);
+        const hr_status rb = hr_quant_ctx_next_run(&cb, &sb, i, &b, NULL);
+        assert_int_equal(ra, rb);
+        if (ra != HR_OK)
+            return;
+        if (a.n != b.n || a.n_layers != b.n_layers || a.n_variants != b.n_variants ||
+            a.n_segs != b.n_segs || memcmp(a.seg, b.seg, (size_t)a.n_segs * sizeof a.seg[0]))
+            fail_msg("%s %s: run at %zu: %u layers, %d variants, %d segments; without the "
+                     "row %u, %d, %d", label, hr_ftype_name(ftype), i, a.n_layers,
+                     a.n_variants, a.n_segs, b.n_layers, b.n_variants, b.n_segs);
+        for (int v = 0; v < a.n_variants; v++) {
+            assert_memory_equal(a.type[v], b.type[v], a.n * sizeof a.type[v][0]);
+            assert_memory_equal(a.bytes[v], b.bytes[v], a.n * sizeof a.bytes[v][0]);
+        }
+        assert_memory_equal(&sa, &sb, sizeof sa);
+    }
+}
+
 static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
 {
     static hr_type ref_type[4096];
@@ -84,6 +117,7 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
     assert_true(m->n_tensors <= 4096);
     const size_t n_ok = reference_walk(m, ftype, ref_type, ref_bytes);
     check_project(m, label, ftype, n_ok, ref_bytes);
+    compare_rows(m, label, ftype);
 
     hr_quant_state st;
     hr_quant_state_init(&st, m);
@@ -207,6 +241,16 @@ static void test_runs_repeat_layers(void **state)
     /* Q4_K_M: use_more_bits tells layers apart, some still repeat */
     const int r = compare_walks(q, "llama-3.1-8b", HR_FTYPE_MOSTLY_Q4_K_M);
     assert_true(r > 0 && r < (int)m->n_layer - 1);
+    /* the model keeps the chain's keys for it (a walk takes them) */
+    const hr_quant_facts *qf = hr_model_quant_facts(q);
+    assert_non_null(qf);
+    assert_non_null(qf->ftype_row);
+    const hr_quant_ftype_row *row = &qf->ftype_row[HR_FTYPE_MOSTLY_Q4_K_M];
+    assert_int_equal(row->n_keyed, 1);
+    assert_int_equal(row->keyed[0].layer, 0);
+    assert_int_equal(row->keyed[0].n_layers, m->n_layer);
+    assert_int_equal(row->keyed[0].n_variants, 2);
+    assert_int_equal(qf->ftype_row[HR_FTYPE_MOSTLY_Q8_0].n_keyed, 0);
     hr_model_free(q);
     hr_model_free(m);
     /* MoE layers with shared experts (two ffn_down / gate / up each) repeat

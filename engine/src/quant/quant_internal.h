@@ -40,19 +40,44 @@ enum {
 };
 #define HR_QUANT_RUN_MAX 128
 #define HR_QUANT_COUNTED_MAX 3
-/* distinct projections of one run's layers (a chain takes 1 to 3 distinct
- * outcomes in llama-quantize's rules) */
-#define HR_QUANT_RUN_SLOTS 4
 typedef struct hr_quant_fact {
     uint8_t flags;    /* HR_QF_* */
     uint8_t category; /* the rules' tensor category (quant_rules.c) */
 } hr_quant_fact;
 
+/* Layers [start, start + len) of a run: layer start + j has the types
+ * and bytes of variant[j % period] (period 1, or 2 or 3 where the rules
+ * read use_more_bits, whose outcome repeats every three layers). */
+typedef struct hr_quant_seg {
+    uint32_t start, len;
+    uint8_t period;
+    uint8_t variant[3];
+} hr_quant_seg;
+#define HR_QUANT_RUN_SEGS 16
+/* distinct projections of one run's layers (a chain takes 1 to 3 distinct
+ * outcomes in llama-quantize's rules) */
+#define HR_QUANT_RUN_SLOTS 4
+
+/* Which layers of a chain of repeating layers share projections, for an
+ * ftype whose rules read counters (or a MoE block index): as the keys of
+ * its layers fall, from the counters x at its first layer (with the walk
+ * totals n) stepping by `step` a layer. Variant v first comes at layer
+ * layer + rep[v] (rep[0] = 0). */
+typedef struct hr_quant_keyed {
+    int32_t layer;
+    uint32_t n_layers;
+    int x[4], step[4], n[4]; /* attn_v, ffn_down, ffn_gate, ffn_up */
+    int n_variants, n_segs;
+    uint32_t rep[HR_QUANT_RUN_SLOTS];
+    hr_quant_seg seg[HR_QUANT_RUN_SEGS];
+} hr_quant_keyed;
+#define HR_QUANT_KEYED_MAX 4 /* kept per ftype and model (the chains a walk meets first) */
+
 /* What the mix rules of one ftype give a quantizable tensor of each
  * category of a model where that depends on nothing else (not on its row,
  * its shape, the counters or its block): its type before the row fallback
  * and the counter it steps; and the ftype's own facts (hr_quant_ctx). */
-#define HR_QUANT_FTYPE_ROWS 64 /* ftype ids below this (BitNet's are 100+) */
+#define HR_QUANT_FTYPE_ROWS 48 /* ftype ids below this (llama.cpp's: 0..40; BitNet's 100+) */
 #define HR_QUANT_CATEGORIES 12
 #define HR_QUANT_DYNAMIC 0xff  /* the rules read more: type_impl decides */
 typedef struct hr_quant_ftype_row {
@@ -62,6 +87,10 @@ typedef struct hr_quant_ftype_row {
     uint8_t fixed[HR_QUANT_CATEGORIES]; /* type id, or HR_QUANT_DYNAMIC */
     /* 0, or 1 + the counter the category steps (attn_v, ffn_down, gate, up) */
     uint8_t step[HR_QUANT_CATEGORIES];
+    /* the key segments of the first chains a walk of the model meets, in
+     * layer order (a walk checks their counters) */
+    int n_keyed;
+    const hr_quant_keyed *keyed;
 } hr_quant_ftype_row;
 
 /* Facts of every tensor of a finalized model, and the walk counters they give. */
@@ -103,8 +132,10 @@ typedef struct hr_quant_ctx {
     uint16_t block[HR_QUANT_TYPE_CACHE];
     uint16_t block_bytes[HR_QUANT_TYPE_CACHE];
     uint64_t run_key_mask;  /* the bits of a layer's key the ftype's rules read */
-    /* the walks' shortcut: the model's row for this ftype (NULL: none) */
+    /* the walks' shortcut: the model's row for this ftype (NULL: none),
+     * and the next of its keyed chains a walk may meet */
     const hr_quant_ftype_row *row;
+    int keyed_next;
 } hr_quant_ctx;
 
 void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype);
@@ -120,16 +151,6 @@ uint64_t hr_quant_ctx_row_pad(hr_quant_ctx *c, hr_type type, int64_t ne0);
  * per run of tensors instead of two per tensor. */
 hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, size_t n,
                             hr_type *types, uint64_t *bytes, hr_error *err);
-
-/* Layers [start, start + len) of a run: layer start + j has the types
- * and bytes of variant[j % period] (period 1, or 2 or 3 where the rules
- * read use_more_bits, whose outcome repeats every three layers). */
-typedef struct hr_quant_seg {
-    uint32_t start, len;
-    uint8_t period;
-    uint8_t variant[3];
-} hr_quant_seg;
-#define HR_QUANT_RUN_SEGS 16
 
 /* One step of a projection walk: tensors [first, first + n), and when
  * they are a layer (layer >= 0), the n_layers - 1 layers after it that

@@ -518,6 +518,7 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
     c->n_gqa = model_n_gqa(m);
     c->row = c->facts && c->facts->ftype_row && (unsigned)ftype < HR_QUANT_FTYPE_ROWS
                  ? &c->facts->ftype_row[ftype] : NULL;
+    c->keyed_next = 0;
     if (!c->row) {
         ctx_ftype(c, m, ftype);
         return;
@@ -683,8 +684,13 @@ static __attribute__((noinline)) hr_type probe_rules(hr_quant_ctx *c, hr_quant_s
  * the tensor: not the output rule (its row), nor MXFP4_MOE's (its
  * experts); token_embd's holds with an output.weight (else the output rule
  * applies), a walk checks that. A probe tensor gives it and its step. */
-static hr_quant_ftype_row *ftype_rows_build(hr_model *m, uint32_t categories,
-                                            const hr_quant_state *totals)
+static void keyed_chains(hr_model *m, const hr_quant_fact *f, const uint32_t *len,
+                         const uint32_t *after, const hr_quant_state *totals,
+                         const hr_quant_ctx *c, hr_quant_ftype_row *rows, int id);
+
+static hr_quant_ftype_row *ftype_rows_build(hr_model *m, const hr_quant_fact *f,
+                                            const uint32_t *len, const uint32_t *after,
+                                            uint32_t categories, const hr_quant_state *totals)
 {
     hr_quant_ftype_row *rows = hr_model_arena_alloc(m, HR_QUANT_FTYPE_ROWS * sizeof *rows);
     if (!rows)
@@ -715,8 +721,12 @@ static hr_quant_ftype_row *ftype_rows_build(hr_model *m, uint32_t categories,
         r->run_key_mask = c.run_key_mask;
         memset(r->fixed, HR_QUANT_DYNAMIC, sizeof r->fixed);
         memset(r->step, 0, sizeof r->step);
+        r->n_keyed = 0;
+        r->keyed = NULL;
         if (!c.by_rules || c.ftype == HR_FTYPE_MOSTLY_MXFP4_MOE)
             continue;
+        if (c.run_key_mask && len)
+            keyed_chains(m, f, len, after, totals, &c, rows, id);
         for (uint32_t left = categories & ~(1u << CAT_OUTPUT); left; left &= left - 1) {
             const int k = __builtin_ctz(left);
             const category cat = (category)k;
@@ -766,7 +776,8 @@ hr_quant_facts *hr_quant_facts_build(hr_model *m)
     totals.has_output_weight = true;
     totals.n_attention_wv = qf->n_attention_wv;
     totals.n_ffn_down = totals.n_ffn_gate = totals.n_ffn_up = (int)m->n_layer;
-    qf->ftype_row = ftype_rows_build(m, categories, &totals); /* (NULL: the rules each time) */
+    /* (NULL: the rules each time) */
+    qf->ftype_row = ftype_rows_build(m, f, len, after, categories, &totals);
     qf->tensor = f;
     qf->layer_len = len;
     qf->repeats_after = after;
@@ -917,6 +928,21 @@ static bool category_is_counted(category cat)
 {
     return category_is_attn_v(cat) || cat == CAT_FFN_DOWN || cat == CAT_FFN_GATE ||
            cat == CAT_FFN_UP;
+}
+
+/* The counter step of one quantizable tensor of category cat under the
+ * rules (type_impl): attn_v-like, ffn_down, ffn_gate, ffn_up; the IQ1 /
+ * IQ2 rules step no ffn_gate / ffn_up. */
+static void count_step(category cat, bool iq2_family, int step[4])
+{
+    if (category_is_attn_v(cat))
+        step[0]++;
+    else if (cat == CAT_FFN_DOWN)
+        step[1]++;
+    else if (cat == CAT_FFN_GATE && !iq2_family)
+        step[2]++;
+    else if (cat == CAT_FFN_UP && !iq2_family)
+        step[3]++;
 }
 
 /* hr_quant_ctx_walk of a layer repeating the layer of variant `from` (its
@@ -1138,68 +1164,230 @@ static void counters_at(const int x[4], const int step[4], uint32_t j, int out[4
         out[k] = x[k] + step[k] * (int)j;
 }
 
-/* A run's layers past its first, for an ftype whose rules read counters:
- * segments of layers whose keys stay or repeat every three, a projection
- * (variant) for each distinct key; x: the counters at the first layer,
- * key0 its key. Ends the run early where a key would need a fifth
- * variant, the segments run out, or a layer cannot be sized (the next run
- * starts there). Returns the layers the run covers. */
-static uint32_t extend_keyed(hr_quant_ctx *c, const hr_quant_state *st, hr_quant_run *run,
-                             const counter_limits lim[4], const int x[4], const int step[4],
-                             bool multi, uint64_t key0, uint32_t n_layers)
+/* The key segments of a chain of n_layers repeating layers from its first
+ * (k->layer; counters k->x, stepping by k->step a layer; lim from the
+ * totals k->n), for an ftype whose rules read counters: segments of layers
+ * whose keys stay or repeat every three, a variant for each distinct key
+ * in order of first appearance. Ends the chain early (k->n_layers) where a
+ * key would need a fifth variant or the segments run out. Keys only: no
+ * tensor is projected. */
+static void keyed_segments(const hr_quant_ctx *c, const counter_limits lim[4], bool multi,
+                           uint32_t n_layers, hr_quant_keyed *k)
 {
     uint64_t vkey[HR_QUANT_RUN_SLOTS];
-    vkey[0] = key0;
-    int n_segs = 0;
+    vkey[0] = run_key(c, lim, k->x, k->step, multi, k->layer);
+    k->rep[0] = 0;
+    k->n_variants = 1;
+    k->n_segs = 0;
     uint32_t j = 0;
+    int xj[4] = {k->x[0], k->x[1], k->x[2], k->x[3]}; /* the counters at layer j */
     while (j < n_layers) {
-        if (n_segs == HR_QUANT_RUN_SEGS)
-            return j;
-        int xj[4], period;
-        counters_at(x, step, j, xj);
-        const int32_t il = run->layer + (int32_t)j;
-        uint32_t span = key_span(c, lim, xj, step, il, &period);
+        if (k->n_segs == HR_QUANT_RUN_SEGS)
+            break;
+        int period;
+        const int32_t il = k->layer + (int32_t)j;
+        uint32_t span = key_span(c, lim, xj, k->step, il, &period);
         if (span > n_layers - j)
             span = n_layers - j;
         if ((uint32_t)period > span)
             period = (int)span;
         hr_quant_seg g = {j, span, (uint8_t)period, {0, 0, 0}};
+        int xr[4] = {xj[0], xj[1], xj[2], xj[3]}; /* the counters at layer j + r */
         for (int r = 0; r < period; r++) {
-            int xr[4];
-            counters_at(x, step, j + (uint32_t)r, xr);
+            if (r > 0)
+                for (int f = 0; f < 4; f++)
+                    xr[f] += k->step[f];
             const uint64_t key =
-                j + (uint32_t)r == 0 ? key0 : run_key(c, lim, xr, step, multi, il + r);
+                j + (uint32_t)r == 0 ? vkey[0] : run_key(c, lim, xr, k->step, multi, il + r);
             int v = 0;
-            while (v < run->n_variants && vkey[v] != key)
+            while (v < k->n_variants && vkey[v] != key)
                 v++;
-            if (v == run->n_variants) {
-                /* a new outcome: project the layer's counted tensors again */
-                hr_quant_state at = *st;
-                set_counters(&at, xr);
-                if (v == HR_QUANT_RUN_SLOTS ||
-                    walk_counted(c, &at, run->first + (j + (uint32_t)r) * run->n, run->n, run, 0,
-                                 v, NULL) != HR_OK) {
+            if (v == k->n_variants) {
+                if (v == HR_QUANT_RUN_SLOTS) {
                     if (r > 0) {
                         g.len = g.period = (uint8_t)r; /* (r < 3) */
-                        run->seg[n_segs++] = g;
+                        k->seg[k->n_segs++] = g;
                     }
-                    run->n_segs = n_segs;
-                    return j + (uint32_t)r;
+                    k->n_layers = j + (uint32_t)r;
+                    return;
                 }
                 vkey[v] = key;
-                run->n_variants++;
+                k->rep[v] = j + (uint32_t)r;
+                k->n_variants++;
             }
             g.variant[r] = (uint8_t)v;
         }
-        if (n_segs > 0 && g.period == 1 && run->seg[n_segs - 1].period == 1 &&
-            run->seg[n_segs - 1].variant[0] == g.variant[0])
-            run->seg[n_segs - 1].len += span; /* (the same outcome goes on) */
+        if (k->n_segs > 0 && g.period == 1 && k->seg[k->n_segs - 1].period == 1 &&
+            k->seg[k->n_segs - 1].variant[0] == g.variant[0])
+            k->seg[k->n_segs - 1].len += span; /* (the same outcome goes on) */
         else
-            run->seg[n_segs++] = g;
-        run->n_segs = n_segs;
+            k->seg[k->n_segs++] = g;
         j += span;
+        for (int f = 0; f < 4; f++)
+            xj[f] += k->step[f] * (int)span;
     }
-    return n_layers;
+    k->n_layers = j;
+}
+
+/* The chain's keys a walk meets at this layer with these counters: the
+ * model's (its row's, in layer order), else computed into *own; NULL
+ * where a key would be wider than 64 bits. */
+static const hr_quant_keyed *chain_keys(hr_quant_ctx *c, const hr_quant_state *st, int32_t layer,
+                                        const int x[4], const int step[4], uint32_t n_layers,
+                                        hr_quant_keyed *own)
+{
+    const int n[4] = {st->n_attention_wv, st->n_ffn_down, st->n_ffn_gate, st->n_ffn_up};
+    if (c->row) {
+        while (c->keyed_next < c->row->n_keyed && c->row->keyed[c->keyed_next].layer < layer)
+            c->keyed_next++;
+        if (c->keyed_next < c->row->n_keyed) {
+            const hr_quant_keyed *k = &c->row->keyed[c->keyed_next];
+            if (k->layer == layer && memcmp(k->x, x, sizeof k->x) == 0 &&
+                memcmp(k->step, step, sizeof k->step) == 0 &&
+                memcmp(k->n, n, sizeof k->n) == 0)
+                return k;
+        }
+    }
+    const bool multi = step[0] > 1 || step[1] > 1 || step[2] > 1 || step[3] > 1;
+    if (multi && key_width(c, step) > 64)
+        return NULL; /* (no ftype's rules read that many bits) */
+    own->layer = layer;
+    memcpy(own->x, x, sizeof own->x);
+    memcpy(own->step, step, sizeof own->step);
+    memcpy(own->n, n, sizeof own->n);
+    counter_limits lim[4]; /* (the totals stay as they are through a walk) */
+    key_limits(st, lim);
+    keyed_segments(c, lim, multi, n_layers, own);
+    return own;
+}
+
+/* hr_quant_ftype_row's keyed chains for the ftype of c (whose rules read
+ * counters): a walk's counters followed without projecting (each
+ * quantizable attn_v-like, ffn_down, ffn_gate and ffn_up tensor steps its
+ * counter, but the IQ1 / IQ2 rules step no ffn_gate / ffn_up one), the
+ * keys of each chain as a walk finds them, up to HR_QUANT_KEYED_MAX
+ * chains. (A walk takes them only where its counters agree.) */
+/* A chain's keys found for an earlier ftype id with the same key mask
+ * (ftypes share masks: keyed_segments reads nothing else), or NULL. */
+static const hr_quant_keyed *keyed_found(const hr_quant_ftype_row *rows, int id,
+                                         const hr_quant_keyed *want, uint64_t mask)
+{
+    for (int i = 0; i < id; i++) {
+        if (rows[i].run_key_mask != mask)
+            continue;
+        for (int k = 0; k < rows[i].n_keyed; k++) {
+            const hr_quant_keyed *e = &rows[i].keyed[k];
+            if (e->layer == want->layer && memcmp(e->x, want->x, sizeof e->x) == 0 &&
+                memcmp(e->step, want->step, sizeof e->step) == 0 &&
+                memcmp(e->n, want->n, sizeof e->n) == 0)
+                return e;
+        }
+    }
+    return NULL;
+}
+
+static void keyed_chains(hr_model *m, const hr_quant_fact *f, const uint32_t *len,
+                         const uint32_t *after, const hr_quant_state *totals,
+                         const hr_quant_ctx *c, hr_quant_ftype_row *rows, int id)
+{
+    hr_quant_keyed found[HR_QUANT_KEYED_MAX];
+    int n_found = 0;
+    counter_limits lim[4];
+    key_limits(totals, lim);
+    const int n[4] = {totals->n_attention_wv, totals->n_ffn_down, totals->n_ffn_gate,
+                      totals->n_ffn_up};
+    int x[4] = {totals->i_attention_wv, totals->i_ffn_down, totals->i_ffn_gate,
+                totals->i_ffn_up};
+    for (size_t i = 0; i < m->n_tensors && n_found < HR_QUANT_KEYED_MAX;) {
+        int step[4] = {0, 0, 0, 0};
+        if (!(f[i].flags & HR_QF_LAYER_START)) {
+            if (f[i].flags & HR_QF_ALLOWS)
+                count_step((category)f[i].category, c->iq2_family, step);
+            for (int k = 0; k < 4; k++)
+                x[k] += step[k];
+            i++;
+            continue;
+        }
+        const int32_t layer = m->tensors[i].layer;
+        const size_t n_len = len[layer];
+        for (size_t t = i; t < i + n_len; t++)
+            if (f[t].flags & HR_QF_ALLOWS)
+                count_step((category)f[t].category, c->iq2_family, step);
+        uint32_t n_layers = 1;
+        const bool multi = step[0] > 1 || step[1] > 1 || step[2] > 1 || step[3] > 1;
+        if (after[layer] > 0 && !(multi && key_width(c, step) > 64)) {
+            hr_quant_keyed *k = &found[n_found++];
+            k->layer = layer;
+            memcpy(k->x, x, sizeof k->x);
+            memcpy(k->step, step, sizeof k->step);
+            memcpy(k->n, n, sizeof k->n);
+            /* (the chain's length is the layer's: the same inputs) */
+            const hr_quant_keyed *same = keyed_found(rows, id, k, c->run_key_mask);
+            if (same)
+                *k = *same;
+            else
+                keyed_segments(c, lim, multi, 1 + after[layer], k);
+            n_layers = k->n_layers;
+        }
+        for (int k = 0; k < 4; k++)
+            x[k] += step[k] * (int)n_layers;
+        i += n_len * n_layers;
+    }
+    if (!n_found)
+        return;
+    /* an earlier ftype's chains when they are the same (ftypes share masks) */
+    for (int i = 0; i < id; i++)
+        if (rows[i].n_keyed == n_found &&
+            memcmp(rows[i].keyed, found, (size_t)n_found * sizeof found[0]) == 0) {
+            rows[id].keyed = rows[i].keyed;
+            rows[id].n_keyed = n_found;
+            return;
+        }
+    hr_quant_keyed *own = hr_model_arena_alloc(m, (size_t)n_found * sizeof *own);
+    if (!own)
+        return; /* (the walks compute them) */
+    memcpy(own, found, (size_t)n_found * sizeof *own);
+    rows[id].keyed = own;
+    rows[id].n_keyed = n_found;
+}
+
+/* A run's layers past its first for an ftype whose rules read counters:
+ * the chain's keys, and a projection of each variant past the first at the
+ * layer it first comes at (its counted tensors again). A layer that cannot
+ * be sized ends the run before it (the next run starts there). Returns
+ * the layers the run covers. */
+static uint32_t extend_keyed(hr_quant_ctx *c, const hr_quant_state *st, hr_quant_run *run,
+                             const int x[4], const int step[4], uint32_t n_layers)
+{
+    hr_quant_keyed own;
+    const hr_quant_keyed *k = chain_keys(c, st, run->layer, x, step, n_layers, &own);
+    if (!k)
+        return 1;
+    memcpy(run->seg, k->seg, (size_t)k->n_segs * sizeof run->seg[0]);
+    run->n_segs = k->n_segs;
+    run->n_variants = 1;
+    for (int v = 1; v < k->n_variants; v++) {
+        const uint32_t j = k->rep[v];
+        hr_quant_state at = *st;
+        int xr[4];
+        counters_at(x, step, j, xr);
+        set_counters(&at, xr);
+        if (walk_counted(c, &at, run->first + j * run->n, run->n, run, 0, v, NULL) != HR_OK) {
+            /* cut before layer j: its segment keeps its first r layers */
+            int sg = 0;
+            while (sg < run->n_segs && run->seg[sg].start + run->seg[sg].len <= j)
+                sg++;
+            const uint32_t r = j - run->seg[sg].start; /* (< its period: first comes) */
+            if (r > 0) {
+                run->seg[sg].len = run->seg[sg].period = (uint8_t)r;
+                sg++;
+            }
+            run->n_segs = sg;
+            return j;
+        }
+        run->n_variants++;
+    }
+    return k->n_layers;
 }
 
 hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t first,
@@ -1242,15 +1430,7 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
         step[k] -= x[k]; /* the same in every layer of a chain */
     uint32_t n_layers = 1 + more;
     if (c->run_key_mask) {
-        const bool multi = step[0] > 1 || step[1] > 1 || step[2] > 1 || step[3] > 1;
-        if (multi && key_width(c, step) > 64) {
-            n_layers = 1; /* (no ftype's rules read that many bits) */
-        } else {
-            counter_limits lim[4]; /* (the totals stay as they are through a walk) */
-            key_limits(st, lim);
-            n_layers = extend_keyed(c, st, run, lim, x, step, multi,
-                                    run_key(c, lim, x, step, multi, layer), n_layers);
-        }
+        n_layers = extend_keyed(c, st, run, x, step, n_layers);
     } else {
         run->seg[0].len = n_layers; /* no rule reads a counter: every layer alike */
     }
