@@ -80,12 +80,15 @@ static uint32_t longest_run;
 /* The same walk with the model's ftype row (fixed outcomes, keyed chains
  * kept by the model) and without (the rules and the keys computed on the
  * way): run by run the same runs, segments and projections. */
-static void compare_rows(const hr_model *m, const char *label, hr_ftype ftype)
+static void compare_rows_from(const hr_model *m, const char *label, hr_ftype ftype,
+                              int shift)
 {
     static hr_quant_run a, b;
     hr_quant_state sa, sb;
     hr_quant_state_init(&sa, m);
-    hr_quant_state_init(&sb, m);
+    sa.i_attention_wv += shift;
+    sa.i_ffn_down += shift;
+    sb = sa;
     hr_quant_ctx ca, cb;
     hr_quant_ctx_init(&ca, m, ftype);
     hr_quant_ctx_init(&cb, m, ftype);
@@ -108,6 +111,15 @@ static void compare_rows(const hr_model *m, const char *label, hr_ftype ftype)
         }
         assert_memory_equal(&sa, &sb, sizeof sa);
     }
+}
+
+/* ... from hr_quant_state_init's state (the model's kept walk then serves
+ * the walk with the row), and from counters moved on (it does not: the
+ * kept keys and runs are passed over) */
+static void compare_rows(const hr_model *m, const char *label, hr_ftype ftype)
+{
+    compare_rows_from(m, label, ftype, 0);
+    compare_rows_from(m, label, ftype, 1);
 }
 
 static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
@@ -251,6 +263,10 @@ static void test_runs_repeat_layers(void **state)
     assert_int_equal(row->keyed[0].n_layers, m->n_layer);
     assert_int_equal(row->keyed[0].n_variants, 2);
     assert_int_equal(qf->ftype_row[HR_FTYPE_MOSTLY_Q8_0].n_keyed, 0);
+    /* ... and its walks: the tensors before the layers, the chain, those after */
+    assert_int_equal(row->n_runs, 3);
+    assert_int_equal(qf->ftype_row[HR_FTYPE_MOSTLY_Q8_0].n_runs, 3);
+    assert_int_equal(row->runs[1].n_layers, m->n_layer);
     hr_model_free(q);
     hr_model_free(m);
     /* MoE layers with shared experts (two ffn_down / gate / up each) repeat

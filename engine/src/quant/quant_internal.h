@@ -73,6 +73,25 @@ typedef struct hr_quant_keyed {
 } hr_quant_keyed;
 #define HR_QUANT_KEYED_MAX 4 /* kept per ftype and model (the chains a walk meets first) */
 
+/* One run of the projection walk of a model at one ftype from the start
+ * (hr_quant_ctx_next_run's, from hr_quant_state_init's state), kept by the
+ * model: the walk state before it and the counters after it, its segments
+ * and its projections (n_variants x n types and bytes). */
+typedef struct hr_quant_stored_run {
+    size_t first, n;
+    int32_t layer;
+    uint32_t n_layers;
+    int n_variants, n_segs;
+    hr_quant_state before;
+    int after[4]; /* attn_v, ffn_down, ffn_gate, ffn_up */
+    const hr_quant_seg *seg;
+    const hr_type *type;
+    const uint64_t *bytes;
+} hr_quant_stored_run;
+/* kept where a walk has at most this many runs and projected tensors */
+#define HR_QUANT_STORED_RUNS 32
+#define HR_QUANT_STORED_TENSORS 512
+
 /* What the mix rules of one ftype give a quantizable tensor of each
  * category of a model where that depends on nothing else (not on its row,
  * its shape, the counters or its block): its type before the row fallback
@@ -91,7 +110,28 @@ typedef struct hr_quant_ftype_row {
      * layer order (a walk checks their counters) */
     int n_keyed;
     const hr_quant_keyed *keyed;
+    /* the whole walk's runs (0: not kept: too many, or a tensor that
+     * cannot be sized) */
+    int n_runs;
+    const hr_quant_stored_run *runs;
 } hr_quant_ftype_row;
+
+/* The row of an ftype id: ids below HR_QUANT_FTYPE_ROWS, then BitNet's
+ * (HR_FTYPE_BITNET_TL1..I2_S); -1 for none. */
+#define HR_QUANT_ROW_SLOTS (HR_QUANT_FTYPE_ROWS + 3)
+static inline int hr_quant_row_slot(hr_ftype ftype)
+{
+    if ((unsigned)ftype < HR_QUANT_FTYPE_ROWS)
+        return (int)ftype;
+    if (ftype >= HR_FTYPE_BITNET_TL1 && ftype <= HR_FTYPE_BITNET_I2_S)
+        return HR_QUANT_FTYPE_ROWS + (int)(ftype - HR_FTYPE_BITNET_TL1);
+    return -1;
+}
+static inline hr_ftype hr_quant_slot_ftype(int slot)
+{
+    return slot < HR_QUANT_FTYPE_ROWS ? (hr_ftype)slot
+                                      : (hr_ftype)(HR_FTYPE_BITNET_TL1 + (slot - HR_QUANT_FTYPE_ROWS));
+}
 
 /* Facts of every tensor of a finalized model, and the walk counters they give. */
 typedef struct hr_quant_facts {
@@ -102,7 +142,7 @@ typedef struct hr_quant_facts {
     const uint32_t *repeats_after;
     int n_attention_wv;
     bool has_output_weight;
-    const hr_quant_ftype_row *ftype_row; /* HR_QUANT_FTYPE_ROWS entries */
+    const hr_quant_ftype_row *ftype_row; /* HR_QUANT_ROW_SLOTS entries (hr_quant_row_slot) */
 } hr_quant_facts;
 
 hr_quant_fact hr_quant_fact_of(const hr_tensor *t);
@@ -136,6 +176,7 @@ typedef struct hr_quant_ctx {
      * and the next of its keyed chains a walk may meet */
     const hr_quant_ftype_row *row;
     int keyed_next;
+    int run_next; /* the next of its kept runs a walk may meet */
 } hr_quant_ctx;
 
 void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype);
@@ -157,16 +198,18 @@ hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, s
  * repeat it (a chain, n tensors each): each takes one of the n_variants
  * projections type[v] / bytes[v] of the layer's tensors, as the segments
  * say (variant 0: the first layer's). Other tensors: one layer, variant 0.
- * Pass the same state to each call; the next run starts at
- * first + n * n_layers. */
+ * type / bytes point into own_* or at the model's kept run. Pass the same
+ * run and state to each call; the next run starts at first + n * n_layers. */
 typedef struct hr_quant_run {
     size_t first, n;
     int32_t layer;      /* the (first) layer of this run, or -1 for other tensors */
     uint32_t n_layers;  /* layers it covers (1 for other tensors) */
     int n_variants, n_segs;
     hr_quant_seg seg[HR_QUANT_RUN_SEGS]; /* in layer order, covering [0, n_layers) */
-    hr_type type[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
-    uint64_t bytes[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
+    const hr_type *type[HR_QUANT_RUN_SLOTS];
+    const uint64_t *bytes[HR_QUANT_RUN_SLOTS];
+    hr_type own_type[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
+    uint64_t own_bytes[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
 } hr_quant_run;
 
 /* The variant of layer run->layer + l (l < n_layers). */

@@ -3,6 +3,7 @@
  * llama_tensor_get_type_impl, tensor_type_fallback) with default params:
  * no imatrix, no overrides, output tensor quantized, not pure. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "headroom/quant.h"
@@ -507,18 +508,22 @@ static void ctx_ftype(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
     }
 }
 
-void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
+/* hr_quant_ctx_init with these facts (hr_quant_facts_build's, before the
+ * model has them). */
+static void ctx_init_facts(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype,
+                           const hr_quant_facts *facts)
 {
     c->block_known = 0; /* (the cache's entries are written when looked up) */
     c->block_pads = 0;
     c->model = m;
-    c->facts = hr_model_quant_facts(m);
+    c->facts = facts;
     c->ftype = ftype;
     c->is_70b = is_llama_70b(m);
     c->n_gqa = model_n_gqa(m);
-    c->row = c->facts && c->facts->ftype_row && (unsigned)ftype < HR_QUANT_FTYPE_ROWS
-                 ? &c->facts->ftype_row[ftype] : NULL;
+    const int slot = hr_quant_row_slot(ftype);
+    c->row = facts && facts->ftype_row && slot >= 0 ? &facts->ftype_row[slot] : NULL;
     c->keyed_next = 0;
+    c->run_next = 0;
     if (!c->row) {
         ctx_ftype(c, m, ftype);
         return;
@@ -529,6 +534,11 @@ void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
     c->iq2_family = c->row->iq2_family;
     c->by_rules = c->row->by_rules;
     c->run_key_mask = c->row->run_key_mask;
+}
+
+void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype)
+{
+    ctx_init_facts(c, m, ftype, hr_model_quant_facts(m));
 }
 
 /* What hr_quant_ctx_type reads: quantizable and its category, or else
@@ -687,12 +697,13 @@ static __attribute__((noinline)) hr_type probe_rules(hr_quant_ctx *c, hr_quant_s
 static void keyed_chains(hr_model *m, const hr_quant_fact *f, const uint32_t *len,
                          const uint32_t *after, const hr_quant_state *totals,
                          const hr_quant_ctx *c, hr_quant_ftype_row *rows, int id);
+static void store_walks(hr_model *m, const hr_quant_facts *qf, hr_quant_ftype_row *rows);
 
 static hr_quant_ftype_row *ftype_rows_build(hr_model *m, const hr_quant_fact *f,
                                             const uint32_t *len, const uint32_t *after,
                                             uint32_t categories, const hr_quant_state *totals)
 {
-    hr_quant_ftype_row *rows = hr_model_arena_alloc(m, HR_QUANT_FTYPE_ROWS * sizeof *rows);
+    hr_quant_ftype_row *rows = hr_model_arena_alloc(m, HR_QUANT_ROW_SLOTS * sizeof *rows);
     if (!rows)
         return NULL;
     hr_quant_ctx c;
@@ -709,9 +720,9 @@ static hr_quant_ftype_row *ftype_rows_build(hr_model *m, const hr_quant_fact *f,
     probe.ne[0] = 256;
     probe.ne[1] = probe.ne[2] = probe.ne[3] = 1;
     probe.type = HR_TYPE_F32;
-    for (int id = 0; id < HR_QUANT_FTYPE_ROWS; id++) {
+    for (int id = 0; id < HR_QUANT_ROW_SLOTS; id++) {
         hr_quant_ftype_row *r = &rows[id];
-        c.ftype = (hr_ftype)id;
+        c.ftype = hr_quant_slot_ftype(id);
         ctx_ftype(&c, m, c.ftype);
         r->default_type = c.default_type;
         r->default_quantized = c.default_quantized;
@@ -723,6 +734,8 @@ static hr_quant_ftype_row *ftype_rows_build(hr_model *m, const hr_quant_fact *f,
         memset(r->step, 0, sizeof r->step);
         r->n_keyed = 0;
         r->keyed = NULL;
+        r->n_runs = 0;
+        r->runs = NULL;
         if (!c.by_rules || c.ftype == HR_FTYPE_MOSTLY_MXFP4_MOE)
             continue;
         if (c.run_key_mask && len)
@@ -776,11 +789,14 @@ hr_quant_facts *hr_quant_facts_build(hr_model *m)
     totals.has_output_weight = true;
     totals.n_attention_wv = qf->n_attention_wv;
     totals.n_ffn_down = totals.n_ffn_gate = totals.n_ffn_up = (int)m->n_layer;
-    /* (NULL: the rules each time) */
-    qf->ftype_row = ftype_rows_build(m, f, len, after, categories, &totals);
     qf->tensor = f;
     qf->layer_len = len;
     qf->repeats_after = after;
+    /* (NULL: the rules each time) */
+    hr_quant_ftype_row *rows = ftype_rows_build(m, f, len, after, categories, &totals);
+    qf->ftype_row = rows;
+    if (rows)
+        store_walks(m, qf, rows);
     return qf;
 }
 
@@ -953,14 +969,16 @@ static void count_step(category cat, bool iq2_family, int step[4])
 static hr_status walk_counted(hr_quant_ctx *c, hr_quant_state *st, size_t first, size_t n,
                               hr_quant_run *run, int from, int v, hr_error *err)
 {
-    memcpy(run->type[v], run->type[from], n * sizeof run->type[v][0]);
-    memcpy(run->bytes[v], run->bytes[from], n * sizeof run->bytes[v][0]);
+    memcpy(run->own_type[v], run->type[from], n * sizeof run->own_type[v][0]);
+    memcpy(run->own_bytes[v], run->bytes[from], n * sizeof run->own_bytes[v][0]);
+    run->type[v] = run->own_type[v];
+    run->bytes[v] = run->own_bytes[v];
     const hr_quant_fact *f = c->facts->tensor + first;
     for (size_t i = 0; i < n; i++) {
         if (!(f[i].flags & HR_QF_ALLOWS) || !category_is_counted((category)f[i].category))
             continue;
         const hr_status s = project_one(c, st, &c->model->tensors[first + i], f[i],
-                                        &run->type[v][i], &run->bytes[v][i], err);
+                                        &run->own_type[v][i], &run->own_bytes[v][i], err);
         if (s != HR_OK)
             return s;
     }
@@ -1390,6 +1408,166 @@ static uint32_t extend_keyed(hr_quant_ctx *c, const hr_quant_state *st, hr_quant
     return k->n_layers;
 }
 
+static bool same_state(const hr_quant_state *a, const hr_quant_state *b)
+{
+    return a->i_attention_wv == b->i_attention_wv && a->n_attention_wv == b->n_attention_wv &&
+           a->i_ffn_down == b->i_ffn_down && a->n_ffn_down == b->n_ffn_down &&
+           a->i_ffn_gate == b->i_ffn_gate && a->n_ffn_gate == b->n_ffn_gate &&
+           a->i_ffn_up == b->i_ffn_up && a->n_ffn_up == b->n_ffn_up &&
+           a->has_output_weight == b->has_output_weight;
+}
+
+/* The model's kept run at tensor `first` when the walk is where the kept
+ * walk was (the same state): its projections pointed at, the counters
+ * stepped over it. */
+static bool kept_run(hr_quant_ctx *c, hr_quant_state *st, size_t first, hr_quant_run *run)
+{
+    const hr_quant_ftype_row *r = c->row;
+    while (c->run_next < r->n_runs && r->runs[c->run_next].first < first)
+        c->run_next++;
+    if (c->run_next == r->n_runs)
+        return false;
+    const hr_quant_stored_run *k = &r->runs[c->run_next];
+    if (k->first != first || !same_state(&k->before, st))
+        return false;
+    run->first = first;
+    run->n = k->n;
+    run->layer = k->layer;
+    run->n_layers = k->n_layers;
+    run->n_variants = k->n_variants;
+    run->n_segs = k->n_segs;
+    memcpy(run->seg, k->seg, (size_t)k->n_segs * sizeof run->seg[0]);
+    for (int v = 0; v < k->n_variants; v++) {
+        run->type[v] = k->type + (size_t)v * k->n;
+        run->bytes[v] = k->bytes + (size_t)v * k->n;
+    }
+    set_counters(st, k->after);
+    c->run_next++;
+    return true;
+}
+
+/* The tensors a walk projects at least (a chain's first layer, the other
+ * tensors): the kept walks' size before any ftype's keys. */
+static size_t walk_tensors(const hr_model *m, const hr_quant_facts *qf)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_tensors;) {
+        if (!(qf->tensor[i].flags & HR_QF_LAYER_START)) {
+            n++;
+            i++;
+            continue;
+        }
+        const int32_t layer = m->tensors[i].layer;
+        n += qf->layer_len[layer];
+        i += (size_t)qf->layer_len[layer] * (1 + qf->repeats_after[layer]);
+    }
+    return n;
+}
+
+/* Scratch of store_walks: one walk's runs, segments and projections. */
+typedef struct walk_scratch {
+    hr_quant_run run;
+    hr_quant_stored_run kept[HR_QUANT_STORED_RUNS];
+    hr_quant_seg seg[HR_QUANT_STORED_RUNS * HR_QUANT_RUN_SEGS];
+    hr_type type[HR_QUANT_STORED_TENSORS];
+    uint64_t bytes[HR_QUANT_STORED_TENSORS];
+} walk_scratch;
+
+/* One ftype's walk from state `start` into w; false where it does not fit
+ * or a tensor cannot be sized. */
+static bool walk_into(hr_quant_ctx *c, const hr_quant_state *start, walk_scratch *w,
+                      int *n_runs, size_t *n_tensors, size_t *n_segs)
+{
+    const hr_model *m = c->model;
+    hr_quant_run *run = &w->run;
+    hr_quant_state st = *start;
+    *n_runs = 0;
+    *n_tensors = *n_segs = 0;
+    run->n = run->n_layers = 0;
+    for (size_t i = 0; i < m->n_tensors; i += run->n * run->n_layers) {
+        if (*n_runs == HR_QUANT_STORED_RUNS)
+            return false;
+        hr_quant_stored_run *k = &w->kept[*n_runs];
+        k->before = st;
+        if (hr_quant_ctx_next_run(c, &st, i, run, NULL) != HR_OK ||
+            *n_tensors + (size_t)run->n_variants * run->n > HR_QUANT_STORED_TENSORS)
+            return false;
+        k->first = run->first;
+        k->n = run->n;
+        k->layer = run->layer;
+        k->n_layers = run->n_layers;
+        k->n_variants = run->n_variants;
+        k->n_segs = run->n_segs;
+        counters_of(&st, k->after);
+        /* (offsets into the scratch until the walk is kept) */
+        k->type = w->type + *n_tensors;
+        k->bytes = w->bytes + *n_tensors;
+        k->seg = w->seg + *n_segs;
+        for (int v = 0; v < run->n_variants; v++) {
+            memcpy(w->type + *n_tensors, run->type[v], run->n * sizeof w->type[0]);
+            memcpy(w->bytes + *n_tensors, run->bytes[v], run->n * sizeof w->bytes[0]);
+            *n_tensors += run->n;
+        }
+        memcpy(w->seg + *n_segs, run->seg, (size_t)run->n_segs * sizeof w->seg[0]);
+        *n_segs += (size_t)run->n_segs;
+        ++*n_runs;
+    }
+    return *n_runs > 0;
+}
+
+/* The walk of each ftype from hr_quant_state_init's state, kept in its row
+ * where it has at most HR_QUANT_STORED_RUNS runs and
+ * HR_QUANT_STORED_TENSORS projections and sizes every tensor (models whose
+ * walks project more keep none): a plan reads it instead of walking. */
+static void store_walks(hr_model *m, const hr_quant_facts *qf, hr_quant_ftype_row *rows)
+{
+    if (walk_tensors(m, qf) > HR_QUANT_STORED_TENSORS / 4)
+        return;
+    walk_scratch *w = malloc(sizeof *w); /* (~17 KiB: off the stack) */
+    if (!w)
+        return;
+    hr_quant_state start;
+    memset(&start, 0, sizeof start);
+    start.n_attention_wv = qf->n_attention_wv;
+    start.has_output_weight = qf->has_output_weight;
+    start.n_ffn_down = start.n_ffn_gate = start.n_ffn_up = (int)m->n_layer;
+    for (int slot = 0; slot < HR_QUANT_ROW_SLOTS; slot++) {
+        if (rows[slot].default_type == HR_TYPE_INVALID)
+            continue;
+        hr_quant_ctx c;
+        ctx_init_facts(&c, m, hr_quant_slot_ftype(slot), qf);
+        int n_runs;
+        size_t n_tensors, n_segs;
+        if (!walk_into(&c, &start, w, &n_runs, &n_tensors, &n_segs))
+            continue;
+        /* one block: runs, bytes, types, segments (each size a multiple of
+         * the next one's alignment; the sizes are bounded by the scratch's) */
+        const size_t runs_size = (size_t)n_runs * sizeof(hr_quant_stored_run);
+        const size_t bytes_size = n_tensors * sizeof(uint64_t);
+        const size_t type_size = n_tensors * sizeof(hr_type);
+        unsigned char *block =
+            hr_model_arena_alloc(m, runs_size + bytes_size + type_size + n_segs * sizeof *w->seg);
+        if (!block)
+            break;
+        hr_quant_stored_run *runs = (hr_quant_stored_run *)(void *)block;
+        uint64_t *bytes = (uint64_t *)(void *)(block + runs_size);
+        hr_type *type = (hr_type *)(void *)(block + runs_size + bytes_size);
+        hr_quant_seg *seg = (hr_quant_seg *)(void *)(block + runs_size + bytes_size + type_size);
+        memcpy(type, w->type, n_tensors * sizeof *type);
+        memcpy(bytes, w->bytes, n_tensors * sizeof *bytes);
+        memcpy(seg, w->seg, n_segs * sizeof *seg);
+        for (int k = 0; k < n_runs; k++) {
+            runs[k] = w->kept[k];
+            runs[k].type = type + (w->kept[k].type - w->type);
+            runs[k].bytes = bytes + (w->kept[k].bytes - w->bytes);
+            runs[k].seg = seg + (w->kept[k].seg - w->seg);
+        }
+        rows[slot].runs = runs;
+        rows[slot].n_runs = n_runs;
+    }
+    free(w);
+}
+
 hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t first,
                                 hr_quant_run *run, hr_error *err)
 {
@@ -1412,6 +1590,8 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
                !(qf && (qf->tensor[first + n].flags & HR_QF_LAYER_START)))
             n++;
     }
+    if (c->row && c->row->n_runs && kept_run(c, st, first, run))
+        return HR_OK;
     run->first = first;
     run->n = n;
     run->layer = layer;
@@ -1419,9 +1599,12 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
     run->n_variants = 1;
     run->n_segs = 1;
     run->seg[0] = (hr_quant_seg){0, 1, 1, {0, 0, 0}};
+    run->type[0] = run->own_type[0];
+    run->bytes[0] = run->own_bytes[0];
     int x[4];
     counters_of(st, x);
-    const hr_status s = hr_quant_ctx_walk(c, st, first, n, run->type[0], run->bytes[0], err);
+    const hr_status s =
+        hr_quant_ctx_walk(c, st, first, n, run->own_type[0], run->own_bytes[0], err);
     if (s != HR_OK || more == 0)
         return s;
     int step[4];
