@@ -198,16 +198,17 @@ hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, s
  * repeat it (a chain, n tensors each): each takes one of the n_variants
  * projections type[v] / bytes[v] of the layer's tensors, as the segments
  * say (variant 0: the first layer's). Other tensors: one layer, variant 0.
- * type / bytes point into own_* or at the model's kept run. Pass the same
+ * seg / type / bytes point into own_* or at the model's kept run. Pass the same
  * run and state to each call; the next run starts at first + n * n_layers. */
 typedef struct hr_quant_run {
     size_t first, n;
     int32_t layer;      /* the (first) layer of this run, or -1 for other tensors */
     uint32_t n_layers;  /* layers it covers (1 for other tensors) */
     int n_variants, n_segs;
-    hr_quant_seg seg[HR_QUANT_RUN_SEGS]; /* in layer order, covering [0, n_layers) */
+    const hr_quant_seg *seg; /* in layer order, covering [0, n_layers) */
     const hr_type *type[HR_QUANT_RUN_SLOTS];
     const uint64_t *bytes[HR_QUANT_RUN_SLOTS];
+    hr_quant_seg own_seg[HR_QUANT_RUN_SEGS];
     hr_type own_type[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
     uint64_t own_bytes[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
 } hr_quant_run;

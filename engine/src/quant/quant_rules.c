@@ -1381,7 +1381,8 @@ static uint32_t extend_keyed(hr_quant_ctx *c, const hr_quant_state *st, hr_quant
     const hr_quant_keyed *k = chain_keys(c, st, run->layer, x, step, n_layers, &own);
     if (!k)
         return 1;
-    memcpy(run->seg, k->seg, (size_t)k->n_segs * sizeof run->seg[0]);
+    memcpy(run->own_seg, k->seg, (size_t)k->n_segs * sizeof run->own_seg[0]);
+    run->seg = run->own_seg;
     run->n_segs = k->n_segs;
     run->n_variants = 1;
     for (int v = 1; v < k->n_variants; v++) {
@@ -1393,11 +1394,11 @@ static uint32_t extend_keyed(hr_quant_ctx *c, const hr_quant_state *st, hr_quant
         if (walk_counted(c, &at, run->first + j * run->n, run->n, run, 0, v, NULL) != HR_OK) {
             /* cut before layer j: its segment keeps its first r layers */
             int sg = 0;
-            while (sg < run->n_segs && run->seg[sg].start + run->seg[sg].len <= j)
+            while (sg < run->n_segs && run->own_seg[sg].start + run->own_seg[sg].len <= j)
                 sg++;
-            const uint32_t r = j - run->seg[sg].start; /* (< its period: first comes) */
+            const uint32_t r = j - run->own_seg[sg].start; /* (< its period: first comes) */
             if (r > 0) {
-                run->seg[sg].len = run->seg[sg].period = (uint8_t)r;
+                run->own_seg[sg].len = run->own_seg[sg].period = (uint8_t)r;
                 sg++;
             }
             run->n_segs = sg;
@@ -1436,7 +1437,7 @@ static bool kept_run(hr_quant_ctx *c, hr_quant_state *st, size_t first, hr_quant
     run->n_layers = k->n_layers;
     run->n_variants = k->n_variants;
     run->n_segs = k->n_segs;
-    memcpy(run->seg, k->seg, (size_t)k->n_segs * sizeof run->seg[0]);
+    run->seg = k->seg;
     for (int v = 0; v < k->n_variants; v++) {
         run->type[v] = k->type + (size_t)v * k->n;
         run->bytes[v] = k->bytes + (size_t)v * k->n;
@@ -1576,6 +1577,8 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
     if (first >= m->n_tensors)
         return hr_error_set(err, HR_ERR_ARG, "tensor %zu beyond the model's %zu", first,
                             m->n_tensors);
+    if (c->row && c->row->n_runs && kept_run(c, st, first, run))
+        return HR_OK;
     size_t n = 1;
     int32_t layer = -1;
     uint32_t more = 0; /* layers after this one that repeat it */
@@ -1590,15 +1593,14 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
                !(qf && (qf->tensor[first + n].flags & HR_QF_LAYER_START)))
             n++;
     }
-    if (c->row && c->row->n_runs && kept_run(c, st, first, run))
-        return HR_OK;
     run->first = first;
     run->n = n;
     run->layer = layer;
     run->n_layers = 1;
     run->n_variants = 1;
     run->n_segs = 1;
-    run->seg[0] = (hr_quant_seg){0, 1, 1, {0, 0, 0}};
+    run->own_seg[0] = (hr_quant_seg){0, 1, 1, {0, 0, 0}};
+    run->seg = run->own_seg;
     run->type[0] = run->own_type[0];
     run->bytes[0] = run->own_bytes[0];
     int x[4];
@@ -1615,7 +1617,7 @@ hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t firs
     if (c->run_key_mask) {
         n_layers = extend_keyed(c, st, run, x, step, n_layers);
     } else {
-        run->seg[0].len = n_layers; /* no rule reads a counter: every layer alike */
+        run->own_seg[0].len = n_layers; /* no rule reads a counter: every layer alike */
     }
     run->n_layers = n_layers;
     int end[4];
