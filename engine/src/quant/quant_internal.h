@@ -129,8 +129,9 @@ static inline int hr_quant_row_slot(hr_ftype ftype)
 }
 static inline hr_ftype hr_quant_slot_ftype(int slot)
 {
-    return slot < HR_QUANT_FTYPE_ROWS ? (hr_ftype)slot
-                                      : (hr_ftype)(HR_FTYPE_BITNET_TL1 + (slot - HR_QUANT_FTYPE_ROWS));
+    if (slot < HR_QUANT_FTYPE_ROWS)
+        return (hr_ftype)slot;
+    return (hr_ftype)(HR_FTYPE_BITNET_TL1 + (slot - HR_QUANT_FTYPE_ROWS));
 }
 
 /* Facts of every tensor of a finalized model, and the walk counters they give. */

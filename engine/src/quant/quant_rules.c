@@ -688,17 +688,19 @@ static __attribute__((noinline)) hr_type probe_rules(hr_quant_ctx *c, hr_quant_s
     return type_impl(c, st, t, cat, c->default_type);
 }
 
-/* hr_quant_ftype_row of each ftype id for m (categories: those of its
- * quantizable tensors). A category's outcome is fixed where its rules read
- * no counter or block (run_key_mask: the ftype reads no field of it), nor
- * the tensor: not the output rule (its row), nor MXFP4_MOE's (its
- * experts); token_embd's holds with an output.weight (else the output rule
- * applies), a walk checks that. A probe tensor gives it and its step. */
 static void keyed_chains(hr_model *m, const hr_quant_fact *f, const uint32_t *len,
                          const uint32_t *after, const hr_quant_state *totals,
                          const hr_quant_ctx *c, hr_quant_ftype_row *rows, int id);
 static void store_walks(hr_model *m, const hr_quant_facts *qf, hr_quant_ftype_row *rows);
 
+/* hr_quant_ftype_row of each ftype id for m (categories: those of its
+ * quantizable tensors; the kept walks come after, store_walks). A
+ * category's outcome is fixed where its rules read no counter or block
+ * (run_key_mask: the ftype reads no field of it), nor the tensor: not the
+ * output rule (its row), nor MXFP4_MOE's (its experts); token_embd's holds
+ * with an output.weight (else the output rule applies), a walk checks
+ * that. A probe tensor gives it and its step. Ftypes whose rules read
+ * counters keep their first chains' keys (keyed_chains). */
 static hr_quant_ftype_row *ftype_rows_build(hr_model *m, const hr_quant_fact *f,
                                             const uint32_t *len, const uint32_t *after,
                                             uint32_t categories, const hr_quant_state *totals)
@@ -707,10 +709,8 @@ static hr_quant_ftype_row *ftype_rows_build(hr_model *m, const hr_quant_fact *f,
     if (!rows)
         return NULL;
     hr_quant_ctx c;
+    memset(&c, 0, sizeof c); /* (no facts, no row: the rules themselves) */
     c.model = m;
-    c.facts = NULL;
-    c.row = NULL;
-    c.block_known = c.block_pads = 0;
     c.is_70b = is_llama_70b(m);
     c.n_gqa = model_n_gqa(m);
     hr_tensor probe;
@@ -1279,12 +1279,6 @@ static const hr_quant_keyed *chain_keys(hr_quant_ctx *c, const hr_quant_state *s
     return own;
 }
 
-/* hr_quant_ftype_row's keyed chains for the ftype of c (whose rules read
- * counters): a walk's counters followed without projecting (each
- * quantizable attn_v-like, ffn_down, ffn_gate and ffn_up tensor steps its
- * counter, but the IQ1 / IQ2 rules step no ffn_gate / ffn_up one), the
- * keys of each chain as a walk finds them, up to HR_QUANT_KEYED_MAX
- * chains. (A walk takes them only where its counters agree.) */
 /* A chain's keys found for an earlier ftype id with the same key mask
  * (ftypes share masks: keyed_segments reads nothing else), or NULL. */
 static const hr_quant_keyed *keyed_found(const hr_quant_ftype_row *rows, int id,
@@ -1304,11 +1298,18 @@ static const hr_quant_keyed *keyed_found(const hr_quant_ftype_row *rows, int id,
     return NULL;
 }
 
+/* hr_quant_ftype_row's keyed chains for the ftype of c (whose rules read
+ * counters): a walk's counters followed without projecting (each
+ * quantizable attn_v-like, ffn_down, ffn_gate and ffn_up tensor steps its
+ * counter, but the IQ1 / IQ2 rules step no ffn_gate / ffn_up one), the
+ * keys of each chain as a walk finds them, up to HR_QUANT_KEYED_MAX
+ * chains. (A walk takes them only where its counters agree.) */
 static void keyed_chains(hr_model *m, const hr_quant_fact *f, const uint32_t *len,
                          const uint32_t *after, const hr_quant_state *totals,
                          const hr_quant_ctx *c, hr_quant_ftype_row *rows, int id)
 {
     hr_quant_keyed found[HR_QUANT_KEYED_MAX];
+    memset(found, 0, sizeof found); /* (compared whole below) */
     int n_found = 0;
     counter_limits lim[4];
     key_limits(totals, lim);
