@@ -10,6 +10,7 @@
 #include "headroom/model.h"
 #include "headroom/quant.h"
 #include "model/model_internal.h"
+#include "model/weight_pad.h"
 #include "quant/quant_internal.h"
 
 static const char *const PRESETS[] = {
@@ -34,7 +35,7 @@ static size_t reference_walk(const hr_model *m, hr_ftype ftype, hr_type *types, 
     return m->n_tensors;
 }
 
-/* hr_quant_project (runs, reused layers) against the reference's sums. */
+/* hr_quant_project (runs, variants by segments) against the reference's sums. */
 static void check_project(const hr_model *m, const char *label, hr_ftype ftype, size_t n_ok,
                           const uint64_t *ref_bytes)
 {
@@ -76,6 +77,51 @@ static uint32_t longest_run;
 
 /* Compares the run walk with the reference; returns the number of layers
  * taken over from the previous one. */
+/* The same walk with the model's ftype row (fixed outcomes, keyed chains
+ * kept by the model) and without (the rules and the keys computed on the
+ * way): run by run the same runs, segments and projections. */
+static void compare_rows_from(const hr_model *m, const char *label, hr_ftype ftype,
+                              int shift)
+{
+    static hr_quant_run a, b;
+    hr_quant_state sa, sb;
+    hr_quant_state_init(&sa, m);
+    sa.i_attention_wv += shift;
+    sa.i_ffn_down += shift;
+    sb = sa;
+    hr_quant_ctx ca, cb;
+    hr_quant_ctx_init(&ca, m, ftype);
+    hr_quant_ctx_init(&cb, m, ftype);
+    cb.row = NULL;
+    a.n = a.n_layers = b.n = b.n_layers = 0;
+    for (size_t i = 0; i < m->n_tensors; i += a.n * a.n_layers) {
+        const hr_status ra = hr_quant_ctx_next_run(&ca, &sa, i, &a, NULL);
+        const hr_status rb = hr_quant_ctx_next_run(&cb, &sb, i, &b, NULL);
+        assert_int_equal(ra, rb);
+        if (ra != HR_OK)
+            return;
+        if (a.n != b.n || a.n_layers != b.n_layers || a.n_variants != b.n_variants ||
+            a.n_segs != b.n_segs || memcmp(a.seg, b.seg, (size_t)a.n_segs * sizeof a.seg[0]))
+            fail_msg("%s %s: run at %zu: %u layers, %d variants, %d segments; without the "
+                     "row %u, %d, %d", label, hr_ftype_name(ftype), i, a.n_layers,
+                     a.n_variants, a.n_segs, b.n_layers, b.n_variants, b.n_segs);
+        for (int v = 0; v < a.n_variants; v++) {
+            assert_memory_equal(a.type[v], b.type[v], a.n * sizeof a.type[v][0]);
+            assert_memory_equal(a.bytes[v], b.bytes[v], a.n * sizeof a.bytes[v][0]);
+        }
+        assert_memory_equal(&sa, &sb, sizeof sa);
+    }
+}
+
+/* ... from hr_quant_state_init's state (the model's kept walk then serves
+ * the walk with the row), and from counters moved on (it does not: the
+ * kept keys and runs are passed over) */
+static void compare_rows(const hr_model *m, const char *label, hr_ftype ftype)
+{
+    compare_rows_from(m, label, ftype, 0);
+    compare_rows_from(m, label, ftype, 1);
+}
+
 static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
 {
     static hr_type ref_type[4096];
@@ -83,13 +129,13 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
     assert_true(m->n_tensors <= 4096);
     const size_t n_ok = reference_walk(m, ftype, ref_type, ref_bytes);
     check_project(m, label, ftype, n_ok, ref_bytes);
+    compare_rows(m, label, ftype);
 
     hr_quant_state st;
     hr_quant_state_init(&st, m);
     hr_quant_ctx c;
     hr_quant_ctx_init(&c, m, ftype);
     hr_quant_run run;
-    run.layer = -1;
     run.n = 0;
     run.n_layers = 0;
     int repeats = 0;
@@ -106,12 +152,24 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
         assert_int_equal(run.first, i);
         assert_true(run.n > 0);
         assert_true(run.n_layers >= 1);
+        assert_true(run.n_variants >= 1 && run.n_variants <= HR_QUANT_RUN_SLOTS);
         if (run.n_layers > longest_run)
             longest_run = run.n_layers;
-        /* layers taken over: every one of a reused run, all but its first otherwise */
-        repeats += (int)run.n_layers - !run.reused;
-        if (run.layer >= 0)
-            assert_int_equal(run.layer_slot[0], run.slot);
+        /* layers taken over: all but one per variant */
+        repeats += (int)run.n_layers - run.n_variants;
+        /* the segments cover the run's layers in order */
+        assert_true(run.n_segs >= 1 && run.n_segs <= HR_QUANT_RUN_SEGS);
+        uint32_t covered = 0;
+        for (int sg = 0; sg < run.n_segs; sg++) {
+            const hr_quant_seg *g = &run.seg[sg];
+            assert_int_equal(g->start, covered);
+            assert_true(g->period >= 1 && g->period <= 3 && g->period <= g->len);
+            for (int r = 0; r < g->period; r++)
+                assert_true(g->variant[r] < run.n_variants);
+            covered += g->len;
+        }
+        assert_int_equal(covered, run.n_layers);
+        assert_int_equal(hr_quant_run_variant(&run, 0), 0);
         for (uint32_t l = 0; l < run.n_layers; l++) {
             if (run.n_layers > 1 || run.layer >= 0)
                 assert_int_equal(m->tensors[i + l * run.n].layer, run.layer + (int32_t)l);
@@ -120,16 +178,15 @@ static int compare_walks(const hr_model *m, const char *label, hr_ftype ftype)
                 if (t >= n_ok)
                     fail_msg("%s %s: tensor %zu sized by the runs, not by the reference", label,
                              hr_ftype_name(ftype), t);
-                const int sl = run.layer < 0 ? run.slot : run.layer_slot[l];
-                const hr_type type = run.type[sl][k];
-                const uint64_t bytes = run.bytes[sl][k];
+                const int v = hr_quant_run_variant(&run, l);
+                const hr_type type = run.type[v][k];
+                const uint64_t bytes = run.bytes[v][k];
                 if (type != ref_type[t] || bytes != ref_bytes[t])
                     fail_msg("%s %s: %s: type %d bytes %llu, reference %d %llu (run of layer "
-                             "%d + %u of %u%s)",
+                             "%d + %u of %u, variant %d)",
                              label, hr_ftype_name(ftype), m->tensors[t].name, type,
                              (unsigned long long)bytes, ref_type[t],
-                             (unsigned long long)ref_bytes[t], run.layer, l, run.n_layers,
-                             run.reused ? ", reused" : "");
+                             (unsigned long long)ref_bytes[t], run.layer, l, run.n_layers, v);
             }
         }
     }
@@ -196,7 +253,30 @@ static void test_runs_repeat_layers(void **state)
     /* Q4_K_M: use_more_bits tells layers apart, some still repeat */
     const int r = compare_walks(q, "llama-3.1-8b", HR_FTYPE_MOSTLY_Q4_K_M);
     assert_true(r > 0 && r < (int)m->n_layer - 1);
+    /* the model keeps the chain's keys for it (a walk takes them) */
+    const hr_quant_facts *qf = hr_model_quant_facts(q);
+    assert_non_null(qf);
+    assert_non_null(qf->ftype_row);
+    const hr_quant_ftype_row *row = &qf->ftype_row[HR_FTYPE_MOSTLY_Q4_K_M];
+    assert_int_equal(row->n_keyed, 1);
+    assert_int_equal(row->keyed[0].layer, 0);
+    assert_int_equal(row->keyed[0].n_layers, m->n_layer);
+    assert_int_equal(row->keyed[0].n_variants, 2);
+    assert_int_equal(qf->ftype_row[HR_FTYPE_MOSTLY_Q8_0].n_keyed, 0);
+    /* ... and its walks: the tensors before the layers, the chain, those after */
+    assert_int_equal(row->n_runs, 3);
+    assert_int_equal(qf->ftype_row[HR_FTYPE_MOSTLY_Q8_0].n_runs, 3);
+    assert_int_equal(row->runs[1].n_layers, m->n_layer);
     hr_model_free(q);
+    hr_model_free(m);
+    /* MoE layers with shared experts (two ffn_down / gate / up each) repeat
+     * too: DeepSeek-V2-Lite's dense layer 0 stands alone, layers 1.. chain */
+    assert_int_equal(hr_model_open("deepseek-v2-lite", &m, &err), HR_OK);
+    assert_int_equal(compare_walks(m, "deepseek-v2-lite", HR_FTYPE_MOSTLY_Q8_0),
+                     (int)m->n_layer - 2);
+    /* IQ2_XS reads the ffn_down counter, two values a layer */
+    const int r2 = compare_walks(m, "deepseek-v2-lite", HR_FTYPE_MOSTLY_IQ2_XS);
+    assert_true(r2 > 0 && r2 < (int)m->n_layer - 2);
     hr_model_free(m);
 }
 
@@ -221,11 +301,14 @@ static hr_model *without(const hr_model *src, const char *stem, int32_t from, in
 }
 
 /* Models whose attn_v counter and ffn counters differ (no attn_v, or no
- * ffn_down / gate / up, past some layer): the rules' counters one by one. */
+ * ffn_down / gate / up, past some layer): the rules' counters one by one;
+ * DeepSeek-V2-Lite's layers step the ffn counters by two, so a layer's two
+ * values then straddle the rules' thresholds. */
 static void test_runs_with_uneven_counters(void **state)
 {
     (void)state;
-    const char *const MODELS[] = {"llama-3.1-8b", "mixtral-8x7b", "qwen2.5-0.5b"};
+    const char *const MODELS[] = {"llama-3.1-8b", "mixtral-8x7b", "qwen2.5-0.5b",
+                                  "deepseek-v2-lite"};
     const char *const STEMS[] = {"attn_v.", "ffn_down", "ffn_gate", "ffn_up"};
     for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++) {
         hr_model *m = NULL;
@@ -291,8 +374,8 @@ static hr_model *deepened(const hr_model *src, uint32_t n_layer)
     return m;
 }
 
-/* More repeating layers than one run holds: runs end at the cap and the
- * next run goes on in the same chain. */
+/* Deep chains of repeating layers: one run takes each (a few segments
+ * whatever the depth). */
 static void test_runs_of_deep_models(void **state)
 {
     (void)state;
@@ -301,18 +384,44 @@ static void test_runs_of_deep_models(void **state)
         hr_model *m = NULL;
         hr_error err = {0};
         assert_int_equal(hr_model_open(MODELS[i], &m, &err), HR_OK);
-        const uint32_t n_layer = HR_QUANT_RUN_LAYERS + 44;
+        const uint32_t n_layer = 300;
         hr_model *deep = deepened(m, n_layer);
         assert_int_equal(deep->n_layer, n_layer);
         char label[96];
         snprintf(label, sizeof label, "%s with %u layers", MODELS[i], n_layer);
         longest_run = 0;
         assert_int_equal(compare_walks(deep, label, HR_FTYPE_MOSTLY_Q8_0), (int)n_layer - 1);
-        assert_int_equal(longest_run, HR_QUANT_RUN_LAYERS);
+        assert_int_equal(longest_run, n_layer);
         compare_all_ftypes(deep, label);
         hr_model_free(deep);
         hr_model_free(m);
     }
+}
+
+/* The walk's cached row padding against hr_weight_row_pad_bytes, for every
+ * type id and rows around the 512-element padding. */
+static void test_row_pads_match(void **state)
+{
+    (void)state;
+    hr_model *m = NULL;
+    hr_error err = {0};
+    assert_int_equal(hr_model_open("llama-3.2-1b", &m, &err), HR_OK);
+    const int64_t NE0[] = {0, 1, 31, 32, 64, 96, 128, 256, 300, 511, 512, 513, 640, 768,
+                           896, 1000, 1024, 1536, 2048, 4096, 14336, -1, -32, -512};
+    for (int f = 0; f < 8; f++) {
+        hr_quant_ctx c;
+        hr_quant_ctx_init(&c, m, (hr_ftype)(f * 5)); /* (the cache does not depend on it) */
+        for (int type = -1; type < 260; type++)
+            for (size_t k = 0; k < sizeof NE0 / sizeof NE0[0]; k++) {
+                const uint64_t want = hr_weight_row_pad_bytes((hr_type)type, NE0[k]);
+                const uint64_t got = hr_quant_ctx_row_pad(&c, (hr_type)type, NE0[k]);
+                if (got != want)
+                    fail_msg("type %d, row of %lld: %llu, hr_weight_row_pad_bytes %llu", type,
+                             (long long)NE0[k], (unsigned long long)got,
+                             (unsigned long long)want);
+            }
+    }
+    hr_model_free(m);
 }
 
 int main(void)
@@ -322,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_runs_repeat_layers),
         cmocka_unit_test(test_runs_with_uneven_counters),
         cmocka_unit_test(test_runs_of_deep_models),
+        cmocka_unit_test(test_row_pads_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,7 @@
  * per projection and device) against the weights of a plan of the model
  * requantized to the same ftype, device by device, for every ftype on every
  * preset over placements that split layers between devices padding alike
- * and otherwise. */
+ * and otherwise, and between the host and one GPU. */
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +35,13 @@ static void budget_of_three(hr_budget *b)
         dev->capacity_bytes = (uint64_t)(16 + 8 * d) << 30;
         dev->capacity_known = true;
     }
+}
+
+/* The host and one CUDA GPU (the placement's ranges in closed form). */
+static void budget_of_one(hr_budget *b)
+{
+    budget_of_three(b);
+    b->n_devices = 2;
 }
 
 static void compare_weights(const hr_model *m, const char *name, hr_ftype ftype,
@@ -72,16 +79,19 @@ static void compare_weights(const hr_model *m, const char *name, hr_ftype ftype,
 static void test_whatif_weights_match_requantized(void **state)
 {
     (void)state;
-    hr_budget b;
+    hr_budget b, one;
     budget_of_three(&b);
+    budget_of_one(&one);
     for (size_t i = 0; i < sizeof PRESETS / sizeof PRESETS[0]; i++) {
         hr_model *m = NULL;
         hr_error err = {0};
         if (hr_model_open(PRESETS[i], &m, &err) != HR_OK)
             fail_msg("%s: %s", PRESETS[i], err.message);
         for (int f = 0; f < 128; f++)
-            if (hr_ftype_name((hr_ftype)f))
+            if (hr_ftype_name((hr_ftype)f)) {
                 compare_weights(m, PRESETS[i], (hr_ftype)f, &b);
+                compare_weights(m, PRESETS[i], (hr_ftype)f, &one);
+            }
         hr_model_free(m);
     }
 }

@@ -46,15 +46,13 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
     if (layer_bytes)
         for (uint32_t i = 0; i < model->n_layer; i++)
             layer_bytes[i] = 0;
-    /* a run at a time (each layer of a run adds its slot's sum, computed
-     * when the slot is filled); from a run that fails on, tensor by
-     * tensor, so the first failure in tensor order is the one reported */
-    hr_quant_run runs; /* (~8 KiB on the stack, as in a plan's what-if walk) */
+    /* a run at a time (each layer of a run adds its variant's sum); from a
+     * run that fails on, tensor by tensor, so the first failure in tensor
+     * order is the one reported */
+    hr_quant_run runs; /* (~6 KiB on the stack, as in a plan's what-if walk) */
     hr_quant_run *run = &runs;
-    run->layer = -1;
     run->n = 0;
     run->n_layers = 0;
-    uint64_t slot_sum[HR_QUANT_RUN_SLOTS];
     size_t i = 0;
     while (i < model->n_tensors) {
         const hr_quant_state at_start = st;
@@ -62,18 +60,18 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
             st = at_start;
             break;
         }
-        if (!run->reused) {
-            const uint64_t *bytes = run->bytes[run->slot];
+        uint64_t var_sum[HR_QUANT_RUN_SLOTS];
+        for (int v = 0; v < run->n_variants; v++) {
+            const uint64_t *bytes = run->bytes[v];
             uint64_t sum = 0;
             for (size_t k = 0; k < run->n && sum != UINT64_MAX; k++)
                 if (__builtin_add_overflow(sum, bytes[k], &sum))
                     sum = UINT64_MAX; /* overflows the total below as well */
-            slot_sum[run->slot] = sum;
+            var_sum[v] = sum;
         }
         if (run->layer < 0) {
-            const uint64_t *bytes = run->bytes[run->slot];
-            if (slot_sum[run->slot] == UINT64_MAX ||
-                __builtin_add_overflow(total, slot_sum[run->slot], &total)) {
+            const uint64_t *bytes = run->bytes[0];
+            if (var_sum[0] == UINT64_MAX || __builtin_add_overflow(total, var_sum[0], &total)) {
                 st = at_start;
                 break; /* (the loop below reports it) */
             }
@@ -89,11 +87,18 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
                 }
             }
         } else {
+            /* each segment's layers: their count times their variant's sum */
             uint64_t next = total;
             bool overflows = false;
-            for (uint32_t l = 0; l < run->n_layers && !overflows; l++) {
-                const uint64_t sum = slot_sum[run->layer_slot[l]];
-                overflows = sum == UINT64_MAX || __builtin_add_overflow(next, sum, &next);
+            for (int sg = 0; sg < run->n_segs && !overflows; sg++) {
+                const hr_quant_seg *g = &run->seg[sg];
+                for (uint32_t r = 0; r < g->period && !overflows; r++) {
+                    const uint64_t sum = var_sum[g->variant[r]];
+                    const uint64_t count = (g->len + g->period - 1 - r) / g->period;
+                    uint64_t add;
+                    overflows = sum == UINT64_MAX || __builtin_mul_overflow(sum, count, &add) ||
+                                __builtin_add_overflow(next, add, &next);
+                }
             }
             if (overflows) {
                 st = at_start;
@@ -101,8 +106,12 @@ hr_status hr_quant_project(const hr_model *model, hr_ftype ftype, uint64_t *tota
             }
             total = next;
             if (layer_bytes)
-                for (uint32_t l = 0; l < run->n_layers; l++)
-                    layer_bytes[run->layer + (int32_t)l] += slot_sum[run->layer_slot[l]];
+                for (int sg = 0; sg < run->n_segs; sg++) {
+                    const hr_quant_seg *g = &run->seg[sg];
+                    for (uint32_t j = 0; j < g->len; j++)
+                        layer_bytes[run->layer + (int32_t)(g->start + j)] +=
+                            var_sum[g->variant[j % g->period]];
+                }
         }
         i += run->n * run->n_layers;
     }

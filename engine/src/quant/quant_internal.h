@@ -28,20 +28,111 @@ enum {
      * HR_QUANT_RUN_MAX of them (a projection walk takes it as one run) */
     HR_QF_LAYER_START = 16,
     /* ... and that layer repeats the one just before it: the same facts,
-     * shapes, types and bytes tensor by tensor, and at most one tensor of
-     * each category the walk counts (attn_v-like, ffn_down, ffn_gate,
-     * ffn_up), so its projected types can differ from the previous layer's
-     * only through the counters at its start */
+     * shapes, types and bytes tensor by tensor, and at most
+     * HR_QUANT_COUNTED_MAX tensors of each category the walk counts
+     * (attn_v-like, ffn_down, ffn_gate, ffn_up), so its projected types can
+     * differ from the previous layer's only through the counters at its
+     * start (and a MoE layer's block index) */
     HR_QF_LAYER_REPEATS = 32,
+    /* hr_tensor_is_layer_shared (rope_freqs...: a copy on each device
+     * holding layers) */
+    HR_QF_LAYER_SHARED = 64,
 };
 #define HR_QUANT_RUN_MAX 128
-/* projections of one chain of repeating layers kept at a time (a chain
- * takes 1 to 3 distinct outcomes in llama-quantize's rules) */
-#define HR_QUANT_RUN_SLOTS 4
+#define HR_QUANT_COUNTED_MAX 3
 typedef struct hr_quant_fact {
     uint8_t flags;    /* HR_QF_* */
     uint8_t category; /* the rules' tensor category (quant_rules.c) */
 } hr_quant_fact;
+
+/* Layers [start, start + len) of a run: layer start + j has the types
+ * and bytes of variant[j % period] (period 1, or 2 or 3 where the rules
+ * read use_more_bits, whose outcome repeats every three layers). */
+typedef struct hr_quant_seg {
+    uint32_t start, len;
+    uint8_t period;
+    uint8_t variant[3];
+} hr_quant_seg;
+#define HR_QUANT_RUN_SEGS 16
+/* distinct projections of one run's layers (a chain takes 1 to 3 distinct
+ * outcomes in llama-quantize's rules) */
+#define HR_QUANT_RUN_SLOTS 4
+
+/* Which layers of a chain of repeating layers share projections, for an
+ * ftype whose rules read counters (or a MoE block index): as the keys of
+ * its layers fall, from the counters x at its first layer (with the walk
+ * totals n) stepping by `step` a layer. Variant v first comes at layer
+ * layer + rep[v] (rep[0] = 0). */
+typedef struct hr_quant_keyed {
+    int32_t layer;
+    uint32_t n_layers;
+    int x[4], step[4], n[4]; /* attn_v, ffn_down, ffn_gate, ffn_up */
+    int n_variants, n_segs;
+    uint32_t rep[HR_QUANT_RUN_SLOTS];
+    hr_quant_seg seg[HR_QUANT_RUN_SEGS];
+} hr_quant_keyed;
+#define HR_QUANT_KEYED_MAX 4 /* kept per ftype and model (the chains a walk meets first) */
+
+/* One run of the projection walk of a model at one ftype from the start
+ * (hr_quant_ctx_next_run's, from hr_quant_state_init's state), kept by the
+ * model: the walk state before it and the counters after it, its segments
+ * and its projections (n_variants x n types and bytes). */
+typedef struct hr_quant_stored_run {
+    size_t first, n;
+    int32_t layer;
+    uint32_t n_layers;
+    int n_variants, n_segs;
+    hr_quant_state before;
+    int after[4]; /* attn_v, ffn_down, ffn_gate, ffn_up */
+    const hr_quant_seg *seg;
+    const hr_type *type;
+    const uint64_t *bytes;
+} hr_quant_stored_run;
+/* kept where a walk has at most this many runs and projected tensors */
+#define HR_QUANT_STORED_RUNS 32
+#define HR_QUANT_STORED_TENSORS 512
+
+/* What the mix rules of one ftype give a quantizable tensor of each
+ * category of a model where that depends on nothing else (not on its row,
+ * its shape, the counters or its block): its type before the row fallback
+ * and the counter it steps; and the ftype's own facts (hr_quant_ctx). */
+#define HR_QUANT_FTYPE_ROWS 48 /* ftype ids below this (llama.cpp's: 0..40; BitNet's 100+) */
+#define HR_QUANT_CATEGORIES 12
+#define HR_QUANT_DYNAMIC 0xff  /* the rules read more: type_impl decides */
+typedef struct hr_quant_ftype_row {
+    hr_type default_type;       /* HR_TYPE_INVALID for an unknown ftype */
+    bool default_quantized, bitnet, iq2_family, by_rules;
+    uint64_t run_key_mask;      /* (refined for the model, as hr_quant_ctx's) */
+    uint8_t fixed[HR_QUANT_CATEGORIES]; /* type id, or HR_QUANT_DYNAMIC */
+    /* 0, or 1 + the counter the category steps (attn_v, ffn_down, gate, up) */
+    uint8_t step[HR_QUANT_CATEGORIES];
+    /* the key segments of the first chains a walk of the model meets, in
+     * layer order (a walk checks their counters) */
+    int n_keyed;
+    const hr_quant_keyed *keyed;
+    /* the whole walk's runs (0: not kept: too many, or a tensor that
+     * cannot be sized) */
+    int n_runs;
+    const hr_quant_stored_run *runs;
+} hr_quant_ftype_row;
+
+/* The row of an ftype id: ids below HR_QUANT_FTYPE_ROWS, then BitNet's
+ * (HR_FTYPE_BITNET_TL1..I2_S); -1 for none. */
+#define HR_QUANT_ROW_SLOTS (HR_QUANT_FTYPE_ROWS + 3)
+static inline int hr_quant_row_slot(hr_ftype ftype)
+{
+    if ((unsigned)ftype < HR_QUANT_FTYPE_ROWS)
+        return (int)ftype;
+    if (ftype >= HR_FTYPE_BITNET_TL1 && ftype <= HR_FTYPE_BITNET_I2_S)
+        return HR_QUANT_FTYPE_ROWS + (int)(ftype - HR_FTYPE_BITNET_TL1);
+    return -1;
+}
+static inline hr_ftype hr_quant_slot_ftype(int slot)
+{
+    if (slot < HR_QUANT_FTYPE_ROWS)
+        return (hr_ftype)slot;
+    return (hr_ftype)(HR_FTYPE_BITNET_TL1 + (slot - HR_QUANT_FTYPE_ROWS));
+}
 
 /* Facts of every tensor of a finalized model, and the walk counters they give. */
 typedef struct hr_quant_facts {
@@ -52,6 +143,7 @@ typedef struct hr_quant_facts {
     const uint32_t *repeats_after;
     int n_attention_wv;
     bool has_output_weight;
+    const hr_quant_ftype_row *ftype_row; /* HR_QUANT_ROW_SLOTS entries (hr_quant_row_slot) */
 } hr_quant_facts;
 
 hr_quant_fact hr_quant_fact_of(const hr_tensor *t);
@@ -62,7 +154,8 @@ hr_quant_facts *hr_quant_facts_build(hr_model *m);
 
 /* Per-walk facts computed once (so a projection costs a few table reads
  * per tensor): the ftype's default type, GQA ratio, and a lazily filled
- * cache of block sizes for ggml type ids below 64. */
+ * cache of block sizes for ggml type ids below 64 (each entry written
+ * when first looked up: hr_quant_ctx_init clears no table). */
 #define HR_QUANT_TYPE_CACHE 64
 typedef struct hr_quant_ctx {
     const hr_model *model;
@@ -71,23 +164,20 @@ typedef struct hr_quant_ctx {
     hr_type default_type;   /* HR_TYPE_INVALID for an unknown ftype */
     bool default_quantized;
     bool bitnet;            /* BitNet fork ftype (I2_S / TL1 / TL2) */
+    bool iq2_family;        /* IQ1_S / IQ1_M / IQ2_* (rules of their own first) */
+    bool by_rules;          /* quantizable tensors take the mix rules (not BitNet's) */
     bool is_70b;            /* llama.cpp's LLM_TYPE_70B */
     uint32_t n_gqa;
-    uint16_t block[HR_QUANT_TYPE_CACHE];       /* 0: not looked up yet */
+    uint64_t block_known;   /* bit t: block[t] / block_bytes[t] looked up */
+    uint64_t block_pads;    /* bit t: t is quantized with the block formula */
+    uint16_t block[HR_QUANT_TYPE_CACHE];
     uint16_t block_bytes[HR_QUANT_TYPE_CACHE];
-    /* hr_quant_ctx_next_run: the last layer of the previous run (-1:
-     * none); the chain of repeating layers it is in: the rule keys of the
-     * slots filled so far in that chain, and the counter steps of one of
-     * its layers (the same in each) */
-    int32_t run_layer;
-    uint64_t run_key_mask;  /* the bits of the key the ftype's rules read */
-    int n_slots, next_slot;
-    uint64_t slot_key[HR_QUANT_RUN_SLOTS];
-    int step[4];
-    /* the key of layer pending_layer (its counters at its start), which
-     * no slot held when the run before it ended there (-1: none) */
-    int32_t pending_layer;
-    uint64_t pending_key;
+    uint64_t run_key_mask;  /* the bits of a layer's key the ftype's rules read */
+    /* the walks' shortcut: the model's row for this ftype (NULL: none),
+     * and the next of its keyed chains a walk may meet */
+    const hr_quant_ftype_row *row;
+    int keyed_next;
+    int run_next; /* the next of its kept runs a walk may meet */
 } hr_quant_ctx;
 
 void hr_quant_ctx_init(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype);
@@ -96,32 +186,44 @@ hr_type hr_quant_ctx_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *
  * table's rules otherwise). */
 hr_status hr_quant_ctx_bytes(hr_quant_ctx *c, hr_type type, const int64_t ne[4], uint64_t *out,
                              hr_error *err);
+/* hr_weight_row_pad_bytes (CUDA / ROCm row padding) from the cache. */
+uint64_t hr_quant_ctx_row_pad(hr_quant_ctx *c, hr_type type, int64_t ne0);
 /* hr_quant_ctx_type and the bytes of the model's tensors [first, first + n),
  * in tensor order (a walk calls it for consecutive ranges from 0): one call
  * per run of tensors instead of two per tensor. */
 hr_status hr_quant_ctx_walk(hr_quant_ctx *c, hr_quant_state *st, size_t first, size_t n,
                             hr_type *types, uint64_t *bytes, hr_error *err);
 
-/* One step of a projection walk: tensors [first, first + n), their types
- * and bytes in type[slot] / bytes[slot]. A layer's run covers the
- * n_layers - 1 layers right after it too (n tensors each) while each
- * repeats the one before it (a chain) with the rule outcomes of a layer
- * of the chain projected already: layer + l has type[layer_slot[l]] /
- * bytes[layer_slot[l]] (layer_slot[0] = slot). The first layer may itself
- * take over such a projection: reused (then no slot was filled by this
- * call; otherwise slot was, and no other). Pass the same run and state,
- * unchanged, to each call; the next run starts at first + n * n_layers. */
-#define HR_QUANT_RUN_LAYERS 256
+/* One step of a projection walk: tensors [first, first + n), and when
+ * they are a layer (layer >= 0), the n_layers - 1 layers after it that
+ * repeat it (a chain, n tensors each): each takes one of the n_variants
+ * projections type[v] / bytes[v] of the layer's tensors, as the segments
+ * say (variant 0: the first layer's). Other tensors: one layer, variant 0.
+ * seg / type / bytes point into own_* or at the model's kept run. Pass the same
+ * run and state to each call; the next run starts at first + n * n_layers. */
 typedef struct hr_quant_run {
     size_t first, n;
     int32_t layer;      /* the (first) layer of this run, or -1 for other tensors */
     uint32_t n_layers;  /* layers it covers (1 for other tensors) */
-    int slot;
-    bool reused;        /* slot filled by an earlier call, not this one */
-    uint8_t layer_slot[HR_QUANT_RUN_LAYERS];
-    hr_type type[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
-    uint64_t bytes[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
+    int n_variants, n_segs;
+    const hr_quant_seg *seg; /* in layer order, covering [0, n_layers) */
+    const hr_type *type[HR_QUANT_RUN_SLOTS];
+    const uint64_t *bytes[HR_QUANT_RUN_SLOTS];
+    hr_quant_seg own_seg[HR_QUANT_RUN_SEGS];
+    hr_type own_type[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
+    uint64_t own_bytes[HR_QUANT_RUN_SLOTS][HR_QUANT_RUN_MAX];
 } hr_quant_run;
+
+/* The variant of layer run->layer + l (l < n_layers). */
+static inline int hr_quant_run_variant(const hr_quant_run *run, uint32_t l)
+{
+    for (int s = 0; s < run->n_segs; s++) {
+        const hr_quant_seg *g = &run->seg[s];
+        if (l - g->start < g->len)
+            return g->variant[(l - g->start) % g->period];
+    }
+    return 0;
+}
 
 /* The run starting at tensor `first` (walk from 0, consecutive runs). */
 hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t first,
