@@ -1,31 +1,37 @@
-/* The scheduler's graph copy: its fast path against its general path.
+/* The scheduler's graph copy: its fast paths against its general path.
  *
- * cg_split_copies (split.c) makes the graph with split_fast, which leaves
- * every limit to split_general: it gives up before room could run out, and
- * the general path starts over. Both must make the same graph, node by
- * node (size, layout, sources, flags, buffer), with the same leaf list,
- * layer marks, buffer count and overflow, for every input: graphs built as
- * an estimate builds them (op-offloaded host layers, two GPUs, pipeline
- * copies, the whole graph of a deep model), and raw random graphs (splits
- * of any length on up to 9 buffers, leafs and external tensors inside the
- * splits, reads through views, sources read before they are made, graphs
- * that run out of nodes or copies). The fast path must take the plans'
- * graphs (else it would be tested on nothing), the general path the ones
- * that overflow. */
+ * cg_split_copies (split.c) makes the graph with split_guessed where it can
+ * (one pass per split from a guess of its layout, written again where the
+ * guess was wrong; it gives up at an external tensor), else with
+ * split_fast, which leaves every limit to split_general: each gives up
+ * before it could go wrong, and the next path starts over. All must make
+ * the same graph, node by node (size, layout, sources, flags, buffer), with
+ * the same leaf list, layer marks, buffer count and overflow, for every
+ * input: graphs built as an estimate builds them (op-offloaded host layers,
+ * two GPUs, pipeline copies, the whole graph of a deep model), and raw
+ * random graphs (splits of any length on up to 9 buffers, leafs and
+ * external tensors inside the splits, reads through views, sources read
+ * before they are made, graphs that run out of nodes or copies; and graphs
+ * split_guessed takes, with neither external tensors nor sources read
+ * before they are made, whose guesses mostly fail). The guessed path must
+ * take every built graph without an external tensor (the plans of models
+ * fully on GPUs), the fast path the others (else either would be tested on
+ * nothing), the general path the ones that overflow. */
 #include <stdlib.h>
 
 #include "test_util.h"
 
 #include "compute_fixtures.h"
 
-/* split.c itself, for its two paths (static); its entry point renamed so
+/* split.c itself, for its three paths (static); its entry point renamed so
  * that the engine's own stays the one the estimates call */
 #define cg_split_copies split_copies_under_test
 #include "compute/split.c"
 #undef cg_split_copies
 
 typedef struct split_tally {
-    int graphs, fast, general_only, overflow, bad;
+    int graphs, guessed, fast, general_only, overflow, bad;
+    int no_external; /* graphs without an external tensor that fit (no overflow) */
 } split_tally;
 
 /* the first difference of two split graphs (NULL: none) */
@@ -60,35 +66,51 @@ static const char *difference(const cg_graph *a, const cg_graph *b, int *at)
     return NULL;
 }
 
-/* g split by both paths and by cg_split_copies, with `copies` copies */
+/* g split by each path and by cg_split_copies, with `copies` copies */
 static void compare_paths(const cg_graph *g, int copies, const char *what, split_tally *t)
 {
     cg_graph *general = malloc(sizeof *general), *fast = malloc(sizeof *fast),
-             *chosen = malloc(sizeof *chosen);
+             *guessed = malloc(sizeof *guessed), *chosen = malloc(sizeof *chosen);
     int16_t *remap = malloc(sizeof *remap * CG_MAX_NODES);
+    uint32_t *tab = malloc(sizeof *tab * CG_MAX_NODES);
     copy_list *cl = malloc(sizeof *cl);
-    assert_true(general && fast && chosen && remap && cl);
+    assert_true(general && fast && guessed && chosen && remap && tab && cl);
     split_general(g, general, copies, remap, cl);
     const bool took_fast = split_fast(g, fast, copies, remap, cl);
+    const bool took_guessed = split_guessed(g, guessed, copies, tab, cl);
     split_copies_under_test(g, chosen, copies);
+    bool external = false;
+    for (int i = 0; i < g->n_nodes; i++)
+        external |= (g->nodes[i].flags & CG_FLAG_EXTERNAL) != 0;
     t->graphs++;
+    t->guessed += took_guessed;
     t->fast += took_fast;
-    t->general_only += !took_fast;
+    t->general_only += !took_fast && !took_guessed;
     t->overflow += general->overflow && !g->overflow;
+    t->no_external += !external && !general->overflow;
     int at;
-    const char *diff = took_fast ? difference(general, fast, &at) : NULL;
-    if (!diff)
+    const char *path = "guessed";
+    const char *diff = took_guessed ? difference(general, guessed, &at) : NULL;
+    if (!diff && took_fast) {
+        path = "fast";
+        diff = difference(general, fast, &at);
+    }
+    if (!diff) {
+        path = "chosen";
         diff = difference(general, chosen, &at);
+    }
     if (diff) {
         if (t->bad == 0)
             printf("# %s, %d copies: the %s path's graph differs in its %s (node %d)\n", what,
-                   copies, took_fast ? "fast" : "chosen", diff, at);
+                   copies, path, diff, at);
         t->bad++;
     }
     free(general);
     free(fast);
+    free(guessed);
     free(chosen);
     free(remap);
+    free(tab);
     free(cl);
 }
 
@@ -154,9 +176,12 @@ static void test_built_graphs(void **state)
         split_built(&in, false, g, what, &t);
         hr_model_free(m);
     }
-    printf("# %d built graphs split, %d by the fast path, %d left to the general path, %d overflow, "
-           "%d differ\n", t.graphs, t.fast, t.general_only, t.overflow, t.bad);
-    assert_true(t.fast > 0);
+    printf("# %d built graphs split (%d without an external tensor), %d by the guessed path, %d by "
+           "the fast path, %d left to the general path, %d overflow, %d differ\n",
+           t.graphs, t.no_external, t.guessed, t.fast, t.general_only, t.overflow, t.bad);
+    assert_true(t.no_external > 0);
+    assert_int_equal(t.guessed, t.no_external);
+    assert_true(t.fast > t.guessed);
     assert_int_equal(t.bad, 0);
     free(g);
 }
@@ -165,10 +190,13 @@ static void test_built_graphs(void **state)
  * buffers, leafs and external tensors anywhere, each computed node reading
  * up to 4 sources (mostly recent ones, some far back, a few not made yet),
  * some through views; layer marks at random places; the leaf list in node
- * order. */
-static void random_graph(cg_graph *g, int n, int n_buffers, uint64_t *st)
+ * order. plain: no external tensor, every source made before, and in one
+ * graph of four some leafs left out of the list (the guessed path then
+ * finds more leafs than it guessed). */
+static void random_graph(cg_graph *g, int n, int n_buffers, bool plain, uint64_t *st)
 {
     cg_init(g);
+    const bool unlisted = plain && fx_next_rand(st) % 4 == 0;
     uint8_t buf = 0;
     for (int i = 0; i < n; i++) {
         cg_node *x = &g->nodes[i];
@@ -183,11 +211,12 @@ static void random_graph(cg_graph *g, int n, int n_buffers, uint64_t *st)
         if (kind < 2 || i == 0) {
             x->flags = CG_FLAG_LEAF | CG_FLAG_INPUT;
             x->buffer = (uint8_t)(fx_next_rand(st) % (uint32_t)n_buffers);
-            if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]))
+            if (g->n_leafs < (int)(sizeof g->leafs / sizeof g->leafs[0]) &&
+                !(unlisted && fx_next_rand(st) % 2 == 0))
                 g->leafs[g->n_leafs++] = (int16_t)i;
             continue;
         }
-        if (kind < 4) {
+        if (kind < 4 && !plain) {
             x->flags = CG_FLAG_EXTERNAL;
             x->buffer = (uint8_t)(fx_next_rand(st) % (uint32_t)n_buffers);
             continue;
@@ -200,7 +229,7 @@ static void random_graph(cg_graph *g, int n, int n_buffers, uint64_t *st)
         for (int j = 0; j < x->n_src; j++) {
             const uint32_t how = fx_next_rand(st) % 64;
             int r;
-            if (how == 0)
+            if (how == 0 && !plain)
                 r = (int)(fx_next_rand(st) % (uint32_t)n); /* maybe not made yet */
             else if (how < 8)
                 r = (int)(fx_next_rand(st) % (uint32_t)i); /* far back */
@@ -228,24 +257,30 @@ static void test_random_graphs(void **state)
     (void)state;
     cg_graph *g = malloc(sizeof *g);
     assert_non_null(g);
-    split_tally t = {0};
     uint64_t st = 2026;
-    for (int k = 0; k < 3000; k++) {
-        /* mostly small graphs; some near the node limit, whose copies
-         * overflow the graph or the copy list */
-        const int n = k % 50 == 49 ? CG_MAX_NODES - (int)(fx_next_rand(&st) % 2500)
-                                   : 1 + (int)(fx_next_rand(&st) % 400);
-        const int n_buffers = 1 + (int)(fx_next_rand(&st) % CG_MAX_BUFFERS);
-        random_graph(g, n, n_buffers, &st);
-        char what[64];
-        snprintf(what, sizeof what, "random graph %d (%d nodes, %d buffers)", k, n, n_buffers);
-        compare_paths(g, k % 3 == 0 ? 4 : 1, what, &t);
+    for (int plain = 0; plain < 2; plain++) {
+        split_tally t = {0};
+        for (int k = 0; k < 3000; k++) {
+            /* mostly small graphs; some near the node limit, whose copies
+             * overflow the graph or the copy list */
+            const int n = k % 50 == 49 ? CG_MAX_NODES - (int)(fx_next_rand(&st) % 2500)
+                                       : 1 + (int)(fx_next_rand(&st) % 400);
+            const int n_buffers = 1 + (int)(fx_next_rand(&st) % CG_MAX_BUFFERS);
+            random_graph(g, n, n_buffers, plain, &st);
+            char what[80];
+            snprintf(what, sizeof what, "%srandom graph %d (%d nodes, %d buffers)",
+                     plain ? "plain " : "", k, n, n_buffers);
+            compare_paths(g, k % 3 == 0 ? 4 : 1, what, &t);
+        }
+        printf("# %d %srandom graphs split, %d by the guessed path, %d by the fast path, %d left "
+               "to the general path, %d overflow, %d differ\n",
+               t.graphs, plain ? "plain " : "", t.guessed, t.fast, t.general_only, t.overflow,
+               t.bad);
+        assert_true(t.fast > 0);
+        assert_true(t.overflow > 0);
+        assert_true(plain ? t.guessed > t.graphs / 2 : t.guessed > 0);
+        assert_int_equal(t.bad, 0);
     }
-    printf("# %d random graphs split, %d by the fast path, %d left to the general path, %d overflow, "
-           "%d differ\n", t.graphs, t.fast, t.general_only, t.overflow, t.bad);
-    assert_true(t.fast > 0);
-    assert_true(t.overflow > 0);
-    assert_int_equal(t.bad, 0);
     free(g);
 }
 

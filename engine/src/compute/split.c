@@ -8,11 +8,15 @@
  * With one copy (no pipeline parallelism) the copy is an ordinary tensor:
  * freed after its last reader.
  *
- * Two paths make the same graph: split_fast, for graphs that cannot run out
- * of room (every plan's), and split_general, which also handles the limits
- * (a graph cut short: overflow). split_fast gives up, before it could reach
- * a limit, and the general path then starts over. */
+ * Three paths make the same graph. split_general handles the limits (a
+ * graph cut short: overflow); split_fast, for graphs that cannot run out of
+ * room, makes two passes over each split (its inputs, then its nodes);
+ * split_guessed, for graphs without external tensors (a model fully on
+ * GPUs), makes one. Each faster path gives up before it could go wrong
+ * (split_guessed at the first external tensor, which the host layers of a
+ * partial offload hold early), and the next one starts over. */
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cgraph.h"
@@ -93,14 +97,12 @@ static inline void put_marks(const cg_graph *src, cg_graph *dst, mark_cursor *mc
     }
 }
 
-/* what both paths start from: dst empty but for src's leaf list and flags,
- * nothing emitted, nothing copied */
-static void start(const cg_graph *src, cg_graph *dst, int copies, int16_t *remap, copy_list *cl,
-                  mark_cursor *mc)
+/* what the paths start from: dst empty but for src's leaf list and flags,
+ * nothing copied */
+static void start(const cg_graph *src, cg_graph *dst, int copies, copy_list *cl, mark_cursor *mc)
 {
-    _Static_assert(CG_NONE == -1 && NO_COPY == -1, "all-ones bytes are -1");
+    _Static_assert(NO_COPY == -1, "all-ones bytes are -1");
     memset(cl->head, 0xff, sizeof cl->head[0] * (size_t)src->n_nodes);
-    memset(remap, 0xff, sizeof remap[0] * (size_t)src->n_nodes);
     cl->n = 0;
     cg_init(dst);
     dst->n_leafs = src->n_leafs;
@@ -112,13 +114,10 @@ static void start(const cg_graph *src, cg_graph *dst, int copies, int16_t *remap
     mc->next = src->n_layer_marks > 0 ? src->layer_start[0] : INT_MAX;
 }
 
-/* what both paths end with: the marks left, the leaf list renumbered, the
- * pipeline copies, the buffer count */
-static void finish(const cg_graph *src, cg_graph *dst, int copies, const int16_t *remap,
-                   mark_cursor *mc, uint8_t top)
+/* the leaf ids of dst, moved with their nodes (a leaf left out by an
+ * overflow is dropped) */
+static void renumber_leafs(const cg_graph *src, cg_graph *dst, const int16_t *remap)
 {
-    put_marks(src, dst, mc, INT_MAX - 1, dst->n_nodes);
-    /* leaf ids moved with their nodes (a leaf left out by an overflow is dropped) */
     int kept = 0;
     for (int l = 0; l < src->n_leafs; l++) {
         const int16_t to = remap[src->leafs[l]];
@@ -128,6 +127,13 @@ static void finish(const cg_graph *src, cg_graph *dst, int copies, const int16_t
             dst->leafs[kept++] = to;
     }
     dst->n_leafs = kept;
+}
+
+/* what the paths end with (the leaf list renumbered): the marks left, the
+ * pipeline copies, the buffer count */
+static void finish(const cg_graph *src, cg_graph *dst, int copies, mark_cursor *mc, uint8_t top)
+{
+    put_marks(src, dst, mc, INT_MAX - 1, dst->n_nodes);
     /* pipeline parallelism: every graph input in `copies` copies, kept */
     if (copies > 1) {
         const int n_leafs = dst->n_leafs;
@@ -155,8 +161,10 @@ static void finish(const cg_graph *src, cg_graph *dst, int copies, const int16_t
 static void split_general(const cg_graph *src, cg_graph *dst, int copies, int16_t *remap,
                           copy_list *cl)
 {
+    _Static_assert(CG_NONE == -1, "all-ones bytes are -1");
+    memset(remap, 0xff, sizeof remap[0] * (size_t)src->n_nodes);
     mark_cursor mc;
-    start(src, dst, copies, remap, cl, &mc);
+    start(src, dst, copies, cl, &mc);
     uint8_t top = 0; /* highest buffer of a node written to dst */
 
     /* leafs keep their place (they are allocated first anyway); nodes are
@@ -245,7 +253,8 @@ static void split_general(const cg_graph *src, cg_graph *dst, int copies, int16_
             top = buf > top ? buf : top;
         i = end;
     }
-    finish(src, dst, copies, remap, &mc, top);
+    renumber_leafs(src, dst, remap);
+    finish(src, dst, copies, &mc, top);
 }
 
 /* Src nodes [k, stop) of a split, all but its leafs (emitted first), from
@@ -282,8 +291,9 @@ static bool split_fast(const cg_graph *src, cg_graph *dst, int copies, int16_t *
 {
     enum { MAX_FOREIGN = 512 }; /* reads of other buffers in one split */
     int16_t foreign[MAX_FOREIGN], redirected[MAX_FOREIGN], home[MAX_FOREIGN];
+    memset(remap, 0xff, sizeof remap[0] * (size_t)src->n_nodes);
     mark_cursor mc;
-    start(src, dst, copies, remap, cl, &mc);
+    start(src, dst, copies, cl, &mc);
     const cg_node *nodes = src->nodes;
     const int n_nodes = src->n_nodes;
     cg_node *out = dst->nodes;
@@ -358,14 +368,361 @@ static bool split_fast(const cg_graph *src, cg_graph *dst, int copies, int16_t *
         i = end;
     }
     dst->n_nodes = at;
-    finish(src, dst, copies, remap, &mc, top);
+    renumber_leafs(src, dst, remap);
+    finish(src, dst, copies, &mc, top);
+    return true;
+}
+
+/* ---- the guessed path ----
+ * One pass over a split writes its leafs (from dst node `at` on) and its
+ * nodes, which go after its leafs and copies (in order of first use). Where
+ * they go depends on how many leafs and copy nodes the split has, which
+ * only the pass finds: it starts from a guess of both counts (see guess:
+ * exact for every split of a model fully on one GPU, and for most of a
+ * partial offload without op offload), and the nodes are written again
+ * where the guess was wrong. The copies are written after the pass.
+ * External tensors (host weights, a host KV cache) make guesses fail: a
+ * graph with one is left to split_fast. */
+
+/* Where each src node went, for one load per source: its dst index minus
+ * its src index (mod 2^16: a source handle plus it is the dst handle, view
+ * bit kept) in the low 16 bits, its buffer above them (foreign to a split:
+ * other bits than the split's there). TAB_NONE: not emitted yet. */
+#define TAB_NONE 0xffffffffu
+static inline uint32_t tab_entry(int to, int from, uint8_t buffer)
+{
+    return ((uint32_t)(to - from) & 0xffff) | (uint32_t)buffer << 16;
+}
+static inline int tab_to(uint32_t t, int from)
+{
+    return (int)(((uint32_t)from + t) & 0xffff);
+}
+
+enum { MAX_SOURCES = 512 }; /* sources of other buffers read by one split */
+
+typedef struct guess_state {
+    const cg_graph *src;
+    cg_graph *dst;
+    uint32_t *tab;
+    copy_list *cl;
+    int copies;  /* pipeline copies */
+    int slots;   /* copy nodes (input_dep and copy) made so far */
+    uint8_t top; /* highest buffer of a node written to dst */
+    mark_cursor mc;
+    int leaf_at; /* after the split's leafs */
+    /* the split's sources of other buffers: tab of each points at its copy
+     * while the split is written (home: its own entry); n_fresh of them
+     * get a copy in the split, made after the first pass, the first read
+     * of each through handle fresh_h (its view bit goes to the input_dep) */
+    int n_redirected, n_fresh;
+    int16_t redirected[MAX_SOURCES];
+    uint32_t home[MAX_SOURCES];
+    int16_t fresh[MAX_SOURCES], fresh_h[MAX_SOURCES], fresh_home[MAX_SOURCES];
+} guess_state;
+
+/* The first read, through handle h, of src node r, which lives on another
+ * buffer than the split's (buf): tab[r] pointed at its copy in buf, which a
+ * split before made or this one will (its copy nodes after those of the
+ * split's reads before, copy_at on). Returns its dst index, -1 where
+ * split_fast must take over (r not made yet: tab[r] is TAB_NONE; too many
+ * reads). Rare: a function of its own. */
+__attribute__((noinline)) static int first_read(guess_state *st, int16_t h, uint8_t buf,
+                                                int copy_at)
+{
+    const int16_t r = CG_ROOT(h);
+    const uint32_t t = st->tab[r];
+    if (t == TAB_NONE || st->n_redirected == MAX_SOURCES)
+        return -1;
+    int16_t copy = find_copy(st->cl, r, buf);
+    if (copy == NO_COPY) {
+        copy = (int16_t)(copy_at + 2 * st->n_fresh + 1); /* after its input_dep */
+        st->fresh[st->n_fresh] = r;
+        st->fresh_h[st->n_fresh] = h;
+        st->fresh_home[st->n_fresh++] = (int16_t)tab_to(t, r);
+    }
+    st->redirected[st->n_redirected] = r;
+    st->home[st->n_redirected++] = t;
+    st->tab[r] = tab_entry(copy, r, buf);
+    return copy;
+}
+
+/* One pass over the split whose first computed node is src node i: its
+ * leafs written from dst node `at` on, its copies to be from copy_at on, its
+ * nodes from `base` on. Where first, its sources of other buffers are met
+ * (first_read); else, after a first pass, tab of each points at its copy
+ * already (tab of the leafs kept). Returns the src node where the split
+ * ends, -1 where split_fast must take over (an external tensor, a source
+ * read before it is made, too many reads). (The node loop keeps only what
+ * it uses per node in registers.) */
+static inline __attribute__((always_inline)) int pass(guess_state *st, int i, int at,
+                                                      int copy_at, int base, bool first)
+{
+    const cg_node *const nodes = st->src->nodes;
+    uint32_t *const tab = st->tab;
+    cg_node *const out = st->dst->nodes;
+    const uint8_t buf = nodes[i].buffer;
+    const uint32_t bufshift = (uint32_t)buf << 16;
+    /* flags and buffer, side by side in a node: a computed node of the
+     * split reads as `here` through `mask` (whatever the byte order) */
+    _Static_assert(offsetof(cg_node, buffer) == offsetof(cg_node, flags) + 1, "flags, buffer");
+    const uint8_t mask_bytes[2] = {LEAF_OR_EXTERNAL, 0xff}, here_bytes[2] = {0, buf};
+    uint16_t mask, here;
+    memcpy(&mask, mask_bytes, 2);
+    memcpy(&here, here_bytes, 2);
+    cg_node *leaf = &out[at]; /* the next leaf's place */
+    cg_node *d = &out[base];  /* the next node's place */
+    /* from one node to the next the dst index grows as the src index does,
+     * but for a leaf (emitted before): one tab entry, delta, fits them */
+    uint32_t delta = tab_entry(base, i, buf);
+    const cg_node *e = &nodes[i], *const e_end = &nodes[st->src->n_nodes];
+    uint32_t *tk = &tab[i];
+    for (; e < e_end; e++, tk++) {
+        uint16_t fb;
+        memcpy(&fb, &e->flags, 2);
+        if ((fb & mask) != here) {
+            if (!(e->flags & LEAF_OR_EXTERNAL))
+                break; /* another buffer's node */
+            if (first) {
+                if (e->flags & CG_FLAG_EXTERNAL)
+                    return -1;
+                *tk = tab_entry((int)(leaf - out), (int)(tk - tab), e->buffer);
+            }
+            *leaf++ = *e; /* again after a wrong guess: nodes may have gone there */
+            delta = ((delta - 1) & 0xffff) | bufshift;
+            continue;
+        }
+        *d = *e;
+        *tk = delta;
+        /* source j: on buf at its dst handle (x < 0x10000 added: the low
+         * bits), or first read of another buffer's (or not made yet) */
+#define SOURCE(j)                                                                                  \
+    do {                                                                                           \
+        const uint32_t x = tab[CG_ROOT(e->src[j])] ^ (first ? bufshift : 0);                       \
+        if (!first || x <= 0xffff) {                                                               \
+            d->src[j] = (int16_t)((uint32_t)d->src[j] + x);                                        \
+        } else {                                                                                   \
+            const int copy = first_read(st, e->src[j], buf, copy_at);                              \
+            if (copy < 0)                                                                          \
+                return -1;                                                                         \
+            d->src[j] = (int16_t)(copy | (e->src[j] & CG_VIA_VIEW));                               \
+        }                                                                                          \
+    } while (0)
+        /* in order: the first read makes the copy */
+        if (e->n_src == 1) {
+            SOURCE(0);
+        } else if (e->n_src == 2) {
+            SOURCE(0);
+            SOURCE(1);
+        } else if (e->n_src > 2) {
+            SOURCE(0);
+            SOURCE(1);
+            SOURCE(2);
+            if (e->n_src > 3)
+                SOURCE(3);
+        }
+#undef SOURCE
+        d++;
+    }
+    if (first) {
+        st->leaf_at = (int)(leaf - out);
+        for (const cg_node *l = &out[at]; l < leaf; l++)
+            st->top = l->buffer > st->top ? l->buffer : st->top;
+    }
+    st->top = buf > st->top ? buf : st->top;
+    return (int)(tk - tab);
+}
+
+__attribute__((noinline)) static int first_pass(guess_state *st, int i, int at, int copy_at,
+                                                int base)
+{
+    return pass(st, i, at, copy_at, base, true);
+}
+
+__attribute__((noinline)) static void write_pass(guess_state *st, int i, int at, int base)
+{
+    pass(st, i, at, 0, base, false);
+}
+
+/* The copies the first pass found the split needs, from dst node copy_at
+ * on (tab of their sources pointed at them again where the pass assumed
+ * another place, from_at): false where split_fast must take over (a limit
+ * near). (Every source read was emitted before, none external: no buffer
+ * of these nodes is new, each copy has an input_dep.) */
+static bool make_copies(guess_state *st, uint8_t buf, int copy_at, int from_at)
+{
+    static const cg_node dep_node = {.src = {CG_NONE, CG_NONE, CG_NONE, CG_NONE},
+                                     .flags = CG_FLAG_NOALLOC,
+                                     .n_src = 1};
+    static const int16_t no_src[CG_MAX_SRC] = {CG_NONE, CG_NONE, CG_NONE, CG_NONE};
+    const cg_node *const nodes = st->src->nodes;
+    copy_list *const cl = st->cl;
+    cg_node *cp = &st->dst->nodes[copy_at];
+    const uint8_t copy_flags = st->copies > 1 ? (CG_FLAG_INPUT | CG_FLAG_OUTPUT) : 0;
+    /* dst ends up n_nodes + slots long */
+    if (cl->n + st->n_fresh > MAX_COPIES ||
+        st->src->n_nodes + st->slots + 2 * st->n_fresh > CG_MAX_NODES)
+        return false;
+    for (int f = 0; f < st->n_fresh; f++, cp += 2) {
+        const int16_t r = st->fresh[f];
+        const int16_t copy = (int16_t)(copy_at + 2 * f + 1);
+        cp[0] = dep_node; /* input_dep: reads the source where it is */
+        cp[0].src[0] = (int16_t)(st->fresh_home[f] | (st->fresh_h[f] & CG_VIA_VIEW));
+        cp[0].buffer = nodes[r].buffer;
+        cp[1].bytes = nodes[r].bytes;
+        cp[1].layout = nodes[r].layout;
+        memcpy(cp[1].src, no_src, sizeof no_src);
+        cp[1].flags = copy_flags;
+        cp[1].buffer = buf;
+        cp[1].n_src = 0;
+        const int c = cl->n++;
+        cl->buf[c] = buf;
+        cl->at[c] = copy;
+        cl->next[c] = cl->head[r];
+        cl->head[r] = (int16_t)c;
+        if (copy_at != from_at)
+            st->tab[r] = tab_entry(copy, r, buf);
+    }
+    st->slots += 2 * st->n_fresh;
+    return true;
+}
+
+/* The guess for the split at src node i on buf: its end, the first layer
+ * that starts on another buffer (or the end of the graph; or i + 1 where the
+ * next node is another buffer's); its leafs, the input leafs up to there;
+ * its copies, of those on another buffer, of the input leafs on another
+ * buffer that the layers before read (every layer reads the same inputs:
+ * positions, masks) and of the sources of its first node on another buffer.
+ * mark: the first layer mark after i; leaf0: the first input leaf of the
+ * layers (both lists ascend; were they not, the guess would only be worse).
+ * False where that layout would not fit. */
+static bool guess(const guess_state *st, int i, uint8_t buf, int mark, int leaf0, int *g_leafs,
+                  int *g_slots)
+{
+    const cg_graph *src = st->src;
+    const cg_node *nodes = src->nodes;
+    const int n = src->n_nodes;
+    int end = n;
+    if (i + 1 < n && !(nodes[i + 1].flags & LEAF_OR_EXTERNAL) && nodes[i + 1].buffer != buf) {
+        end = i + 1;
+    } else {
+        for (int m = mark; m < src->n_layer_marks && end == n; m++) {
+            int k = src->layer_start[m];
+            while (k < n && (nodes[k].flags & LEAF_OR_EXTERNAL))
+                k++;
+            if (k < n && nodes[k].buffer != buf)
+                end = k;
+        }
+    }
+    int leafs = 0, slots = 0;
+    for (int l = leaf0; l < src->n_leafs && src->leafs[l] < end; l++) {
+        const int16_t r = src->leafs[l];
+        leafs += r >= i;
+        if (nodes[r].buffer != buf && (r >= i || find_copy(st->cl, r, buf) == NO_COPY))
+            slots += 2;
+    }
+    const int layers = leaf0 < src->n_leafs ? src->leafs[leaf0] : n;
+    const cg_node *e = &nodes[i];
+    for (int j = 0; j < e->n_src; j++) {
+        const int16_t r = CG_ROOT(e->src[j]);
+        bool again = (nodes[r].flags & CG_FLAG_LEAF) && r >= layers; /* counted above */
+        for (int q = 0; q < j; q++)
+            again |= CG_ROOT(e->src[q]) == r; /* read twice: one copy */
+        if (r < i && nodes[r].buffer != buf && !again && find_copy(st->cl, r, buf) == NO_COPY)
+            slots += 2;
+    }
+    if (n + st->slots + leafs + slots > CG_MAX_NODES)
+        return false;
+    *g_leafs = leafs;
+    *g_slots = slots;
+    return true;
+}
+
+/* split_fast's graph for a graph without external tensors: false (dst half
+ * made) where split_fast must take over */
+static bool split_guessed(const cg_graph *src, cg_graph *dst, int copies, uint32_t *tab,
+                          copy_list *cl)
+{
+    guess_state st;
+    st.src = src;
+    st.dst = dst;
+    st.tab = tab;
+    st.cl = cl;
+    st.copies = copies;
+    st.slots = 0;
+    st.top = 0;
+    st.n_redirected = 0;
+    memset(tab, 0xff, sizeof tab[0] * (size_t)src->n_nodes);
+    start(src, dst, copies, cl, &st.mc);
+    const cg_node *nodes = src->nodes;
+    const int n = src->n_nodes;
+    int at = 0;   /* next dst node */
+    int mark = 0; /* first layer mark after i */
+    /* the first input leaf of the layers */
+    const int layers = src->n_layer_marks > 0 ? src->layer_start[0] : n;
+    int leaf0 = 0;
+    while (leaf0 < src->n_leafs && src->leafs[leaf0] < layers)
+        leaf0++;
+    int i = 0;
+    while (i < n) {
+        if (nodes[i].flags & LEAF_OR_EXTERNAL) {
+            if (nodes[i].flags & CG_FLAG_EXTERNAL)
+                return false;
+            tab[i] = tab_entry(at, i, nodes[i].buffer);
+            dst->nodes[at++] = nodes[i];
+            st.top = nodes[i].buffer > st.top ? nodes[i].buffer : st.top;
+            i++;
+            continue;
+        }
+        const uint8_t buf = nodes[i].buffer;
+        while (mark < src->n_layer_marks && src->layer_start[mark] <= i)
+            mark++;
+        int g_leafs, g_slots;
+        if (!guess(&st, i, buf, mark, leaf0, &g_leafs, &g_slots))
+            return false;
+        st.n_fresh = 0;
+        const int end = first_pass(&st, i, at, at + g_leafs, at + g_leafs + g_slots);
+        if (end < 0)
+            return false;
+        const int n_leafs = st.leaf_at - at, slots = 2 * st.n_fresh;
+        if (!make_copies(&st, buf, at + n_leafs, at + g_leafs))
+            return false;
+        const int base = at + n_leafs + slots; /* the split's first node */
+        if (n_leafs != g_leafs || slots != g_slots)
+            write_pass(&st, i, at, base); /* the nodes where they go, the copies made */
+        /* the layer marks up to the split's end, each at the node written
+         * next (the first of the split for one before it) */
+        const int split_end = base + (end - i) - n_leafs;
+        while (st.mc.next < end) {
+            int k = st.mc.next > i ? st.mc.next : i;
+            while (k < end && (nodes[k].flags & LEAF_OR_EXTERNAL))
+                k++;
+            put_marks(src, dst, &st.mc, st.mc.next, k < end ? tab_to(tab[k], k) : split_end);
+        }
+        while (st.n_redirected > 0) {
+            st.n_redirected--;
+            tab[st.redirected[st.n_redirected]] = st.home[st.n_redirected];
+        }
+        at = split_end;
+        i = end;
+    }
+    dst->n_nodes = at;
+    /* leaf ids moved with their nodes (all emitted) */
+    for (int l = 0; l < dst->n_leafs; l++)
+        dst->leafs[l] = (int16_t)tab_to(tab[src->leafs[l]], src->leafs[l]);
+    finish(src, dst, copies, &st.mc, st.top);
     return true;
 }
 
 void cg_split_copies(const cg_graph *src, cg_graph *dst, int copies)
 {
-    int16_t remap[CG_MAX_NODES]; /* CG_NONE: not emitted (yet, or out of room) */
+    union {
+        uint32_t tab[CG_MAX_NODES];  /* split_guessed's */
+        int16_t remap[CG_MAX_NODES]; /* the others'; CG_NONE: not emitted (yet, or out of room) */
+    } map;
     copy_list cl;
-    if (!split_fast(src, dst, copies, remap, &cl))
-        split_general(src, dst, copies, remap, &cl);
+    /* free nodes are op-offloaded host layers, which read host weights:
+     * external tensors, where split_guessed would give up */
+    if ((src->any_free || !split_guessed(src, dst, copies, map.tab, &cl)) &&
+        !split_fast(src, dst, copies, map.remap, &cl))
+        split_general(src, dst, copies, map.remap, &cl);
 }
