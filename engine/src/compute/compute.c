@@ -531,15 +531,17 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     layer_plan lp;
     cg_alloc_result res;
     memset(&res, 0, sizeof res);
-    /* splits inside the layers (op-offloaded host layers, a host KV cache)
-     * make the scheduler look ahead across layer boundaries */
-    bool multi_backend = false;
+    bool gpu_any = false;
     for (int d = 1; d < in->n_devices && d < HR_MAX_DEVICES; d++)
         if (in->backends[d] != HR_BACKEND_CPU && !(in->settings && in->settings->mode == HR_MODE_CPU))
-            multi_backend = true;
-    const bool gpu_any = multi_backend;
+            gpu_any = true;
+    /* splits inside the layers make the scheduler look ahead across layer
+     * boundaries: host layers whose ops with weights move to a GPU (their
+     * other ops are placed by the expansion passes), and every layer when
+     * the KV cache stays on the host */
     const bool host_layers = in->n_devices < 1 || in->layer_end[0] > in->layer_begin[0];
-    multi_backend = multi_backend && ((host_layers && rc->n_tokens >= 32) || !in->offload_kv);
+    const bool ops_move = gpu_any && host_layers && rc->n_tokens >= 32;
+    const bool kv_on_host = gpu_any && !in->offload_kv;
 
     /* a GPU run's first layer reads copies made before it: its state rarely
      * equals the next one's, so start from two periods; a run whose state
@@ -547,19 +549,19 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
      * A graph that outgrew its room grows every truncated run the same way. */
     const int first_reps = gpu_any ? 2 : 1;
     /* A run keeps one period after its skip when the layers before the skip
-     * must see the neighbours they have in the whole graph: with several
-     * backends inside the layers the scheduler looks ahead (expansion
-     * passes); and when the run ends where another device's layers begin,
-     * the copies made at the start of their split sit before their first
-     * layer's mark, so the period before the skip (the one the skipped ones
-     * repeat, for the checks and the sums) would take them in. */
+     * must see the neighbours they have in the whole graph: where the
+     * scheduler looks ahead (above; a GPU's layers hold no op it places);
+     * and when the run ends where another device's layers begin, the copies
+     * made at the start of their split sit before their first layer's mark,
+     * so the period before the skip (the one the skipped ones repeat, for
+     * the checks and the sums) would take them in. */
     run_plan rp[MAX_SEGMENTS];
     for (int k = 0; k < n_seg; k++) {
-        const bool device_change = layer_device(in, seg[k].start) != layer_device(in, seg[k].end);
-        const bool after_change = seg[k].start > 0 && gpu_any &&
-                                  layer_device(in, seg[k].start) != layer_device(in, seg[k].start - 1);
-        rp[k] = after_change && seg[k].period == 1 ? (run_plan){3, 2, true, multi_backend || device_change}
-                             : (run_plan){first_reps, 1, false, multi_backend || device_change};
+        const int dev = layer_device(in, seg[k].start);
+        const bool tail = kv_on_host || (ops_move && dev == 0) || dev != layer_device(in, seg[k].end);
+        const bool after_change = seg[k].start > 0 && gpu_any && dev != layer_device(in, seg[k].start - 1);
+        rp[k] = after_change && seg[k].period == 1 ? (run_plan){3, 2, true, tail}
+                                                   : (run_plan){first_reps, 1, false, tail};
     }
     for (int attempt = 1;; attempt++) {
         plan_layers(n, seg, n_seg, rp, &lp);
