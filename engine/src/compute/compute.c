@@ -184,6 +184,18 @@ static int find_segments(const hr_compute_input *in, segment *seg)
     return n_seg;
 }
 
+/* the period after run s (its kinds) follows it in the model */
+static bool kinds_follow(const hr_model *m, const segment *s)
+{
+    const int d = s->period;
+    if (d < 1 || s->end - d < s->start || s->end + d > (int)m->n_layer)
+        return false;
+    for (int j = 0; j < d; j++)
+        if (!cg_same_layer(&m->layers[s->end + j], &m->layers[s->end - d + j]))
+            return false;
+    return true;
+}
+
 typedef struct run_cfg {
     int64_t n_tokens, n_outputs;
     cg_roles *roles; /* the estimate's weight roles, scanned once */
@@ -551,16 +563,19 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     /* A run keeps one period after its skip when the layers before the skip
      * must see the neighbours they have in the whole graph: where the
      * scheduler looks ahead (above; a GPU's layers hold no op it places);
-     * and when the run ends where another device's layers begin, the copies
+     * when the run ends where another device's layers begin, the copies
      * made at the start of their split sit before their first layer's mark,
      * so the period before the skip (the one the skipped ones repeat, for
-     * the checks and the sums) would take them in. */
+     * the checks and the sums) would take them in; and when the layers after
+     * the run are not its kinds, an input only its layers read (a sliding
+     * window's mask) is freed after its last period: keep that period. */
     run_plan rp[MAX_SEGMENTS];
     for (int k = 0; k < n_seg; k++) {
         const int dev = layer_device(in, seg[k].start);
-        const bool tail = kv_on_host || (ops_move && dev == 0) || dev != layer_device(in, seg[k].end);
+        const bool tail = kv_on_host || (ops_move && dev == 0) ||
+                          dev != layer_device(in, seg[k].end) || !kinds_follow(in->model, &seg[k]);
         const bool after_change = seg[k].start > 0 && gpu_any && dev != layer_device(in, seg[k].start - 1);
-        rp[k] = after_change && seg[k].period == 1 ? (run_plan){3, 2, true, tail}
+        rp[k] = after_change && seg[k].period == 1 ? (run_plan){3, 1, true, tail}
                                                    : (run_plan){first_reps, 1, false, tail};
     }
     for (int attempt = 1;; attempt++) {
