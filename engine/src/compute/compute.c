@@ -238,9 +238,10 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
  * equal states at marks a and a + L d (a + L d <= P) make every later run of
  * L periods repeat from a on, so if S is a multiple of L d the layers
  * [P, P + S) repeat [P - L d, P), already replayed, and leave the state as
- * they found it. S is a multiple of 2d then (L = 1, 2 and 4 fit); a run
- * settled by another L is planned again with S a multiple of L d (the same
- * layers before P: the same states, the same pair). L > 1 catches runs whose
+ * they found it. A run grown after a failed check skips a multiple of 2d
+ * (L = 1, 2 and 4 fit), one started grown a multiple of d; a run settled by
+ * an L that does not divide its S is planned again with S a multiple of L d
+ * (the same layers before P: the same states, the same pair). L > 1 catches runs whose
  * tensors take turns between two or three places (a ping-pong: op-offloaded
  * host layers); checking every mark catches a run that settles after a few
  * layers of its own (the first layers after a split, or after op-offloaded
@@ -556,9 +557,11 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     const bool kv_on_host = gpu_any && !in->offload_kv;
 
     /* a GPU run's first layer reads copies made before it: its state rarely
-     * equals the next one's, so start from two periods; a run whose state
-     * has not settled doubles its periods and checks every mark of them.
-     * A graph that outgrew its room grows every truncated run the same way. */
+     * equals the next one's, so start from two periods; a run that follows
+     * another device's layers settles after up to three, so it starts from
+     * three with every mark checked. A run whose state has not settled
+     * doubles its periods and checks every mark of them. A graph that
+     * outgrew its room grows every truncated run the same way. */
     const int first_reps = gpu_any ? 2 : 1;
     /* A run keeps one period after its skip when the layers before the skip
      * must see the neighbours they have in the whole graph: where the
