@@ -542,7 +542,10 @@ int16_t cg_rec_flush(cg_build *b, int16_t cur)
     b->tail.kind = CG_TAIL_NONE;
     cg_graph *g = b->g;
     const uint8_t saved = g->cur_buffer;
-    g->cur_buffer = t.buffer; /* the ops of the layer that left them */
+    /* the ops of the layer that left them; the embeddings' norm runs with
+     * layer 0 (llama.cpp loads token_embd_norm as a repeating layer's) */
+    if (t.kind != CG_TAIL_EMBD_NORM)
+        g->cur_buffer = t.buffer;
     int16_t out;
     switch (t.kind) {
     case CG_TAIL_EMBD_NORM:
