@@ -506,6 +506,251 @@ static void test_graph_overflow_is_a_lower_bound(void **state)
     hr_model_free(moe);
 }
 
+/* ---- recurrent models (build_recurrent.c) ---- */
+
+/* The recurrent models of tests/validation over its eight settings: the CPU
+ * compute buffers the real llama.cpp printed (node-llama-cpp 3.22.1,
+ * llama.cpp v0.5.0 CPU build, sched_reserve's line, to 0.01 MiB). Before
+ * build_recurrent.c, RWKV took Mamba's graph (rwkv6_finch_2l 140.00 for
+ * 136.00, rwkv7_191m 132.50 for 131.00) and Mamba-2 with 4 sequences gave
+ * 104.97 for 102.72. */
+static void test_recurrent_against_real_llamacpp(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t n_ctx, n_seq, n_ubatch;
+        bool fa;
+        const char *kv;
+    } settings[8] = {
+        {512, 1, 512, false, "f16"},    {4096, 1, 512, false, "f16"},
+        {4096, 1, 512, true, "f16"},    {16384, 1, 2048, false, "f16"},
+        {16384, 1, 2048, true, "f16"},  {32768, 4, 512, true, "f16"},
+        {8192, 1, 1024, true, "q8_0"},  {16384, 2, 256, true, "q4_0"},
+    };
+    static const struct {
+        const char *model;
+        double compute_mib[8];
+    } models[] = {
+        {"rwkv6_finch_2l", {136.00, 136.00, 136.00, 544.01, 544.01, 136.00, 272.00, 68.00}},
+        {"rwkv7_191m", {131.00, 131.00, 131.00, 524.01, 524.01, 131.00, 265.01, 65.50}},
+        {"mamba2_130m", {102.72, 102.72, 102.72, 410.89, 410.89, 102.72, 205.45, 51.36}},
+        {"mamba_130m", {102.71, 102.71, 102.71, 410.83, 410.83, 102.71, 205.41, 51.35}},
+    };
+    const char *root = getenv("HEADROOM_SOURCE_ROOT");
+    assert_non_null(root);
+    int n_bad = 0;
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/validation/models/%s.yaml", root, models[i].model);
+        hr_model *m;
+        hr_error err;
+        if (hr_model_open(path, &m, &err) != HR_OK)
+            fail_msg("%s: %s", path, err.message);
+        for (int c = 0; c < 8; c++) {
+            hr_settings s;
+            hr_settings_init(&s);
+            s.n_ctx = settings[c].n_ctx;
+            s.n_seq = settings[c].n_seq;
+            s.n_batch = s.n_ubatch = settings[c].n_ubatch;
+            s.flash_attn = settings[c].fa ? HR_FA_ON : HR_FA_OFF;
+            s.type_k = s.type_v = hr_type_from_name(settings[c].kv);
+            hr_plan plan;
+            assert_int_equal(hr_plan_compute(m, &s, NULL, &plan, &err), HR_OK);
+            const double pred = mib(plan.devices[0].bytes[HR_COMP_COMPUTE]);
+            const bool bad = fabs(pred - models[i].compute_mib[c]) > 0.005; /* prints the same */
+            n_bad += bad;
+            printf("# %-16s %6u %2u %5u fa %d %-4s | %8.3f %8.2f%s\n", models[i].model,
+                   settings[c].n_ctx, settings[c].n_seq, settings[c].n_ubatch, settings[c].fa,
+                   settings[c].kv, pred, models[i].compute_mib[c], bad ? "  <--" : "");
+        }
+        hr_model_free(m);
+    }
+    assert_int_equal(n_bad, 0);
+}
+
+/* RWKV-6's older files: five token-shift lerps (lerp_w, _k, _v, _r, _g)
+ * instead of lerp_fused, each mix its own add / mul / add. The shape's
+ * tensors, lerp_fused replaced by the five, their names in *names (the
+ * caller frees both and restores the model's own). */
+static hr_tensor *rwkv6_unfused(hr_model *m, size_t *n, char (**names_out)[48])
+{
+    hr_tensor *t = calloc(m->n_tensors * 5, sizeof *t);
+    char(*names)[48] = calloc(m->n_tensors * 5, sizeof *names);
+    *names_out = names;
+    assert_non_null(t);
+    assert_non_null(names);
+    static const char *const mix[5] = {"w", "k", "v", "r", "g"};
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const hr_tensor *x = &m->tensors[i];
+        if (!x->name || !strstr(x->name, "time_mix_lerp_fused")) {
+            t[k++] = *x;
+            continue;
+        }
+        for (int j = 0; j < 5; j++) {
+            snprintf(names[k], sizeof names[k], "blk.%d.time_mix_lerp_%s.weight", x->layer, mix[j]);
+            t[k] = *x;
+            t[k].name = names[k];
+            t[k].n_dims = 3;
+            t[k].ne[3] = 1;
+            t[k].bytes = x->bytes / 5;
+            k++;
+        }
+    }
+    *n = k;
+    return t;
+}
+
+/* Shapes with a 512-token vocabulary, so that the layers' own tensors set
+ * the peak rather than the logits, every one of the graph's paths (RWKV-6
+ * fused and not, RWKV-7's value residual, Mamba-2's groups, Mamba), several
+ * sequences, odd batches and the one-token graph: the compute buffers of
+ * llama.cpp built from the source node-llama-cpp 3.22.1 ships (v0.5.0, CPU;
+ * the same figures as its npm build on the validation settings), from its
+ * "compute buffer size is" line, to 0.0001 MiB. */
+static void test_recurrent_layers_against_llamacpp(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *arch;
+        uint32_t n_layer, n_embd, n_ff;
+        uint32_t d_inner, d_state, dt_rank, n_group; /* Mamba */
+        bool tied, unfused;
+        double compute_mib[6];
+    } shapes[] = {
+        {"rwkv7-24", "rwkv7", 24, 1024, 4096, 0, 0, 0, 0, false, false,
+         {38.6367, 40.1602, 7.6369, 153.5313, 0.5902, 2.3604}},
+        {"rwkv6-12", "rwkv6", 12, 1024, 3584, 0, 0, 0, 0, false, false,
+         {28.5196, 31.0977, 5.5326, 113.0469, 0.5593, 2.2369}},
+        {"rwkv6-3", "rwkv6", 3, 2048, 7168, 0, 0, 0, 0, false, false,
+         {57.0196, 60.0664, 11.0170, 226.0469, 1.1179, 4.4713}},
+        {"mamba2-g2", "mamba2", 8, 512, 0, 1024, 64, 16, 2, true, false,
+         {14.5645, 16.1524, 3.1284, 58.1992, 0.2980, 1.1917}},
+        {"mamba-6", "mamba", 6, 512, 0, 1024, 16, 32, 0, false, false,
+         {13.0899, 13.3477, 2.2389, 52.1875, 0.1036, 0.4142}},
+        {"rwkv6-12 lerps", "rwkv6", 12, 1024, 3584, 0, 0, 0, 0, false, true,
+         {30.5117, 32.0352, 5.8373, 0, 0.5632, 0}},
+        {"rwkv6-3 lerps", "rwkv6", 3, 2048, 7168, 0, 0, 0, 0, false, true,
+         {61.0196, 64.0664, 11.6264, 0, 1.1257, 0}},
+    };
+    static const struct { uint32_t n_ctx, n_seq, n_ubatch; } settings[6] = {
+        {4096, 1, 512}, {4096, 4, 512}, {4096, 3, 77}, {8192, 2, 2048}, {4096, 1, 1}, {4096, 4, 4},
+    };
+    int n_bad = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        hr_shape sh;
+        hr_shape_init(&sh);
+        sh.name = shapes[i].name;
+        sh.arch_name = shapes[i].arch;
+        sh.n_layer = shapes[i].n_layer;
+        sh.n_embd = shapes[i].n_embd;
+        sh.n_vocab = 512;
+        sh.n_ctx_train = 1048576;
+        sh.n_ff = shapes[i].n_ff;
+        sh.rwkv_head_size = shapes[i].d_inner ? 0 : 64;
+        sh.ssm_d_conv = shapes[i].d_inner ? 4 : 0;
+        sh.ssm_d_inner = shapes[i].d_inner;
+        sh.ssm_d_state = shapes[i].d_state;
+        sh.ssm_dt_rank = shapes[i].dt_rank;
+        sh.ssm_n_group = shapes[i].n_group;
+        sh.tied_output = shapes[i].tied;
+        sh.ftype = HR_FTYPE_MOSTLY_Q8_0;
+        hr_model *m;
+        hr_error err;
+        assert_int_equal(hr_model_from_shape(&sh, &m, &err), HR_OK);
+        hr_tensor *const own = m->tensors, *unfused = NULL;
+        const size_t own_n = m->n_tensors;
+        char(*names)[48] = NULL;
+        if (shapes[i].unfused) {
+            unfused = rwkv6_unfused(m, &m->n_tensors, &names);
+            m->tensors = unfused;
+        }
+        for (int c = 0; c < 6; c++) {
+            if (shapes[i].compute_mib[c] == 0)
+                continue;
+            cp_point p = {0, settings[c].n_ctx, settings[c].n_ubatch, settings[c].n_seq, 0,
+                          "f16", "f16", 0, 0.0};
+            hr_settings s;
+            hr_compute_input in;
+            cpu_input(m, &p, &s, &in);
+            in.n_seq = 1; /* a recurrent model's KV: none; its state rows follow s.n_seq */
+            hr_compute_output out;
+            assert_int_equal(hr_compute_estimate(&in, &out, &err), HR_OK);
+            const double pred = mib(out.device_bytes[0]);
+            const bool bad = fabs(pred - shapes[i].compute_mib[c]) > 0.00006;
+            n_bad += bad;
+            printf("# %-15s %5u %2u %5u | %10.4f %10.4f%s\n", shapes[i].name, settings[c].n_ctx,
+                   settings[c].n_seq, settings[c].n_ubatch, pred, shapes[i].compute_mib[c],
+                   bad ? "  <--" : "");
+            /* the whole graph gives the same (truncated runs repeat exactly) */
+            in.replay_all_layers = true;
+            hr_compute_output full;
+            assert_int_equal(hr_compute_estimate(&in, &full, &err), HR_OK);
+            assert_memory_equal(&out, &full, sizeof out);
+        }
+        m->tensors = own;
+        m->n_tensors = own_n;
+        free(unfused);
+        free(names);
+        hr_model_free(m);
+    }
+    assert_int_equal(n_bad, 0);
+}
+
+/* Recurrent layers on a GPU, the host holding the first ones, and on two
+ * GPUs: the truncated replay equals the whole one. */
+static void test_recurrent_gpu_truncation_is_exact(void **state)
+{
+    (void)state;
+    static const char *const archs[] = {"rwkv6", "rwkv7", "mamba", "mamba2"};
+    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
+        hr_shape sh;
+        hr_shape_init(&sh);
+        sh.name = archs[a];
+        sh.arch_name = archs[a];
+        sh.n_layer = 24;
+        sh.n_embd = 1024;
+        sh.n_vocab = 32000;
+        sh.n_ctx_train = 4096;
+        sh.n_ff = 3584;
+        sh.rwkv_head_size = 64;
+        sh.ssm_d_conv = 4;
+        sh.ssm_d_inner = 2048;
+        sh.ssm_d_state = strcmp(archs[a], "mamba2") == 0 ? 128 : 16;
+        sh.ssm_dt_rank = strcmp(archs[a], "mamba2") == 0 ? 32 : 64;
+        sh.ssm_n_group = 1;
+        sh.ftype = HR_FTYPE_MOSTLY_Q8_0;
+        hr_model *m;
+        hr_error err;
+        assert_int_equal(hr_model_from_shape(&sh, &m, &err), HR_OK);
+        static const int32_t first_gpu[] = {0, 1, 7, 23};
+        for (size_t f = 0; f < sizeof first_gpu / sizeof first_gpu[0]; f++) {
+            for (uint32_t n_seq = 1; n_seq <= 3; n_seq += 2) {
+                hr_settings s;
+                hr_compute_input in;
+                hr_compute_output quick, full;
+                gpu_input(m, &s, &in, 8192, 512, n_seq, true, first_gpu[f]);
+                in.n_seq = 1;
+                if (first_gpu[f] == 0) { /* two GPUs */
+                    in.n_devices = 3;
+                    in.backends[2] = HR_BACKEND_CUDA;
+                    in.layer_end[1] = 9;
+                    in.layer_begin[2] = 9;
+                    in.layer_end[2] = 24;
+                }
+                assert_int_equal(hr_compute_estimate(&in, &quick, &err), HR_OK);
+                in.replay_all_layers = true;
+                assert_int_equal(hr_compute_estimate(&in, &full, &err), HR_OK);
+                assert_false(quick.lower_bound);
+                /* the logits, on the last GPU */
+                assert_true(quick.device_bytes[in.n_devices - 1] >= 32000ull * 512 * 4);
+                assert_memory_equal(&quick, &full, sizeof quick);
+            }
+        }
+        hr_model_free(m);
+    }
+}
+
 /* Shapes the builders only approximate, or extreme ones, still give a sane
  * positive figure: at least the logits, no crash. */
 static void test_other_shapes(void **state)
@@ -568,6 +813,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_real_llamacpp),
         cmocka_unit_test(test_encoders_against_real_llamacpp),
+        cmocka_unit_test(test_recurrent_against_real_llamacpp),
+        cmocka_unit_test(test_recurrent_layers_against_llamacpp),
+        cmocka_unit_test(test_recurrent_gpu_truncation_is_exact),
         cmocka_unit_test(test_gpu_full_offload),
         cmocka_unit_test(test_gpu_partial_offload),
         cmocka_unit_test(test_gpu_pipeline_parallel),

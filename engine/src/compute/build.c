@@ -274,6 +274,10 @@ static traits traits_of(const hr_model *m)
     case HR_ARCH_GPT_OSS:
         t.oai_moe = t.rows_after = true;
         break;
+    case HR_ARCH_RWKV6: case HR_ARCH_RWKV7:
+        t.rms = false; /* the output norm: LLM_NORM with a bias */
+        t.norm_bias = true;
+        break;
     case HR_ARCH_DEEPSEEK2:
         t.moe_norm_w = true;
         /* exp_probs_b sits in the first MoE block: look only that far */
@@ -558,70 +562,6 @@ static int16_t bert_layer(cg_build *b, int il, int16_t inpL, bool last)
     }
     cur = ew(b, cur, ffn_inp, E, Tn, 1, 1);
     return norm(b, cur, E, Tn, 1, false, true); /* layer_out_norm */
-}
-
-/* ---- Mamba / Mamba-2 (src/models/mamba-base.cpp): recurrent state rows
- * gathered per sequence, a causal conv over [state ++ tokens], the selective
- * scan (its output holds y and the new states), a SwiGLU gate ---- */
-
-static int16_t mamba_layer(cg_build *b, int il, int16_t inpL, bool last)
-{
-    const hr_model *m = b->m;
-    const int64_t E = m->n_embd, T = b->n_tokens;
-    const int64_t ns = b->n_stream_all > 0 ? b->n_stream_all : 1, nst = T / ns;
-    const bool v2 = m->arch == HR_ARCH_MAMBA2;
-    const int64_t d_conv = m->ssm_d_conv ? m->ssm_d_conv : 4;
-    const int64_t d_inner = m->ssm_d_inner ? m->ssm_d_inner : 2 * E;
-    const int64_t d_state = m->ssm_d_state ? m->ssm_d_state : 16;
-    const int64_t dt_rank = m->ssm_dt_rank ? m->ssm_dt_rank : (E + 15) / 16;
-    const int64_t ng = m->ssm_n_group ? m->ssm_n_group : 1;
-    int64_t n_head = v2 ? dt_rank : d_inner;
-    if (n_head <= 0)
-        n_head = 1;
-    const int64_t conv_ch = v2 ? d_inner + 2 * ng * d_state : d_inner;
-    int16_t copy = input(b, &b->inp_s_copy, CG_I32, ns, 1, 1, 1);
-
-    int16_t cur = norm(b, inpL, E, T, 1, true, false);
-    /* build_rs: the conv states of the batch's sequences */
-    int16_t conv = fresh(b, copy, CG_NONE, CG_F32, (d_conv - 1) * conv_ch, ns, 1, 1);
-    int64_t in_w = v2 ? 2 * d_inner + 2 * ng * d_state + n_head : 2 * d_inner;
-    int16_t xz = mm(b, HR_ROLE_SSM_IN, in_w, cur, nst, ns, 1);
-    int16_t conv_x = fresh(b, cg_view(b->g, conv, CG_F32, d_conv - 1, conv_ch, ns, 1, false),
-                           cg_view(b->g, xz, CG_F32, nst, conv_ch, ns, 1, true), CG_F32,
-                           d_conv - 1 + nst, conv_ch, ns, 1);
-    cg_sink(b->g, cg_view(b->g, conv_x, CG_F32, d_conv - 1, conv_ch, ns, 1, true), CG_NONE, CG_NONE);
-    int16_t x = fresh(b, conv_x, CG_NONE, CG_F32, conv_ch, nst, ns, 1); /* ssm_conv */
-    x = ew(b, x, CG_NONE, conv_ch, nst, ns, 1);                        /* + bias */
-    x = ew(b, x, CG_NONE, conv_ch, nst, ns, 1);                        /* silu */
-    int16_t dt, Bm, Cm;
-    if (v2) {
-        dt = fresh(b, cg_view(b->g, xz, CG_F32, n_head, nst, ns, 1, true), CG_NONE, CG_F32, n_head, nst, ns, 1);
-        dt = ew(b, dt, CG_NONE, n_head, nst, ns, 1);
-        Bm = Cm = cg_view(b->g, x, CG_F32, d_state, ng, nst, ns, true);
-    } else {
-        int16_t x_db = mm(b, HR_ROLE_SSM_X, dt_rank + 2 * d_state, x, nst, ns, 1);
-        dt = fresh(b, cg_view(b->g, x_db, CG_F32, dt_rank, nst, ns, 1, true), CG_NONE, CG_F32, dt_rank, nst, ns, 1);
-        dt = mm(b, HR_ROLE_SSM_DT, d_inner, dt, nst, ns, 1);
-        dt = ew(b, dt, CG_NONE, d_inner, nst, ns, 1);
-        Bm = Cm = cg_view(b->g, x_db, CG_F32, d_state, 1, nst, ns, true);
-    }
-    (void)Cm;
-    /* the scan: y for every token, then the new states */
-    int16_t y_ssm = cg_op(b->g, false, CG_F32, d_inner * T + d_state * d_inner * ns, 1, 1, 1,
-                          cg_view(b->g, x, CG_F32, d_inner, nst, ns, 1, !v2), dt, Bm, copy);
-    cg_sink(b->g, cg_view(b->g, y_ssm, CG_F32, d_state * d_inner * ns, 1, 1, 1, true), CG_NONE, CG_NONE);
-    int16_t zc = fresh(b, cg_view(b->g, xz, CG_F32, d_inner, nst, ns, 1, true), CG_NONE, CG_F32, d_inner, nst, ns, 1);
-    int16_t xd = v2 ? cg_view(b->g, x, CG_F32, d_inner / n_head, n_head, nst, ns, true) : x;
-    int16_t mul = cg_op(b->g, true, CG_F32, d_inner, nst, ns, 1, xd, CG_NONE, CG_NONE, CG_NONE);
-    int16_t y = ew(b, cg_view(b->g, y_ssm, CG_F32, d_inner, nst, ns, 1, false), mul, d_inner, nst, ns, 1);
-    y = fresh(b, zc, y, CG_F32, d_inner, nst, ns, 1); /* swiglu */
-    if (v2)
-        y = norm(b, cg_view(b->g, y, CG_F32, d_inner / ng, ng, nst, ns, false), d_inner / ng, ng, nst, true, false);
-    cur = mm(b, HR_ROLE_SSM_OUT, E, cg_view(b->g, y, CG_F32, d_inner, T, 1, 1, false), T, 1, 1);
-    int16_t resid = inpL;
-    const int64_t Tn = keep_output_rows(b, last, T, E, &cur, &resid);
-    (void)il;
-    return ew(b, cur, resid, E, Tn, 1, 1);
 }
 
 /* ---- DeepSeek2 multi-head latent attention (src/models/deepseek2.cpp,
@@ -1229,7 +1169,14 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         return true;
     }
 
-    const bool mamba = m->arch == HR_ARCH_MAMBA || m->arch == HR_ARCH_MAMBA2;
+    /* recurrent models: their layers in build_recurrent.c, each leaving its
+     * last ops to the next reader of its output (RWKV: the embeddings' norm
+     * too) */
+    const bool recurrent = m->arch == HR_ARCH_MAMBA || m->arch == HR_ARCH_MAMBA2 ||
+                           m->arch == HR_ARCH_RWKV6 || m->arch == HR_ARCH_RWKV7;
+    b->tail.kind = CG_TAIL_NONE;
+    if (recurrent)
+        cg_rec_begin(b, cur);
     layer_record recs[LAYER_KINDS];
     for (int k = 0; k < LAYER_KINDS; k++)
         recs[k].L = NULL;
@@ -1237,15 +1184,16 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         const int il = layers[i];
         cg_mark_layer(g, il);
         g->cur_buffer = layer_buffer(b, il);
-        if (mamba || m->layers[il].is_recurrent || m->layers[il].n_head == 0) {
-            /* recurrent blocks (RWKV and hybrids approximated by Mamba's) */
-            b->cur_layer = il;
+        if (recurrent || m->layers[il].is_recurrent || m->layers[il].n_head == 0) {
+            /* recurrent blocks (hybrids' approximated by Mamba's) */
             b->offloading = false;
             for (int k = 0; k < LAYER_KINDS; k++) /* attention layers copy only */
                 recs[k].L = NULL;                   /* from a run without these */
-            cur = mamba_layer(b, il, cur, il == (int)m->n_layer - 1);
+            cg_rec_layer(b, il, cur, il == (int)m->n_layer - 1);
             continue;
         }
+        if (b->tail.kind != CG_TAIL_NONE) /* a hybrid's recurrent layer before */
+            cur = cg_rec_flush(b, cur);
         /* op offload: a host layer's ops with weights run on the first GPU
          * once the batch reaches the backend's minimum (32) */
         b->offloading = b->op_offload && g->cur_buffer == 0 && T >= 32;
@@ -1255,6 +1203,8 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         b->cur_layer = il;
         cur = emit_layer(b, &t, &m->layers[il], cur, il == (int)m->n_layer - 1 && !t.rows_after, recs);
     }
+    if (b->tail.kind != CG_TAIL_NONE) /* the last recurrent layer's ops */
+        cur = cg_rec_flush(b, cur);
     cg_mark_layer(g, (int)m->n_layer);
     if (t.rows_after) {
         cg_mark_output(g, cur); /* t_h_nextn */

@@ -17,6 +17,27 @@ typedef struct cg_roles {
     bool repacked[HR_ROLE_COUNT];
 } cg_roles;
 
+/* A recurrent layer's last ops, which ggml's DFS reaches only from the next
+ * layer's input or from the output (build_recurrent.c): the layer leaves
+ * them here, the next reader of its output emits them. */
+enum { CG_TAIL_NONE = 0, CG_TAIL_EMBD_NORM, CG_TAIL_MAMBA, CG_TAIL_RWKV6, CG_TAIL_RWKV7 };
+typedef struct cg_rec_tail {
+    uint8_t kind;      /* CG_TAIL_* */
+    uint8_t buffer;    /* the layer's buffer */
+    bool last;         /* the model's last layer: out_ids rows */
+    int32_t layer;
+    int16_t h[4];      /* tensors of the layer the tail reads */
+} cg_rec_tail;
+
+/* sizes of a recurrent model's layers that hr_model does not carry, read
+ * from its tensors (cg_rec_begin) */
+typedef struct cg_rec_dims {
+    int64_t mix_extra, decay_extra;             /* RWKV-6 low ranks */
+    int64_t lora_w, lora_a, lora_v, lora_g;     /* RWKV-7 low ranks */
+    bool lerp_fused;                            /* RWKV-6 fused token-shift lerps */
+    bool ssm_norm;                              /* Mamba-2 grouped norm */
+} cg_rec_dims;
+
 typedef struct cg_build {
     cg_graph *g;
     const hr_compute_input *in;
@@ -50,6 +71,10 @@ typedef struct cg_build {
                                               move each node (map[l] = l for leafs) */
     bool no_layer_copy; /* tests: emit every layer op by op, never as a copy of
                            the layer before (the result is the same) */
+    /* recurrent layers (build_recurrent.c) */
+    cg_rec_tail tail;   /* the ops a recurrent layer left to its reader */
+    int16_t v_first;    /* RWKV-7: the first layer's values, read by every layer */
+    cg_rec_dims rdims;
 } cg_build;
 
 /* Two layers build the same ops with the same sizes when every byte of
@@ -65,5 +90,16 @@ static inline bool cg_same_layer(const hr_layer *a, const hr_layer *b)
  * model's layers: see compute.c). Returns false for an architecture the
  * builders do not know (the caller falls back to the llama graph). */
 bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers);
+
+/* Recurrent layers (build_recurrent.c), in ggml's node order: cg_rec_begin
+ * once before the layers with the embeddings (RWKV: their norm becomes the
+ * pending tail); cg_rec_layer emits layer il, reading the output of the
+ * layer before (cur, or the pending tail), and leaves its own tail;
+ * cg_rec_flush emits the pending tail, if any, and returns the output it
+ * makes (cur when none is pending): before a layer of another kind and
+ * before the output layer. */
+void cg_rec_begin(cg_build *b, int16_t embd);
+void cg_rec_layer(cg_build *b, int il, int16_t cur, bool last);
+int16_t cg_rec_flush(cg_build *b, int16_t cur);
 
 #endif

@@ -1,0 +1,563 @@
+/* Worst-case reserve graphs of llama.cpp's recurrent layers, emitted in
+ * ggml's node order: Mamba and Mamba-2 (src/models/mamba-base.cpp), RWKV-6
+ * (rwkv6.cpp, rwkv6-base.cpp), RWKV-7 (rwkv7.cpp, rwkv7-base.cpp), with
+ * llm_graph_context::build_rs and the RWKV token-shift load and store
+ * (src/llama-graph.cpp).
+ *
+ * The order: a layer's nodes enter the graph through its
+ * ggml_build_forward_expand calls: first build_rs's get_rows of the state
+ * rows (before anything else of the layer, even before its input is
+ * computed), then the copies of the new states, whose DFS pulls in
+ * everything they read. What comes after the last copy (Mamba's gate and
+ * output projection, RWKV's channel mix, the residual adds) is reached only
+ * when the next layer's DFS reads its input, or the output's DFS the last
+ * layer: the layer leaves it in cg_build.tail and the reader emits it. The
+ * embeddings' norm of RWKV waits the same way for the first layer.
+ *
+ * ggml facts the sizes and the reuse follow (see build.c's conventions):
+ * NORM, L2_NORM, CONCAT, REPEAT, GET_ROWS, CONT, GLU, SUM_ROWS, SSM_CONV,
+ * SSM_SCAN, RWKV_WKV6/7 and MUL_MAT make new tensors; ADD, SUB, MUL, SCALE,
+ * SQR, RMS_NORM and the unary ops may run in place, but never over a
+ * reshape or a view (a view is never owned): an element-wise op reading its
+ * input through ggml_reshape_* allocates. SSM_SCAN and RWKV_WKV* have more
+ * sources than a node holds here: the rest are read by a sink right after
+ * the op (it allocates nothing, and ggml frees sources in source order
+ * after the op's own allocation). build_rs's get_rows of the extra rows
+ * (none in a reserve: n_rs = n_seqs) makes a zero-size tensor: a sink
+ * reading s_copy. ggml_repeat keeps only its first source (RWKV-7's
+ * shape-only tensor is not in the graph). */
+#include <string.h>
+
+#include "build.h"
+
+/* The emitters are inlined: most shapes are constants. */
+#define EMITTER static inline __attribute__((always_inline))
+
+/* sizes from the model's fields (each below 2^32) and the batch:
+ * products and sums saturate, and cg_op turns what is too big into
+ * CG_TOO_BIG */
+static inline int64_t smul(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+static inline int64_t sadd(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+/* x read through a reshape or view */
+EMITTER int16_t V(cg_build *b, int16_t x)
+{
+    return cg_view(b->g, x, CG_F32, 1, 1, 1, 1, false);
+}
+
+/* an op that may run in place (ggml_op_can_inplace) */
+EMITTER int16_t ip(cg_build *b, int16_t x, int16_t y, int64_t ne0, int64_t ne1, int64_t ne2,
+                   int64_t ne3)
+{
+    return cg_op(b->g, true, CG_F32, ne0, ne1, ne2, ne3, x, y, CG_NONE, CG_NONE);
+}
+
+/* an op that makes a new f32 tensor */
+EMITTER int16_t nw(cg_build *b, int16_t x, int16_t y, int64_t ne0, int64_t ne1, int64_t ne2,
+                   int64_t ne3)
+{
+    return cg_op(b->g, false, CG_F32, ne0, ne1, ne2, ne3, x, y, CG_NONE, CG_NONE);
+}
+
+/* a matmul with a weight of these layers (never op-offloaded: the weight
+ * is no source) */
+EMITTER int16_t mm(cg_build *b, int16_t x, int64_t rows, int64_t ne1, int64_t ne2, int64_t ne3)
+{
+    return nw(b, x, CG_NONE, rows, ne1, ne2, ne3);
+}
+
+/* build_norm LLM_NORM with weight and bias: NORM, MUL, ADD */
+EMITTER int16_t lnorm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2,
+                      int64_t ne3)
+{
+    int16_t t = nw(b, x, CG_NONE, ne0, ne1, ne2, ne3);
+    t = ip(b, t, CG_NONE, ne0, ne1, ne2, ne3);
+    return ip(b, t, CG_NONE, ne0, ne1, ne2, ne3);
+}
+
+/* an input leaf, made at its first use (ggml's discovery order) on the
+ * inputs' buffer */
+static int16_t rec_input(cg_build *b, int16_t *slot, int64_t ne0)
+{
+    if (*slot == CG_NONE) {
+        const uint8_t saved = b->g->cur_buffer;
+        b->g->cur_buffer = b->buf_input;
+        *slot = cg_input(b->g, CG_I32, ne0, 1, 1, 1);
+        b->g->cur_buffer = saved;
+    }
+    return *slot;
+}
+
+/* sequences of the ubatch (llama.cpp reserves n_seq_max of them; the
+ * recurrent memory holds as many rows: s_copy is that long) */
+static int64_t seqs(const cg_build *b)
+{
+    return b->n_stream_all > 0 ? b->n_stream_all : 1;
+}
+
+/* build_rs: the ubatch's state rows ([row, n_seqs], get_rows through
+ * s_copy_main; their size does not follow the tokens), then the extra
+ * rows' zero-size get_rows */
+static int16_t state_rows(cg_build *b, int64_t row)
+{
+    const int64_t ns = seqs(b);
+    const int16_t copy = V(b, rec_input(b, &b->inp_s_copy, ns));
+    const int16_t s = nw(b, copy, CG_NONE, row, ns, 1, 1);
+    cg_mark_fixed(b->g, s);
+    cg_sink(b->g, copy, CG_NONE, CG_NONE);
+    return s;
+}
+
+/* the out_ids leaf */
+static int16_t out_ids(cg_build *b)
+{
+    return rec_input(b, &b->out_ids, b->n_outputs);
+}
+
+static void set_tail(cg_build *b, uint8_t kind, bool last, int16_t h0, int16_t h1, int16_t h2,
+                     int16_t h3)
+{
+    cg_rec_tail *t = &b->tail;
+    t->kind = kind;
+    t->buffer = b->g->cur_buffer;
+    t->last = last;
+    t->layer = b->cur_layer;
+    t->h[0] = h0;
+    t->h[1] = h1;
+    t->h[2] = h2;
+    t->h[3] = h3;
+}
+
+/* the scan's or wkv's result (y for every token, then the new states:
+ * its size is mostly fixed, marked so for the one-token graph's bound),
+ * its sources past the fourth read by a sink */
+static int16_t wide_op(cg_build *b, int64_t ne0, int64_t ne1, const int16_t *src, int n_src)
+{
+    const int16_t y = cg_op(b->g, false, CG_F32, ne0, ne1, 1, 1, src[0], src[1], src[2], src[3]);
+    cg_mark_fixed(b->g, y);
+    if (n_src > 4)
+        cg_sink(b->g, src[4], n_src > 5 ? src[5] : CG_NONE, n_src > 6 ? src[6] : CG_NONE);
+    return y;
+}
+
+/* ---- sizes the model does not carry: from the tensors of its layers ---- */
+
+static void scan_dims(cg_build *b)
+{
+    const hr_model *m = b->m;
+    cg_rec_dims *d = &b->rdims;
+    /* the converter's defaults (RWKV-6 Finch, RWKV-7 Goose 0.1B) when a
+     * tensor is missing */
+    d->mix_extra = 32;
+    d->decay_extra = 64;
+    d->lora_w = d->lora_a = d->lora_v = 64;
+    d->lora_g = 128;
+    d->lerp_fused = false;
+    d->ssm_norm = false;
+    enum { W1 = 1, DECAY = 2, FUSED = 4, A1 = 8, V1 = 16, G1 = 32, NORM = 64 };
+    unsigned want = 0;
+    if (m->arch == HR_ARCH_RWKV6)
+        want = W1 | DECAY | FUSED;
+    else if (m->arch == HR_ARCH_RWKV7)
+        want = W1 | A1 | G1 | (m->n_layer > 1 ? V1 : 0);
+    else if (m->arch == HR_ARCH_MAMBA2)
+        want = NORM;
+    for (size_t i = 0; i < m->n_tensors && want; i++) {
+        const hr_tensor *t = &m->tensors[i];
+        if (t->layer < 0 || !t->name || strncmp(t->name, "blk.", 4) != 0)
+            continue;
+        const char *s = strchr(t->name + 4, '.');
+        if (!s)
+            continue;
+        s++;
+        if ((want & W1) && strcmp(s, "time_mix_w1.weight") == 0) {
+            if (m->arch == HR_ARCH_RWKV6)
+                d->mix_extra = t->ne[1] / 5;
+            else
+                d->lora_w = t->ne[1];
+            want &= ~(unsigned)W1;
+        } else if ((want & DECAY) && strcmp(s, "time_mix_decay_w1.weight") == 0) {
+            d->decay_extra = t->ne[1];
+            want &= ~(unsigned)DECAY;
+        } else if ((want & FUSED) && strcmp(s, "time_mix_lerp_fused.weight") == 0) {
+            d->lerp_fused = true;
+            want &= ~(unsigned)FUSED;
+        } else if ((want & A1) && strcmp(s, "time_mix_a1.weight") == 0) {
+            d->lora_a = t->ne[1];
+            want &= ~(unsigned)A1;
+        } else if ((want & V1) && t->layer >= 1 && strcmp(s, "time_mix_v1.weight") == 0) {
+            d->lora_v = t->ne[1]; /* layer 0's is not used */
+            want &= ~(unsigned)V1;
+        } else if ((want & G1) && strcmp(s, "time_mix_g1.weight") == 0) {
+            d->lora_g = t->ne[1];
+            want &= ~(unsigned)G1;
+        } else if ((want & NORM) && strcmp(s, "ssm_norm.weight") == 0) {
+            d->ssm_norm = true;
+            want &= ~(unsigned)NORM;
+        }
+    }
+}
+
+static int64_t head_size(const hr_model *m)
+{
+    return m->rwkv_head_size ? m->rwkv_head_size : 64;
+}
+
+static int64_t ffn_len(const hr_model *m, int il)
+{
+    const uint32_t f = il >= 0 && (uint32_t)il < m->n_layer ? m->layers[il].n_ff : 0;
+    return f ? f : (m->n_ff ? m->n_ff : 4 * (int64_t)m->n_embd);
+}
+
+/* ---- Mamba / Mamba-2 (build_mamba_layer, build_mamba2_layer) ---- */
+
+typedef struct ssm_dims {
+    bool v2;
+    int64_t d_conv, d_inner, d_state, dt_rank, ng, n_head, conv_ch;
+} ssm_dims;
+
+static ssm_dims ssm_of(const hr_model *m)
+{
+    ssm_dims s;
+    const int64_t E = m->n_embd;
+    s.v2 = m->arch == HR_ARCH_MAMBA2;
+    s.d_conv = m->ssm_d_conv ? m->ssm_d_conv : 4;
+    s.d_inner = m->ssm_d_inner ? m->ssm_d_inner : 2 * E;
+    s.d_state = m->ssm_d_state ? m->ssm_d_state : 16;
+    s.dt_rank = m->ssm_dt_rank ? m->ssm_dt_rank : (E + 15) / 16;
+    s.ng = m->ssm_n_group ? m->ssm_n_group : 1;
+    s.n_head = s.v2 ? s.dt_rank : s.d_inner;
+    if (s.n_head <= 0)
+        s.n_head = 1;
+    s.conv_ch = s.v2 ? sadd(s.d_inner, smul(2 * s.ng, s.d_state)) : s.d_inner;
+    return s;
+}
+
+static void mamba_layer(cg_build *b, int16_t cur, bool last)
+{
+    const ssm_dims s = ssm_of(b->m);
+    const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
+    const int16_t conv = state_rows(b, smul(s.d_conv - 1, s.conv_ch));
+    /* the DFS from the copy of the last conv columns */
+    const int16_t inpL = cg_rec_flush(b, cur);
+    int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1); /* rms_norm (the residual reads inpL too) */
+    x = ip(b, x, CG_NONE, E, T, 1, 1);            /* * attn_norm */
+    /* in_proj: of the 2-d input (Mamba-2), of a 3-d reshape (Mamba) */
+    const int64_t in_w = s.v2 ? sadd(sadd(s.conv_ch, s.d_inner), s.n_head) : 2 * s.d_inner;
+    const int16_t xz = s.v2 ? mm(b, x, in_w, T, 1, 1) : mm(b, V(b, x), in_w, nst, ns, 1);
+    const int16_t conv_x = nw(b, V(b, conv), V(b, xz), s.d_conv - 1 + nst, s.conv_ch, ns, 1);
+    cg_sink(b->g, V(b, conv_x), CG_NONE, CG_NONE); /* last conv columns to the cache */
+    /* the DFS from the scan: conv, then dt */
+    x = nw(b, conv_x, CG_NONE, s.conv_ch, nst, ns, 1); /* ssm_conv */
+    x = ip(b, x, CG_NONE, s.conv_ch, nst, ns, 1);      /* + conv1d_b */
+    x = ip(b, x, CG_NONE, s.conv_ch, nst, ns, 1);      /* silu */
+    int16_t dt, bc;
+    if (s.v2) {
+        dt = nw(b, V(b, xz), CG_NONE, s.n_head, nst, ns, 1); /* cont */
+        dt = ip(b, dt, CG_NONE, s.n_head, nst, ns, 1);       /* + dt_b */
+        bc = V(b, x);
+    } else {
+        const int16_t xdb = mm(b, x, s.dt_rank + 2 * s.d_state, nst, ns, 1);
+        dt = nw(b, V(b, xdb), CG_NONE, s.dt_rank, nst, ns, 1); /* cont */
+        dt = mm(b, dt, s.d_inner, nst, ns, 1);
+        dt = ip(b, dt, CG_NONE, s.d_inner, nst, ns, 1);        /* + dt_b */
+        bc = V(b, xdb);
+    }
+    const int16_t copy = V(b, b->inp_s_copy);
+    /* ssm_scan(s, x, dt, A, B, C, ids): y then the new states */
+    const int16_t src[5] = {V(b, x), dt, bc, bc, copy};
+    const int16_t y =
+        wide_op(b, sadd(smul(s.d_inner, T), smul(smul(s.d_state, s.d_inner), ns)), 1, src, 5);
+    cg_sink(b->g, copy, CG_NONE, CG_NONE);         /* build_rs: the extra rows */
+    cg_sink(b->g, V(b, y), CG_NONE, CG_NONE);      /* the new states to the cache */
+    set_tail(b, CG_TAIL_MAMBA, last, y, x, xz, inpL);
+}
+
+/* y + x * D, the gate, (Mamba-2) the grouped norm, out_proj, residual */
+static int16_t mamba_tail(cg_build *b, const cg_rec_tail *t)
+{
+    const ssm_dims s = ssm_of(b->m);
+    const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
+    const int16_t y_ssm = t->h[0], x = t->h[1], xz = t->h[2], inpL = t->h[3];
+    /* shapes: Mamba's [d_inner, tokens, seqs] (x * D runs in place over the
+     * conv's output), Mamba-2's [head_dim, heads, tokens, seqs] (over a view) */
+    int64_t ne[4] = {s.d_inner, nst, ns, 1};
+    if (s.v2) {
+        ne[0] = s.d_inner / s.n_head;
+        ne[1] = s.n_head;
+        ne[2] = nst;
+        ne[3] = ns;
+    }
+    /* swiglu_split(cont(z), y): z first */
+    const int16_t z = nw(b, V(b, xz), CG_NONE, ne[0], ne[1], ne[2], ne[3]);
+    int16_t y = ip(b, s.v2 ? V(b, x) : x, CG_NONE, ne[0], ne[1], ne[2], ne[3]); /* x * D */
+    y = ip(b, V(b, y_ssm), y, ne[0], ne[1], ne[2], ne[3]);
+    y = nw(b, z, y, ne[0], ne[1], ne[2], ne[3]); /* swiglu */
+    int16_t out;
+    if (s.v2) {
+        if (b->rdims.ssm_norm) { /* rms_norm of a reshape: a new tensor */
+            y = ip(b, V(b, y), CG_NONE, s.d_inner / s.ng, s.ng, nst, ns);
+            y = ip(b, y, CG_NONE, s.d_inner / s.ng, s.ng, nst, ns);
+        }
+        out = mm(b, V(b, y), E, T, 1, 1);
+    } else {
+        out = V(b, mm(b, y, E, nst, ns, 1)); /* reshaped to 2-d */
+    }
+    if (!t->last)
+        return ip(b, out, inpL, E, T, 1, 1);
+    const int16_t oid = out_ids(b);
+    const int64_t R = b->n_outputs;
+    const int16_t c = nw(b, out, oid, E, R, 1, 1);
+    const int16_t r = nw(b, inpL, oid, E, R, 1, 1);
+    return ip(b, c, r, E, R, 1, 1);
+}
+
+/* ---- RWKV-6 (Finch) ---- */
+
+/* one of the five token-shift mixes (w, k, v, r, g): a view of the fused
+ * block, or (files without lerp_fused) its view + lerp_i, * sx, + cur */
+static int16_t rwkv6_mix(cg_build *b, int16_t xx, int16_t sx, int16_t att, int64_t E, int64_t T)
+{
+    if (b->rdims.lerp_fused)
+        return V(b, xx);
+    int16_t x = ip(b, V(b, xx), CG_NONE, E, T, 1, 1);
+    x = ip(b, x, V(b, sx), E, T, 1, 1);
+    return ip(b, x, V(b, att), E, T, 1, 1);
+}
+
+static void rwkv6_layer(cg_build *b, int16_t cur, bool last)
+{
+    const cg_rec_dims *d = &b->rdims;
+    const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
+    const int64_t hs = head_size(b->m), H = E / hs, X = d->mix_extra;
+    /* build_rs: token-shift rows, then (build_rwkv6_time_mix) the wkv
+     * state rows */
+    const int16_t ts = state_rows(b, 2 * E);
+    const int16_t ws = state_rows(b, smul(E, hs));
+    /* the DFS from the new wkv state: k first, which needs att_norm */
+    const int16_t inpL = cg_rec_flush(b, cur);
+    const int16_t att = lnorm(b, V(b, inpL), E, nst, ns, 1);
+    int16_t sx = nw(b, V(b, ts), V(b, att), E, nst, ns, 1); /* x_prev: concat */
+    sx = ip(b, sx, att, E, nst, ns, 1);                      /* x_prev - att_norm */
+    int16_t xx = ip(b, V(b, sx), CG_NONE, E, T, 1, 1);       /* * lerp_x (over a reshape) */
+    xx = ip(b, xx, V(b, att), E, T, 1, 1);                   /* + cur */
+    xx = mm(b, xx, 5 * X, T, 1, 1);                          /* time_mix_w1 */
+    xx = ip(b, xx, CG_NONE, 5 * X, T, 1, 1);                 /* tanh */
+    xx = nw(b, V(b, xx), CG_NONE, X, 1, T, 5);               /* cont(permute) */
+    xx = mm(b, xx, E, 1, T, 5);                              /* time_mix_w2 */
+    if (d->lerp_fused) {
+        xx = ip(b, xx, CG_NONE, E, 1, T, 5);   /* + lerp_fused */
+        xx = ip(b, xx, V(b, sx), E, 1, T, 5);  /* * sx */
+        xx = ip(b, xx, V(b, att), E, 1, T, 5); /* + cur */
+    }
+    /* rwkv_wkv6(k, v, r, time_first, w, state) */
+    const int16_t k = mm(b, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
+    const int16_t v = mm(b, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
+    const int16_t r = mm(b, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
+    int16_t w = mm(b, rwkv6_mix(b, xx, sx, att, E, T), d->decay_extra, T, 1, 1);
+    w = ip(b, w, CG_NONE, d->decay_extra, T, 1, 1); /* tanh */
+    w = mm(b, w, E, T, 1, 1);                       /* decay_w2 */
+    w = ip(b, w, CG_NONE, E, T, 1, 1);              /* + time_mix_decay */
+    w = ip(b, w, CG_NONE, E, T, 1, 1);              /* exp */
+    w = ip(b, w, CG_NONE, E, T, 1, 1);              /* neg */
+    w = ip(b, w, CG_NONE, E, T, 1, 1);              /* exp */
+    const int16_t src[5] = {V(b, k), V(b, v), V(b, r), V(b, w), ws};
+    const int16_t wkv = wide_op(b, E, sadd(T, smul(hs, ns)), src, 5);
+    cg_sink(b->g, V(b, wkv), CG_NONE, CG_NONE); /* the new state to the cache */
+    /* the rest of the time mix, reached from the token-shift store */
+    int16_t o = nw(b, V(b, wkv), CG_NONE, hs, H, T, 1); /* group norm */
+    o = ip(b, V(b, o), CG_NONE, E, T, 1, 1);            /* * ln (over a reshape) */
+    o = ip(b, o, CG_NONE, E, T, 1, 1);                  /* + ln_b */
+    int16_t g = mm(b, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
+    g = ip(b, g, CG_NONE, E, T, 1, 1); /* silu */
+    o = ip(b, o, g, E, T, 1, 1);
+    o = mm(b, o, E, T, 1, 1); /* time_mix_output */
+    const int16_t ffn_inp = ip(b, V(b, o), V(b, inpL), E, nst, ns, 1);
+    const int16_t ffn_norm = lnorm(b, ffn_inp, E, nst, ns, 1);
+    /* token-shift store: concat of both norms' last rows */
+    const int16_t shift = nw(b, V(b, att), V(b, ffn_norm), E, 2, ns, 1);
+    cg_sink(b->g, V(b, shift), CG_NONE, CG_NONE);
+    set_tail(b, CG_TAIL_RWKV6, last, ts, ffn_norm, ffn_inp, CG_NONE);
+}
+
+/* the channel mix (RWKV-6 with receptance, RWKV-7 without) and the
+ * residual; the last layer first keeps the out_ids rows of x_prev,
+ * ffn_norm and (at its use) ffn_inp */
+static int16_t rwkv_tail(cg_build *b, const cg_rec_tail *t, int il, bool v6)
+{
+    const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
+    const int64_t F = ffn_len(b->m, il);
+    const int16_t ts = t->h[0], ffn_norm = t->h[1], ffn_inp = t->h[2];
+    const int16_t x_prev = nw(b, V(b, ts), V(b, ffn_norm), E, nst, ns, 1); /* concat */
+    int64_t R = T;
+    int16_t fn = V(b, ffn_norm), oid = CG_NONE, sx;
+    if (t->last) {
+        oid = out_ids(b);
+        R = b->n_outputs;
+        const int16_t xp = nw(b, V(b, x_prev), oid, E, R, 1, 1);
+        fn = nw(b, fn, oid, E, R, 1, 1);
+        sx = ip(b, xp, fn, E, R, 1, 1);
+    } else {
+        sx = ip(b, V(b, x_prev), fn, E, R, 1, 1); /* both reshaped: a new tensor */
+    }
+    int16_t r = CG_NONE;
+    if (v6) {
+        r = ip(b, sx, CG_NONE, E, R, 1, 1); /* * lerp_r */
+        r = ip(b, r, fn, E, R, 1, 1);
+        r = mm(b, r, E, R, 1, 1);           /* receptance */
+        r = ip(b, r, CG_NONE, E, R, 1, 1);  /* sigmoid */
+    }
+    int16_t k = ip(b, sx, CG_NONE, E, R, 1, 1); /* * lerp_k */
+    k = ip(b, k, fn, E, R, 1, 1);
+    k = mm(b, k, F, R, 1, 1);
+    k = ip(b, k, CG_NONE, F, R, 1, 1); /* relu */
+    k = ip(b, k, CG_NONE, F, R, 1, 1); /* sqr */
+    int16_t out = mm(b, k, E, R, 1, 1);
+    if (v6)
+        out = ip(b, r, out, E, R, 1, 1);
+    const int16_t fi = t->last ? nw(b, V(b, ffn_inp), oid, E, R, 1, 1) : V(b, ffn_inp);
+    return ip(b, out, fi, E, R, 1, 1);
+}
+
+/* ---- RWKV-7 (Goose) ---- */
+
+static void rwkv7_layer(cg_build *b, int16_t cur, bool last)
+{
+    const cg_rec_dims *d = &b->rdims;
+    const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
+    const int64_t hs = head_size(b->m), H = E / hs;
+    const int16_t ts = state_rows(b, 2 * E);
+    const int16_t ws = state_rows(b, smul(E, hs));
+    /* the DFS from the new wkv state: r first */
+    const int16_t inpL = cg_rec_flush(b, cur);
+    const int16_t att = lnorm(b, V(b, inpL), E, nst, ns, 1);
+    int16_t xx = nw(b, V(b, ts), V(b, att), E, nst, ns, 1); /* x_prev: concat */
+    xx = ip(b, xx, att, E, nst, ns, 1);                      /* sx = x_prev - att_norm */
+    xx = nw(b, xx, CG_NONE, E, nst, ns, 6);                  /* repeat: 6 mixes */
+    xx = ip(b, xx, CG_NONE, E, nst, ns, 6);                  /* * lerp_fused */
+    xx = ip(b, xx, att, E, nst, ns, 6);                      /* + cur */
+    const int16_t mix = V(b, xx);                            /* xr, xw, xk, xv, xa, xg */
+    const int16_t r = mm(b, mix, E, T, 1, 1);
+    int16_t w = mm(b, mix, d->lora_w, T, 1, 1);
+    w = ip(b, w, CG_NONE, d->lora_w, T, 1, 1); /* tanh */
+    w = mm(b, w, E, T, 1, 1);
+    w = ip(b, w, CG_NONE, E, T, 1, 1); /* + w0 */
+    w = ip(b, w, CG_NONE, E, T, 1, 1); /* sigmoid */
+    w = ip(b, w, CG_NONE, E, T, 1, 1); /* scale */
+    w = ip(b, w, CG_NONE, E, T, 1, 1); /* exp */
+    /* k = k + (a * ka - ka), ka = k * k_a */
+    const int16_t k = mm(b, mix, E, T, 1, 1);
+    int16_t a = mm(b, mix, d->lora_a, T, 1, 1);
+    a = mm(b, a, E, T, 1, 1);
+    a = ip(b, a, CG_NONE, E, T, 1, 1); /* + a0 */
+    a = ip(b, a, CG_NONE, E, T, 1, 1); /* sigmoid */
+    const int16_t ka = ip(b, k, CG_NONE, E, T, 1, 1);
+    int16_t kf = ip(b, a, ka, E, T, 1, 1);
+    kf = ip(b, kf, ka, E, T, 1, 1);
+    kf = ip(b, k, kf, E, T, 1, 1);
+    /* v, mixed with the first layer's v after the first layer */
+    int16_t v = mm(b, mix, E, T, 1, 1);
+    if (b->v_first == CG_NONE) {
+        b->v_first = v;
+    } else {
+        int16_t dv = ip(b, b->v_first, v, E, T, 1, 1); /* v_first - v */
+        int16_t s = mm(b, mix, d->lora_v, T, 1, 1);
+        s = mm(b, s, E, T, 1, 1);
+        s = ip(b, s, CG_NONE, E, T, 1, 1); /* + v0 */
+        s = ip(b, s, CG_NONE, E, T, 1, 1); /* sigmoid */
+        dv = ip(b, dv, s, E, T, 1, 1);
+        v = ip(b, v, dv, E, T, 1, 1);
+    }
+    /* kk = l2_norm(k * k_k); wkv7's a = -kk, b = kk * a */
+    int16_t kk = ip(b, k, CG_NONE, E, T, 1, 1);
+    kk = nw(b, V(b, kk), CG_NONE, hs, H, T, 1);
+    const int16_t nkk = ip(b, kk, CG_NONE, hs, H, T, 1);
+    const int16_t kka = ip(b, kk, V(b, a), hs, H, T, 1);
+    /* rwkv_wkv7(r, w, k, v, a, b, state) */
+    const int16_t src[7] = {V(b, r), V(b, w), V(b, kf), V(b, v), nkk, kka, ws};
+    const int16_t wkv = wide_op(b, E, sadd(T, smul(hs, ns)), src, 7);
+    cg_sink(b->g, V(b, wkv), CG_NONE, CG_NONE); /* the new state to the cache */
+    /* the rest of the time mix, reached from the token-shift store */
+    int16_t o = nw(b, V(b, wkv), CG_NONE, hs, H, T, 1); /* group norm */
+    o = ip(b, V(b, o), CG_NONE, E, T, 1, 1);            /* * ln (over a reshape) */
+    o = ip(b, o, CG_NONE, E, T, 1, 1);                  /* + ln_b */
+    int16_t rk = ip(b, V(b, kf), V(b, r), hs, H, T, 1); /* k * r (reshaped: new) */
+    rk = ip(b, rk, CG_NONE, hs, H, T, 1);               /* * r_k */
+    rk = nw(b, rk, CG_NONE, 1, H, T, 1);                /* sum_rows */
+    rk = ip(b, V(b, v), rk, hs, H, T, 1);               /* v * rk (new) */
+    o = ip(b, o, V(b, rk), E, T, 1, 1);
+    int16_t g = mm(b, mix, d->lora_g, T, 1, 1);
+    g = ip(b, g, CG_NONE, d->lora_g, T, 1, 1); /* sigmoid */
+    g = mm(b, g, E, T, 1, 1);
+    o = ip(b, o, g, E, T, 1, 1);
+    o = mm(b, o, E, T, 1, 1); /* time_mix_output */
+    const int16_t ffn_inp = ip(b, V(b, o), V(b, inpL), E, nst, ns, 1);
+    const int16_t ffn_norm = lnorm(b, ffn_inp, E, nst, ns, 1);
+    const int16_t shift = nw(b, V(b, att), V(b, ffn_norm), E, 2, ns, 1);
+    cg_sink(b->g, V(b, shift), CG_NONE, CG_NONE);
+    set_tail(b, CG_TAIL_RWKV7, last, ts, ffn_norm, ffn_inp, CG_NONE);
+}
+
+/* ---- the entry points (build.h) ---- */
+
+void cg_rec_begin(cg_build *b, int16_t embd)
+{
+    b->tail.kind = CG_TAIL_NONE;
+    b->v_first = CG_NONE;
+    scan_dims(b);
+    if (b->m->arch == HR_ARCH_RWKV6 || b->m->arch == HR_ARCH_RWKV7) /* token_embd_norm */
+        set_tail(b, CG_TAIL_EMBD_NORM, false, embd, CG_NONE, CG_NONE, CG_NONE);
+}
+
+void cg_rec_layer(cg_build *b, int il, int16_t cur, bool last)
+{
+    b->cur_layer = il;
+    switch (b->m->arch) {
+    case HR_ARCH_RWKV6:
+        rwkv6_layer(b, cur, last);
+        break;
+    case HR_ARCH_RWKV7:
+        rwkv7_layer(b, cur, last);
+        break;
+    default: /* Mamba, Mamba-2; hybrids' recurrent layers approximated by Mamba's */
+        mamba_layer(b, cur, last);
+        break;
+    }
+}
+
+int16_t cg_rec_flush(cg_build *b, int16_t cur)
+{
+    const cg_rec_tail t = b->tail;
+    if (t.kind == CG_TAIL_NONE)
+        return cur;
+    b->tail.kind = CG_TAIL_NONE;
+    cg_graph *g = b->g;
+    const uint8_t saved = g->cur_buffer;
+    /* the ops of the layer that left them; the embeddings' norm runs with
+     * layer 0 (llama.cpp loads token_embd_norm as a repeating layer's) */
+    if (t.kind != CG_TAIL_EMBD_NORM)
+        g->cur_buffer = t.buffer;
+    int16_t out;
+    switch (t.kind) {
+    case CG_TAIL_EMBD_NORM:
+        out = lnorm(b, t.h[0], b->m->n_embd, b->n_tokens, 1, 1);
+        break;
+    case CG_TAIL_MAMBA:
+        out = mamba_tail(b, &t);
+        break;
+    default:
+        out = rwkv_tail(b, &t, t.layer, t.kind == CG_TAIL_RWKV6);
+        break;
+    }
+    g->cur_buffer = saved;
+    return out;
+}
