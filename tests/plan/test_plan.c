@@ -595,9 +595,18 @@ static void test_context_resolution(void **state)
     s.n_ctx = 1000;
     assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
     assert_int_equal(p.n_ctx, 1024);
-    assert_int_equal(p.n_batch, 1024); /* clamped by the context (causal) */
+    /* clamped by the context asked for (causal), before it is padded:
+     * llama_context's order */
+    assert_int_equal(p.n_batch, 1000);
     assert_int_equal(p.n_ubatch, 512);
     assert_true(p.n_notes >= 1);
+    /* a context under the ubatch: the reserve graph has that many tokens
+     * (llama.cpp prints n_ubatch = 300 for ctx 300 and ub 512) */
+    s.n_ctx = 300;
+    assert_int_equal(hr_plan_compute(m, &s, NULL, &p, NULL), HR_OK);
+    assert_int_equal(p.n_ctx, 512);
+    assert_int_equal(p.n_batch, 300);
+    assert_int_equal(p.n_ubatch, 300);
     /* 3 sequences: PAD(4096 / 3, 256) = 1536 per stream */
     s.n_ctx = 4096;
     s.n_seq = 3;

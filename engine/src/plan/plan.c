@@ -165,6 +165,7 @@ static hr_status resolve_context(const hr_model *m, const hr_settings *s, hr_pla
                             "plan: model '%s' has no training context; set a context size",
                             m->name ? m->name : "?");
     const uint32_t n_seq = s->n_seq ? s->n_seq : 1;
+    const uint64_t n_ctx_asked = n_ctx;
     n_ctx = hr_pad_u64(n_ctx, HR_CTX_PAD);
     uint64_t n_ctx_seq = n_ctx;
     if (!s->kv_unified) {
@@ -199,8 +200,9 @@ static hr_status resolve_context(const hr_model *m, const hr_settings *s, hr_pla
         note_num(&w, m->n_ctx_train);
     }
 
-    /* with causal attention the batch is limited by the context */
-    plan->n_batch = m->causal && s->n_batch > plan->n_ctx ? plan->n_ctx : s->n_batch;
+    /* with causal attention the batch is limited by the context asked for
+     * (llama_context clamps n_batch before it pads n_ctx to 256) */
+    plan->n_batch = m->causal && s->n_batch > n_ctx_asked ? (uint32_t)n_ctx_asked : s->n_batch;
     plan->n_ubatch = s->n_ubatch < plan->n_batch ? s->n_ubatch : plan->n_batch;
     if (plan->n_ubatch != s->n_ubatch) {
         /* "ubatch %u clamped to %u" */
