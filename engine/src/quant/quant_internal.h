@@ -42,7 +42,7 @@ enum {
 #define HR_QUANT_COUNTED_MAX 3
 typedef struct hr_quant_fact {
     uint8_t flags;    /* HR_QF_* */
-    uint8_t category; /* the rules' tensor category (quant_rules.c) */
+    uint8_t category; /* the rules' tensor category (category, below) */
 } hr_quant_fact;
 
 /* Layers [start, start + len) of a run: layer start + j has the types
@@ -228,5 +228,151 @@ static inline int hr_quant_run_variant(const hr_quant_run *run, uint32_t l)
 /* The run starting at tensor `first` (walk from 0, consecutive runs). */
 hr_status hr_quant_ctx_next_run(hr_quant_ctx *c, hr_quant_state *st, size_t first,
                                 hr_quant_run *run, hr_error *err);
+
+/* ---- Shared by the quant module's own files (quant_rules.c: the mix
+ * rules; quant_facts.c: a model's facts; quant_keys.c: layer keys;
+ * quant_walk.c: the projection walk); not for other modules. The small
+ * helpers the walks call per tensor are static inline here so they stay
+ * inlined in each file. ---- */
+
+/* the rules' tensor categories (tensor_get_category) */
+typedef enum category {
+    CAT_TOKEN_EMBD, CAT_ATTN_Q, CAT_ATTN_V, CAT_ATTN_K, CAT_ATTN_QKV, CAT_ATTN_KV_B,
+    CAT_ATTN_OUTPUT, CAT_FFN_UP, CAT_FFN_GATE, CAT_FFN_DOWN, CAT_OUTPUT, CAT_OTHER
+} category;
+
+/* The role, or where it is HR_ROLE_OTHER the one the name gives. */
+static inline hr_role tensor_role(const hr_tensor *t)
+{
+    return t->role != HR_ROLE_OTHER ? (hr_role)t->role : hr_role_from_name(t->name);
+}
+
+static inline bool category_is_attn_v(category c)
+{
+    return c == CAT_ATTN_V || c == CAT_ATTN_QKV || c == CAT_ATTN_KV_B;
+}
+
+/* Block size of a type; cached per walk for ggml ids (block_known: the
+ * ids looked up so far). */
+static inline int64_t block_of(hr_quant_ctx *c, hr_type type)
+{
+    if ((unsigned)type < HR_QUANT_TYPE_CACHE) {
+        if (!(c->block_known >> type & 1)) {
+            const hr_type_info *info = hr_type_get(type);
+            c->block[type] = info && info->block_size && !info->special_size
+                                 ? (uint16_t)info->block_size : 1;
+            c->block_bytes[type] = info && !info->special_size ? (uint16_t)info->block_bytes : 0;
+            if (info && info->quantized && !info->special_size)
+                c->block_pads |= 1ull << type;
+            else
+                c->block_pads &= ~(1ull << type);
+            c->block_known |= 1ull << type;
+        }
+        return c->block[type];
+    }
+    const hr_type_info *info = hr_type_get(type);
+    return info && info->block_size ? info->block_size : 1;
+}
+
+/* llama.cpp's n_gqa (heads per KV head, from the first layer). */
+static inline uint32_t model_n_gqa(const hr_model *m)
+{
+    uint32_t h = m->n_head, kv = m->n_head_kv;
+    if (m->layers && m->n_layer > 0) {
+        h = m->layers[0].n_head;
+        kv = m->layers[0].n_head_kv;
+    }
+    return kv ? h / kv : 0;
+}
+
+/* llama.cpp marks an 80-layer llama with GQA as LLM_TYPE_70B. */
+static inline bool is_llama_70b(const hr_model *m)
+{
+    return m->arch == HR_ARCH_LLAMA && m->n_layer == 80 && m->n_head != m->n_head_kv;
+}
+
+/* tensor_type_fallback: rows that do not fill whole blocks of the target. */
+static inline hr_type type_fallback_slow(hr_quant_ctx *c, int64_t ncols, hr_type target);
+
+static inline hr_type type_fallback(hr_quant_ctx *c, const hr_tensor *t, hr_type target)
+{
+    const int64_t ncols = t->ne[0];
+    return ncols % block_of(c, target) == 0 ? target : type_fallback_slow(c, ncols, target);
+}
+
+static inline hr_type type_fallback_slow(hr_quant_ctx *c, int64_t ncols, hr_type target)
+{
+    hr_type ret;
+    switch (target) {
+    case HR_TYPE_IQ1_S: case HR_TYPE_IQ1_M: case HR_TYPE_IQ2_XXS: case HR_TYPE_IQ2_XS:
+    case HR_TYPE_IQ2_S: case HR_TYPE_IQ3_XXS: case HR_TYPE_IQ3_S: case HR_TYPE_IQ4_XS:
+        ret = HR_TYPE_IQ4_NL;
+        break;
+    case HR_TYPE_Q2_0: case HR_TYPE_Q2_K: case HR_TYPE_Q3_K: case HR_TYPE_TQ1_0:
+    case HR_TYPE_TQ2_0:
+        ret = HR_TYPE_Q4_0;
+        break;
+    case HR_TYPE_Q4_K: ret = HR_TYPE_Q5_0; break;
+    case HR_TYPE_Q5_K: ret = HR_TYPE_Q5_1; break;
+    case HR_TYPE_Q6_K: ret = HR_TYPE_Q8_0; break;
+    default: ret = HR_TYPE_F16; break; /* llama-quantize aborts; F16 always fits */
+    }
+    if (ncols % block_of(c, ret) != 0)
+        ret = HR_TYPE_F16;
+    return ret;
+}
+
+/* The thresholds of a counter's tests (use_more_bits, type_impl) for n. */
+typedef struct counter_limits {
+    int n16, n8, n78; /* n / 16, n / 8, 7 n / 8 */
+} counter_limits;
+
+/* Counter values at a layer's start: attn_v, ffn_down, ffn_gate, ffn_up. */
+static inline void counters_of(const hr_quant_state *st, int out[4])
+{
+    out[0] = st->i_attention_wv;
+    out[1] = st->i_ffn_down;
+    out[2] = st->i_ffn_gate;
+    out[3] = st->i_ffn_up;
+}
+
+/* The bits run_key packs for these reads (at most 64 for a chain to go on). */
+static inline unsigned key_width(const hr_quant_ctx *c, const int reads[4])
+{
+    unsigned w = 0;
+    for (int f = 0; f < 7; f++)
+        if (c->run_key_mask >> (6 * f) & 63)
+            w += 6 * (unsigned)(f < 4 && reads[f] > 1 ? reads[f] : 1);
+    return w;
+}
+
+/* quant_rules.c */
+/* hr_quant_fact_of without the state flags: quantizable and its category,
+ * or else whether a converter writes it as F32 (role: tensor_role's). */
+hr_quant_fact hr_quant_rule_fact(const hr_tensor *t, hr_role role);
+/* The ftype's facts of hr_quant_ctx (those hr_quant_ftype_row keeps). */
+void hr_quant_ctx_ftype(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype);
+/* The mix rules' type of a quantizable tensor of category cat, row
+ * fallback included (steps the counter the rules step). */
+hr_type hr_quant_rules_type(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t,
+                            category cat);
+/* The same before the row fallback, for hr_quant_facts_build's probes. */
+hr_type hr_quant_probe_rules(hr_quant_ctx *c, hr_quant_state *st, const hr_tensor *t,
+                             category cat);
+
+/* quant_keys.c */
+/* The counter_limits of each counter's total (attn_v, ffn_down, ffn_gate,
+ * ffn_up). */
+void hr_quant_key_limits(const hr_quant_state *st, counter_limits lim[4]);
+/* k's variants and segments (keys only) for a chain of n_layers layers
+ * (k->layer, x, step and n: the caller's); k->n_layers: the layers they
+ * cover, fewer where a fifth variant or more segments would be needed. */
+void hr_quant_keyed_segments(const hr_quant_ctx *c, const counter_limits lim[4], bool multi,
+                             uint32_t n_layers, hr_quant_keyed *k);
+
+/* quant_walk.c */
+/* hr_quant_ctx_init with these facts (NULL: the rules each time). */
+void hr_quant_ctx_init_facts(hr_quant_ctx *c, const hr_model *m, hr_ftype ftype,
+                             const hr_quant_facts *facts);
 
 #endif
