@@ -194,6 +194,56 @@ static void test_encoders_against_real_llamacpp(void **state)
     }
 }
 
+/* Command-R (build_attn) and Command-R7B (cohere2, build_attn of the iSWA
+ * cache) with a quantized cache and flash attention: llama.cpp rotates Q, K,
+ * V and kqv_out by Hadamard matrices, and in these parallel blocks kqv_out
+ * is rotated back after the FFN (with the output projection). The figures
+ * are llama.cpp's (node-llama-cpp 3.22.1, CPU), as its context's destructor
+ * prints them (4 decimals): "CPU compute buffer size is 137.1377 MiB" for
+ * command_r7b_small at -c 8192 -ub 1024 -ctk/-ctv q8_0. node-llama-cpp gives
+ * the sliding-window model one token more per batch than asked (its log:
+ * n_ubatch = 1025, 257): the ubatches here are the ones llama.cpp used. */
+static void test_quantized_cache_against_real_llamacpp(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *model;
+        uint32_t n_ctx, n_seq, n_ubatch;
+        hr_type type;
+        double compute_mib;
+    } cases[] = {
+        {"command_r7b_small", 8192, 1, 1025, HR_TYPE_Q8_0, 137.1377},
+        {"command_r7b_small", 16384, 2, 257, HR_TYPE_Q4_0, 34.3887},
+        {"command_r_small", 8192, 1, 1024, HR_TYPE_Q8_0, 133.0039},
+        {"command_r_small", 16384, 2, 256, HR_TYPE_Q4_0, 33.2510},
+    };
+    const char *root = getenv("HEADROOM_SOURCE_ROOT");
+    assert_non_null(root);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/validation/models/%s.yaml", root, cases[i].model);
+        hr_model *m;
+        hr_error err;
+        if (hr_model_open(path, &m, &err) != HR_OK)
+            fail_msg("%s: %s", path, err.message);
+        hr_settings s;
+        hr_settings_init(&s);
+        s.n_ctx = cases[i].n_ctx;
+        s.n_seq = cases[i].n_seq;
+        s.n_batch = s.n_ubatch = cases[i].n_ubatch;
+        s.flash_attn = HR_FA_ON;
+        s.type_k = s.type_v = cases[i].type;
+        hr_plan plan;
+        assert_int_equal(hr_plan_compute(m, &s, NULL, &plan, &err), HR_OK);
+        const double pred = mib(plan.devices[0].bytes[HR_COMP_COMPUTE]);
+        printf("# %-17s %6u np %u %5u | %9.4f %9.4f\n", cases[i].model, cases[i].n_ctx,
+               cases[i].n_seq, cases[i].n_ubatch, pred, cases[i].compute_mib);
+        /* llama.cpp's figure is rounded to 1e-4 MiB (105 bytes) */
+        assert_true(fabs(pred - cases[i].compute_mib) <= 0.00005 + 1e-9);
+        hr_model_free(m);
+    }
+}
+
 static hr_model *shape_model(const char *arch, uint32_t n_layer, uint32_t n_embd, uint32_t n_head,
                              uint32_t n_head_kv, uint32_t n_ff, uint32_t n_vocab)
 {
@@ -813,6 +863,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_real_llamacpp),
         cmocka_unit_test(test_encoders_against_real_llamacpp),
+        cmocka_unit_test(test_quantized_cache_against_real_llamacpp),
         cmocka_unit_test(test_recurrent_against_real_llamacpp),
         cmocka_unit_test(test_recurrent_layers_against_llamacpp),
         cmocka_unit_test(test_recurrent_gpu_truncation_is_exact),

@@ -750,20 +750,42 @@ static int16_t layer_ffn(cg_build *b, const traits *t, const hr_layer *L, int16_
 }
 
 
+/* a layer's heads and head sizes, the model's where the layer has none */
+static attn_dims attn_dims_of(const hr_model *m, const hr_layer *L)
+{
+    attn_dims d;
+    d.n_head = L->n_head ? L->n_head : m->n_head;
+    d.n_head_kv = L->n_head_kv ? L->n_head_kv : d.n_head;
+    d.hd_k = L->n_embd_head_k ? L->n_embd_head_k : (int64_t)m->n_embd / d.n_head;
+    d.hd_v = L->n_embd_head_v ? L->n_embd_head_v : d.hd_k;
+    d.swa = L->is_swa;
+    return d;
+}
+
+/* build_attn's rotation back of kqv_out [hd_v * n_head, T] when the cache's
+ * V is rotated (the Hadamard input of the layer's cache), as layer_attn
+ * does it for the layers that are not parallel blocks */
+static int16_t unrotate_kqv(cg_build *b, const hr_layer *L, int16_t cur)
+{
+    const hr_model *m = b->m;
+    const attn_dims d = attn_dims_of(m, L);
+    const int64_t nrot_v = rot_v_size(b, m->n_embd_head_v ? m->n_embd_head_v : d.hd_v);
+    if (!nrot_v)
+        return cur;
+    int16_t *vrot = b->iswa && L->is_swa ? &b->v_rot_swa : &b->v_rot;
+    return hadamard(b, cur, d.hd_v * d.n_head * b->n_tokens, true, vrot, nrot_v);
+}
+
 /* The first part of a layer, the same whether it is the last or not: the
  * input norm (*normed) and the attention, up to kqv_out (MLA: up to the
- * output projection). */
+ * output projection), rotated back unless the layer is a parallel block
+ * (layer_parallel does it: see there). */
 static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
                           int16_t *normed)
 {
     const hr_model *m = b->m;
     const int64_t E = m->n_embd, T = b->n_tokens;
-    attn_dims d;
-    d.n_head = L->n_head ? L->n_head : m->n_head;
-    d.n_head_kv = L->n_head_kv ? L->n_head_kv : d.n_head;
-    d.hd_k = L->n_embd_head_k ? L->n_embd_head_k : E / d.n_head;
-    d.hd_v = L->n_embd_head_v ? L->n_embd_head_v : d.hd_k;
-    d.swa = L->is_swa;
+    const attn_dims d = attn_dims_of(m, L);
 
     int16_t cur = norm(b, inpL, E, T, 1, t->rms, t->norm_bias);
     *normed = cur;
@@ -805,7 +827,7 @@ static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16
 
     const float softcap = m->attn_logit_softcap;
     cur = attention(b, &d, q, k, v3, v_contig, softcap);
-    if (c.nrot_v)
+    if (c.nrot_v && !t->parallel_ffn)
         cur = hadamard(b, cur, d.hd_v * d.n_head * T, true, c.vrot, c.nrot_v);
     return cur;
 }
@@ -824,7 +846,10 @@ static int16_t layer_proj(cg_build *b, int16_t cur)
 
 /* command-r / cohere2 after layer_attn: out = (ffn(normed) + inpL) +
  * wo(attn); the final add's DFS reaches the FFN first, so the output
- * projection (only expanded up to kqv_out) is emitted after the FFN */
+ * projection (only expanded up to kqv_out) is emitted after the FFN, and
+ * with it the rotation back of a quantized cache's kqv_out (build_attn
+ * applies it after build_attn_mha's expand): kqv_out stays alive through
+ * the FFN and its rotation is made next to the FFN's tensors */
 static int16_t layer_parallel(cg_build *b, const traits *t, const hr_layer *L, int16_t cur,
                               int16_t normed, int16_t inpL, bool last)
 {
@@ -841,6 +866,7 @@ static int16_t layer_parallel(cg_build *b, const traits *t, const hr_layer *L, i
     if (last)
         resid = fresh(b, resid, oid, CG_F32, E, Tn, 1, 1);
     f = ew(b, f, resid, E, Tn, 1, 1);
+    cur = unrotate_kqv(b, L, cur);
     int16_t attn_out = mm(b, HR_ROLE_ATTN_OUTPUT, E, cur, T, 1, 1);
     if (m->has_attn_bias)
         attn_out = ew(b, attn_out, CG_NONE, E, T, 1, 1);
