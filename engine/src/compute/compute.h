@@ -14,8 +14,9 @@
  *    puts the output layer on the last GPU holding layers.
  * The graph is llama.cpp's (v0.5.0 tree) for: llama, mistral, mixtral, qwen2,
  * qwen3, qwen2moe, qwen3moe, gemma, gemma2, gemma3, phi3, command-r, cohere2,
- * deepseek2 (MLA), gpt-oss, bert, nomic-bert, mamba, mamba2; other
- * architectures take the llama graph (recurrent layers Mamba's). */
+ * deepseek2 (MLA), gpt-oss, bert, nomic-bert, mamba, mamba2, rwkv6, rwkv7
+ * (build_recurrent.c); other architectures take the llama graph (recurrent
+ * layers of other kinds Mamba's). */
 #ifndef HR_COMPUTE_H
 #define HR_COMPUTE_H
 
