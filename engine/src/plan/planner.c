@@ -35,17 +35,25 @@ typedef struct weights_slot {
     uint64_t weights[HR_MAX_DEVICES];
 } weights_slot;
 
-/* One compute setting: its last point (exact inputs and result) and, once
- * the context moved under it twice, its linear forms over a range of KV
- * cells. A point costs one plain replay; forms cost about two, so they are
- * only made for settings whose context keeps moving. */
+/* One compute setting: its last few points (exact inputs and result) and,
+ * once the context moved under it twice, its linear forms over a range of
+ * KV cells. A point costs one plain replay; forms cost about two, so they
+ * are only made for settings whose context keeps moving. Several points:
+ * going back and forth between two contexts on either side of a range's
+ * end would otherwise rebuild the forms on every key. */
+#define SLOT_POINTS 4
+typedef struct compute_point {
+    uint32_t n_kv, n_kv_swa;
+    hr_compute_output out;
+} compute_point;
+
 typedef struct compute_slot {
     bool valid;
     uint64_t used;
     hr_compute_key key;
-    uint32_t n_kv, n_kv_swa;   /* of the point */
+    int n_points, next;        /* points kept; the one replaced next */
+    compute_point points[SLOT_POINTS];
     bool moved;                /* the context has moved under this key before */
-    hr_compute_output point;
     hr_compute_cache forms;    /* forms.valid: ranges for this key */
 } compute_slot;
 
@@ -150,9 +158,12 @@ hr_status hr_planner_compute(hr_planner *planner, const hr_compute_input *in,
     }
     if (slot) {
         slot->used = planner->tick;
-        if (slot->n_kv == in->n_kv && slot->n_kv_swa == in->n_kv_swa) {
-            *out = slot->point;
-            return HR_OK;
+        for (int i = 0; i < slot->n_points; i++) {
+            const compute_point *pt = &slot->points[i];
+            if (pt->n_kv == in->n_kv && pt->n_kv_swa == in->n_kv_swa) {
+                *out = pt->out;
+                return HR_OK;
+            }
         }
         /* the context moved under this setting: the second time, forms (or
          * an answer from them); a setting whose context moves once is
@@ -172,8 +183,12 @@ hr_status hr_planner_compute(hr_planner *planner, const hr_compute_input *in,
         slot->used = planner->tick;
         slot->key = key;
     }
-    slot->n_kv = in->n_kv;
-    slot->n_kv_swa = in->n_kv_swa;
-    slot->point = *out;
+    compute_point *pt = &slot->points[slot->next];
+    pt->n_kv = in->n_kv;
+    pt->n_kv_swa = in->n_kv_swa;
+    pt->out = *out;
+    slot->next = (slot->next + 1) % SLOT_POINTS;
+    if (slot->n_points < SLOT_POINTS)
+        slot->n_points++;
     return HR_OK;
 }
