@@ -113,6 +113,31 @@ static double mib(uint64_t b)
     return (double)b / 1048576.0;
 }
 
+/* A model shape of the validation suite (tests/validation/models/NAME.yaml),
+ * whose figures the real llama.cpp printed. */
+static hr_model *validation_model(const char *name)
+{
+    const char *root = getenv("HEADROOM_SOURCE_ROOT");
+    assert_non_null(root);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/validation/models/%s.yaml", root, name);
+    hr_model *m = NULL;
+    hr_error err;
+    if (hr_model_open(path, &m, &err) != HR_OK)
+        fail_msg("%s: %s", path, err.message);
+    return m;
+}
+
+/* the host's compute buffer of a plan without a GPU budget, in MiB */
+static double host_compute_mib(const hr_model *m, const hr_settings *s)
+{
+    hr_plan plan;
+    hr_error err;
+    if (hr_plan_compute(m, s, NULL, &plan, &err) != HR_OK)
+        fail_msg("plan: %s", err.message);
+    return mib(plan.devices[0].bytes[HR_COMP_COMPUTE]);
+}
+
 static void test_against_real_llamacpp(void **state)
 {
     (void)state;
@@ -170,23 +195,14 @@ static void test_encoders_against_real_llamacpp(void **state)
         {"nomic_embed_v15", 512, 512, false, 25.01},  {"nomic_embed_v15", 16384, 2048, false, 256.02},
         {"nomic_embed_v15", 4096, 512, true, 23.01},  {"nomic_embed_v15", 16384, 2048, true, 98.02},
     };
-    const char *root = getenv("HEADROOM_SOURCE_ROOT");
-    assert_non_null(root);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/tests/validation/models/%s.yaml", root, cases[i].model);
-        hr_model *m;
-        hr_error err;
-        if (hr_model_open(path, &m, &err) != HR_OK)
-            fail_msg("%s: %s", path, err.message);
+        hr_model *m = validation_model(cases[i].model);
         hr_settings s;
         hr_settings_init(&s);
         s.n_ctx = cases[i].n_ctx;
         s.n_batch = s.n_ubatch = cases[i].n_ubatch;
         s.flash_attn = cases[i].fa ? HR_FA_ON : HR_FA_OFF;
-        hr_plan plan;
-        assert_int_equal(hr_plan_compute(m, &s, NULL, &plan, &err), HR_OK);
-        const double pred = mib(plan.devices[0].bytes[HR_COMP_COMPUTE]);
+        const double pred = host_compute_mib(m, &s);
         printf("# %-16s %6u %5u fa %d | %8.2f %8.2f\n", cases[i].model, cases[i].n_ctx,
                cases[i].n_ubatch, cases[i].fa, pred, cases[i].compute_mib);
         assert_true(fabs(pred - cases[i].compute_mib) < 0.01);
@@ -217,15 +233,8 @@ static void test_quantized_cache_against_real_llamacpp(void **state)
         {"command_r_small", 8192, 1, 1024, HR_TYPE_Q8_0, 133.0039},
         {"command_r_small", 16384, 2, 256, HR_TYPE_Q4_0, 33.2510},
     };
-    const char *root = getenv("HEADROOM_SOURCE_ROOT");
-    assert_non_null(root);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/tests/validation/models/%s.yaml", root, cases[i].model);
-        hr_model *m;
-        hr_error err;
-        if (hr_model_open(path, &m, &err) != HR_OK)
-            fail_msg("%s: %s", path, err.message);
+        hr_model *m = validation_model(cases[i].model);
         hr_settings s;
         hr_settings_init(&s);
         s.n_ctx = cases[i].n_ctx;
@@ -233,9 +242,7 @@ static void test_quantized_cache_against_real_llamacpp(void **state)
         s.n_batch = s.n_ubatch = cases[i].n_ubatch;
         s.flash_attn = HR_FA_ON;
         s.type_k = s.type_v = cases[i].type;
-        hr_plan plan;
-        assert_int_equal(hr_plan_compute(m, &s, NULL, &plan, &err), HR_OK);
-        const double pred = mib(plan.devices[0].bytes[HR_COMP_COMPUTE]);
+        const double pred = host_compute_mib(m, &s);
         printf("# %-17s %6u np %u %5u | %9.4f %9.4f\n", cases[i].model, cases[i].n_ctx,
                cases[i].n_seq, cases[i].n_ubatch, pred, cases[i].compute_mib);
         /* llama.cpp's figure is rounded to 1e-4 MiB (105 bytes) */
@@ -586,16 +593,9 @@ static void test_recurrent_against_real_llamacpp(void **state)
         {"mamba2_130m", {102.72, 102.72, 102.72, 410.89, 410.89, 102.72, 205.45, 51.36}},
         {"mamba_130m", {102.71, 102.71, 102.71, 410.83, 410.83, 102.71, 205.41, 51.35}},
     };
-    const char *root = getenv("HEADROOM_SOURCE_ROOT");
-    assert_non_null(root);
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/tests/validation/models/%s.yaml", root, models[i].model);
-        hr_model *m;
-        hr_error err;
-        if (hr_model_open(path, &m, &err) != HR_OK)
-            fail_msg("%s: %s", path, err.message);
+        hr_model *m = validation_model(models[i].model);
         for (int c = 0; c < 8; c++) {
             hr_settings s;
             hr_settings_init(&s);
@@ -604,9 +604,7 @@ static void test_recurrent_against_real_llamacpp(void **state)
             s.n_batch = s.n_ubatch = settings[c].n_ubatch;
             s.flash_attn = settings[c].fa ? HR_FA_ON : HR_FA_OFF;
             s.type_k = s.type_v = hr_type_from_name(settings[c].kv);
-            hr_plan plan;
-            assert_int_equal(hr_plan_compute(m, &s, NULL, &plan, &err), HR_OK);
-            const double pred = mib(plan.devices[0].bytes[HR_COMP_COMPUTE]);
+            const double pred = host_compute_mib(m, &s);
             const bool bad = fabs(pred - models[i].compute_mib[c]) > 0.005; /* prints the same */
             n_bad += bad;
             printf("# %-16s %6u %2u %5u fa %d %-4s | %8.3f %8.2f%s\n", models[i].model,

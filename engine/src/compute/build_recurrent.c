@@ -321,7 +321,21 @@ static int16_t mamba_tail(cg_build *b, const cg_rec_tail *t)
     return ip(b, c, r, E, R, 1, 1);
 }
 
-/* ---- RWKV-6 (Finch) ---- */
+/* ---- RWKV-6 (Finch) and RWKV-7 (Goose) ---- */
+
+/* The end of a time mix (o: its output projection): the residual, the FFN's
+ * norm and the token-shift store of both norms' last rows; the channel mix
+ * waits as the layer's tail (rwkv_tail). */
+static void rwkv_time_mix_end(cg_build *b, uint8_t kind, bool last, int16_t o, int16_t inpL,
+                              int16_t att, int16_t ts)
+{
+    const int64_t E = b->m->n_embd, ns = seqs(b), nst = b->n_tokens / ns;
+    const int16_t ffn_inp = ip(b, V(b, o), V(b, inpL), E, nst, ns, 1);
+    const int16_t ffn_norm = lnorm(b, ffn_inp, E, nst, ns, 1);
+    const int16_t shift = nw(b, V(b, att), V(b, ffn_norm), E, 2, ns, 1); /* concat */
+    cg_sink(b->g, V(b, shift), CG_NONE, CG_NONE);
+    set_tail(b, kind, last, ts, ffn_norm, ffn_inp, CG_NONE);
+}
 
 /* one of the five token-shift mixes (w, k, v, r, g): a view of the fused
  * block, or (files without lerp_fused) its view + lerp_i, * sx, + cur */
@@ -381,12 +395,7 @@ static void rwkv6_layer(cg_build *b, int16_t cur, bool last)
     g = ip(b, g, CG_NONE, E, T, 1, 1); /* silu */
     o = ip(b, o, g, E, T, 1, 1);
     o = mm(b, o, E, T, 1, 1); /* time_mix_output */
-    const int16_t ffn_inp = ip(b, V(b, o), V(b, inpL), E, nst, ns, 1);
-    const int16_t ffn_norm = lnorm(b, ffn_inp, E, nst, ns, 1);
-    /* token-shift store: concat of both norms' last rows */
-    const int16_t shift = nw(b, V(b, att), V(b, ffn_norm), E, 2, ns, 1);
-    cg_sink(b->g, V(b, shift), CG_NONE, CG_NONE);
-    set_tail(b, CG_TAIL_RWKV6, last, ts, ffn_norm, ffn_inp, CG_NONE);
+    rwkv_time_mix_end(b, CG_TAIL_RWKV6, last, o, inpL, att, ts);
 }
 
 /* the channel mix (RWKV-6 with receptance, RWKV-7 without) and the
@@ -500,11 +509,7 @@ static void rwkv7_layer(cg_build *b, int16_t cur, bool last)
     g = mm(b, g, E, T, 1, 1);
     o = ip(b, o, g, E, T, 1, 1);
     o = mm(b, o, E, T, 1, 1); /* time_mix_output */
-    const int16_t ffn_inp = ip(b, V(b, o), V(b, inpL), E, nst, ns, 1);
-    const int16_t ffn_norm = lnorm(b, ffn_inp, E, nst, ns, 1);
-    const int16_t shift = nw(b, V(b, att), V(b, ffn_norm), E, 2, ns, 1);
-    cg_sink(b->g, V(b, shift), CG_NONE, CG_NONE);
-    set_tail(b, CG_TAIL_RWKV7, last, ts, ffn_norm, ffn_inp, CG_NONE);
+    rwkv_time_mix_end(b, CG_TAIL_RWKV7, last, o, inpL, att, ts);
 }
 
 /* ---- the entry points (build.h) ---- */
