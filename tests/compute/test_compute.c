@@ -687,14 +687,8 @@ static void test_recurrent_layers_against_llamacpp(void **state)
     int n_bad = 0;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         hr_shape sh;
-        hr_shape_init(&sh);
-        sh.name = shapes[i].name;
-        sh.arch_name = shapes[i].arch;
-        sh.n_layer = shapes[i].n_layer;
-        sh.n_embd = shapes[i].n_embd;
-        sh.n_vocab = 512;
-        sh.n_ctx_train = 1048576;
-        sh.n_ff = shapes[i].n_ff;
+        tu_shape(&sh, shapes[i].name, shapes[i].arch, shapes[i].n_layer, shapes[i].n_embd, 0, 0,
+                 shapes[i].n_ff, 512, 1048576);
         sh.rwkv_head_size = shapes[i].d_inner ? 0 : 64;
         sh.ssm_d_conv = shapes[i].d_inner ? 4 : 0;
         sh.ssm_d_inner = shapes[i].d_inner;
@@ -753,14 +747,7 @@ static void test_recurrent_gpu_truncation_is_exact(void **state)
     static const char *const archs[] = {"rwkv6", "rwkv7", "mamba", "mamba2"};
     for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
         hr_shape sh;
-        hr_shape_init(&sh);
-        sh.name = archs[a];
-        sh.arch_name = archs[a];
-        sh.n_layer = 24;
-        sh.n_embd = 1024;
-        sh.n_vocab = 32000;
-        sh.n_ctx_train = 4096;
-        sh.n_ff = 3584;
+        tu_shape(&sh, archs[a], archs[a], 24, 1024, 0, 0, 3584, 32000, 4096);
         sh.rwkv_head_size = 64;
         sh.ssm_d_conv = 4;
         sh.ssm_d_inner = 2048;
