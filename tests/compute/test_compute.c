@@ -565,7 +565,7 @@ static void test_graph_overflow_is_a_lower_bound(void **state)
 
 /* ---- recurrent models (build_recurrent.c) ---- */
 
-/* The recurrent models of tests/validation over its eight settings: the CPU
+/* The recurrent and hybrid models of tests/validation over its eight settings: the CPU
  * compute buffers the real llama.cpp printed (node-llama-cpp 3.22.1,
  * llama.cpp v0.5.0 CPU build, sched_reserve's line, to 0.01 MiB). Before
  * build_recurrent.c, RWKV took Mamba's graph (rwkv6_finch_2l 140.00 for
@@ -592,6 +592,9 @@ static void test_recurrent_against_real_llamacpp(void **state)
         {"rwkv7_191m", {131.00, 131.00, 131.00, 524.01, 524.01, 131.00, 265.01, 65.50}},
         {"mamba2_130m", {102.72, 102.72, 102.72, 410.89, 410.89, 102.72, 205.45, 51.36}},
         {"mamba_130m", {102.71, 102.71, 102.71, 410.83, 410.83, 102.71, 205.41, 51.35}},
+        /* hybrids: Mamba-2 and attention layers, each with an FFN (MoE in the tiny) */
+        {"granite_h_12l", {200.00, 200.00, 200.00, 2212.03, 800.01, 200.00, 400.00, 100.00}},
+        {"granite_h_tiny_8l", {54.01, 121.01, 55.01, 1732.04, 268.05, 59.01, 118.11, 29.58}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

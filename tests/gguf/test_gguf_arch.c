@@ -250,24 +250,49 @@ static void test_recurrent_and_encoders(void **state)
     assert_true(m->layers[1].is_recurrent);
     hr_model_free(m);
 
-    /* a hybrid: recurrent where head_count_kv is 0 */
+    /* a hybrid of an architecture headroom does not know: recurrent where
+     * head_count_kv is 0, generic keys */
+    w = gguf_writer_new(3);
+    gguf_writer_add_string(w, "general.architecture", "nemotron_h");
+    gguf_writer_add_u32(w, "nemotron_h.block_count", 4);
+    gguf_writer_add_u32(w, "nemotron_h.embedding_length", 512);
+    gguf_writer_add_u32(w, "nemotron_h.attention.head_count", 8);
+    const uint32_t kv[4] = {0, 0, 2, 0};
+    gguf_writer_add_array(w, "nemotron_h.attention.head_count_kv", GW_UINT32, kv, 4);
+    gguf_writer_add_u32(w, "nemotron_h.ssm.state_size", 128);
+    gguf_writer_add_u32(w, "nemotron_h.ssm.inner_size", 1024);
+    assert_int_equal(fx_write_open(w, "hybrid.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->arch, HR_ARCH_UNKNOWN);
+    assert_int_equal(m->n_warnings, 1);
+    assert_non_null(strstr(m->warnings[0], "nemotron_h"));
+    for (uint32_t l = 0; l < 4; l++) {
+        assert_int_equal(m->layers[l].is_recurrent, kv[l] == 0);
+        assert_int_equal(m->layers[l].has_kv, kv[l] != 0);
+    }
+    assert_true(m->embedding_scale == 0.0f && !m->no_rope); /* Granite's keys only */
+    hr_model_free(m);
+
+    /* Granite-4.0-H: the same marking, and its multipliers and rope switch */
     w = gguf_writer_new(3);
     gguf_writer_add_string(w, "general.architecture", "granitehybrid");
     gguf_writer_add_u32(w, "granitehybrid.block_count", 4);
     gguf_writer_add_u32(w, "granitehybrid.embedding_length", 512);
     gguf_writer_add_u32(w, "granitehybrid.attention.head_count", 8);
-    const uint32_t kv[4] = {0, 0, 2, 0};
     gguf_writer_add_array(w, "granitehybrid.attention.head_count_kv", GW_UINT32, kv, 4);
     gguf_writer_add_u32(w, "granitehybrid.ssm.state_size", 128);
     gguf_writer_add_u32(w, "granitehybrid.ssm.inner_size", 1024);
-    assert_int_equal(fx_write_open(w, "hybrid.gguf", &m, &err, NULL), HR_OK);
-    assert_int_equal(m->arch, HR_ARCH_UNKNOWN);
-    assert_int_equal(m->n_warnings, 1);
-    assert_non_null(strstr(m->warnings[0], "granitehybrid"));
-    for (uint32_t l = 0; l < 4; l++) {
+    gguf_writer_add_u32(w, "granitehybrid.ssm.group_count", 1);
+    gguf_writer_add_f32(w, "granitehybrid.embedding_scale", 12.0f);
+    gguf_writer_add_f32(w, "granitehybrid.residual_scale", 0.22f);
+    gguf_writer_add_f32(w, "granitehybrid.logit_scale", 6.0f);
+    gguf_writer_add_bool(w, "granitehybrid.rope.scaling.finetuned", false);
+    assert_int_equal(fx_write_open(w, "granite.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->arch, HR_ARCH_GRANITE_HYBRID);
+    assert_int_equal(m->n_warnings, 0);
+    for (uint32_t l = 0; l < 4; l++)
         assert_int_equal(m->layers[l].is_recurrent, kv[l] == 0);
-        assert_int_equal(m->layers[l].has_kv, kv[l] != 0);
-    }
+    assert_true(m->embedding_scale == 12.0f && m->residual_scale == 0.22f &&
+                m->logit_scale == 6.0f && m->no_rope);
     hr_model_free(m);
 
     w = gguf_writer_new(3);

@@ -792,6 +792,13 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.state_size"), m->ssm_d_state);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.time_step_rank"), m->ssm_dt_rank);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.group_count"), m->ssm_n_group);
+    /* Granite's multipliers: each present one adds a scale op */
+    if (m->embedding_scale != 0.0f)
+        gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "embedding_scale"), m->embedding_scale);
+    if (m->residual_scale != 0.0f)
+        gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "residual_scale"), m->residual_scale);
+    if (m->no_rope)
+        gguf_writer_add_bool(w, arch_key(k, sizeof k, arch, "rope.scaling.finetuned"), false);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "wkv.head_size"), m->rwkv_head_size);
     if (m->rwkv_head_size)
         add_rwkv_ranks(w, m, arch);
@@ -810,7 +817,9 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
     /* Keys llama.cpp requires that headroom does not model: neutral values. */
     gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "attention.layer_norm_rms_epsilon"), 1e-6f);
     gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "attention.layer_norm_epsilon"), 1e-6f);
-    gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "logit_scale"), 1.0f); /* command-r */
+    /* command-r requires one; Granite scales its logits by any present */
+    gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "logit_scale"),
+                        m->logit_scale != 0.0f ? m->logit_scale : 1.0f);
     const hr_tensor *token_types = model_tensor(m, "token_types.weight");
     if (token_types) /* BERT-style encoders must declare it */
         gguf_writer_add_u32(w, "tokenizer.ggml.token_type_count",

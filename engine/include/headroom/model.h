@@ -41,6 +41,7 @@ typedef enum hr_arch {
     HR_ARCH_COMMAND_R, HR_ARCH_COHERE2, HR_ARCH_DEEPSEEK2, HR_ARCH_MAMBA, HR_ARCH_MAMBA2,
     HR_ARCH_RWKV6, HR_ARCH_RWKV7, HR_ARCH_BERT, HR_ARCH_NOMIC_BERT, HR_ARCH_BITNET,
     HR_ARCH_GPT_OSS, HR_ARCH_MIXTRAL /* llama with experts, kept for naming */,
+    HR_ARCH_GRANITE_HYBRID /* Granite 4.0-H: Mamba-2 and attention layers, each with an FFN */,
     HR_ARCH_COUNT
 } hr_arch;
 
@@ -144,6 +145,9 @@ typedef struct hr_model {
     bool has_attn_bias, has_qkv_bias, has_ffn_bias;
     bool has_fused_qkv;
     float attn_logit_softcap, final_logit_softcap;
+    /* Granite's multipliers (0: none; each present one is a scale op) */
+    float embedding_scale, residual_scale, logit_scale;
+    bool no_rope;                           /* Granite: rope.scaling.finetuned false */
     hr_layer *layers;                       /* n_layer entries */
 
     /* tensors */
@@ -219,6 +223,11 @@ typedef struct hr_shape {
     hr_ftype ftype;             /* GGUF-style quantization of the tensors */
     hr_type dtype;              /* used when ftype is HR_FTYPE_UNKNOWN: every tensor this type */
     bool rope_freqs;            /* llama-3.x rope scaling: rope_freqs.weight (n_rot/2 floats) */
+    /* hybrids: attention in layers il % period == offset, the rest Mamba-2
+     * (HF's attn_layer_period / attn_layer_offset) */
+    uint32_t attn_layer_period, attn_layer_offset;
+    float embedding_scale, residual_scale, logit_scale; /* Granite's multipliers */
+    bool no_rope;               /* Granite 4.0-H: no position embeddings */
 } hr_shape;
 
 /* Fill *shape with neutral defaults (causal, ftype F16, dtype invalid). */

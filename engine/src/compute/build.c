@@ -221,6 +221,8 @@ typedef struct traits {
     bool moe_shared_gate; /* qwen2moe: shared expert scaled by a sigmoid gate */
     bool final_softcap;   /* gemma2: logits soft-capped */
     bool logit_scale;     /* command-r: logits scaled */
+    bool resid_scale;     /* granite: the mixer's and the FFN's outputs scaled before their adds */
+    bool no_rope;         /* granite 4.0-H: no position embeddings */
     bool resid_first;     /* phi3: the FFN residual add takes the residual as src0 */
     bool moe_probs_bias;  /* deepseek V3: selection scores get a bias (exp_probs_b) */
     bool oai_moe;         /* gpt-oss: router bias, top-k of the logits then a softmax
@@ -273,6 +275,13 @@ static traits traits_of(const hr_model *m)
         break;
     case HR_ARCH_GPT_OSS:
         t.oai_moe = t.rows_after = true;
+        break;
+    case HR_ARCH_GRANITE_HYBRID: /* each multiplier present is a scale op */
+        t.embd_scale = m->embedding_scale != 0.0f;
+        t.logit_scale = m->logit_scale != 0.0f;
+        t.resid_scale = m->residual_scale != 0.0f;
+        t.no_rope = m->no_rope;
+        t.moe_norm_w = true;
         break;
     case HR_ARCH_RWKV6: case HR_ARCH_RWKV7:
         t.rms = false; /* the output norm: LLM_NORM with a bias */
@@ -730,6 +739,8 @@ static int16_t layer_ffn(cg_build *b, const traits *t, const hr_layer *L, int16_
     const int64_t E = m->n_embd;
     if (t->post_norms)
         cur = norm(b, cur, E, Tn, 1, t->rms, false);
+    if (t->resid_scale)
+        cur = ew(b, cur, CG_NONE, E, Tn, 1, 1);
     int16_t ffn_inp = ew(b, cur, resid, E, Tn, 1, 1);
     cur = norm(b, ffn_inp, E, Tn, 1, t->rms, t->norm_bias);
     if (L->n_expert > 0 && L->n_expert_used > 0) {
@@ -744,11 +755,19 @@ static int16_t layer_ffn(cg_build *b, const traits *t, const hr_layer *L, int16_
     }
     if (t->post_norms)
         cur = norm(b, cur, E, Tn, 1, t->rms, false);
+    if (t->resid_scale)
+        cur = ew(b, cur, CG_NONE, E, Tn, 1, 1);
     if (t->resid_first)
         return ew(b, ffn_inp, cur, E, Tn, 1, 1);
     return ew(b, cur, ffn_inp, E, Tn, 1, 1);
 }
 
+
+int16_t cg_layer_ffn(cg_build *b, int il, int16_t cur, int16_t resid, int64_t Tn)
+{
+    const traits t = traits_of(b->m);
+    return layer_ffn(b, &t, &b->m->layers[il], cur, resid, Tn);
+}
 
 /* a layer's heads and head sizes, the model's where the layer has none */
 static attn_dims attn_dims_of(const hr_model *m, const hr_layer *L)
@@ -801,7 +820,7 @@ static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16
     c.d = &d;
     c.T = T;
     c.bias = m->has_qkv_bias;
-    c.rope_here = !(t->rope_on_swa_only && !L->is_swa);
+    c.rope_here = !t->no_rope && !(t->rope_on_swa_only && !L->is_swa);
     c.nrot_k = rot_k_size(b, m->n_embd_head_k ? m->n_embd_head_k : d.hd_k);
     c.nrot_v = rot_v_size(b, m->n_embd_head_v ? m->n_embd_head_v : d.hd_v);
     c.iswa = b->iswa;
@@ -1201,7 +1220,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     const bool recurrent = m->arch == HR_ARCH_MAMBA || m->arch == HR_ARCH_MAMBA2 ||
                            m->arch == HR_ARCH_RWKV6 || m->arch == HR_ARCH_RWKV7;
     b->tail.kind = CG_TAIL_NONE;
-    if (recurrent)
+    if (recurrent || m->ssm_d_inner) /* hybrids too: their Mamba-2 layers' sizes */
         cg_rec_begin(b, cur);
     layer_record recs[LAYER_KINDS];
     for (int k = 0; k < LAYER_KINDS; k++)

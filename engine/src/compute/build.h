@@ -99,6 +99,9 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers);
  * makes (cur when none is pending): before a layer of another kind and
  * before the output layer. */
 void cg_rec_begin(cg_build *b, int16_t embd);
+/* A layer's FFN from its mixer's output (cur) and residual (resid) over Tn
+ * rows, as an attention layer's (build.c): hybrids' Mamba-2 layers end so */
+int16_t cg_layer_ffn(cg_build *b, int il, int16_t cur, int16_t resid, int64_t Tn);
 void cg_rec_layer(cg_build *b, int il, int16_t cur, bool last);
 int16_t cg_rec_flush(cg_build *b, int16_t cur);
 

@@ -169,7 +169,7 @@ static void scan_dims(cg_build *b)
         want = W1 | DECAY | FUSED;
     else if (m->arch == HR_ARCH_RWKV7)
         want = W1 | A1 | G1 | (m->n_layer > 1 ? V1 : 0);
-    else if (m->arch == HR_ARCH_MAMBA2)
+    else if (m->arch == HR_ARCH_MAMBA2 || m->ssm_n_group > 0)
         want = NORM;
     for (size_t i = 0; i < m->n_tensors && want; i++) {
         const hr_tensor *t = &m->tensors[i];
@@ -229,7 +229,8 @@ static ssm_dims ssm_of(const hr_model *m)
 {
     ssm_dims s;
     const int64_t E = m->n_embd;
-    s.v2 = m->arch == HR_ARCH_MAMBA2;
+    /* Mamba-2: its own models and the hybrids' (their group count) */
+    s.v2 = m->arch == HR_ARCH_MAMBA2 || (m->arch != HR_ARCH_MAMBA && m->ssm_n_group > 0);
     s.d_conv = m->ssm_d_conv ? m->ssm_d_conv : 4;
     s.d_inner = m->ssm_d_inner ? m->ssm_d_inner : 2 * E;
     s.d_state = m->ssm_d_state ? m->ssm_d_state : 16;
@@ -312,13 +313,15 @@ static int16_t mamba_tail(cg_build *b, const cg_rec_tail *t)
     } else {
         out = V(b, mm(b, y, E, nst, ns, 1)); /* reshaped to 2-d */
     }
+    /* Granite-4.0-H's layers carry an FFN after the mixer */
+    const bool ffn = b->m->arch == HR_ARCH_GRANITE_HYBRID;
     if (!t->last)
-        return ip(b, out, inpL, E, T, 1, 1);
+        return ffn ? cg_layer_ffn(b, t->layer, out, inpL, T) : ip(b, out, inpL, E, T, 1, 1);
     const int16_t oid = out_ids(b);
     const int64_t R = b->n_outputs;
     const int16_t c = nw(b, out, oid, E, R, 1, 1);
     const int16_t r = nw(b, inpL, oid, E, R, 1, 1);
-    return ip(b, c, r, E, R, 1, 1);
+    return ffn ? cg_layer_ffn(b, t->layer, c, r, R) : ip(b, c, r, E, R, 1, 1);
 }
 
 /* ---- RWKV-6 (Finch) and RWKV-7 (Goose) ---- */

@@ -254,6 +254,21 @@ static hr_status read_other(hp *c)
         (st = gguf_get_f32(c->f, akey(c, "final_logit_softcapping"), &m->final_logit_softcap,
                            NULL, c->err)) != HR_OK)
         return st;
+    /* Granite's multipliers and its rope switch (llama.cpp reads them only
+     * for Granite; each present multiplier is a scale op in the graph) */
+    if (is_arch(m, HR_ARCH_GRANITE_HYBRID)) {
+        bool rope = true;
+        if ((st = gguf_get_f32(c->f, akey(c, "embedding_scale"), &m->embedding_scale, NULL,
+                               c->err)) != HR_OK ||
+            (st = gguf_get_f32(c->f, akey(c, "residual_scale"), &m->residual_scale, NULL,
+                               c->err)) != HR_OK ||
+            (st = gguf_get_f32(c->f, akey(c, "logit_scale"), &m->logit_scale, NULL, c->err)) !=
+                HR_OK ||
+            (st = gguf_get_bool(c->f, akey(c, "rope.scaling.finetuned"), &rope, NULL, c->err)) !=
+                HR_OK)
+            return st;
+        m->no_rope = !rope;
+    }
     /* pooling_type 0 is NONE (token outputs); any other value pools embeddings. */
     m->embedding_only = is_encoder_arch(m) || (has_pooling && pooling > 0);
     if (m->n_shared_kv_layers > m->n_layer)

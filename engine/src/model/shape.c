@@ -46,6 +46,7 @@ typedef struct layout {
     bool oss;            /* gpt-oss: sinks, attention, router and expert biases */
     bool no_gate_bias;   /* nomic-bert: llama.cpp has no ffn_gate.bias slot */
     bool mla;            /* deepseek2 latent attention */
+    bool hybrid;         /* granitehybrid: Mamba-2 mixers in the layers without attention */
 } layout;
 
 typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV6, FAM_RWKV7 } family;
@@ -140,6 +141,7 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
         L->always_tied = true;
         break;
     case HR_ARCH_DEEPSEEK2: L->mla = true; break;
+    case HR_ARCH_GRANITE_HYBRID: L->hybrid = true; break;
     case HR_ARCH_BITNET: L->sub_norms = true; break;
     case HR_ARCH_GPT_OSS: L->oss = true; L->ffn_norm = false; break;
     case HR_ARCH_BERT:
@@ -254,6 +256,23 @@ static void add_moe_ffn(builder *b, int il, const layout *L, const dims *d)
     }
 }
 
+/* a Mamba-2 layer's mixer (llama-model.cpp's mamba2 and hybrid layers) */
+static void add_mamba2_mixer(builder *b, int il)
+{
+    const hr_model *m = b->m;
+    const int64_t n_embd = m->n_embd, d_inner = m->ssm_d_inner, d_state = m->ssm_d_state,
+                  d_conv = m->ssm_d_conv, n_head = m->ssm_dt_rank, ng = m->ssm_n_group;
+    const int64_t conv_dim = d_inner + 2 * ng * d_state;
+    ADD2(b, il, "ssm_in", "weight", n_embd, 2 * d_inner + 2 * ng * d_state + n_head);
+    ADD2(b, il, "ssm_conv1d", "weight", d_conv, conv_dim);
+    ADD1(b, il, "ssm_conv1d", "bias", conv_dim);
+    ADD1(b, il, "ssm_dt", "bias", n_head);
+    ADD2(b, il, "ssm_a", NULL, 1, n_head);
+    ADD2(b, il, "ssm_d", NULL, 1, n_head);
+    ADD2(b, il, "ssm_norm", "weight", d_inner / ng, ng);
+    ADD2(b, il, "ssm_out", "weight", d_inner, n_embd);
+}
+
 static bool layer_is_moe(const hr_shape *s, uint32_t il)
 {
     return s->n_expert > 0 && il >= s->n_layer_dense_lead;
@@ -279,7 +298,10 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
         const int il = (int)u;
         if (!L->encoder)
             ADD1(b, il, "attn_norm", "weight", d->n_embd);
-        add_attention(b, il, L, d);
+        if (b->m->layers[il].is_recurrent)
+            add_mamba2_mixer(b, il);
+        else
+            add_attention(b, il, L, d);
         if (L->sub_norms)
             ADD1(b, il, "attn_sub_norm", "weight", d->n_embd);
         if (L->post_norms || L->oss)
@@ -312,7 +334,7 @@ static void build_mamba(builder *b, bool v2)
     const hr_shape *s = b->s;
     const hr_model *m = b->m;
     const int64_t n_embd = s->n_embd, d_inner = m->ssm_d_inner, d_state = m->ssm_d_state,
-                  d_conv = m->ssm_d_conv, dt_rank = m->ssm_dt_rank, ng = m->ssm_n_group;
+                  d_conv = m->ssm_d_conv, dt_rank = m->ssm_dt_rank;
     ADD2(b, -1, "token_embd", "weight", n_embd, s->n_vocab);
     for (uint32_t u = 0; u < s->n_layer && b->status == HR_OK; u++) {
         const int il = (int)u;
@@ -326,17 +348,10 @@ static void build_mamba(builder *b, bool v2)
             ADD1(b, il, "ssm_dt", "bias", d_inner);
             ADD2(b, il, "ssm_a", NULL, d_state, d_inner);
             ADD1(b, il, "ssm_d", NULL, d_inner);
+            ADD2(b, il, "ssm_out", "weight", d_inner, n_embd);
         } else {
-            const int64_t n_head = dt_rank, conv_dim = d_inner + 2 * ng * d_state;
-            ADD2(b, il, "ssm_in", "weight", n_embd, 2 * d_inner + 2 * ng * d_state + n_head);
-            ADD2(b, il, "ssm_conv1d", "weight", d_conv, conv_dim);
-            ADD1(b, il, "ssm_conv1d", "bias", conv_dim);
-            ADD1(b, il, "ssm_dt", "bias", n_head);
-            ADD2(b, il, "ssm_a", NULL, 1, n_head);
-            ADD2(b, il, "ssm_d", NULL, 1, n_head);
-            ADD2(b, il, "ssm_norm", "weight", d_inner / ng, ng);
+            add_mamba2_mixer(b, il);
         }
-        ADD2(b, il, "ssm_out", "weight", d_inner, n_embd);
     }
     ADD1(b, -1, "output_norm", "weight", n_embd);
     if (!s->tied_output)
@@ -584,14 +599,19 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
     m->final_logit_softcap = s->final_logit_softcap;
     m->n_swa = s->n_swa;
     m->swa_pattern = s->n_swa ? (s->swa_pattern ? s->swa_pattern : default_swa_pattern(arch)) : 0;
-    if (fam == FAM_MAMBA || fam == FAM_MAMBA2) {
+    if (fam == FAM_MAMBA || fam == FAM_MAMBA2 || L->hybrid) {
         m->ssm_d_inner = s->ssm_d_inner ? s->ssm_d_inner : 2 * s->n_embd;
         m->ssm_d_conv = s->ssm_d_conv ? s->ssm_d_conv : 4;
-        m->ssm_d_state = s->ssm_d_state ? s->ssm_d_state : (fam == FAM_MAMBA2 ? 128 : 16);
-        m->ssm_n_group = fam == FAM_MAMBA2 ? (s->ssm_n_group ? s->ssm_n_group : 1) : 0;
+        const bool v2 = fam != FAM_MAMBA;
+        m->ssm_d_state = s->ssm_d_state ? s->ssm_d_state : (v2 ? 128 : 16);
+        m->ssm_n_group = v2 ? (s->ssm_n_group ? s->ssm_n_group : 1) : 0;
         m->ssm_dt_rank = s->ssm_dt_rank ? s->ssm_dt_rank
-                         : fam == FAM_MAMBA2 ? m->ssm_d_inner / 64 : (s->n_embd + 15) / 16;
+                         : v2 ? m->ssm_d_inner / 64 : (s->n_embd + 15) / 16;
     }
+    m->embedding_scale = s->embedding_scale;
+    m->residual_scale = s->residual_scale;
+    m->logit_scale = s->logit_scale;
+    m->no_rope = s->no_rope;
     for (uint32_t il = 0; il < s->n_layer; il++) {
         hr_layer *l = &m->layers[il];
         if (fam != FAM_TRANSFORMER) {
@@ -600,6 +620,10 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
             continue;
         }
         l->n_head = s->n_head;
+        /* a hybrid's Mamba-2 layers: no KV heads (how GGUF marks them),
+         * the model's head count (llama.cpp sizes heads from layer 0's) */
+        l->is_recurrent = L->hybrid && s->attn_layer_period > 0 &&
+                          il % s->attn_layer_period != s->attn_layer_offset;
         if (L->mla) {
             l->n_head_kv = 1; /* one latent "head" cached per token */
             l->n_embd_head_k = (uint32_t)(d->kv_lora + d->n_rot);
@@ -625,7 +649,9 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
         }
         l->is_swa = m->n_swa > 0 &&
                     (m->swa_pattern == 0 || il % m->swa_pattern < m->swa_pattern - 1);
-        l->has_kv = m->causal; /* encoders run without a KV cache */
+        l->has_kv = m->causal && !l->is_recurrent; /* encoders run without a KV cache */
+        if (l->is_recurrent)
+            l->n_head_kv = 0;
     }
 }
 
