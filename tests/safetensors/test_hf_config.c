@@ -261,6 +261,67 @@ static void test_layer_types(void **state)
     hr_model_free(o);
 }
 
+/* Granite-4.0-H (GraniteMoeHybrid): layer_types' "mamba" layers get Mamba-2
+ * mixers and no KV cache, every layer an FFN (the shared MLP as the shared
+ * expert, or as the dense FFN without experts), the multipliers and NoPE. */
+static void test_granite_hybrid(void **state)
+{
+    (void)state;
+    char json[4096];
+    int n = snprintf(json, sizeof json,
+                     "{\"architectures\": [\"GraniteMoeHybridForCausalLM\"],"
+                     "\"model_type\": \"granitemoehybrid\", \"hidden_size\": 256,"
+                     "\"num_hidden_layers\": 6, \"num_attention_heads\": 4,"
+                     "\"num_key_value_heads\": 2, \"intermediate_size\": 64,"
+                     "\"shared_intermediate_size\": 128, \"num_local_experts\": %d,"
+                     "\"num_experts_per_tok\": 2, \"vocab_size\": 1000, \"mamba_d_state\": 16,"
+                     "\"mamba_n_heads\": 8, \"mamba_d_head\": 64, \"mamba_n_groups\": 1,"
+                     "\"mamba_d_conv\": 4, \"embedding_multiplier\": 12,"
+                     "\"residual_multiplier\": 0.22, \"logits_scaling\": 6,"
+                     "\"position_embedding_type\": \"nope\", \"tie_word_embeddings\": true,"
+                     "\"torch_dtype\": \"bfloat16\", \"layer_types\": [", 8);
+    for (int i = 0; i < 6; i++)
+        n += snprintf(json + n, sizeof json - (size_t)n, "%s\"%s\"", i ? "," : "",
+                      i == 2 ? "attention" : "mamba");
+    snprintf(json + n, sizeof json - (size_t)n, "]}");
+    hr_model *m = from_json(json);
+    assert_int_equal(m->arch, HR_ARCH_GRANITE_HYBRID);
+    assert_int_equal(m->n_warnings, 0);
+    for (uint32_t i = 0; i < 6; i++) {
+        assert_int_equal(m->layers[i].is_recurrent, i != 2);
+        assert_int_equal(m->layers[i].has_kv, i == 2);
+        assert_int_equal(m->layers[i].n_expert, 8);
+    }
+    assert_int_equal(m->ssm_d_inner, 512);
+    assert_int_equal(m->ssm_dt_rank, 8);
+    assert_true(m->embedding_scale == 12.0f && m->residual_scale == 0.22f &&
+                m->logit_scale == 6.0f && m->no_rope);
+    assert_non_null(by_name(m, "blk.0.ssm_in.weight"));
+    assert_null(by_name(m, "blk.0.attn_q.weight"));
+    assert_non_null(by_name(m, "blk.2.attn_q.weight"));
+    const hr_tensor *sh = by_name(m, "blk.0.ffn_up_shexp.weight");
+    assert_non_null(sh);
+    assert_int_equal(sh->ne[1], 128);
+    hr_model_free(m);
+
+    /* no experts: the shared MLP is the dense FFN */
+    n = snprintf(json, sizeof json,
+                 "{\"model_type\": \"granitemoehybrid\", \"hidden_size\": 256,"
+                 "\"num_hidden_layers\": 2, \"num_attention_heads\": 4,"
+                 "\"num_key_value_heads\": 2, \"intermediate_size\": 64,"
+                 "\"shared_intermediate_size\": 128, \"num_local_experts\": 0,"
+                 "\"vocab_size\": 1000, \"mamba_n_heads\": 8, \"mamba_d_head\": 64,"
+                 "\"position_embedding_type\": \"rope\", \"torch_dtype\": \"bfloat16\","
+                 "\"layer_types\": [\"mamba\", \"attention\"]}");
+    m = from_json(json);
+    assert_int_equal(m->layers[0].n_ff, 128);
+    assert_int_equal(m->layers[0].n_expert, 0);
+    assert_true(m->layers[0].is_recurrent && !m->layers[1].is_recurrent);
+    assert_false(m->no_rope);
+    assert_true(m->embedding_scale == 0.0f);
+    hr_model_free(m);
+}
+
 static void test_moe_and_mla(void **state)
 {
     (void)state;
@@ -699,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_gptq),
         cmocka_unit_test(test_gemma2_swa_and_softcap),
         cmocka_unit_test(test_layer_types),
+        cmocka_unit_test(test_granite_hybrid),
         cmocka_unit_test(test_moe_and_mla),
         cmocka_unit_test(test_qwen_moe_dense_layers),
         cmocka_unit_test(test_qwen_moe_dense_layers_safetensors),

@@ -226,6 +226,7 @@ typedef struct hr_shape {
     /* hybrids: attention in layers il % period == offset, the rest Mamba-2
      * (HF's attn_layer_period / attn_layer_offset) */
     uint32_t attn_layer_period, attn_layer_offset;
+    const uint8_t *recurrent_layers; /* or n_layer flags, 1 for Mamba-2 (config.json's layer_types) */
     float embedding_scale, residual_scale, logit_scale; /* Granite's multipliers */
     bool no_rope;               /* Granite 4.0-H: no position embeddings */
 } hr_shape;

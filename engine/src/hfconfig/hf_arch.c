@@ -35,6 +35,7 @@ static const hf_arch_traits ARCHS[] = {
     {"new",           "New",          "nomic-bert", true,  true,  true,  0, 0},
     {"bitnet",        "BitNet",       "bitnet",     false, false, true,  0, 0},
     {"gpt_oss",       "GptOss",       "gpt-oss",    false, false, false, 2, 0},
+    {"granitemoehybrid", "GraniteMoeHybrid", "granitehybrid", false, false, false, 0, 0},
 };
 
 /* Class-name suffixes after the family stem. */

@@ -43,6 +43,11 @@ typedef struct hf_config {
     bool tied_output, qkv_bias, attn_bias, ffn_bias;
     bool causal, embedding_only;
     bool rope_freqs;        /* rope_scaling llama3: rope_freqs.weight */
+    /* Granite-4.0-H: n_layer flags, 1 for the Mamba-2 layers of layer_types
+     * (malloc'd) or NULL; its multipliers and its position embeddings */
+    uint8_t *layer_recurrent;
+    float embedding_scale, residual_scale, logit_scale;
+    bool no_rope;
     float attn_logit_softcap, final_logit_softcap;
 
     hr_type dtype;          /* torch_dtype as an hr_type (F32 when absent) */

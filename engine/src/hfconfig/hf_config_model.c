@@ -52,6 +52,11 @@ void hf_config_to_shape(const hf_config *c, hr_shape *s)
     s->attn_logit_softcap = c->attn_logit_softcap;
     s->final_logit_softcap = c->final_logit_softcap;
     s->rope_freqs = c->rope_freqs;
+    s->recurrent_layers = c->layer_recurrent;
+    s->embedding_scale = c->embedding_scale;
+    s->residual_scale = c->residual_scale;
+    s->logit_scale = c->logit_scale;
+    s->no_rope = c->no_rope;
     s->ftype = HR_FTYPE_UNKNOWN;
     s->dtype = c->dtype;
 }
@@ -150,6 +155,10 @@ static void copy_hparams(hr_model *dst, const hr_model *src)
     dst->has_fused_qkv = src->has_fused_qkv;
     dst->attn_logit_softcap = src->attn_logit_softcap;
     dst->final_logit_softcap = src->final_logit_softcap;
+    dst->embedding_scale = src->embedding_scale;
+    dst->residual_scale = src->residual_scale;
+    dst->logit_scale = src->logit_scale;
+    dst->no_rope = src->no_rope;
     memcpy(dst->layers, src->layers, (size_t)src->n_layer * sizeof *dst->layers);
 }
 

@@ -250,7 +250,8 @@ static void parse_swa(parse_ctx *p, const hf_arch_traits *traits)
                     c->layer_swa[i] = 1;
                     n_sliding++;
                 } else if (strcmp(s, "full_attention") != 0 && strcmp(s, "global_attention") != 0 &&
-                           strcmp(s, "full") != 0) {
+                           strcmp(s, "full") != 0 && !c->layer_recurrent) {
+                    /* (a hybrid's "mamba" / "attention" list: parse_granite_hybrid) */
                     cfg_warn(c, "layer type '%.40s' (layer %u) not modelled: treated as attention",
                              s, i);
                 }
@@ -405,6 +406,58 @@ static void parse_moe(parse_ctx *p)
         c->n_layer_dense_lead = c->n_layer;
     parse_sparse_layers(p);
     parse_router_bias(p);
+}
+
+/* GraniteMoeHybrid (convert_hf_to_gguf's GraniteHybridModel): Mamba-2
+ * mixers where layer_types says "mamba", a shared MLP that is the dense FFN
+ * when there are no experts, Granite's multipliers, NoPE unless "rope". */
+static void parse_granite_hybrid(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    get_uint(p, MAX_DIM, &c->ssm_d_state, "mamba_d_state", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_d_conv, "mamba_d_conv", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_n_group, "mamba_n_groups", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_dt_rank, "mamba_n_heads", (const char *)NULL);
+    uint32_t expand = 2, head = 0;
+    get_uint(p, 1024, &expand, "mamba_expand", (const char *)NULL);
+    get_uint(p, MAX_DIM, &head, "mamba_d_head", (const char *)NULL);
+    const uint64_t inner = head && c->ssm_dt_rank ? (uint64_t)head * c->ssm_dt_rank
+                                                  : (uint64_t)expand * c->n_embd;
+    if (inner > MAX_DIM && p->status == HR_OK)
+        p->status = hr_error_set(p->err, HR_ERR_FORMAT, "%s: Mamba inner size %llu too large",
+                                 p->origin, (unsigned long long)inner);
+    c->ssm_d_inner = inner > MAX_DIM ? 0 : (uint32_t)inner;
+    c->embedding_scale = get_float(p, "embedding_multiplier");
+    c->residual_scale = get_float(p, "residual_multiplier");
+    c->logit_scale = get_float(p, "logits_scaling");
+    const cJSON *pos = find(p, "position_embedding_type");
+    c->no_rope = !(cJSON_IsString(pos) && strcmp(pos->valuestring, "rope") == 0);
+    uint32_t shared = 0;
+    get_uint(p, MAX_DIM, &shared, "shared_intermediate_size", (const char *)NULL);
+    if (c->n_expert) {
+        c->n_ff_shexp = shared;
+        c->n_expert_shared = shared ? 1 : 0;
+    } else if (shared) {
+        c->n_ff = shared;
+    }
+    const cJSON *types = find(p, "layer_types");
+    if (!types)
+        return;
+    if (!cJSON_IsArray(types) || (uint32_t)cJSON_GetArraySize(types) != c->n_layer) {
+        cfg_warn(c, "layer_types is not a list of %u layers: every layer taken as attention",
+                 c->n_layer);
+        return;
+    }
+    c->layer_recurrent = calloc(c->n_layer ? c->n_layer : 1, 1);
+    if (!c->layer_recurrent) {
+        p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
+        return;
+    }
+    uint32_t i = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, types) {
+        c->layer_recurrent[i++] = cJSON_IsString(v) && strcmp(v->valuestring, "mamba") == 0;
+    }
 }
 
 static void parse_ssm(parse_ctx *p, bool mamba2)
@@ -634,6 +687,8 @@ hr_status hf_config_parse(const char *json, size_t len, const char *origin, hf_c
     }
     parse_mla(&p);
     parse_moe(&p);
+    if (strcmp(a, "granitehybrid") == 0)
+        parse_granite_hybrid(&p);
     parse_swa(&p, traits);
     parse_dtype(&p);
     parse_quant(&p);
@@ -668,4 +723,6 @@ void hf_config_free(hf_config *c)
     c->layer_swa = NULL;
     free(c->layer_dense);
     c->layer_dense = NULL;
+    free(c->layer_recurrent);
+    c->layer_recurrent = NULL;
 }

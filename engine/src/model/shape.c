@@ -622,8 +622,9 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
         l->n_head = s->n_head;
         /* a hybrid's Mamba-2 layers: no KV heads (how GGUF marks them),
          * the model's head count (llama.cpp sizes heads from layer 0's) */
-        l->is_recurrent = L->hybrid && s->attn_layer_period > 0 &&
-                          il % s->attn_layer_period != s->attn_layer_offset;
+        l->is_recurrent = L->hybrid && (s->recurrent_layers ? s->recurrent_layers[il] != 0
+                                        : s->attn_layer_period > 0 &&
+                                              il % s->attn_layer_period != s->attn_layer_offset);
         if (L->mla) {
             l->n_head_kv = 1; /* one latent "head" cached per token */
             l->n_embd_head_k = (uint32_t)(d->kv_lora + d->n_rot);

@@ -75,6 +75,14 @@ static const name_pair BLOCK_NAMES[] = {
     {"mixer.dt_proj", "ssm_dt"}, {"mixer.A_log", "ssm_a"}, {"mixer.D", "ssm_d"},
     {"mixer.out_proj", "ssm_out"}, {"mixer.norm", "ssm_norm"}, {"mixer.dt_bias", "ssm_dt.bias"},
     {"norm", "attn_norm"},
+    /* Granite-4.0-H (GraniteMoeHybrid): Mamba-2 mixers, stacked experts with
+     * gate and up in one tensor, the shared MLP likewise */
+    {"mamba.in_proj", "ssm_in"}, {"mamba.conv1d", "ssm_conv1d"}, {"mamba.A_log", "ssm_a"},
+    {"mamba.D", "ssm_d"}, {"mamba.out_proj", "ssm_out"}, {"mamba.norm", "ssm_norm"},
+    {"mamba.dt_bias", "ssm_dt.bias"}, {"block_sparse_moe.router.layer", "ffn_gate_inp"},
+    {"block_sparse_moe.input_linear", "ffn_gate_up_exps"},
+    {"block_sparse_moe.output_linear", "ffn_down_exps"},
+    {"shared_mlp.input_linear", "ffn_up_shexp"}, {"shared_mlp.output_linear", "ffn_down_shexp"},
     /* Mistral's native consolidated.safetensors */
     {"attention.wq", "attn_q"}, {"attention.wk", "attn_k"}, {"attention.wv", "attn_v"},
     {"attention.wo", "attn_output"}, {"feed_forward.w1", "ffn_gate"},
