@@ -595,6 +595,8 @@ static void test_recurrent_against_real_llamacpp(void **state)
         /* hybrids: Mamba-2 and attention layers, each with an FFN (MoE in the tiny) */
         {"granite_h_12l", {200.00, 200.00, 200.00, 2212.03, 800.01, 200.00, 400.00, 100.00}},
         {"granite_h_tiny_8l", {54.01, 121.01, 55.01, 1732.04, 268.05, 59.01, 118.11, 29.58}},
+        /* Mamba-2, attention-only and FFN-only layers; the output norm before the rows */
+        {"nemotron_h_10l", {40.16, 83.01, 42.17, 1196.03, 216.39, 46.45, 92.32, 23.30}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

@@ -253,23 +253,44 @@ static void test_recurrent_and_encoders(void **state)
     /* a hybrid of an architecture headroom does not know: recurrent where
      * head_count_kv is 0, generic keys */
     w = gguf_writer_new(3);
-    gguf_writer_add_string(w, "general.architecture", "nemotron_h");
-    gguf_writer_add_u32(w, "nemotron_h.block_count", 4);
-    gguf_writer_add_u32(w, "nemotron_h.embedding_length", 512);
-    gguf_writer_add_u32(w, "nemotron_h.attention.head_count", 8);
+    gguf_writer_add_string(w, "general.architecture", "jamba");
+    gguf_writer_add_u32(w, "jamba.block_count", 4);
+    gguf_writer_add_u32(w, "jamba.embedding_length", 512);
+    gguf_writer_add_u32(w, "jamba.attention.head_count", 8);
     const uint32_t kv[4] = {0, 0, 2, 0};
-    gguf_writer_add_array(w, "nemotron_h.attention.head_count_kv", GW_UINT32, kv, 4);
-    gguf_writer_add_u32(w, "nemotron_h.ssm.state_size", 128);
-    gguf_writer_add_u32(w, "nemotron_h.ssm.inner_size", 1024);
+    gguf_writer_add_array(w, "jamba.attention.head_count_kv", GW_UINT32, kv, 4);
+    gguf_writer_add_u32(w, "jamba.ssm.state_size", 128);
+    gguf_writer_add_u32(w, "jamba.ssm.inner_size", 1024);
     assert_int_equal(fx_write_open(w, "hybrid.gguf", &m, &err, NULL), HR_OK);
     assert_int_equal(m->arch, HR_ARCH_UNKNOWN);
     assert_int_equal(m->n_warnings, 1);
-    assert_non_null(strstr(m->warnings[0], "nemotron_h"));
+    assert_non_null(strstr(m->warnings[0], "jamba"));
     for (uint32_t l = 0; l < 4; l++) {
         assert_int_equal(m->layers[l].is_recurrent, kv[l] == 0);
         assert_int_equal(m->layers[l].has_kv, kv[l] != 0);
     }
     assert_true(m->embedding_scale == 0.0f && !m->no_rope); /* Granite's keys only */
+    hr_model_free(m);
+
+    /* Nemotron-H: no KV heads in its FFN-only layers either; a layer is
+     * recurrent when it has neither KV heads nor an FFN */
+    w = gguf_writer_new(3);
+    gguf_writer_add_string(w, "general.architecture", "nemotron_h");
+    gguf_writer_add_u32(w, "nemotron_h.block_count", 4);
+    gguf_writer_add_u32(w, "nemotron_h.embedding_length", 512);
+    gguf_writer_add_u32(w, "nemotron_h.attention.head_count", 8);
+    gguf_writer_add_array(w, "nemotron_h.attention.head_count_kv", GW_UINT32, kv, 4);
+    const uint32_t ff[4] = {0, 1024, 0, 0};
+    gguf_writer_add_array(w, "nemotron_h.feed_forward_length", GW_UINT32, ff, 4);
+    gguf_writer_add_u32(w, "nemotron_h.ssm.state_size", 128);
+    gguf_writer_add_u32(w, "nemotron_h.ssm.inner_size", 1024);
+    assert_int_equal(fx_write_open(w, "nemotron.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->arch, HR_ARCH_NEMOTRON_H);
+    assert_true(m->layers[0].is_recurrent && m->layers[3].is_recurrent);
+    assert_false(m->layers[1].is_recurrent); /* the FFN-only layer */
+    assert_false(m->layers[1].has_kv);
+    assert_int_equal(m->layers[1].n_ff, 1024);
+    assert_true(m->layers[2].has_kv && !m->layers[2].is_recurrent);
     hr_model_free(m);
 
     /* Granite-4.0-H: the same marking, and its multipliers and rope switch */

@@ -42,6 +42,7 @@ typedef enum hr_arch {
     HR_ARCH_RWKV6, HR_ARCH_RWKV7, HR_ARCH_BERT, HR_ARCH_NOMIC_BERT, HR_ARCH_BITNET,
     HR_ARCH_GPT_OSS, HR_ARCH_MIXTRAL /* llama with experts, kept for naming */,
     HR_ARCH_GRANITE_HYBRID /* Granite 4.0-H: Mamba-2 and attention layers, each with an FFN */,
+    HR_ARCH_NEMOTRON_H /* Nemotron-H: each layer Mamba-2, attention or a (relu^2) FFN */,
     HR_ARCH_COUNT
 } hr_arch;
 
@@ -227,6 +228,9 @@ typedef struct hr_shape {
      * (HF's attn_layer_period / attn_layer_offset) */
     uint32_t attn_layer_period, attn_layer_offset;
     const uint8_t *recurrent_layers; /* or n_layer flags, 1 for Mamba-2 (config.json's layer_types) */
+    /* Nemotron-H: one character per layer, M Mamba-2, * attention, - FFN
+     * (HF's hybrid_override_pattern) */
+    const char *layer_pattern;
     float embedding_scale, residual_scale, logit_scale; /* Granite's multipliers */
     bool no_rope;               /* Granite 4.0-H: no position embeddings */
 } hr_shape;

@@ -222,7 +222,11 @@ typedef struct traits {
     bool final_softcap;   /* gemma2: logits soft-capped */
     bool logit_scale;     /* command-r: logits scaled */
     bool resid_scale;     /* granite: the mixer's and the FFN's outputs scaled before their adds */
-    bool no_rope;         /* granite 4.0-H: no position embeddings */
+    bool no_rope;         /* granite 4.0-H, nemotron-H: no position embeddings */
+    bool one_kind;        /* nemotron-H: a layer is attention or an FFN (or Mamba-2) */
+    bool relu_sqr;        /* nemotron-H: FFN up, relu, square, down (no gate) */
+    bool norm_then_rows;  /* nemotron-H: the output norm over every row (t_h_nextn, kept),
+                             then the out_ids rows */
     bool resid_first;     /* phi3: the FFN residual add takes the residual as src0 */
     bool moe_probs_bias;  /* deepseek V3: selection scores get a bias (exp_probs_b) */
     bool oai_moe;         /* gpt-oss: router bias, top-k of the logits then a softmax
@@ -275,6 +279,9 @@ static traits traits_of(const hr_model *m)
         break;
     case HR_ARCH_GPT_OSS:
         t.oai_moe = t.rows_after = true;
+        break;
+    case HR_ARCH_NEMOTRON_H:
+        t.no_rope = t.one_kind = t.relu_sqr = t.norm_then_rows = true;
         break;
     case HR_ARCH_GRANITE_HYBRID: /* each multiplier present is a scale op */
         t.embd_scale = m->embedding_scale != 0.0f;
@@ -397,6 +404,16 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
 static int16_t ffn_dense(cg_build *b, const traits *t, int16_t x, int64_t n_embd, int64_t n_ff,
                          int64_t T)
 {
+    if (t->relu_sqr) { /* relu and sqr each may run in place */
+        int16_t up = mm(b, b->shexp ? HR_ROLE_FFN_UP_SHEXP : HR_ROLE_FFN_UP, n_ff, x, T, 1, 1);
+        if (b->m->has_ffn_bias)
+            up = ew(b, up, CG_NONE, n_ff, T, 1, 1);
+        up = ew(b, ew(b, up, CG_NONE, n_ff, T, 1, 1), CG_NONE, n_ff, T, 1, 1);
+        int16_t down = mm(b, b->shexp ? HR_ROLE_FFN_DOWN_SHEXP : HR_ROLE_FFN_DOWN, n_embd, up, T, 1, 1);
+        if (b->m->has_ffn_bias)
+            down = ew(b, down, CG_NONE, n_embd, T, 1, 1);
+        return down;
+    }
     if (t->fused_up) {
         int16_t up = mm(b, HR_ROLE_FFN_UP, 2 * n_ff, x, T, 1, 1);
         int16_t act = fresh(b, up, CG_NONE, CG_F32, n_ff, T, 1, 1); /* swiglu of one tensor */
@@ -1091,6 +1108,43 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
 }
 
 /* map: the build's node map (cg_build.node_map) */
+/* Nemotron-H: the Mamba-2 layer after layers[i], when only FFN-only layers
+ * lie between (no expand of theirs reaches the ops before it), or -1 */
+static int next_mamba_behind_ffns(const hr_model *m, const int32_t *layers, int n_layers, int i)
+{
+    for (int j = i + 1; j < n_layers; j++) {
+        const hr_layer *L = &m->layers[layers[j]];
+        if (L->is_recurrent)
+            return layers[j];
+        if (L->n_head_kv > 0 || L->n_ff == 0)
+            return -1;
+    }
+    return -1;
+}
+
+/* Nemotron-H's attention-only and FFN-only layers (its Mamba-2 layers are
+ * the recurrent ones): the input norm, the one block, the residual add.
+ * early >= 0: the Mamba-2 layer whose state rows ggml reaches right after
+ * the attention (its output projection waits for that layer's DFS). */
+static int16_t one_kind_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
+                              bool last, int early)
+{
+    const int64_t E = b->m->n_embd, T = b->n_tokens;
+    int16_t cur;
+    if (L->n_head_kv > 0) {
+        int16_t normed;
+        cur = layer_attn(b, t, L, inpL, &normed);
+        if (early >= 0)
+            cg_rec_early_rows(b, early, layer_buffer(b, early));
+        cur = layer_proj(b, cur);
+    } else {
+        cur = ffn_dense(b, t, norm(b, inpL, E, T, 1, t->rms, t->norm_bias), E, L->n_ff, T);
+    }
+    int16_t resid = inpL;
+    const int64_t Tn = keep_output_rows(b, last, T, E, &cur, &resid);
+    return ew(b, cur, resid, E, Tn, 1, 1);
+}
+
 static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
                           bool last, layer_record *recs)
 {
@@ -1168,6 +1222,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->k_rot = b->v_rot = b->k_rot_swa = b->v_rot_swa = CG_NONE;
     b->inp_mean = CG_NONE;
     b->iswa = false;
+    b->early_layer = -1;
     b->k_quantized = type_is_quantized(b->in->type_k); /* looked up once per graph */
     b->v_quantized = type_is_quantized(b->in->type_v);
     /* layers all alike (the caller found it): the first tells */
@@ -1229,12 +1284,15 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         const int il = layers[i];
         cg_mark_layer(g, il);
         g->cur_buffer = layer_buffer(b, il);
-        if (recurrent || m->layers[il].is_recurrent || m->layers[il].n_head == 0) {
+        if (recurrent || m->layers[il].is_recurrent || (m->layers[il].n_head == 0 && !t.one_kind)) {
             /* recurrent blocks (hybrids' approximated by Mamba's) */
             b->offloading = false;
             for (int k = 0; k < LAYER_KINDS; k++) /* attention layers copy only */
                 recs[k].L = NULL;                   /* from a run without these */
-            cg_rec_layer(b, il, cur, il == (int)m->n_layer - 1);
+            cg_rec_layer(b, il, cur, il == (int)m->n_layer - 1 && !t.norm_then_rows);
+            const int early = t.one_kind ? next_mamba_behind_ffns(m, layers, n_layers, i) : -1;
+            if (early >= 0) /* its tail waits behind the next one's state rows */
+                cg_rec_early_rows(b, early, layer_buffer(b, early));
             continue;
         }
         if (b->tail.kind != CG_TAIL_NONE) /* a hybrid's recurrent layer before */
@@ -1246,7 +1304,10 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         if (b->offloading)
             g->cur_buffer = 1;
         b->cur_layer = il;
-        cur = emit_layer(b, &t, &m->layers[il], cur, il == (int)m->n_layer - 1 && !t.rows_after, recs);
+        const bool last = il == (int)m->n_layer - 1 && !t.rows_after && !t.norm_then_rows;
+        cur = t.one_kind ? one_kind_layer(b, &t, &m->layers[il], cur, last,
+                                          next_mamba_behind_ffns(m, layers, n_layers, i))
+                         : emit_layer(b, &t, &m->layers[il], cur, last, recs);
     }
     if (b->tail.kind != CG_TAIL_NONE) /* the last recurrent layer's ops */
         cur = cg_rec_flush(b, cur);
@@ -1264,7 +1325,13 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         g->cur_buffer = 1;
     b->cur_layer = HR_LAYER_OUTPUT;
     const int64_t No = b->n_outputs;
-    cur = norm(b, cur, E, No, 1, t.rms, t.norm_bias);
+    if (t.norm_then_rows) {
+        cur = norm(b, cur, E, T, 1, t.rms, t.norm_bias);
+        cg_mark_output(g, cur); /* t_h_nextn */
+        cur = fresh(b, cur, input(b, &b->out_ids, CG_I32, No, 1, 1, 1), CG_F32, E, No, 1, 1);
+    } else {
+        cur = norm(b, cur, E, No, 1, t.rms, t.norm_bias);
+    }
     cg_mark_output(g, cur); /* t_embd */
     if (!m->embedding_only) {
         int16_t logits = mm(b, HR_ROLE_OUTPUT, m->n_vocab, cur, No, 1, 1);

@@ -74,6 +74,8 @@ typedef struct cg_build {
     /* recurrent layers (build_recurrent.c) */
     cg_rec_tail tail;   /* the ops a recurrent layer left to its reader */
     int16_t v_first;    /* RWKV-7: the first layer's values, read by every layer */
+    int32_t early_layer; /* a Mamba-2 layer whose state rows were emitted early (or -1) */
+    int16_t early_rows;  /* those rows (cg_rec_early_rows) */
     cg_rec_dims rdims;
 } cg_build;
 
@@ -104,5 +106,10 @@ void cg_rec_begin(cg_build *b, int16_t embd);
 int16_t cg_layer_ffn(cg_build *b, int il, int16_t cur, int16_t resid, int64_t Tn);
 void cg_rec_layer(cg_build *b, int il, int16_t cur, bool last);
 int16_t cg_rec_flush(cg_build *b, int16_t cur);
+/* Emit now the state rows of Mamba-2 layer il (buffer buf), which its
+ * layer then reads: ggml's DFS reaches them first from the layer's conv
+ * state copy, before the ops that no expand reached yet (Nemotron-H's
+ * attention output projection and FFN-only layers in between). */
+void cg_rec_early_rows(cg_build *b, int il, uint8_t buf);
 
 #endif

@@ -247,7 +247,9 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
 {
     const ssm_dims s = ssm_of(b->m);
     const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
-    const int16_t conv = state_rows(b, smul(s.d_conv - 1, s.conv_ch));
+    const int16_t conv = b->early_layer == b->cur_layer ? b->early_rows
+                                                        : state_rows(b, smul(s.d_conv - 1, s.conv_ch));
+    b->early_layer = -1;
     /* the DFS from the copy of the last conv columns */
     const int16_t inpL = cg_rec_flush(b, cur);
     int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1); /* rms_norm (the residual reads inpL too) */
@@ -517,10 +519,21 @@ static void rwkv7_layer(cg_build *b, int16_t cur, bool last)
 
 /* ---- the entry points (build.h) ---- */
 
+void cg_rec_early_rows(cg_build *b, int il, uint8_t buf)
+{
+    const ssm_dims s = ssm_of(b->m);
+    const uint8_t saved = b->g->cur_buffer;
+    b->g->cur_buffer = buf;
+    b->early_rows = state_rows(b, smul(s.d_conv - 1, s.conv_ch));
+    b->early_layer = il;
+    b->g->cur_buffer = saved;
+}
+
 void cg_rec_begin(cg_build *b, int16_t embd)
 {
     b->tail.kind = CG_TAIL_NONE;
     b->v_first = CG_NONE;
+    b->early_layer = -1;
     scan_dims(b);
     if (b->m->arch == HR_ARCH_RWKV6 || b->m->arch == HR_ARCH_RWKV7) /* token_embd_norm */
         set_tail(b, CG_TAIL_EMBD_NORM, false, embd, CG_NONE, CG_NONE, CG_NONE);

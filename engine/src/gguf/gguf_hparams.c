@@ -328,6 +328,10 @@ static bool layer_is_recurrent(const hp *c, uint32_t il)
     if (is_recurrent_arch(m))
         return true;
     bool has_ssm = m->ssm_d_state > 0 || m->ssm_d_inner > 0 || m->rwkv_head_size > 0;
+    /* Nemotron-H's FFN layers have no KV heads either, but an FFN (and its
+     * KV head count may be one 0 when no layer has attention) */
+    if (is_arch(m, HR_ARCH_NEMOTRON_H))
+        return has_ssm && c->head_kv[il] == 0 && c->ff[il] == 0;
     return has_ssm && c->found_head_kv_array && c->head_kv[il] == 0;
 }
 

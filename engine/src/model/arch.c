@@ -18,7 +18,7 @@ static const struct {
     {HR_ARCH_RWKV7, "rwkv7"},       {HR_ARCH_BERT, "bert"},
     {HR_ARCH_NOMIC_BERT, "nomic-bert"}, {HR_ARCH_BITNET, "bitnet"},
     {HR_ARCH_GPT_OSS, "gpt-oss"},   {HR_ARCH_MIXTRAL, "mixtral"},
-    {HR_ARCH_GRANITE_HYBRID, "granitehybrid"},
+    {HR_ARCH_GRANITE_HYBRID, "granitehybrid"}, {HR_ARCH_NEMOTRON_H, "nemotron_h"},
 };
 
 const char *hr_arch_name(hr_arch arch)

@@ -47,6 +47,7 @@ typedef struct layout {
     bool no_gate_bias;   /* nomic-bert: llama.cpp has no ffn_gate.bias slot */
     bool mla;            /* deepseek2 latent attention */
     bool hybrid;         /* granitehybrid: Mamba-2 mixers in the layers without attention */
+    bool one_kind;       /* nemotron_h: a layer is a Mamba-2 mixer, attention or an FFN */
 } layout;
 
 typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV6, FAM_RWKV7 } family;
@@ -142,6 +143,10 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
         break;
     case HR_ARCH_DEEPSEEK2: L->mla = true; break;
     case HR_ARCH_GRANITE_HYBRID: L->hybrid = true; break;
+    case HR_ARCH_NEMOTRON_H: /* relu^2 FFNs without a gate, normed by attn_norm */
+        L->hybrid = L->one_kind = true;
+        L->ffn_gate = L->ffn_norm = false;
+        break;
     case HR_ARCH_BITNET: L->sub_norms = true; break;
     case HR_ARCH_GPT_OSS: L->oss = true; L->ffn_norm = false; break;
     case HR_ARCH_BERT:
@@ -298,10 +303,13 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
         const int il = (int)u;
         if (!L->encoder)
             ADD1(b, il, "attn_norm", "weight", d->n_embd);
-        if (b->m->layers[il].is_recurrent)
+        const hr_layer *ly = &b->m->layers[il];
+        if (ly->is_recurrent)
             add_mamba2_mixer(b, il);
-        else
+        else if (!L->one_kind || ly->n_head_kv > 0)
             add_attention(b, il, L, d);
+        if (L->one_kind && (ly->is_recurrent || ly->n_head_kv > 0))
+            continue; /* no FFN */
         if (L->sub_norms)
             ADD1(b, il, "attn_sub_norm", "weight", d->n_embd);
         if (L->post_norms || L->oss)
@@ -513,6 +521,15 @@ static hr_status check_shape(const hr_shape *s, family fam, hr_error *err)
     if (s->n_expert > SHAPE_MAX_EXPERTS || s->n_expert_used > s->n_expert)
         return hr_error_set(err, HR_ERR_ARG, "%s: expert counts %u used of %u out of range", who,
                             s->n_expert_used, s->n_expert);
+    if (s->layer_pattern) {
+        if (strlen(s->layer_pattern) != s->n_layer ||
+            strspn(s->layer_pattern, "M*-") != s->n_layer)
+            return hr_error_set(err, HR_ERR_ARG,
+                                "%s: layer_pattern needs one of M (Mamba-2), * (attention) or - "
+                                "(FFN) for each of the %u layers", who, s->n_layer);
+    } else if (hr_arch_from_name(s->arch_name) == HR_ARCH_NEMOTRON_H) {
+        return hr_error_set(err, HR_ERR_ARG, "%s: nemotron_h needs a layer_pattern", who);
+    }
     if (fam == FAM_TRANSFORMER) {
         if (s->n_head == 0)
             return hr_error_set(err, HR_ERR_ARG, "%s: head count must be > 0", who);
@@ -622,7 +639,9 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
         l->n_head = s->n_head;
         /* a hybrid's Mamba-2 layers: no KV heads (how GGUF marks them),
          * the model's head count (llama.cpp sizes heads from layer 0's) */
-        l->is_recurrent = L->hybrid && (s->recurrent_layers ? s->recurrent_layers[il] != 0
+        const char kind = s->layer_pattern ? s->layer_pattern[il] : '\0';
+        l->is_recurrent = L->hybrid && (s->layer_pattern ? kind == 'M'
+                                        : s->recurrent_layers ? s->recurrent_layers[il] != 0
                                         : s->attn_layer_period > 0 &&
                                               il % s->attn_layer_period != s->attn_layer_offset);
         if (L->mla) {
@@ -653,6 +672,14 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
         l->has_kv = m->causal && !l->is_recurrent; /* encoders run without a KV cache */
         if (l->is_recurrent)
             l->n_head_kv = 0;
+        if (L->one_kind) { /* Mamba-2 and attention layers have no FFN, FFN layers no KV */
+            if (kind == '-') {
+                l->n_head_kv = 0;
+                l->has_kv = false;
+            } else {
+                l->n_ff = 0;
+            }
+        }
     }
 }
 

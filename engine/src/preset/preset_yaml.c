@@ -30,6 +30,7 @@ typedef struct key_spec {
 static const key_spec KEYS[] = {
     {"name", V_STRING, offsetof(hr_shape, name), true},
     {"arch", V_STRING, offsetof(hr_shape, arch_name), true},
+    {"layer_pattern", V_STRING, offsetof(hr_shape, layer_pattern), false},
     U32("layers", n_layer, true),
     U32("embd", n_embd, true),
     U32("vocab", n_vocab, true),
@@ -128,8 +129,8 @@ typedef struct parse_ctx {
     hr_error *err;
     bool seen[N_KEYS];
     /* string values, copied into one malloc'd block at the end */
-    const char *str_value[2];
-    size_t str_len[2];
+    const char *str_value[3]; /* name, arch, layer_pattern */
+    size_t str_len[3];
 } parse_ctx;
 
 static hr_status set_value(parse_ctx *c, const key_spec *k, const char *v, size_t line)
@@ -141,7 +142,9 @@ static hr_status set_value(parse_ctx *c, const key_spec *k, const char *v, size_
         if (n == 0 || n > PRESET_MAX_STRING)
             return hr_error_set(c->err, HR_ERR_FORMAT, "%s:%zu: '%s' must be 1..%d characters",
                                 c->origin, line, k->key, PRESET_MAX_STRING);
-        int slot = k->offset == offsetof(hr_shape, name) ? 0 : 1;
+        const int slot = k->offset == offsetof(hr_shape, name)        ? 0
+                         : k->offset == offsetof(hr_shape, arch_name) ? 1
+                                                                      : 2;
         c->str_value[slot] = v;
         c->str_len[slot] = n;
         return HR_OK;
@@ -254,20 +257,25 @@ hr_status hr_preset_parse(const char *yaml, size_t len, const char *origin, hr_s
     c.err = err;
     st = walk_document(&c, &doc);
     if (st == HR_OK) {
-        /* one block: "name\0arch\0" */
-        char *block = malloc(c.str_len[0] + c.str_len[1] + 2);
+        /* one block: "name\0arch\0pattern\0" (the pattern may be absent) */
+        char *block = malloc(c.str_len[0] + c.str_len[1] + c.str_len[2] + 3);
         if (!block) {
             st = hr_error_set(err, HR_ERR_NOMEM, "%s: out of memory", origin);
         } else {
-            memcpy(block, c.str_value[0], c.str_len[0] + 1);
-            memcpy(block + c.str_len[0] + 1, c.str_value[1], c.str_len[1] + 1);
-            shape->name = block;
-            shape->arch_name = block + c.str_len[0] + 1;
+            const char **dst[3] = {&shape->name, &shape->arch_name, &shape->layer_pattern};
+            char *at = block;
+            for (int i = 0; i < 3; i++) {
+                if (!c.str_value[i])
+                    continue;
+                memcpy(at, c.str_value[i], c.str_len[i] + 1);
+                *dst[i] = at;
+                at += c.str_len[i] + 1;
+            }
             *strings = block;
         }
     }
     if (st != HR_OK) {
-        shape->name = shape->arch_name = NULL;
+        shape->name = shape->arch_name = shape->layer_pattern = NULL;
     }
     hr_yaml_doc_free(&doc);
     return st;
