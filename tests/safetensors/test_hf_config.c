@@ -322,6 +322,41 @@ static void test_granite_hybrid(void **state)
     hr_model_free(m);
 }
 
+/* Nemotron-H: hybrid_override_pattern names each layer's one block; its
+ * MoE form is not modelled and says so. */
+static void test_nemotron_h(void **state)
+{
+    (void)state;
+    hr_model *m = from_json(
+        "{\"architectures\": [\"NemotronHForCausalLM\"], \"model_type\": \"nemotron_h\","
+        "\"hidden_size\": 256, \"num_hidden_layers\": 4, \"num_attention_heads\": 4,"
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"intermediate_size\": 512,"
+        "\"vocab_size\": 1000, \"mamba_num_heads\": 8, \"mamba_head_dim\": 32,"
+        "\"n_groups\": 2, \"ssm_state_size\": 16, \"conv_kernel\": 4,"
+        "\"hybrid_override_pattern\": \"M-*M\", \"torch_dtype\": \"bfloat16\"}");
+    assert_int_equal(m->arch, HR_ARCH_NEMOTRON_H);
+    assert_int_equal(m->n_warnings, 0);
+    assert_true(m->layers[0].is_recurrent && m->layers[3].is_recurrent);
+    assert_true(!m->layers[1].is_recurrent && m->layers[1].n_ff == 512 && !m->layers[1].has_kv);
+    assert_true(m->layers[2].has_kv && m->layers[2].n_ff == 0);
+    assert_int_equal(m->ssm_d_inner, 256);
+    assert_int_equal(m->ssm_dt_rank, 8);
+    assert_int_equal(m->ssm_n_group, 2);
+    assert_non_null(by_name(m, "blk.1.ffn_up.weight"));
+    assert_null(by_name(m, "blk.1.ffn_gate.weight")); /* relu^2, no gate */
+    assert_null(by_name(m, "blk.2.ffn_up.weight"));
+    assert_non_null(by_name(m, "blk.3.ssm_in.weight"));
+    hr_model_free(m);
+
+    m = from_json(
+        "{\"model_type\": \"nemotron_h\", \"hidden_size\": 256, \"num_hidden_layers\": 2,"
+        "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"intermediate_size\": 512,"
+        "\"vocab_size\": 1000, \"n_routed_experts\": 8, \"num_experts_per_tok\": 2,"
+        "\"hybrid_override_pattern\": \"ME\", \"torch_dtype\": \"bfloat16\"}");
+    assert_true(has_warning(m, "nemotron_h_moe"));
+    hr_model_free(m);
+}
+
 static void test_moe_and_mla(void **state)
 {
     (void)state;
@@ -761,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_gemma2_swa_and_softcap),
         cmocka_unit_test(test_layer_types),
         cmocka_unit_test(test_granite_hybrid),
+        cmocka_unit_test(test_nemotron_h),
         cmocka_unit_test(test_moe_and_mla),
         cmocka_unit_test(test_qwen_moe_dense_layers),
         cmocka_unit_test(test_qwen_moe_dense_layers_safetensors),

@@ -36,6 +36,7 @@ static const hf_arch_traits ARCHS[] = {
     {"bitnet",        "BitNet",       "bitnet",     false, false, true,  0, 0},
     {"gpt_oss",       "GptOss",       "gpt-oss",    false, false, false, 2, 0},
     {"granitemoehybrid", "GraniteMoeHybrid", "granitehybrid", false, false, false, 0, 0},
+    {"nemotron_h",    "NemotronH",    "nemotron_h", false, false, false, 0, 0},
 };
 
 /* Class-name suffixes after the family stem. */

@@ -46,6 +46,7 @@ typedef struct hf_config {
     /* Granite-4.0-H: n_layer flags, 1 for the Mamba-2 layers of layer_types
      * (malloc'd) or NULL; its multipliers and its position embeddings */
     uint8_t *layer_recurrent;
+    char *layer_pattern;    /* Nemotron-H's hybrid_override_pattern (malloc'd) or NULL */
     float embedding_scale, residual_scale, logit_scale;
     bool no_rope;
     float attn_logit_softcap, final_logit_softcap;

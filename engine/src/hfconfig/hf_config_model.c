@@ -53,6 +53,7 @@ void hf_config_to_shape(const hf_config *c, hr_shape *s)
     s->final_logit_softcap = c->final_logit_softcap;
     s->rope_freqs = c->rope_freqs;
     s->recurrent_layers = c->layer_recurrent;
+    s->layer_pattern = c->layer_pattern;
     s->embedding_scale = c->embedding_scale;
     s->residual_scale = c->residual_scale;
     s->logit_scale = c->logit_scale;

@@ -460,6 +460,47 @@ static void parse_granite_hybrid(parse_ctx *p)
     }
 }
 
+/* NemotronH (convert_hf_to_gguf's NemotronHModel): hybrid_override_pattern
+ * names each layer (M Mamba-2, * attention, - FFN); Mamba-2 of
+ * mamba_num_heads heads of mamba_head_dim. Its MoE form (experts) is
+ * llama.cpp's nemotron_h_moe, which headroom does not model. */
+static void parse_nemotron_h(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    if (c->n_expert) {
+        snprintf(c->arch_name, sizeof c->arch_name, "nemotron_h_moe");
+        c->arch_known = false;
+        cfg_warn(c, "Nemotron-H with experts (nemotron_h_moe) not modelled: generic keys used");
+        return;
+    }
+    uint32_t heads = 0, head = 0;
+    get_uint(p, MAX_DIM, &heads, "mamba_num_heads", (const char *)NULL);
+    get_uint(p, MAX_DIM, &head, "mamba_head_dim", (const char *)NULL);
+    const uint64_t inner = (uint64_t)heads * head;
+    if (inner > MAX_DIM && p->status == HR_OK)
+        p->status = hr_error_set(p->err, HR_ERR_FORMAT, "%s: Mamba inner size %llu too large",
+                                 p->origin, (unsigned long long)inner);
+    c->ssm_d_inner = inner > MAX_DIM ? 0 : (uint32_t)inner;
+    c->ssm_dt_rank = heads;
+    c->ssm_d_state = 128;
+    c->ssm_d_conv = 4;
+    c->ssm_n_group = 1;
+    get_uint(p, MAX_DIM, &c->ssm_d_state, "ssm_state_size", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_d_conv, "conv_kernel", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_n_group, "n_groups", (const char *)NULL);
+    const cJSON *pat = find(p, "hybrid_override_pattern");
+    if (!cJSON_IsString(pat) || strlen(pat->valuestring) != c->n_layer) {
+        cfg_warn(c, "hybrid_override_pattern is not a string of %u layers", c->n_layer);
+        return;
+    }
+    c->layer_pattern = malloc(c->n_layer + 1);
+    if (!c->layer_pattern) {
+        p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
+        return;
+    }
+    memcpy(c->layer_pattern, pat->valuestring, c->n_layer + 1);
+}
+
 static void parse_ssm(parse_ctx *p, bool mamba2)
 {
     hf_config *c = p->c;
@@ -689,6 +730,8 @@ hr_status hf_config_parse(const char *json, size_t len, const char *origin, hf_c
     parse_moe(&p);
     if (strcmp(a, "granitehybrid") == 0)
         parse_granite_hybrid(&p);
+    if (strcmp(a, "nemotron_h") == 0)
+        parse_nemotron_h(&p);
     parse_swa(&p, traits);
     parse_dtype(&p);
     parse_quant(&p);
@@ -725,4 +768,6 @@ void hf_config_free(hf_config *c)
     c->layer_dense = NULL;
     free(c->layer_recurrent);
     c->layer_recurrent = NULL;
+    free(c->layer_pattern);
+    c->layer_pattern = NULL;
 }
