@@ -597,6 +597,8 @@ static void test_recurrent_against_real_llamacpp(void **state)
         {"granite_h_tiny_8l", {54.01, 121.01, 55.01, 1732.04, 268.05, 59.01, 118.11, 29.58}},
         /* Mamba-2, attention-only and FFN-only layers; the output norm before the rows */
         {"nemotron_h_10l", {40.16, 83.01, 42.17, 1196.03, 216.39, 46.45, 92.32, 23.30}},
+        /* with relu^2 MoE layers (sigmoid scores, a selection bias, weights normalised and scaled) */
+        {"nemotron_h_moe_8l", {42.01, 81.01, 44.01, 1188.03, 224.05, 48.01, 96.10, 24.08}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

@@ -322,8 +322,8 @@ static void test_granite_hybrid(void **state)
     hr_model_free(m);
 }
 
-/* Nemotron-H: hybrid_override_pattern names each layer's one block; its
- * MoE form is not modelled and says so. */
+/* Nemotron-H: hybrid_override_pattern names each layer's one block, dense
+ * or with MoE FFN layers (E). */
 static void test_nemotron_h(void **state)
 {
     (void)state;
@@ -350,10 +350,23 @@ static void test_nemotron_h(void **state)
 
     m = from_json(
         "{\"model_type\": \"nemotron_h\", \"hidden_size\": 256, \"num_hidden_layers\": 2,"
-        "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"intermediate_size\": 512,"
-        "\"vocab_size\": 1000, \"n_routed_experts\": 8, \"num_experts_per_tok\": 2,"
+        "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"head_dim\": 64,"
+        "\"vocab_size\": 1000, \"mamba_num_heads\": 8, \"mamba_head_dim\": 32,"
+        "\"n_routed_experts\": 8, \"num_experts_per_tok\": 2, \"moe_intermediate_size\": 128,"
+        "\"moe_shared_expert_intermediate_size\": 256, \"n_shared_experts\": 1,"
+        "\"norm_topk_prob\": true, \"routed_scaling_factor\": 2.5,"
         "\"hybrid_override_pattern\": \"ME\", \"torch_dtype\": \"bfloat16\"}");
-    assert_true(has_warning(m, "nemotron_h_moe"));
+    assert_int_equal(m->arch, HR_ARCH_NEMOTRON_H_MOE);
+    assert_int_equal(m->n_warnings, 0);
+    assert_true(m->layers[0].is_recurrent && m->layers[0].n_expert == 0);
+    assert_int_equal(m->layers[1].n_expert, 8);
+    assert_int_equal(m->layers[1].n_ff_exp, 128);
+    assert_int_equal(m->n_ff_shexp, 256);
+    assert_true(m->expert_weights_norm && m->expert_weights_scale == 2.5f);
+    assert_non_null(by_name(m, "blk.1.ffn_up_exps.weight"));
+    assert_non_null(by_name(m, "blk.1.exp_probs_b.bias"));
+    assert_null(by_name(m, "blk.1.ffn_gate_exps.weight")); /* relu^2 experts, no gate */
+    assert_null(by_name(m, "blk.1.ffn_gate_shexp.weight"));
     hr_model_free(m);
 }
 

@@ -784,8 +784,12 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
                         m->n_ff_shexp);
         add_nonzero_u32(w, arch_key(k, sizeof k, arch, "leading_dense_block_count"),
                         m->n_layer_dense_lead);
-        /* required by llama.cpp for deepseek2; no memory effect */
-        gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "expert_weights_scale"), 1.0f);
+        /* required by llama.cpp for deepseek2 (no memory effect there);
+         * Nemotron-H MoE scales its experts' weights by any but 0 and 1 */
+        gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "expert_weights_scale"),
+                            m->expert_weights_scale != 0.0f ? m->expert_weights_scale : 1.0f);
+        if (m->expert_weights_norm)
+            gguf_writer_add_bool(w, arch_key(k, sizeof k, arch, "expert_weights_norm"), true);
     }
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.conv_kernel"), m->ssm_d_conv);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.inner_size"), m->ssm_d_inner);

@@ -43,6 +43,7 @@ typedef enum hr_arch {
     HR_ARCH_GPT_OSS, HR_ARCH_MIXTRAL /* llama with experts, kept for naming */,
     HR_ARCH_GRANITE_HYBRID /* Granite 4.0-H: Mamba-2 and attention layers, each with an FFN */,
     HR_ARCH_NEMOTRON_H /* Nemotron-H: each layer Mamba-2, attention or a (relu^2) FFN */,
+    HR_ARCH_NEMOTRON_H_MOE /* Nemotron-H with MoE FFN layers (Nemotron 3 Nano) */,
     HR_ARCH_COUNT
 } hr_arch;
 
@@ -149,6 +150,10 @@ typedef struct hr_model {
     /* Granite's multipliers (0: none; each present one is a scale op) */
     float embedding_scale, residual_scale, logit_scale;
     bool no_rope;                           /* Granite: rope.scaling.finetuned false */
+    /* Nemotron-H MoE: the chosen experts' weights normalised, then scaled
+     * (each a few ops in the graph; other archs fix these by family) */
+    bool expert_weights_norm;
+    float expert_weights_scale;
     hr_layer *layers;                       /* n_layer entries */
 
     /* tensors */
@@ -228,9 +233,11 @@ typedef struct hr_shape {
      * (HF's attn_layer_period / attn_layer_offset) */
     uint32_t attn_layer_period, attn_layer_offset;
     const uint8_t *recurrent_layers; /* or n_layer flags, 1 for Mamba-2 (config.json's layer_types) */
-    /* Nemotron-H: one character per layer, M Mamba-2, * attention, - FFN
-     * (HF's hybrid_override_pattern) */
+    /* Nemotron-H: one character per layer, M Mamba-2, * attention, - FFN,
+     * E MoE FFN (HF's hybrid_override_pattern) */
     const char *layer_pattern;
+    bool expert_weights_norm;   /* Nemotron-H MoE: norm_topk_prob */
+    float expert_weights_scale; /* Nemotron-H MoE: routed_scaling_factor */
     float embedding_scale, residual_scale, logit_scale; /* Granite's multipliers */
     bool no_rope;               /* Granite 4.0-H: no position embeddings */
 } hr_shape;

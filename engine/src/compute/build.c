@@ -227,6 +227,7 @@ typedef struct traits {
     bool relu_sqr;        /* nemotron-H: FFN up, relu, square, down (no gate) */
     bool norm_then_rows;  /* nemotron-H: the output norm over every row (t_h_nextn, kept),
                              then the out_ids rows */
+    bool moe_w_scale;     /* nemotron-H MoE: the chosen weights scaled */
     bool resid_first;     /* phi3: the FFN residual add takes the residual as src0 */
     bool moe_probs_bias;  /* deepseek V3: selection scores get a bias (exp_probs_b) */
     bool oai_moe;         /* gpt-oss: router bias, top-k of the logits then a softmax
@@ -280,8 +281,13 @@ static traits traits_of(const hr_model *m)
     case HR_ARCH_GPT_OSS:
         t.oai_moe = t.rows_after = true;
         break;
-    case HR_ARCH_NEMOTRON_H:
+    case HR_ARCH_NEMOTRON_H: case HR_ARCH_NEMOTRON_H_MOE:
         t.no_rope = t.one_kind = t.relu_sqr = t.norm_then_rows = true;
+        /* MoE: sigmoid scores (the softmax's size), a selection bias, the
+         * weights normalised and scaled as the file says */
+        t.moe_probs_bias = m->arch == HR_ARCH_NEMOTRON_H_MOE;
+        t.moe_norm_w = m->expert_weights_norm;
+        t.moe_w_scale = m->expert_weights_scale != 0.0f && m->expert_weights_scale != 1.0f;
         break;
     case HR_ARCH_GRANITE_HYBRID: /* each multiplier present is a scale op */
         t.embd_scale = m->embedding_scale != 0.0f;
@@ -460,20 +466,32 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
         w = ew(b, w2, sum, nu, T, 1, 1);                        /* div */
         w = cg_view(b->g, w, CG_F32, 1, nu, T, 1, false);
     }
+    if (t->moe_w_scale)
+        w = ew(b, w, CG_NONE, 1, nu, T, 1);
+    if (b->early_after_weights >= 0) { /* build_moe_ffn expands the weights */
+        cg_rec_early_rows(b, b->early_after_weights, layer_buffer(b, b->early_after_weights));
+        b->early_after_weights = -1;
+    }
     int16_t x3 = cg_view(b->g, x, CG_F32, n_embd, 1, T, 1, false);
-    int16_t gate = cg_op(b->g, false, CG_F32, nff, nu, T, 1, weight(b, HR_ROLE_FFN_GATE_EXPS), x3, sel, CG_NONE);
-    if (t->oai_moe)
-        gate = cg_op(b->g, true, CG_F32, nff, nu, T, 1, gate, sel, CG_NONE, CG_NONE); /* add_id */
-    int16_t up = cg_op(b->g, false, CG_F32, nff, nu, T, 1, weight(b, HR_ROLE_FFN_UP_EXPS), x3, sel, CG_NONE);
-    if (t->oai_moe)
-        up = cg_op(b->g, true, CG_F32, nff, nu, T, 1, up, sel, CG_NONE, CG_NONE);
-    int16_t act = fresh(b, gate, up, CG_F32, nff, nu, T, 1);
+    int16_t act;
+    if (t->relu_sqr) { /* experts of up and down: relu, square, each may run in place */
+        int16_t up = cg_op(b->g, false, CG_F32, nff, nu, T, 1, weight(b, HR_ROLE_FFN_UP_EXPS), x3, sel, CG_NONE);
+        act = ew(b, ew(b, up, CG_NONE, nff, nu, T, 1), CG_NONE, nff, nu, T, 1);
+    } else {
+        int16_t gate = cg_op(b->g, false, CG_F32, nff, nu, T, 1, weight(b, HR_ROLE_FFN_GATE_EXPS), x3, sel, CG_NONE);
+        if (t->oai_moe)
+            gate = cg_op(b->g, true, CG_F32, nff, nu, T, 1, gate, sel, CG_NONE, CG_NONE); /* add_id */
+        int16_t up = cg_op(b->g, false, CG_F32, nff, nu, T, 1, weight(b, HR_ROLE_FFN_UP_EXPS), x3, sel, CG_NONE);
+        if (t->oai_moe)
+            up = cg_op(b->g, true, CG_F32, nff, nu, T, 1, up, sel, CG_NONE, CG_NONE);
+        act = fresh(b, gate, up, CG_F32, nff, nu, T, 1);
+    }
     int16_t experts = cg_op(b->g, false, CG_F32, n_embd, nu, T, 1, weight(b, HR_ROLE_FFN_DOWN_EXPS), act, sel, CG_NONE);
     if (t->oai_moe)
         experts = cg_op(b->g, true, CG_F32, n_embd, nu, T, 1, experts, sel, CG_NONE, CG_NONE);
     experts = ew(b, experts, w, n_embd, nu, T, 1); /* weights applied */
     int16_t views[64];
-    const int64_t nv = nu < 64 ? nu : 64;
+    const int64_t nv = nu < 64 ? (nu > 1 ? nu : 1) : 64;
     for (int64_t i = 0; i < nv; i++)
         views[i] = cg_view(b->g, experts, CG_F32, n_embd, T, 1, 1, true);
     int16_t out = views[0];
@@ -1116,7 +1134,7 @@ static int next_mamba_behind_ffns(const hr_model *m, const int32_t *layers, int 
         const hr_layer *L = &m->layers[layers[j]];
         if (L->is_recurrent)
             return layers[j];
-        if (L->n_head_kv > 0 || L->n_ff == 0)
+        if (L->n_head_kv > 0 || L->n_expert > 0) /* attention's Q, MoE's weights: expanded */
             return -1;
     }
     return -1;
@@ -1125,7 +1143,8 @@ static int next_mamba_behind_ffns(const hr_model *m, const int32_t *layers, int 
 /* Nemotron-H's attention-only and FFN-only layers (its Mamba-2 layers are
  * the recurrent ones): the input norm, the one block, the residual add.
  * early >= 0: the Mamba-2 layer whose state rows ggml reaches right after
- * the attention (its output projection waits for that layer's DFS). */
+ * the attention or the MoE weights, the last expands of this layer (the
+ * rest of it waits for that layer's DFS). */
 static int16_t one_kind_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
                               bool last, int early)
 {
@@ -1137,6 +1156,12 @@ static int16_t one_kind_layer(cg_build *b, const traits *t, const hr_layer *L, i
         if (early >= 0)
             cg_rec_early_rows(b, early, layer_buffer(b, early));
         cur = layer_proj(b, cur);
+    } else if (L->n_expert > 0 && L->n_expert_used > 0) { /* MoE, then the shared expert */
+        const int16_t x = norm(b, inpL, E, T, 1, t->rms, t->norm_bias);
+        b->early_after_weights = early;
+        cur = ffn_moe(b, t, x, E, L, T);
+        if (b->m->n_ff_shexp > 0)
+            cur = ffn_moe_shared(b, t, x, E, b->m->n_ff_shexp, cur, T);
     } else {
         cur = ffn_dense(b, t, norm(b, inpL, E, T, 1, t->rms, t->norm_bias), E, L->n_ff, T);
     }
@@ -1223,6 +1248,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->inp_mean = CG_NONE;
     b->iswa = false;
     b->early_layer = -1;
+    b->early_after_weights = -1;
     b->k_quantized = type_is_quantized(b->in->type_k); /* looked up once per graph */
     b->v_quantized = type_is_quantized(b->in->type_v);
     /* layers all alike (the caller found it): the first tells */

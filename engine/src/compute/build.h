@@ -76,6 +76,8 @@ typedef struct cg_build {
     int16_t v_first;    /* RWKV-7: the first layer's values, read by every layer */
     int32_t early_layer; /* a Mamba-2 layer whose state rows were emitted early (or -1) */
     int16_t early_rows;  /* those rows (cg_rec_early_rows) */
+    int32_t early_after_weights; /* a Mamba-2 layer whose state rows follow the next MoE
+                                    weights' expand (Nemotron-H MoE), or -1 */
     cg_rec_dims rdims;
 } cg_build;
 

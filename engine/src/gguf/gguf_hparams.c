@@ -269,6 +269,14 @@ static hr_status read_other(hp *c)
             return st;
         m->no_rope = !rope;
     }
+    /* Nemotron-H MoE: whether and how its experts' weights are normalised
+     * and scaled (ops of the graph) */
+    if (is_arch(m, HR_ARCH_NEMOTRON_H_MOE) &&
+        ((st = gguf_get_bool(c->f, akey(c, "expert_weights_norm"), &m->expert_weights_norm, NULL,
+                             c->err)) != HR_OK ||
+         (st = gguf_get_f32(c->f, akey(c, "expert_weights_scale"), &m->expert_weights_scale, NULL,
+                            c->err)) != HR_OK))
+        return st;
     /* pooling_type 0 is NONE (token outputs); any other value pools embeddings. */
     m->embedding_only = is_encoder_arch(m) || (has_pooling && pooling > 0);
     if (m->n_shared_kv_layers > m->n_layer)
@@ -330,7 +338,7 @@ static bool layer_is_recurrent(const hp *c, uint32_t il)
     bool has_ssm = m->ssm_d_state > 0 || m->ssm_d_inner > 0 || m->rwkv_head_size > 0;
     /* Nemotron-H's FFN layers have no KV heads either, but an FFN (and its
      * KV head count may be one 0 when no layer has attention) */
-    if (is_arch(m, HR_ARCH_NEMOTRON_H))
+    if (is_arch(m, HR_ARCH_NEMOTRON_H) || is_arch(m, HR_ARCH_NEMOTRON_H_MOE))
         return has_ssm && c->head_kv[il] == 0 && c->ff[il] == 0;
     return has_ssm && c->found_head_kv_array && c->head_kv[il] == 0;
 }

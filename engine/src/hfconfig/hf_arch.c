@@ -37,6 +37,7 @@ static const hf_arch_traits ARCHS[] = {
     {"gpt_oss",       "GptOss",       "gpt-oss",    false, false, false, 2, 0},
     {"granitemoehybrid", "GraniteMoeHybrid", "granitehybrid", false, false, false, 0, 0},
     {"nemotron_h",    "NemotronH",    "nemotron_h", false, false, false, 0, 0},
+    {"nemotron_h_moe", "NemotronHMoe", "nemotron_h", false, false, false, 0, 0},
 };
 
 /* Class-name suffixes after the family stem. */

@@ -461,17 +461,28 @@ static void parse_granite_hybrid(parse_ctx *p)
 }
 
 /* NemotronH (convert_hf_to_gguf's NemotronHModel): hybrid_override_pattern
- * names each layer (M Mamba-2, * attention, - FFN); Mamba-2 of
- * mamba_num_heads heads of mamba_head_dim. Its MoE form (experts) is
- * llama.cpp's nemotron_h_moe, which headroom does not model. */
+ * names each layer (M Mamba-2, * attention, - FFN, E MoE FFN); Mamba-2 of
+ * mamba_num_heads heads of mamba_head_dim. With experts it is llama.cpp's
+ * nemotron_h_moe: relu^2 experts of moe_intermediate_size, a shared expert,
+ * the chosen weights normalised (norm_topk_prob) and scaled
+ * (routed_scaling_factor). */
 static void parse_nemotron_h(parse_ctx *p)
 {
     hf_config *c = p->c;
     if (c->n_expert) {
         snprintf(c->arch_name, sizeof c->arch_name, "nemotron_h_moe");
-        c->arch_known = false;
-        cfg_warn(c, "Nemotron-H with experts (nemotron_h_moe) not modelled: generic keys used");
-        return;
+        uint32_t shared_ff = 0, groups = 1, latent = 0;
+        get_uint(p, MAX_DIM, &shared_ff, "moe_shared_expert_intermediate_size", (const char *)NULL);
+        c->n_ff_shexp = shared_ff;
+        get_bool(p, "norm_topk_prob", &c->expert_weights_norm);
+        c->expert_weights_scale = get_float(p, "routed_scaling_factor");
+        get_uint(p, MAX_DIM, &groups, "n_group", (const char *)NULL);
+        get_uint(p, MAX_DIM, &latent, "moe_latent_size", (const char *)NULL);
+        if (groups > 1)
+            cfg_warn(c, "expert groups (n_group %u) not modelled: selection over all experts",
+                     groups);
+        if (latent)
+            cfg_warn(c, "MoE latent projections (moe_latent_size %u) not modelled", latent);
     }
     uint32_t heads = 0, head = 0;
     get_uint(p, MAX_DIM, &heads, "mamba_num_heads", (const char *)NULL);

@@ -48,6 +48,7 @@ typedef struct layout {
     bool mla;            /* deepseek2 latent attention */
     bool hybrid;         /* granitehybrid: Mamba-2 mixers in the layers without attention */
     bool one_kind;       /* nemotron_h: a layer is a Mamba-2 mixer, attention or an FFN */
+    bool moe_no_gate;    /* nemotron_h_moe: experts of up and down only, a selection bias */
 } layout;
 
 typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV6, FAM_RWKV7 } family;
@@ -143,9 +144,10 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
         break;
     case HR_ARCH_DEEPSEEK2: L->mla = true; break;
     case HR_ARCH_GRANITE_HYBRID: L->hybrid = true; break;
-    case HR_ARCH_NEMOTRON_H: /* relu^2 FFNs without a gate, normed by attn_norm */
+    case HR_ARCH_NEMOTRON_H: case HR_ARCH_NEMOTRON_H_MOE: /* relu^2 FFNs without a gate */
         L->hybrid = L->one_kind = true;
         L->ffn_gate = L->ffn_norm = false;
+        L->moe_no_gate = arch == HR_ARCH_NEMOTRON_H_MOE;
         break;
     case HR_ARCH_BITNET: L->sub_norms = true; break;
     case HR_ARCH_GPT_OSS: L->oss = true; L->ffn_norm = false; break;
@@ -244,7 +246,10 @@ static void add_moe_ffn(builder *b, int il, const layout *L, const dims *d)
     ADD2(b, il, "ffn_gate_inp", "weight", d->n_embd, d->n_expert);
     if (L->oss)
         ADD1(b, il, "ffn_gate_inp", "bias", d->n_expert);
-    ADD3(b, il, "ffn_gate_exps", "weight", d->n_embd, d->n_ff_exp, d->n_expert);
+    if (L->moe_no_gate)
+        ADD1(b, il, "exp_probs_b", "bias", d->n_expert);
+    else
+        ADD3(b, il, "ffn_gate_exps", "weight", d->n_embd, d->n_ff_exp, d->n_expert);
     ADD3(b, il, "ffn_up_exps", "weight", d->n_embd, d->n_ff_exp, d->n_expert);
     ADD3(b, il, "ffn_down_exps", "weight", d->n_ff_exp, d->n_embd, d->n_expert);
     if (L->oss) {
@@ -255,7 +260,8 @@ static void add_moe_ffn(builder *b, int il, const layout *L, const dims *d)
     if (d->n_ff_shexp > 0) {
         if (L->shexp_gate_inp)
             ADD1(b, il, "ffn_gate_inp_shexp", "weight", d->n_embd);
-        ADD2(b, il, "ffn_gate_shexp", "weight", d->n_embd, d->n_ff_shexp);
+        if (!L->moe_no_gate)
+            ADD2(b, il, "ffn_gate_shexp", "weight", d->n_embd, d->n_ff_shexp);
         ADD2(b, il, "ffn_up_shexp", "weight", d->n_embd, d->n_ff_shexp);
         ADD2(b, il, "ffn_down_shexp", "weight", d->n_ff_shexp, d->n_embd);
     }
@@ -320,7 +326,7 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
         }
         if (L->ffn_norm)
             ADD1(b, il, "ffn_norm", "weight", d->n_embd);
-        if (layer_is_moe(s, u))
+        if (L->one_kind ? ly->n_expert > 0 : layer_is_moe(s, u))
             add_moe_ffn(b, il, L, d);
         else
             add_dense_ffn(b, il, L, d);
@@ -522,13 +528,18 @@ static hr_status check_shape(const hr_shape *s, family fam, hr_error *err)
         return hr_error_set(err, HR_ERR_ARG, "%s: expert counts %u used of %u out of range", who,
                             s->n_expert_used, s->n_expert);
     if (s->layer_pattern) {
+        const bool moe = hr_arch_from_name(s->arch_name) == HR_ARCH_NEMOTRON_H_MOE;
         if (strlen(s->layer_pattern) != s->n_layer ||
-            strspn(s->layer_pattern, "M*-") != s->n_layer)
+            strspn(s->layer_pattern, moe ? "M*E" : "M*-") != s->n_layer)
             return hr_error_set(err, HR_ERR_ARG,
-                                "%s: layer_pattern needs one of M (Mamba-2), * (attention) or - "
-                                "(FFN) for each of the %u layers", who, s->n_layer);
-    } else if (hr_arch_from_name(s->arch_name) == HR_ARCH_NEMOTRON_H) {
-        return hr_error_set(err, HR_ERR_ARG, "%s: nemotron_h needs a layer_pattern", who);
+                                "%s: layer_pattern needs one of M (Mamba-2), * (attention) or %s "
+                                "for each of the %u layers", who, moe ? "E (MoE FFN)" : "- (FFN)",
+                                s->n_layer);
+        if (moe && (s->n_expert == 0 || s->n_expert_used == 0))
+            return hr_error_set(err, HR_ERR_ARG, "%s: nemotron_h_moe needs experts", who);
+    } else if (hr_arch_from_name(s->arch_name) == HR_ARCH_NEMOTRON_H ||
+               hr_arch_from_name(s->arch_name) == HR_ARCH_NEMOTRON_H_MOE) {
+        return hr_error_set(err, HR_ERR_ARG, "%s: %s needs a layer_pattern", who, s->arch_name);
     }
     if (fam == FAM_TRANSFORMER) {
         if (s->n_head == 0)
@@ -629,6 +640,8 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
     m->residual_scale = s->residual_scale;
     m->logit_scale = s->logit_scale;
     m->no_rope = s->no_rope;
+    m->expert_weights_norm = s->expert_weights_norm;
+    m->expert_weights_scale = s->expert_weights_scale;
     for (uint32_t il = 0; il < s->n_layer; il++) {
         hr_layer *l = &m->layers[il];
         if (fam != FAM_TRANSFORMER) {
@@ -673,12 +686,14 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
         if (l->is_recurrent)
             l->n_head_kv = 0;
         if (L->one_kind) { /* Mamba-2 and attention layers have no FFN, FFN layers no KV */
-            if (kind == '-') {
+            if (kind == '-' || kind == 'E') {
                 l->n_head_kv = 0;
                 l->has_kv = false;
-            } else {
-                l->n_ff = 0;
             }
+            if (kind != '-')
+                l->n_ff = 0;
+            if (kind != 'E')
+                l->n_expert = l->n_expert_used = l->n_expert_shared = l->n_ff_exp = 0;
         }
     }
 }

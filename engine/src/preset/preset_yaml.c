@@ -69,6 +69,8 @@ static const key_spec KEYS[] = {
     BOOLK("embedding_only", embedding_only),
     BOOLK("rope_freqs", rope_freqs),
     BOOLK("no_rope", no_rope),
+    BOOLK("experts_norm", expert_weights_norm),
+    FLT("experts_scale", expert_weights_scale),
     FLT("embedding_scale", embedding_scale),
     FLT("residual_scale", residual_scale),
     FLT("logit_scale", logit_scale),
