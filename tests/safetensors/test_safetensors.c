@@ -359,7 +359,9 @@ static void test_mixtral_checkpoint_matches_config(void **state)
     size_t n = 0;
 #define T(r, a, b, ...)                                                                     \
     do {                                                                                    \
-        snprintf(names[n], sizeof names[n], __VA_ARGS__);                                   \
+        char name_[sizeof names[0]]; /* (gcc -Wrestrict: not names[] itself) */          \
+        snprintf(name_, sizeof name_, __VA_ARGS__);                                         \
+        memcpy(names[n], name_, sizeof name_);                                              \
         t[n] = (stw_tensor){names[n], "BF16", r, {a, b}};                                   \
         n++;                                                                                \
     } while (0)
@@ -432,7 +434,9 @@ static void test_deepseek2_checkpoint_matches_config(void **state)
     size_t n = 0;
 #define T(r, a, b, ...)                                                                     \
     do {                                                                                    \
-        snprintf(names[n], sizeof names[n], __VA_ARGS__);                                   \
+        char name_[sizeof names[0]]; /* (gcc -Wrestrict: not names[] itself) */          \
+        snprintf(name_, sizeof name_, __VA_ARGS__);                                         \
+        memcpy(names[n], name_, sizeof name_);                                              \
         t[n] = (stw_tensor){names[n], "BF16", r, {a, b}};                                   \
         n++;                                                                                \
     } while (0)
@@ -517,7 +521,9 @@ static void test_gpt_oss_checkpoint_matches_config(void **state)
     size_t n = 0;
 #define T(dt, r, a, b, c, d, ...)                                                           \
     do {                                                                                    \
-        snprintf(names[n], sizeof names[n], __VA_ARGS__);                                   \
+        char name_[sizeof names[0]]; /* (gcc -Wrestrict: not names[] itself) */          \
+        snprintf(name_, sizeof name_, __VA_ARGS__);                                         \
+        memcpy(names[n], name_, sizeof name_);                                              \
         t[n] = (stw_tensor){names[n], dt, r, {a, b, c, d}};                                 \
         n++;                                                                                \
     } while (0)
@@ -598,7 +604,9 @@ static void test_bitnet_checkpoint(void **state)
     size_t n = 0;
 #define T(dt, r, a, b, ...)                                                                 \
     do {                                                                                    \
-        snprintf(names[n], sizeof names[n], __VA_ARGS__);                                   \
+        char name_[sizeof names[0]]; /* (gcc -Wrestrict: not names[] itself) */          \
+        snprintf(name_, sizeof name_, __VA_ARGS__);                                         \
+        memcpy(names[n], name_, sizeof name_);                                              \
         t[n] = (stw_tensor){names[n], dt, r, {a, b}};                                       \
         n++;                                                                                \
     } while (0)
