@@ -599,6 +599,8 @@ static void test_recurrent_against_real_llamacpp(void **state)
         {"nemotron_h_10l", {40.16, 83.01, 42.17, 1196.03, 216.39, 46.45, 92.32, 23.30}},
         /* with relu^2 MoE layers (sigmoid scores, a selection bias, weights normalised and scaled) */
         {"nemotron_h_moe_8l", {42.01, 81.01, 44.01, 1188.03, 224.05, 48.01, 96.10, 24.08}},
+        /* short convolutions and attention, residual adds in place over the residual */
+        {"lfm2_8l", {32.02, 147.01, 34.02, 2220.04, 184.05, 38.04, 76.07, 19.05}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

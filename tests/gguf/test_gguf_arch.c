@@ -293,6 +293,21 @@ static void test_recurrent_and_encoders(void **state)
     assert_true(m->layers[2].has_kv && !m->layers[2].is_recurrent);
     hr_model_free(m);
 
+    /* LFM2: its short-convolution layers are those without KV heads, even
+     * when one 0 stands for every layer */
+    w = gguf_writer_new(3);
+    gguf_writer_add_string(w, "general.architecture", "lfm2");
+    gguf_writer_add_u32(w, "lfm2.block_count", 2);
+    gguf_writer_add_u32(w, "lfm2.embedding_length", 512);
+    gguf_writer_add_u32(w, "lfm2.attention.head_count", 8);
+    gguf_writer_add_u32(w, "lfm2.attention.head_count_kv", 0);
+    gguf_writer_add_u32(w, "lfm2.shortconv.l_cache", 3);
+    assert_int_equal(fx_write_open(w, "lfm2.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->arch, HR_ARCH_LFM2);
+    assert_int_equal(m->shortconv_l_cache, 3);
+    assert_true(m->layers[0].is_recurrent && m->layers[1].is_recurrent);
+    hr_model_free(m);
+
     /* Granite-4.0-H: the same marking, and its multipliers and rope switch */
     w = gguf_writer_new(3);
     gguf_writer_add_string(w, "general.architecture", "granitehybrid");

@@ -804,6 +804,7 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
     if (m->no_rope)
         gguf_writer_add_bool(w, arch_key(k, sizeof k, arch, "rope.scaling.finetuned"), false);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "wkv.head_size"), m->rwkv_head_size);
+    add_nonzero_u32(w, arch_key(k, sizeof k, arch, "shortconv.l_cache"), m->shortconv_l_cache);
     if (m->rwkv_head_size)
         add_rwkv_ranks(w, m, arch);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.shared_kv_layers"),

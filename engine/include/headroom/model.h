@@ -44,6 +44,7 @@ typedef enum hr_arch {
     HR_ARCH_GRANITE_HYBRID /* Granite 4.0-H: Mamba-2 and attention layers, each with an FFN */,
     HR_ARCH_NEMOTRON_H /* Nemotron-H: each layer Mamba-2, attention or a (relu^2) FFN */,
     HR_ARCH_NEMOTRON_H_MOE /* Nemotron-H with MoE FFN layers (Nemotron 3 Nano) */,
+    HR_ARCH_LFM2 /* Liquid LFM2: short convolutions and attention layers, each with an FFN */,
     HR_ARCH_COUNT
 } hr_arch;
 
@@ -139,6 +140,8 @@ typedef struct hr_model {
     bool is_mla;                            /* KV cache stores compressed latents */
     uint32_t ssm_d_conv, ssm_d_inner, ssm_d_state, ssm_dt_rank, ssm_n_group;
     uint32_t rwkv_head_size;                /* wkv head size (RWKV) */
+    uint32_t shortconv_l_cache;             /* LFM2: short convolution length (its state
+                                               keeps l_cache - 1 columns) */
     uint32_t n_pos_embd;                    /* learned positions (BERT) */
     uint32_t n_shared_kv_layers;            /* trailing layers reusing KV (gemma3n style) */
     bool causal;                            /* false for BERT-like encoders */
@@ -234,8 +237,10 @@ typedef struct hr_shape {
     uint32_t attn_layer_period, attn_layer_offset;
     const uint8_t *recurrent_layers; /* or n_layer flags, 1 for Mamba-2 (config.json's layer_types) */
     /* Nemotron-H: one character per layer, M Mamba-2, * attention, - FFN,
-     * E MoE FFN (HF's hybrid_override_pattern) */
+     * E MoE FFN (HF's hybrid_override_pattern); LFM2: C short convolution,
+     * * attention */
     const char *layer_pattern;
+    uint32_t shortconv_l_cache; /* LFM2: the short convolutions' length (C layers) */
     bool expert_weights_norm;   /* Nemotron-H MoE: norm_topk_prob */
     float expert_weights_scale; /* Nemotron-H MoE: routed_scaling_factor */
     float embedding_scale, residual_scale, logit_scale; /* Granite's multipliers */

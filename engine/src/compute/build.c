@@ -229,6 +229,8 @@ typedef struct traits {
                              then the out_ids rows */
     bool moe_w_scale;     /* nemotron-H MoE: the chosen weights scaled */
     bool resid_first;     /* phi3: the FFN residual add takes the residual as src0 */
+    bool attn_resid_first;/* lfm2: so does the mixer's residual add (in place over the
+                             residual: ggml tries the sources in order) */
     bool moe_probs_bias;  /* deepseek V3: selection scores get a bias (exp_probs_b) */
     bool oai_moe;         /* gpt-oss: router bias, top-k of the logits then a softmax
                              of the chosen weights, expert biases */
@@ -280,6 +282,9 @@ static traits traits_of(const hr_model *m)
         break;
     case HR_ARCH_GPT_OSS:
         t.oai_moe = t.rows_after = true;
+        break;
+    case HR_ARCH_LFM2: /* prev_cur + mixer, ffn_inp + ffn_out */
+        t.qk_norm = t.resid_first = t.attn_resid_first = true;
         break;
     case HR_ARCH_NEMOTRON_H: case HR_ARCH_NEMOTRON_H_MOE:
         t.no_rope = t.one_kind = t.relu_sqr = t.norm_then_rows = true;
@@ -776,7 +781,7 @@ static int16_t layer_ffn(cg_build *b, const traits *t, const hr_layer *L, int16_
         cur = norm(b, cur, E, Tn, 1, t->rms, false);
     if (t->resid_scale)
         cur = ew(b, cur, CG_NONE, E, Tn, 1, 1);
-    int16_t ffn_inp = ew(b, cur, resid, E, Tn, 1, 1);
+    int16_t ffn_inp = t->attn_resid_first ? ew(b, resid, cur, E, Tn, 1, 1) : ew(b, cur, resid, E, Tn, 1, 1);
     cur = norm(b, ffn_inp, E, Tn, 1, t->rms, t->norm_bias);
     if (L->n_expert > 0 && L->n_expert_used > 0) {
         int16_t moe = ffn_moe(b, t, cur, E, L, Tn);
@@ -1179,6 +1184,12 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     int16_t normed, cur, proj = CG_NONE, out;
     int copy;
     layer_record *rec = pick_record(b, recs, L, inpL, last, &copy);
+    /* a hybrid's recurrent layer next: its state rows come right after the
+     * attention (see below), so this layer is emitted whole and not kept */
+    const int early = b->early_next;
+    b->early_next = -1;
+    if (early >= 0)
+        copy = 0;
     bool copying = copy > 0 && copy_part(g, rec, rec->start, rec->attn_end, inpL, map);
     bool whole = copying; /* every part a copy */
     if (copying) {
@@ -1187,6 +1198,10 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     } else {
         cur = layer_attn(b, t, L, inpL, &normed);
     }
+    /* the attention's output is the last expand of the layer: the next
+     * (recurrent) layer's DFS reaches its state rows before the rest */
+    if (early >= 0)
+        cg_rec_early_rows(b, early, layer_buffer(b, early));
     const int attn_end = g->n_nodes;
     int ffn_start = -1;
     if (t->parallel_ffn) {
@@ -1215,7 +1230,7 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     }
     const int end = g->n_nodes;
     rec->checked = whole && g->n_leafs == leafs && !(g->nodes[inpL].flags & CG_FLAG_LEAF);
-    rec->L = !g->overflow && end - start <= LAYER_COPY_MAX ? L : NULL;
+    rec->L = !g->overflow && end - start <= LAYER_COPY_MAX && early < 0 ? L : NULL;
     rec->last = last;
     rec->offloading = b->offloading;
     rec->buffer = g->cur_buffer;
@@ -1249,6 +1264,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->iswa = false;
     b->early_layer = -1;
     b->early_after_weights = -1;
+    b->early_next = -1;
     b->k_quantized = type_is_quantized(b->in->type_k); /* looked up once per graph */
     b->v_quantized = type_is_quantized(b->in->type_v);
     /* layers all alike (the caller found it): the first tells */
@@ -1301,7 +1317,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     const bool recurrent = m->arch == HR_ARCH_MAMBA || m->arch == HR_ARCH_MAMBA2 ||
                            m->arch == HR_ARCH_RWKV6 || m->arch == HR_ARCH_RWKV7;
     b->tail.kind = CG_TAIL_NONE;
-    if (recurrent || m->ssm_d_inner) /* hybrids too: their Mamba-2 layers' sizes */
+    if (recurrent || m->ssm_d_inner || m->shortconv_l_cache) /* hybrids too */
         cg_rec_begin(b, cur);
     layer_record recs[LAYER_KINDS];
     for (int k = 0; k < LAYER_KINDS; k++)
@@ -1331,6 +1347,9 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
             g->cur_buffer = 1;
         b->cur_layer = il;
         const bool last = il == (int)m->n_layer - 1 && !t.rows_after && !t.norm_then_rows;
+        /* a hybrid attention layer before a recurrent one (emit_layer) */
+        if (!t.one_kind && i + 1 < n_layers && m->layers[layers[i + 1]].is_recurrent)
+            b->early_next = layers[i + 1];
         cur = t.one_kind ? one_kind_layer(b, &t, &m->layers[il], cur, last,
                                           next_mamba_behind_ffns(m, layers, n_layers, i))
                          : emit_layer(b, &t, &m->layers[il], cur, last, recs);

@@ -20,7 +20,8 @@ typedef struct cg_roles {
 /* A recurrent layer's last ops, which ggml's DFS reaches only from the next
  * layer's input or from the output (build_recurrent.c): the layer leaves
  * them here, the next reader of its output emits them. */
-enum { CG_TAIL_NONE = 0, CG_TAIL_EMBD_NORM, CG_TAIL_MAMBA, CG_TAIL_RWKV6, CG_TAIL_RWKV7 };
+enum { CG_TAIL_NONE = 0, CG_TAIL_EMBD_NORM, CG_TAIL_MAMBA, CG_TAIL_RWKV6, CG_TAIL_RWKV7,
+       CG_TAIL_SHORTCONV };
 typedef struct cg_rec_tail {
     uint8_t kind;      /* CG_TAIL_* */
     uint8_t buffer;    /* the layer's buffer */
@@ -78,6 +79,8 @@ typedef struct cg_build {
     int16_t early_rows;  /* those rows (cg_rec_early_rows) */
     int32_t early_after_weights; /* a Mamba-2 layer whose state rows follow the next MoE
                                     weights' expand (Nemotron-H MoE), or -1 */
+    int32_t early_next;  /* the recurrent layer after the attention layer being emitted,
+                            whose state rows follow its attention (hybrids), or -1 */
     cg_rec_dims rdims;
 } cg_build;
 

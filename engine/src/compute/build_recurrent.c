@@ -326,6 +326,40 @@ static int16_t mamba_tail(cg_build *b, const cg_rec_tail *t)
     return ffn ? cg_layer_ffn(b, t->layer, c, r, R) : ip(b, c, r, E, R, 1, 1);
 }
 
+/* ---- LFM2's short convolution (llama_model_lfm2's build_shortconv_block) ---- */
+
+/* in_proj to B, C, x; B * x after the conv state's columns (the copy of
+ * the last ones is the expand); the conv, C *, out_proj and the FFN wait */
+static void shortconv_layer(cg_build *b, int16_t cur, bool last)
+{
+    const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
+    const int64_t d_conv = (int64_t)b->m->shortconv_l_cache - 1;
+    const int16_t conv = b->early_layer == b->cur_layer ? b->early_rows : state_rows(b, smul(d_conv, E));
+    b->early_layer = -1;
+    const int16_t inpL = cg_rec_flush(b, cur);
+    int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1); /* rms_norm (the residual reads inpL too) */
+    x = ip(b, x, CG_NONE, E, T, 1, 1);            /* * attn_norm */
+    const int16_t bcx = mm(b, V(b, x), 3 * E, nst, ns, 1);
+    const int16_t bx = nw(b, V(b, bcx), V(b, bcx), E, nst, ns, 1); /* B * x of two views */
+    const int16_t conv_x = nw(b, V(b, conv), V(b, bx), d_conv + nst, E, ns, 1); /* concat */
+    cg_sink(b->g, V(b, conv_x), CG_NONE, CG_NONE); /* last columns to the state */
+    set_tail(b, CG_TAIL_SHORTCONV, last, conv_x, bcx, inpL, CG_NONE);
+}
+
+static int16_t shortconv_tail(cg_build *b, const cg_rec_tail *t)
+{
+    const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
+    const int16_t conv_x = t->h[0], bcx = t->h[1], inpL = t->h[2];
+    int16_t y = nw(b, conv_x, CG_NONE, E, nst, ns, 1); /* ssm_conv */
+    y = ip(b, V(b, bcx), y, E, nst, ns, 1);            /* C * (over the conv's output) */
+    y = V(b, mm(b, y, E, nst, ns, 1));                 /* out_proj, reshaped to 2-d */
+    if (!t->last)
+        return cg_layer_ffn(b, t->layer, y, inpL, T);
+    const int16_t oid = out_ids(b);
+    const int64_t R = b->n_outputs;
+    return cg_layer_ffn(b, t->layer, nw(b, y, oid, E, R, 1, 1), nw(b, inpL, oid, E, R, 1, 1), R);
+}
+
 /* ---- RWKV-6 (Finch) and RWKV-7 (Goose) ---- */
 
 /* The end of a time mix (o: its output projection): the residual, the FFN's
@@ -522,9 +556,11 @@ static void rwkv7_layer(cg_build *b, int16_t cur, bool last)
 void cg_rec_early_rows(cg_build *b, int il, uint8_t buf)
 {
     const ssm_dims s = ssm_of(b->m);
+    const int64_t width = b->m->shortconv_l_cache ? smul((int64_t)b->m->shortconv_l_cache - 1, b->m->n_embd)
+                                                  : smul(s.d_conv - 1, s.conv_ch);
     const uint8_t saved = b->g->cur_buffer;
     b->g->cur_buffer = buf;
-    b->early_rows = state_rows(b, smul(s.d_conv - 1, s.conv_ch));
+    b->early_rows = state_rows(b, width);
     b->early_layer = il;
     b->g->cur_buffer = saved;
 }
@@ -548,6 +584,9 @@ void cg_rec_layer(cg_build *b, int il, int16_t cur, bool last)
         break;
     case HR_ARCH_RWKV7:
         rwkv7_layer(b, cur, last);
+        break;
+    case HR_ARCH_LFM2:
+        shortconv_layer(b, cur, last);
         break;
     default: /* Mamba, Mamba-2; hybrids' recurrent layers approximated by Mamba's */
         mamba_layer(b, cur, last);
@@ -574,6 +613,9 @@ int16_t cg_rec_flush(cg_build *b, int16_t cur)
         break;
     case CG_TAIL_MAMBA:
         out = mamba_tail(b, &t);
+        break;
+    case CG_TAIL_SHORTCONV:
+        out = shortconv_tail(b, &t);
         break;
     default:
         out = rwkv_tail(b, &t, t.layer, t.kind == CG_TAIL_RWKV6);

@@ -245,6 +245,7 @@ static hr_status read_other(hp *c)
         (st = get_u32(c, "ssm.time_step_rank", &m->ssm_dt_rank, NULL)) != HR_OK ||
         (st = get_u32(c, "ssm.group_count", &m->ssm_n_group, NULL)) != HR_OK ||
         (st = get_u32(c, "wkv.head_size", &m->rwkv_head_size, NULL)) != HR_OK ||
+        (st = get_u32(c, "shortconv.l_cache", &m->shortconv_l_cache, NULL)) != HR_OK ||
         (st = get_u32(c, "attention.shared_kv_layers", &m->n_shared_kv_layers, NULL)) != HR_OK ||
         (st = gguf_get_bool(c->f, akey(c, "attention.causal"), &m->causal, NULL, c->err)) !=
             HR_OK ||
@@ -335,11 +336,14 @@ static bool layer_is_recurrent(const hp *c, uint32_t il)
     const hr_model *m = c->m;
     if (is_recurrent_arch(m))
         return true;
-    bool has_ssm = m->ssm_d_state > 0 || m->ssm_d_inner > 0 || m->rwkv_head_size > 0;
+    bool has_ssm = m->ssm_d_state > 0 || m->ssm_d_inner > 0 || m->rwkv_head_size > 0 ||
+                   m->shortconv_l_cache > 0;
     /* Nemotron-H's FFN layers have no KV heads either, but an FFN (and its
      * KV head count may be one 0 when no layer has attention) */
     if (is_arch(m, HR_ARCH_NEMOTRON_H) || is_arch(m, HR_ARCH_NEMOTRON_H_MOE))
         return has_ssm && c->head_kv[il] == 0 && c->ff[il] == 0;
+    if (is_arch(m, HR_ARCH_LFM2)) /* (one 0 when no layer has attention) */
+        return has_ssm && c->head_kv[il] == 0;
     return has_ssm && c->found_head_kv_array && c->head_kv[il] == 0;
 }
 

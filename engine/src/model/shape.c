@@ -49,6 +49,7 @@ typedef struct layout {
     bool hybrid;         /* granitehybrid: Mamba-2 mixers in the layers without attention */
     bool one_kind;       /* nemotron_h: a layer is a Mamba-2 mixer, attention or an FFN */
     bool moe_no_gate;    /* nemotron_h_moe: experts of up and down only, a selection bias */
+    bool short_conv;     /* lfm2: short convolutions in the layers without attention */
 } layout;
 
 typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV6, FAM_RWKV7 } family;
@@ -144,6 +145,7 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
         break;
     case HR_ARCH_DEEPSEEK2: L->mla = true; break;
     case HR_ARCH_GRANITE_HYBRID: L->hybrid = true; break;
+    case HR_ARCH_LFM2: L->hybrid = L->short_conv = L->qk_norm = true; break;
     case HR_ARCH_NEMOTRON_H: case HR_ARCH_NEMOTRON_H_MOE: /* relu^2 FFNs without a gate */
         L->hybrid = L->one_kind = true;
         L->ffn_gate = L->ffn_norm = false;
@@ -310,8 +312,14 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
         if (!L->encoder)
             ADD1(b, il, "attn_norm", "weight", d->n_embd);
         const hr_layer *ly = &b->m->layers[il];
-        if (ly->is_recurrent)
+        if (ly->is_recurrent && L->short_conv) {
+            const int64_t e = d->n_embd;
+            ADD2(b, il, "shortconv.conv", "weight", b->m->shortconv_l_cache, e);
+            ADD2(b, il, "shortconv.in_proj", "weight", e, 3 * e);
+            ADD2(b, il, "shortconv.out_proj", "weight", e, e);
+        } else if (ly->is_recurrent) {
             add_mamba2_mixer(b, il);
+        }
         else if (!L->one_kind || ly->n_head_kv > 0)
             add_attention(b, il, L, d);
         if (L->one_kind && (ly->is_recurrent || ly->n_head_kv > 0))
@@ -337,7 +345,9 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
             ADD1(b, il, "layer_output_norm", "bias", d->n_embd);
         }
     }
-    if (!L->encoder)
+    if (L->short_conv) /* llama.cpp's LFM2 output norm keeps the converter's name */
+        ADD1(b, -1, "token_embd_norm", "weight", d->n_embd);
+    else if (!L->encoder)
         ADD1(b, -1, "output_norm", "weight", d->n_embd);
     if (!tied)
         ADD2(b, -1, "output", "weight", d->n_embd, s->n_vocab);
@@ -528,13 +538,21 @@ static hr_status check_shape(const hr_shape *s, family fam, hr_error *err)
         return hr_error_set(err, HR_ERR_ARG, "%s: expert counts %u used of %u out of range", who,
                             s->n_expert_used, s->n_expert);
     if (s->layer_pattern) {
-        const bool moe = hr_arch_from_name(s->arch_name) == HR_ARCH_NEMOTRON_H_MOE;
-        if (strlen(s->layer_pattern) != s->n_layer ||
-            strspn(s->layer_pattern, moe ? "M*E" : "M*-") != s->n_layer)
+        const hr_arch a = hr_arch_from_name(s->arch_name);
+        const bool moe = a == HR_ARCH_NEMOTRON_H_MOE;
+        if (a == HR_ARCH_LFM2) {
+            if (strlen(s->layer_pattern) != s->n_layer ||
+                strspn(s->layer_pattern, "C*") != s->n_layer)
+                return hr_error_set(err, HR_ERR_ARG,
+                                    "%s: layer_pattern needs C (short convolution) or * "
+                                    "(attention) for each of the %u layers", who, s->n_layer);
+        } else if (strlen(s->layer_pattern) != s->n_layer ||
+                   strspn(s->layer_pattern, moe ? "M*E" : "M*-") != s->n_layer) {
             return hr_error_set(err, HR_ERR_ARG,
                                 "%s: layer_pattern needs one of M (Mamba-2), * (attention) or %s "
                                 "for each of the %u layers", who, moe ? "E (MoE FFN)" : "- (FFN)",
                                 s->n_layer);
+        }
         if (moe && (s->n_expert == 0 || s->n_expert_used == 0))
             return hr_error_set(err, HR_ERR_ARG, "%s: nemotron_h_moe needs experts", who);
     } else if (hr_arch_from_name(s->arch_name) == HR_ARCH_NEMOTRON_H ||
@@ -627,7 +645,7 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
     m->final_logit_softcap = s->final_logit_softcap;
     m->n_swa = s->n_swa;
     m->swa_pattern = s->n_swa ? (s->swa_pattern ? s->swa_pattern : default_swa_pattern(arch)) : 0;
-    if (fam == FAM_MAMBA || fam == FAM_MAMBA2 || L->hybrid) {
+    if (fam == FAM_MAMBA || fam == FAM_MAMBA2 || (L->hybrid && !L->short_conv)) {
         m->ssm_d_inner = s->ssm_d_inner ? s->ssm_d_inner : 2 * s->n_embd;
         m->ssm_d_conv = s->ssm_d_conv ? s->ssm_d_conv : 4;
         const bool v2 = fam != FAM_MAMBA;
@@ -641,6 +659,7 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
     m->logit_scale = s->logit_scale;
     m->no_rope = s->no_rope;
     m->expert_weights_norm = s->expert_weights_norm;
+    m->shortconv_l_cache = L->short_conv ? (s->shortconv_l_cache ? s->shortconv_l_cache : 3) : 0;
     m->expert_weights_scale = s->expert_weights_scale;
     for (uint32_t il = 0; il < s->n_layer; il++) {
         hr_layer *l = &m->layers[il];
@@ -653,7 +672,7 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
         /* a hybrid's Mamba-2 layers: no KV heads (how GGUF marks them),
          * the model's head count (llama.cpp sizes heads from layer 0's) */
         const char kind = s->layer_pattern ? s->layer_pattern[il] : '\0';
-        l->is_recurrent = L->hybrid && (s->layer_pattern ? kind == 'M'
+        l->is_recurrent = L->hybrid && (s->layer_pattern ? kind == 'M' || kind == 'C'
                                         : s->recurrent_layers ? s->recurrent_layers[il] != 0
                                         : s->attn_layer_period > 0 &&
                                               il % s->attn_layer_period != s->attn_layer_offset);

@@ -116,7 +116,10 @@ hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placemen
 
     /* recurrent state widths (llama_hparams::n_embd_r / n_embd_s); f32 */
     uint64_t r_width, s_width;
-    if (m->rwkv_head_size) {
+    if (m->shortconv_l_cache) { /* LFM2: the convolutions' last l_cache - 1 columns */
+        r_width = (uint64_t)m->n_embd * (m->shortconv_l_cache - 1);
+        s_width = 0;
+    } else if (m->rwkv_head_size) {
         r_width = 2ull * m->n_embd; /* token_shift_count defaults to 2 */
         s_width = (uint64_t)m->n_embd * m->rwkv_head_size;
     } else {

@@ -58,6 +58,7 @@ static const key_spec KEYS[] = {
     U32("ssm_dt_rank", ssm_dt_rank, false),
     U32("ssm_groups", ssm_n_group, false),
     U32("rwkv_head_size", rwkv_head_size, false),
+    U32("shortconv_l_cache", shortconv_l_cache, false),
     U32("attn_layer_period", attn_layer_period, false),
     U32("attn_layer_offset", attn_layer_offset, false),
     U32("pos_embd", n_pos_embd, false),
