@@ -370,6 +370,33 @@ static void test_nemotron_h(void **state)
     hr_model_free(m);
 }
 
+/* LFM2: layer_types' conv layers are short convolutions of conv_L_cache,
+ * the FFN the converter's adjusted block_ff_dim (LFM2-1.2B: 12288 -> 8192),
+ * tie_embedding ties the output. */
+static void test_lfm2(void **state)
+{
+    (void)state;
+    hr_model *m = from_json(
+        "{\"architectures\": [\"Lfm2ForCausalLM\"], \"model_type\": \"lfm2\","
+        "\"hidden_size\": 256, \"num_hidden_layers\": 3, \"num_attention_heads\": 4,"
+        "\"num_key_value_heads\": 2, \"block_ff_dim\": 12288, \"block_auto_adjust_ff_dim\": true,"
+        "\"block_ffn_dim_multiplier\": 1.0, \"block_multiple_of\": 256, \"vocab_size\": 1000,"
+        "\"conv_L_cache\": 3, \"tie_embedding\": true, \"torch_dtype\": \"bfloat16\","
+        "\"layer_types\": [\"conv\", \"full_attention\", \"conv\"]}");
+    assert_int_equal(m->arch, HR_ARCH_LFM2);
+    assert_int_equal(m->n_warnings, 0);
+    assert_int_equal(m->shortconv_l_cache, 3);
+    assert_int_equal(m->layers[0].n_ff, 8192);
+    assert_true(m->layers[0].is_recurrent && !m->layers[1].is_recurrent && m->layers[2].is_recurrent);
+    assert_true(m->layers[1].has_kv && !m->layers[0].has_kv);
+    assert_true(m->tied_output);
+    assert_non_null(by_name(m, "blk.0.shortconv.in_proj.weight"));
+    assert_non_null(by_name(m, "blk.1.attn_q_norm.weight"));
+    assert_non_null(by_name(m, "token_embd_norm.weight"));
+    assert_null(by_name(m, "output.weight"));
+    hr_model_free(m);
+}
+
 static void test_moe_and_mla(void **state)
 {
     (void)state;
@@ -810,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_layer_types),
         cmocka_unit_test(test_granite_hybrid),
         cmocka_unit_test(test_nemotron_h),
+        cmocka_unit_test(test_lfm2),
         cmocka_unit_test(test_moe_and_mla),
         cmocka_unit_test(test_qwen_moe_dense_layers),
         cmocka_unit_test(test_qwen_moe_dense_layers_safetensors),

@@ -47,6 +47,7 @@ typedef struct hf_config {
      * (malloc'd) or NULL; its multipliers and its position embeddings */
     uint8_t *layer_recurrent;
     char *layer_pattern;    /* Nemotron-H's hybrid_override_pattern (malloc'd) or NULL */
+    uint32_t shortconv_l_cache; /* LFM2: conv_L_cache */
     bool expert_weights_norm;   /* Nemotron-H MoE: norm_topk_prob */
     float expert_weights_scale; /* Nemotron-H MoE: routed_scaling_factor */
     float embedding_scale, residual_scale, logit_scale;

@@ -55,6 +55,7 @@ void hf_config_to_shape(const hf_config *c, hr_shape *s)
     s->recurrent_layers = c->layer_recurrent;
     s->layer_pattern = c->layer_pattern;
     s->expert_weights_norm = c->expert_weights_norm;
+    s->shortconv_l_cache = c->shortconv_l_cache;
     s->expert_weights_scale = c->expert_weights_scale;
     s->embedding_scale = c->embedding_scale;
     s->residual_scale = c->residual_scale;
@@ -163,6 +164,7 @@ static void copy_hparams(hr_model *dst, const hr_model *src)
     dst->logit_scale = src->logit_scale;
     dst->no_rope = src->no_rope;
     dst->expert_weights_norm = src->expert_weights_norm;
+    dst->shortconv_l_cache = src->shortconv_l_cache;
     dst->expert_weights_scale = src->expert_weights_scale;
     memcpy(dst->layers, src->layers, (size_t)src->n_layer * sizeof *dst->layers);
 }

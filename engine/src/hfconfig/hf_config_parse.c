@@ -250,7 +250,7 @@ static void parse_swa(parse_ctx *p, const hf_arch_traits *traits)
                     c->layer_swa[i] = 1;
                     n_sliding++;
                 } else if (strcmp(s, "full_attention") != 0 && strcmp(s, "global_attention") != 0 &&
-                           strcmp(s, "full") != 0 && !c->layer_recurrent) {
+                           strcmp(s, "full") != 0 && !c->layer_recurrent && !c->layer_pattern) {
                     /* (a hybrid's "mamba" / "attention" list: parse_granite_hybrid) */
                     cfg_warn(c, "layer type '%.40s' (layer %u) not modelled: treated as attention",
                              s, i);
@@ -512,6 +512,54 @@ static void parse_nemotron_h(parse_ctx *p)
     memcpy(c->layer_pattern, pat->valuestring, c->n_layer + 1);
 }
 
+/* Lfm2 (convert_hf_to_gguf's LFM2Model): layer_types' conv layers are short
+ * convolutions of conv_L_cache; the FFN is block_ff_dim, by default cut to
+ * two thirds, times block_ffn_dim_multiplier, rounded up to block_multiple_of;
+ * tie_embedding ties the output. */
+static void parse_lfm2(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    c->shortconv_l_cache = 3;
+    get_uint(p, 1024, &c->shortconv_l_cache, "conv_L_cache", (const char *)NULL);
+    if (c->shortconv_l_cache < 2 && p->status == HR_OK)
+        p->status = hr_error_set(p->err, HR_ERR_FORMAT, "%s: conv_L_cache must be at least 2",
+                                 p->origin);
+    get_bool(p, "tie_embedding", &c->tied_output);
+    uint32_t ff = 0, multiple_of = 256;
+    if (get_uint(p, MAX_DIM, &ff, "block_ff_dim", (const char *)NULL)) {
+        bool adjust = false;
+        get_bool(p, "block_auto_adjust_ff_dim", &adjust);
+        get_uint(p, 1u << 20, &multiple_of, "block_multiple_of", (const char *)NULL);
+        if (adjust) {
+            double d = (double)(uint32_t)(2.0 * ff / 3.0);
+            const float mult = get_float(p, "block_ffn_dim_multiplier");
+            if (mult > 0.0f)
+                d = (double)(uint64_t)(mult * d);
+            const uint64_t mo = multiple_of ? multiple_of : 1;
+            const uint64_t r = mo * (((uint64_t)d + mo - 1) / mo);
+            ff = r > MAX_DIM ? 0 : (uint32_t)r;
+        }
+        c->n_ff = ff;
+    }
+    const cJSON *types = find(p, "layer_types");
+    if (!cJSON_IsArray(types) || (uint32_t)cJSON_GetArraySize(types) != c->n_layer) {
+        cfg_warn(c, "layer_types is not a list of %u layers: every layer taken as attention",
+                 c->n_layer);
+        return;
+    }
+    c->layer_pattern = malloc(c->n_layer + 1);
+    if (!c->layer_pattern) {
+        p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
+        return;
+    }
+    uint32_t i = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, types) {
+        c->layer_pattern[i++] = cJSON_IsString(v) && strcmp(v->valuestring, "conv") == 0 ? 'C' : '*';
+    }
+    c->layer_pattern[i] = '\0';
+}
+
 static void parse_ssm(parse_ctx *p, bool mamba2)
 {
     hf_config *c = p->c;
@@ -743,6 +791,8 @@ hr_status hf_config_parse(const char *json, size_t len, const char *origin, hf_c
         parse_granite_hybrid(&p);
     if (strcmp(a, "nemotron_h") == 0)
         parse_nemotron_h(&p);
+    if (strcmp(a, "lfm2") == 0)
+        parse_lfm2(&p);
     parse_swa(&p, traits);
     parse_dtype(&p);
     parse_quant(&p);

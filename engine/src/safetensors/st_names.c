@@ -83,6 +83,11 @@ static const name_pair BLOCK_NAMES[] = {
     {"block_sparse_moe.input_linear", "ffn_gate_up_exps"},
     {"block_sparse_moe.output_linear", "ffn_down_exps"},
     {"shared_mlp.input_linear", "ffn_up_shexp"}, {"shared_mlp.output_linear", "ffn_down_shexp"},
+    /* LFM2: short convolutions, attention with q/k layernorms */
+    {"conv.in_proj", "shortconv.in_proj"}, {"conv.conv", "shortconv.conv"},
+    {"conv.out_proj", "shortconv.out_proj"}, {"self_attn.q_layernorm", "attn_q_norm"},
+    {"self_attn.k_layernorm", "attn_k_norm"}, {"self_attn.out_proj", "attn_output"},
+    {"operator_norm", "attn_norm"},
     /* Mistral's native consolidated.safetensors */
     {"attention.wq", "attn_q"}, {"attention.wk", "attn_k"}, {"attention.wv", "attn_v"},
     {"attention.wo", "attn_output"}, {"feed_forward.w1", "ffn_gate"},
@@ -102,6 +107,7 @@ static const name_pair TOP_NAMES[] = {
     {"ln_f", "output_norm"}, {"ln_out", "output_norm"},
     {"lm_head", "output"}, {"embed_out", "output"}, {"head", "output"},
     {"tok_embeddings", "token_embd"}, {"output", "output"},
+    {"embedding_norm", "token_embd_norm"}, /* LFM2's output norm, as llama.cpp names it */
 };
 
 /* s starts with module and is followed by '.' (a leaf) or the end. */
