@@ -235,10 +235,9 @@ typedef struct hr_shape {
     /* hybrids: attention in layers il % period == offset, the rest Mamba-2
      * (HF's attn_layer_period / attn_layer_offset) */
     uint32_t attn_layer_period, attn_layer_offset;
-    const uint8_t *recurrent_layers; /* or n_layer flags, 1 for Mamba-2 (config.json's layer_types) */
-    /* Nemotron-H: one character per layer, M Mamba-2, * attention, - FFN,
-     * E MoE FFN (HF's hybrid_override_pattern); LFM2: C short convolution,
-     * * attention */
+    /* or one character per layer: M Mamba-2, * attention (Granite-4.0-H);
+     * also - FFN, E MoE FFN (Nemotron-H's hybrid_override_pattern); C short
+     * convolution, * attention (LFM2) */
     const char *layer_pattern;
     uint32_t shortconv_l_cache; /* LFM2: the short convolutions' length (C layers) */
     bool expert_weights_norm;   /* Nemotron-H MoE: norm_topk_prob */

@@ -43,10 +43,10 @@ typedef struct hf_config {
     bool tied_output, qkv_bias, attn_bias, ffn_bias;
     bool causal, embedding_only;
     bool rope_freqs;        /* rope_scaling llama3: rope_freqs.weight */
-    /* Granite-4.0-H: n_layer flags, 1 for the Mamba-2 layers of layer_types
-     * (malloc'd) or NULL; its multipliers and its position embeddings */
-    uint8_t *layer_recurrent;
-    char *layer_pattern;    /* Nemotron-H's hybrid_override_pattern (malloc'd) or NULL */
+    /* hybrids' layer kinds as hr_shape's layer_pattern (Granite-4.0-H's and
+     * LFM2's layer_types, Nemotron-H's hybrid_override_pattern; malloc'd) or
+     * NULL; Granite's multipliers and its position embeddings */
+    char *layer_pattern;
     uint32_t shortconv_l_cache; /* LFM2: conv_L_cache */
     bool expert_weights_norm;   /* Nemotron-H MoE: norm_topk_prob */
     float expert_weights_scale; /* Nemotron-H MoE: routed_scaling_factor */

@@ -52,7 +52,6 @@ void hf_config_to_shape(const hf_config *c, hr_shape *s)
     s->attn_logit_softcap = c->attn_logit_softcap;
     s->final_logit_softcap = c->final_logit_softcap;
     s->rope_freqs = c->rope_freqs;
-    s->recurrent_layers = c->layer_recurrent;
     s->layer_pattern = c->layer_pattern;
     s->expert_weights_norm = c->expert_weights_norm;
     s->shortconv_l_cache = c->shortconv_l_cache;

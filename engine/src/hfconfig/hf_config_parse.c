@@ -250,7 +250,7 @@ static void parse_swa(parse_ctx *p, const hf_arch_traits *traits)
                     c->layer_swa[i] = 1;
                     n_sliding++;
                 } else if (strcmp(s, "full_attention") != 0 && strcmp(s, "global_attention") != 0 &&
-                           strcmp(s, "full") != 0 && !c->layer_recurrent && !c->layer_pattern) {
+                           strcmp(s, "full") != 0 && !c->layer_pattern) {
                     /* (a hybrid's "mamba" / "attention" list: parse_granite_hybrid) */
                     cfg_warn(c, "layer type '%.40s' (layer %u) not modelled: treated as attention",
                              s, i);
@@ -408,6 +408,31 @@ static void parse_moe(parse_ctx *p)
     parse_router_bias(p);
 }
 
+/* layer_types as hr_shape's layer_pattern: kind for the layers named
+ * `name`, '*' (attention) for the others; a warning when it is not a list
+ * of n_layer (every layer then attention). */
+static void layer_types_pattern(parse_ctx *p, const char *name, char kind)
+{
+    hf_config *c = p->c;
+    const cJSON *types = find(p, "layer_types");
+    if (!cJSON_IsArray(types) || (uint32_t)cJSON_GetArraySize(types) != c->n_layer) {
+        cfg_warn(c, "layer_types is not a list of %u layers: every layer taken as attention",
+                 c->n_layer);
+        return;
+    }
+    c->layer_pattern = malloc(c->n_layer + 1);
+    if (!c->layer_pattern) {
+        p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
+        return;
+    }
+    uint32_t i = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, types) {
+        c->layer_pattern[i++] = cJSON_IsString(v) && strcmp(v->valuestring, name) == 0 ? kind : '*';
+    }
+    c->layer_pattern[i] = '\0';
+}
+
 /* GraniteMoeHybrid (convert_hf_to_gguf's GraniteHybridModel): Mamba-2
  * mixers where layer_types says "mamba", a shared MLP that is the dense FFN
  * when there are no experts, Granite's multipliers, NoPE unless "rope". */
@@ -440,24 +465,8 @@ static void parse_granite_hybrid(parse_ctx *p)
     } else if (shared) {
         c->n_ff = shared;
     }
-    const cJSON *types = find(p, "layer_types");
-    if (!types)
-        return;
-    if (!cJSON_IsArray(types) || (uint32_t)cJSON_GetArraySize(types) != c->n_layer) {
-        cfg_warn(c, "layer_types is not a list of %u layers: every layer taken as attention",
-                 c->n_layer);
-        return;
-    }
-    c->layer_recurrent = calloc(c->n_layer ? c->n_layer : 1, 1);
-    if (!c->layer_recurrent) {
-        p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
-        return;
-    }
-    uint32_t i = 0;
-    const cJSON *v;
-    cJSON_ArrayForEach(v, types) {
-        c->layer_recurrent[i++] = cJSON_IsString(v) && strcmp(v->valuestring, "mamba") == 0;
-    }
+    if (find(p, "layer_types"))
+        layer_types_pattern(p, "mamba", 'M');
 }
 
 /* NemotronH (convert_hf_to_gguf's NemotronHModel): hybrid_override_pattern
@@ -541,23 +550,7 @@ static void parse_lfm2(parse_ctx *p)
         }
         c->n_ff = ff;
     }
-    const cJSON *types = find(p, "layer_types");
-    if (!cJSON_IsArray(types) || (uint32_t)cJSON_GetArraySize(types) != c->n_layer) {
-        cfg_warn(c, "layer_types is not a list of %u layers: every layer taken as attention",
-                 c->n_layer);
-        return;
-    }
-    c->layer_pattern = malloc(c->n_layer + 1);
-    if (!c->layer_pattern) {
-        p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
-        return;
-    }
-    uint32_t i = 0;
-    const cJSON *v;
-    cJSON_ArrayForEach(v, types) {
-        c->layer_pattern[i++] = cJSON_IsString(v) && strcmp(v->valuestring, "conv") == 0 ? 'C' : '*';
-    }
-    c->layer_pattern[i] = '\0';
+    layer_types_pattern(p, "conv", 'C');
 }
 
 static void parse_ssm(parse_ctx *p, bool mamba2)
@@ -827,8 +820,6 @@ void hf_config_free(hf_config *c)
     c->layer_swa = NULL;
     free(c->layer_dense);
     c->layer_dense = NULL;
-    free(c->layer_recurrent);
-    c->layer_recurrent = NULL;
     free(c->layer_pattern);
     c->layer_pattern = NULL;
 }

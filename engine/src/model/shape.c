@@ -673,7 +673,6 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
          * the model's head count (llama.cpp sizes heads from layer 0's) */
         const char kind = s->layer_pattern ? s->layer_pattern[il] : '\0';
         l->is_recurrent = L->hybrid && (s->layer_pattern ? kind == 'M' || kind == 'C'
-                                        : s->recurrent_layers ? s->recurrent_layers[il] != 0
                                         : s->attn_layer_period > 0 &&
                                               il % s->attn_layer_period != s->attn_layer_offset);
         if (L->mla) {
