@@ -601,6 +601,8 @@ static void test_recurrent_against_real_llamacpp(void **state)
         {"nemotron_h_moe_8l", {42.01, 81.01, 44.01, 1188.03, 224.05, 48.01, 96.10, 24.08}},
         /* short convolutions and attention, residual adds in place over the residual */
         {"lfm2_8l", {32.02, 147.01, 34.02, 2220.04, 184.05, 38.04, 76.07, 19.05}},
+        /* attention and a Mamba-2 mixer side by side in every layer */
+        {"falcon_h1_6l", {36.01, 83.01, 36.01, 1196.04, 192.05, 41.79, 76.11, 20.97}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

@@ -308,6 +308,23 @@ static void test_recurrent_and_encoders(void **state)
     assert_true(m->layers[0].is_recurrent && m->layers[1].is_recurrent);
     hr_model_free(m);
 
+    /* Falcon-H1: every layer a Mamba-2 mixer and attention (state and KV) */
+    w = gguf_writer_new(3);
+    gguf_writer_add_string(w, "general.architecture", "falcon-h1");
+    gguf_writer_add_u32(w, "falcon-h1.block_count", 2);
+    gguf_writer_add_u32(w, "falcon-h1.embedding_length", 512);
+    gguf_writer_add_u32(w, "falcon-h1.attention.head_count", 8);
+    gguf_writer_add_u32(w, "falcon-h1.attention.head_count_kv", 2);
+    gguf_writer_add_u32(w, "falcon-h1.ssm.state_size", 128);
+    gguf_writer_add_u32(w, "falcon-h1.ssm.inner_size", 1024);
+    assert_int_equal(fx_write_open(w, "falcon.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->arch, HR_ARCH_FALCON_H1);
+    for (uint32_t l = 0; l < 2; l++) {
+        assert_true(m->layers[l].is_recurrent && m->layers[l].has_kv);
+        assert_int_equal(m->layers[l].n_head_kv, 2);
+    }
+    hr_model_free(m);
+
     /* Granite-4.0-H: the same marking, and its multipliers and rope switch */
     w = gguf_writer_new(3);
     gguf_writer_add_string(w, "general.architecture", "granitehybrid");

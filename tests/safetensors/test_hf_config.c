@@ -397,6 +397,32 @@ static void test_lfm2(void **state)
     hr_model_free(m);
 }
 
+/* Falcon-H1: attention and a Mamba-2 mixer in every layer; the mixer's
+ * grouped norm only with mamba_rms_norm. */
+static void test_falcon_h1(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"architectures\": [\"FalconH1ForCausalLM\"], \"model_type\": \"falcon_h1\","
+        "\"hidden_size\": 256, \"num_hidden_layers\": 2, \"num_attention_heads\": 4,"
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"intermediate_size\": 512,"
+        "\"vocab_size\": 1000, \"mamba_d_ssm\": 512, \"mamba_n_heads\": 8,"
+        "\"mamba_d_head\": 64, \"mamba_n_groups\": 1, \"mamba_d_state\": 16,"
+        "\"mamba_d_conv\": 4, \"torch_dtype\": \"bfloat16\"}";
+    hr_model *m = from_json(json);
+    assert_int_equal(m->arch, HR_ARCH_FALCON_H1);
+    assert_int_equal(m->n_warnings, 0);
+    assert_true(m->layers[0].is_recurrent && m->layers[0].has_kv);
+    assert_int_equal(m->layers[1].n_head_kv, 2);
+    assert_int_equal(m->ssm_d_inner, 512);
+    assert_int_equal(m->ssm_dt_rank, 8);
+    assert_non_null(by_name(m, "blk.0.ssm_in.weight"));
+    assert_non_null(by_name(m, "blk.0.attn_q.weight"));
+    assert_non_null(by_name(m, "blk.0.ffn_gate.weight"));
+    assert_null(by_name(m, "blk.0.ssm_norm.weight")); /* mamba_rms_norm absent: false */
+    hr_model_free(m);
+}
+
 static void test_moe_and_mla(void **state)
 {
     (void)state;
@@ -838,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_granite_hybrid),
         cmocka_unit_test(test_nemotron_h),
         cmocka_unit_test(test_lfm2),
+        cmocka_unit_test(test_falcon_h1),
         cmocka_unit_test(test_moe_and_mla),
         cmocka_unit_test(test_qwen_moe_dense_layers),
         cmocka_unit_test(test_qwen_moe_dense_layers_safetensors),

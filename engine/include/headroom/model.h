@@ -45,6 +45,7 @@ typedef enum hr_arch {
     HR_ARCH_NEMOTRON_H /* Nemotron-H: each layer Mamba-2, attention or a (relu^2) FFN */,
     HR_ARCH_NEMOTRON_H_MOE /* Nemotron-H with MoE FFN layers (Nemotron 3 Nano) */,
     HR_ARCH_LFM2 /* Liquid LFM2: short convolutions and attention layers, each with an FFN */,
+    HR_ARCH_FALCON_H1 /* Falcon-H1: attention beside a Mamba-2 mixer in every layer, an FFN */,
     HR_ARCH_COUNT
 } hr_arch;
 
@@ -240,6 +241,8 @@ typedef struct hr_shape {
      * convolution, * attention (LFM2) */
     const char *layer_pattern;
     uint32_t shortconv_l_cache; /* LFM2: the short convolutions' length (C layers) */
+    bool ssm_no_norm;           /* Mamba-2 mixers without their grouped norm (Falcon-H1's
+                                   mamba_rms_norm false) */
     bool expert_weights_norm;   /* Nemotron-H MoE: norm_topk_prob */
     float expert_weights_scale; /* Nemotron-H MoE: routed_scaling_factor */
     float embedding_scale, residual_scale, logit_scale; /* Granite's multipliers */

@@ -228,6 +228,7 @@ typedef struct traits {
     bool norm_then_rows;  /* nemotron-H: the output norm over every row (t_h_nextn, kept),
                              then the out_ids rows */
     bool moe_w_scale;     /* nemotron-H MoE: the chosen weights scaled */
+    bool parallel_mixer;  /* falcon-H1: attention, then a Mamba-2 mixer of the same input */
     bool resid_first;     /* phi3: the FFN residual add takes the residual as src0 */
     bool attn_resid_first;/* lfm2: so does the mixer's residual add (in place over the
                              residual: ggml tries the sources in order) */
@@ -282,6 +283,9 @@ static traits traits_of(const hr_model *m)
         break;
     case HR_ARCH_GPT_OSS:
         t.oai_moe = t.rows_after = true;
+        break;
+    case HR_ARCH_FALCON_H1:
+        t.parallel_mixer = true;
         break;
     case HR_ARCH_LFM2: /* prev_cur + mixer, ffn_inp + ffn_out */
         t.qk_norm = t.resid_first = t.attn_resid_first = true;
@@ -886,7 +890,7 @@ static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16
 
     const float softcap = m->attn_logit_softcap;
     cur = attention(b, &d, q, k, v3, v_contig, softcap);
-    if (c.nrot_v && !t->parallel_ffn)
+    if (c.nrot_v && !t->parallel_ffn && !t->parallel_mixer) /* those: in their layer's end */
         cur = hadamard(b, cur, d.hd_v * d.n_head * T, true, c.vrot, c.nrot_v);
     return cur;
 }
@@ -1131,6 +1135,27 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
 }
 
 /* map: the build's node map (cg_build.node_map) */
+/* Falcon-H1's layer end, reached from the next layer's input (or the
+ * output): the attention's projection (the sum's first source), the
+ * mixer's output, (attn + ssm) + residual, then the FFN over it; the last
+ * layer keeps the out_ids rows of that residual sum only. */
+int16_t cg_falcon_h1_tail(cg_build *b, const cg_rec_tail *t)
+{
+    const traits tr = traits_of(b->m);
+    const int64_t E = b->m->n_embd, T = b->n_tokens;
+    const int16_t attn = layer_proj(b, unrotate_kqv(b, &b->m->layers[t->layer], t->attn));
+    const int16_t ssm = cg_rec_mamba_out(b, t);
+    int16_t sa = ew(b, ew(b, attn, ssm, E, T, 1, 1), t->h[3], E, T, 1, 1);
+    int64_t Tn = T;
+    if (t->last) {
+        Tn = b->n_outputs;
+        sa = fresh(b, sa, input(b, &b->out_ids, CG_I32, Tn, 1, 1, 1), CG_F32, E, Tn, 1, 1);
+    }
+    const int16_t ffn = ffn_dense(b, &tr, norm(b, sa, E, Tn, 1, tr.rms, tr.norm_bias), E,
+                                  b->m->layers[t->layer].n_ff, Tn);
+    return ew(b, ffn, sa, E, Tn, 1, 1);
+}
+
 /* Nemotron-H: the Mamba-2 layer after layers[i], when only FFN-only layers
  * lie between (no expand of theirs reaches the ops before it), or -1 */
 static int next_mamba_behind_ffns(const hr_model *m, const int32_t *layers, int n_layers, int i)
@@ -1326,6 +1351,20 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         const int il = layers[i];
         cg_mark_layer(g, il);
         g->cur_buffer = layer_buffer(b, il);
+        if (t.parallel_mixer) {
+            /* Falcon-H1: the attention (its Q reaches the layer before), then
+             * the Mamba-2 mixer of a second norm of the same input; the
+             * rest waits as the layer's tail */
+            cur = cg_rec_flush(b, cur);
+            b->offloading = false;
+            b->cur_layer = il;
+            int16_t normed;
+            const int16_t kqv = layer_attn(b, &t, &m->layers[il], cur, &normed);
+            cg_rec_layer(b, il, cur, il == (int)m->n_layer - 1);
+            b->tail.kind = CG_TAIL_FALCON_H1;
+            b->tail.attn = kqv;
+            continue;
+        }
         if (recurrent || m->layers[il].is_recurrent || (m->layers[il].n_head == 0 && !t.one_kind)) {
             /* recurrent blocks (hybrids' approximated by Mamba's) */
             b->offloading = false;

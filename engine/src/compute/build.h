@@ -21,13 +21,14 @@ typedef struct cg_roles {
  * layer's input or from the output (build_recurrent.c): the layer leaves
  * them here, the next reader of its output emits them. */
 enum { CG_TAIL_NONE = 0, CG_TAIL_EMBD_NORM, CG_TAIL_MAMBA, CG_TAIL_RWKV6, CG_TAIL_RWKV7,
-       CG_TAIL_SHORTCONV };
+       CG_TAIL_SHORTCONV, CG_TAIL_FALCON_H1 };
 typedef struct cg_rec_tail {
     uint8_t kind;      /* CG_TAIL_* */
     uint8_t buffer;    /* the layer's buffer */
     bool last;         /* the model's last layer: out_ids rows */
     int32_t layer;
     int16_t h[4];      /* tensors of the layer the tail reads */
+    int16_t attn;      /* Falcon-H1: the attention's output before its projection */
 } cg_rec_tail;
 
 /* sizes of a recurrent model's layers that hr_model does not carry, read
@@ -109,6 +110,11 @@ void cg_rec_begin(cg_build *b, int16_t embd);
 /* A layer's FFN from its mixer's output (cur) and residual (resid) over Tn
  * rows, as an attention layer's (build.c): hybrids' Mamba-2 layers end so */
 int16_t cg_layer_ffn(cg_build *b, int il, int16_t cur, int16_t resid, int64_t Tn);
+/* A Mamba layer's output projection from its tail (no residual, all rows) */
+int16_t cg_rec_mamba_out(cg_build *b, const cg_rec_tail *t);
+/* Falcon-H1's layer end (build.c): the attention's projection, the mixer's
+ * output, their sum and residual, the FFN */
+int16_t cg_falcon_h1_tail(cg_build *b, const cg_rec_tail *t);
 void cg_rec_layer(cg_build *b, int il, int16_t cur, bool last);
 int16_t cg_rec_flush(cg_build *b, int16_t cur);
 /* Emit now the state rows of Mamba-2 layer il (buffer buf), which its

@@ -285,12 +285,12 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
     set_tail(b, CG_TAIL_MAMBA, last, y, x, xz, inpL);
 }
 
-/* y + x * D, the gate, (Mamba-2) the grouped norm, out_proj, residual */
-static int16_t mamba_tail(cg_build *b, const cg_rec_tail *t)
+/* y + x * D, the gate, (Mamba-2) the grouped norm, out_proj */
+int16_t cg_rec_mamba_out(cg_build *b, const cg_rec_tail *t)
 {
     const ssm_dims s = ssm_of(b->m);
     const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
-    const int16_t y_ssm = t->h[0], x = t->h[1], xz = t->h[2], inpL = t->h[3];
+    const int16_t y_ssm = t->h[0], x = t->h[1], xz = t->h[2];
     /* shapes: Mamba's [d_inner, tokens, seqs] (x * D runs in place over the
      * conv's output), Mamba-2's [head_dim, heads, tokens, seqs] (over a view) */
     int64_t ne[4] = {s.d_inner, nst, ns, 1};
@@ -315,6 +315,15 @@ static int16_t mamba_tail(cg_build *b, const cg_rec_tail *t)
     } else {
         out = V(b, mm(b, y, E, nst, ns, 1)); /* reshaped to 2-d */
     }
+    return out;
+}
+
+/* the output projection, then the residual (Granite-4.0-H: and the FFN) */
+static int16_t mamba_tail(cg_build *b, const cg_rec_tail *t)
+{
+    const int64_t E = b->m->n_embd, T = b->n_tokens;
+    const int16_t inpL = t->h[3];
+    const int16_t out = cg_rec_mamba_out(b, t);
     /* Granite-4.0-H's layers carry an FFN after the mixer */
     const bool ffn = b->m->arch == HR_ARCH_GRANITE_HYBRID;
     if (!t->last)
@@ -616,6 +625,9 @@ int16_t cg_rec_flush(cg_build *b, int16_t cur)
         break;
     case CG_TAIL_SHORTCONV:
         out = shortconv_tail(b, &t);
+        break;
+    case CG_TAIL_FALCON_H1:
+        out = cg_falcon_h1_tail(b, &t);
         break;
     default:
         out = rwkv_tail(b, &t, t.layer, t.kind == CG_TAIL_RWKV6);

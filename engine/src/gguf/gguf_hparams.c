@@ -342,6 +342,8 @@ static bool layer_is_recurrent(const hp *c, uint32_t il)
      * KV head count may be one 0 when no layer has attention) */
     if (is_arch(m, HR_ARCH_NEMOTRON_H) || is_arch(m, HR_ARCH_NEMOTRON_H_MOE))
         return has_ssm && c->head_kv[il] == 0 && c->ff[il] == 0;
+    if (is_arch(m, HR_ARCH_FALCON_H1)) /* a Mamba-2 mixer in every layer, beside attention */
+        return true;
     if (is_arch(m, HR_ARCH_LFM2)) /* (one 0 when no layer has attention) */
         return has_ssm && c->head_kv[il] == 0;
     return has_ssm && c->found_head_kv_array && c->head_kv[il] == 0;
@@ -372,10 +374,11 @@ static void fill_layers(hp *c)
             l->n_ff_exp = m->n_ff_exp;
         }
         l->is_recurrent = layer_is_recurrent(c, il);
-        if (l->is_recurrent)
+        const bool attends = !l->is_recurrent || is_arch(m, HR_ARCH_FALCON_H1);
+        if (!attends)
             l->n_head_kv = 0;
-        l->is_swa = !l->is_recurrent && c->swa[il];
-        l->has_kv = !l->is_recurrent && l->n_head_kv > 0 && !is_encoder_arch(m) && m->causal &&
+        l->is_swa = attends && c->swa[il];
+        l->has_kv = attends && l->n_head_kv > 0 && !is_encoder_arch(m) && m->causal &&
                     il < first_shared;
     }
     if (m->is_mla) {

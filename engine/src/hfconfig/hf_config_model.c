@@ -55,6 +55,7 @@ void hf_config_to_shape(const hf_config *c, hr_shape *s)
     s->layer_pattern = c->layer_pattern;
     s->expert_weights_norm = c->expert_weights_norm;
     s->shortconv_l_cache = c->shortconv_l_cache;
+    s->ssm_no_norm = c->ssm_no_norm;
     s->expert_weights_scale = c->expert_weights_scale;
     s->embedding_scale = c->embedding_scale;
     s->residual_scale = c->residual_scale;

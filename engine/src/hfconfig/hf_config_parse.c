@@ -553,6 +553,33 @@ static void parse_lfm2(parse_ctx *p)
     layer_types_pattern(p, "conv", 'C');
 }
 
+/* FalconH1 (convert_hf_to_gguf's FalconH1Model): Mamba-2 of mamba_d_ssm in
+ * mamba_n_heads heads, mamba_* sizes; the mixer's grouped norm only with
+ * mamba_rms_norm (transformers' default: none). */
+static void parse_falcon_h1(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    uint32_t expand = 2;
+    get_uint(p, 1024, &expand, "mamba_expand", (const char *)NULL);
+    if (!get_uint(p, MAX_DIM, &c->ssm_d_inner, "mamba_d_ssm", (const char *)NULL)) {
+        const uint64_t inner = (uint64_t)expand * c->n_embd;
+        c->ssm_d_inner = inner > MAX_DIM ? 0 : (uint32_t)inner;
+    }
+    c->ssm_d_state = 256;
+    c->ssm_d_conv = 4;
+    c->ssm_n_group = 1;
+    get_uint(p, MAX_DIM, &c->ssm_d_state, "mamba_d_state", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_d_conv, "mamba_d_conv", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_n_group, "mamba_n_groups", (const char *)NULL);
+    uint32_t head = 64;
+    get_uint(p, MAX_DIM, &head, "mamba_d_head", (const char *)NULL);
+    if (!get_uint(p, MAX_DIM, &c->ssm_dt_rank, "mamba_n_heads", (const char *)NULL))
+        c->ssm_dt_rank = head ? c->ssm_d_inner / head : 0;
+    bool norm = false;
+    get_bool(p, "mamba_rms_norm", &norm);
+    c->ssm_no_norm = !norm;
+}
+
 static void parse_ssm(parse_ctx *p, bool mamba2)
 {
     hf_config *c = p->c;
@@ -786,6 +813,8 @@ hr_status hf_config_parse(const char *json, size_t len, const char *origin, hf_c
         parse_nemotron_h(&p);
     if (strcmp(a, "lfm2") == 0)
         parse_lfm2(&p);
+    if (strcmp(a, "falcon-h1") == 0)
+        parse_falcon_h1(&p);
     parse_swa(&p, traits);
     parse_dtype(&p);
     parse_quant(&p);

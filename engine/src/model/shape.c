@@ -50,6 +50,7 @@ typedef struct layout {
     bool one_kind;       /* nemotron_h: a layer is a Mamba-2 mixer, attention or an FFN */
     bool moe_no_gate;    /* nemotron_h_moe: experts of up and down only, a selection bias */
     bool short_conv;     /* lfm2: short convolutions in the layers without attention */
+    bool parallel_mixer; /* falcon-h1: a Mamba-2 mixer beside the attention of every layer */
 } layout;
 
 typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV6, FAM_RWKV7 } family;
@@ -146,6 +147,7 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
     case HR_ARCH_DEEPSEEK2: L->mla = true; break;
     case HR_ARCH_GRANITE_HYBRID: L->hybrid = true; break;
     case HR_ARCH_LFM2: L->hybrid = L->short_conv = L->qk_norm = true; break;
+    case HR_ARCH_FALCON_H1: L->hybrid = L->parallel_mixer = true; break;
     case HR_ARCH_NEMOTRON_H: case HR_ARCH_NEMOTRON_H_MOE: /* relu^2 FFNs without a gate */
         L->hybrid = L->one_kind = true;
         L->ffn_gate = L->ffn_norm = false;
@@ -282,7 +284,8 @@ static void add_mamba2_mixer(builder *b, int il)
     ADD1(b, il, "ssm_dt", "bias", n_head);
     ADD2(b, il, "ssm_a", NULL, 1, n_head);
     ADD2(b, il, "ssm_d", NULL, 1, n_head);
-    ADD2(b, il, "ssm_norm", "weight", d_inner / ng, ng);
+    if (!b->s->ssm_no_norm)
+        ADD2(b, il, "ssm_norm", "weight", d_inner / ng, ng);
     ADD2(b, il, "ssm_out", "weight", d_inner, n_embd);
 }
 
@@ -320,7 +323,8 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
         } else if (ly->is_recurrent) {
             add_mamba2_mixer(b, il);
         }
-        else if (!L->one_kind || ly->n_head_kv > 0)
+        /* attention where a layer has it (Falcon-H1: beside its mixer) */
+        if (L->parallel_mixer || (!ly->is_recurrent && (!L->one_kind || ly->n_head_kv > 0)))
             add_attention(b, il, L, d);
         if (L->one_kind && (ly->is_recurrent || ly->n_head_kv > 0))
             continue; /* no FFN */
@@ -332,8 +336,8 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
             ADD1(b, il, "attn_output_norm", "weight", d->n_embd);
             ADD1(b, il, "attn_output_norm", "bias", d->n_embd);
         }
-        if (L->ffn_norm)
-            ADD1(b, il, "ffn_norm", "weight", d->n_embd);
+        if (L->ffn_norm) /* llama.cpp's Falcon-H1 loads blk.N.ffn_norm, no suffix */
+            ADD1(b, il, "ffn_norm", L->parallel_mixer ? NULL : "weight", d->n_embd);
         if (L->one_kind ? ly->n_expert > 0 : layer_is_moe(s, u))
             add_moe_ffn(b, il, L, d);
         else
@@ -672,9 +676,10 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
         /* a hybrid's Mamba-2 layers: no KV heads (how GGUF marks them),
          * the model's head count (llama.cpp sizes heads from layer 0's) */
         const char kind = s->layer_pattern ? s->layer_pattern[il] : '\0';
-        l->is_recurrent = L->hybrid && (s->layer_pattern ? kind == 'M' || kind == 'C'
-                                        : s->attn_layer_period > 0 &&
-                                              il % s->attn_layer_period != s->attn_layer_offset);
+        l->is_recurrent = L->parallel_mixer ||
+                          (L->hybrid && (s->layer_pattern ? kind == 'M' || kind == 'C'
+                                         : s->attn_layer_period > 0 &&
+                                               il % s->attn_layer_period != s->attn_layer_offset));
         if (L->mla) {
             l->n_head_kv = 1; /* one latent "head" cached per token */
             l->n_embd_head_k = (uint32_t)(d->kv_lora + d->n_rot);
@@ -700,8 +705,9 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
         }
         l->is_swa = m->n_swa > 0 &&
                     (m->swa_pattern == 0 || il % m->swa_pattern < m->swa_pattern - 1);
-        l->has_kv = m->causal && !l->is_recurrent; /* encoders run without a KV cache */
-        if (l->is_recurrent)
+        /* encoders run without a KV cache; Falcon-H1's layers keep both */
+        l->has_kv = m->causal && (!l->is_recurrent || L->parallel_mixer);
+        if (l->is_recurrent && !L->parallel_mixer)
             l->n_head_kv = 0;
         if (L->one_kind) { /* Mamba-2 and attention layers have no FFN, FFN layers no KV */
             if (kind == '-' || kind == 'E') {

@@ -182,7 +182,8 @@ hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placemen
             if (!add_to(&out->recurrent_bytes, r + s) || !add_to(&dev_bytes[dev], r + s))
                 return hr_error_set(err, HR_ERR_LIMIT, "recurrent state size overflows");
             out->n_layer_recurrent++;
-            continue;
+            if (!L->has_kv) /* Falcon-H1's layers also cache their attention */
+                continue;
         }
         if (!L->has_kv || L->n_head_kv == 0 || il >= first_shared)
             continue;

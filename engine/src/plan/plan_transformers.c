@@ -99,8 +99,12 @@ hr_status hr_plan_transformers(const hr_model *m, const hr_tf_settings *s, hr_tf
             const hr_layer *L = &m->layers[il];
             uint64_t b;
             if (L->is_recurrent) {
-                const uint64_t conv = (uint64_t)(m->ssm_d_conv ? m->ssm_d_conv : 1) *
-                                      ((uint64_t)m->ssm_d_inner + 2ull * m->ssm_n_group * m->ssm_d_state);
+                /* LFM2's cache keeps each layer's l_cache columns (no SSM state) */
+                const uint64_t conv = m->shortconv_l_cache
+                                          ? (uint64_t)m->shortconv_l_cache * m->n_embd
+                                          : (uint64_t)(m->ssm_d_conv ? m->ssm_d_conv : 1) *
+                                                ((uint64_t)m->ssm_d_inner +
+                                                 2ull * m->ssm_n_group * m->ssm_d_state);
                 const uint64_t ssm = m->rwkv_head_size
                                          ? (uint64_t)m->n_embd * m->rwkv_head_size
                                          : (uint64_t)m->ssm_d_state * m->ssm_d_inner;
@@ -108,12 +112,13 @@ hr_status hr_plan_transformers(const hr_model *m, const hr_tf_settings *s, hr_tf
                 if (!mul(&b, kva))
                     return hr_error_set(err, overflow, "transformers plan: size overflows");
             } else {
-                if (!L->has_kv)
-                    continue;
+                b = 0;
+            }
+            if (L->has_kv) { /* (Falcon-H1: beside the state) */
                 const uint64_t heads = m->is_mla ? L->n_head : L->n_head_kv;
                 const uint64_t tokens = L->is_swa && m->n_swa && m->n_swa < seq ? m->n_swa : seq;
-                b = heads * ((uint64_t)L->n_embd_head_k + L->n_embd_head_v);
-                if (!mul(&b, batch) || !mul(&b, tokens) || !mul(&b, kva))
+                uint64_t kvb = heads * ((uint64_t)L->n_embd_head_k + L->n_embd_head_v);
+                if (!mul(&kvb, batch) || !mul(&kvb, tokens) || !mul(&kvb, kva) || !add(&b, kvb))
                     return hr_error_set(err, overflow, "transformers plan: size overflows");
             }
             if (!add(&out->kv_bytes, b))

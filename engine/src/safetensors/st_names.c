@@ -88,6 +88,9 @@ static const name_pair BLOCK_NAMES[] = {
     {"conv.out_proj", "shortconv.out_proj"}, {"self_attn.q_layernorm", "attn_q_norm"},
     {"self_attn.k_layernorm", "attn_k_norm"}, {"self_attn.out_proj", "attn_output"},
     {"operator_norm", "attn_norm"},
+    /* Falcon-H1's FFN and its norm */
+    {"pre_ff_layernorm", "ffn_norm"}, {"feed_forward.gate_proj", "ffn_gate"},
+    {"feed_forward.up_proj", "ffn_up"}, {"feed_forward.down_proj", "ffn_down"},
     /* Mistral's native consolidated.safetensors */
     {"attention.wq", "attn_q"}, {"attention.wk", "attn_k"}, {"attention.wv", "attn_v"},
     {"attention.wo", "attn_output"}, {"feed_forward.w1", "ffn_gate"},
