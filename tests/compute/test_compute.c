@@ -603,6 +603,8 @@ static void test_recurrent_against_real_llamacpp(void **state)
         {"lfm2_8l", {32.02, 147.01, 34.02, 2220.04, 184.05, 38.04, 76.07, 19.05}},
         /* attention and a Mamba-2 mixer side by side in every layer */
         {"falcon_h1_6l", {36.01, 83.01, 36.01, 1196.04, 192.05, 41.79, 76.11, 20.97}},
+        /* LFM2 with MoE FFNs: a recurrent layer's state rows follow the MoE weights' expand */
+        {"lfm2moe_8l", {44.10, 147.01, 46.11, 2220.04, 232.43, 50.11, 100.25, 25.08}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

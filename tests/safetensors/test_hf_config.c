@@ -395,6 +395,23 @@ static void test_lfm2(void **state)
     assert_non_null(by_name(m, "token_embd_norm.weight"));
     assert_null(by_name(m, "output.weight"));
     hr_model_free(m);
+
+    /* LFM2-MoE: leading dense layers, then MoE FFNs with a selection bias */
+    m = from_json(
+        "{\"architectures\": [\"Lfm2MoeForCausalLM\"], \"model_type\": \"lfm2_moe\","
+        "\"hidden_size\": 256, \"num_hidden_layers\": 3, \"num_attention_heads\": 4,"
+        "\"num_key_value_heads\": 2, \"intermediate_size\": 768, \"moe_intermediate_size\": 128,"
+        "\"num_experts\": 8, \"num_experts_per_tok\": 2, \"num_dense_layers\": 1,"
+        "\"vocab_size\": 1000, \"conv_L_cache\": 3, \"torch_dtype\": \"bfloat16\","
+        "\"layer_types\": [\"conv\", \"full_attention\", \"conv\"]}");
+    assert_int_equal(m->arch, HR_ARCH_LFM2MOE);
+    assert_int_equal(m->layers[0].n_ff, 768);
+    assert_int_equal(m->layers[0].n_expert, 0);
+    assert_int_equal(m->layers[1].n_expert, 8);
+    assert_int_equal(m->layers[2].n_ff_exp, 128);
+    assert_non_null(by_name(m, "blk.2.exp_probs_b.bias"));
+    assert_non_null(by_name(m, "blk.2.ffn_gate_exps.weight"));
+    hr_model_free(m);
 }
 
 /* Falcon-H1: attention and a Mamba-2 mixer in every layer; the mixer's

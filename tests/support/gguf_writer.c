@@ -790,6 +790,8 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
                             m->expert_weights_scale != 0.0f ? m->expert_weights_scale : 1.0f);
         if (m->expert_weights_norm)
             gguf_writer_add_bool(w, arch_key(k, sizeof k, arch, "expert_weights_norm"), true);
+        if (m->arch == HR_ARCH_LFM2MOE) /* required there; sigmoid (no memory effect) */
+            gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "expert_gating_func"), 2);
     }
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.conv_kernel"), m->ssm_d_conv);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "ssm.inner_size"), m->ssm_d_inner);

@@ -287,8 +287,11 @@ static traits traits_of(const hr_model *m)
     case HR_ARCH_FALCON_H1:
         t.parallel_mixer = true;
         break;
-    case HR_ARCH_LFM2: /* prev_cur + mixer, ffn_inp + ffn_out */
+    case HR_ARCH_LFM2: case HR_ARCH_LFM2MOE: /* prev_cur + mixer, ffn_inp + ffn_out */
         t.qk_norm = t.resid_first = t.attn_resid_first = true;
+        /* MoE: a selection bias, the weights normalised and scaled by the file's factor */
+        t.moe_probs_bias = t.moe_norm_w = m->arch == HR_ARCH_LFM2MOE;
+        t.moe_w_scale = m->expert_weights_scale != 0.0f && m->expert_weights_scale != 1.0f;
         break;
     case HR_ARCH_NEMOTRON_H: case HR_ARCH_NEMOTRON_H_MOE:
         t.no_rope = t.one_kind = t.relu_sqr = t.norm_then_rows = true;
@@ -1223,9 +1226,12 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     } else {
         cur = layer_attn(b, t, L, inpL, &normed);
     }
-    /* the attention's output is the last expand of the layer: the next
-     * (recurrent) layer's DFS reaches its state rows before the rest */
-    if (early >= 0)
+    /* the layer's last expand, the attention's output or its MoE weights:
+     * the next (recurrent) layer's DFS reaches its state rows before the
+     * rest */
+    if (early >= 0 && L->n_expert > 0 && L->n_expert_used > 0)
+        b->early_after_weights = early; /* ffn_moe emits them */
+    else if (early >= 0)
         cg_rec_early_rows(b, early, layer_buffer(b, early));
     const int attn_end = g->n_nodes;
     int ffn_start = -1;

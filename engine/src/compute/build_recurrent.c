@@ -117,6 +117,29 @@ static int16_t state_rows(cg_build *b, int64_t row)
     return s;
 }
 
+/* A recurrent layer's state rows (row values wide) and its input, in
+ * ggml's order: the rows first, then the layer before's pending tail,
+ * unless that tail ends in an MoE FFN: build_moe_ffn expands its weights,
+ * which reaches the tail up to them before these rows (ffn_moe emits the
+ * rows right there, cg_rec_early_rows) */
+static int16_t rows_and_input(cg_build *b, int16_t cur, int64_t row, int16_t *inpL)
+{
+    const cg_rec_tail *t = &b->tail;
+    const bool moe_tail = t->kind != CG_TAIL_NONE && t->kind != CG_TAIL_EMBD_NORM &&
+                          b->m->layers[t->layer].n_expert > 0 &&
+                          b->m->layers[t->layer].n_expert_used > 0;
+    if (moe_tail) {
+        if (b->early_layer != b->cur_layer)
+            b->early_after_weights = b->cur_layer;
+        *inpL = cg_rec_flush(b, cur);
+    }
+    const int16_t rows = b->early_layer == b->cur_layer ? b->early_rows : state_rows(b, row);
+    b->early_layer = -1;
+    if (!moe_tail)
+        *inpL = cg_rec_flush(b, cur);
+    return rows;
+}
+
 /* the out_ids leaf */
 static int16_t out_ids(cg_build *b)
 {
@@ -247,11 +270,9 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
 {
     const ssm_dims s = ssm_of(b->m);
     const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
-    const int16_t conv = b->early_layer == b->cur_layer ? b->early_rows
-                                                        : state_rows(b, smul(s.d_conv - 1, s.conv_ch));
-    b->early_layer = -1;
     /* the DFS from the copy of the last conv columns */
-    const int16_t inpL = cg_rec_flush(b, cur);
+    int16_t inpL;
+    const int16_t conv = rows_and_input(b, cur, smul(s.d_conv - 1, s.conv_ch), &inpL);
     int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1); /* rms_norm (the residual reads inpL too) */
     x = ip(b, x, CG_NONE, E, T, 1, 1);            /* * attn_norm */
     /* in_proj: of the 2-d input (Mamba-2), of a 3-d reshape (Mamba) */
@@ -343,9 +364,8 @@ static void shortconv_layer(cg_build *b, int16_t cur, bool last)
 {
     const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
     const int64_t d_conv = (int64_t)b->m->shortconv_l_cache - 1;
-    const int16_t conv = b->early_layer == b->cur_layer ? b->early_rows : state_rows(b, smul(d_conv, E));
-    b->early_layer = -1;
-    const int16_t inpL = cg_rec_flush(b, cur);
+    int16_t inpL;
+    const int16_t conv = rows_and_input(b, cur, smul(d_conv, E), &inpL);
     int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1); /* rms_norm (the residual reads inpL too) */
     x = ip(b, x, CG_NONE, E, T, 1, 1);            /* * attn_norm */
     const int16_t bcx = mm(b, V(b, x), 3 * E, nst, ns, 1);
@@ -594,7 +614,7 @@ void cg_rec_layer(cg_build *b, int il, int16_t cur, bool last)
     case HR_ARCH_RWKV7:
         rwkv7_layer(b, cur, last);
         break;
-    case HR_ARCH_LFM2:
+    case HR_ARCH_LFM2: case HR_ARCH_LFM2MOE:
         shortconv_layer(b, cur, last);
         break;
     default: /* Mamba, Mamba-2; hybrids' recurrent layers approximated by Mamba's */

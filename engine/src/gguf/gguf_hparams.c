@@ -272,7 +272,7 @@ static hr_status read_other(hp *c)
     }
     /* Nemotron-H MoE: whether and how its experts' weights are normalised
      * and scaled (ops of the graph) */
-    if (is_arch(m, HR_ARCH_NEMOTRON_H_MOE) &&
+    if ((is_arch(m, HR_ARCH_NEMOTRON_H_MOE) || is_arch(m, HR_ARCH_LFM2MOE)) &&
         ((st = gguf_get_bool(c->f, akey(c, "expert_weights_norm"), &m->expert_weights_norm, NULL,
                              c->err)) != HR_OK ||
          (st = gguf_get_f32(c->f, akey(c, "expert_weights_scale"), &m->expert_weights_scale, NULL,
@@ -344,7 +344,7 @@ static bool layer_is_recurrent(const hp *c, uint32_t il)
         return has_ssm && c->head_kv[il] == 0 && c->ff[il] == 0;
     if (is_arch(m, HR_ARCH_FALCON_H1)) /* a Mamba-2 mixer in every layer, beside attention */
         return true;
-    if (is_arch(m, HR_ARCH_LFM2)) /* (one 0 when no layer has attention) */
+    if (is_arch(m, HR_ARCH_LFM2) || is_arch(m, HR_ARCH_LFM2MOE)) /* (one 0 when no layer attends) */
         return has_ssm && c->head_kv[il] == 0;
     return has_ssm && c->found_head_kv_array && c->head_kv[il] == 0;
 }

@@ -39,6 +39,7 @@ static const hf_arch_traits ARCHS[] = {
     {"nemotron_h",    "NemotronH",    "nemotron_h", false, false, false, 0, 0},
     {"nemotron_h_moe", "NemotronHMoe", "nemotron_h", false, false, false, 0, 0},
     {"lfm2",          "Lfm2",         "lfm2",       false, false, true,  0, 0},
+    {"lfm2_moe",      "Lfm2Moe",      "lfm2moe",    false, false, true,  0, 0},
     {"falcon_h1",     "FalconH1",     "falcon-h1",  false, false, false, 0, 0},
 };
 

@@ -534,6 +534,10 @@ static void parse_lfm2(parse_ctx *p)
         p->status = hr_error_set(p->err, HR_ERR_FORMAT, "%s: conv_L_cache must be at least 2",
                                  p->origin);
     get_bool(p, "tie_embedding", &c->tied_output);
+    /* LFM2-MoE: its leading dense layers (the converter's leading_dense_block_count) */
+    if (get_uint(p, MAX_LAYERS, &c->n_layer_dense_lead, "num_dense_layers", (const char *)NULL) &&
+        c->n_layer_dense_lead > c->n_layer)
+        c->n_layer_dense_lead = c->n_layer;
     uint32_t ff = 0, multiple_of = 256;
     if (get_uint(p, MAX_DIM, &ff, "block_ff_dim", (const char *)NULL)) {
         bool adjust = false;
@@ -811,7 +815,7 @@ hr_status hf_config_parse(const char *json, size_t len, const char *origin, hf_c
         parse_granite_hybrid(&p);
     if (strcmp(a, "nemotron_h") == 0)
         parse_nemotron_h(&p);
-    if (strcmp(a, "lfm2") == 0)
+    if (strcmp(a, "lfm2") == 0 || strcmp(a, "lfm2moe") == 0)
         parse_lfm2(&p);
     if (strcmp(a, "falcon-h1") == 0)
         parse_falcon_h1(&p);

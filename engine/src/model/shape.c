@@ -48,7 +48,8 @@ typedef struct layout {
     bool mla;            /* deepseek2 latent attention */
     bool hybrid;         /* granitehybrid: Mamba-2 mixers in the layers without attention */
     bool one_kind;       /* nemotron_h: a layer is a Mamba-2 mixer, attention or an FFN */
-    bool moe_no_gate;    /* nemotron_h_moe: experts of up and down only, a selection bias */
+    bool moe_no_gate;    /* nemotron_h_moe: experts of up and down only */
+    bool moe_probs_bias; /* nemotron_h_moe, lfm2moe: the experts' selection bias */
     bool short_conv;     /* lfm2: short convolutions in the layers without attention */
     bool parallel_mixer; /* falcon-h1: a Mamba-2 mixer beside the attention of every layer */
 } layout;
@@ -146,12 +147,15 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
         break;
     case HR_ARCH_DEEPSEEK2: L->mla = true; break;
     case HR_ARCH_GRANITE_HYBRID: L->hybrid = true; break;
-    case HR_ARCH_LFM2: L->hybrid = L->short_conv = L->qk_norm = true; break;
+    case HR_ARCH_LFM2: case HR_ARCH_LFM2MOE:
+        L->hybrid = L->short_conv = L->qk_norm = true;
+        L->moe_probs_bias = arch == HR_ARCH_LFM2MOE;
+        break;
     case HR_ARCH_FALCON_H1: L->hybrid = L->parallel_mixer = true; break;
     case HR_ARCH_NEMOTRON_H: case HR_ARCH_NEMOTRON_H_MOE: /* relu^2 FFNs without a gate */
         L->hybrid = L->one_kind = true;
         L->ffn_gate = L->ffn_norm = false;
-        L->moe_no_gate = arch == HR_ARCH_NEMOTRON_H_MOE;
+        L->moe_no_gate = L->moe_probs_bias = arch == HR_ARCH_NEMOTRON_H_MOE;
         break;
     case HR_ARCH_BITNET: L->sub_norms = true; break;
     case HR_ARCH_GPT_OSS: L->oss = true; L->ffn_norm = false; break;
@@ -250,9 +254,9 @@ static void add_moe_ffn(builder *b, int il, const layout *L, const dims *d)
     ADD2(b, il, "ffn_gate_inp", "weight", d->n_embd, d->n_expert);
     if (L->oss)
         ADD1(b, il, "ffn_gate_inp", "bias", d->n_expert);
-    if (L->moe_no_gate)
+    if (L->moe_probs_bias)
         ADD1(b, il, "exp_probs_b", "bias", d->n_expert);
-    else
+    if (!L->moe_no_gate)
         ADD3(b, il, "ffn_gate_exps", "weight", d->n_embd, d->n_ff_exp, d->n_expert);
     ADD3(b, il, "ffn_up_exps", "weight", d->n_embd, d->n_ff_exp, d->n_expert);
     ADD3(b, il, "ffn_down_exps", "weight", d->n_ff_exp, d->n_embd, d->n_expert);
@@ -544,7 +548,7 @@ static hr_status check_shape(const hr_shape *s, family fam, hr_error *err)
     if (s->layer_pattern) {
         const hr_arch a = hr_arch_from_name(s->arch_name);
         const bool moe = a == HR_ARCH_NEMOTRON_H_MOE;
-        if (a == HR_ARCH_LFM2) {
+        if (a == HR_ARCH_LFM2 || a == HR_ARCH_LFM2MOE) {
             if (strlen(s->layer_pattern) != s->n_layer ||
                 strspn(s->layer_pattern, "C*") != s->n_layer)
                 return hr_error_set(err, HR_ERR_ARG,

@@ -87,7 +87,9 @@ static const name_pair BLOCK_NAMES[] = {
     {"conv.in_proj", "shortconv.in_proj"}, {"conv.conv", "shortconv.conv"},
     {"conv.out_proj", "shortconv.out_proj"}, {"self_attn.q_layernorm", "attn_q_norm"},
     {"self_attn.k_layernorm", "attn_k_norm"}, {"self_attn.out_proj", "attn_output"},
-    {"operator_norm", "attn_norm"},
+    {"operator_norm", "attn_norm"}, {"feed_forward.gate", "ffn_gate_inp"}, /* LFM2-MoE */
+    {"feed_forward.experts.w1", "ffn_gate_exps"}, {"feed_forward.experts.w3", "ffn_up_exps"},
+    {"feed_forward.experts.w2", "ffn_down_exps"}, {"feed_forward.expert_bias", "exp_probs_b.bias"},
     /* Falcon-H1's FFN and its norm */
     {"pre_ff_layernorm", "ffn_norm"}, {"feed_forward.gate_proj", "ffn_gate"},
     {"feed_forward.up_proj", "ffn_up"}, {"feed_forward.down_proj", "ffn_down"},
