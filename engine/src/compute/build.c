@@ -1137,7 +1137,6 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
     return oldest;
 }
 
-/* map: the build's node map (cg_build.node_map) */
 /* Falcon-H1's layer end, reached from the next layer's input (or the
  * output): the attention's projection (the sum's first source), the
  * mixer's output, (attn + ssm) + residual, then the FFN over it; the last
@@ -1203,6 +1202,7 @@ static int16_t one_kind_layer(cg_build *b, const traits *t, const hr_layer *L, i
     return ew(b, cur, resid, E, Tn, 1, 1);
 }
 
+/* map: the build's node map (cg_build.node_map) */
 static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
                           bool last, layer_record *recs)
 {
