@@ -363,7 +363,7 @@ static int16_t mamba_tail(cg_build *b, const cg_rec_tail *t)
 static void shortconv_layer(cg_build *b, int16_t cur, bool last)
 {
     const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
-    const int64_t d_conv = (int64_t)b->m->shortconv_l_cache - 1;
+    const int64_t d_conv = b->m->shortconv_l_cache > 1 ? (int64_t)b->m->shortconv_l_cache - 1 : 0;
     int16_t inpL;
     const int16_t conv = rows_and_input(b, cur, smul(d_conv, E), &inpL);
     int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1); /* rms_norm (the residual reads inpL too) */

@@ -345,7 +345,7 @@ static bool layer_is_recurrent(const hp *c, uint32_t il)
     if (is_arch(m, HR_ARCH_FALCON_H1)) /* a Mamba-2 mixer in every layer, beside attention */
         return true;
     if (is_arch(m, HR_ARCH_LFM2) || is_arch(m, HR_ARCH_LFM2MOE)) /* (one 0 when no layer attends) */
-        return has_ssm && c->head_kv[il] == 0;
+        return m->shortconv_l_cache > 1 && c->head_kv[il] == 0; /* llama.cpp: l_cache > 1 */
     return has_ssm && c->found_head_kv_array && c->head_kv[il] == 0;
 }
 

@@ -548,6 +548,8 @@ static hr_status check_shape(const hr_shape *s, family fam, hr_error *err)
     if (s->layer_pattern) {
         const hr_arch a = hr_arch_from_name(s->arch_name);
         const bool moe = a == HR_ARCH_NEMOTRON_H_MOE;
+        if (s->shortconv_l_cache == 1)
+            return hr_error_set(err, HR_ERR_ARG, "%s: shortconv_l_cache must be at least 2", who);
         if (a == HR_ARCH_LFM2 || a == HR_ARCH_LFM2MOE) {
             if (strlen(s->layer_pattern) != s->n_layer ||
                 strspn(s->layer_pattern, "C*") != s->n_layer)
