@@ -605,6 +605,8 @@ static void test_recurrent_against_real_llamacpp(void **state)
         {"falcon_h1_6l", {36.01, 83.01, 36.01, 1196.04, 192.05, 41.79, 76.11, 20.97}},
         /* LFM2 with MoE FFNs: a recurrent layer's state rows follow the MoE weights' expand */
         {"lfm2moe_8l", {44.10, 147.01, 46.11, 2220.04, 232.43, 50.11, 100.25, 25.08}},
+        /* gated delta nets (the fused op) and gated attention with 4 rope positions a token */
+        {"qwen35_8l", {28.02, 85.02, 28.02, 1204.06, 160.08, 32.02, 64.12, 16.09}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

@@ -325,6 +325,37 @@ static void test_recurrent_and_encoders(void **state)
     }
     hr_model_free(m);
 
+    /* Qwen3.5: attention every full_attention_interval-th layer, or as the
+     * converter's attention.recurrent_layers says */
+    w = gguf_writer_new(3);
+    gguf_writer_add_string(w, "general.architecture", "qwen35");
+    gguf_writer_add_u32(w, "qwen35.block_count", 4);
+    gguf_writer_add_u32(w, "qwen35.embedding_length", 512);
+    gguf_writer_add_u32(w, "qwen35.attention.head_count", 8);
+    gguf_writer_add_u32(w, "qwen35.attention.head_count_kv", 2);
+    gguf_writer_add_u32(w, "qwen35.ssm.state_size", 128);
+    gguf_writer_add_u32(w, "qwen35.ssm.inner_size", 1024);
+    gguf_writer_add_u32(w, "qwen35.full_attention_interval", 2);
+    assert_int_equal(fx_write_open(w, "qwen35.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->arch, HR_ARCH_QWEN35);
+    for (uint32_t l = 0; l < 4; l++) {
+        assert_int_equal(m->layers[l].is_recurrent, l % 2 == 0);
+        assert_int_equal(m->layers[l].has_kv, l % 2 == 1);
+    }
+    hr_model_free(m);
+    w = gguf_writer_new(3);
+    gguf_writer_add_string(w, "general.architecture", "qwen35");
+    gguf_writer_add_u32(w, "qwen35.block_count", 4);
+    gguf_writer_add_u32(w, "qwen35.embedding_length", 512);
+    gguf_writer_add_u32(w, "qwen35.attention.head_count", 8);
+    gguf_writer_add_u32(w, "qwen35.ssm.state_size", 128);
+    const bool recr[4] = {true, false, false, true};
+    gguf_writer_add_array(w, "qwen35.attention.recurrent_layers", GW_BOOL, recr, 4);
+    assert_int_equal(fx_write_open(w, "qwen35b.gguf", &m, &err, NULL), HR_OK);
+    for (uint32_t l = 0; l < 4; l++)
+        assert_int_equal(m->layers[l].is_recurrent, recr[l]);
+    hr_model_free(m);
+
     /* Granite-4.0-H: the same marking, and its multipliers and rope switch */
     w = gguf_writer_new(3);
     gguf_writer_add_string(w, "general.architecture", "granitehybrid");

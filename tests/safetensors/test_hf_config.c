@@ -440,6 +440,34 @@ static void test_falcon_h1(void **state)
     hr_model_free(m);
 }
 
+/* Qwen3.5: gated delta nets in the linear_attention layers (or all but
+ * every full_attention_interval-th), gated attention in the others */
+static void test_qwen35(void **state)
+{
+    (void)state;
+    hr_model *m = from_json(
+        "{\"architectures\": [\"Qwen3_5ForCausalLM\"], \"model_type\": \"qwen3_5\","
+        "\"hidden_size\": 256, \"num_hidden_layers\": 4, \"num_attention_heads\": 4,"
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"intermediate_size\": 512,"
+        "\"vocab_size\": 1000, \"linear_key_head_dim\": 32, \"linear_num_key_heads\": 2,"
+        "\"linear_num_value_heads\": 4, \"linear_value_head_dim\": 32,"
+        "\"linear_conv_kernel_dim\": 4, \"full_attention_interval\": 2,"
+        "\"torch_dtype\": \"bfloat16\"}");
+    assert_int_equal(m->arch, HR_ARCH_QWEN35);
+    assert_int_equal(m->n_warnings, 0);
+    assert_true(m->layers[0].is_recurrent && !m->layers[1].is_recurrent);
+    assert_true(m->layers[1].has_kv && !m->layers[0].has_kv);
+    assert_int_equal(m->ssm_d_inner, 128);
+    assert_int_equal(m->ssm_dt_rank, 4);
+    assert_non_null(by_name(m, "blk.0.attn_qkv.weight"));
+    assert_non_null(by_name(m, "blk.0.ssm_beta.weight"));
+    assert_non_null(by_name(m, "blk.1.post_attention_norm.weight"));
+    const hr_tensor *q = by_name(m, "blk.1.attn_q.weight");
+    assert_non_null(q);
+    assert_int_equal(q->ne[1], 2 * 4 * 64); /* Q and its gate */
+    hr_model_free(m);
+}
+
 static void test_moe_and_mla(void **state)
 {
     (void)state;
@@ -882,6 +910,7 @@ int main(void)
         cmocka_unit_test(test_nemotron_h),
         cmocka_unit_test(test_lfm2),
         cmocka_unit_test(test_falcon_h1),
+        cmocka_unit_test(test_qwen35),
         cmocka_unit_test(test_moe_and_mla),
         cmocka_unit_test(test_qwen_moe_dense_layers),
         cmocka_unit_test(test_qwen_moe_dense_layers_safetensors),

@@ -807,6 +807,17 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
         gguf_writer_add_bool(w, arch_key(k, sizeof k, arch, "rope.scaling.finetuned"), false);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "wkv.head_size"), m->rwkv_head_size);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "shortconv.l_cache"), m->shortconv_l_cache);
+    if (m->arch == HR_ARCH_QWEN35) { /* attention every Nth layer; rope sections (required) */
+        uint32_t interval = 0;
+        for (uint32_t i = 0; i < m->n_layer && !interval; i++)
+            if (!m->layers[i].is_recurrent)
+                interval = i + 1;
+        gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "full_attention_interval"),
+                            interval ? interval : m->n_layer + 1);
+        const int32_t sections[4] = {(int32_t)(m->n_rot / 2), 0, 0, 0};
+        gguf_writer_add_array(w, arch_key(k, sizeof k, arch, "rope.dimension_sections"), GW_INT32,
+                              sections, 4);
+    }
     if (m->rwkv_head_size)
         add_rwkv_ranks(w, m, arch);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "attention.shared_kv_layers"),

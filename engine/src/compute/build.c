@@ -151,7 +151,9 @@ static int64_t keep_output_rows(cg_build *b, bool last, int64_t T, int64_t E, in
 
 static int16_t inp_pos(cg_build *b)
 {
-    return input(b, &b->inp_pos, CG_I32, b->n_tokens, 1, 1, 1);
+    /* multi-section rope (Qwen3.5) takes four positions per token */
+    const int64_t per_token = b->m->arch == HR_ARCH_QWEN35 ? 4 : 1;
+    return input(b, &b->inp_pos, CG_I32, b->n_tokens * per_token, 1, 1, 1);
 }
 
 /* llama_mul_mat_hadamard: with a quantized cache llama.cpp rotates Q and K
@@ -225,8 +227,10 @@ typedef struct traits {
     bool no_rope;         /* granite 4.0-H, nemotron-H: no position embeddings */
     bool one_kind;        /* nemotron-H: a layer is attention or an FFN (or Mamba-2) */
     bool relu_sqr;        /* nemotron-H: FFN up, relu, square, down (no gate) */
-    bool norm_then_rows;  /* nemotron-H: the output norm over every row (t_h_nextn, kept),
-                             then the out_ids rows */
+    bool norm_then_rows;  /* nemotron-H, qwen3.5: the output norm over every row (t_h_nextn,
+                             kept), then the out_ids rows */
+    bool gated_q;         /* qwen3.5: attention's Q projection carries a sigmoid gate */
+    bool delta_net;       /* qwen3.5: gated delta net layers (build_recurrent.c) */
     bool moe_w_scale;     /* nemotron-H MoE: the chosen weights scaled */
     bool parallel_mixer;  /* falcon-H1: attention, then a Mamba-2 mixer of the same input */
     bool resid_first;     /* phi3: the FFN residual add takes the residual as src0 */
@@ -286,6 +290,9 @@ static traits traits_of(const hr_model *m)
         break;
     case HR_ARCH_FALCON_H1:
         t.parallel_mixer = true;
+        break;
+    case HR_ARCH_QWEN35:
+        t.qk_norm = t.gated_q = t.delta_net = t.norm_then_rows = true;
         break;
     case HR_ARCH_LFM2: case HR_ARCH_LFM2MOE: /* prev_cur + mixer, ffn_inp + ffn_out */
         t.qk_norm = t.resid_first = t.attn_resid_first = true;
@@ -709,6 +716,8 @@ typedef struct qkv_ctx {
     int16_t *krot, *vrot; /* rotation inputs of this layer's cache */
 } qkv_ctx;
 
+static int16_t emit_qk_rest(qkv_ctx *c, int16_t r, bool contiguous, int64_t n_heads, bool scale);
+
 /* Q or K of one layer: projection (or a view of the fused one), bias, QK
  * norm, rope, Q's scale, and the Hadamard rotation of a quantized cache. */
 static int16_t emit_qk(qkv_ctx *c, int16_t x, hr_role role, int64_t n_heads, bool scale)
@@ -727,6 +736,15 @@ static int16_t emit_qk(qkv_ctx *c, int16_t x, hr_role role, int64_t n_heads, boo
             r = ew(b, r, CG_NONE, d->hd_k * n_heads, T, 1, 1);
         r = cg_view(b->g, r, CG_F32, d->hd_k, n_heads, T, 1, false);
     }
+    return emit_qk_rest(c, r, contiguous, n_heads, scale);
+}
+
+/* emit_qk after the projection: QK norm, rope, scale, rotation */
+static int16_t emit_qk_rest(qkv_ctx *c, int16_t r, bool contiguous, int64_t n_heads, bool scale)
+{
+    cg_build *b = c->b;
+    const attn_dims *d = c->d;
+    const int64_t T = c->T;
     if (c->t->qk_norm) {
         r = norm(b, r, d->hd_k, n_heads, T, c->t->rms, false);
         contiguous = true;
@@ -880,7 +898,14 @@ static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16
         if (c.bias)
             c.qkv = ew(b, c.qkv, CG_NONE, tot, T, 1, 1);
     }
-    int16_t q = emit_q(&c, cur);
+    int16_t q;
+    if (t->gated_q) { /* Qwen3.5: one projection holds each head's Q and gate; Q a strided view */
+        b->q_gate = mm(b, HR_ROLE_ATTN_Q, 2 * d.hd_k * d.n_head, cur, T, 1, 1);
+        q = emit_qk_rest(&c, cg_view(b->g, b->q_gate, CG_F32, d.hd_k, d.n_head, T, 1, true), false,
+                         d.n_head, t->q_scale);
+    } else {
+        q = emit_q(&c, cur);
+    }
     int16_t k, v3;
     bool v_contig;
     if (c.iswa) {
@@ -1137,6 +1162,25 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
     return oldest;
 }
 
+/* Qwen3.5's attention layer: the gated attention (the gate's copy, sigmoid
+ * and product come after the attention, before the output projection),
+ * then the residual, post-attention norm and FFN as layer_ffn's. Its next
+ * layer's first op is its input norm's expand: no op of this one waits. */
+static int16_t gated_attn_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL)
+{
+    const hr_model *m = b->m;
+    const int64_t T = b->n_tokens;
+    const attn_dims d = attn_dims_of(m, L);
+    int16_t normed;
+    int16_t cur = layer_attn(b, t, L, inpL, &normed);
+    const int64_t w = d.hd_v * d.n_head;
+    int16_t gate = fresh(b, cg_view(b->g, b->q_gate, CG_F32, d.hd_k, d.n_head, T, 1, true), CG_NONE,
+                         CG_F32, w, T, 1, 1); /* cont_2d */
+    gate = ew(b, gate, CG_NONE, w, T, 1, 1);   /* sigmoid */
+    cur = ew(b, cur, gate, w, T, 1, 1);        /* * gate */
+    return layer_ffn(b, t, L, layer_proj(b, cur), inpL, T);
+}
+
 /* Falcon-H1's layer end, reached from the next layer's input (or the
  * output): the attention's projection (the sum's first source), the
  * mixer's output, (attn + ssm) + residual, then the FFN over it; the last
@@ -1357,6 +1401,13 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         const int il = layers[i];
         cg_mark_layer(g, il);
         g->cur_buffer = layer_buffer(b, il);
+        if (t.delta_net) { /* Qwen3.5: whole layers in order (each expands its norm first) */
+            b->offloading = false;
+            b->cur_layer = il;
+            cur = m->layers[il].is_recurrent ? cg_rec_delta_net(b, il, cur)
+                                             : gated_attn_layer(b, &t, &m->layers[il], cur);
+            continue;
+        }
         if (t.parallel_mixer) {
             /* Falcon-H1: the attention (its Q reaches the layer before), then
              * the Mamba-2 mixer of a second norm of the same input; the

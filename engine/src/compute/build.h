@@ -80,6 +80,7 @@ typedef struct cg_build {
     int16_t early_rows;  /* those rows (cg_rec_early_rows) */
     int32_t early_after_weights; /* a Mamba-2 layer whose state rows follow the next MoE
                                     weights' expand (Nemotron-H MoE), or -1 */
+    int16_t q_gate;      /* Qwen3.5: the attention's joint Q and gate projection */
     int32_t early_next;  /* the recurrent layer after the attention layer being emitted,
                             whose state rows follow its attention (hybrids), or -1 */
     cg_rec_dims rdims;
@@ -110,6 +111,8 @@ void cg_rec_begin(cg_build *b, int16_t embd);
 /* A layer's FFN from its mixer's output (cur) and residual (resid) over Tn
  * rows, as an attention layer's (build.c): hybrids' Mamba-2 layers end so */
 int16_t cg_layer_ffn(cg_build *b, int il, int16_t cur, int16_t resid, int64_t Tn);
+/* A Qwen3.5 gated delta net layer, whole (build_recurrent.c): returns its output */
+int16_t cg_rec_delta_net(cg_build *b, int il, int16_t inpL);
 /* A Mamba layer's output projection from its tail (no residual, all rows) */
 int16_t cg_rec_mamba_out(cg_build *b, const cg_rec_tail *t);
 /* Falcon-H1's layer end (build.c): the attention's projection, the mixer's

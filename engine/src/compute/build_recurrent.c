@@ -389,6 +389,56 @@ static int16_t shortconv_tail(cg_build *b, const cg_rec_tail *t)
     return cg_layer_ffn(b, t->layer, nw(b, y, oid, E, R, 1, 1), nw(b, inpL, oid, E, R, 1, 1), R);
 }
 
+/* ---- Qwen3.5's gated delta net (qwen35.cpp's build_layer_attn_linear,
+ * delta-net-base.cpp's build_conv_state and the fused GATED_DELTA_NET op
+ * llama.cpp picks on CPU) ---- */
+
+int16_t cg_rec_delta_net(cg_build *b, int il, int16_t inpL)
+{
+    const hr_model *m = b->m;
+    const int64_t E = m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
+    const int64_t Sk = m->ssm_d_state, Hk = m->ssm_n_group, Hv = m->ssm_dt_rank;
+    const int64_t vdim = m->ssm_d_inner, Sv = Hv ? vdim / Hv : vdim;
+    const int64_t conv_ch = sadd(vdim, smul(2 * Hk, Sk));
+    const int64_t d_conv = m->ssm_d_conv > 1 ? (int64_t)m->ssm_d_conv - 1 : 0;
+    b->cur_layer = il;
+    /* the input norm (expanded first) */
+    int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1);
+    x = ip(b, x, CG_NONE, E, T, 1, 1);
+    /* the conv state's copy: its rows, then qkv (transposed into the concat) */
+    const int16_t conv = state_rows(b, smul(d_conv, conv_ch));
+    const int16_t qkv = mm(b, x, conv_ch, T, 1, 1);
+    const int16_t cx = nw(b, V(b, conv), V(b, qkv), d_conv + nst, conv_ch, ns, 1);
+    cg_sink(b->g, V(b, cx), CG_NONE, CG_NONE);
+    /* the fused op's sources in order: q, k (conv, silu, l2 norms), v, g, beta, state */
+    int16_t co = nw(b, cx, CG_NONE, conv_ch, nst, ns, 1); /* ssm_conv */
+    co = ip(b, co, CG_NONE, conv_ch, nst, ns, 1);         /* silu */
+    int16_t q = ip(b, V(b, co), CG_NONE, Sk, Hk, nst, ns); /* l2 norm: rms_norm of a view */
+    q = ip(b, q, CG_NONE, Sk, Hk, nst, ns);                /* and a scale */
+    int16_t k = ip(b, V(b, co), CG_NONE, Sk, Hk, nst, ns);
+    k = ip(b, k, CG_NONE, Sk, Hk, nst, ns);
+    int16_t g = mm(b, x, Hv, T, 1, 1);         /* alpha */
+    g = ip(b, V(b, g), CG_NONE, Hv, nst, ns, 1); /* + dt bias, over its reshape */
+    g = ip(b, g, CG_NONE, Hv, nst, ns, 1);     /* softplus */
+    g = ip(b, g, CG_NONE, Hv, nst, ns, 1);     /* * a */
+    int16_t beta = mm(b, x, Hv, T, 1, 1);
+    beta = ip(b, V(b, beta), CG_NONE, 1, Hv, nst, ns); /* sigmoid, over its reshape */
+    const int16_t state = state_rows(b, smul(Sk, vdim));
+    const int16_t src[6] = {q, k, V(b, co), V(b, g), beta, V(b, state)};
+    /* output [Sv, Hv, T] then the new state [Sv, Sv, Hv, seqs] */
+    const int16_t y = wide_op(b, sadd(smul(smul(Sv, Hv), T), smul(smul(smul(Sv, Sv), Hv), ns)), 1,
+                              src, 6);
+    cg_sink(b->g, V(b, y), CG_NONE, CG_NONE); /* the new state to the cache */
+    /* the gated norm: rms_norm(output) * ssm_norm * silu(z), then out_proj */
+    int16_t o = ip(b, V(b, y), CG_NONE, Sv, Hv, nst, ns);
+    o = ip(b, o, CG_NONE, Sv, Hv, nst, ns);
+    int16_t z = mm(b, x, vdim, T, 1, 1);
+    z = ip(b, V(b, z), CG_NONE, Sv, Hv, nst, ns); /* silu over z's reshape */
+    o = ip(b, o, z, Sv, Hv, nst, ns);
+    const int16_t out = mm(b, V(b, o), E, T, 1, 1);
+    return cg_layer_ffn(b, il, out, inpL, T);
+}
+
 /* ---- RWKV-6 (Finch) and RWKV-7 (Goose) ---- */
 
 /* The end of a time mix (o: its output projection): the residual, the FFN's

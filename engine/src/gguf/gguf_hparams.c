@@ -21,6 +21,8 @@ typedef struct hp {
     uint32_t *head, *head_kv, *ff;
     bool *swa, *moe;
     bool found_head_kv_array;
+    uint32_t full_attention_interval; /* qwen35: every Nth layer attends (default 4) */
+    bool *recurrent;                  /* qwen35: attention.recurrent_layers, or NULL */
 } hp;
 
 static const char *akey(hp *c, const char *suffix)
@@ -270,6 +272,26 @@ static hr_status read_other(hp *c)
             return st;
         m->no_rope = !rope;
     }
+    /* Qwen3.5: attention in every full_attention_interval-th layer, gated
+     * delta nets in the others */
+    c->full_attention_interval = 4;
+    if (is_arch(m, HR_ARCH_QWEN35)) {
+        if ((st = get_u32(c, "full_attention_interval", &c->full_attention_interval, NULL)) !=
+            HR_OK)
+            return st;
+        /* the converter's per-layer list, when it had layer_types */
+        bool found = false;
+        c->recurrent = calloc(m->n_layer ? m->n_layer : 1, sizeof *c->recurrent);
+        if (!c->recurrent)
+            return hr_error_set(c->err, HR_ERR_NOMEM, "out of memory");
+        if ((st = gguf_get_bool_per_layer(c->f, akey(c, "attention.recurrent_layers"), c->recurrent,
+                                          m->n_layer, &found, c->err)) != HR_OK)
+            return st;
+        if (!found) {
+            free(c->recurrent);
+            c->recurrent = NULL;
+        }
+    }
     /* Nemotron-H MoE: whether and how its experts' weights are normalised
      * and scaled (ops of the graph) */
     if ((is_arch(m, HR_ARCH_NEMOTRON_H_MOE) || is_arch(m, HR_ARCH_LFM2MOE)) &&
@@ -344,6 +366,10 @@ static bool layer_is_recurrent(const hp *c, uint32_t il)
         return has_ssm && c->head_kv[il] == 0 && c->ff[il] == 0;
     if (is_arch(m, HR_ARCH_FALCON_H1)) /* a Mamba-2 mixer in every layer, beside attention */
         return true;
+    if (is_arch(m, HR_ARCH_QWEN35))
+        return has_ssm && (c->recurrent ? c->recurrent[il]
+                                        : c->full_attention_interval == 0 ||
+                                              (il + 1) % c->full_attention_interval != 0);
     if (is_arch(m, HR_ARCH_LFM2) || is_arch(m, HR_ARCH_LFM2MOE)) /* (one 0 when no layer attends) */
         return m->shortconv_l_cache > 1 && c->head_kv[il] == 0; /* llama.cpp: l_cache > 1 */
     return has_ssm && c->found_head_kv_array && c->head_kv[il] == 0;
@@ -408,6 +434,7 @@ static void free_scratch(hp *c)
     free(c->ff);
     free(c->swa);
     free(c->moe);
+    free(c->recurrent);
 }
 
 hr_status gguf_fill_hparams(const gguf_file *f, hr_model *m, hr_error *err)

@@ -41,6 +41,8 @@ static const hf_arch_traits ARCHS[] = {
     {"lfm2",          "Lfm2",         "lfm2",       false, false, true,  0, 0},
     {"lfm2_moe",      "Lfm2Moe",      "lfm2moe",    false, false, true,  0, 0},
     {"falcon_h1",     "FalconH1",     "falcon-h1",  false, false, false, 0, 0},
+    {"qwen3_5",       "Qwen3_5",      "qwen35",     false, false, false, 0, 0},
+    {"qwen3_5_text",  "Qwen3_5",      "qwen35",     false, false, false, 0, 0},
 };
 
 /* Class-name suffixes after the family stem. */

@@ -584,6 +584,40 @@ static void parse_falcon_h1(parse_ctx *p)
     c->ssm_no_norm = !norm;
 }
 
+/* Qwen3.5 (convert_hf_to_gguf's Qwen3_5TextModel): gated delta nets of
+ * linear_num_key_heads key heads and linear_num_value_heads value heads,
+ * in the layers layer_types calls linear_attention (else all but every
+ * full_attention_interval-th); the pattern writes them M, attention *. */
+static void parse_qwen35(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    uint32_t vdim = 128, vheads = 32, interval = 4;
+    c->ssm_d_state = 128;
+    c->ssm_n_group = 16;
+    c->ssm_d_conv = 4;
+    get_uint(p, MAX_DIM, &c->ssm_d_state, "linear_key_head_dim", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_n_group, "linear_num_key_heads", (const char *)NULL);
+    get_uint(p, MAX_DIM, &vheads, "linear_num_value_heads", (const char *)NULL);
+    get_uint(p, MAX_DIM, &vdim, "linear_value_head_dim", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_d_conv, "linear_conv_kernel_dim", (const char *)NULL);
+    const uint64_t inner = (uint64_t)vdim * vheads;
+    c->ssm_d_inner = inner > MAX_DIM ? 0 : (uint32_t)inner;
+    c->ssm_dt_rank = vheads;
+    if (find(p, "layer_types")) {
+        layer_types_pattern(p, "linear_attention", 'M');
+        return;
+    }
+    get_uint(p, MAX_LAYERS, &interval, "full_attention_interval", (const char *)NULL);
+    c->layer_pattern = malloc(c->n_layer + 1);
+    if (!c->layer_pattern) {
+        p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
+        return;
+    }
+    for (uint32_t i = 0; i < c->n_layer; i++)
+        c->layer_pattern[i] = interval && (i + 1) % interval == 0 ? '*' : 'M';
+    c->layer_pattern[c->n_layer] = '\0';
+}
+
 static void parse_ssm(parse_ctx *p, bool mamba2)
 {
     hf_config *c = p->c;
@@ -819,6 +853,8 @@ hr_status hf_config_parse(const char *json, size_t len, const char *origin, hf_c
         parse_lfm2(&p);
     if (strcmp(a, "falcon-h1") == 0)
         parse_falcon_h1(&p);
+    if (strcmp(a, "qwen35") == 0)
+        parse_qwen35(&p);
     parse_swa(&p, traits);
     parse_dtype(&p);
     parse_quant(&p);

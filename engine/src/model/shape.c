@@ -52,6 +52,8 @@ typedef struct layout {
     bool moe_probs_bias; /* nemotron_h_moe, lfm2moe: the experts' selection bias */
     bool short_conv;     /* lfm2: short convolutions in the layers without attention */
     bool parallel_mixer; /* falcon-h1: a Mamba-2 mixer beside the attention of every layer */
+    bool delta_net;      /* qwen35: gated delta net layers; attention's Q carries its gate;
+                            the FFN's norm is post_attention_norm */
 } layout;
 
 typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV6, FAM_RWKV7 } family;
@@ -152,6 +154,10 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
         L->moe_probs_bias = arch == HR_ARCH_LFM2MOE;
         break;
     case HR_ARCH_FALCON_H1: L->hybrid = L->parallel_mixer = true; break;
+    case HR_ARCH_QWEN35:
+        L->hybrid = L->delta_net = L->qk_norm = true;
+        L->ffn_norm = false;
+        break;
     case HR_ARCH_NEMOTRON_H: case HR_ARCH_NEMOTRON_H_MOE: /* relu^2 FFNs without a gate */
         L->hybrid = L->one_kind = true;
         L->ffn_gate = L->ffn_norm = false;
@@ -184,7 +190,7 @@ typedef struct dims {
 static void add_attention(builder *b, int il, const layout *L, const dims *d)
 {
     const hr_shape *s = b->s;
-    const int64_t nq = d->n_head * d->hd_k, nk = d->n_head_kv * d->hd_k,
+    const int64_t nq = d->n_head * d->hd_k * (L->delta_net ? 2 : 1), nk = d->n_head_kv * d->hd_k,
                   nv = d->n_head_kv * d->hd_v, no = d->n_head * d->hd_v;
     const bool bias_o = s->attn_bias || L->oss; /* gpt-oss always has them */
     const bool bias_qkv = s->qkv_bias || bias_o;
@@ -293,6 +299,24 @@ static void add_mamba2_mixer(builder *b, int il)
     ADD2(b, il, "ssm_out", "weight", d_inner, n_embd);
 }
 
+/* a Qwen3.5 gated delta net layer's tensors (llama-model's qwen35): heads of
+ * ssm_state for keys (ssm_groups of them) and values (ssm_dt_rank) */
+static void add_delta_net_mixer(builder *b, int il)
+{
+    const hr_model *m = b->m;
+    const int64_t n_embd = m->n_embd, value_dim = m->ssm_d_inner, n_v = m->ssm_dt_rank;
+    const int64_t conv_dim = value_dim + 2 * (int64_t)m->ssm_n_group * m->ssm_d_state;
+    ADD2(b, il, "attn_qkv", "weight", n_embd, conv_dim);
+    ADD2(b, il, "attn_gate", "weight", n_embd, value_dim);
+    ADD2(b, il, "ssm_conv1d", "weight", m->ssm_d_conv, conv_dim);
+    ADD1(b, il, "ssm_dt", "bias", n_v);
+    ADD1(b, il, "ssm_a", NULL, n_v);
+    ADD2(b, il, "ssm_beta", "weight", n_embd, n_v);
+    ADD2(b, il, "ssm_alpha", "weight", n_embd, n_v);
+    ADD1(b, il, "ssm_norm", "weight", n_v ? value_dim / n_v : value_dim);
+    ADD2(b, il, "ssm_out", "weight", value_dim, n_embd);
+}
+
 static bool layer_is_moe(const hr_shape *s, uint32_t il)
 {
     return s->n_expert > 0 && il >= s->n_layer_dense_lead;
@@ -324,6 +348,8 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
             ADD2(b, il, "shortconv.conv", "weight", b->m->shortconv_l_cache, e);
             ADD2(b, il, "shortconv.in_proj", "weight", e, 3 * e);
             ADD2(b, il, "shortconv.out_proj", "weight", e, e);
+        } else if (ly->is_recurrent && L->delta_net) {
+            add_delta_net_mixer(b, il);
         } else if (ly->is_recurrent) {
             add_mamba2_mixer(b, il);
         }
@@ -334,7 +360,7 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
             continue; /* no FFN */
         if (L->sub_norms)
             ADD1(b, il, "attn_sub_norm", "weight", d->n_embd);
-        if (L->post_norms || L->oss)
+        if (L->post_norms || L->oss || L->delta_net)
             ADD1(b, il, "post_attention_norm", "weight", d->n_embd);
         if (L->encoder) {
             ADD1(b, il, "attn_output_norm", "weight", d->n_embd);
@@ -713,7 +739,9 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
                     (m->swa_pattern == 0 || il % m->swa_pattern < m->swa_pattern - 1);
         /* encoders run without a KV cache; Falcon-H1's layers keep both */
         l->has_kv = m->causal && (!l->is_recurrent || L->parallel_mixer);
-        if (l->is_recurrent && !L->parallel_mixer)
+        /* (Qwen3.5's files keep one KV head count: llama.cpp sizes its
+         * attention tensors from layer 0's) */
+        if (l->is_recurrent && !L->parallel_mixer && !L->delta_net)
             l->n_head_kv = 0;
         if (L->one_kind) { /* Mamba-2 and attention layers have no FFN, FFN layers no KV */
             if (kind == '-' || kind == 'E') {
