@@ -607,6 +607,7 @@ static void test_recurrent_against_real_llamacpp(void **state)
         {"lfm2moe_8l", {44.10, 147.01, 46.11, 2220.04, 232.43, 50.11, 100.25, 25.08}},
         /* gated delta nets (the fused op) and gated attention with 4 rope positions a token */
         {"qwen35_8l", {28.02, 85.02, 28.02, 1204.06, 160.08, 32.02, 64.12, 16.09}},
+        {"qwen35moe_8l", {38.02, 89.08, 40.02, 1220.31, 208.08, 44.02, 88.12, 22.09}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

@@ -466,6 +466,25 @@ static void test_qwen35(void **state)
     assert_non_null(q);
     assert_int_equal(q->ne[1], 2 * 4 * 64); /* Q and its gate */
     hr_model_free(m);
+
+    /* the MoE form: experts and a shared expert behind a gate vector */
+    m = from_json(
+        "{\"architectures\": [\"Qwen3_5MoeForCausalLM\"], \"model_type\": \"qwen3_5_moe\","
+        "\"hidden_size\": 256, \"num_hidden_layers\": 4, \"num_attention_heads\": 4,"
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"num_experts\": 8,"
+        "\"num_experts_per_tok\": 2, \"moe_intermediate_size\": 128,"
+        "\"shared_expert_intermediate_size\": 128, \"vocab_size\": 1000,"
+        "\"linear_key_head_dim\": 32, \"linear_num_key_heads\": 2,"
+        "\"linear_num_value_heads\": 4, \"linear_value_head_dim\": 32,"
+        "\"layer_types\": [\"linear_attention\", \"linear_attention\", \"linear_attention\","
+        "\"full_attention\"], \"torch_dtype\": \"bfloat16\"}");
+    assert_int_equal(m->arch, HR_ARCH_QWEN35MOE);
+    assert_int_equal(m->n_warnings, 0);
+    assert_true(m->layers[2].is_recurrent && !m->layers[3].is_recurrent);
+    assert_int_equal(m->layers[0].n_expert, 8);
+    assert_non_null(by_name(m, "blk.0.ffn_gate_inp_shexp.weight"));
+    assert_non_null(by_name(m, "blk.0.ffn_up_shexp.weight"));
+    hr_model_free(m);
 }
 
 static void test_moe_and_mla(void **state)

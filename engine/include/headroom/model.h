@@ -48,6 +48,7 @@ typedef enum hr_arch {
     HR_ARCH_FALCON_H1 /* Falcon-H1: attention beside a Mamba-2 mixer in every layer, an FFN */,
     HR_ARCH_LFM2MOE /* LFM2 with MoE FFNs after leading dense layers (LFM2-8B-A1B) */,
     HR_ARCH_QWEN35 /* Qwen3.5: gated delta net layers and gated attention every Nth */,
+    HR_ARCH_QWEN35MOE /* Qwen3.5 with MoE FFNs and a gated shared expert */,
     HR_ARCH_COUNT
 } hr_arch;
 

@@ -152,7 +152,7 @@ static int64_t keep_output_rows(cg_build *b, bool last, int64_t T, int64_t E, in
 static int16_t inp_pos(cg_build *b)
 {
     /* multi-section rope (Qwen3.5) takes four positions per token */
-    const int64_t per_token = b->m->arch == HR_ARCH_QWEN35 ? 4 : 1;
+    const int64_t per_token = b->m->arch == HR_ARCH_QWEN35 || b->m->arch == HR_ARCH_QWEN35MOE ? 4 : 1;
     return input(b, &b->inp_pos, CG_I32, b->n_tokens * per_token, 1, 1, 1);
 }
 
@@ -230,6 +230,7 @@ typedef struct traits {
     bool norm_then_rows;  /* nemotron-H, qwen3.5: the output norm over every row (t_h_nextn,
                              kept), then the out_ids rows */
     bool gated_q;         /* qwen3.5: attention's Q projection carries a sigmoid gate */
+    bool shexp_gate_after;/* qwen3.5 MoE: the shared expert's sigmoid gate comes after its FFN */
     bool delta_net;       /* qwen3.5: gated delta net layers (build_recurrent.c) */
     bool moe_w_scale;     /* nemotron-H MoE: the chosen weights scaled */
     bool parallel_mixer;  /* falcon-H1: attention, then a Mamba-2 mixer of the same input */
@@ -291,8 +292,10 @@ static traits traits_of(const hr_model *m)
     case HR_ARCH_FALCON_H1:
         t.parallel_mixer = true;
         break;
-    case HR_ARCH_QWEN35:
+    case HR_ARCH_QWEN35: case HR_ARCH_QWEN35MOE:
         t.qk_norm = t.gated_q = t.delta_net = t.norm_then_rows = true;
+        /* MoE: softmax, normalised weights; the shared expert's sigmoid gate after it */
+        t.moe_norm_w = t.shexp_gate_after = m->arch == HR_ARCH_QWEN35MOE;
         break;
     case HR_ARCH_LFM2: case HR_ARCH_LFM2MOE: /* prev_cur + mixer, ffn_inp + ffn_out */
         t.qk_norm = t.resid_first = t.attn_resid_first = true;
@@ -524,6 +527,17 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
 static int16_t ffn_moe_shared(cg_build *b, const traits *t, int16_t x, int64_t n_embd,
                               int64_t n_ff_sh, int16_t moe_out, int64_t T)
 {
+    if (t->shexp_gate_after) { /* mul(shexp, sigmoid(gate)): the FFN first (src0) */
+        traits plain = *t;
+        plain.fused_up = false;
+        b->shexp = true;
+        int16_t sh = ffn_dense(b, &plain, x, n_embd, n_ff_sh, T);
+        b->shexp = false;
+        int16_t g = mm(b, HR_ROLE_OTHER, 1, x, T, 1, 1);
+        g = ew(b, g, CG_NONE, 1, T, 1, 1); /* sigmoid */
+        sh = ew(b, sh, g, n_embd, T, 1, 1);
+        return ew(b, moe_out, sh, n_embd, T, 1, 1);
+    }
     if (t->moe_shared_gate) {
         int16_t gin = mm(b, HR_ROLE_OTHER, 1, x, T, 1, 1);
         int16_t g = ew(b, gin, CG_NONE, 1, T, 1, 1); /* silu */

@@ -154,9 +154,10 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
         L->moe_probs_bias = arch == HR_ARCH_LFM2MOE;
         break;
     case HR_ARCH_FALCON_H1: L->hybrid = L->parallel_mixer = true; break;
-    case HR_ARCH_QWEN35:
+    case HR_ARCH_QWEN35: case HR_ARCH_QWEN35MOE:
         L->hybrid = L->delta_net = L->qk_norm = true;
         L->ffn_norm = false;
+        L->shexp_gate_inp = arch == HR_ARCH_QWEN35MOE; /* the shared expert's gate vector */
         break;
     case HR_ARCH_NEMOTRON_H: case HR_ARCH_NEMOTRON_H_MOE: /* relu^2 FFNs without a gate */
         L->hybrid = L->one_kind = true;
