@@ -730,7 +730,7 @@ typedef struct qkv_ctx {
     int16_t *krot, *vrot; /* rotation inputs of this layer's cache */
 } qkv_ctx;
 
-static int16_t emit_qk_rest(qkv_ctx *c, int16_t r, bool contiguous, int64_t n_heads, bool scale);
+EMITTER int16_t emit_qk_rest(qkv_ctx *c, int16_t r, bool contiguous, int64_t n_heads, bool scale);
 
 /* Q or K of one layer: projection (or a view of the fused one), bias, QK
  * norm, rope, Q's scale, and the Hadamard rotation of a quantized cache. */
@@ -754,7 +754,7 @@ static int16_t emit_qk(qkv_ctx *c, int16_t x, hr_role role, int64_t n_heads, boo
 }
 
 /* emit_qk after the projection: QK norm, rope, scale, rotation */
-static int16_t emit_qk_rest(qkv_ctx *c, int16_t r, bool contiguous, int64_t n_heads, bool scale)
+EMITTER int16_t emit_qk_rest(qkv_ctx *c, int16_t r, bool contiguous, int64_t n_heads, bool scale)
 {
     cg_build *b = c->b;
     const attn_dims *d = c->d;
@@ -938,7 +938,7 @@ static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16
 }
 
 /* After layer_attn: the attention's output projection (MLA: done). */
-static int16_t layer_proj(cg_build *b, int16_t cur)
+EMITTER int16_t layer_proj(cg_build *b, int16_t cur)
 {
     const hr_model *m = b->m;
     if (m->arch == HR_ARCH_DEEPSEEK2 && m->is_mla)
