@@ -608,6 +608,8 @@ static void test_recurrent_against_real_llamacpp(void **state)
         /* gated delta nets (the fused op) and gated attention with 4 rope positions a token */
         {"qwen35_8l", {28.02, 85.02, 28.02, 1204.06, 160.08, 32.02, 64.12, 16.09}},
         {"qwen35moe_8l", {38.02, 89.08, 40.02, 1220.31, 208.08, 44.02, 88.12, 22.09}},
+        /* Qwen3-Next: q and k repeated to the value heads, beta and alpha fused */
+        {"qwen3next_8l", {38.01, 89.07, 40.01, 1220.29, 208.05, 44.01, 88.11, 22.08}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

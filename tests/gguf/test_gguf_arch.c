@@ -356,6 +356,21 @@ static void test_recurrent_and_encoders(void **state)
         assert_int_equal(m->layers[l].is_recurrent, recr[l]);
     hr_model_free(m);
 
+    /* Qwen3-Next: the same layers (default interval 4), beta and alpha fused */
+    w = gguf_writer_new(3);
+    gguf_writer_add_string(w, "general.architecture", "qwen3next");
+    gguf_writer_add_u32(w, "qwen3next.block_count", 4);
+    gguf_writer_add_u32(w, "qwen3next.embedding_length", 512);
+    gguf_writer_add_u32(w, "qwen3next.attention.head_count", 8);
+    gguf_writer_add_u32(w, "qwen3next.attention.head_count_kv", 2);
+    gguf_writer_add_u32(w, "qwen3next.ssm.state_size", 128);
+    gguf_writer_add_u32(w, "qwen3next.ssm.inner_size", 1024);
+    assert_int_equal(fx_write_open(w, "qwen3next.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->arch, HR_ARCH_QWEN3NEXT);
+    for (uint32_t l = 0; l < 4; l++)
+        assert_int_equal(m->layers[l].is_recurrent, l != 3);
+    hr_model_free(m);
+
     /* Granite-4.0-H: the same marking, and its multipliers and rope switch */
     w = gguf_writer_new(3);
     gguf_writer_add_string(w, "general.architecture", "granitehybrid");

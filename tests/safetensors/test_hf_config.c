@@ -485,6 +485,26 @@ static void test_qwen35(void **state)
     assert_non_null(by_name(m, "blk.0.ffn_gate_inp_shexp.weight"));
     assert_non_null(by_name(m, "blk.0.ffn_up_shexp.weight"));
     hr_model_free(m);
+
+    /* Qwen3-Next: the same, with beta and alpha in one projection */
+    m = from_json(
+        "{\"architectures\": [\"Qwen3NextForCausalLM\"], \"model_type\": \"qwen3_next\","
+        "\"hidden_size\": 256, \"num_hidden_layers\": 4, \"num_attention_heads\": 4,"
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"num_experts\": 8,"
+        "\"num_experts_per_tok\": 2, \"moe_intermediate_size\": 128,"
+        "\"shared_expert_intermediate_size\": 128, \"vocab_size\": 1000,"
+        "\"linear_key_head_dim\": 32, \"linear_num_key_heads\": 2,"
+        "\"linear_num_value_heads\": 4, \"linear_value_head_dim\": 32,"
+        "\"full_attention_interval\": 4, \"torch_dtype\": \"bfloat16\"}");
+    assert_int_equal(m->arch, HR_ARCH_QWEN3NEXT);
+    assert_int_equal(m->n_warnings, 0);
+    assert_true(m->layers[2].is_recurrent && !m->layers[3].is_recurrent);
+    const hr_tensor *ba = by_name(m, "blk.0.ssm_ba.weight");
+    assert_non_null(ba);
+    assert_int_equal(ba->ne[1], 2 * 4);
+    assert_null(by_name(m, "blk.0.ssm_beta.weight"));
+    assert_non_null(by_name(m, "blk.0.ffn_gate_inp_shexp.weight"));
+    hr_model_free(m);
 }
 
 static void test_moe_and_mla(void **state)

@@ -807,8 +807,8 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
         gguf_writer_add_bool(w, arch_key(k, sizeof k, arch, "rope.scaling.finetuned"), false);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "wkv.head_size"), m->rwkv_head_size);
     add_nonzero_u32(w, arch_key(k, sizeof k, arch, "shortconv.l_cache"), m->shortconv_l_cache);
-    if (m->arch == HR_ARCH_QWEN35 || m->arch == HR_ARCH_QWEN35MOE) { /* attention every Nth
-                                              layer; rope sections (required) */
+    if (m->arch == HR_ARCH_QWEN35 || m->arch == HR_ARCH_QWEN35MOE ||
+        m->arch == HR_ARCH_QWEN3NEXT) { /* attention every Nth layer; rope sections (Qwen3.5) */
         uint32_t interval = 0;
         for (uint32_t i = 0; i < m->n_layer && !interval; i++)
             if (!m->layers[i].is_recurrent)

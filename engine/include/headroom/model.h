@@ -49,6 +49,7 @@ typedef enum hr_arch {
     HR_ARCH_LFM2MOE /* LFM2 with MoE FFNs after leading dense layers (LFM2-8B-A1B) */,
     HR_ARCH_QWEN35 /* Qwen3.5: gated delta net layers and gated attention every Nth */,
     HR_ARCH_QWEN35MOE /* Qwen3.5 with MoE FFNs and a gated shared expert */,
+    HR_ARCH_QWEN3NEXT /* Qwen3-Next: Qwen3.5-MoE's layers with a fused beta/alpha projection */,
     HR_ARCH_COUNT
 } hr_arch;
 

@@ -292,10 +292,10 @@ static traits traits_of(const hr_model *m)
     case HR_ARCH_FALCON_H1:
         t.parallel_mixer = true;
         break;
-    case HR_ARCH_QWEN35: case HR_ARCH_QWEN35MOE:
+    case HR_ARCH_QWEN35: case HR_ARCH_QWEN35MOE: case HR_ARCH_QWEN3NEXT:
         t.qk_norm = t.gated_q = t.delta_net = t.norm_then_rows = true;
         /* MoE: softmax, normalised weights; the shared expert's sigmoid gate after it */
-        t.moe_norm_w = t.shexp_gate_after = m->arch == HR_ARCH_QWEN35MOE;
+        t.moe_norm_w = t.shexp_gate_after = m->arch != HR_ARCH_QWEN35;
         break;
     case HR_ARCH_LFM2: case HR_ARCH_LFM2MOE: /* prev_cur + mixer, ffn_inp + ffn_out */
         t.qk_norm = t.resid_first = t.attn_resid_first = true;

@@ -413,16 +413,32 @@ int16_t cg_rec_delta_net(cg_build *b, int il, int16_t inpL)
     /* the fused op's sources in order: q, k (conv, silu, l2 norms), v, g, beta, state */
     int16_t co = nw(b, cx, CG_NONE, conv_ch, nst, ns, 1); /* ssm_conv */
     co = ip(b, co, CG_NONE, conv_ch, nst, ns, 1);         /* silu */
+    /* Qwen3-Next repeats q and k to the value heads (Qwen3.5 broadcasts in
+     * the fused op) and projects beta and alpha together */
+    const bool next = m->arch == HR_ARCH_QWEN3NEXT;
+    const bool repeat = next && Hk != Hv && Hk > 0;
     int16_t q = ip(b, V(b, co), CG_NONE, Sk, Hk, nst, ns); /* l2 norm: rms_norm of a view */
     q = ip(b, q, CG_NONE, Sk, Hk, nst, ns);                /* and a scale */
+    if (repeat)
+        q = nw(b, V(b, q), CG_NONE, Sk, Hv / Hk, Hk, T);
     int16_t k = ip(b, V(b, co), CG_NONE, Sk, Hk, nst, ns);
     k = ip(b, k, CG_NONE, Sk, Hk, nst, ns);
-    int16_t g = mm(b, x, Hv, T, 1, 1);         /* alpha */
-    g = ip(b, V(b, g), CG_NONE, Hv, nst, ns, 1); /* + dt bias, over its reshape */
+    if (repeat)
+        k = nw(b, V(b, k), CG_NONE, Sk, Hv / Hk, Hk, T);
+    const int16_t ba = next ? mm(b, x, 2 * Hv, T, 1, 1) : CG_NONE;
+    int16_t g = next ? nw(b, V(b, ba), CG_NONE, Hv, nst, ns, 1) /* cont_3d of alpha's view */
+                     : mm(b, x, Hv, T, 1, 1);                  /* alpha */
+    g = ip(b, next ? g : V(b, g), CG_NONE, Hv, nst, ns, 1); /* + dt bias */
     g = ip(b, g, CG_NONE, Hv, nst, ns, 1);     /* softplus */
     g = ip(b, g, CG_NONE, Hv, nst, ns, 1);     /* * a */
-    int16_t beta = mm(b, x, Hv, T, 1, 1);
-    beta = ip(b, V(b, beta), CG_NONE, 1, Hv, nst, ns); /* sigmoid, over its reshape */
+    int16_t beta;
+    if (next) { /* cont of beta's view, sigmoid */
+        beta = nw(b, V(b, ba), CG_NONE, Hk ? Hv / Hk : Hv, Hk ? Hk : 1, nst, ns);
+        beta = ip(b, beta, CG_NONE, Hk ? Hv / Hk : Hv, Hk ? Hk : 1, nst, ns);
+    } else {
+        beta = mm(b, x, Hv, T, 1, 1);
+        beta = ip(b, V(b, beta), CG_NONE, 1, Hv, nst, ns); /* sigmoid, over its reshape */
+    }
     const int16_t state = state_rows(b, smul(Sk, vdim));
     const int16_t src[6] = {q, k, V(b, co), V(b, g), beta, V(b, state)};
     /* output [Sv, Hv, T] then the new state [Sv, Sv, Hv, seqs] */

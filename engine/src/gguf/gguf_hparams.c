@@ -275,7 +275,8 @@ static hr_status read_other(hp *c)
     /* Qwen3.5: attention in every full_attention_interval-th layer, gated
      * delta nets in the others */
     c->full_attention_interval = 4;
-    if (is_arch(m, HR_ARCH_QWEN35) || is_arch(m, HR_ARCH_QWEN35MOE)) {
+    if (is_arch(m, HR_ARCH_QWEN35) || is_arch(m, HR_ARCH_QWEN35MOE) ||
+        is_arch(m, HR_ARCH_QWEN3NEXT)) {
         if ((st = get_u32(c, "full_attention_interval", &c->full_attention_interval, NULL)) !=
             HR_OK)
             return st;
@@ -366,7 +367,8 @@ static bool layer_is_recurrent(const hp *c, uint32_t il)
         return has_ssm && c->head_kv[il] == 0 && c->ff[il] == 0;
     if (is_arch(m, HR_ARCH_FALCON_H1)) /* a Mamba-2 mixer in every layer, beside attention */
         return true;
-    if (is_arch(m, HR_ARCH_QWEN35) || is_arch(m, HR_ARCH_QWEN35MOE))
+    if (is_arch(m, HR_ARCH_QWEN35) || is_arch(m, HR_ARCH_QWEN35MOE) ||
+        is_arch(m, HR_ARCH_QWEN3NEXT))
         return has_ssm && (c->recurrent ? c->recurrent[il]
                                         : c->full_attention_interval == 0 ||
                                               (il + 1) % c->full_attention_interval != 0);

@@ -853,7 +853,7 @@ hr_status hf_config_parse(const char *json, size_t len, const char *origin, hf_c
         parse_lfm2(&p);
     if (strcmp(a, "falcon-h1") == 0)
         parse_falcon_h1(&p);
-    if (strcmp(a, "qwen35") == 0 || strcmp(a, "qwen35moe") == 0)
+    if (strcmp(a, "qwen35") == 0 || strcmp(a, "qwen35moe") == 0 || strcmp(a, "qwen3next") == 0)
         parse_qwen35(&p);
     parse_swa(&p, traits);
     parse_dtype(&p);

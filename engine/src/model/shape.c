@@ -54,6 +54,7 @@ typedef struct layout {
     bool parallel_mixer; /* falcon-h1: a Mamba-2 mixer beside the attention of every layer */
     bool delta_net;      /* qwen35: gated delta net layers; attention's Q carries its gate;
                             the FFN's norm is post_attention_norm */
+    bool fused_ba;       /* qwen3next: one ssm_ba projection for beta and alpha */
 } layout;
 
 typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV6, FAM_RWKV7 } family;
@@ -154,10 +155,11 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
         L->moe_probs_bias = arch == HR_ARCH_LFM2MOE;
         break;
     case HR_ARCH_FALCON_H1: L->hybrid = L->parallel_mixer = true; break;
-    case HR_ARCH_QWEN35: case HR_ARCH_QWEN35MOE:
+    case HR_ARCH_QWEN35: case HR_ARCH_QWEN35MOE: case HR_ARCH_QWEN3NEXT:
         L->hybrid = L->delta_net = L->qk_norm = true;
         L->ffn_norm = false;
-        L->shexp_gate_inp = arch == HR_ARCH_QWEN35MOE; /* the shared expert's gate vector */
+        L->shexp_gate_inp = arch != HR_ARCH_QWEN35; /* the shared expert's gate vector */
+        L->fused_ba = arch == HR_ARCH_QWEN3NEXT;
         break;
     case HR_ARCH_NEMOTRON_H: case HR_ARCH_NEMOTRON_H_MOE: /* relu^2 FFNs without a gate */
         L->hybrid = L->one_kind = true;
@@ -302,7 +304,7 @@ static void add_mamba2_mixer(builder *b, int il)
 
 /* a Qwen3.5 gated delta net layer's tensors (llama-model's qwen35): heads of
  * ssm_state for keys (ssm_groups of them) and values (ssm_dt_rank) */
-static void add_delta_net_mixer(builder *b, int il)
+static void add_delta_net_mixer(builder *b, int il, bool fused_ba)
 {
     const hr_model *m = b->m;
     const int64_t n_embd = m->n_embd, value_dim = m->ssm_d_inner, n_v = m->ssm_dt_rank;
@@ -312,8 +314,12 @@ static void add_delta_net_mixer(builder *b, int il)
     ADD2(b, il, "ssm_conv1d", "weight", m->ssm_d_conv, conv_dim);
     ADD1(b, il, "ssm_dt", "bias", n_v);
     ADD1(b, il, "ssm_a", NULL, n_v);
-    ADD2(b, il, "ssm_beta", "weight", n_embd, n_v);
-    ADD2(b, il, "ssm_alpha", "weight", n_embd, n_v);
+    if (fused_ba) {
+        ADD2(b, il, "ssm_ba", "weight", n_embd, 2 * n_v);
+    } else {
+        ADD2(b, il, "ssm_beta", "weight", n_embd, n_v);
+        ADD2(b, il, "ssm_alpha", "weight", n_embd, n_v);
+    }
     ADD1(b, il, "ssm_norm", "weight", n_v ? value_dim / n_v : value_dim);
     ADD2(b, il, "ssm_out", "weight", value_dim, n_embd);
 }
@@ -350,7 +356,7 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
             ADD2(b, il, "shortconv.in_proj", "weight", e, 3 * e);
             ADD2(b, il, "shortconv.out_proj", "weight", e, e);
         } else if (ly->is_recurrent && L->delta_net) {
-            add_delta_net_mixer(b, il);
+            add_delta_net_mixer(b, il, L->fused_ba);
         } else if (ly->is_recurrent) {
             add_mamba2_mixer(b, il);
         }
