@@ -610,6 +610,8 @@ static void test_recurrent_against_real_llamacpp(void **state)
         {"qwen35moe_8l", {38.02, 89.08, 40.02, 1220.31, 208.08, 44.02, 88.12, 22.09}},
         /* Qwen3-Next: q and k repeated to the value heads, beta and alpha fused */
         {"qwen3next_8l", {38.01, 89.07, 40.01, 1220.29, 208.05, 44.01, 88.11, 22.08}},
+        /* the same from a GGUF with the older fused ssm_in (q, k, v and z copied out) */
+        {"qwen3next_ssm_in_8l", {38.01, 89.07, 40.01, 1220.29, 208.05, 44.01, 88.11, 22.08}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

@@ -369,6 +369,20 @@ static void test_recurrent_and_encoders(void **state)
     assert_int_equal(m->arch, HR_ARCH_QWEN3NEXT);
     for (uint32_t l = 0; l < 4; l++)
         assert_int_equal(m->layers[l].is_recurrent, l != 3);
+    assert_false(m->has_fused_qkvz);
+    hr_model_free(m);
+    /* its first GGUFs: one ssm_in projection for q, k, v and z (another graph) */
+    w = gguf_writer_new(3);
+    gguf_writer_add_string(w, "general.architecture", "qwen3next");
+    gguf_writer_add_u32(w, "qwen3next.block_count", 4);
+    gguf_writer_add_u32(w, "qwen3next.embedding_length", 512);
+    gguf_writer_add_u32(w, "qwen3next.attention.head_count", 8);
+    gguf_writer_add_u32(w, "qwen3next.ssm.state_size", 128);
+    gguf_writer_add_u32(w, "qwen3next.ssm.inner_size", 1024);
+    const int64_t qkvz[2] = {512, 2 * 1024 + 2 * 128};
+    gguf_writer_add_tensor(w, "blk.0.ssm_in.weight", HR_TYPE_F16, 2, qkvz);
+    assert_int_equal(fx_write_open(w, "qwen3next_legacy.gguf", &m, &err, NULL), HR_OK);
+    assert_true(m->has_fused_qkvz);
     hr_model_free(m);
 
     /* Granite-4.0-H: the same marking, and its multipliers and rope switch */

@@ -154,6 +154,7 @@ typedef struct hr_model {
     bool tied_output;                       /* output reuses token_embd */
     bool has_attn_bias, has_qkv_bias, has_ffn_bias;
     bool has_fused_qkv;
+    bool has_fused_qkvz;                    /* Qwen3-Next's legacy ssm_in (q, k, v, z) */
     float attn_logit_softcap, final_logit_softcap;
     /* Granite's multipliers (0: none; each present one is a scale op) */
     float embedding_scale, residual_scale, logit_scale;
@@ -251,6 +252,8 @@ typedef struct hr_shape {
     float expert_weights_scale; /* Nemotron-H MoE: routed_scaling_factor */
     float embedding_scale, residual_scale, logit_scale; /* Granite's multipliers */
     bool no_rope;               /* Granite 4.0-H: no position embeddings */
+    bool ssm_fused_qkvz;        /* Qwen3-Next as its first GGUFs hold it: one ssm_in
+                                   projection for q, k, v and z */
 } hr_shape;
 
 /* Fill *shape with neutral defaults (causal, ftype F16, dtype invalid). */

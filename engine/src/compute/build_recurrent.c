@@ -407,9 +407,21 @@ int16_t cg_rec_delta_net(cg_build *b, int il, int16_t inpL)
     x = ip(b, x, CG_NONE, E, T, 1, 1);
     /* the conv state's copy: its rows, then qkv (transposed into the concat) */
     const int16_t conv = state_rows(b, smul(d_conv, conv_ch));
-    const int16_t qkv = mm(b, x, conv_ch, T, 1, 1);
+    int16_t qkv, qkvz = CG_NONE;
+    if (m->has_fused_qkvz) { /* Qwen3-Next's legacy ssm_in: q, k, v copied out and concatenated */
+        qkvz = mm(b, x, sadd(conv_ch, vdim), T, 1, 1);
+        const int16_t qf = nw(b, V(b, qkvz), CG_NONE, smul(Sk, Hk), nst, ns, 1);
+        const int16_t kf = nw(b, V(b, qkvz), CG_NONE, smul(Sk, Hk), nst, ns, 1);
+        const int16_t qk = nw(b, qf, kf, smul(2 * Sk, Hk), nst, ns, 1);
+        const int16_t vf = nw(b, V(b, qkvz), CG_NONE, vdim, nst, ns, 1);
+        qkv = nw(b, qk, vf, conv_ch, nst, ns, 1);
+    } else {
+        qkv = mm(b, x, conv_ch, T, 1, 1);
+    }
     const int16_t cx = nw(b, V(b, conv), V(b, qkv), d_conv + nst, conv_ch, ns, 1);
     cg_sink(b->g, V(b, cx), CG_NONE, CG_NONE);
+    /* build_rs expands the state's rows at once, before the convolution */
+    const int16_t state = state_rows(b, smul(Sk, vdim));
     /* the fused op's sources in order: q, k (conv, silu, l2 norms), v, g, beta, state */
     int16_t co = nw(b, cx, CG_NONE, conv_ch, nst, ns, 1); /* ssm_conv */
     co = ip(b, co, CG_NONE, conv_ch, nst, ns, 1);         /* silu */
@@ -439,7 +451,6 @@ int16_t cg_rec_delta_net(cg_build *b, int il, int16_t inpL)
         beta = mm(b, x, Hv, T, 1, 1);
         beta = ip(b, V(b, beta), CG_NONE, 1, Hv, nst, ns); /* sigmoid, over its reshape */
     }
-    const int16_t state = state_rows(b, smul(Sk, vdim));
     const int16_t src[6] = {q, k, V(b, co), V(b, g), beta, V(b, state)};
     /* output [Sv, Hv, T] then the new state [Sv, Sv, Hv, seqs] */
     const int16_t y = wide_op(b, sadd(smul(smul(Sv, Hv), T), smul(smul(smul(Sv, Sv), Hv), ns)), 1,
@@ -448,11 +459,13 @@ int16_t cg_rec_delta_net(cg_build *b, int il, int16_t inpL)
     /* the gated norm: rms_norm(output) * ssm_norm * silu(z), then out_proj */
     int16_t o = ip(b, V(b, y), CG_NONE, Sv, Hv, nst, ns);
     o = ip(b, o, CG_NONE, Sv, Hv, nst, ns);
-    int16_t z = mm(b, x, vdim, T, 1, 1);
+    int16_t z = qkvz != CG_NONE ? nw(b, V(b, qkvz), CG_NONE, vdim, nst, ns, 1) /* cont of z's view */
+                                : mm(b, x, vdim, T, 1, 1);
     z = ip(b, V(b, z), CG_NONE, Sv, Hv, nst, ns); /* silu over z's reshape */
     o = ip(b, o, z, Sv, Hv, nst, ns);
     const int16_t out = mm(b, V(b, o), E, T, 1, 1);
-    return cg_layer_ffn(b, il, out, inpL, T);
+    return cg_layer_ffn(b, il, V(b, out), inpL, T); /* reshaped to 2-d: the residual add
+                                                       runs in place over inpL */
 }
 
 /* ---- RWKV-6 (Finch) and RWKV-7 (Goose) ---- */

@@ -313,6 +313,7 @@ static hr_status read_other(hp *c)
  * names (a 70B file has ~700 tensors; one scan per fact was most of the cost). */
 typedef struct tensor_facts {
     bool output, q_bias, qkv_bias, qkv_weight, attn_out_bias, ffn_up_bias, ffn_down_bias;
+    bool ssm_in; /* Qwen3-Next: its legacy fused q/k/v/z projection */
     const hr_tensor *pos;
 } tensor_facts;
 
@@ -323,6 +324,10 @@ static void scan_tensor_facts(const hr_model *m, tensor_facts *tf)
         const char *name = m->tensors[i].name;
         if (strncmp(name, blk0, sizeof blk0 - 1) == 0) {
             const char *rest = name + sizeof blk0 - 1;
+            if (rest[0] == 's') {
+                tf->ssm_in |= strcmp(rest, "ssm_in.weight") == 0;
+                continue;
+            }
             if (rest[0] != 'a' && rest[0] != 'f')
                 continue;
             tf->q_bias |= strcmp(rest, "attn_q.bias") == 0;
@@ -347,6 +352,7 @@ static void read_tensor_facts(hp *c)
     m->tied_output = !tf.output;
     m->has_qkv_bias = tf.q_bias || tf.qkv_bias;
     m->has_fused_qkv = tf.qkv_weight;
+    m->has_fused_qkvz = is_arch(m, HR_ARCH_QWEN3NEXT) && tf.ssm_in;
     m->has_attn_bias = tf.attn_out_bias;
     m->has_ffn_bias = tf.ffn_up_bias || tf.ffn_down_bias;
     if (tf.pos && tf.pos->n_dims >= 2 && tf.pos->ne[1] <= UINT32_MAX)

@@ -309,8 +309,12 @@ static void add_delta_net_mixer(builder *b, int il, bool fused_ba)
     const hr_model *m = b->m;
     const int64_t n_embd = m->n_embd, value_dim = m->ssm_d_inner, n_v = m->ssm_dt_rank;
     const int64_t conv_dim = value_dim + 2 * (int64_t)m->ssm_n_group * m->ssm_d_state;
-    ADD2(b, il, "attn_qkv", "weight", n_embd, conv_dim);
-    ADD2(b, il, "attn_gate", "weight", n_embd, value_dim);
+    if (fused_ba && b->s->ssm_fused_qkvz) { /* Qwen3-Next's legacy layout */
+        ADD2(b, il, "ssm_in", "weight", n_embd, conv_dim + value_dim);
+    } else {
+        ADD2(b, il, "attn_qkv", "weight", n_embd, conv_dim);
+        ADD2(b, il, "attn_gate", "weight", n_embd, value_dim);
+    }
     ADD2(b, il, "ssm_conv1d", "weight", m->ssm_d_conv, conv_dim);
     ADD1(b, il, "ssm_dt", "bias", n_v);
     ADD1(b, il, "ssm_a", NULL, n_v);
@@ -701,6 +705,7 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
     m->residual_scale = s->residual_scale;
     m->logit_scale = s->logit_scale;
     m->no_rope = s->no_rope;
+    m->has_fused_qkvz = L->fused_ba && s->ssm_fused_qkvz;
     m->expert_weights_norm = s->expert_weights_norm;
     m->shortconv_l_cache = L->short_conv ? (s->shortconv_l_cache ? s->shortconv_l_cache : 3) : 0;
     m->expert_weights_scale = s->expert_weights_scale;

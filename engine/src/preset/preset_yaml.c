@@ -71,6 +71,7 @@ static const key_spec KEYS[] = {
     BOOLK("rope_freqs", rope_freqs),
     BOOLK("no_rope", no_rope),
     BOOLK("ssm_no_norm", ssm_no_norm),
+    BOOLK("ssm_fused_qkvz", ssm_fused_qkvz),
     BOOLK("experts_norm", expert_weights_norm),
     FLT("experts_scale", expert_weights_scale),
     FLT("embedding_scale", embedding_scale),
