@@ -322,8 +322,9 @@ static traits traits_of(const hr_model *m)
         t.rms = false; /* the output norm: LLM_NORM with a bias */
         t.norm_bias = true;
         break;
-    case HR_ARCH_DEEPSEEK2:
-        t.moe_norm_w = true;
+    case HR_ARCH_DEEPSEEK2: /* weights normalised and scaled as the file says */
+        t.moe_norm_w = m->expert_weights_norm;
+        t.moe_w_scale = m->expert_weights_scale != 0.0f && m->expert_weights_scale != 1.0f;
         /* exp_probs_b sits in the first MoE block: look only that far */
         for (size_t i = 0; i < m->n_tensors; i++) {
             const hr_tensor *tt = &m->tensors[i];
@@ -490,10 +491,6 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
     }
     if (t->moe_w_scale)
         w = ew(b, w, CG_NONE, 1, nu, T, 1);
-    if (b->early_after_weights >= 0) { /* build_moe_ffn expands the weights */
-        cg_rec_early_rows(b, b->early_after_weights, layer_buffer(b, b->early_after_weights));
-        b->early_after_weights = -1;
-    }
     int16_t x3 = cg_view(b->g, x, CG_F32, n_embd, 1, T, 1, false);
     int16_t act;
     if (t->relu_sqr) { /* experts of up and down: relu, square, each may run in place */
@@ -519,6 +516,10 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
     int16_t out = views[0];
     for (int64_t i = 1; i < nv; i++)
         out = ew(b, out, views[i], n_embd, T, 1, 1);
+    if (b->early_after_weights >= 0) { /* build_moe_ffn's last expand: the experts' sum */
+        cg_rec_early_rows(b, b->early_after_weights, layer_buffer(b, b->early_after_weights));
+        b->early_after_weights = -1;
+    }
     if (nv == 1)
         out = fresh(b, out, CG_NONE, CG_F32, n_embd, T, 1, 1);
     return out;
@@ -538,15 +539,15 @@ static int16_t ffn_moe_shared(cg_build *b, const traits *t, int16_t x, int64_t n
         sh = ew(b, sh, g, n_embd, T, 1, 1);
         return ew(b, moe_out, sh, n_embd, T, 1, 1);
     }
-    if (t->moe_shared_gate) {
-        int16_t gin = mm(b, HR_ROLE_OTHER, 1, x, T, 1, 1);
-        int16_t g = ew(b, gin, CG_NONE, 1, T, 1, 1); /* silu */
-        g = ew(b, g, gin, 1, T, 1, 1);                /* div */
+    if (t->moe_shared_gate) { /* mul(shexp, div(silu(gate), gate)): the FFN first (src0) */
         traits plain = *t;
         plain.fused_up = false;
         b->shexp = true;
         int16_t sh = ffn_dense(b, &plain, x, n_embd, n_ff_sh, T);
         b->shexp = false;
+        int16_t gin = mm(b, HR_ROLE_OTHER, 1, x, T, 1, 1);
+        int16_t g = ew(b, gin, CG_NONE, 1, T, 1, 1); /* silu */
+        g = ew(b, g, gin, 1, T, 1, 1);                /* div */
         sh = ew(b, sh, g, n_embd, T, 1, 1);
         return ew(b, moe_out, sh, n_embd, T, 1, 1);
     }
@@ -706,11 +707,12 @@ static int16_t mla_attention(cg_build *b, const traits *t, const hr_layer *L, in
                     cg_view(b->g, cur, CG_F32, kvr, T / ns, H, ns, true), CG_NONE, CG_NONE);
         cur = fresh(b, cg_view(b->g, cur, CG_F32, vh, H, T / ns, ns, true), CG_NONE, CG_F32, vh, H, T / ns, ns);
     } else {
-        int16_t kq = cg_op(b->g, false, CG_F32, n_kv, T / ns, H, ns, kc, qp, CG_NONE, CG_NONE);
-        kq = ew(b, kq, mask, n_kv, T / ns, H, ns);
-        /* V is not transposed in a K-only cache: ggml_cont of its transpose */
+        /* V is not transposed in a K-only cache: ggml_cont of its transpose,
+         * kqv's first source, so made before the scores (ggml's DFS) */
         const cg_type vt = b->in->type_k == HR_TYPE_F32 ? CG_F32 : CG_F16;
         int16_t vcont = fresh(b, kc, CG_NONE, vt, n_kv, kvr, 1, ns);
+        int16_t kq = cg_op(b->g, false, CG_F32, n_kv, T / ns, H, ns, kc, qp, CG_NONE, CG_NONE);
+        kq = ew(b, kq, mask, n_kv, T / ns, H, ns);
         int16_t kqv = cg_op(b->g, false, CG_F32, kvr, T / ns, H, ns, vcont, kq, CG_NONE, CG_NONE);
         kqv = cg_op(b->g, false, CG_F32, vh, T / ns, H, ns, weight(b, HR_ROLE_ATTN_V_B), kqv, CG_NONE, CG_NONE);
         cur = fresh(b, cg_view(b->g, kqv, CG_F32, vh, H, T / ns, ns, true), CG_NONE, CG_F32, vh * H, T, 1, 1);
@@ -875,9 +877,9 @@ static int16_t unrotate_kqv(cg_build *b, const hr_layer *L, int16_t cur)
 }
 
 /* The first part of a layer, the same whether it is the last or not: the
- * input norm (*normed) and the attention, up to kqv_out (MLA: up to the
- * output projection), rotated back unless the layer is a parallel block
- * (layer_parallel does it: see there). */
+ * input norm (*normed) and the attention, up to kqv_out, build_attn_mha's
+ * last expand (MLA: up to the output projection). A quantized cache's
+ * rotation back comes after that expand (attn_out_proj). */
 static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
                           int16_t *normed)
 {
@@ -912,6 +914,10 @@ static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16
         if (c.bias)
             c.qkv = ew(b, c.qkv, CG_NONE, tot, T, 1, 1);
     }
+    /* the rotations' inputs: ggml's DFS reaches a rotation's matrix (its
+     * MUL_MAT's first source) before the rotated tensor's own inputs */
+    if (c.nrot_k)
+        (void)input(b, c.krot, CG_F32, c.nrot_k, c.nrot_k, 1, 1);
     int16_t q;
     if (t->gated_q) { /* Qwen3.5: one projection holds each head's Q and gate; Q a strided view */
         b->q_gate = mm(b, HR_ROLE_ATTN_Q, 2 * d.hd_k * d.n_head, cur, T, 1, 1);
@@ -924,20 +930,22 @@ static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16
     bool v_contig;
     if (c.iswa) {
         k = emit_k(&c, cur);
+        if (c.nrot_v)
+            (void)input(b, c.vrot, CG_F32, c.nrot_v, c.nrot_v, 1, 1);
         v3 = emit_v(&c, cur, &v_contig);
     } else {
+        if (c.nrot_v)
+            (void)input(b, c.vrot, CG_F32, c.nrot_v, c.nrot_v, 1, 1);
         v3 = emit_v(&c, cur, &v_contig);
         k = emit_k(&c, cur);
     }
 
     const float softcap = m->attn_logit_softcap;
-    cur = attention(b, &d, q, k, v3, v_contig, softcap);
-    if (c.nrot_v && !t->parallel_ffn && !t->parallel_mixer) /* those: in their layer's end */
-        cur = hadamard(b, cur, d.hd_v * d.n_head * T, true, c.vrot, c.nrot_v);
-    return cur;
+    return attention(b, &d, q, k, v3, v_contig, softcap);
 }
 
-/* After layer_attn: the attention's output projection (MLA: done). */
+/* After layer_attn (and its rotation back): the attention's output
+ * projection (MLA: done). */
 EMITTER int16_t layer_proj(cg_build *b, int16_t cur)
 {
     const hr_model *m = b->m;
@@ -947,6 +955,15 @@ EMITTER int16_t layer_proj(cg_build *b, int16_t cur)
     if (m->has_attn_bias)
         cur = ew(b, cur, CG_NONE, m->n_embd, b->n_tokens, 1, 1);
     return cur;
+}
+
+/* build_attn after build_attn_mha: kqv_out rotated back (a quantized
+ * cache's V), then the output projection */
+EMITTER int16_t attn_out_proj(cg_build *b, const hr_layer *L, int16_t cur)
+{
+    if (b->m->arch == HR_ARCH_DEEPSEEK2 && b->m->is_mla)
+        return cur;
+    return layer_proj(b, unrotate_kqv(b, L, cur));
 }
 
 /* command-r / cohere2 after layer_attn: out = (ffn(normed) + inpL) +
@@ -1186,7 +1203,7 @@ static int16_t gated_attn_layer(cg_build *b, const traits *t, const hr_layer *L,
     const int64_t T = b->n_tokens;
     const attn_dims d = attn_dims_of(m, L);
     int16_t normed;
-    int16_t cur = layer_attn(b, t, L, inpL, &normed);
+    int16_t cur = unrotate_kqv(b, L, layer_attn(b, t, L, inpL, &normed));
     const int64_t w = d.hd_v * d.n_head;
     int16_t gate = fresh(b, cg_view(b->g, b->q_gate, CG_F32, d.hd_k, d.n_head, T, 1, true), CG_NONE,
                          CG_F32, w, T, 1, 1); /* cont_2d */
@@ -1203,7 +1220,7 @@ int16_t cg_falcon_h1_tail(cg_build *b, const cg_rec_tail *t)
 {
     const traits tr = traits_of(b->m);
     const int64_t E = b->m->n_embd, T = b->n_tokens;
-    const int16_t attn = layer_proj(b, unrotate_kqv(b, &b->m->layers[t->layer], t->attn));
+    const int16_t attn = attn_out_proj(b, &b->m->layers[t->layer], t->attn);
     const int16_t ssm = cg_rec_mamba_out(b, t);
     int16_t sa = ew(b, ew(b, attn, ssm, E, T, 1, 1), t->h[3], E, T, 1, 1);
     int64_t Tn = T;
@@ -1245,7 +1262,7 @@ static int16_t one_kind_layer(cg_build *b, const traits *t, const hr_layer *L, i
         cur = layer_attn(b, t, L, inpL, &normed);
         if (early >= 0)
             cg_rec_early_rows(b, early, layer_buffer(b, early));
-        cur = layer_proj(b, cur);
+        cur = attn_out_proj(b, L, cur);
     } else if (L->n_expert > 0 && L->n_expert_used > 0) { /* MoE, then the shared expert */
         const int16_t x = norm(b, inpL, E, T, 1, t->rms, t->norm_bias);
         b->early_after_weights = early;
@@ -1300,11 +1317,26 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
         else
             out = layer_parallel(b, t, L, cur, normed, inpL, last);
     } else {
-        copying = copying && copy_part(g, rec, rec->attn_end, rec->ffn_start, inpL, map);
-        proj = copying ? moved(g, rec, map, rec->proj, inpL) : layer_proj(b, cur);
-        ffn_start = g->n_nodes;
-        int16_t x = proj, resid = inpL;
-        const int64_t Tn = keep_output_rows(b, last, b->n_tokens, b->m->n_embd, &x, &resid);
+        /* LFM2's last layer adds (prev_cur rows, cur rows): the residual's
+         * rows come before the projection, which nothing expanded */
+        const bool resid_rows_first = last && t->attn_resid_first;
+        copying = copying && !resid_rows_first &&
+                  copy_part(g, rec, rec->attn_end, rec->ffn_start, inpL, map);
+        int16_t x, resid = inpL;
+        int64_t Tn;
+        if (resid_rows_first) {
+            const int16_t oid = input(b, &b->out_ids, CG_I32, b->n_outputs, 1, 1, 1);
+            resid = fresh(b, inpL, oid, CG_F32, b->m->n_embd, b->n_outputs, 1, 1);
+            proj = attn_out_proj(b, L, cur);
+            ffn_start = g->n_nodes;
+            x = fresh(b, proj, oid, CG_F32, b->m->n_embd, b->n_outputs, 1, 1);
+            Tn = b->n_outputs;
+        } else {
+            proj = copying ? moved(g, rec, map, rec->proj, inpL) : attn_out_proj(b, L, cur);
+            ffn_start = g->n_nodes;
+            x = proj;
+            Tn = keep_output_rows(b, last, b->n_tokens, b->m->n_embd, &x, &resid);
+        }
         /* the FFN reads x where the layer before read its projection */
         copying = copying && !rec->last && Tn == b->n_tokens && plain(rec->proj) &&
                   rec->proj >= rec->start && !(g->nodes[rec->proj].flags & CG_FLAG_LEAF) &&

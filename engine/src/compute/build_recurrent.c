@@ -379,14 +379,17 @@ static int16_t shortconv_tail(cg_build *b, const cg_rec_tail *t)
 {
     const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
     const int16_t conv_x = t->h[0], bcx = t->h[1], inpL = t->h[2];
+    /* the last layer adds (prev_cur rows, cur rows): the residual's rows
+     * come before the convolution, which nothing expanded */
+    const int16_t oid = t->last ? out_ids(b) : CG_NONE;
+    const int16_t resid = t->last ? nw(b, inpL, oid, E, b->n_outputs, 1, 1) : inpL;
     int16_t y = nw(b, conv_x, CG_NONE, E, nst, ns, 1); /* ssm_conv */
     y = ip(b, V(b, bcx), y, E, nst, ns, 1);            /* C * (over the conv's output) */
     y = V(b, mm(b, y, E, nst, ns, 1));                 /* out_proj, reshaped to 2-d */
     if (!t->last)
         return cg_layer_ffn(b, t->layer, y, inpL, T);
-    const int16_t oid = out_ids(b);
     const int64_t R = b->n_outputs;
-    return cg_layer_ffn(b, t->layer, nw(b, y, oid, E, R, 1, 1), nw(b, inpL, oid, E, R, 1, 1), R);
+    return cg_layer_ffn(b, t->layer, nw(b, y, oid, E, R, 1, 1), resid, R);
 }
 
 /* ---- Qwen3.5's gated delta net (qwen35.cpp's build_layer_attn_linear,

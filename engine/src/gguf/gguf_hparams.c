@@ -293,9 +293,10 @@ static hr_status read_other(hp *c)
             c->recurrent = NULL;
         }
     }
-    /* Nemotron-H MoE: whether and how its experts' weights are normalised
-     * and scaled (ops of the graph) */
-    if ((is_arch(m, HR_ARCH_NEMOTRON_H_MOE) || is_arch(m, HR_ARCH_LFM2MOE)) &&
+    /* Nemotron-H MoE, LFM2-MoE, DeepSeek: whether and how the experts'
+     * weights are normalised and scaled (ops of the graph) */
+    if ((is_arch(m, HR_ARCH_NEMOTRON_H_MOE) || is_arch(m, HR_ARCH_LFM2MOE) ||
+         is_arch(m, HR_ARCH_DEEPSEEK2)) &&
         ((st = gguf_get_bool(c->f, akey(c, "expert_weights_norm"), &m->expert_weights_norm, NULL,
                              c->err)) != HR_OK ||
          (st = gguf_get_f32(c->f, akey(c, "expert_weights_scale"), &m->expert_weights_scale, NULL,

@@ -365,7 +365,9 @@ static void parse_sparse_layers(parse_ctx *p)
 
 /* DeepSeek-V3's noaux_tc routing adds a learned bias to the expert scores
  * (mlp.gate.e_score_correction_bias -> blk.N.exp_probs_b.bias); DeepSeek-V2's
- * greedy routing has none. transformers' DeepseekV3 always carries it. */
+ * greedy routing has none. transformers' DeepseekV3 always carries it.
+ * Both may normalise (norm_topk_prob) and scale (routed_scaling_factor) the
+ * chosen weights. */
 static void parse_router_bias(parse_ctx *p)
 {
     hf_config *c = p->c;
@@ -376,6 +378,9 @@ static void parse_router_bias(parse_ctx *p)
         c->exp_probs_b = strcmp(topk->valuestring, "noaux_tc") == 0;
     else
         c->exp_probs_b = strcmp(c->model_type, "deepseek_v3") == 0;
+    /* the chosen experts' weights normalised and scaled: graph ops */
+    get_bool(p, "norm_topk_prob", &c->expert_weights_norm);
+    c->expert_weights_scale = get_float(p, "routed_scaling_factor");
 }
 
 static void parse_moe(parse_ctx *p)
