@@ -612,6 +612,8 @@ static void test_recurrent_against_real_llamacpp(void **state)
         {"qwen3next_8l", {38.01, 89.07, 40.01, 1220.29, 208.05, 44.01, 88.11, 22.08}},
         /* the same from a GGUF with the older fused ssm_in (q, k, v and z copied out) */
         {"qwen3next_ssm_in_8l", {38.01, 89.07, 40.01, 1220.29, 208.05, 44.01, 88.11, 22.08}},
+        /* Jamba: Mamba with dt/B/C norms, attention without rope, MoE every second layer */
+        {"jamba_8l", {32.03, 81.01, 34.03, 1188.03, 184.13, 38.03, 76.14, 19.09}},
     };
     int n_bad = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

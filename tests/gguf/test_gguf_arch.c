@@ -253,18 +253,18 @@ static void test_recurrent_and_encoders(void **state)
     /* a hybrid of an architecture headroom does not know: recurrent where
      * head_count_kv is 0, generic keys */
     w = gguf_writer_new(3);
-    gguf_writer_add_string(w, "general.architecture", "jamba");
-    gguf_writer_add_u32(w, "jamba.block_count", 4);
-    gguf_writer_add_u32(w, "jamba.embedding_length", 512);
-    gguf_writer_add_u32(w, "jamba.attention.head_count", 8);
+    gguf_writer_add_string(w, "general.architecture", "plamo2");
+    gguf_writer_add_u32(w, "plamo2.block_count", 4);
+    gguf_writer_add_u32(w, "plamo2.embedding_length", 512);
+    gguf_writer_add_u32(w, "plamo2.attention.head_count", 8);
     const uint32_t kv[4] = {0, 0, 2, 0};
-    gguf_writer_add_array(w, "jamba.attention.head_count_kv", GW_UINT32, kv, 4);
-    gguf_writer_add_u32(w, "jamba.ssm.state_size", 128);
-    gguf_writer_add_u32(w, "jamba.ssm.inner_size", 1024);
+    gguf_writer_add_array(w, "plamo2.attention.head_count_kv", GW_UINT32, kv, 4);
+    gguf_writer_add_u32(w, "plamo2.ssm.state_size", 128);
+    gguf_writer_add_u32(w, "plamo2.ssm.inner_size", 1024);
     assert_int_equal(fx_write_open(w, "hybrid.gguf", &m, &err, NULL), HR_OK);
     assert_int_equal(m->arch, HR_ARCH_UNKNOWN);
     assert_int_equal(m->n_warnings, 1);
-    assert_non_null(strstr(m->warnings[0], "jamba"));
+    assert_non_null(strstr(m->warnings[0], "plamo2"));
     for (uint32_t l = 0; l < 4; l++) {
         assert_int_equal(m->layers[l].is_recurrent, kv[l] == 0);
         assert_int_equal(m->layers[l].has_kv, kv[l] != 0);
@@ -383,6 +383,32 @@ static void test_recurrent_and_encoders(void **state)
     gguf_writer_add_tensor(w, "blk.0.ssm_in.weight", HR_TYPE_F16, 2, qkvz);
     assert_int_equal(fx_write_open(w, "qwen3next_legacy.gguf", &m, &err, NULL), HR_OK);
     assert_true(m->has_fused_qkvz);
+    hr_model_free(m);
+
+    /* Jamba: the same marking; MoE where a layer has a router */
+    w = gguf_writer_new(3);
+    gguf_writer_add_string(w, "general.architecture", "jamba");
+    gguf_writer_add_u32(w, "jamba.block_count", 4);
+    gguf_writer_add_u32(w, "jamba.embedding_length", 512);
+    gguf_writer_add_u32(w, "jamba.attention.head_count", 8);
+    const uint32_t jkv[4] = {0, 2, 0, 0};
+    gguf_writer_add_array(w, "jamba.attention.head_count_kv", GW_UINT32, jkv, 4);
+    gguf_writer_add_u32(w, "jamba.feed_forward_length", 1024);
+    gguf_writer_add_u32(w, "jamba.expert_count", 4);
+    gguf_writer_add_u32(w, "jamba.expert_used_count", 2);
+    gguf_writer_add_u32(w, "jamba.ssm.state_size", 16);
+    gguf_writer_add_u32(w, "jamba.ssm.inner_size", 1024);
+    const int64_t router[2] = {512, 4};
+    gguf_writer_add_tensor(w, "blk.1.ffn_gate_inp.weight", HR_TYPE_F32, 2, router);
+    gguf_writer_add_tensor(w, "blk.3.ffn_gate_inp.weight", HR_TYPE_F32, 2, router);
+    assert_int_equal(fx_write_open(w, "jamba.gguf", &m, &err, NULL), HR_OK);
+    assert_int_equal(m->arch, HR_ARCH_JAMBA);
+    for (uint32_t l = 0; l < 4; l++) {
+        assert_int_equal(m->layers[l].is_recurrent, l != 1);
+        assert_int_equal(m->layers[l].n_expert, l % 2 ? 4 : 0);
+    }
+    assert_int_equal(m->layers[0].n_ff, 1024);
+    assert_int_equal(m->layers[1].n_ff_exp, 1024);
     hr_model_free(m);
 
     /* Granite-4.0-H: the same marking, and its multipliers and rope switch */

@@ -22,7 +22,7 @@ static const struct {
     {"phi-3-mini", 3.82e9},          {"deepseek-v2-lite", 15.7e9},
     {"bitnet-b1.58-2b-4t", 2.41e9},  {"stella_en_400m_v5", 0.434e9},
     {"stella_en_1.5b_v5", 1.54e9},   {"granite-4.0-h-tiny", 6.94e9},
-    {"lfm2-1.2b", 1.17e9},
+    {"lfm2-1.2b", 1.17e9},          {"jamba-v0.1", 51.6e9},
 };
 #define N_PUBLISHED (sizeof PUBLISHED / sizeof PUBLISHED[0])
 

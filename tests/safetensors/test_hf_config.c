@@ -322,6 +322,39 @@ static void test_granite_hybrid(void **state)
     hr_model_free(m);
 }
 
+/* Jamba: Mamba mixers but in every attn_layer_period-th layer, MoE FFNs in
+ * every expert_layer_period-th */
+static void test_jamba(void **state)
+{
+    (void)state;
+    hr_model *m = from_json(
+        "{\"architectures\": [\"JambaForCausalLM\"], \"model_type\": \"jamba\","
+        "\"hidden_size\": 256, \"num_hidden_layers\": 8, \"num_attention_heads\": 4,"
+        "\"num_key_value_heads\": 2, \"intermediate_size\": 512, \"num_experts\": 4,"
+        "\"num_experts_per_tok\": 2, \"vocab_size\": 1000, \"mamba_d_state\": 16,"
+        "\"mamba_d_conv\": 4, \"mamba_expand\": 2, \"mamba_dt_rank\": 16,"
+        "\"attn_layer_period\": 8, \"attn_layer_offset\": 4, \"expert_layer_period\": 2,"
+        "\"expert_layer_offset\": 1, \"tie_word_embeddings\": false,"
+        "\"torch_dtype\": \"bfloat16\"}");
+    assert_int_equal(m->arch, HR_ARCH_JAMBA);
+    assert_int_equal(m->n_warnings, 0);
+    for (uint32_t i = 0; i < 8; i++) {
+        assert_int_equal(m->layers[i].is_recurrent, i != 4);
+        assert_int_equal(m->layers[i].n_expert, i % 2 == 1 ? 4 : 0);
+    }
+    assert_int_equal(m->ssm_d_inner, 512);
+    assert_int_equal(m->ssm_n_group, 0); /* Mamba (1) */
+    assert_non_null(by_name(m, "blk.0.ssm_dt_norm.weight"));
+    assert_non_null(by_name(m, "blk.0.ssm_b_norm.weight"));
+    assert_non_null(by_name(m, "blk.4.attn_q.weight"));
+    assert_null(by_name(m, "blk.0.attn_q.weight"));
+    const hr_tensor *up = by_name(m, "blk.1.ffn_up_exps.weight");
+    assert_non_null(up);
+    assert_int_equal(up->ne[1], 512);
+    assert_non_null(by_name(m, "blk.0.ffn_up.weight"));
+    hr_model_free(m);
+}
+
 /* Nemotron-H: hybrid_override_pattern names each layer's one block, dense
  * or with MoE FFN layers (E). */
 static void test_nemotron_h(void **state)
@@ -946,6 +979,7 @@ int main(void)
         cmocka_unit_test(test_gemma2_swa_and_softcap),
         cmocka_unit_test(test_layer_types),
         cmocka_unit_test(test_granite_hybrid),
+        cmocka_unit_test(test_jamba),
         cmocka_unit_test(test_nemotron_h),
         cmocka_unit_test(test_lfm2),
         cmocka_unit_test(test_falcon_h1),

@@ -50,6 +50,7 @@ typedef enum hr_arch {
     HR_ARCH_QWEN35 /* Qwen3.5: gated delta net layers and gated attention every Nth */,
     HR_ARCH_QWEN35MOE /* Qwen3.5 with MoE FFNs and a gated shared expert */,
     HR_ARCH_QWEN3NEXT /* Qwen3-Next: Qwen3.5-MoE's layers with a fused beta/alpha projection */,
+    HR_ARCH_JAMBA /* Jamba: Mamba (with dt/B/C norms) and attention layers, MoE in some */,
     HR_ARCH_COUNT
 } hr_arch;
 
@@ -241,6 +242,8 @@ typedef struct hr_shape {
     /* hybrids: attention in layers il % period == offset, the rest Mamba-2
      * (HF's attn_layer_period / attn_layer_offset) */
     uint32_t attn_layer_period, attn_layer_offset;
+    /* Jamba: MoE FFNs in layers il % period == offset (HF's expert_layer_*) */
+    uint32_t expert_layer_period, expert_layer_offset;
     /* or one character per layer: M Mamba-2, * attention (Granite-4.0-H);
      * also - FFN, E MoE FFN (Nemotron-H's hybrid_override_pattern); C short
      * convolution, * attention (LFM2) */

@@ -311,6 +311,10 @@ static traits traits_of(const hr_model *m)
         t.moe_norm_w = m->expert_weights_norm;
         t.moe_w_scale = m->expert_weights_scale != 0.0f && m->expert_weights_scale != 1.0f;
         break;
+    case HR_ARCH_JAMBA: /* no rope; add(inpL, cur) and add(ffn_inp, ffn); plain softmax experts */
+        t.no_rope = t.resid_first = t.attn_resid_first = true;
+        t.moe_w_scale = m->expert_weights_scale != 0.0f && m->expert_weights_scale != 1.0f;
+        break;
     case HR_ARCH_GRANITE_HYBRID: /* each multiplier present is a scale op */
         t.embd_scale = m->embedding_scale != 0.0f;
         t.logit_scale = m->logit_scale != 0.0f;

@@ -46,6 +46,7 @@ static const hf_arch_traits ARCHS[] = {
     {"qwen3_5_moe",   "Qwen3_5Moe",   "qwen35moe",  false, false, false, 0, 0},
     {"qwen3_5_moe_text", "Qwen3_5Moe", "qwen35moe", false, false, false, 0, 0},
     {"qwen3_next",    "Qwen3Next",    "qwen3next",  false, false, false, 0, 0},
+    {"jamba",         "Jamba",        "jamba",      false, false, false, 0, 0},
 };
 
 /* Class-name suffixes after the family stem. */

@@ -49,6 +49,7 @@ typedef struct hf_config {
     char *layer_pattern;
     uint32_t shortconv_l_cache; /* LFM2: conv_L_cache */
     bool ssm_no_norm;           /* Falcon-H1: mamba_rms_norm false */
+    uint32_t expert_layer_period, expert_layer_offset; /* Jamba: its MoE layers */
     bool expert_weights_norm;   /* Nemotron-H MoE: norm_topk_prob */
     float expert_weights_scale; /* Nemotron-H MoE: routed_scaling_factor */
     float embedding_scale, residual_scale, logit_scale;

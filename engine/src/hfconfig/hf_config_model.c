@@ -54,6 +54,8 @@ void hf_config_to_shape(const hf_config *c, hr_shape *s)
     s->rope_freqs = c->rope_freqs;
     s->layer_pattern = c->layer_pattern;
     s->expert_weights_norm = c->expert_weights_norm;
+    s->expert_layer_period = c->expert_layer_period;
+    s->expert_layer_offset = c->expert_layer_offset;
     s->shortconv_l_cache = c->shortconv_l_cache;
     s->ssm_no_norm = c->ssm_no_norm;
     s->expert_weights_scale = c->expert_weights_scale;

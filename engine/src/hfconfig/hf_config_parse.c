@@ -589,6 +589,41 @@ static void parse_falcon_h1(parse_ctx *p)
     c->ssm_no_norm = !norm;
 }
 
+/* Jamba (convert_hf_to_gguf's JambaModel): Mamba mixers (with dt, B and C
+ * norms) except in the layers il % attn_layer_period == attn_layer_offset,
+ * MoE FFNs in the layers il % expert_layer_period == expert_layer_offset. */
+static void parse_jamba(parse_ctx *p)
+{
+    hf_config *c = p->c;
+    uint32_t expand = 2, period = 8, offset = 4;
+    c->ssm_d_state = 16;
+    c->ssm_d_conv = 4;
+    get_uint(p, MAX_DIM, &c->ssm_d_state, "mamba_d_state", (const char *)NULL);
+    get_uint(p, MAX_DIM, &c->ssm_d_conv, "mamba_d_conv", (const char *)NULL);
+    get_uint(p, 1024, &expand, "mamba_expand", (const char *)NULL);
+    const uint64_t inner = (uint64_t)expand * c->n_embd;
+    c->ssm_d_inner = inner > MAX_DIM ? 0 : (uint32_t)inner;
+    c->ssm_dt_rank = (c->n_embd + 15) / 16; /* "auto" */
+    get_uint(p, MAX_DIM, &c->ssm_dt_rank, "mamba_dt_rank", (const char *)NULL);
+    get_uint(p, MAX_LAYERS, &period, "attn_layer_period", (const char *)NULL);
+    get_uint(p, MAX_LAYERS, &offset, "attn_layer_offset", (const char *)NULL);
+    if (c->n_expert) {
+        c->expert_layer_period = 2;
+        c->expert_layer_offset = 1;
+        get_uint(p, MAX_LAYERS, &c->expert_layer_period, "expert_layer_period", (const char *)NULL);
+        get_uint(p, MAX_LAYERS, &c->expert_layer_offset, "expert_layer_offset", (const char *)NULL);
+        c->n_ff_exp = c->n_ff;
+    }
+    c->layer_pattern = malloc(c->n_layer + 1);
+    if (!c->layer_pattern) {
+        p->status = hr_error_set(p->err, HR_ERR_NOMEM, "%s: out of memory", p->origin);
+        return;
+    }
+    for (uint32_t i = 0; i < c->n_layer; i++)
+        c->layer_pattern[i] = period && i % period == offset ? '*' : 'M';
+    c->layer_pattern[c->n_layer] = '\0';
+}
+
 /* Qwen3.5 (convert_hf_to_gguf's Qwen3_5TextModel): gated delta nets of
  * linear_num_key_heads key heads and linear_num_value_heads value heads,
  * in the layers layer_types calls linear_attention (else all but every
@@ -860,6 +895,8 @@ hr_status hf_config_parse(const char *json, size_t len, const char *origin, hf_c
         parse_falcon_h1(&p);
     if (strcmp(a, "qwen35") == 0 || strcmp(a, "qwen35moe") == 0 || strcmp(a, "qwen3next") == 0)
         parse_qwen35(&p);
+    if (strcmp(a, "jamba") == 0)
+        parse_jamba(&p);
     parse_swa(&p, traits);
     parse_dtype(&p);
     parse_quant(&p);

@@ -22,7 +22,7 @@ static const struct {
     {HR_ARCH_NEMOTRON_H_MOE, "nemotron_h_moe"}, {HR_ARCH_LFM2, "lfm2"},
     {HR_ARCH_FALCON_H1, "falcon-h1"}, {HR_ARCH_LFM2MOE, "lfm2moe"},
     {HR_ARCH_QWEN35, "qwen35"}, {HR_ARCH_QWEN35MOE, "qwen35moe"},
-    {HR_ARCH_QWEN3NEXT, "qwen3next"},
+    {HR_ARCH_QWEN3NEXT, "qwen3next"}, {HR_ARCH_JAMBA, "jamba"},
 };
 
 const char *hr_arch_name(hr_arch arch)

@@ -55,6 +55,7 @@ typedef struct layout {
     bool delta_net;      /* qwen35: gated delta net layers; attention's Q carries its gate;
                             the FFN's norm is post_attention_norm */
     bool fused_ba;       /* qwen3next: one ssm_ba projection for beta and alpha */
+    bool mamba1;         /* jamba: its recurrent layers are Mamba (1) mixers with dt/B/C norms */
 } layout;
 
 typedef enum family { FAM_TRANSFORMER, FAM_MAMBA, FAM_MAMBA2, FAM_RWKV6, FAM_RWKV7 } family;
@@ -150,6 +151,7 @@ static void layout_for(hr_arch arch, layout *L, family *fam)
         break;
     case HR_ARCH_DEEPSEEK2: L->mla = true; break;
     case HR_ARCH_GRANITE_HYBRID: L->hybrid = true; break;
+    case HR_ARCH_JAMBA: L->hybrid = L->mamba1 = true; break;
     case HR_ARCH_LFM2: case HR_ARCH_LFM2MOE:
         L->hybrid = L->short_conv = L->qk_norm = true;
         L->moe_probs_bias = arch == HR_ARCH_LFM2MOE;
@@ -328,8 +330,34 @@ static void add_delta_net_mixer(builder *b, int il, bool fused_ba)
     ADD2(b, il, "ssm_out", "weight", value_dim, n_embd);
 }
 
+/* a Mamba (1) mixer (llama-model's mamba / jamba); Jamba's with the norms
+ * of dt, B and C */
+static void add_mamba_mixer(builder *b, int il, bool bc_norms)
+{
+    const hr_model *m = b->m;
+    const int64_t n_embd = m->n_embd, d_inner = m->ssm_d_inner, d_state = m->ssm_d_state,
+                  d_conv = m->ssm_d_conv, dt_rank = m->ssm_dt_rank;
+    ADD2(b, il, "ssm_in", "weight", n_embd, 2 * d_inner);
+    ADD2(b, il, "ssm_conv1d", "weight", d_conv, d_inner);
+    ADD1(b, il, "ssm_conv1d", "bias", d_inner);
+    ADD2(b, il, "ssm_x", "weight", d_inner, dt_rank + 2 * d_state);
+    if (bc_norms)
+        ADD1(b, il, "ssm_dt_norm", "weight", dt_rank);
+    ADD2(b, il, "ssm_dt", "weight", dt_rank, d_inner);
+    ADD1(b, il, "ssm_dt", "bias", d_inner);
+    if (bc_norms) {
+        ADD1(b, il, "ssm_b_norm", "weight", d_state);
+        ADD1(b, il, "ssm_c_norm", "weight", d_state);
+    }
+    ADD2(b, il, "ssm_a", NULL, d_state, d_inner);
+    ADD1(b, il, "ssm_d", NULL, d_inner);
+    ADD2(b, il, "ssm_out", "weight", d_inner, n_embd);
+}
+
 static bool layer_is_moe(const hr_shape *s, uint32_t il)
 {
+    if (s->n_expert > 0 && s->expert_layer_period > 0) /* Jamba: every period-th layer */
+        return il % s->expert_layer_period == s->expert_layer_offset;
     return s->n_expert > 0 && il >= s->n_layer_dense_lead;
 }
 
@@ -361,6 +389,8 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
             ADD2(b, il, "shortconv.out_proj", "weight", e, e);
         } else if (ly->is_recurrent && L->delta_net) {
             add_delta_net_mixer(b, il, L->fused_ba);
+        } else if (ly->is_recurrent && L->mamba1) {
+            add_mamba_mixer(b, il, true);
         } else if (ly->is_recurrent) {
             add_mamba2_mixer(b, il);
         }
@@ -401,23 +431,13 @@ static void build_transformer(builder *b, const layout *L, const dims *d)
 static void build_mamba(builder *b, bool v2)
 {
     const hr_shape *s = b->s;
-    const hr_model *m = b->m;
-    const int64_t n_embd = s->n_embd, d_inner = m->ssm_d_inner, d_state = m->ssm_d_state,
-                  d_conv = m->ssm_d_conv, dt_rank = m->ssm_dt_rank;
+    const int64_t n_embd = s->n_embd;
     ADD2(b, -1, "token_embd", "weight", n_embd, s->n_vocab);
     for (uint32_t u = 0; u < s->n_layer && b->status == HR_OK; u++) {
         const int il = (int)u;
         ADD1(b, il, "attn_norm", "weight", n_embd);
         if (!v2) {
-            ADD2(b, il, "ssm_in", "weight", n_embd, 2 * d_inner);
-            ADD2(b, il, "ssm_conv1d", "weight", d_conv, d_inner);
-            ADD1(b, il, "ssm_conv1d", "bias", d_inner);
-            ADD2(b, il, "ssm_x", "weight", d_inner, dt_rank + 2 * d_state);
-            ADD2(b, il, "ssm_dt", "weight", dt_rank, d_inner);
-            ADD1(b, il, "ssm_dt", "bias", d_inner);
-            ADD2(b, il, "ssm_a", NULL, d_state, d_inner);
-            ADD1(b, il, "ssm_d", NULL, d_inner);
-            ADD2(b, il, "ssm_out", "weight", d_inner, n_embd);
+            add_mamba_mixer(b, il, false);
         } else {
             add_mamba2_mixer(b, il);
         }
@@ -695,7 +715,7 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
     if (fam == FAM_MAMBA || fam == FAM_MAMBA2 || (L->hybrid && !L->short_conv)) {
         m->ssm_d_inner = s->ssm_d_inner ? s->ssm_d_inner : 2 * s->n_embd;
         m->ssm_d_conv = s->ssm_d_conv ? s->ssm_d_conv : 4;
-        const bool v2 = fam != FAM_MAMBA;
+        const bool v2 = fam != FAM_MAMBA && !L->mamba1;
         m->ssm_d_state = s->ssm_d_state ? s->ssm_d_state : (v2 ? 128 : 16);
         m->ssm_n_group = v2 ? (s->ssm_n_group ? s->ssm_n_group : 1) : 0;
         m->ssm_dt_rank = s->ssm_dt_rank ? s->ssm_dt_rank

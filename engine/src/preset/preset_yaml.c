@@ -61,6 +61,8 @@ static const key_spec KEYS[] = {
     U32("shortconv_l_cache", shortconv_l_cache, false),
     U32("attn_layer_period", attn_layer_period, false),
     U32("attn_layer_offset", attn_layer_offset, false),
+    U32("expert_layer_period", expert_layer_period, false),
+    U32("expert_layer_offset", expert_layer_offset, false),
     U32("pos_embd", n_pos_embd, false),
     BOOLK("tied", tied_output),
     BOOLK("qkv_bias", qkv_bias),
