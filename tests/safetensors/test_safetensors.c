@@ -228,6 +228,47 @@ static void test_llama_names_with_config(void **state)
     free(path);
 }
 
+/* Jamba's checkpoint names: its Mamba mixers' dt/B/C norms and x_proj, the
+ * router, per-expert MLPs stacked */
+static void test_jamba_names(void **state)
+{
+    fixture *f = *state;
+    stw_tensor t[] = {
+        {"model.embed_tokens.weight", "BF16", 2, {100, 16}},
+        {"model.layers.0.mamba.dt_layernorm.weight", "F32", 1, {8}},
+        {"model.layers.0.mamba.b_layernorm.weight", "F32", 1, {4}},
+        {"model.layers.0.mamba.x_proj.weight", "BF16", 2, {16, 32}},
+        {"model.layers.1.feed_forward.router.weight", "BF16", 2, {4, 16}},
+        {"model.layers.1.feed_forward.experts.0.down_proj.weight", "BF16", 2, {16, 32}},
+        {"model.layers.1.feed_forward.experts.1.down_proj.weight", "BF16", 2, {16, 32}},
+    };
+    char *path = tu_path(f->dir, "jamba.safetensors");
+    assert_int_equal(stw_write(path, t, sizeof t / sizeof t[0], NULL, NULL), 0);
+    hr_model *m = NULL;
+    hr_error err;
+    assert_int_equal(hr_model_open_safetensors(path, &m, &err), HR_OK);
+    const struct {
+        const char *gguf;
+        hr_role role;
+    } cases[] = {
+        {"blk.0.ssm_dt_norm.weight", HR_ROLE_NORM},
+        {"blk.0.ssm_b_norm.weight", HR_ROLE_NORM},
+        {"blk.0.ssm_x.weight", HR_ROLE_SSM_X},
+        {"blk.1.ffn_gate_inp.weight", HR_ROLE_FFN_GATE_INP},
+        {"blk.1.ffn_down_exps.weight", HR_ROLE_FFN_DOWN_EXPS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const hr_tensor *x = by_name(m, cases[i].gguf);
+        if (!x)
+            fail_msg("no tensor %s", cases[i].gguf);
+        assert_int_equal(x->role, cases[i].role);
+    }
+    assert_int_equal(by_name(m, "blk.1.ffn_down_exps.weight")->ne[2], 2);
+    assert_int_equal(m->n_warnings, 1); /* no config.json: inferred */
+    hr_model_free(m);
+    free(path);
+}
+
 static void test_moe_bert_and_unknown_names(void **state)
 {
     fixture *f = *state;
@@ -292,6 +333,7 @@ static void test_moe_bert_and_unknown_names(void **state)
          HR_ROLE_ATTN_KV_A_MQA, 0},
         {"model.layers.1.self_attn.q_proj.qweight", "blk.1.attn_q.qweight", HR_ROLE_ATTN_Q, 1},
         {"backbone.layers.0.mixer.A_log", "blk.0.ssm_a", HR_ROLE_SSM_A, 0},
+
         {"layers.0.attention.wq.weight", "blk.0.attn_q.weight", HR_ROLE_ATTN_Q, 0},
         {"layers.1.feed_forward.w3.weight", "blk.1.ffn_up.weight", HR_ROLE_FFN_UP, 1},
         {"blocks.1.attention.receptance.weight", "blk.1.time_mix_receptance.weight",
@@ -1076,6 +1118,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_dtype, setup, teardown),
         cmocka_unit_test_setup_teardown(test_llama_names_with_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jamba_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moe_bert_and_unknown_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mixtral_checkpoint_matches_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deepseek2_checkpoint_matches_config, setup,

@@ -90,6 +90,12 @@ static const name_pair BLOCK_NAMES[] = {
     {"operator_norm", "attn_norm"}, {"feed_forward.gate", "ffn_gate_inp"}, /* LFM2-MoE */
     {"feed_forward.experts.w1", "ffn_gate_exps"}, {"feed_forward.experts.w3", "ffn_up_exps"},
     {"feed_forward.experts.w2", "ffn_down_exps"}, {"feed_forward.expert_bias", "exp_probs_b.bias"},
+    /* Jamba: Mamba mixers with dt/B/C norms, a router and per-expert MLPs */
+    {"mamba.x_proj", "ssm_x"}, {"mamba.dt_proj", "ssm_dt"}, {"mamba.dt_layernorm", "ssm_dt_norm"},
+    {"mamba.b_layernorm", "ssm_b_norm"}, {"mamba.c_layernorm", "ssm_c_norm"},
+    {"feed_forward.router", "ffn_gate_inp"}, {"feed_forward.experts.gate_proj", "ffn_gate_exps"},
+    {"feed_forward.experts.up_proj", "ffn_up_exps"},
+    {"feed_forward.experts.down_proj", "ffn_down_exps"},
     /* Falcon-H1's FFN and its norm */
     {"pre_ff_layernorm", "ffn_norm"}, {"feed_forward.gate_proj", "ffn_gate"},
     {"feed_forward.up_proj", "ffn_up"}, {"feed_forward.down_proj", "ffn_down"},
