@@ -1,4 +1,5 @@
 /* Per-process temp files for the readers that take paths. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,17 +8,38 @@
 
 #include "fuzz_input.h"
 
-/* The per-process temp dir, made on first use; NULL if it cannot be. */
+static char temp_dir_path[256];
+
+/* at exit: the temp dir and what is left in it (the files are ours) */
+static void remove_temp_dir(void)
+{
+    DIR *d = opendir(temp_dir_path);
+    if (d) {
+        const struct dirent *e;
+        char path[512];
+        while ((e = readdir(d)) != NULL)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+                snprintf(path, sizeof path, "%s/%s", temp_dir_path, e->d_name) < (int)sizeof path)
+                unlink(path);
+        closedir(d);
+    }
+    rmdir(temp_dir_path);
+}
+
+/* The per-process temp dir, made on first use and removed at exit; NULL if
+ * it cannot be made. */
 static const char *temp_dir(void)
 {
-    static char dir[256];
+    char *dir = temp_dir_path;
     if (!dir[0]) {
         const char *base = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/hr-fuzz-%d", base && *base ? base : "/tmp", (int)getpid());
+        snprintf(dir, sizeof temp_dir_path, "%s/hr-fuzz-%d", base && *base ? base : "/tmp",
+                 (int)getpid());
         if (mkdir(dir, 0700) != 0 && access(dir, W_OK) != 0) {
             dir[0] = '\0';
             return NULL;
         }
+        atexit(remove_temp_dir);
     }
     return dir;
 }

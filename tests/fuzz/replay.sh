@@ -6,4 +6,4 @@ gen=$1 replay=$2 target=$3 regressions=$4
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$gen" "$target" "$tmp" >/dev/null
-exec "$replay" "$tmp" "$regressions"
+"$replay" "$tmp" "$regressions" # not exec: the trap removes $tmp
