@@ -210,6 +210,54 @@ static void test_encoders_against_real_llamacpp(void **state)
     }
 }
 
+/* Embedding models (presets): a decoder's graph keeps its LM head when it
+ * serves embeddings, and --embeddings appends the pooling (stella 1.5B: the
+ * mean over a qwen2 decoder; stella 400M: nomic-bert's). llama.cpp v0.5.0's
+ * figures (its context's destructor, 4 decimals; the reserve driver of
+ * tests/validation/trace with node-llama-cpp's settings). */
+static void test_embedding_models_against_real_llamacpp(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *preset;
+        uint32_t n_ctx, n_seq, n_ubatch;
+        bool fa, embeddings;
+        hr_type cache;
+        double compute_mib;
+    } cases[] = {
+        {"stella_en_1.5b_v5", 512, 1, 512, false, false, HR_TYPE_F16, 302.1855},
+        {"stella_en_1.5b_v5", 512, 1, 512, false, true, HR_TYPE_F16, 307.1953},
+        {"stella_en_1.5b_v5", 4096, 1, 512, true, true, HR_TYPE_F16, 306.1992},
+        {"stella_en_1.5b_v5", 8192, 2, 1024, true, true, HR_TYPE_Q8_0, 612.4805},
+        {"stella_en_400m_v5", 512, 1, 512, false, true, HR_TYPE_F16, 33.0078},
+        {"stella_en_400m_v5", 4096, 1, 512, true, true, HR_TYPE_F16, 30.5078},
+    };
+    const char *root = getenv("HEADROOM_SOURCE_ROOT");
+    assert_non_null(root);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/configs/models/%s.yaml", root, cases[i].preset);
+        hr_model *m = NULL;
+        hr_error err;
+        if (hr_model_open(path, &m, &err) != HR_OK)
+            fail_msg("%s: %s", path, err.message);
+        hr_settings s;
+        hr_settings_init(&s);
+        s.n_ctx = cases[i].n_ctx;
+        s.n_seq = cases[i].n_seq;
+        s.n_batch = s.n_ubatch = cases[i].n_ubatch;
+        s.flash_attn = cases[i].fa ? HR_FA_ON : HR_FA_OFF;
+        s.embeddings = cases[i].embeddings;
+        s.type_k = s.type_v = cases[i].cache;
+        const double pred = host_compute_mib(m, &s);
+        printf("# %-18s %5u x%u %5u fa %d emb %d | %9.4f %9.4f\n", cases[i].preset, cases[i].n_ctx,
+               cases[i].n_seq, cases[i].n_ubatch, cases[i].fa, cases[i].embeddings, pred,
+               cases[i].compute_mib);
+        assert_true(fabs(pred - cases[i].compute_mib) < 0.0001);
+        hr_model_free(m);
+    }
+}
+
 /* Command-R (build_attn) and Command-R7B (cohere2, build_attn of the iSWA
  * cache) with a quantized cache and flash attention: llama.cpp rotates Q, K,
  * V and kqv_out by Hadamard matrices, and in these parallel blocks kqv_out
@@ -870,6 +918,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_real_llamacpp),
         cmocka_unit_test(test_encoders_against_real_llamacpp),
+        cmocka_unit_test(test_embedding_models_against_real_llamacpp),
         cmocka_unit_test(test_quantized_cache_against_real_llamacpp),
         cmocka_unit_test(test_recurrent_against_real_llamacpp),
         cmocka_unit_test(test_recurrent_layers_against_llamacpp),

@@ -826,7 +826,8 @@ gguf_writer *gguf_writer_new_from_model(const hr_model *m)
     if (!m->causal)
         gguf_writer_add_bool(w, arch_key(k, sizeof k, arch, "attention.causal"), false);
     if (m->embedding_only)
-        gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "pooling_type"), 1); /* MEAN */
+        gguf_writer_add_u32(w, arch_key(k, sizeof k, arch, "pooling_type"),
+                            m->pooling ? m->pooling : 1); /* MEAN by default */
     if (m->attn_logit_softcap != 0.0f)
         gguf_writer_add_f32(w, arch_key(k, sizeof k, arch, "attn_logit_softcapping"),
                             m->attn_logit_softcap);

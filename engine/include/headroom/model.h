@@ -152,6 +152,8 @@ typedef struct hr_model {
     uint32_t n_shared_kv_layers;            /* trailing layers reusing KV (gemma3n style) */
     bool causal;                            /* false for BERT-like encoders */
     bool embedding_only;                    /* no LM head used (embedding model) */
+    uint8_t pooling;                        /* an embedding model's pooling, llama.cpp's
+                                               pooling_type: 1 mean, 2 cls, 3 last, 4 rank */
     bool tied_output;                       /* output reuses token_embd */
     bool has_attn_bias, has_qkv_bias, has_ffn_bias;
     bool has_fused_qkv;
@@ -255,6 +257,7 @@ typedef struct hr_shape {
     float expert_weights_scale; /* Nemotron-H MoE: routed_scaling_factor */
     float embedding_scale, residual_scale, logit_scale; /* Granite's multipliers */
     bool no_rope;               /* Granite 4.0-H: no position embeddings */
+    uint32_t pooling;           /* embedding models: llama.cpp's pooling_type (0: mean) */
     bool ssm_fused_qkvz;        /* Qwen3-Next as its first GGUFs hold it: one ssm_in
                                    projection for q, k, v and z */
 } hr_shape;

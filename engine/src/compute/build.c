@@ -1371,6 +1371,28 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     return out;
 }
 
+/* build_pooling with --embeddings, over t_embd: nothing for a model
+ * without pooling, the mean (inp_mean [T, n_seq] x cont(transpose(embd)))
+ * or one row a sequence (cls, last, rank: get_rows; a reranker's
+ * classifier head is not modelled) */
+static void pool_embeddings(cg_build *b, int16_t embd)
+{
+    if (!b->in->settings || !b->in->settings->embeddings || b->m->pooling == 0)
+        return; /* (pooling none: the token embeddings as they are) */
+    const int64_t E = b->m->n_embd, ns = b->n_stream_all;
+    int16_t pooled;
+    if (b->m->pooling >= 2) {
+        const int16_t rows = input(b, &b->inp_mean, CG_I32, ns, 1, 1, 1); /* inp_cls */
+        pooled = fresh(b, embd, rows, CG_F32, E, ns, 1, 1);
+    } else {
+        const int16_t mean = input(b, &b->inp_mean, CG_F32, b->n_tokens, ns, 1, 1);
+        const int16_t tr = fresh(b, cg_view(b->g, embd, CG_F32, b->n_outputs, E, 1, 1, true),
+                                 CG_NONE, CG_F32, b->n_outputs, E, 1, 1);
+        pooled = cg_op(b->g, false, CG_F32, E, ns, 1, 1, tr, mean, CG_NONE, CG_NONE);
+    }
+    cg_mark_output(b->g, pooled);
+}
+
 bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
 {
     const hr_model *m = b->m;
@@ -1425,14 +1447,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         cg_mark_layer(g, (int)m->n_layer);
         g->cur_buffer = b->buf_output;
         cg_mark_output(g, cur); /* t_embd */
-        if (b->in->settings && b->in->settings->embeddings) {
-            /* mean pooling: inp_mean [T, n_seq] x cont(transpose(embd)) */
-            int16_t mean = input(b, &b->inp_mean, CG_F32, T, b->n_stream_all, 1, 1);
-            int16_t tr = fresh(b, cg_view(b->g, cur, CG_F32, b->n_outputs, E, 1, 1, true), CG_NONE, CG_F32,
-                               b->n_outputs, E, 1, 1);
-            int16_t pooled = cg_op(g, false, CG_F32, E, b->n_stream_all, 1, 1, tr, mean, CG_NONE, CG_NONE);
-            cg_mark_output(g, pooled);
-        }
+        pool_embeddings(b, cur);
         return true;
     }
 
@@ -1524,15 +1539,16 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         cur = norm(b, cur, E, No, 1, t.rms, t.norm_bias);
     }
     cg_mark_output(g, cur); /* t_embd */
-    if (!m->embedding_only) {
-        int16_t logits = mm(b, HR_ROLE_OUTPUT, m->n_vocab, cur, No, 1, 1);
-        if (t.final_softcap) {
-            logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
-            logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
-            logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
-        }
-        cg_mark_output(g, logits);
+    /* a decoder's graph keeps its LM head when it serves embeddings (the
+     * pooling comes after it) */
+    int16_t logits = mm(b, HR_ROLE_OUTPUT, m->n_vocab, cur, No, 1, 1);
+    if (t.final_softcap) {
+        logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
+        logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
+        logits = ew(b, logits, CG_NONE, m->n_vocab, No, 1, 1);
     }
+    cg_mark_output(g, logits);
+    pool_embeddings(b, cur);
     b->offloading = false;
     cg_set_free_mode(g, false);
     return true;

@@ -304,6 +304,8 @@ static hr_status read_other(hp *c)
         return st;
     /* pooling_type 0 is NONE (token outputs); any other value pools embeddings. */
     m->embedding_only = is_encoder_arch(m) || (has_pooling && pooling > 0);
+    /* (an encoder without the key pools by the mean) */
+    m->pooling = !m->embedding_only ? 0 : has_pooling && pooling > 0 && pooling <= 4 ? (uint8_t)pooling : 1;
     if (m->n_shared_kv_layers > m->n_layer)
         return hr_error_set(c->err, HR_ERR_FORMAT, "%s: %u shared-KV layers but only %u layers",
                             c->f->path, m->n_shared_kv_layers, m->n_layer);

@@ -94,6 +94,7 @@ static void fill_generic(const hf_config *c, hr_model *m)
     m->swa_pattern = c->swa_pattern;
     m->causal = c->causal;
     m->embedding_only = c->embedding_only;
+    m->pooling = c->embedding_only ? 1 : 0; /* sentence-transformers' default: the mean */
     m->tied_output = c->tied_output;
     m->attn_logit_softcap = c->attn_logit_softcap;
     m->final_logit_softcap = c->final_logit_softcap;

@@ -702,6 +702,7 @@ static void fill_hparams(hr_model *m, const hr_shape *s, hr_arch arch, family fa
         m->n_ctx_train = m->n_pos_embd;
     m->causal = s->causal && !L->encoder;
     m->embedding_only = s->embedding_only || L->encoder;
+    m->pooling = m->embedding_only ? (uint8_t)(s->pooling && s->pooling <= 4 ? s->pooling : 1) : 0;
     m->tied_output = fam == FAM_TRANSFORMER ? (s->tied_output || L->always_tied || L->encoder)
                      : rwkv ? false : s->tied_output;
     m->has_qkv_bias = s->qkv_bias || s->attn_bias || L->oss;

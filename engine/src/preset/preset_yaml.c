@@ -62,6 +62,7 @@ static const key_spec KEYS[] = {
     U32("attn_layer_period", attn_layer_period, false),
     U32("attn_layer_offset", attn_layer_offset, false),
     U32("expert_layer_period", expert_layer_period, false),
+    U32("pooling", pooling, false),
     U32("expert_layer_offset", expert_layer_offset, false),
     U32("pos_embd", n_pos_embd, false),
     BOOLK("tied", tied_output),

@@ -2,8 +2,9 @@
 // n_batch = n_ubatch, no unified KV, no full SWA cache), so that llama.cpp
 // reserves its compute graphs; nothing else. Built against the patched
 // llama.cpp by trace.sh; with GA_TRACE set, ggml-alloc prints each allocation.
-// usage: reserve MODEL.gguf N_CTX N_SEQ BATCH FLASH_ATTN(0/1) TYPE_K TYPE_V
-//        (N_CTX for all sequences; cache types as ggml type ids)
+// usage: reserve MODEL.gguf N_CTX N_SEQ BATCH FLASH_ATTN(0/1) TYPE_K TYPE_V [EMBEDDINGS(0/1)]
+//        (N_CTX for all sequences; cache types as ggml type ids; EMBEDDINGS 1 for an
+//        embedding context, as headroom plans an embedding model)
 #include "llama.h"
 
 #include <cstdio>
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
     cp.kv_unified = false;
     cp.swa_full = false;
     cp.n_threads = cp.n_threads_batch = 2;
+    cp.embeddings = argc > 8 && atoi(argv[8]) != 0;
     llama_context *ctx = llama_init_from_model(model, cp);
     const int rc = ctx ? 0 : 1;
     if (ctx)

@@ -20,16 +20,18 @@ work=$build/tests/validation/trace-work
 bundle=$build/tests/validation/work/node_modules/node-llama-cpp/llama/gitRelease.bundle
 mkdir -p "$work"
 
-if [ ! -x "$work/reserve" ]; then
+lb=$work/llama-build
+if [ ! -f "$lb/src/libllama.a" ]; then
     [ -f "$bundle" ] || { echo "no $bundle: run meson test -C $build --suite validation first"; exit 1; }
-    rm -rf "$work/llama.cpp" "$work/llama-build"
+    rm -rf "$work/llama.cpp" "$lb"
     git -c advice.detachedHead=false clone -q "$bundle" "$work/llama.cpp"
     git -C "$work/llama.cpp" apply "$here/ggml-alloc-trace.patch"
-    cmake -S "$work/llama.cpp" -B "$work/llama-build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF \
+    cmake -S "$work/llama.cpp" -B "$lb" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF \
         -DGGML_OPENMP=OFF -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF \
         -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF > "$work/cmake.log"
-    cmake --build "$work/llama-build" --target llama -j "$(nproc)" > "$work/build.log"
-    lb=$work/llama-build
+    cmake --build "$lb" --target llama -j "$(nproc)" > "$work/build.log"
+fi
+if [ ! -x "$work/reserve" ] || [ "$here/reserve.cpp" -nt "$work/reserve" ]; then
     c++ -O1 -std=c++17 "$here/reserve.cpp" -I"$work/llama.cpp/include" -I"$work/llama.cpp/ggml/include" \
         "$lb/src/libllama.a" "$lb/ggml/src/libggml.a" "$lb/ggml/src/libggml-cpu.a" \
         "$lb/ggml/src/libggml-base.a" -lpthread -ldl -lm -o "$work/reserve"
@@ -40,7 +42,9 @@ rm -rf "$work/headroom-src"
 mkdir -p "$work/headroom-src"
 (cd "$src" && git ls-files -co --exclude-standard -z | xargs -0 tar -cf - 2>/dev/null) |
     tar -xf - -C "$work/headroom-src"
-(cd "$work/headroom-src" && patch -s -p1 < "$here/headroom-trace.patch")
+# (outside any repository: the build folder may sit inside headroom's)
+(cd "$work/headroom-src" &&
+    GIT_CEILING_DIRECTORIES="$work" git apply "$here/headroom-trace.patch")
 [ -d "$work/headroom-build" ] ||
     meson setup "$work/headroom-build" "$work/headroom-src" -Dc_args=-DHR_TRACE_ALLOC \
         -Dvalidation=disabled > "$work/meson.log"
@@ -59,13 +63,16 @@ for yaml in "$@"; do
     name=$(basename "$yaml" .yaml)
     gguf=$work/$name.gguf
     "$build/tests/validation/gen_gguf" "$yaml" "$gguf" > /dev/null
+    # headroom plans an embedding model (embedding_only) as an embedding context
+    emb=0 emb_flag=
+    grep -q '^embedding_only: *true' "$yaml" && emb=1 emb_flag=--embeddings
     echo "$settings" | while read -r ctx seqs batch fa k v kid vid; do
         fa_word=off; [ "$fa" = 1 ] && fa_word=on
         "$work/headroom-build/tui/headroom" plan "$gguf" --ctx-size "$ctx" --parallel "$seqs" \
             --batch-size "$batch" --ubatch-size "$batch" --flash-attn "$fa_word" \
-            --cache-type-k "$(echo "$k" | tr A-Z a-z)" --cache-type-v "$(echo "$v" | tr A-Z a-z)" \
+            --cache-type-k "$(echo "$k" | tr A-Z a-z)" --cache-type-v "$(echo "$v" | tr A-Z a-z)" $emb_flag \
             > /dev/null 2> "$work/headroom.trace" || true
-        GA_TRACE=1 "$work/reserve" "$gguf" "$ctx" "$seqs" "$batch" "$fa" "$kid" "$vid" \
+        GA_TRACE=1 "$work/reserve" "$gguf" "$ctx" "$seqs" "$batch" "$fa" "$kid" "$vid" "$emb" \
             > /dev/null 2> "$work/ggml.trace" || true
         line=$(printf '%s ctx %s seqs %s batch %s fa %s %s/%s: ' "$name" "$ctx" "$seqs" "$batch" \
             "$fa_word" "$k" "$v")
