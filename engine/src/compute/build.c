@@ -220,7 +220,9 @@ typedef struct traits {
     bool fused_up;        /* phi3: ffn_up holds gate and up: one SWIGLU of a 2*n_ff tensor */
     bool rope_on_swa_only;/* cohere2: global layers have no rope */
     bool moe_norm_w;      /* normalise the top-k weights */
-    bool moe_shared_gate; /* qwen2moe: shared expert scaled by a sigmoid gate */
+    bool shexp_gate;      /* qwen2moe, qwen3.5 MoE, qwen3-next: the shared expert times a
+                             sigmoid gate (mul(ffn, gate): its FFN comes first) */
+    bool shexp_gate_div;  /* qwen2moe: that sigmoid written as silu(gate) / gate */
     bool final_softcap;   /* gemma2: logits soft-capped */
     bool logit_scale;     /* command-r: logits scaled */
     bool resid_scale;     /* granite: the mixer's and the FFN's outputs scaled before their adds */
@@ -230,7 +232,6 @@ typedef struct traits {
     bool norm_then_rows;  /* nemotron-H, qwen3.5: the output norm over every row (t_h_nextn,
                              kept), then the out_ids rows */
     bool gated_q;         /* qwen3.5: attention's Q projection carries a sigmoid gate */
-    bool shexp_gate_after;/* qwen3.5 MoE: the shared expert's sigmoid gate comes after its FFN */
     bool delta_net;       /* qwen3.5: gated delta net layers (build_recurrent.c) */
     bool moe_w_scale;     /* nemotron-H MoE: the chosen weights scaled */
     bool parallel_mixer;  /* falcon-H1: attention, then a Mamba-2 mixer of the same input */
@@ -255,7 +256,7 @@ static traits traits_of(const hr_model *m)
         t.moe_norm_w = true;
         break;
     case HR_ARCH_QWEN2MOE:
-        t.moe_shared_gate = true;
+        t.shexp_gate = t.shexp_gate_div = true;
         break;
     case HR_ARCH_GEMMA:
         t.q_scale = t.embd_scale = true;
@@ -295,7 +296,7 @@ static traits traits_of(const hr_model *m)
     case HR_ARCH_QWEN35: case HR_ARCH_QWEN35MOE: case HR_ARCH_QWEN3NEXT:
         t.qk_norm = t.gated_q = t.delta_net = t.norm_then_rows = true;
         /* MoE: softmax, normalised weights; the shared expert's sigmoid gate after it */
-        t.moe_norm_w = t.shexp_gate_after = m->arch != HR_ARCH_QWEN35;
+        t.moe_norm_w = t.shexp_gate = m->arch != HR_ARCH_QWEN35;
         break;
     case HR_ARCH_LFM2: case HR_ARCH_LFM2MOE: /* prev_cur + mixer, ffn_inp + ffn_out */
         t.qk_norm = t.resid_first = t.attn_resid_first = true;
@@ -532,34 +533,18 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
 static int16_t ffn_moe_shared(cg_build *b, const traits *t, int16_t x, int64_t n_embd,
                               int64_t n_ff_sh, int16_t moe_out, int64_t T)
 {
-    if (t->shexp_gate_after) { /* mul(shexp, sigmoid(gate)): the FFN first (src0) */
-        traits plain = *t;
-        plain.fused_up = false;
-        b->shexp = true;
-        int16_t sh = ffn_dense(b, &plain, x, n_embd, n_ff_sh, T);
-        b->shexp = false;
-        int16_t g = mm(b, HR_ROLE_OTHER, 1, x, T, 1, 1);
-        g = ew(b, g, CG_NONE, 1, T, 1, 1); /* sigmoid */
-        sh = ew(b, sh, g, n_embd, T, 1, 1);
-        return ew(b, moe_out, sh, n_embd, T, 1, 1);
-    }
-    if (t->moe_shared_gate) { /* mul(shexp, div(silu(gate), gate)): the FFN first (src0) */
-        traits plain = *t;
-        plain.fused_up = false;
-        b->shexp = true;
-        int16_t sh = ffn_dense(b, &plain, x, n_embd, n_ff_sh, T);
-        b->shexp = false;
-        int16_t gin = mm(b, HR_ROLE_OTHER, 1, x, T, 1, 1);
-        int16_t g = ew(b, gin, CG_NONE, 1, T, 1, 1); /* silu */
-        g = ew(b, g, gin, 1, T, 1, 1);                /* div */
-        sh = ew(b, sh, g, n_embd, T, 1, 1);
-        return ew(b, moe_out, sh, n_embd, T, 1, 1);
-    }
     traits plain = *t;
     plain.fused_up = false;
     b->shexp = true;
     int16_t sh = ffn_dense(b, &plain, x, n_embd, n_ff_sh, T);
     b->shexp = false;
+    if (t->shexp_gate) { /* mul(shexp, sigmoid(gate)): the FFN first (src0) */
+        const int16_t gin = mm(b, HR_ROLE_OTHER, 1, x, T, 1, 1);
+        int16_t g = ew(b, gin, CG_NONE, 1, T, 1, 1); /* sigmoid, or silu */
+        if (t->shexp_gate_div)
+            g = ew(b, g, gin, 1, T, 1, 1); /* / gate */
+        sh = ew(b, sh, g, n_embd, T, 1, 1);
+    }
     return ew(b, moe_out, sh, n_embd, T, 1, 1);
 }
 
