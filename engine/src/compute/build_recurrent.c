@@ -284,11 +284,11 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
     x = nw(b, conv_x, CG_NONE, s.conv_ch, nst, ns, 1); /* ssm_conv */
     x = ip(b, x, CG_NONE, s.conv_ch, nst, ns, 1);      /* + conv1d_b */
     x = ip(b, x, CG_NONE, s.conv_ch, nst, ns, 1);      /* silu */
-    int16_t dt, bc, cbuf = CG_NONE;
+    int16_t dt, B, C; /* the scan's dt, B and C */
     if (s.v2) {
         dt = nw(b, V(b, xz), CG_NONE, s.n_head, nst, ns, 1); /* cont */
         dt = ip(b, dt, CG_NONE, s.n_head, nst, ns, 1);       /* + dt_b */
-        bc = V(b, x);
+        B = C = V(b, x);
     } else {
         /* Jamba: dt, B and C each through an RMS norm (of a view: a new
          * tensor) and its weight; else dt's view copied */
@@ -299,19 +299,15 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
             dt = ip(b, dt, CG_NONE, s.dt_rank, nst, ns, 1);
         dt = mm(b, dt, s.d_inner, nst, ns, 1);
         dt = ip(b, dt, CG_NONE, s.d_inner, nst, ns, 1);        /* + dt_b */
-        bc = V(b, xdb);
+        B = C = V(b, xdb);
         if (norms) {
-            bc = ip(b, nw(b, V(b, xdb), CG_NONE, s.d_state, 1, nst, ns), CG_NONE, s.d_state, 1,
-                    nst, ns);
-            cbuf = ip(b, nw(b, V(b, xdb), CG_NONE, s.d_state, 1, nst, ns), CG_NONE, s.d_state, 1,
-                      nst, ns);
+            B = ip(b, nw(b, B, CG_NONE, s.d_state, 1, nst, ns), CG_NONE, s.d_state, 1, nst, ns);
+            C = ip(b, nw(b, C, CG_NONE, s.d_state, 1, nst, ns), CG_NONE, s.d_state, 1, nst, ns);
         }
     }
-    if (cbuf == CG_NONE)
-        cbuf = bc;
     const int16_t copy = V(b, b->inp_s_copy);
     /* ssm_scan(s, x, dt, A, B, C, ids): y then the new states */
-    const int16_t src[5] = {V(b, x), dt, bc, cbuf, copy};
+    const int16_t src[5] = {V(b, x), dt, B, C, copy};
     const int16_t y =
         wide_op(b, sadd(smul(s.d_inner, T), smul(smul(s.d_state, s.d_inner), ns)), 1, src, 5);
     cg_sink(b->g, copy, CG_NONE, CG_NONE);         /* build_rs: the extra rows */
@@ -358,19 +354,19 @@ static int16_t mamba_tail(cg_build *b, const cg_rec_tail *t)
     const int64_t E = b->m->n_embd, T = b->n_tokens;
     const int16_t inpL = t->h[3];
     const int64_t R = b->n_outputs;
-    /* Jamba's last layer adds (inpL rows, cur rows): the residual's rows
-     * come before the mixer's output, which nothing expanded */
+    /* the last layer keeps the out_ids rows of both; Jamba's add(inpL rows,
+     * cur rows) reaches the residual's before the mixer's output, which
+     * nothing expanded */
     const bool resid_first = t->last && b->m->arch == HR_ARCH_JAMBA;
-    const int16_t oid = resid_first ? out_ids(b) : CG_NONE;
-    const int16_t r0 = resid_first ? nw(b, inpL, oid, E, R, 1, 1) : CG_NONE;
+    int16_t r = resid_first ? nw(b, inpL, out_ids(b), E, R, 1, 1) : inpL;
     const int16_t out = cg_rec_mamba_out(b, t);
     /* Granite-4.0-H's and Jamba's layers carry an FFN after the mixer */
     const bool ffn = b->m->arch == HR_ARCH_GRANITE_HYBRID || b->m->arch == HR_ARCH_JAMBA;
     if (!t->last)
         return ffn ? cg_layer_ffn(b, t->layer, out, inpL, T) : ip(b, out, inpL, E, T, 1, 1);
-    const int16_t oid2 = resid_first ? oid : out_ids(b);
-    const int16_t c = nw(b, out, oid2, E, R, 1, 1);
-    const int16_t r = resid_first ? r0 : nw(b, inpL, oid2, E, R, 1, 1);
+    const int16_t c = nw(b, out, out_ids(b), E, R, 1, 1);
+    if (!resid_first)
+        r = nw(b, inpL, out_ids(b), E, R, 1, 1);
     return ffn ? cg_layer_ffn(b, t->layer, c, r, R) : ip(b, c, r, E, R, 1, 1);
 }
 
