@@ -521,9 +521,9 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
     int16_t out = views[0];
     for (int64_t i = 1; i < nv; i++)
         out = ew(b, out, views[i], n_embd, T, 1, 1);
-    if (b->early_after_weights >= 0) { /* build_moe_ffn's last expand: the experts' sum */
-        cg_rec_early_rows(b, b->early_after_weights, layer_buffer(b, b->early_after_weights));
-        b->early_after_weights = -1;
+    if (b->early_after_moe >= 0) { /* build_moe_ffn's last expand: the experts' sum */
+        cg_rec_early_rows(b, b->early_after_moe, layer_buffer(b, b->early_after_moe));
+        b->early_after_moe = -1;
     }
     if (nv == 1)
         out = fresh(b, out, CG_NONE, CG_F32, n_embd, T, 1, 1);
@@ -1239,8 +1239,8 @@ static int next_mamba_behind_ffns(const hr_model *m, const int32_t *layers, int 
 /* Nemotron-H's attention-only and FFN-only layers (its Mamba-2 layers are
  * the recurrent ones): the input norm, the one block, the residual add.
  * early >= 0: the Mamba-2 layer whose state rows ggml reaches right after
- * the attention or the MoE weights, the last expands of this layer (the
- * rest of it waits for that layer's DFS). */
+ * the attention or the MoE experts' sum, the last expands of this layer
+ * (the rest of it waits for that layer's DFS). */
 static int16_t one_kind_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL,
                               bool last, int early)
 {
@@ -1254,7 +1254,7 @@ static int16_t one_kind_layer(cg_build *b, const traits *t, const hr_layer *L, i
         cur = attn_out_proj(b, L, cur);
     } else if (L->n_expert > 0 && L->n_expert_used > 0) { /* MoE, then the shared expert */
         const int16_t x = norm(b, inpL, E, T, 1, t->rms, t->norm_bias);
-        b->early_after_weights = early;
+        b->early_after_moe = early;
         cur = ffn_moe(b, t, x, E, L, T);
         if (b->m->n_ff_shexp > 0)
             cur = ffn_moe_shared(b, t, x, E, b->m->n_ff_shexp, cur, T);
@@ -1290,11 +1290,11 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     } else {
         cur = layer_attn(b, t, L, inpL, &normed);
     }
-    /* the layer's last expand, the attention's output or its MoE weights:
+    /* the layer's last expand, the attention's output or its MoE experts' sum:
      * the next (recurrent) layer's DFS reaches its state rows before the
      * rest */
     if (early >= 0 && L->n_expert > 0 && L->n_expert_used > 0)
-        b->early_after_weights = early; /* ffn_moe emits them */
+        b->early_after_moe = early; /* ffn_moe emits them */
     else if (early >= 0)
         cg_rec_early_rows(b, early, layer_buffer(b, early));
     const int attn_end = g->n_nodes;
@@ -1395,7 +1395,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->inp_mean = CG_NONE;
     b->iswa = false;
     b->early_layer = -1;
-    b->early_after_weights = -1;
+    b->early_after_moe = -1;
     b->early_next = -1;
     b->k_quantized = type_is_quantized(b->in->type_k); /* looked up once per graph */
     b->v_quantized = type_is_quantized(b->in->type_v);

@@ -78,8 +78,8 @@ typedef struct cg_build {
     int16_t v_first;    /* RWKV-7: the first layer's values, read by every layer */
     int32_t early_layer; /* a Mamba-2 layer whose state rows were emitted early (or -1) */
     int16_t early_rows;  /* those rows (cg_rec_early_rows) */
-    int32_t early_after_weights; /* a Mamba-2 layer whose state rows follow the next MoE
-                                    weights' expand (Nemotron-H MoE), or -1 */
+    int32_t early_after_moe; /* a recurrent layer whose state rows follow the next MoE
+                                FFN's last expand, its experts' sum, or -1 */
     int16_t q_gate;      /* Qwen3.5: the attention's joint Q and gate projection */
     int32_t early_next;  /* the recurrent layer after the attention layer being emitted,
                             whose state rows follow its attention (hybrids), or -1 */

@@ -119,8 +119,8 @@ static int16_t state_rows(cg_build *b, int64_t row)
 
 /* A recurrent layer's state rows (row values wide) and its input, in
  * ggml's order: the rows first, then the layer before's pending tail,
- * unless that tail ends in an MoE FFN: build_moe_ffn expands its weights,
- * which reaches the tail up to them before these rows (ffn_moe emits the
+ * unless that tail ends in an MoE FFN: build_moe_ffn expands its experts'
+ * sum, which reaches the tail up to it before these rows (ffn_moe emits the
  * rows right there, cg_rec_early_rows) */
 static int16_t rows_and_input(cg_build *b, int16_t cur, int64_t row, int16_t *inpL)
 {
@@ -130,7 +130,7 @@ static int16_t rows_and_input(cg_build *b, int16_t cur, int64_t row, int16_t *in
                           b->m->layers[t->layer].n_expert_used > 0;
     if (moe_tail) {
         if (b->early_layer != b->cur_layer)
-            b->early_after_weights = b->cur_layer;
+            b->early_after_moe = b->cur_layer;
         *inpL = cg_rec_flush(b, cur);
     }
     const int16_t rows = b->early_layer == b->cur_layer ? b->early_rows : state_rows(b, row);
