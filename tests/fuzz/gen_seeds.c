@@ -1,9 +1,12 @@
 /* Seed corpora for the fuzz harnesses, written by the fixture writers.
- * usage: fuzz_gen_seeds TARGET DIR   (TARGET: gguf safetensors config yaml llamalog) */
+ * usage: fuzz_gen_seeds TARGET DIR [CONFIG_DIR]   (TARGET: gguf safetensors config yaml
+ * llamalog; the yaml seeds copy CONFIG_DIR's files, else $HEADROOM_CONFIG_DIR's) */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fuzz_input.h"
 #include "gguf_writer.h"
@@ -202,9 +205,8 @@ static int seed_config(const char *dir)
 }
 
 /* Every shipped YAML (presets, catalog, runtimes) plus a saved scenario. */
-static int seed_yaml(const char *dir)
+static int seed_yaml(const char *dir, const char *root)
 {
-    const char *root = getenv("HEADROOM_CONFIG_DIR");
     if (root) {
         char models[1024];
         snprintf(models, sizeof models, "%s/models", root);
@@ -283,11 +285,15 @@ static int seed_llamalog(const char *dir)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s TARGET DIR\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s TARGET DIR [CONFIG_DIR]\n", argv[0]);
         return 2;
     }
     const char *t = argv[1], *dir = argv[2];
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) { /* the build's seed folder */
+        fprintf(stderr, "%s: %s\n", dir, strerror(errno));
+        return 1;
+    }
     if (strcmp(t, "gguf") == 0)
         return seed_gguf(dir);
     if (strcmp(t, "safetensors") == 0)
@@ -295,7 +301,7 @@ int main(int argc, char **argv)
     if (strcmp(t, "config") == 0)
         return seed_config(dir);
     if (strcmp(t, "yaml") == 0)
-        return seed_yaml(dir);
+        return seed_yaml(dir, argc == 4 ? argv[3] : getenv("HEADROOM_CONFIG_DIR"));
     if (strcmp(t, "llamalog") == 0)
         return seed_llamalog(dir);
     fprintf(stderr, "unknown target %s\n", t);
