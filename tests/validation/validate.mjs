@@ -83,7 +83,20 @@ for (const name of cfg.models) {
     }
 }
 
-const fmt = (x) => x === undefined || x === null ? "-" : x.toFixed(2);
+// MiB with 2 decimals as llama.cpp's printf("%.2f") writes them: an exact
+// tie (1.125 MiB) goes to the even digit (1.12), where toFixed goes up (1.13)
+// and a predicted figure equal to the printed one would look off by 0.01.
+// Only MiB of a byte count (x * 2^20 whole) are tested for a tie: for them
+// x * 100 is exact; for a parsed 2.675 it is not (toFixed is right there).
+const fixed2 = (x) => {
+    const y = x * 100;
+    if (Number.isInteger(x * 1048576) && Number.isInteger(2 * y) && !Number.isInteger(y)) {
+        const k = Math.floor(y);
+        return ((k % 2 === 0 ? k : k + 1) / 100).toFixed(2);
+    }
+    return x.toFixed(2);
+};
+const fmt = (x) => x === undefined || x === null ? "-" : fixed2(x);
 const head = "| model / settings | weights MiB (pred/real) | KV | output | compute | total | total err % |";
 const lines = [head, "|---|---|---|---|---|---|---|"];
 for (const r of rows) {
