@@ -985,6 +985,39 @@ static hr_model *llama31_shape(bool rope_freqs)
     return m;
 }
 
+/* A damaged file can drop a layer's head count. A layer with attention has
+ * none then, whether it is recurrent or not (Falcon-H1's layers are both):
+ * the plan refuses it with a message; it must not divide by zero (fuzzing
+ * found that, regressions/gguf/falcon-h1-zero-heads-attention-div0.gguf). */
+static void test_attention_layer_without_heads_is_refused(void **state)
+{
+    (void)state;
+    static const char *const arches[] = {"llama", "falcon-h1"};
+    for (size_t a = 0; a < sizeof arches / sizeof arches[0]; a++) {
+        hr_shape s;
+        hr_shape_init(&s);
+        s.name = s.arch_name = arches[a];
+        s.n_layer = 2, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 128;
+        s.n_vocab = 256, s.n_ctx_train = 512, s.ftype = HR_FTYPE_MOSTLY_Q8_0;
+        s.ssm_d_conv = 4, s.ssm_d_inner = 128, s.ssm_d_state = 16, s.ssm_dt_rank = 2;
+        s.ssm_n_group = 1;
+        hr_model *m = NULL;
+        assert_int_equal(hr_model_from_shape(&s, &m, NULL), HR_OK);
+        hr_settings set;
+        hr_settings_init(&set);
+        set.n_ctx = 512;
+        hr_plan plan;
+        hr_error err = {0};
+        assert_int_equal(hr_plan_compute(m, &set, NULL, &plan, &err), HR_OK);
+        for (uint32_t il = 0; il < m->n_layer; il++)
+            m->layers[il].n_head = 0;
+        m->n_head = 0;
+        assert_int_equal(hr_plan_compute(m, &set, NULL, &plan, &err), HR_ERR_FORMAT);
+        assert_non_null(strstr(err.message, "layer 0 has no attention heads"));
+        hr_model_free(m);
+    }
+}
+
 /* Weights per device of m and of the same tensors walked one by one (a
  * copy of the list has no precomputed sums); both must agree. */
 static void rope_weights(const hr_model *m, int n_gpus, int32_t ngl, uint32_t dev_align,
@@ -1075,6 +1108,7 @@ int main(void)
         cmocka_unit_test(test_gpu_placement),
         cmocka_unit_test(test_published_cuda_full_offload),
         cmocka_unit_test(test_real_small_loads),
+        cmocka_unit_test(test_attention_layer_without_heads_is_refused),
         cmocka_unit_test(test_cuda_row_padding),
         cmocka_unit_test(test_tied_output_on_gpu),
         cmocka_unit_test(test_weight_sums_match_tensor_walk),

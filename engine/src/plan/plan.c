@@ -125,8 +125,10 @@ static hr_status check_inputs(const hr_model *m, const hr_settings *s, const hr_
                             m->name ? m->name : "?", m->n_layer, m->n_embd, m->n_vocab);
     *layers_alike = m->n_layer > 1 && memcmp(&m->layers[1], &m->layers[0],
                                              (size_t)(m->n_layer - 1) * sizeof *m->layers) == 0;
+    /* a layer with attention: every one that is not recurrent, and the
+     * recurrent ones with a KV cache beside their state (Falcon-H1) */
     for (uint32_t il = 0; il < (*layers_alike ? 1 : m->n_layer); il++)
-        if (!m->layers[il].is_recurrent && m->layers[il].n_head == 0)
+        if ((!m->layers[il].is_recurrent || m->layers[il].has_kv) && m->layers[il].n_head == 0)
             return hr_error_set(err, HR_ERR_FORMAT,
                                 "plan: model '%s': layer %u has no attention heads",
                                 m->name ? m->name : "?", il);
