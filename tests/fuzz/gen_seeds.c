@@ -107,6 +107,126 @@ static int seed_gguf(const char *dir)
     return 0;
 }
 
+/* The families added since the seven above (recurrent, hybrid, sliding-window,
+ * MoE and encoder layers), as preset YAML at a tiny width: each reaches its
+ * own reader checks and graph builder. Shared: 64 wide, 256 tokens, Q8_0. */
+static const struct { const char *stem, *yaml; } tiny_shapes[] = {
+    {"mamba2",
+     "arch: mamba2\nlayers: 2\nssm_conv: 4\nssm_inner: 128\nssm_state: 16\n"
+     "ssm_dt_rank: 2\nssm_groups: 1\ntied: true\n"},
+    {"rwkv6",
+     "arch: rwkv6\nlayers: 2\nffn: 224\nrwkv_head_size: 32\ntied: false\n"},
+    {"rwkv7",
+     "arch: rwkv7\nlayers: 2\nffn: 256\nrwkv_head_size: 32\ntied: false\n"},
+    {"granitehybrid",
+     "arch: granitehybrid\nlayers: 4\nheads: 4\nkv_heads: 2\nffn: 128\n"
+     "ssm_conv: 4\nssm_inner: 128\nssm_state: 16\nssm_dt_rank: 2\n"
+     "ssm_groups: 1\nattn_layer_period: 2\nattn_layer_offset: 1\n"
+     "embedding_scale: 12\nresidual_scale: 0.22\nlogit_scale: 8\n"
+     "no_rope: true\ntied: true\n"},
+    {"nemotron_h",
+     "arch: nemotron_h\nlayers: 4\nlayer_pattern: \"M*-M\"\nheads: 4\n"
+     "kv_heads: 2\nhead_dim: 16\nffn: 128\nssm_conv: 4\nssm_inner: 128\n"
+     "ssm_state: 16\nssm_dt_rank: 4\nssm_groups: 2\ntied: false\n"},
+    {"nemotron_h_moe",
+     "arch: nemotron_h_moe\nlayers: 4\nlayer_pattern: \"ME*E\"\nheads: 4\n"
+     "kv_heads: 2\nhead_dim: 16\nexperts: 4\nexperts_used: 2\nffn_exp: 64\n"
+     "ffn_shexp: 64\nexperts_norm: true\nexperts_scale: 2.5\nssm_conv: 4\n"
+     "ssm_inner: 128\nssm_state: 16\nssm_dt_rank: 4\nssm_groups: 2\n"
+     "tied: false\n"},
+    {"lfm2",
+     "arch: lfm2\nlayers: 4\nlayer_pattern: \"CC*C\"\nheads: 4\n"
+     "kv_heads: 2\nffn: 128\nshortconv_l_cache: 3\ntied: true\n"},
+    {"lfm2moe",
+     "arch: lfm2moe\nlayers: 4\nlayer_pattern: \"CC*C\"\nheads: 4\n"
+     "kv_heads: 2\nffn: 128\ndense_lead: 1\nexperts: 4\nexperts_used: 2\n"
+     "ffn_exp: 64\nshortconv_l_cache: 3\ntied: true\n"},
+    {"falcon-h1",
+     "arch: falcon-h1\nlayers: 2\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
+     "ffn: 128\nssm_conv: 4\nssm_inner: 128\nssm_state: 16\nssm_dt_rank: 2\n"
+     "ssm_groups: 1\ntied: false\n"},
+    {"qwen35",
+     "arch: qwen35\nlayers: 4\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
+     "ffn: 128\nssm_conv: 4\nssm_inner: 64\nssm_state: 16\nssm_dt_rank: 4\n"
+     "ssm_groups: 2\nattn_layer_period: 2\nattn_layer_offset: 1\n"
+     "tied: true\n"},
+    {"qwen35moe",
+     "arch: qwen35moe\nlayers: 4\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
+     "experts: 4\nexperts_used: 2\nffn_exp: 64\nffn_shexp: 64\nssm_conv: 4\n"
+     "ssm_inner: 64\nssm_state: 16\nssm_dt_rank: 4\nssm_groups: 2\n"
+     "attn_layer_period: 2\nattn_layer_offset: 1\ntied: true\n"},
+    {"qwen3next",
+     "arch: qwen3next\nlayers: 4\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
+     "experts: 4\nexperts_used: 2\nffn_exp: 64\nffn_shexp: 64\nssm_conv: 4\n"
+     "ssm_inner: 64\nssm_state: 16\nssm_dt_rank: 4\nssm_groups: 2\n"
+     "attn_layer_period: 2\nattn_layer_offset: 1\ntied: true\n"},
+    {"qwen3next_ssm_in",
+     "arch: qwen3next\nlayers: 4\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
+     "experts: 4\nexperts_used: 2\nffn_exp: 64\nffn_shexp: 64\nssm_conv: 4\n"
+     "ssm_inner: 64\nssm_state: 16\nssm_dt_rank: 4\nssm_groups: 2\n"
+     "attn_layer_period: 2\nattn_layer_offset: 1\ntied: true\n"
+     "ssm_fused_qkvz: true\n"},
+    {"jamba",
+     "arch: jamba\nlayers: 4\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
+     "ffn: 128\nexperts: 4\nexperts_used: 2\nffn_exp: 64\nssm_conv: 4\n"
+     "ssm_inner: 128\nssm_state: 16\nssm_dt_rank: 4\nattn_layer_period: 4\n"
+     "attn_layer_offset: 2\nexpert_layer_period: 2\nexpert_layer_offset: 1\n"
+     "tied: false\n"},
+    {"gemma3",
+     "arch: gemma3\nlayers: 4\nheads: 4\nkv_heads: 1\nhead_dim: 32\n"
+     "ffn: 128\nsliding_window: 128\nswa_pattern: 2\ntied: true\n"},
+    {"cohere2",
+     "arch: cohere2\nlayers: 4\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
+     "ffn: 128\nsliding_window: 128\nswa_pattern: 4\ntied: true\n"},
+    {"gpt-oss",
+     "arch: gpt-oss\nlayers: 2\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
+     "ffn: 64\nexperts: 4\nexperts_used: 2\nffn_exp: 64\n"
+     "sliding_window: 128\nswa_pattern: 2\nattn_bias: true\ntied: false\n"},
+    {"phi3",
+     "arch: phi3\nlayers: 2\nheads: 4\nkv_heads: 4\nhead_dim: 16\nffn: 128\n"
+     "tied: false\n"},
+    {"qwen3moe",
+     "arch: qwen3moe\nlayers: 2\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
+     "ffn: 128\nexperts: 4\nexperts_used: 2\nffn_exp: 64\ntied: false\n"},
+    {"nomic-bert",
+     "arch: nomic-bert\nlayers: 2\nheads: 4\nkv_heads: 4\nhead_dim: 16\n"
+     "ffn: 128\ncausal: false\nembedding_only: true\n"},
+};
+
+static int seed_gguf_tiny(const char *dir)
+{
+    static const char common[] = "embd: 64\nvocab: 256\nctx_train: 512\nquant: Q8_0\n";
+    for (size_t i = 0; i < sizeof tiny_shapes / sizeof tiny_shapes[0]; i++) {
+        char yaml[1024];
+        const int n = snprintf(yaml, sizeof yaml, "name: tiny-%s\n%s%s", tiny_shapes[i].stem,
+                               common, tiny_shapes[i].yaml);
+        if (n < 0 || (size_t)n >= sizeof yaml) {
+            fprintf(stderr, "seed %s: shape text too long\n", tiny_shapes[i].stem);
+            return 1;
+        }
+        hr_shape s;
+        char *strings = NULL;
+        hr_model *m = NULL;
+        hr_error err;
+        if (hr_preset_parse(yaml, (size_t)n, tiny_shapes[i].stem, &s, &strings, &err) != HR_OK ||
+            hr_model_from_shape(&s, &m, &err) != HR_OK) {
+            fprintf(stderr, "seed %s: %s\n", tiny_shapes[i].stem, err.message);
+            free(strings);
+            return 1;
+        }
+        gguf_writer *w = gguf_writer_new_from_model(m);
+        if (w) {
+            char name[64];
+            snprintf(name, sizeof name, "%s-v3.gguf", tiny_shapes[i].stem);
+            put_gguf(dir, name, w);
+            gguf_writer_free(w);
+        }
+        hr_model_free(m);
+        free(strings);
+    }
+    return 0;
+}
+
 static void put_safetensors(const char *dir, const char *name, const char *header)
 {
     size_t n = strlen(header);
@@ -193,6 +313,94 @@ static int seed_config(const char *dir)
         "\"num_attention_heads\":12,\"num_key_value_heads\":2,\"intermediate_size\":8960,"
         "\"vocab_size\":151646,\"torch_dtype\":\"float32\",\"quantization_config\":{\"quant_method\":"
         "\"gptq\",\"bits\":4,\"group_size\":128}}",
+        /* the families added since (tests/safetensors/test_hf_config.c's configs) */
+        "{\"architectures\": [\"NewModel\"], \"model_type\": \"new\", \"hidden_size\": 1024, "
+        "\"intermediate_size\": 4096, \"num_attention_heads\": 16, "
+        "\"num_hidden_layers\": 24, \"vocab_size\": 30528, "
+        "\"max_position_embeddings\": 8192, \"type_vocab_size\": 2, "
+        "\"position_embedding_type\": \"rope\", \"torch_dtype\": \"float32\"}",
+        "{\"architectures\": [\"GptOssForCausalLM\"], \"model_type\": \"gpt_oss\", "
+        "\"hidden_size\": 256, \"intermediate_size\": 128, \"num_attention_heads\": 4, "
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"num_hidden_layers\": 4, "
+        "\"num_local_experts\": 4, \"num_experts_per_tok\": 2, \"vocab_size\": 1000, "
+        "\"sliding_window\": 128, \"layer_types\": [\"full_attention\", "
+        "\"sliding_attention\", \"sliding_attention\", \"full_attention\"], "
+        "\"torch_dtype\": \"bfloat16\", "
+        "\"quantization_config\": {\"quant_method\": \"mxfp4\"}}",
+        "{\"architectures\": [\"JambaForCausalLM\"], \"model_type\": \"jamba\", "
+        "\"hidden_size\": 256, \"num_hidden_layers\": 8, \"num_attention_heads\": 4, "
+        "\"num_key_value_heads\": 2, \"intermediate_size\": 512, \"num_experts\": 4, "
+        "\"num_experts_per_tok\": 2, \"vocab_size\": 1000, \"mamba_d_state\": 16, "
+        "\"mamba_d_conv\": 4, \"mamba_expand\": 2, \"mamba_dt_rank\": 16, "
+        "\"attn_layer_period\": 8, \"attn_layer_offset\": 4, \"expert_layer_period\": 2, "
+        "\"expert_layer_offset\": 1, \"tie_word_embeddings\": false, "
+        "\"torch_dtype\": \"bfloat16\"}",
+        "{\"architectures\": [\"NemotronHForCausalLM\"], \"model_type\": \"nemotron_h\", "
+        "\"hidden_size\": 256, \"num_hidden_layers\": 4, \"num_attention_heads\": 4, "
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"intermediate_size\": 512, "
+        "\"vocab_size\": 1000, \"mamba_num_heads\": 8, \"mamba_head_dim\": 32, "
+        "\"n_groups\": 2, \"ssm_state_size\": 16, \"conv_kernel\": 4, "
+        "\"hybrid_override_pattern\": \"M-*M\", \"torch_dtype\": \"bfloat16\"}",
+        "{\"architectures\": [\"Lfm2ForCausalLM\"], \"model_type\": \"lfm2\", "
+        "\"hidden_size\": 256, \"num_hidden_layers\": 3, \"num_attention_heads\": 4, "
+        "\"num_key_value_heads\": 2, \"block_ff_dim\": 12288, "
+        "\"block_auto_adjust_ff_dim\": true, \"block_ffn_dim_multiplier\": 1.0, "
+        "\"block_multiple_of\": 256, \"vocab_size\": 1000, \"conv_L_cache\": 3, "
+        "\"tie_embedding\": true, \"torch_dtype\": \"bfloat16\", \"layer_types\": [\"conv\", "
+        "\"full_attention\", \"conv\"]}",
+        "{\"architectures\": [\"Lfm2MoeForCausalLM\"], \"model_type\": \"lfm2_moe\", "
+        "\"hidden_size\": 256, \"num_hidden_layers\": 3, \"num_attention_heads\": 4, "
+        "\"num_key_value_heads\": 2, \"intermediate_size\": 768, "
+        "\"moe_intermediate_size\": 128, \"num_experts\": 8, \"num_experts_per_tok\": 2, "
+        "\"num_dense_layers\": 1, \"vocab_size\": 1000, \"conv_L_cache\": 3, "
+        "\"torch_dtype\": \"bfloat16\", \"layer_types\": [\"conv\", \"full_attention\", "
+        "\"conv\"]}",
+        "{\"architectures\": [\"Qwen3_5ForCausalLM\"], \"model_type\": \"qwen3_5\", "
+        "\"hidden_size\": 256, \"num_hidden_layers\": 4, \"num_attention_heads\": 4, "
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"intermediate_size\": 512, "
+        "\"vocab_size\": 1000, \"linear_key_head_dim\": 32, \"linear_num_key_heads\": 2, "
+        "\"linear_num_value_heads\": 4, \"linear_value_head_dim\": 32, "
+        "\"linear_conv_kernel_dim\": 4, \"full_attention_interval\": 2, "
+        "\"torch_dtype\": \"bfloat16\"}",
+        "{\"architectures\": [\"Qwen3_5MoeForCausalLM\"], \"model_type\": \"qwen3_5_moe\", "
+        "\"hidden_size\": 256, \"num_hidden_layers\": 4, \"num_attention_heads\": 4, "
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"num_experts\": 8, "
+        "\"num_experts_per_tok\": 2, \"moe_intermediate_size\": 128, "
+        "\"shared_expert_intermediate_size\": 128, \"vocab_size\": 1000, "
+        "\"linear_key_head_dim\": 32, \"linear_num_key_heads\": 2, "
+        "\"linear_num_value_heads\": 4, \"linear_value_head_dim\": 32, "
+        "\"layer_types\": [\"linear_attention\", \"linear_attention\", \"linear_attention\", "
+        "\"full_attention\"], \"torch_dtype\": \"bfloat16\"}",
+        "{\"architectures\": [\"Qwen3NextForCausalLM\"], \"model_type\": \"qwen3_next\", "
+        "\"hidden_size\": 256, \"num_hidden_layers\": 4, \"num_attention_heads\": 4, "
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"num_experts\": 8, "
+        "\"num_experts_per_tok\": 2, \"moe_intermediate_size\": 128, "
+        "\"shared_expert_intermediate_size\": 128, \"vocab_size\": 1000, "
+        "\"linear_key_head_dim\": 32, \"linear_num_key_heads\": 2, "
+        "\"linear_num_value_heads\": 4, \"linear_value_head_dim\": 32, "
+        "\"full_attention_interval\": 4, \"torch_dtype\": \"bfloat16\"}",
+        "{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"model_type\": \"qwen3_moe\", "
+        "\"hidden_size\": 256, \"intermediate_size\": 768, \"moe_intermediate_size\": 64, "
+        "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"head_dim\": 64, "
+        "\"num_hidden_layers\": 3, \"num_experts\": 8, \"num_experts_per_tok\": 2, "
+        "\"mlp_only_layers\": [0], \"vocab_size\": 1000, \"torch_dtype\": \"bfloat16\"}",
+        "{\"architectures\": [\"FalconH1ForCausalLM\"], \"model_type\": \"falcon_h1\", "
+        "\"hidden_size\": 256, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+        "\"num_key_value_heads\": 2, \"head_dim\": 64, \"intermediate_size\": 512, "
+        "\"vocab_size\": 1000, \"mamba_d_ssm\": 512, \"mamba_n_heads\": 8, "
+        "\"mamba_d_head\": 64, \"mamba_n_groups\": 1, \"mamba_d_state\": 16, "
+        "\"mamba_d_conv\": 4, \"torch_dtype\": \"bfloat16\"}",
+        "{\"architectures\": [\"GraniteMoeHybridForCausalLM\"], "
+        "\"model_type\": \"granitemoehybrid\", \"hidden_size\": 256, "
+        "\"num_hidden_layers\": 6, \"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+        "\"intermediate_size\": 64, \"shared_intermediate_size\": 128, "
+        "\"num_local_experts\": 8, \"num_experts_per_tok\": 2, \"vocab_size\": 1000, "
+        "\"mamba_d_state\": 16, \"mamba_n_heads\": 8, \"mamba_d_head\": 64, "
+        "\"mamba_n_groups\": 1, \"mamba_d_conv\": 4, \"embedding_multiplier\": 12, "
+        "\"residual_multiplier\": 0.22, \"logits_scaling\": 6, "
+        "\"position_embedding_type\": \"nope\", \"tie_word_embeddings\": true, "
+        "\"torch_dtype\": \"bfloat16\", \"layer_types\": [\"mamba\", \"mamba\", "
+        "\"attention\", \"mamba\", \"mamba\", \"mamba\"]}",
     };
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         char name[32];
@@ -295,7 +503,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (strcmp(t, "gguf") == 0)
-        return seed_gguf(dir);
+        return seed_gguf(dir) != 0 || seed_gguf_tiny(dir) != 0;
     if (strcmp(t, "safetensors") == 0)
         return seed_safetensors(dir);
     if (strcmp(t, "config") == 0)
