@@ -1,6 +1,10 @@
 /* libFuzzer harness: the GGUF reader on arbitrary bytes. The first byte sizes
- * the tensor data (a sparse hole, see fuzz_input.h); the rest is the header. */
+ * the tensor data (a sparse hole, see fuzz_input.h); the rest is the header.
+ * A model that opens is planned on the host, then half on a GPU with another
+ * graph (no flash attention, two sequences, a q8_0 K cache): the scheduler's
+ * copies and op offload of every architecture's layers. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz_input.h"
 #include "headroom/headroom.h"
@@ -23,6 +27,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s.n_ctx = 512;
         hr_plan plan;
         hr_plan_compute(m, &s, NULL, &plan, &err);
+        hr_budget gpu;
+        hr_budget_init_host_only(&gpu);
+        memset(&gpu.devices[1], 0, sizeof gpu.devices[1]);
+        gpu.devices[1].kind = HR_DEVICE_GPU;
+        gpu.devices[1].backend = HR_BACKEND_CUDA;
+        gpu.devices[1].capacity_bytes = 24ull << 30;
+        gpu.devices[1].capacity_known = true;
+        gpu.n_devices = 2;
+        s.mode = HR_MODE_GPU;
+        s.n_gpu_layers = (int32_t)(m->n_layer / 2);
+        s.flash_attn = HR_FA_OFF;
+        s.n_seq = 2;
+        s.type_k = HR_TYPE_Q8_0;
+        hr_plan_compute(m, &s, &gpu, &plan, &err);
         char *json = hr_model_to_json(m, true);
         free(json);
         hr_model_free(m);
