@@ -985,11 +985,13 @@ static hr_model *llama31_shape(bool rope_freqs)
     return m;
 }
 
-/* A damaged file can drop a layer's head count. A layer with attention has
- * none then, whether it is recurrent or not (Falcon-H1's layers are both):
- * the plan refuses it with a message; it must not divide by zero (fuzzing
- * found that, regressions/gguf/falcon-h1-zero-heads-attention-div0.gguf). */
-static void test_attention_layer_without_heads_is_refused(void **state)
+/* A damaged file can drop a layer's head count, or claim billions of KV
+ * heads or a head of 10^8 values. A layer with attention (recurrent or not:
+ * Falcon-H1's layers are both) is refused then with a message, before the
+ * graph builder divides by zero or overflows a product (fuzzing found both:
+ * regressions/gguf/falcon-h1-zero-heads-attention-div0.gguf,
+ * lfm2moe-huge-kv-heads-head-size-overflow.gguf). */
+static void test_attention_out_of_range_is_refused(void **state)
 {
     (void)state;
     static const char *const arches[] = {"llama", "falcon-h1"};
@@ -1009,11 +1011,26 @@ static void test_attention_layer_without_heads_is_refused(void **state)
         hr_plan plan;
         hr_error err = {0};
         assert_int_equal(hr_plan_compute(m, &set, NULL, &plan, &err), HR_OK);
+        hr_layer *L = m->layers;
+        const hr_layer good = L[0];
+        const uint32_t model_heads = m->n_head;
         for (uint32_t il = 0; il < m->n_layer; il++)
-            m->layers[il].n_head = 0;
+            L[il].n_head = 0;
         m->n_head = 0;
         assert_int_equal(hr_plan_compute(m, &set, NULL, &plan, &err), HR_ERR_FORMAT);
         assert_non_null(strstr(err.message, "layer 0 has no attention heads"));
+        m->n_head = model_heads;
+        for (uint32_t il = 0; il < m->n_layer; il++)
+            L[il] = good;
+        L[1].n_head_kv = L[1].n_head + 1; /* more KV heads than heads */
+        assert_int_equal(hr_plan_compute(m, &set, NULL, &plan, &err), HR_ERR_FORMAT);
+        assert_non_null(strstr(err.message, "layer 1's attention is out of range"));
+        L[1] = good;
+        L[1].n_embd_head_k = 1u << 23; /* 4 heads of 2^23 + 16: past 2^24 values */
+        assert_int_equal(hr_plan_compute(m, &set, NULL, &plan, &err), HR_ERR_FORMAT);
+        assert_non_null(strstr(err.message, "layer 1's attention is out of range"));
+        L[1] = good;
+        assert_int_equal(hr_plan_compute(m, &set, NULL, &plan, &err), HR_OK);
         hr_model_free(m);
     }
 }
@@ -1108,7 +1125,7 @@ int main(void)
         cmocka_unit_test(test_gpu_placement),
         cmocka_unit_test(test_published_cuda_full_offload),
         cmocka_unit_test(test_real_small_loads),
-        cmocka_unit_test(test_attention_layer_without_heads_is_refused),
+        cmocka_unit_test(test_attention_out_of_range_is_refused),
         cmocka_unit_test(test_cuda_row_padding),
         cmocka_unit_test(test_tied_output_on_gpu),
         cmocka_unit_test(test_weight_sums_match_tensor_walk),
