@@ -987,10 +987,10 @@ static hr_model *llama31_shape(bool rope_freqs)
 
 /* A damaged file can drop a layer's head count, or claim billions of KV
  * heads or a head of 10^8 values. A layer with attention (recurrent or not:
- * Falcon-H1's layers are both) is refused then with a message, before the
- * graph builder divides by zero or overflows a product (fuzzing found both:
+ * Falcon-H1's layers are both) is refused then with a message, not built
+ * into a division by zero or a product past 64 bits (fuzzing found both:
  * regressions/gguf/falcon-h1-zero-heads-attention-div0.gguf,
- * lfm2moe-huge-kv-heads-head-size-overflow.gguf). */
+ * lfm2moe-huge-kv-heads-head-size-overflow.gguf); on a GPU too. */
 static void test_attention_out_of_range_is_refused(void **state)
 {
     (void)state;
@@ -1018,7 +1018,10 @@ static void test_attention_out_of_range_is_refused(void **state)
             L[il].n_head = 0;
         m->n_head = 0;
         assert_int_equal(hr_plan_compute(m, &set, NULL, &plan, &err), HR_ERR_FORMAT);
-        assert_non_null(strstr(err.message, "layer 0 has no attention heads"));
+        /* llama's by the plan's layer check, Falcon-H1's (recurrent) by the
+         * graph builder */
+        assert_non_null(strstr(err.message, a == 0 ? "layer 0 has no attention heads"
+                                                   : "layer 0's attention is out of range"));
         m->n_head = model_heads;
         for (uint32_t il = 0; il < m->n_layer; il++)
             L[il] = good;
@@ -1029,8 +1032,19 @@ static void test_attention_out_of_range_is_refused(void **state)
         L[1].n_embd_head_k = 1u << 23; /* 4 heads of 2^23 + 16: past 2^24 values */
         assert_int_equal(hr_plan_compute(m, &set, NULL, &plan, &err), HR_ERR_FORMAT);
         assert_non_null(strstr(err.message, "layer 1's attention is out of range"));
+        /* half on a GPU: the scheduler's copy of the graph keeps the mark */
+        hr_budget gpu;
+        fixture_budget(&gpu, 64, 1, 24);
+        hr_settings half = set;
+        half.mode = HR_MODE_GPU;
+        half.n_gpu_layers = 1;
+        half.type_k = HR_TYPE_Q8_0;
+        half.flash_attn = HR_FA_OFF;
+        assert_int_equal(hr_plan_compute(m, &half, &gpu, &plan, &err), HR_ERR_FORMAT);
+        assert_non_null(strstr(err.message, "layer 1's attention is out of range"));
         L[1] = good;
         assert_int_equal(hr_plan_compute(m, &set, NULL, &plan, &err), HR_OK);
+        assert_int_equal(hr_plan_compute(m, &half, &gpu, &plan, &err), HR_OK);
         hr_model_free(m);
     }
 }

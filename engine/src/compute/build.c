@@ -353,6 +353,24 @@ typedef struct attn_dims {
     bool swa;
 } attn_dims;
 
+/* Attention past any model's (real ones stay under 2^17 values a token):
+ * a damaged file's head counts and sizes (no heads, billions of KV heads, a
+ * head of 10^8 values). The graph is marked (bad_attention: the estimate
+ * refuses it) and built on with one head of one value, so that nothing
+ * divides by zero or multiplies them with the tokens past 64 bits. */
+#define MAX_ATTENTION_WIDTH ((int64_t)1 << 24)
+static bool attn_in_range(cg_build *b, const hr_layer *L, attn_dims *d)
+{
+    if (d->n_head >= 1 && d->n_head_kv >= 1 && d->n_head_kv <= d->n_head && d->hd_k >= 1 &&
+        d->hd_v >= 1 && d->hd_k <= MAX_ATTENTION_WIDTH && d->hd_v <= MAX_ATTENTION_WIDTH &&
+        (d->hd_k + d->hd_v) * d->n_head <= MAX_ATTENTION_WIDTH)
+        return true;
+    if (b->g->bad_attention < 0)
+        b->g->bad_attention = (int)(L - b->m->layers);
+    d->n_head = d->n_head_kv = d->hd_k = d->hd_v = 1;
+    return false;
+}
+
 /* q_rope: [hd_k, n_head, T]; k_rope: [hd_k, n_head_kv, T]; v: the root
  * projection [hd_v * n_head_kv, T] or a view of it (v_view3d). Returns
  * kqv_out [hd_v * n_head, T]. */
@@ -557,9 +575,12 @@ static int16_t bert_layer(cg_build *b, int il, int16_t inpL, bool last)
     const hr_model *m = b->m;
     const hr_layer *L = &m->layers[il];
     const int64_t E = m->n_embd, T = b->n_tokens;
-    const int64_t H = L->n_head ? L->n_head : (m->n_head ? m->n_head : 1);
-    const int64_t Hkv = L->n_head_kv ? L->n_head_kv : H;
-    const int64_t hd = L->n_embd_head_k ? L->n_embd_head_k : E / H;
+    attn_dims d;
+    d.n_head = L->n_head ? L->n_head : (m->n_head ? m->n_head : 1);
+    d.n_head_kv = L->n_head_kv ? L->n_head_kv : d.n_head;
+    d.hd_k = d.hd_v = L->n_embd_head_k ? L->n_embd_head_k : E / d.n_head;
+    attn_in_range(b, L, &d);
+    const int64_t H = d.n_head, Hkv = d.n_head_kv, hd = d.hd_k;
     const bool nomic = m->arch == HR_ARCH_NOMIC_BERT;
     const bool bias = m->has_qkv_bias || !nomic;
 
@@ -646,12 +667,16 @@ static int16_t mla_attention(cg_build *b, const traits *t, const hr_layer *L, in
 {
     const hr_model *m = b->m;
     const int64_t T = b->n_tokens, ns = b->n_stream, n_kv = b->n_kv;
-    const int64_t H = L->n_head ? L->n_head : m->n_head;
-    const int64_t kvr = m->n_lora_kv ? m->n_lora_kv : 512;
-    const int64_t rope = m->n_rot ? m->n_rot : 64;
+    int64_t H = L->n_head ? L->n_head : m->n_head;
+    int64_t kvr = m->n_lora_kv ? m->n_lora_kv : 512;
+    int64_t rope = m->n_rot ? m->n_rot : 64;
+    int64_t nope = tensor_dim(m, HR_ROLE_ATTN_K_B, 0, 128);
+    int64_t vh = tensor_dim(m, HR_ROLE_ATTN_V_B, 1, 128);
+    /* the widest head a K row spans: the latent's or Q's, with the rope part */
+    attn_dims d = {H, H, (kvr > nope ? kvr : nope) + rope, vh, false};
+    if (!attn_in_range(b, L, &d))
+        H = kvr = rope = nope = vh = 1;
     const int64_t hk = kvr + rope;
-    const int64_t nope = tensor_dim(m, HR_ROLE_ATTN_K_B, 0, 128);
-    const int64_t vh = tensor_dim(m, HR_ROLE_ATTN_V_B, 1, 128);
     (void)t;
 
     /* Q: low-rank (or plain) projection, nope part absorbed into the latent
@@ -840,14 +865,16 @@ int16_t cg_layer_ffn(cg_build *b, int il, int16_t cur, int16_t resid, int64_t Tn
 }
 
 /* a layer's heads and head sizes, the model's where the layer has none */
-static attn_dims attn_dims_of(const hr_model *m, const hr_layer *L)
+static attn_dims attn_dims_of(cg_build *b, const hr_layer *L)
 {
+    const hr_model *m = b->m;
     attn_dims d;
     d.n_head = L->n_head ? L->n_head : m->n_head;
     d.n_head_kv = L->n_head_kv ? L->n_head_kv : d.n_head;
-    d.hd_k = L->n_embd_head_k ? L->n_embd_head_k : (int64_t)m->n_embd / d.n_head;
+    d.hd_k = L->n_embd_head_k ? L->n_embd_head_k : d.n_head ? (int64_t)m->n_embd / d.n_head : 0;
     d.hd_v = L->n_embd_head_v ? L->n_embd_head_v : d.hd_k;
     d.swa = L->is_swa;
+    attn_in_range(b, L, &d);
     return d;
 }
 
@@ -857,7 +884,7 @@ static attn_dims attn_dims_of(const hr_model *m, const hr_layer *L)
 static int16_t unrotate_kqv(cg_build *b, const hr_layer *L, int16_t cur)
 {
     const hr_model *m = b->m;
-    const attn_dims d = attn_dims_of(m, L);
+    const attn_dims d = attn_dims_of(b, L);
     const int64_t nrot_v = rot_v_size(b, m->n_embd_head_v ? m->n_embd_head_v : d.hd_v);
     if (!nrot_v)
         return cur;
@@ -874,7 +901,7 @@ static int16_t layer_attn(cg_build *b, const traits *t, const hr_layer *L, int16
 {
     const hr_model *m = b->m;
     const int64_t E = m->n_embd, T = b->n_tokens;
-    const attn_dims d = attn_dims_of(m, L);
+    const attn_dims d = attn_dims_of(b, L);
 
     int16_t cur = norm(b, inpL, E, T, 1, t->rms, t->norm_bias);
     *normed = cur;
@@ -1188,9 +1215,8 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
  * layer's first op is its input norm's expand: no op of this one waits. */
 static int16_t gated_attn_layer(cg_build *b, const traits *t, const hr_layer *L, int16_t inpL)
 {
-    const hr_model *m = b->m;
     const int64_t T = b->n_tokens;
-    const attn_dims d = attn_dims_of(m, L);
+    const attn_dims d = attn_dims_of(b, L);
     int16_t normed;
     int16_t cur = unrotate_kqv(b, L, layer_attn(b, t, L, inpL, &normed));
     const int64_t w = d.hd_v * d.n_head;

@@ -9,6 +9,7 @@ void cg_init(cg_graph *g)
     g->n_leafs = 0;
     g->overflow = false;
     g->too_big = false;
+    g->bad_attention = -1;
     g->free_mode = false;
     g->any_free = false;
     g->input_nodes = false;

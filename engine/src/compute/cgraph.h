@@ -59,6 +59,8 @@ typedef struct cg_graph {
     int n_leafs;
     bool overflow;             /* ran out of room: the result is a lower bound */
     bool too_big;              /* a tensor reached CG_TOO_BIG */
+    int bad_attention;         /* the first layer whose attention shape no model
+                                  has (build.c: attn_in_range), -1: none */
     uint8_t cur_buffer;        /* buffer of the nodes being emitted */
     uint8_t n_buffers;         /* highest buffer index used + 1 */
     bool free_mode;            /* nodes pushed now have no fixed backend */

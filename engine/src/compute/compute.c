@@ -341,6 +341,8 @@ static void plan_layers(int n, const segment *seg, int n_seg, const run_plan *rp
  * other graph, the bytes of every tensor of the full graph. */
 typedef struct graph_result {
     bool too_big;
+    bool bad_attention; /* a layer's attention shape no model has: bad_layer */
+    int bad_layer;
     bool lower_bound; /* the graph did not fit the replay's room */
     uint64_t peak[CG_MAX_BUFFERS];
     uint64_t scaled[CG_MAX_BUFFERS], fixed[CG_MAX_BUFFERS], count[CG_MAX_BUFFERS];
@@ -621,6 +623,8 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     }
     memset(gr, 0, sizeof *gr);
     gr->too_big = gp->too_big;
+    gr->bad_attention = gp->bad_attention >= 0;
+    gr->bad_layer = gp->bad_attention;
     gr->lower_bound = gp->overflow;
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
         gr->peak[i] = res.peak[i];
@@ -763,10 +767,24 @@ static void fill_output(const estimate_setup *e, const graph_result *pp, const g
     }
 }
 
-static hr_status too_big_error(hr_error *err)
+/* A graph that cannot stand for the model: a layer's attention out of
+ * range (a damaged file; its figures as the file gives them), or a tensor
+ * past CG_TOO_BIG (settings too large). HR_OK otherwise. */
+static hr_status graph_error(const hr_compute_input *in, const graph_result *gr, hr_error *err)
 {
-    return hr_error_set(err, HR_ERR_LIMIT,
-                        "compute: a tensor of the reserve graph exceeds 256 TiB (settings too large)");
+    if (gr->bad_attention) {
+        const hr_model *m = in->model;
+        const hr_layer *L = &m->layers[gr->bad_layer];
+        return hr_error_set(err, HR_ERR_FORMAT,
+                            "compute: model '%s': layer %d's attention is out of range (%u heads, "
+                            "%u KV heads, head sizes %u / %u)",
+                            m->name ? m->name : "?", gr->bad_layer, L->n_head ? L->n_head : m->n_head,
+                            L->n_head_kv, L->n_embd_head_k, L->n_embd_head_v);
+    }
+    if (gr->too_big)
+        return hr_error_set(err, HR_ERR_LIMIT, "compute: a tensor of the reserve graph exceeds "
+                                               "256 TiB (settings too large)");
+    return HR_OK;
 }
 
 hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out, hr_error *err)
@@ -787,8 +805,8 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
     else
         replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, work, &gtg, NULL);
     room_close(in, work);
-    if (gpp.too_big || gtg.too_big)
-        return too_big_error(err);
+    if ((rc = graph_error(in, &gpp, err)) != HR_OK || (rc = graph_error(in, &gtg, err)) != HR_OK)
+        return rc;
     fill_output(&e, &gpp, &gtg, out);
     return HR_OK;
 }
@@ -863,9 +881,9 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
             return nomem_error(err);
         replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, work, &gpp, &cache->pp);
         cache->tg.valid = false;
-        if (gpp.too_big) {
+        if ((rc = graph_error(in, &gpp, err)) != HR_OK) {
             room_close(in, work);
-            return too_big_error(err);
+            return rc;
         }
         cache->key = key;
         cache->valid = cache->pp.valid;
@@ -883,8 +901,8 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
     }
     if (work)
         room_close(in, work);
-    if (gtg.too_big)
-        return too_big_error(err);
+    if ((rc = graph_error(in, &gtg, err)) != HR_OK)
+        return rc;
     fill_output(&e, &gpp, &gtg, out);
     return HR_OK;
 }

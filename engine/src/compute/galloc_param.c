@@ -186,7 +186,8 @@ void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u0, int6
     /* the two graphs must be the same but for sizes */
     if (g->n_nodes != g_next->n_nodes || g->n_leafs != g_next->n_leafs ||
         g->n_layer_marks != g_next->n_layer_marks || g->n_buffers != g_next->n_buffers ||
-        g->overflow || g_next->overflow || g->too_big || g_next->too_big)
+        g->overflow || g_next->overflow || g->too_big || g_next->too_big ||
+        g->bad_attention >= 0 || g_next->bad_attention >= 0)
         return;
     if (memcmp(g->leafs, g_next->leafs, sizeof g->leafs[0] * (size_t)g->n_leafs) != 0 ||
         memcmp(g->layer_start, g_next->layer_start,

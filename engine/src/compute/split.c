@@ -109,6 +109,7 @@ static void start(const cg_graph *src, cg_graph *dst, int copies, copy_list *cl,
     memcpy(dst->leafs, src->leafs, sizeof(src->leafs[0]) * (size_t)src->n_leafs);
     dst->overflow = src->overflow;
     dst->too_big = src->too_big;
+    dst->bad_attention = src->bad_attention;
     dst->input_nodes = src->input_nodes || copies > 1; /* its copies are inputs */
     mc->mark = 0;
     mc->next = src->n_layer_marks > 0 ? src->layer_start[0] : INT_MAX;

@@ -107,37 +107,6 @@ static const char *type_name(hr_type t)
     return ti ? ti->name : "?";
 }
 
-/* Attention widths past any model's (real ones stay under 2^17 values a
- * token): a damaged file's head counts and sizes stop here, before the
- * graph builder multiplies them with the tokens. */
-#define MAX_ATTENTION_WIDTH ((uint64_t)1 << 24)
-
-/* A layer with attention (every one that is not recurrent, and the
- * recurrent ones with a KV cache beside their state: Falcon-H1) needs
- * heads, no more KV heads than heads, and widths a graph can hold; the
- * head sizes are the graph builder's (attn_dims_of). */
-static hr_status check_attention(const hr_model *m, uint32_t il, hr_error *err)
-{
-    const hr_layer *L = &m->layers[il];
-    const char *name = m->name ? m->name : "?";
-    if (L->is_recurrent && !L->has_kv)
-        return HR_OK;
-    if (L->n_head == 0)
-        return hr_error_set(err, HR_ERR_FORMAT, "plan: model '%s': layer %u has no attention heads",
-                            name, il);
-    const uint64_t hd_k = L->n_embd_head_k ? L->n_embd_head_k : m->n_embd / L->n_head;
-    const uint64_t hd_v = L->n_embd_head_v ? L->n_embd_head_v : hd_k;
-    const uint64_t kv = L->n_head_kv ? L->n_head_kv : L->n_head;
-    if (kv > L->n_head || hd_k > MAX_ATTENTION_WIDTH || hd_v > MAX_ATTENTION_WIDTH ||
-        (hd_k + hd_v) * L->n_head > MAX_ATTENTION_WIDTH)
-        return hr_error_set(err, HR_ERR_FORMAT,
-                            "plan: model '%s': layer %u's attention is out of range (%u heads, "
-                            "%u KV heads, head sizes %llu / %llu)",
-                            name, il, L->n_head, (unsigned)kv, (unsigned long long)hd_k,
-                            (unsigned long long)hd_v);
-    return HR_OK;
-}
-
 /* Also tells whether every layer is the same bytes (*layers_alike): most
  * models repeat one layer, and then its checks, the KV cache and the
  * compute module's layer runs read the first one for all. */
@@ -156,11 +125,11 @@ static hr_status check_inputs(const hr_model *m, const hr_settings *s, const hr_
                             m->name ? m->name : "?", m->n_layer, m->n_embd, m->n_vocab);
     *layers_alike = m->n_layer > 1 && memcmp(&m->layers[1], &m->layers[0],
                                              (size_t)(m->n_layer - 1) * sizeof *m->layers) == 0;
-    for (uint32_t il = 0; il < (*layers_alike ? 1 : m->n_layer); il++) {
-        hr_status st = check_attention(m, il, err);
-        if (st != HR_OK)
-            return st;
-    }
+    for (uint32_t il = 0; il < (*layers_alike ? 1 : m->n_layer); il++)
+        if (!m->layers[il].is_recurrent && m->layers[il].n_head == 0)
+            return hr_error_set(err, HR_ERR_FORMAT,
+                                "plan: model '%s': layer %u has no attention heads",
+                                m->name ? m->name : "?", il);
     if (s->n_batch == 0 || s->n_ubatch == 0)
         return hr_error_set(err, HR_ERR_ARG, "plan: batch and ubatch must be at least 1");
     if (s->n_seq > HR_LLAMA_MAX_SEQ)
