@@ -110,6 +110,11 @@ static int seed_gguf(const char *dir)
 /* The families added since the seven above (recurrent, hybrid, sliding-window,
  * MoE and encoder layers), as preset YAML at a tiny width: each reaches its
  * own reader checks and graph builder. Shared: 64 wide, 256 tokens, Q8_0. */
+#define QWEN3NEXT                                                                  \
+    "arch: qwen3next\nlayers: 4\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"              \
+    "experts: 4\nexperts_used: 2\nffn_exp: 64\nffn_shexp: 64\nssm_conv: 4\n"         \
+    "ssm_inner: 64\nssm_state: 16\nssm_dt_rank: 4\nssm_groups: 2\n"                  \
+    "attn_layer_period: 2\nattn_layer_offset: 1\ntied: true\n"
 static const struct { const char *stem, *yaml; } tiny_shapes[] = {
     {"mamba2",
      "arch: mamba2\nlayers: 2\nssm_conv: 4\nssm_inner: 128\nssm_state: 16\n"
@@ -155,17 +160,8 @@ static const struct { const char *stem, *yaml; } tiny_shapes[] = {
      "experts: 4\nexperts_used: 2\nffn_exp: 64\nffn_shexp: 64\nssm_conv: 4\n"
      "ssm_inner: 64\nssm_state: 16\nssm_dt_rank: 4\nssm_groups: 2\n"
      "attn_layer_period: 2\nattn_layer_offset: 1\ntied: true\n"},
-    {"qwen3next",
-     "arch: qwen3next\nlayers: 4\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
-     "experts: 4\nexperts_used: 2\nffn_exp: 64\nffn_shexp: 64\nssm_conv: 4\n"
-     "ssm_inner: 64\nssm_state: 16\nssm_dt_rank: 4\nssm_groups: 2\n"
-     "attn_layer_period: 2\nattn_layer_offset: 1\ntied: true\n"},
-    {"qwen3next_ssm_in",
-     "arch: qwen3next\nlayers: 4\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
-     "experts: 4\nexperts_used: 2\nffn_exp: 64\nffn_shexp: 64\nssm_conv: 4\n"
-     "ssm_inner: 64\nssm_state: 16\nssm_dt_rank: 4\nssm_groups: 2\n"
-     "attn_layer_period: 2\nattn_layer_offset: 1\ntied: true\n"
-     "ssm_fused_qkvz: true\n"},
+    {"qwen3next", QWEN3NEXT},
+    {"qwen3next_ssm_in", QWEN3NEXT "ssm_fused_qkvz: true\n"}, /* its first GGUFs' ssm_in */
     {"jamba",
      "arch: jamba\nlayers: 4\nheads: 4\nkv_heads: 2\nhead_dim: 16\n"
      "ffn: 128\nexperts: 4\nexperts_used: 2\nffn_exp: 64\nssm_conv: 4\n"
