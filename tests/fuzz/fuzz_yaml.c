@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "headroom/headroom.h"
+#include "tiny_shapes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,13 +31,22 @@ static void plan_quietly(const hr_model *m, const hr_settings *s)
 }
 
 /* Small models of the families whose settings paths differ (GQA, SWA, MLA
- * with experts, recurrent), built once. */
+ * with experts, recurrent, and the hybrids: Mamba with attention and
+ * experts, gated delta nets, short convolutions, Mamba-2 beside attention),
+ * built once. */
 static hr_model **fixed_models(int *n)
 {
-    static hr_model *models[4];
+    static const char *const hybrids[] = {"jamba", "qwen3next", "lfm2", "falcon-h1"};
+    static hr_model *models[4 + sizeof hybrids / sizeof hybrids[0]];
     static int count = -1;
     if (count < 0) {
         count = 0;
+        for (size_t i = 0; i < sizeof hybrids / sizeof hybrids[0]; i++) {
+            hr_error err;
+            const size_t k = tiny_shape_index(hybrids[i]);
+            if (k < N_TINY_SHAPES && (models[count] = tiny_shape_model(k, &err)) != NULL)
+                count++;
+        }
         const char *arches[] = {"llama", "gemma2", "deepseek2", "mamba"};
         for (int i = 0; i < 4; i++) {
             hr_shape s;
