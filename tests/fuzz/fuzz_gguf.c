@@ -4,8 +4,8 @@
  * graph (no flash attention, two sequences, a q8_0 K cache): the scheduler's
  * copies and op offload of every architecture's layers. */
 #include <stdlib.h>
-#include <string.h>
 
+#include "fuzz_budget.h"
 #include "fuzz_input.h"
 #include "headroom/headroom.h"
 
@@ -28,13 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hr_plan plan;
         hr_plan_compute(m, &s, NULL, &plan, &err);
         hr_budget gpu;
-        hr_budget_init_host_only(&gpu);
-        memset(&gpu.devices[1], 0, sizeof gpu.devices[1]);
-        gpu.devices[1].kind = HR_DEVICE_GPU;
-        gpu.devices[1].backend = HR_BACKEND_CUDA;
-        gpu.devices[1].capacity_bytes = 24ull << 30;
-        gpu.devices[1].capacity_known = true;
-        gpu.n_devices = 2;
+        fuzz_gpu_budget(&gpu, 1);
         s.mode = HR_MODE_GPU;
         s.n_gpu_layers = (int32_t)(m->n_layer / 2);
         s.flash_attn = HR_FA_OFF;

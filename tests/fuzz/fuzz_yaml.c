@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_budget.h"
 #include "headroom/headroom.h"
 #include "tiny_shapes.h"
 
@@ -14,16 +15,7 @@ static void plan_quietly(const hr_model *m, const hr_settings *s)
 {
     hr_budget host, gpus;
     hr_budget_init_host_only(&host);
-    hr_budget_init_host_only(&gpus);
-    for (int i = 1; i <= 2; i++) {
-        hr_budget_device *d = &gpus.devices[i];
-        memset(d, 0, sizeof *d);
-        d->kind = HR_DEVICE_GPU;
-        d->backend = HR_BACKEND_CUDA;
-        d->capacity_bytes = 24ull << 30;
-        d->capacity_known = true;
-    }
-    gpus.n_devices = 3;
+    fuzz_gpu_budget(&gpus, 2);
     hr_plan plan;
     hr_error err;
     hr_plan_compute(m, s, &host, &plan, &err);
