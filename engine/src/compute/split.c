@@ -158,6 +158,34 @@ static void finish(const cg_graph *src, cg_graph *dst, int copies, mark_cursor *
         dst->n_buffers = (uint8_t)(top + 1);
 }
 
+/* ggml_backend_sched_split_graph starts a new split at a node that reads a
+ * weight its backend cannot use (a host weight read by an op-offloaded
+ * node) once the split has an input of its own, "so the memory of the
+ * previously offloaded weights can be reused": each such weight's copy is
+ * made at the start of its own split, not all at the start of one. */
+static inline bool reads_foreign_weight(const cg_node *nodes, const cg_node *e, uint8_t buf)
+{
+    for (int j = 0; j < e->n_src; j++) {
+        const cg_node *rn = &nodes[CG_ROOT(e->src[j])];
+        if ((rn->flags & CG_FLAG_EXTERNAL) && rn->layout != CG_EXT_KV && rn->buffer != buf)
+            return true;
+    }
+    return false;
+}
+
+/* node e gives the split an input: a source on another buffer not copied
+ * to buf by an earlier split */
+static inline bool adds_input(const cg_node *nodes, const cg_node *e, uint8_t buf,
+                              const copy_list *cl)
+{
+    for (int j = 0; j < e->n_src; j++) {
+        const int16_t r = CG_ROOT(e->src[j]);
+        if (nodes[r].buffer != buf && find_copy(cl, r, buf) == NO_COPY)
+            return true;
+    }
+    return false;
+}
+
 /* The plain reading of the scheduler, with every limit checked. */
 static void split_general(const cg_graph *src, cg_graph *dst, int copies, int16_t *remap,
                           copy_list *cl)
@@ -187,11 +215,13 @@ static void split_general(const cg_graph *src, cg_graph *dst, int copies, int16_
          * nodes does not matter: leafs are allocated before every node) */
         const uint8_t buf = src->nodes[i].buffer;
         int end = i;
+        bool has_inputs = false;
         for (; end < src->n_nodes; end++) {
             const cg_node *e = &src->nodes[end];
             if (!(e->flags & LEAF_OR_EXTERNAL)) {
-                if (e->buffer != buf)
+                if (e->buffer != buf || (has_inputs && reads_foreign_weight(src->nodes, e, buf)))
                     break;
+                has_inputs = has_inputs || adds_input(src->nodes, e, buf, cl);
             } else if (remap[end] == CG_NONE && dst->n_nodes < CG_MAX_NODES) {
                 remap[end] = (int16_t)dst->n_nodes;
                 dst->nodes[dst->n_nodes++] = *e;
@@ -316,6 +346,7 @@ static bool split_fast(const cg_graph *src, cg_graph *dst, int copies, int16_t *
         top = buf > top ? buf : top;
         int n_foreign = 0;
         int end = i;
+        bool has_inputs = false;
         for (; end < n_nodes; end++) {
             const cg_node *e = &nodes[end];
             if (e->flags & LEAF_OR_EXTERNAL) {
@@ -324,8 +355,9 @@ static bool split_fast(const cg_graph *src, cg_graph *dst, int copies, int16_t *
                 top = e->buffer > top ? e->buffer : top;
                 continue;
             }
-            if (e->buffer != buf)
+            if (e->buffer != buf || (has_inputs && reads_foreign_weight(nodes, e, buf)))
                 break;
+            has_inputs = has_inputs || adds_input(nodes, e, buf, cl);
             for (int j = 0; j < e->n_src; j++) {
                 const int16_t h = e->src[j];
                 if (nodes[CG_ROOT(h)].buffer == buf)
