@@ -76,7 +76,8 @@ static int16_t host_weight(cg_build *b, hr_role role)
     const uint64_t bytes = (unsigned)r < HR_ROLE_COUNT ? ro->bytes[r] : 0;
     if (!bytes)
         return CG_NONE;
-    return cg_external(b->g, bytes, 0, ro->repacked[r] ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
+    const bool repacked = ro->repacked[r] && b->host_repack;
+    return cg_external(b->g, bytes, 0, repacked ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
 }
 
 /* the weight as a source: only an op-offloaded layer reads it from elsewhere */

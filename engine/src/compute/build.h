@@ -66,6 +66,8 @@ typedef struct cg_build {
     bool op_offload;    /* a GPU run: host-layer ops with weights may move to GPU 1 */
     bool offloading;    /* the layer being emitted runs on GPU 1 with host weights */
     bool kv_on_host;    /* a GPU run with --no-kv-offload: caches on the host */
+    bool host_repack;   /* host weights of the repackable types sit in CPU_REPACK: no
+                           GPU of the run has a host buffer type (Metal) */
     bool shexp;         /* emitting the shared expert's FFN */
     int32_t cur_layer;
     cg_roles *roles;                       /* the estimate's (init_build) */

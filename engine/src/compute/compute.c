@@ -25,11 +25,15 @@
  * host (the pinned CUDA_Host buffer); a node reading another backend's
  * tensor reads a copy made at the start of its split. A host layer's ops
  * with weights move to the first GPU once the batch reaches 32 tokens (op
- * offload), their weights and KV views copied in; weights repacked for the
- * CPU (Q4_0, Q4_K, IQ4_NL, MXFP4 on an AVX2 host) are not in a host buffer
- * and keep their op on the CPU; the other ops follow the scheduler's
- * expansion passes (cg_assign_backends). Known approximations: the repack
- * rule assumes an AVX2-class host and judges a role by its largest block;
+ * offload), their weights and KV views copied in, each weight at the start
+ * of a split of its own; with a CUDA, ROCm or Vulkan GPU the host weights sit
+ * in its host buffer (or are mapped), never repacked; with Metal only,
+ * weights repacked for the CPU (Q4_0, Q4_K, IQ4_NL, MXFP4 on an AVX2 host)
+ * are not in a host buffer and keep their op on the CPU; the other ops
+ * follow the scheduler's expansion passes (cg_assign_backends). Known
+ * approximations: the repack rule assumes an AVX2-class host; a weight
+ * copied in is sized by the largest block of its role (a quantization mix
+ * gives some blocks a wider type);
  * pipeline parallelism keeps 4 copies of the inputs; buffers are one chunk
  * (no maximum allocation size). */
 #include <stddef.h>
@@ -219,9 +223,17 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
     b->buf_input = 0;
     b->buf_output = buf_output;
     b->op_offload = false;
-    for (int i = 1; i < in->n_devices && i < HR_MAX_DEVICES; i++)
+    b->host_repack = true;
+    for (int i = 1; i < in->n_devices && i < HR_MAX_DEVICES; i++) {
         if (in->backends[i] != HR_BACKEND_CPU)
             b->op_offload = !(in->settings && in->settings->mode == HR_MODE_CPU);
+        /* llama.cpp's CPU weight list puts the first GPU's host buffer type
+         * (CUDA_Host, ROCm_Host, Vulkan_Host) ahead of CPU_REPACK, or with
+         * mmap the plain CPU buffer instead of it: no repack either way */
+        if (in->backends[i] == HR_BACKEND_CUDA || in->backends[i] == HR_BACKEND_ROCM ||
+            in->backends[i] == HR_BACKEND_VULKAN)
+            b->host_repack = false;
+    }
     b->kv_on_host = b->op_offload && !in->offload_kv;
 }
 
