@@ -111,17 +111,28 @@ EMITTER int16_t fresh(cg_build *b, int16_t x, int16_t y, cg_type type, int64_t n
     return cg_op(b->g, false, type, ne0, ne1, ne2, ne3, x, y, CG_NONE, CG_NONE);
 }
 
+/* A row of n f32 weights (a norm's weight, a bias) as an operand: in an
+ * op-offloaded layer a host weight, which moves the op to the GPU and is
+ * copied in at the start of a split of its own. */
+EMITTER int16_t row_weight(cg_build *b, int64_t n)
+{
+    return b->offloading ? cg_external(b->g, (uint64_t)n * 4u, 0, CG_EXT_WEIGHT_HOST) : CG_NONE;
+}
+
+/* x + bias (a row of ne0 weights), in place */
+EMITTER int16_t add_bias(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2,
+                         int64_t ne3)
+{
+    return cg_op(b->g, true, CG_F32, ne0, ne1, ne2, ne3, x, row_weight(b, ne0), CG_NONE, CG_NONE);
+}
+
 /* build_norm: RMS_NORM (in place) or NORM (new), times the weight, + bias */
 EMITTER int16_t norm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2, bool rms,
                     bool bias)
 {
     int16_t t = rms ? ew(b, x, CG_NONE, ne0, ne1, ne2, 1) : fresh(b, x, CG_NONE, CG_F32, ne0, ne1, ne2, 1);
-    /* the norm weight (f32, a host buffer) is what op offload looks at */
-    int16_t w = b->offloading ? cg_external(b->g, (uint64_t)ne0 * 4u, 0, CG_EXT_WEIGHT_HOST) : CG_NONE;
-    t = cg_op(b->g, true, CG_F32, ne0, ne1, ne2, 1, t, w, CG_NONE, CG_NONE);
-    if (bias)
-        t = cg_op(b->g, true, CG_F32, ne0, ne1, ne2, 1, t, b->offloading ? cg_external(b->g, (uint64_t)ne0 * 4u, 0, CG_EXT_WEIGHT_HOST) : CG_NONE, CG_NONE, CG_NONE);
-    return t;
+    t = cg_op(b->g, true, CG_F32, ne0, ne1, ne2, 1, t, row_weight(b, ne0), CG_NONE, CG_NONE);
+    return bias ? add_bias(b, t, ne0, ne1, ne2, 1) : t;
 }
 
 EMITTER int16_t input(cg_build *b, int16_t *slot, cg_type type, int64_t ne0, int64_t ne1,
@@ -460,11 +471,11 @@ static int16_t ffn_dense(cg_build *b, const traits *t, int16_t x, int64_t n_embd
     if (t->relu_sqr) { /* relu and sqr each may run in place */
         int16_t up = mm(b, b->shexp ? HR_ROLE_FFN_UP_SHEXP : HR_ROLE_FFN_UP, n_ff, x, T, 1, 1);
         if (b->m->has_ffn_bias)
-            up = ew(b, up, CG_NONE, n_ff, T, 1, 1);
+            up = add_bias(b, up, n_ff, T, 1, 1);
         up = ew(b, ew(b, up, CG_NONE, n_ff, T, 1, 1), CG_NONE, n_ff, T, 1, 1);
         int16_t down = mm(b, b->shexp ? HR_ROLE_FFN_DOWN_SHEXP : HR_ROLE_FFN_DOWN, n_embd, up, T, 1, 1);
         if (b->m->has_ffn_bias)
-            down = ew(b, down, CG_NONE, n_embd, T, 1, 1);
+            down = add_bias(b, down, n_embd, T, 1, 1);
         return down;
     }
     if (t->fused_up) {
@@ -474,14 +485,14 @@ static int16_t ffn_dense(cg_build *b, const traits *t, int16_t x, int64_t n_embd
     }
     int16_t gate = mm(b, b->shexp ? HR_ROLE_FFN_GATE_SHEXP : HR_ROLE_FFN_GATE, n_ff, x, T, 1, 1);
     if (b->m->has_ffn_bias)
-        gate = ew(b, gate, CG_NONE, n_ff, T, 1, 1);
+        gate = add_bias(b, gate, n_ff, T, 1, 1);
     int16_t up = mm(b, b->shexp ? HR_ROLE_FFN_UP_SHEXP : HR_ROLE_FFN_UP, n_ff, x, T, 1, 1);
     if (b->m->has_ffn_bias)
-        up = ew(b, up, CG_NONE, n_ff, T, 1, 1);
+        up = add_bias(b, up, n_ff, T, 1, 1);
     int16_t act = fresh(b, gate, up, CG_F32, n_ff, T, 1, 1); /* swiglu / geglu split */
     int16_t down = mm(b, b->shexp ? HR_ROLE_FFN_DOWN_SHEXP : HR_ROLE_FFN_DOWN, n_embd, act, T, 1, 1);
     if (b->m->has_ffn_bias)
-        down = ew(b, down, CG_NONE, n_embd, T, 1, 1);
+        down = add_bias(b, down, n_embd, T, 1, 1);
     return down;
 }
 
@@ -493,12 +504,12 @@ static int16_t ffn_moe(cg_build *b, const traits *t, int16_t x, int64_t n_embd, 
     const int64_t nff = L->n_ff_exp ? L->n_ff_exp : L->n_ff;
     int16_t logits = mm(b, HR_ROLE_FFN_GATE_INP, ne, x, T, 1, 1);
     if (t->oai_moe)
-        logits = ew(b, logits, CG_NONE, ne, T, 1, 1); /* router bias */
+        logits = add_bias(b, logits, ne, T, 1, 1); /* router bias */
     int16_t probs = t->oai_moe ? logits : ew(b, logits, CG_NONE, ne, T, 1, 1); /* soft_max */
     int16_t probs3 = cg_view(b->g, probs, CG_F32, 1, ne, T, 1, false);
     int16_t sel_probs = probs;
     if (t->moe_probs_bias)
-        sel_probs = ew(b, probs, CG_NONE, ne, T, 1, 1); /* + exp_probs_b */
+        sel_probs = add_bias(b, probs, ne, T, 1, 1); /* + exp_probs_b */
     int16_t sorted = fresh(b, sel_probs, CG_NONE, CG_I32, ne, T, 1, 1); /* argsort */
     int16_t sel = cg_view(b->g, sorted, CG_I32, nu, T, 1, 1, true);
     int16_t w = fresh(b, probs3, sel, CG_F32, 1, nu, T, 1); /* get_rows */
@@ -590,7 +601,7 @@ static int16_t bert_layer(cg_build *b, int il, int16_t inpL, bool last)
     if (m->has_fused_qkv) {
         int16_t qkv = mm(b, HR_ROLE_ATTN_QKV, hd * (H + 2 * Hkv), inpL, T, 1, 1);
         if (bias)
-            qkv = ew(b, qkv, CG_NONE, hd * (H + 2 * Hkv), T, 1, 1);
+            qkv = add_bias(b, qkv, hd * (H + 2 * Hkv), T, 1, 1);
         q = cg_view(b->g, qkv, CG_F32, hd, H, T, 1, true);
         k = cg_view(b->g, qkv, CG_F32, hd, Hkv, T, 1, true);
         v = cg_view(b->g, qkv, CG_F32, hd, Hkv, T, 1, true);
@@ -598,13 +609,13 @@ static int16_t bert_layer(cg_build *b, int il, int16_t inpL, bool last)
     } else {
         q = mm(b, HR_ROLE_ATTN_Q, hd * H, inpL, T, 1, 1);
         if (bias)
-            q = ew(b, q, CG_NONE, hd * H, T, 1, 1);
+            q = add_bias(b, q, hd * H, T, 1, 1);
         k = mm(b, HR_ROLE_ATTN_K, hd * Hkv, inpL, T, 1, 1);
         if (bias)
-            k = ew(b, k, CG_NONE, hd * Hkv, T, 1, 1);
+            k = add_bias(b, k, hd * Hkv, T, 1, 1);
         v = mm(b, HR_ROLE_ATTN_V, hd * Hkv, inpL, T, 1, 1);
         if (bias)
-            v = ew(b, v, CG_NONE, hd * Hkv, T, 1, 1);
+            v = add_bias(b, v, hd * Hkv, T, 1, 1);
     }
     if (nomic) {
         q = cg_op(b->g, true, CG_F32, hd, H, T, 1, q, inp_pos(b), CG_NONE, CG_NONE);
@@ -632,7 +643,7 @@ static int16_t bert_layer(cg_build *b, int il, int16_t inpL, bool last)
     }
     cur = mm(b, HR_ROLE_ATTN_OUTPUT, E, cg_view(b->g, cur, CG_F32, hd * H, T, 1, 1, false), T, 1, 1);
     if (bias || m->has_attn_bias)
-        cur = ew(b, cur, CG_NONE, E, T, 1, 1);
+        cur = add_bias(b, cur, E, T, 1, 1);
     int16_t resid = inpL;
     const int64_t Tn = keep_output_rows(b, last, T, E, &cur, &resid);
     cur = ew(b, cur, resid, E, Tn, 1, 1);
@@ -644,10 +655,10 @@ static int16_t bert_layer(cg_build *b, int il, int16_t inpL, bool last)
         cur = ffn_dense(b, &plain, cur, E, L->n_ff, Tn);
     } else {
         int16_t up = mm(b, HR_ROLE_FFN_UP, L->n_ff, cur, Tn, 1, 1);
-        up = ew(b, up, CG_NONE, L->n_ff, Tn, 1, 1); /* bias */
+        up = add_bias(b, up, L->n_ff, Tn, 1, 1);
         up = ew(b, up, CG_NONE, L->n_ff, Tn, 1, 1); /* gelu */
         cur = mm(b, HR_ROLE_FFN_DOWN, E, up, Tn, 1, 1);
-        cur = ew(b, cur, CG_NONE, E, Tn, 1, 1); /* bias */
+        cur = add_bias(b, cur, E, Tn, 1, 1);
     }
     cur = ew(b, cur, ffn_inp, E, Tn, 1, 1);
     return norm(b, cur, E, Tn, 1, false, true); /* layer_out_norm */
@@ -764,7 +775,7 @@ static int16_t emit_qk(qkv_ctx *c, int16_t x, hr_role role, int64_t n_heads, boo
     } else {
         r = mm(b, role, d->hd_k * n_heads, x, T, 1, 1);
         if (c->bias)
-            r = ew(b, r, CG_NONE, d->hd_k * n_heads, T, 1, 1);
+            r = add_bias(b, r, d->hd_k * n_heads, T, 1, 1);
         r = cg_view(b->g, r, CG_F32, d->hd_k, n_heads, T, 1, false);
     }
     return emit_qk_rest(c, r, contiguous, n_heads, scale);
@@ -816,7 +827,7 @@ static int16_t emit_v(qkv_ctx *c, int16_t x, bool *v_contig)
     } else {
         v = mm(b, HR_ROLE_ATTN_V, d->hd_v * d->n_head_kv, x, T, 1, 1);
         if (c->bias)
-            v = ew(b, v, CG_NONE, d->hd_v * d->n_head_kv, T, 1, 1);
+            v = add_bias(b, v, d->hd_v * d->n_head_kv, T, 1, 1);
         v = cg_view(b->g, v, CG_F32, d->hd_v, d->n_head_kv, T, 1, false);
     }
     if (c->nrot_v) {
