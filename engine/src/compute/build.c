@@ -728,7 +728,14 @@ static int16_t mla_attention(cg_build *b, const traits *t, const hr_layer *L, in
     int16_t mask = input(b, &b->mask, b->fa ? CG_F16 : CG_F32, n_kv, T / ns, 1, ns);
     int16_t cur;
     if (b->fa) {
-        cur = cg_op(b->g, false, CG_F32, kvr, H, T / ns, ns, qp, kc, mask, CG_NONE);
+        /* V, a view of the latents (kvr of each hk-wide row), is a tensor of
+         * its own: an op-offloaded layer copies it apart from K */
+        int16_t vc = CG_NONE;
+        if (b->offloading)
+            vc = cg_external(b->g, cache_row_bytes(b->in->type_k, kvr) +
+                                       cache_row_bytes(b->in->type_k, hk) * ((uint64_t)n_kv * (uint64_t)ns - 1),
+                             0, CG_EXT_KV);
+        cur = cg_op(b->g, false, CG_F32, kvr, H, T / ns, ns, qp, kc, vc, mask);
         cur = cg_op(b->g, false, CG_F32, vh, T / ns, H, ns, weight(b, HR_ROLE_ATTN_V_B),
                     cg_view(b->g, cur, CG_F32, kvr, T / ns, H, ns, true), CG_NONE, CG_NONE);
         cur = fresh(b, cg_view(b->g, cur, CG_F32, vh, H, T / ns, ns, true), CG_NONE, CG_F32, vh, H, T / ns, ns);
