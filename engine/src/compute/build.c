@@ -43,6 +43,7 @@ static bool repacked_type(hr_type t)
 static void scan_roles(cg_roles *ro, const hr_model *m)
 {
     ro->scanned = true;
+    ro->per_layer = hr_model_layer_roles(m, &ro->layer);
     const hr_role_max *rm = hr_model_role_max(m);
     if (rm) {
         for (int r = 0; r < HR_ROLE_COUNT; r++) {
@@ -65,6 +66,18 @@ static void scan_roles(cg_roles *ro, const hr_model *m)
     }
 }
 
+/* the weight table of op-offloaded block il (CG_NO_SIG: not offloaded, or
+ * the model has no per-block tables) */
+static uint16_t offloaded_wsig(cg_build *b, int il)
+{
+    if (!b->offloading)
+        return CG_NO_SIG;
+    cg_roles *ro = b->roles;
+    if (!ro->scanned)
+        scan_roles(ro, b->m);
+    return ro->per_layer && il >= 0 && (uint32_t)il < b->m->n_layer ? ro->layer.sig[il] : CG_NO_SIG;
+}
+
 static int16_t host_weight(cg_build *b, hr_role role)
 {
     cg_roles *ro = b->roles;
@@ -73,10 +86,18 @@ static int16_t host_weight(cg_build *b, hr_role role)
     hr_role r = role;
     if (role == HR_ROLE_OUTPUT && ro->bytes[HR_ROLE_OUTPUT] == 0) /* tied: token_embd */
         r = HR_ROLE_TOKEN_EMBD;
-    const uint64_t bytes = (unsigned)r < HR_ROLE_COUNT ? ro->bytes[r] : 0;
+    if ((unsigned)r >= HR_ROLE_COUNT)
+        return CG_NONE;
+    uint64_t bytes = ro->bytes[r];
+    bool repacked = ro->repacked[r];
+    if (b->wsig != CG_NO_SIG && ro->per_layer) { /* the block's own weight */
+        const hr_role_max *e = &ro->layer.table[(size_t)b->wsig * HR_ROLE_COUNT + r];
+        bytes = e->bytes;
+        repacked = bytes && repacked_type(e->type) && e->ne1 % 8 == 0;
+    }
     if (!bytes)
         return CG_NONE;
-    const bool repacked = ro->repacked[r] && b->host_repack;
+    repacked = repacked && b->host_repack;
     return cg_external(b->g, bytes, 0, repacked ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
 }
 
@@ -1057,6 +1078,7 @@ static int16_t layer_parallel(cg_build *b, const traits *t, const hr_layer *L, i
 typedef struct layer_record {
     const hr_layer *L;           /* NULL: nothing to copy from */
     bool last, offloading;
+    uint16_t wsig;               /* its weight table when op-offloaded */
     uint8_t buffer;
     int start, attn_end, ffn_start, end; /* its parts' nodes (ffn_start -1: parallel FFN) */
     int16_t inpL, normed, attn_out, proj, out;
@@ -1194,7 +1216,7 @@ static int copyable(const cg_build *b, const layer_record *rec, const hr_layer *
 {
     const cg_graph *g = b->g;
     if (!rec->L || b->no_layer_copy || g->overflow || !same_layer(b, rec->L, L) ||
-        rec->buffer != g->cur_buffer || rec->offloading != b->offloading)
+        rec->buffer != g->cur_buffer || rec->offloading != b->offloading || rec->wsig != b->wsig)
         return 0;
     /* plain handles make the input's move exact */
     if (!plain(inpL) || !plain(rec->inpL))
@@ -1218,7 +1240,7 @@ static layer_record *pick_record(const cg_build *b, layer_record *recs, const hr
         if (!r->L)
             return r;
         if (r->buffer == b->g->cur_buffer && r->offloading == b->offloading &&
-            same_layer(b, r->L, L)) {
+            r->wsig == b->wsig && same_layer(b, r->L, L)) {
             *copy = copyable(b, r, L, inpL, last);
             return r;
         }
@@ -1388,6 +1410,7 @@ static int16_t emit_layer(cg_build *b, const traits *t, const hr_layer *L, int16
     rec->L = !g->overflow && end - start <= LAYER_COPY_MAX && early < 0 ? L : NULL;
     rec->last = last;
     rec->offloading = b->offloading;
+    rec->wsig = b->wsig;
     rec->buffer = g->cur_buffer;
     rec->start = start;
     rec->attn_end = attn_end;
@@ -1498,6 +1521,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         g->cur_buffer = layer_buffer(b, il);
         if (t.delta_net) { /* Qwen3.5: whole layers in order (each expands its norm first) */
             b->offloading = false;
+            b->wsig = CG_NO_SIG;
             b->cur_layer = il;
             cur = m->layers[il].is_recurrent ? cg_rec_delta_net(b, il, cur)
                                              : gated_attn_layer(b, &t, &m->layers[il], cur);
@@ -1509,6 +1533,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
              * rest waits as the layer's tail */
             cur = cg_rec_flush(b, cur);
             b->offloading = false;
+            b->wsig = CG_NO_SIG;
             b->cur_layer = il;
             int16_t normed;
             const int16_t kqv = layer_attn(b, &t, &m->layers[il], cur, &normed);
@@ -1520,6 +1545,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         if (recurrent || m->layers[il].is_recurrent || (m->layers[il].n_head == 0 && !t.one_kind)) {
             /* recurrent blocks (hybrids' approximated by Mamba's) */
             b->offloading = false;
+            b->wsig = CG_NO_SIG;
             for (int k = 0; k < LAYER_KINDS; k++) /* attention layers copy only */
                 recs[k].L = NULL;                   /* from a run without these */
             cg_rec_layer(b, il, cur, il == (int)m->n_layer - 1 && !t.norm_then_rows);
@@ -1533,6 +1559,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         /* op offload: a host layer's ops with weights run on the first GPU
          * once the batch reaches the backend's minimum (32) */
         b->offloading = b->op_offload && g->cur_buffer == 0 && T >= 32;
+        b->wsig = offloaded_wsig(b, il);
         cg_set_free_mode(g, b->offloading); /* the scheduler's passes place these ops */
         if (b->offloading)
             g->cur_buffer = 1;
@@ -1556,6 +1583,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
 
     g->cur_buffer = b->buf_output;
     b->offloading = b->op_offload && b->buf_output == 0 && b->n_outputs >= 32;
+    b->wsig = CG_NO_SIG; /* the output's weights are its own: no table */
     cg_set_free_mode(g, b->offloading);
     if (b->offloading)
         g->cur_buffer = 1;
@@ -1580,6 +1608,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     cg_mark_output(g, logits);
     pool_embeddings(b, cur);
     b->offloading = false;
+    b->wsig = CG_NO_SIG;
     cg_set_free_mode(g, false);
     return true;
 }

@@ -7,6 +7,7 @@
 
 #include "cgraph.h"
 #include "compute.h"
+#include "model/model_internal.h"
 
 /* The largest block weight of each role and whether it is repacked for the
  * CPU: scanned from the model's tensors at the first weight an offloaded
@@ -15,7 +16,17 @@ typedef struct cg_roles {
     bool scanned;
     uint64_t bytes[HR_ROLE_COUNT];
     bool repacked[HR_ROLE_COUNT];
+    /* each block's own weights (hr_model_layer_roles), when the model has
+     * them: an op-offloaded block copies in its own */
+    bool per_layer;
+    hr_layer_roles layer;
 } cg_roles;
+
+/* The weight-table number of block il when it is op-offloaded (its copies
+ * in the graph depend on it), CG_NO_SIG otherwise or where the model has no
+ * per-block tables: two blocks of the same fields and device build the same
+ * graph when these are equal too. */
+#define CG_NO_SIG 0xffffu
 
 /* A recurrent layer's last ops, which ggml's DFS reaches only from the next
  * layer's input or from the output (build_recurrent.c): the layer leaves
@@ -66,6 +77,7 @@ typedef struct cg_build {
     bool op_offload;    /* a GPU run: host-layer ops with weights may move to GPU 1 */
     bool offloading;    /* the layer being emitted runs on GPU 1 with host weights */
     bool kv_on_host;    /* a GPU run with --no-kv-offload: caches on the host */
+    uint16_t wsig;      /* the op-offloaded layer's weight table (CG_NO_SIG: none) */
     bool host_repack;   /* host weights of the repackable types sit in CPU_REPACK: no
                            GPU of the run has a host buffer type (Metal) */
     bool shexp;         /* emitting the shared expert's FFN */

@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "model/model_internal.h"
 #include "compute.h"
 
 #define MAX_PERIOD 8
@@ -80,11 +81,48 @@ static int table_device(const hr_compute_input *in, const dev_table *t, int il)
     return il < t->n ? t->dev[il] : layer_device(in, il);
 }
 
-/* two layers build the same ops with the same sizes on the same device */
-static bool same_kind(const hr_compute_input *in, const dev_table *t, int i, int j)
+/* The model's per-block weight tables when the prompt graph op-offloads
+ * host blocks, whose weights are copied in (a block of another table builds
+ * other sizes); NULL otherwise, or when every block has the same table. */
+static const uint16_t *offload_sigs(const hr_compute_input *in)
+{
+    bool gpu = false;
+    for (int d = 1; d < in->n_devices && d < HR_MAX_DEVICES; d++)
+        gpu = gpu || in->backends[d] != HR_BACKEND_CPU;
+    if (!gpu || (in->settings && in->settings->mode == HR_MODE_CPU) || in->n_tokens < 32 ||
+        (in->n_devices >= 1 && in->layer_end[0] <= in->layer_begin[0]))
+        return NULL;
+    hr_layer_roles lr;
+    return hr_model_layer_roles(in->model, &lr) && lr.n_sig > 1 ? lr.sig : NULL;
+}
+
+/* layer il's weight table where it matters (an op-offloaded host block) */
+static uint16_t eff_sig(const hr_compute_input *in, const dev_table *t, const uint16_t *sigs, int il)
+{
+    return sigs && il < (int)in->model->n_layer && table_device(in, t, il) == 0 ? sigs[il] : CG_NO_SIG;
+}
+
+/* two layers build the same ops with the same sizes (their fields and,
+ * op-offloaded, their weights) */
+static bool same_fields(const hr_compute_input *in, const dev_table *t, const uint16_t *sigs, int i, int j)
 {
     return cg_same_layer(&in->model->layers[i], &in->model->layers[j]) &&
-           table_device(in, t, i) == table_device(in, t, j);
+           eff_sig(in, t, sigs, i) == eff_sig(in, t, sigs, j);
+}
+
+/* two layers build the same ops with the same sizes on the same device */
+static bool same_kind(const hr_compute_input *in, const dev_table *t, const uint16_t *sigs, int i, int j)
+{
+    return same_fields(in, t, sigs, i, j) && table_device(in, t, i) == table_device(in, t, j);
+}
+
+/* every op-offloaded block has the same weight table */
+static bool one_sig(const hr_compute_input *in, const dev_table *t, const uint16_t *sigs)
+{
+    for (int il = 1; sigs && il < t->n; il++)
+        if (eff_sig(in, t, sigs, il) != CG_NO_SIG && eff_sig(in, t, sigs, il) != eff_sig(in, t, sigs, 0))
+            return false;
+    return true;
 }
 
 /* The repeating layers [0, n_layer - 1) (the last one differs anyway:
@@ -103,14 +141,16 @@ typedef struct segment { int start, end, period; } segment;
 #define MAX_KINDS 28 /* 28 * HR_MAX_DEVICES (9) + 8 < NO_KIND */
 #define NO_KIND 0xff
 _Static_assert(MAX_KINDS * HR_MAX_DEVICES <= NO_KIND, "kind numbers fit a byte");
-static void kind_ids(const hr_compute_input *in, const dev_table *devs, uint8_t *kind)
+static void kind_ids(const hr_compute_input *in, const dev_table *devs, const uint16_t *sigs,
+                     uint8_t *kind)
 {
     const hr_layer *L = in->model->layers;
     /* most models: every layer the same bytes (so the same fields), told by
      * one compare of the array with itself one layer on; padding that
      * differs only sends it the long way */
     if (devs->n > 1 &&
-        (in->layers_alike || memcmp(&L[1], &L[0], (size_t)(devs->n - 1) * sizeof *L) == 0)) {
+        (in->layers_alike || memcmp(&L[1], &L[0], (size_t)(devs->n - 1) * sizeof *L) == 0) &&
+        one_sig(in, devs, sigs)) {
         for (int il = 0; il < devs->n; il++)
             kind[il] = devs->dev[il]; /* field set 0 */
         return;
@@ -118,11 +158,11 @@ static void kind_ids(const hr_compute_input *in, const dev_table *devs, uint8_t 
     int rep[MAX_KINDS], n_kinds = 0, prev = -1;
     for (int il = 0; il < devs->n; il++) {
         int fk = -1;
-        if (prev >= 0 && cg_same_layer(&L[il], &L[il - 1])) {
+        if (prev >= 0 && same_fields(in, devs, sigs, il, il - 1)) {
             fk = prev;
         } else {
             for (int k = n_kinds - 1; k >= 0 && fk < 0; k--)
-                if (cg_same_layer(&L[il], &L[rep[k]]))
+                if (same_fields(in, devs, sigs, il, rep[k]))
                     fk = k;
             if (fk < 0 && n_kinds < MAX_KINDS) {
                 rep[n_kinds] = il;
@@ -141,7 +181,8 @@ static int find_segments(const hr_compute_input *in, segment *seg)
     fill_dev_table(in, limit, &devs);
     uint8_t kind[DEV_TABLE];
     const int n_ids = devs.n;
-    kind_ids(in, &devs, kind);
+    const uint16_t *sigs = offload_sigs(in);
+    kind_ids(in, &devs, sigs, kind);
     int n_seg = 0, i = 0;
     while (i < limit) {
         int best_end = i + 1, best_d = 0; /* 0: no period repeats from i */
@@ -160,7 +201,7 @@ static int find_segments(const hr_compute_input *in, segment *seg)
                 j++;
             while (j < limit && (j < n_ids && kind[j] != NO_KIND && kind[j - d] != NO_KIND
                                      ? kind[j] == kind[j - d]
-                                     : same_kind(in, &devs, j, j - d)))
+                                     : same_kind(in, &devs, sigs, j, j - d)))
                 j++;
             /* a period counts when it repeats: one period alone skips
              * nothing, and would swallow the layers of a run after it */
@@ -189,13 +230,16 @@ static int find_segments(const hr_compute_input *in, segment *seg)
 }
 
 /* the period after run s (its kinds) follows it in the model */
-static bool kinds_follow(const hr_model *m, const segment *s)
+static bool kinds_follow(const hr_compute_input *in, const segment *s)
 {
     const int d = s->period;
-    if (d < 1 || s->end - d < s->start || s->end + d > (int)m->n_layer)
+    if (d < 1 || s->end - d < s->start || s->end + d > (int)in->model->n_layer)
         return false;
+    dev_table devs;
+    fill_dev_table(in, (int)in->model->n_layer, &devs);
+    const uint16_t *sigs = offload_sigs(in);
     for (int j = 0; j < d; j++)
-        if (!cg_same_layer(&m->layers[s->end + j], &m->layers[s->end - d + j]))
+        if (!same_fields(in, &devs, sigs, s->end + j, s->end - d + j))
             return false;
     return true;
 }
@@ -223,6 +267,7 @@ static void init_build(cg_build *b, cg_graph *g, const hr_compute_input *in, con
     b->buf_input = 0;
     b->buf_output = buf_output;
     b->op_offload = false;
+    b->wsig = CG_NO_SIG;
     b->host_repack = true;
     for (int i = 1; i < in->n_devices && i < HR_MAX_DEVICES; i++) {
         if (in->backends[i] != HR_BACKEND_CPU)
@@ -590,7 +635,7 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     for (int k = 0; k < n_seg; k++) {
         const int dev = layer_device(in, seg[k].start);
         const bool tail = kv_on_host || (ops_move && dev == 0) ||
-                          dev != layer_device(in, seg[k].end) || !kinds_follow(in->model, &seg[k]);
+                          dev != layer_device(in, seg[k].end) || !kinds_follow(in, &seg[k]);
         const bool after_change = seg[k].start > 0 && gpu_any && dev != layer_device(in, seg[k].start - 1);
         rp[k] = after_change && seg[k].period == 1 ? (run_plan){3, 1, true, tail}
                                                    : (run_plan){first_reps, 1, false, tail};

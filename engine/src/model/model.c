@@ -36,6 +36,13 @@ typedef struct model_private {
     const hr_tensor *rmax_tensors;
     size_t rmax_n_tensors;
     uint64_t rmax_n_bytes;
+    /* hr_model_layer_roles, valid for this tensor list only */
+    uint16_t *lr_sig;
+    hr_role_max *lr_table;
+    uint32_t lr_n_sig, lr_n_layer;
+    const hr_tensor *lr_tensors;
+    size_t lr_n_tensors;
+    uint64_t lr_n_bytes;
     /* hr_model_quant_facts, valid for this tensor list only */
     const hr_quant_facts *qfacts;
     const hr_tensor *qfacts_tensors;
@@ -127,6 +134,75 @@ static void precompute_role_max(hr_model *m)
     p->rmax_tensors = m->tensors;
     p->rmax_n_tensors = m->n_tensors;
     p->rmax_n_bytes = m->n_bytes;
+}
+
+/* Each block's role table (see hr_model_layer_roles): one pass over the
+ * tensors fills a table per block, then equal tables are folded into the
+ * first of them. Absent past 4096 blocks or 64 distinct tables (no model
+ * comes near either; a damaged file's would only cost time and memory):
+ * the graph then sizes a block's weights by hr_model_role_max. */
+#define LAYER_ROLES_MAX_LAYERS 4096
+#define LAYER_ROLES_MAX_SIGS 64
+static void precompute_layer_roles(hr_model *m)
+{
+    model_private *p = m->internal_;
+    p->lr_tensors = NULL;
+    const uint32_t n = m->n_layer;
+    if (n == 0 || n > LAYER_ROLES_MAX_LAYERS)
+        return;
+    uint16_t *sig = hr_model_arena_alloc(m, sizeof *sig * n);
+    hr_role_max *table = hr_model_arena_alloc(m, sizeof *table * HR_ROLE_COUNT * n);
+    if (!sig || !table)
+        return;
+    /* zeroed, padding too: equal tables compare equal byte for byte */
+    memset(table, 0, sizeof *table * HR_ROLE_COUNT * n);
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const hr_tensor *t = &m->tensors[i];
+        const unsigned r = t->role;
+        if (t->layer < 0 || (uint32_t)t->layer >= n || r >= HR_ROLE_COUNT)
+            continue;
+        hr_role_max *e = &table[(size_t)t->layer * HR_ROLE_COUNT + r];
+        if (t->bytes > e->bytes) {
+            e->bytes = t->bytes;
+            e->type = t->type;
+            e->ne1 = t->ne[1];
+        }
+    }
+    const size_t row = sizeof *table * HR_ROLE_COUNT;
+    uint32_t n_sig = 0;
+    for (uint32_t il = 0; il < n; il++) {
+        const hr_role_max *mine = &table[(size_t)il * HR_ROLE_COUNT];
+        uint32_t k = 0;
+        while (k < n_sig && memcmp(&table[(size_t)k * HR_ROLE_COUNT], mine, row) != 0)
+            k++;
+        if (k == n_sig) {
+            if (n_sig == LAYER_ROLES_MAX_SIGS)
+                return;
+            if (k != il)
+                memcpy(&table[(size_t)k * HR_ROLE_COUNT], mine, row);
+            n_sig++;
+        }
+        sig[il] = (uint16_t)k;
+    }
+    p->lr_sig = sig;
+    p->lr_table = table;
+    p->lr_n_sig = n_sig;
+    p->lr_n_layer = n;
+    p->lr_tensors = m->tensors;
+    p->lr_n_tensors = m->n_tensors;
+    p->lr_n_bytes = m->n_bytes;
+}
+
+bool hr_model_layer_roles(const hr_model *m, hr_layer_roles *out)
+{
+    const model_private *p = m->internal_;
+    if (!p || !p->lr_tensors || p->lr_tensors != m->tensors || p->lr_n_tensors != m->n_tensors ||
+        p->lr_n_bytes != m->n_bytes || p->lr_n_layer != m->n_layer)
+        return false;
+    out->sig = p->lr_sig;
+    out->table = p->lr_table;
+    out->n_sig = p->lr_n_sig;
+    return true;
 }
 
 const hr_role_max *hr_model_role_max(const hr_model *m)
@@ -399,6 +475,7 @@ hr_status hr_model_finalize(hr_model *m, hr_error *err)
         m->name = m->path ? m->path : "model";
     precompute_weight_sums(m);
     precompute_role_max(m);
+    precompute_layer_roles(m);
     model_private *p = m->internal_;
     p->qfacts = hr_quant_facts_build(m);
     p->qfacts_tensors = m->tensors;

@@ -75,6 +75,18 @@ typedef struct hr_role_max {
 } hr_role_max;
 const hr_role_max *hr_model_role_max(const hr_model *m); /* HR_ROLE_COUNT entries */
 
+/* The same per block: block il's largest tensor of each role is
+ * table[sig[il] * HR_ROLE_COUNT + role]; blocks whose tables are equal
+ * share one (a quantization mix gives a few). What an op-offloaded block
+ * copies in is its own weights. Built by hr_model_finalize; false when
+ * absent (out of memory) or the tensor list changed since. */
+typedef struct hr_layer_roles {
+    const uint16_t *sig;      /* n_layer entries */
+    const hr_role_max *table; /* n_sig * HR_ROLE_COUNT entries */
+    uint32_t n_sig;
+} hr_layer_roles;
+bool hr_model_layer_roles(const hr_model *m, hr_layer_roles *out);
+
 /* The quant rules' per-tensor facts (quant/quant_internal.h), built by
  * hr_model_finalize; NULL when absent (out of memory) or the tensor list
  * changed since finalize. */
