@@ -401,6 +401,88 @@ static void test_gpu_partial_offload(void **state)
     hr_model_free(m);
 }
 
+/* A GPU run against llama.cpp's own scheduler: its Vulkan build on Mesa's
+ * software Vulkan device (lavapipe; graph optimizer off, 16-byte buffer
+ * alignment), as the GPU validation grid runs it (tests/validation,
+ * RESULTS-gpu.md). Each point pins the compute buffers it printed, host and
+ * device, for a mechanism of the partial offload: op-offloaded host layers
+ * whose weights are copied in split by split (TinyLlama F16), host weights
+ * of repackable types that a GPU's host buffer keeps unpacked (TinyMixtral
+ * and Qwen3-MoE Q4_K_M), biases as host weights (Qwen1.5-MoE), a block's own
+ * weights in a quantization mix (Phi-3: 15 and 22 MiB QKV), MLA's V copied
+ * apart from K (DeepSeek-V2), quantized caches over two sequences (for
+ * Command-R7B's sliding window node-llama-cpp asked for a batch of 257). */
+typedef struct gpu_point {
+    const char *model;
+    uint32_t n_ctx, n_seq, n_ubatch;
+    bool fa;
+    hr_type cache;
+    int32_t ngl;
+    double host_mib, gpu_mib; /* -1: not pinned */
+} gpu_point;
+
+static const gpu_point gpu_points[] = {
+    {"tinyllama", 512, 1, 512, false, HR_TYPE_F16, 0, 10.01, 191.50},
+    {"tinyllama", 4096, 2, 256, true, HR_TYPE_Q8_0, 11, 5.04, 45.02},
+    {"tinymixtral", 512, 1, 512, false, HR_TYPE_F16, 0, 7.01, 90.13},
+    {"tinymixtral", 1024, 1, 512, true, HR_TYPE_F16, 1, 5.01, 66.56},
+    {"qwen3moe_30b_a3b", 1024, 1, 512, true, HR_TYPE_F16, 1, 9.01, 82.00},
+    {"qwen15moe_a27b", 512, 1, 512, false, HR_TYPE_F16, 0, 21.01, 125.77},
+    {"qwen15moe_a27b", 1024, 1, 512, true, HR_TYPE_F16, 1, 13.01, 70.50},
+    /* Phi-3's host buffer is 0.02 MiB over: the scheduler copies a strided
+     * view of the fused QKV, a little smaller than the tensor */
+    {"phi3_mini_2l", 512, 1, 512, false, HR_TYPE_F16, 0, -1, 150.75},
+    {"phi3_mini_2l", 4096, 2, 256, true, HR_TYPE_Q8_0, 1, -1, 56.25},
+    {"deepseek2_lite_2l", 1024, 1, 512, true, HR_TYPE_F16, 0, 9.01, 125.77},
+    {"deepseek2_lite_2l", 1024, 1, 512, true, HR_TYPE_F16, 1, 9.01, 95.59},
+    {"command_r7b_small", 4096, 2, 257, true, HR_TYPE_Q8_0, 1, 4.20, 32.38},
+    {"gpt_oss_20b_2l", 512, 1, 512, false, HR_TYPE_F16, 3, 17.26, 97.26},
+};
+
+static void test_gpu_against_real_llamacpp(void **state)
+{
+    (void)state;
+    int n_bad = 0;
+    for (size_t i = 0; i < sizeof gpu_points / sizeof gpu_points[0]; i++) {
+        const gpu_point *p = &gpu_points[i];
+        hr_model *m = validation_model(p->model);
+        hr_settings s;
+        hr_settings_init(&s);
+        s.n_ctx = p->n_ctx;
+        s.n_batch = s.n_ubatch = p->n_ubatch;
+        s.n_seq = p->n_seq;
+        s.flash_attn = p->fa ? HR_FA_ON : HR_FA_OFF;
+        s.type_k = s.type_v = p->cache;
+        s.n_gpu_layers = p->ngl;
+        s.use_mmap = false;
+        s.runtime.backend = HR_BACKEND_VULKAN;
+        s.runtime.host_alignment = 32;
+        s.runtime.device_alignment = 16; /* lavapipe's minStorageBufferOffsetAlignment */
+        hr_budget b;
+        hr_budget_init_host_only(&b);
+        hr_budget_device *d = &b.devices[b.n_devices++];
+        memset(d, 0, sizeof *d);
+        snprintf(d->name, sizeof d->name, "Vulkan0");
+        d->kind = HR_DEVICE_GPU;
+        d->backend = HR_BACKEND_VULKAN;
+        hr_plan plan;
+        hr_error err;
+        if (hr_plan_compute(m, &s, &b, &plan, &err) != HR_OK)
+            fail_msg("%s: %s", p->model, err.message);
+        const double host = mib(plan.devices[0].bytes[HR_COMP_COMPUTE]);
+        const double gpu = mib(plan.devices[1].bytes[HR_COMP_COMPUTE]);
+        /* llama.cpp prints 2 decimals */
+        const bool bad = (p->host_mib >= 0 && fabs(host - p->host_mib) > 0.005 + 1e-9) ||
+                         fabs(gpu - p->gpu_mib) > 0.005 + 1e-9;
+        n_bad += bad;
+        printf("# %-18s ctx %5u np %u ub %3u fa %d ngl %2d | host %7.2f (%7.2f) Vulkan0 %7.2f (%7.2f)%s\n",
+               p->model, p->n_ctx, p->n_seq, p->n_ubatch, p->fa, p->ngl, host, p->host_mib, gpu,
+               p->gpu_mib, bad ? "  <--" : "");
+        hr_model_free(m);
+    }
+    assert_int_equal(n_bad, 0);
+}
+
 /* Two GPUs holding every layer: pipeline parallelism keeps 4 copies of the
  * graph inputs on the host side (all but the embeddings, which the host
  * computes once). */
@@ -925,6 +1007,7 @@ int main(void)
         cmocka_unit_test(test_recurrent_gpu_truncation_is_exact),
         cmocka_unit_test(test_gpu_full_offload),
         cmocka_unit_test(test_gpu_partial_offload),
+        cmocka_unit_test(test_gpu_against_real_llamacpp),
         cmocka_unit_test(test_gpu_pipeline_parallel),
         cmocka_unit_test(test_truncation_is_exact),
         cmocka_unit_test(test_partial_offload_truncation_is_exact),
