@@ -11,6 +11,7 @@
 // backend alone) is turned off, and the device's buffer alignment (16 bytes
 // on lavapipe) replaces the Vulkan default of configs/runtimes.yaml.
 // usage: node validate.mjs HEADROOM_BIN GEN_GGUF SOURCE_DIR WORK_DIR [--quick] [--gpu]
+// (VALIDATION_MODELS=name,name: other shapes of models/ than the grid's)
 import {spawnSync} from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -63,7 +64,9 @@ const rows = [];
 const failures = [];
 let cases = grid.cases;
 if (quick) cases = cases.slice(0, 2);
-for (const name of grid.models) {
+// VALIDATION_MODELS=a,b (shapes of models/): run those instead of the grid's
+const models = process.env.VALIDATION_MODELS ? process.env.VALIDATION_MODELS.split(",") : grid.models;
+for (const name of models) {
     const spec = path.join(srcDir, "models", name + ".yaml");
     const gguf = path.join(work, name + ".gguf");
     let g = run(gen, [spec, gguf]);

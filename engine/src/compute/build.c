@@ -748,14 +748,14 @@ static int16_t mla_attention(cg_build *b, const traits *t, const hr_layer *L, in
     int16_t qp = cg_view(b->g, Q, CG_F32, hk, T / ns, H, ns, true);
     int16_t mask = input(b, &b->mask, b->fa ? CG_F16 : CG_F32, n_kv, T / ns, 1, ns);
     int16_t cur;
+    /* V, a view of the latents (kvr of each hk-wide row), is a tensor of its
+     * own: an op-offloaded layer copies it apart from K */
+    int16_t vc = CG_NONE;
+    if (b->offloading)
+        vc = cg_external(b->g, cache_row_bytes(b->in->type_k, kvr) +
+                                   cache_row_bytes(b->in->type_k, hk) * ((uint64_t)n_kv * (uint64_t)ns - 1),
+                         0, CG_EXT_KV);
     if (b->fa) {
-        /* V, a view of the latents (kvr of each hk-wide row), is a tensor of
-         * its own: an op-offloaded layer copies it apart from K */
-        int16_t vc = CG_NONE;
-        if (b->offloading)
-            vc = cg_external(b->g, cache_row_bytes(b->in->type_k, kvr) +
-                                       cache_row_bytes(b->in->type_k, hk) * ((uint64_t)n_kv * (uint64_t)ns - 1),
-                             0, CG_EXT_KV);
         cur = cg_op(b->g, false, CG_F32, kvr, H, T / ns, ns, qp, kc, vc, mask);
         cur = cg_op(b->g, false, CG_F32, vh, T / ns, H, ns, weight(b, HR_ROLE_ATTN_V_B),
                     cg_view(b->g, cur, CG_F32, kvr, T / ns, H, ns, true), CG_NONE, CG_NONE);
@@ -764,7 +764,7 @@ static int16_t mla_attention(cg_build *b, const traits *t, const hr_layer *L, in
         /* V is not transposed in a K-only cache: ggml_cont of its transpose,
          * kqv's first source, so made before the scores (ggml's DFS) */
         const cg_type vt = b->in->type_k == HR_TYPE_F32 ? CG_F32 : CG_F16;
-        int16_t vcont = fresh(b, kc, CG_NONE, vt, n_kv, kvr, 1, ns);
+        int16_t vcont = fresh(b, b->offloading ? vc : kc, CG_NONE, vt, n_kv, kvr, 1, ns);
         int16_t kq = cg_op(b->g, false, CG_F32, n_kv, T / ns, H, ns, kc, qp, CG_NONE, CG_NONE);
         kq = ew(b, kq, mask, n_kv, T / ns, H, ns);
         int16_t kqv = cg_op(b->g, false, CG_F32, kvr, T / ns, H, ns, vcont, kq, CG_NONE, CG_NONE);
