@@ -30,12 +30,15 @@
  * in its host buffer (or are mapped), never repacked; with Metal only,
  * weights repacked for the CPU (Q4_0, Q4_K, IQ4_NL, MXFP4 on an AVX2 host)
  * are not in a host buffer and keep their op on the CPU; the other ops
- * follow the scheduler's expansion passes (cg_assign_backends). Known
- * approximations: the repack rule assumes an AVX2-class host; a weight
- * copied in is sized by the largest block of its role (a quantization mix
- * gives some blocks a wider type);
- * pipeline parallelism keeps 4 copies of the inputs; buffers are one chunk
- * (no maximum allocation size). */
+ * follow the scheduler's expansion passes (cg_assign_backends). A block
+ * copies in its own weights (hr_model_layer_roles), so op-offloaded blocks of
+ * a quantization mix are of different kinds. Known approximations: the
+ * repack rule assumes an AVX2-class host; a model without per-block tables
+ * copies the largest block of each role; a strided view read from another
+ * backend is copied at its root's size (the scheduler copies the view);
+ * recurrent layers on the host keep their ops there (llama.cpp offloads
+ * those with weights); pipeline parallelism keeps 4 copies of the inputs;
+ * buffers are one chunk (no maximum allocation size). */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
