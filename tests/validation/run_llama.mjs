@@ -2,7 +2,7 @@
 // or with gpuLayers the Vulkan build) and print llama.cpp's own log lines to
 // stdout: its "buffer size" lines and the llama_context settings it really used.
 // usage: node run_llama.mjs MODEL.gguf '{"ctxPerSeq":4096,"seqs":1,"batch":512,
-//        "flashAttention":false,"typeK":"F16","typeV":"F16","swaFull":false[,"gpuLayers":N]}'
+//        "flashAttention":false,"typeK":"F16","typeV":"F16","swaFull":false[,"gpuLayers":N][,"mmap":true]}'
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 
 const [modelPath, json] = process.argv.slice(2);
@@ -21,7 +21,7 @@ const llama = await getLlama({
 try {
     // node-llama-cpp would refuse a model larger than the device's reported
     // memory: the safety check is its own, not llama.cpp's
-    const model = await llama.loadModel({modelPath, useMmap: false, gpuLayers: onGpu ? o.gpuLayers : 0,
+    const model = await llama.loadModel({modelPath, useMmap: o.mmap ?? false, gpuLayers: onGpu ? o.gpuLayers : 0,
                                          ignoreMemorySafetyChecks: true});
     // node-llama-cpp's contextSize is per sequence (llama.cpp gets size x sequences),
     // and batchSize sets both n_batch and n_ubatch.

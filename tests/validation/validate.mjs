@@ -78,11 +78,11 @@ for (const name of models) {
     for (const c of cases.filter(c => !(c.except ?? []).includes(name)))
     for (const ngl of [...new Set(layerSettings)]) {
         const label = `${name} ctx=${c.ctx} np=${c.seqs} ub=${c.batch} fa=${c.fa ? "on" : "off"} kv=${c.k.toLowerCase()}/${c.v.toLowerCase()}` +
-            (gpu ? ` ngl=${ngl}` : "");
+            (c.mmap ? " mmap" : "") + (gpu ? ` ngl=${ngl}` : "");
         const opts = {ctxPerSeq: Math.floor(c.ctx / c.seqs), seqs: c.seqs, batch: c.batch,
-                      flashAttention: c.fa, typeK: c.k, typeV: c.v, gpuLayers: ngl};
+                      flashAttention: c.fa, typeK: c.k, typeV: c.v, gpuLayers: ngl, mmap: c.mmap};
         const logPath = path.join(work, `${name}-${c.ctx}-${c.seqs}-${c.batch}-${c.fa ? 1 : 0}-${c.k}-${c.v}` +
-            (gpu ? `-ngl${ngl}` : "") + ".log");
+            (c.mmap ? "-mmap" : "") + (gpu ? `-ngl${ngl}` : "") + ".log");
         // A log that lacks a buffer line the plan expects lost it on the way
         // (node-llama-cpp's log relay, seen once under CI load): run again.
         let r, chk, missing = [];
