@@ -771,6 +771,62 @@ static void test_check_log_missing_lines(void **state)
     free(log);
 }
 
+/* A run with a Vulkan device (its buffers named Vulkan0 / Vulkan_Host): the
+ * device's rows are planned and compared, and a note names what the Vulkan
+ * backend does that the plan does not (its graph optimizer, its alignment);
+ * a CPU log gets no such note. */
+static const char vulkan_log[] =
+    "load_tensors: loading model tensors, this can take a while... (mmap = false)\n"
+    "load_tensors: offloaded 10/17 layers to GPU\n"
+    "load_tensors:          CPU model buffer size =   205.49 MiB\n"
+    "load_tensors:      Vulkan0 model buffer size =   315.69 MiB\n"
+    "load_tensors:  Vulkan_Host model buffer size =   241.63 MiB\n"
+    "llama_context: n_seq_max     = 1\n"
+    "llama_context: n_ctx         = 4096\n"
+    "llama_context: n_ctx_seq     = 4096\n"
+    "llama_context: n_batch       = 512\n"
+    "llama_context: n_ubatch      = 512\n"
+    "llama_context: flash_attn    = disabled\n"
+    "llama_context: kv_unified    = false\n"
+    "llama_context: Vulkan_Host  output buffer size =     0.49 MiB\n"
+    "llama_kv_cache:        CPU KV buffer size =    56.00 MiB\n"
+    "llama_kv_cache:    Vulkan0 KV buffer size =    72.00 MiB\n"
+    "sched_reserve:    Vulkan0 compute buffer size =    73.00 MiB\n"
+    "sched_reserve: Vulkan_Host compute buffer size =   282.01 MiB\n";
+
+static void test_check_vulkan_note(void **state)
+{
+    (void)state;
+    char *log = tu_path(tmp_dir, "vulkan.log");
+    assert_int_equal(tu_write_text(log, vulkan_log), 0);
+    tu_run_result r;
+    run(&r, "check", PRESET, log, "--json", NULL);
+    cJSON *j = expect_json(&r);
+    bool device_compute = false;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, item(j, "rows"))
+        device_compute = device_compute || (strcmp(str(row, "component"), "compute") == 0 &&
+                                            strcmp(str(row, "device"), "Vulkan0") == 0);
+    assert_true(device_compute);
+    char *notes = cJSON_PrintUnformatted(item(j, "notes"));
+    assert_non_null(strstr(notes, "GGML_VK_DISABLE_GRAPH_OPTIMIZE"));
+    free(notes);
+    cJSON_Delete(j);
+    tu_run_free(&r);
+
+    char *cpu = tu_path(tmp_dir, "cpu-only.log");
+    assert_int_equal(tu_write_text(cpu, llama32_log), 0);
+    run(&r, "check", PRESET, cpu, "--json", NULL);
+    j = expect_json(&r);
+    notes = cJSON_PrintUnformatted(item(j, "notes"));
+    assert_null(strstr(notes, "Vulkan"));
+    free(notes);
+    cJSON_Delete(j);
+    tu_run_free(&r);
+    free(cpu);
+    free(log);
+}
+
 /* --hardware-file adds to the shipped catalog; a same-named entry replaces one */
 static void test_hardware_file_merges(void **state)
 {
@@ -864,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_devices),
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_check_log_missing_lines),
+        cmocka_unit_test(test_check_vulkan_note),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -211,6 +211,25 @@ static void note_missing_lines(cli_session *s, const hr_plan *plan, const check_
                      rows[i].predicted_mib);
 }
 
+/* A Vulkan run's device figures depend on two things of that backend the
+ * plan leaves at their defaults: say so where they may show. */
+static void note_vulkan(cli_session *s, const hr_budget *budget, const check_row *rows, int n)
+{
+    bool vulkan = false;
+    for (int d = 1; d < budget->n_devices; d++)
+        vulkan = vulkan || budget->devices[d].backend == HR_BACKEND_VULKAN;
+    bool compute = false;
+    for (int i = 0; i < n; i++)
+        compute = compute || (rows[i].component == HR_COMP_COMPUTE && rows[i].device > 0);
+    if (vulkan && compute)
+        cli_note(&s->notes,
+                 "Vulkan: its graph optimizer reorders each split's nodes, which can make the "
+                 "device's compute buffer a few MiB smaller than planned "
+                 "(GGML_VK_DISABLE_GRAPH_OPTIMIZE=1 turns it off); the plan aligns to "
+                 "runtimes.yaml's vulkan device_alignment, where the device's own "
+                 "minStorageBufferOffsetAlignment may differ");
+}
+
 static int print_json(const cli_session *s, const hr_llama_log *log, const char *path,
                       const hr_plan *plan, const check_row *rows, int n)
 {
@@ -366,6 +385,7 @@ int cmd_check(int argc, char **argv)
     }
     int n = build_rows(log, plan, rows);
     note_missing_lines(&s, plan, rows, n);
+    note_vulkan(&s, &budget, rows, n);
     if (s.opts.json)
         rc = print_json(&s, log, path, plan, rows, n);
     else
