@@ -411,7 +411,8 @@ static void test_gpu_partial_offload(void **state)
  * and Qwen3-MoE Q4_K_M), biases as host weights (Qwen1.5-MoE), a block's own
  * weights in a quantization mix (Phi-3: 15 and 22 MiB QKV), MLA's V copied
  * apart from K (DeepSeek-V2), quantized caches over two sequences (for
- * Command-R7B's sliding window node-llama-cpp asked for a batch of 257). */
+ * the sliding-window models, Command-R7B and Gemma-2, node-llama-cpp asked
+ * for a batch of 257). */
 typedef struct gpu_point {
     const char *model;
     uint32_t n_ctx, n_seq, n_ubatch;
@@ -437,6 +438,9 @@ static const gpu_point gpu_points[] = {
     {"deepseek2_lite_2l", 1024, 1, 512, true, HR_TYPE_F16, 1, 9.01, 95.59},
     {"command_r7b_small", 4096, 2, 257, true, HR_TYPE_Q8_0, 1, 4.20, 32.38},
     {"gpt_oss_20b_2l", 512, 1, 512, false, HR_TYPE_F16, 3, 17.26, 97.26},
+    /* Gemma-2: sliding window, soft-capping, post norms */
+    {"gemma2_small", 512, 1, 512, false, HR_TYPE_F16, 4, 19.01, 89.78},
+    {"gemma2_small", 4096, 2, 257, true, HR_TYPE_Q8_0, 1, 6.59, 49.22},
 };
 
 static void test_gpu_against_real_llamacpp(void **state)
@@ -456,7 +460,7 @@ static void test_gpu_against_real_llamacpp(void **state)
         s.n_gpu_layers = p->ngl;
         s.use_mmap = false;
         s.runtime.backend = HR_BACKEND_VULKAN;
-        s.runtime.host_alignment = 32;
+        s.runtime.host_alignment = 64;   /* Vulkan_Host: lavapipe's minMemoryMapAlignment */
         s.runtime.device_alignment = 16; /* lavapipe's minStorageBufferOffsetAlignment */
         hr_budget b;
         hr_budget_init_host_only(&b);

@@ -9,7 +9,8 @@
 // it, so that the scheduler's placement, op offload and copies are real;
 // compared per device. Vulkan's graph optimizer (a node reordering of that
 // backend alone) is turned off, and the device's buffer alignment (16 bytes
-// on lavapipe) replaces the Vulkan default of configs/runtimes.yaml.
+// on lavapipe) replaces the Vulkan default of configs/runtimes.yaml (headroom
+// check plans with the runtime of the log's GPU backend).
 // usage: node validate.mjs HEADROOM_BIN GEN_GGUF SOURCE_DIR WORK_DIR [--quick] [--gpu]
 // (VALIDATION_MODELS=name,name: other shapes of models/ than the grid's)
 import {spawnSync} from "node:child_process";

@@ -226,8 +226,8 @@ static void note_vulkan(cli_session *s, const hr_budget *budget, const check_row
                  "Vulkan: its graph optimizer reorders each split's nodes, which can make the "
                  "device's compute buffer a few MiB smaller than planned "
                  "(GGML_VK_DISABLE_GRAPH_OPTIMIZE=1 turns it off); the plan aligns to "
-                 "runtimes.yaml's vulkan device_alignment, where the device's own "
-                 "minStorageBufferOffsetAlignment may differ");
+                 "runtimes.yaml's vulkan alignments, where the device's own "
+                 "(minStorageBufferOffsetAlignment, minMemoryMapAlignment) may differ");
 }
 
 static int print_json(const cli_session *s, const hr_llama_log *log, const char *path,
@@ -379,6 +379,10 @@ int cmd_check(int argc, char **argv)
     } else {
         budget_from_log(log, &budget);
     }
+    /* the run's runtime (--runtime, else its GPU's backend): its buffer
+     * alignments are what the plan lays the buffers out with */
+    if ((rc = cli_load_runtime(&s.sc, &budget, &s.notes)) != CLI_OK)
+        goto out;
     if (hr_plan_compute(s.model, set, &budget, plan, &err) != HR_OK) {
         rc = cli_error(CLI_BAD_INPUT, "%s", err.message);
         goto out;

@@ -754,6 +754,10 @@ static void setup_estimate(const hr_compute_input *in, estimate_setup *e)
     e->n_dev = in->n_devices > 0 ? (in->n_devices < CG_MAX_BUFFERS ? in->n_devices : CG_MAX_BUFFERS) : 1;
     for (int i = 1; i < e->n_dev; i++)
         e->align[i] = backend_alignment(in->backends[i]);
+    /* the caller's (a runtime's) alignments, powers of two as ggml's are */
+    for (int i = 0; i < e->n_dev && i < HR_MAX_DEVICES; i++)
+        if (in->align[i] && (in->align[i] & (in->align[i] - 1)) == 0 && in->align[i] <= 4096)
+            e->align[i] = in->align[i];
 
     /* the output layer sits on the last GPU holding layers when offloaded */
     e->buf_output = 0;

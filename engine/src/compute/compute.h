@@ -39,6 +39,10 @@ typedef struct hr_compute_input {
     int32_t layer_begin[HR_MAX_DEVICES], layer_end[HR_MAX_DEVICES];
     bool output_on_gpu;    /* output layer on the last GPU */
     bool offload_kv;
+    /* each device's compute-buffer alignment (0: its backend's default); in a
+     * GPU run the host's is that of the GPU's host buffer type (CUDA_Host,
+     * Vulkan_Host), which holds the CPU's compute buffer */
+    uint32_t align[HR_MAX_DEVICES];
     /* true: the caller found every hr_layer of the model byte for byte the
      * same (the plan checks it once for its every part); false: not known,
      * the module looks itself */

@@ -419,6 +419,11 @@ hr_status hr_plan_compute_cached(const hr_model *model, const hr_settings *setti
     }
     cin.output_on_gpu = hr_place_device(&place, (int32_t)m->n_layer) != 0;
     cin.offload_kv = s->offload_kv;
+    /* the runtime's alignments: the GPUs' buffers, and in a GPU run the
+     * host's compute buffer, which is the GPU's host buffer type */
+    for (int d = 1; d < plan->n_devices; d++)
+        cin.align[d] = alignment[d];
+    cin.align[0] = plan->n_devices > 1 ? alignment[0] : 0;
     cin.layers_alike = layers_alike;
     cin.work = cache ? cache->work : NULL;
     hr_compute_output cout;
