@@ -86,13 +86,11 @@ static int table_device(const hr_compute_input *in, const dev_table *t, int il)
 
 /* The model's per-block weight tables when the prompt graph op-offloads
  * host blocks, whose weights are copied in (a block of another table builds
- * other sizes); NULL otherwise, or when every block has the same table. */
-static const uint16_t *offload_sigs(const hr_compute_input *in)
+ * other sizes); NULL otherwise (gpu_run: a GPU takes part, not in CPU
+ * mode), or when every block has the same table. */
+static const uint16_t *offload_sigs(const hr_compute_input *in, bool gpu_run)
 {
-    bool gpu = false;
-    for (int d = 1; d < in->n_devices && d < HR_MAX_DEVICES; d++)
-        gpu = gpu || in->backends[d] != HR_BACKEND_CPU;
-    if (!gpu || (in->settings && in->settings->mode == HR_MODE_CPU) || in->n_tokens < 32 ||
+    if (!gpu_run || in->n_tokens < 32 ||
         (in->n_devices >= 1 && in->layer_end[0] <= in->layer_begin[0]))
         return NULL;
     hr_layer_roles lr;
@@ -177,14 +175,14 @@ static void kind_ids(const hr_compute_input *in, const dev_table *devs, const ui
     }
 }
 
-static int find_segments(const hr_compute_input *in, segment *seg)
+static int find_segments(const hr_compute_input *in, bool gpu_run, segment *seg)
 {
     const int limit = (int)in->model->n_layer - 1;
     dev_table devs;
     fill_dev_table(in, limit, &devs);
     uint8_t kind[DEV_TABLE];
     const int n_ids = devs.n;
-    const uint16_t *sigs = offload_sigs(in);
+    const uint16_t *sigs = offload_sigs(in, gpu_run);
     kind_ids(in, &devs, sigs, kind);
     int n_seg = 0, i = 0;
     while (i < limit) {
@@ -232,17 +230,17 @@ static int find_segments(const hr_compute_input *in, segment *seg)
     return n_seg;
 }
 
-/* the period after run s (its kinds) follows it in the model */
-static bool kinds_follow(const hr_compute_input *in, const segment *s)
+/* the period after run s (its kinds) follows it in the model; sigs and
+ * devs as offload_sigs and fill_dev_table give them (devs read only where
+ * sigs is set) */
+static bool kinds_follow(const hr_compute_input *in, const dev_table *devs, const uint16_t *sigs,
+                         const segment *s)
 {
     const int d = s->period;
     if (d < 1 || s->end - d < s->start || s->end + d > (int)in->model->n_layer)
         return false;
-    dev_table devs;
-    fill_dev_table(in, (int)in->model->n_layer, &devs);
-    const uint16_t *sigs = offload_sigs(in);
     for (int j = 0; j < d; j++)
-        if (!same_fields(in, &devs, sigs, s->end + j, s->end - d + j))
+        if (!same_fields(in, devs, sigs, s->end + j, s->end - d + j))
             return false;
     return true;
 }
@@ -635,10 +633,16 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
      * the run are not its kinds, an input only its layers read (a sliding
      * window's mask) is freed after its last period: keep that period. */
     run_plan rp[MAX_SEGMENTS];
+    /* the weight tables matter only where host layers op-offload: the
+     * device table is filled only then */
+    const uint16_t *sigs = offload_sigs(in, gpu_any);
+    dev_table devs;
+    if (sigs)
+        fill_dev_table(in, (int)in->model->n_layer, &devs);
     for (int k = 0; k < n_seg; k++) {
         const int dev = layer_device(in, seg[k].start);
         const bool tail = kv_on_host || (ops_move && dev == 0) ||
-                          dev != layer_device(in, seg[k].end) || !kinds_follow(in, &seg[k]);
+                          dev != layer_device(in, seg[k].end) || !kinds_follow(in, &devs, sigs, &seg[k]);
         const bool after_change = seg[k].start > 0 && gpu_any && dev != layer_device(in, seg[k].start - 1);
         rp[k] = after_change && seg[k].period == 1 ? (run_plan){3, 1, true, tail}
                                                    : (run_plan){first_reps, 1, false, tail};
@@ -798,7 +802,7 @@ static void need_segments(const hr_compute_input *in, estimate_setup *e)
 {
     if (e->n_seg >= 0)
         return;
-    e->n_seg = find_segments(in, e->seg);
+    e->n_seg = find_segments(in, e->gpu_run, e->seg);
     if (in->replay_all_layers) { /* one run emitted whole */
         e->n_seg = in->model->n_layer > 1 ? 1 : 0;
         e->seg[0].start = 0;
