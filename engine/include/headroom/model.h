@@ -76,6 +76,9 @@ typedef enum hr_role {
     HR_ROLE_SSM_IN, HR_ROLE_SSM_CONV1D, HR_ROLE_SSM_X, HR_ROLE_SSM_DT, HR_ROLE_SSM_A,
     HR_ROLE_SSM_D, HR_ROLE_SSM_OUT,
     HR_ROLE_TIME_MIX, HR_ROLE_CHANNEL_MIX,
+    /* gated delta nets (Qwen3.5, Qwen3-Next): the output gate, the decay
+     * (alpha) and beta projections, and Qwen3-Next's fused beta-alpha */
+    HR_ROLE_ATTN_GATE, HR_ROLE_SSM_ALPHA, HR_ROLE_SSM_BETA, HR_ROLE_SSM_BA,
     HR_ROLE_COUNT
 } hr_role;
 

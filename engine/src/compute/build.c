@@ -140,6 +140,16 @@ EMITTER int16_t row_weight(cg_build *b, int64_t n)
     return b->offloading ? cg_external(b->g, (uint64_t)n * 4u, 0, CG_EXT_WEIGHT_HOST) : CG_NONE;
 }
 
+int16_t cg_weight(cg_build *b, hr_role role)
+{
+    return weight(b, role);
+}
+
+int16_t cg_row_weight(cg_build *b, int64_t n)
+{
+    return row_weight(b, n);
+}
+
 /* x + bias (a row of ne0 weights), in place */
 EMITTER int16_t add_bias(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2,
                          int64_t ne3)
@@ -1520,8 +1530,11 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         cg_mark_layer(g, il);
         g->cur_buffer = layer_buffer(b, il);
         if (t.delta_net) { /* Qwen3.5: whole layers in order (each expands its norm first) */
-            b->offloading = false;
-            b->wsig = CG_NO_SIG;
+            b->offloading = b->op_offload && g->cur_buffer == 0 && T >= 32;
+            b->wsig = offloaded_wsig(b, il);
+            cg_set_free_mode(g, b->offloading);
+            if (b->offloading)
+                g->cur_buffer = 1;
             b->cur_layer = il;
             cur = m->layers[il].is_recurrent ? cg_rec_delta_net(b, il, cur)
                                              : gated_attn_layer(b, &t, &m->layers[il], cur);

@@ -122,6 +122,12 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers);
  * makes (cur when none is pending): before a layer of another kind and
  * before the output layer. */
 void cg_rec_begin(cg_build *b, int16_t embd);
+/* An op-offloaded layer's weights as sources (CG_NONE in a layer that is
+ * not op-offloaded, where a weight plays no part): a block weight of the
+ * role (the block's own where the model has per-block tables), or a row of
+ * n f32 weights (norms, biases, small vectors) */
+int16_t cg_weight(cg_build *b, hr_role role);
+int16_t cg_row_weight(cg_build *b, int64_t n);
 /* A layer's FFN from its mixer's output (cur) and residual (resid) over Tn
  * rows, as an attention layer's (build.c): hybrids' Mamba-2 layers end so */
 int16_t cg_layer_ffn(cg_build *b, int il, int16_t cur, int16_t resid, int64_t Tn);

@@ -75,6 +75,74 @@ EMITTER int16_t mm(cg_build *b, int16_t x, int64_t rows, int64_t ne1, int64_t ne
     return nw(b, x, CG_NONE, rows, ne1, ne2, ne3);
 }
 
+/* a matmul with the layer's weight of a role: in an op-offloaded layer the
+ * weight is its first source (ggml_mul_mat(w, x)), which moves it to the GPU */
+EMITTER int16_t mmw(cg_build *b, hr_role role, int16_t x, int64_t rows, int64_t ne1, int64_t ne2,
+                    int64_t ne3)
+{
+    return nw(b, cg_weight(b, role), x, rows, ne1, ne2, ne3);
+}
+
+/* ---- the recurrent cache in an op-offloaded layer (ggml_backend_sched's
+ * view of it: the cache lives in a host buffer the GPU cannot read) ----
+ * An op whose result is a view of the cache (build_rs's clearing SCALE, the
+ * CPYs of new states into it) runs where the cache is: on the host. The
+ * state rows' GET_ROWS follow those neighbours there. */
+
+/* a node that allocates nothing and runs on the host (an op into the cache) */
+static int16_t host_cache_op(cg_build *b, int16_t src)
+{
+    cg_graph *g = b->g;
+    const bool free_mode = g->free_mode;
+    const uint8_t buf = g->cur_buffer;
+    g->free_mode = false;
+    g->cur_buffer = 0;
+    cg_sink(g, src, CG_NONE, CG_NONE);
+    const int16_t at = (int16_t)(g->n_nodes - 1);
+    g->free_mode = free_mode;
+    g->cur_buffer = buf;
+    return at;
+}
+
+/* The write of a view of x (view_bytes of it) into the cache. In an
+ * op-offloaded layer x sits on the GPU: the scheduler copies the view
+ * itself, at its own size (ggml_nbytes of the view, not of x), to the host
+ * at the start of the write's split; x lives until then (input_dep, a
+ * reader on x's side). Emitted here as that pair, since the split copies
+ * whole roots. */
+static void cache_write(cg_build *b, int16_t x, uint64_t view_bytes, bool fixed)
+{
+    cg_graph *g = b->g;
+    if (!b->offloading) {
+        cg_sink(g, V(b, x), CG_NONE, CG_NONE);
+        return;
+    }
+    const bool free_mode = g->free_mode;
+    g->free_mode = false; /* x's side: the GPU (cur_buffer) */
+    cg_sink(g, V(b, x), CG_NONE, CG_NONE);
+    const uint8_t buf = g->cur_buffer;
+    g->cur_buffer = 0;
+    const int16_t copy = cg_op(g, false, CG_F32, 1, 1, 1, 1, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
+    if (copy != CG_NONE) {
+        g->nodes[copy].bytes = view_bytes < CG_TOO_BIG ? view_bytes : CG_TOO_BIG;
+        g->too_big |= view_bytes >= CG_TOO_BIG;
+        if (fixed)
+            cg_mark_fixed(g, copy);
+    }
+    cg_sink(g, copy, CG_NONE, CG_NONE);
+    g->cur_buffer = buf;
+    g->free_mode = free_mode;
+}
+
+/* bytes of a [ne0, ne1, ne2] f32 view of a contiguous root whose rows are
+ * nb1 bytes apart (ggml_nbytes: the first row whole, then a stride for
+ * every further row) */
+static uint64_t strided_view_bytes(int64_t ne0, int64_t ne1, int64_t ne2, int64_t nb1)
+{
+    const int64_t rows = smul(ne1, ne2);
+    return (uint64_t)sadd(smul(ne0, 4), smul(rows > 0 ? rows - 1 : 0, nb1));
+}
+
 /* build_norm LLM_NORM with weight and bias: NORM, MUL, ADD */
 EMITTER int16_t lnorm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2,
                       int64_t ne3)
@@ -110,10 +178,17 @@ static int64_t seqs(const cg_build *b)
 static int16_t state_rows(cg_build *b, int64_t row)
 {
     const int64_t ns = seqs(b);
+    if (b->offloading) /* the SCALE clearing the cache's unused rows */
+        host_cache_op(b, CG_NONE);
     const int16_t copy = V(b, rec_input(b, &b->inp_s_copy, ns));
     const int16_t s = nw(b, copy, CG_NONE, row, ns, 1, 1);
     cg_mark_fixed(b->g, s);
-    cg_sink(b->g, copy, CG_NONE, CG_NONE);
+    if (b->offloading) { /* the extra rows' GET_ROWS and their CPY back */
+        host_cache_op(b, copy);
+        host_cache_op(b, CG_NONE);
+    } else {
+        cg_sink(b->g, copy, CG_NONE, CG_NONE);
+    }
     return s;
 }
 
@@ -421,26 +496,27 @@ int16_t cg_rec_delta_net(cg_build *b, int il, int16_t inpL)
     b->cur_layer = il;
     /* the input norm (expanded first) */
     int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1);
-    x = ip(b, x, CG_NONE, E, T, 1, 1);
+    x = ip(b, x, cg_row_weight(b, E), E, T, 1, 1);
     /* the conv state's copy: its rows, then qkv (transposed into the concat) */
     const int16_t conv = state_rows(b, smul(d_conv, conv_ch));
     int16_t qkv, qkvz = CG_NONE;
     if (m->has_fused_qkvz) { /* Qwen3-Next's legacy ssm_in: q, k, v copied out and concatenated */
-        qkvz = mm(b, x, sadd(conv_ch, vdim), T, 1, 1);
+        qkvz = mmw(b, HR_ROLE_SSM_IN, x, sadd(conv_ch, vdim), T, 1, 1);
         const int16_t qf = nw(b, V(b, qkvz), CG_NONE, smul(Sk, Hk), nst, ns, 1);
         const int16_t kf = nw(b, V(b, qkvz), CG_NONE, smul(Sk, Hk), nst, ns, 1);
         const int16_t qk = nw(b, qf, kf, smul(2 * Sk, Hk), nst, ns, 1);
         const int16_t vf = nw(b, V(b, qkvz), CG_NONE, vdim, nst, ns, 1);
         qkv = nw(b, qk, vf, conv_ch, nst, ns, 1);
     } else {
-        qkv = mm(b, x, conv_ch, T, 1, 1);
+        qkv = mmw(b, HR_ROLE_ATTN_QKV, x, conv_ch, T, 1, 1);
     }
     const int16_t cx = nw(b, V(b, conv), V(b, qkv), d_conv + nst, conv_ch, ns, 1);
-    cg_sink(b->g, V(b, cx), CG_NONE, CG_NONE);
+    /* its last d_conv columns to the cache */
+    cache_write(b, cx, strided_view_bytes(d_conv, conv_ch, ns, smul(d_conv + nst, 4)), false);
     /* build_rs expands the state's rows at once, before the convolution */
     const int16_t state = state_rows(b, smul(Sk, vdim));
     /* the fused op's sources in order: q, k (conv, silu, l2 norms), v, g, beta, state */
-    int16_t co = nw(b, cx, CG_NONE, conv_ch, nst, ns, 1); /* ssm_conv */
+    int16_t co = nw(b, cx, cg_weight(b, HR_ROLE_SSM_CONV1D), conv_ch, nst, ns, 1); /* ssm_conv */
     co = ip(b, co, CG_NONE, conv_ch, nst, ns, 1);         /* silu */
     /* Qwen3-Next repeats q and k to the value heads (Qwen3.5 broadcasts in
      * the fused op) and projects beta and alpha together */
@@ -454,33 +530,34 @@ int16_t cg_rec_delta_net(cg_build *b, int il, int16_t inpL)
     k = ip(b, k, CG_NONE, Sk, Hk, nst, ns);
     if (repeat)
         k = nw(b, V(b, k), CG_NONE, Sk, Hv / Hk, Hk, T);
-    const int16_t ba = next ? mm(b, x, 2 * Hv, T, 1, 1) : CG_NONE;
+    const int16_t ba = next ? mmw(b, HR_ROLE_SSM_BA, x, 2 * Hv, T, 1, 1) : CG_NONE;
     int16_t g = next ? nw(b, V(b, ba), CG_NONE, Hv, nst, ns, 1) /* cont_3d of alpha's view */
-                     : mm(b, x, Hv, T, 1, 1);                  /* alpha */
-    g = ip(b, next ? g : V(b, g), CG_NONE, Hv, nst, ns, 1); /* + dt bias */
-    g = ip(b, g, CG_NONE, Hv, nst, ns, 1);     /* softplus */
-    g = ip(b, g, CG_NONE, Hv, nst, ns, 1);     /* * a */
+                     : mmw(b, HR_ROLE_SSM_ALPHA, x, Hv, T, 1, 1); /* alpha */
+    g = ip(b, next ? g : V(b, g), cg_row_weight(b, Hv), Hv, nst, ns, 1); /* + dt bias */
+    g = ip(b, g, CG_NONE, Hv, nst, ns, 1);                   /* softplus */
+    g = ip(b, g, cg_row_weight(b, Hv), Hv, nst, ns, 1);      /* * a */
     int16_t beta;
     if (next) { /* cont of beta's view, sigmoid */
         beta = nw(b, V(b, ba), CG_NONE, Hk ? Hv / Hk : Hv, Hk ? Hk : 1, nst, ns);
         beta = ip(b, beta, CG_NONE, Hk ? Hv / Hk : Hv, Hk ? Hk : 1, nst, ns);
     } else {
-        beta = mm(b, x, Hv, T, 1, 1);
+        beta = mmw(b, HR_ROLE_SSM_BETA, x, Hv, T, 1, 1);
         beta = ip(b, V(b, beta), CG_NONE, 1, Hv, nst, ns); /* sigmoid, over its reshape */
     }
     const int16_t src[6] = {q, k, V(b, co), V(b, g), beta, V(b, state)};
     /* output [Sv, Hv, T] then the new state [Sv, Sv, Hv, seqs] */
     const int16_t y = wide_op(b, sadd(smul(smul(Sv, Hv), T), smul(smul(smul(Sv, Sv), Hv), ns)), 1,
                               src, 6);
-    cg_sink(b->g, V(b, y), CG_NONE, CG_NONE); /* the new state to the cache */
+    /* the new state to the cache */
+    cache_write(b, y, (uint64_t)smul(smul(smul(Sv, Sv), Hv), smul(ns, 4)), true);
     /* the gated norm: rms_norm(output) * ssm_norm * silu(z), then out_proj */
     int16_t o = ip(b, V(b, y), CG_NONE, Sv, Hv, nst, ns);
-    o = ip(b, o, CG_NONE, Sv, Hv, nst, ns);
+    o = ip(b, o, cg_row_weight(b, Sv), Sv, Hv, nst, ns);
     int16_t z = qkvz != CG_NONE ? nw(b, V(b, qkvz), CG_NONE, vdim, nst, ns, 1) /* cont of z's view */
-                                : mm(b, x, vdim, T, 1, 1);
+                                : mmw(b, HR_ROLE_ATTN_GATE, x, vdim, T, 1, 1);
     z = ip(b, V(b, z), CG_NONE, Sv, Hv, nst, ns); /* silu over z's reshape */
     o = ip(b, o, z, Sv, Hv, nst, ns);
-    const int16_t out = mm(b, V(b, o), E, T, 1, 1);
+    const int16_t out = mmw(b, HR_ROLE_SSM_OUT, V(b, o), E, T, 1, 1);
     return cg_layer_ffn(b, il, V(b, out), inpL, T); /* reshaped to 2-d: the residual add
                                                        runs in place over inpL */
 }

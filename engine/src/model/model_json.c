@@ -44,6 +44,10 @@ static const char *const role_names[HR_ROLE_COUNT] = {
     [HR_ROLE_SSM_OUT] = "ssm_out",
     [HR_ROLE_TIME_MIX] = "time_mix",
     [HR_ROLE_CHANNEL_MIX] = "channel_mix",
+    [HR_ROLE_ATTN_GATE] = "attn_gate",
+    [HR_ROLE_SSM_ALPHA] = "ssm_alpha",
+    [HR_ROLE_SSM_BETA] = "ssm_beta",
+    [HR_ROLE_SSM_BA] = "ssm_ba",
 };
 
 static const char *role_name(unsigned role)

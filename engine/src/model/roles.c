@@ -14,7 +14,7 @@ static const struct {
     {"attn_q_a", HR_ROLE_ATTN_Q_A},           {"attn_q_b", HR_ROLE_ATTN_Q_B},
     {"attn_qkv", HR_ROLE_ATTN_QKV},           {"attn_output", HR_ROLE_ATTN_OUTPUT},
     {"attn_q", HR_ROLE_ATTN_Q},               {"attn_k", HR_ROLE_ATTN_K},
-    {"attn_v", HR_ROLE_ATTN_V},
+    {"attn_v", HR_ROLE_ATTN_V},               {"attn_gate", HR_ROLE_ATTN_GATE},
     {"ffn_gate_up_exps", HR_ROLE_FFN_GATE_UP_EXPS},
     {"ffn_gate_exps", HR_ROLE_FFN_GATE_EXPS}, {"ffn_up_exps", HR_ROLE_FFN_UP_EXPS},
     {"ffn_down_exps", HR_ROLE_FFN_DOWN_EXPS}, {"ffn_gate_shexp", HR_ROLE_FFN_GATE_SHEXP},
@@ -24,7 +24,9 @@ static const struct {
     {"ssm_in", HR_ROLE_SSM_IN},               {"ssm_conv1d", HR_ROLE_SSM_CONV1D},
     {"ssm_x", HR_ROLE_SSM_X},                 {"ssm_dt", HR_ROLE_SSM_DT},
     {"ssm_a", HR_ROLE_SSM_A},                 {"ssm_d", HR_ROLE_SSM_D},
-    {"ssm_out", HR_ROLE_SSM_OUT},             {"time_mix", HR_ROLE_TIME_MIX},
+    {"ssm_out", HR_ROLE_SSM_OUT},             {"ssm_alpha", HR_ROLE_SSM_ALPHA},
+    {"ssm_beta", HR_ROLE_SSM_BETA},           {"ssm_ba", HR_ROLE_SSM_BA},
+    {"time_mix", HR_ROLE_TIME_MIX},
     {"channel_mix", HR_ROLE_CHANNEL_MIX},
 };
 
