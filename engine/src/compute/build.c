@@ -1456,6 +1456,30 @@ static void pool_embeddings(cg_build *b, int16_t embd)
     cg_mark_output(b->g, pooled);
 }
 
+bool cg_rec_offloads(const cg_build *b, int il)
+{
+    const hr_model *m = b->m;
+    /* Mamba-2 blocks (build_recurrent.c's ssm_of); Mamba-1's scan, RWKV and
+     * LFM2's short convolution keep their ops on the host (not modelled) */
+    const bool shortconv_or_rwkv = m->shortconv_l_cache || m->arch == HR_ARCH_RWKV6 ||
+                                   m->arch == HR_ARCH_RWKV7;
+    const bool mamba2 = !shortconv_or_rwkv && (m->arch == HR_ARCH_MAMBA2 ||
+                                               (m->arch != HR_ARCH_MAMBA && m->ssm_n_group > 0));
+    return mamba2 && b->op_offload && layer_buffer(b, il) == 0 && b->n_tokens >= 32;
+}
+
+void cg_enter_block(cg_build *b, int il, bool offloads)
+{
+    cg_graph *g = b->g;
+    g->cur_buffer = layer_buffer(b, il);
+    b->offloading = offloads && b->op_offload && g->cur_buffer == 0 && b->n_tokens >= 32;
+    b->wsig = offloaded_wsig(b, il);
+    cg_set_free_mode(g, b->offloading);
+    if (b->offloading)
+        g->cur_buffer = 1;
+    b->cur_layer = il;
+}
+
 bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
 {
     const hr_model *m = b->m;
@@ -1530,12 +1554,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         cg_mark_layer(g, il);
         g->cur_buffer = layer_buffer(b, il);
         if (t.delta_net) { /* Qwen3.5: whole layers in order (each expands its norm first) */
-            b->offloading = b->op_offload && g->cur_buffer == 0 && T >= 32;
-            b->wsig = offloaded_wsig(b, il);
-            cg_set_free_mode(g, b->offloading);
-            if (b->offloading)
-                g->cur_buffer = 1;
-            b->cur_layer = il;
+            cg_enter_block(b, il, true);
             cur = m->layers[il].is_recurrent ? cg_rec_delta_net(b, il, cur)
                                              : gated_attn_layer(b, &t, &m->layers[il], cur);
             continue;
@@ -1557,8 +1576,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         }
         if (recurrent || m->layers[il].is_recurrent || (m->layers[il].n_head == 0 && !t.one_kind)) {
             /* recurrent blocks (hybrids' approximated by Mamba's) */
-            b->offloading = false;
-            b->wsig = CG_NO_SIG;
+            cg_enter_block(b, il, cg_rec_offloads(b, il));
             for (int k = 0; k < LAYER_KINDS; k++) /* attention layers copy only */
                 recs[k].L = NULL;                   /* from a run without these */
             cg_rec_layer(b, il, cur, il == (int)m->n_layer - 1 && !t.norm_then_rows);

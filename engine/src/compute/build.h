@@ -38,6 +38,8 @@ typedef struct cg_rec_tail {
     uint8_t buffer;    /* the layer's buffer */
     bool last;         /* the model's last layer: out_ids rows */
     int32_t layer;
+    bool offloading;   /* the layer's ops were op-offloaded (its b->offloading) */
+    uint16_t wsig;     /* and its weight table (b->wsig) */
     int16_t h[4];      /* tensors of the layer the tail reads */
     int16_t attn;      /* Falcon-H1: the attention's output before its projection */
 } cg_rec_tail;
@@ -128,6 +130,12 @@ void cg_rec_begin(cg_build *b, int16_t embd);
  * n f32 weights (norms, biases, small vectors) */
 int16_t cg_weight(cg_build *b, hr_role role);
 int16_t cg_row_weight(cg_build *b, int64_t n);
+/* Whether a recurrent block il op-offloads (a host block of a GPU run, a
+ * batch of 32 tokens or more, an architecture whose recurrent ops are
+ * modelled so: Mamba-2, the gated delta net); and entering block il's
+ * emission: its buffer, op offload (free nodes on GPU 1) and weight table */
+bool cg_rec_offloads(const cg_build *b, int il);
+void cg_enter_block(cg_build *b, int il, bool offloads);
 /* A layer's FFN from its mixer's output (cur) and residual (resid) over Tn
  * rows, as an attention layer's (build.c): hybrids' Mamba-2 layers end so */
 int16_t cg_layer_ffn(cg_build *b, int il, int16_t cur, int16_t resid, int64_t Tn);

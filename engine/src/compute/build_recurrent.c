@@ -104,34 +104,48 @@ static int16_t host_cache_op(cg_build *b, int16_t src)
     return at;
 }
 
-/* The write of a view of x (view_bytes of it) into the cache. In an
- * op-offloaded layer x sits on the GPU: the scheduler copies the view
- * itself, at its own size (ggml_nbytes of the view, not of x), to the host
- * at the start of the write's split; x lives until then (input_dep, a
- * reader on x's side). Emitted here as that pair, since the split copies
- * whole roots. */
-static void cache_write(cg_build *b, int16_t x, uint64_t view_bytes, bool fixed)
+/* The scheduler's copy of a view of x (view_bytes of it) from buffer
+ * `from` (x's) to buffer `to`: the scheduler copies the view itself, at its
+ * own size (ggml_nbytes of the view, not of x), at the start of its
+ * reader's split, and x lives until then (input_dep, a reader on x's side).
+ * Emitted here as that pair, since the split (split.c) copies whole roots;
+ * returns the copy, for a reader on `to`. */
+static int16_t view_copy(cg_build *b, int16_t x, uint64_t view_bytes, uint8_t from, uint8_t to,
+                         bool fixed, uint32_t layout)
+/* (x: the handle as its reader reads it, through a view or not; layout:
+ * the view's, for in-place reuse of the copy) */
 {
     cg_graph *g = b->g;
-    if (!b->offloading) {
-        cg_sink(g, V(b, x), CG_NONE, CG_NONE);
-        return;
-    }
     const bool free_mode = g->free_mode;
-    g->free_mode = false; /* x's side: the GPU (cur_buffer) */
-    cg_sink(g, V(b, x), CG_NONE, CG_NONE);
     const uint8_t buf = g->cur_buffer;
-    g->cur_buffer = 0;
+    g->free_mode = false;
+    g->cur_buffer = from;
+    cg_sink(g, x, CG_NONE, CG_NONE);
+    g->cur_buffer = to;
     const int16_t copy = cg_op(g, false, CG_F32, 1, 1, 1, 1, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
     if (copy != CG_NONE) {
+        /* the view's layout (ggml_dup_tensor_layout): an op may run in place
+         * over the copy */
+        g->nodes[copy].layout = layout;
         g->nodes[copy].bytes = view_bytes < CG_TOO_BIG ? view_bytes : CG_TOO_BIG;
         g->too_big |= view_bytes >= CG_TOO_BIG;
         if (fixed)
             cg_mark_fixed(g, copy);
     }
-    cg_sink(g, copy, CG_NONE, CG_NONE);
     g->cur_buffer = buf;
     g->free_mode = free_mode;
+    return copy;
+}
+
+/* The write of a view of x (view_bytes of it) into the cache: on the host,
+ * from a copy of the view where the layer op-offloads (x on the GPU) */
+static void cache_write(cg_build *b, int16_t x, uint64_t view_bytes, bool fixed)
+{
+    if (!b->offloading) {
+        cg_sink(b->g, V(b, x), CG_NONE, CG_NONE);
+        return;
+    }
+    host_cache_op(b, view_copy(b, V(b, x), view_bytes, b->g->cur_buffer, 0, fixed, 0));
 }
 
 /* bytes of a [ne0, ne1, ne2] f32 view of a contiguous root whose rows are
@@ -229,6 +243,8 @@ static void set_tail(cg_build *b, uint8_t kind, bool last, int16_t h0, int16_t h
     t->buffer = b->g->cur_buffer;
     t->last = last;
     t->layer = b->cur_layer;
+    t->offloading = b->offloading;
+    t->wsig = b->wsig;
     t->h[0] = h0;
     t->h[1] = h1;
     t->h[2] = h2;
@@ -349,20 +365,25 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
     int16_t inpL;
     const int16_t conv = rows_and_input(b, cur, smul(s.d_conv - 1, s.conv_ch), &inpL);
     int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1); /* rms_norm (the residual reads inpL too) */
-    x = ip(b, x, CG_NONE, E, T, 1, 1);            /* * attn_norm */
+    x = ip(b, x, cg_row_weight(b, E), E, T, 1, 1); /* * attn_norm */
     /* in_proj: of the 2-d input (Mamba-2), of a 3-d reshape (Mamba) */
     const int64_t in_w = s.v2 ? sadd(sadd(s.conv_ch, s.d_inner), s.n_head) : 2 * s.d_inner;
-    const int16_t xz = s.v2 ? mm(b, x, in_w, T, 1, 1) : mm(b, V(b, x), in_w, nst, ns, 1);
+    const int16_t xz = s.v2 ? mmw(b, HR_ROLE_SSM_IN, x, in_w, T, 1, 1)
+                            : mm(b, V(b, x), in_w, nst, ns, 1);
     const int16_t conv_x = nw(b, V(b, conv), V(b, xz), s.d_conv - 1 + nst, s.conv_ch, ns, 1);
-    cg_sink(b->g, V(b, conv_x), CG_NONE, CG_NONE); /* last conv columns to the cache */
+    /* last conv columns to the cache */
+    cache_write(b, conv_x, strided_view_bytes(s.d_conv - 1, s.conv_ch, ns, smul(s.d_conv - 1 + nst, 4)),
+                false);
+    if (b->offloading) /* build_rs's clearing SCALE of the scan's states */
+        host_cache_op(b, CG_NONE);
     /* the DFS from the scan: conv, then dt */
-    x = nw(b, conv_x, CG_NONE, s.conv_ch, nst, ns, 1); /* ssm_conv */
-    x = ip(b, x, CG_NONE, s.conv_ch, nst, ns, 1);      /* + conv1d_b */
-    x = ip(b, x, CG_NONE, s.conv_ch, nst, ns, 1);      /* silu */
+    x = nw(b, conv_x, cg_weight(b, HR_ROLE_SSM_CONV1D), s.conv_ch, nst, ns, 1); /* ssm_conv */
+    x = ip(b, x, cg_row_weight(b, s.conv_ch), s.conv_ch, nst, ns, 1);           /* + conv1d_b */
+    x = ip(b, x, CG_NONE, s.conv_ch, nst, ns, 1);                               /* silu */
     int16_t dt, B, C; /* the scan's dt, B and C */
     if (s.v2) {
-        dt = nw(b, V(b, xz), CG_NONE, s.n_head, nst, ns, 1); /* cont */
-        dt = ip(b, dt, CG_NONE, s.n_head, nst, ns, 1);       /* + dt_b */
+        dt = nw(b, V(b, xz), CG_NONE, s.n_head, nst, ns, 1);          /* cont */
+        dt = ip(b, dt, cg_row_weight(b, s.n_head), s.n_head, nst, ns, 1); /* + dt_b */
         B = C = V(b, x);
     } else {
         /* Jamba: dt, B and C each through an RMS norm (of a view: a new
@@ -382,9 +403,36 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
     }
     const int16_t copy = V(b, b->inp_s_copy);
     /* ssm_scan(s, x, dt, A, B, C, ids): y then the new states */
-    const int16_t src[5] = {V(b, x), dt, B, C, copy};
-    const int16_t y =
-        wide_op(b, sadd(smul(s.d_inner, T), smul(smul(s.d_state, s.d_inner), ns)), 1, src, 5);
+    int16_t src[5] = {V(b, x), dt, B, C, copy};
+    const int64_t y_len = sadd(smul(s.d_inner, T), smul(smul(s.d_state, s.d_inner), ns));
+    if (b->offloading) {
+        /* The scan reads A, a host weight, and its result is one row: no
+         * backend offloads it (batch size = rows), so it runs on the host
+         * with copies of its GPU sources, x, B and C being three views of
+         * the convolution's output (three copies) */
+        cg_graph *g = b->g;
+        const uint8_t gpu = g->cur_buffer;
+        const int64_t row = smul(s.conv_ch, 4);
+        /* (the scan runs in place over none of them: no layouts) */
+        src[0] = view_copy(b, V(b, x), strided_view_bytes(s.d_inner, nst, ns, row), gpu, 0, false, 0);
+        src[1] = view_copy(b, dt, g->nodes[CG_ROOT(dt)].bytes, gpu, 0, false, 0);
+        src[2] = view_copy(b, V(b, x), strided_view_bytes(smul(s.d_state, s.ng), nst, ns, row), gpu, 0,
+                           false, 0);
+        src[3] = view_copy(b, V(b, x), strided_view_bytes(smul(s.d_state, s.ng), nst, ns, row), gpu, 0,
+                           false, 0);
+        const bool free_mode = g->free_mode;
+        g->free_mode = false;
+        g->cur_buffer = 0;
+        const int16_t y = wide_op(b, y_len, 1, src, 5);
+        cg_sink(g, copy, CG_NONE, CG_NONE); /* build_rs: the extra rows */
+        cg_sink(g, CG_NONE, CG_NONE, CG_NONE); /* their CPY back */
+        cg_sink(g, V(b, y), CG_NONE, CG_NONE); /* the new states to the cache */
+        g->free_mode = free_mode;
+        g->cur_buffer = gpu;
+        set_tail(b, CG_TAIL_MAMBA, last, y, x, xz, inpL);
+        return;
+    }
+    const int16_t y = wide_op(b, y_len, 1, src, 5);
     cg_sink(b->g, copy, CG_NONE, CG_NONE);         /* build_rs: the extra rows */
     cg_sink(b->g, V(b, y), CG_NONE, CG_NONE);      /* the new states to the cache */
     set_tail(b, CG_TAIL_MAMBA, last, y, x, xz, inpL);
@@ -405,18 +453,25 @@ int16_t cg_rec_mamba_out(cg_build *b, const cg_rec_tail *t)
         ne[2] = nst;
         ne[3] = ns;
     }
+    /* an op-offloaded layer's scan ran on the host: its y (a view) is
+     * copied back, first in the split */
+    const int16_t y_in =
+        b->offloading ? view_copy(b, V(b, y_ssm), (uint64_t)smul(smul(s.d_inner, T), 4), 0, b->g->cur_buffer,
+                                  false, cg_layout_key(CG_F32, ne[0], ne[1], ne[2], ne[3], false))
+                      : V(b, y_ssm);
     /* swiglu_split(cont(z), y): z first */
     const int16_t z = nw(b, V(b, xz), CG_NONE, ne[0], ne[1], ne[2], ne[3]);
-    int16_t y = ip(b, s.v2 ? V(b, x) : x, CG_NONE, ne[0], ne[1], ne[2], ne[3]); /* x * D */
-    y = ip(b, V(b, y_ssm), y, ne[0], ne[1], ne[2], ne[3]);
+    int16_t y = ip(b, s.v2 ? V(b, x) : x, s.v2 ? cg_row_weight(b, s.n_head) : CG_NONE, ne[0], ne[1],
+                   ne[2], ne[3]); /* x * D */
+    y = ip(b, y_in, y, ne[0], ne[1], ne[2], ne[3]);
     y = nw(b, z, y, ne[0], ne[1], ne[2], ne[3]); /* swiglu */
     int16_t out;
     if (s.v2) {
         if (b->rdims.ssm_norm) { /* rms_norm of a reshape: a new tensor */
             y = ip(b, V(b, y), CG_NONE, s.d_inner / s.ng, s.ng, nst, ns);
-            y = ip(b, y, CG_NONE, s.d_inner / s.ng, s.ng, nst, ns);
+            y = ip(b, y, cg_row_weight(b, s.d_inner / s.ng), s.d_inner / s.ng, s.ng, nst, ns);
         }
-        out = mm(b, V(b, y), E, T, 1, 1);
+        out = mmw(b, HR_ROLE_SSM_OUT, V(b, y), E, T, 1, 1);
     } else {
         out = V(b, mm(b, y, E, nst, ns, 1)); /* reshaped to 2-d */
     }
@@ -804,10 +859,17 @@ int16_t cg_rec_flush(cg_build *b, int16_t cur)
     b->tail.kind = CG_TAIL_NONE;
     cg_graph *g = b->g;
     const uint8_t saved = g->cur_buffer;
-    /* the ops of the layer that left them; the embeddings' norm runs with
-     * layer 0 (llama.cpp loads token_embd_norm as a repeating layer's) */
-    if (t.kind != CG_TAIL_EMBD_NORM)
+    const bool saved_offloading = b->offloading, saved_free = g->free_mode;
+    const uint16_t saved_wsig = b->wsig;
+    /* the ops of the layer that left them, as it emitted its own (op
+     * offload included); the embeddings' norm runs with layer 0 (llama.cpp
+     * loads token_embd_norm as a repeating layer's) */
+    if (t.kind != CG_TAIL_EMBD_NORM) {
         g->cur_buffer = t.buffer;
+        b->offloading = t.offloading;
+        b->wsig = t.wsig;
+        cg_set_free_mode(g, t.offloading);
+    }
     int16_t out;
     switch (t.kind) {
     case CG_TAIL_EMBD_NORM:
@@ -827,5 +889,8 @@ int16_t cg_rec_flush(cg_build *b, int16_t cur)
         break;
     }
     g->cur_buffer = saved;
+    b->offloading = saved_offloading;
+    b->wsig = saved_wsig;
+    g->free_mode = saved_free;
     return out;
 }
