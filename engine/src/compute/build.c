@@ -1499,6 +1499,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->early_layer = -1;
     b->early_after_moe = -1;
     b->early_next = -1;
+    b->mixer_norm_w = CG_NONE;
     b->k_quantized = type_is_quantized(b->in->type_k); /* looked up once per graph */
     b->v_quantized = type_is_quantized(b->in->type_v);
     /* layers all alike (the caller found it): the first tells */
@@ -1564,12 +1565,13 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
              * the Mamba-2 mixer of a second norm of the same input; the
              * rest waits as the layer's tail */
             cur = cg_rec_flush(b, cur);
-            b->offloading = false;
-            b->wsig = CG_NO_SIG;
-            b->cur_layer = il;
+            cg_enter_block(b, il, cg_rec_offloads(b, il));
             int16_t normed;
             const int16_t kqv = layer_attn(b, &t, &m->layers[il], cur, &normed);
+            const cg_node *nn = normed != CG_NONE ? &g->nodes[CG_ROOT(normed)] : NULL;
+            b->mixer_norm_w = b->offloading && nn && nn->n_src > 1 ? nn->src[1] : CG_NONE;
             cg_rec_layer(b, il, cur, il == (int)m->n_layer - 1);
+            b->mixer_norm_w = CG_NONE;
             b->tail.kind = CG_TAIL_FALCON_H1;
             b->tail.attn = kqv;
             continue;

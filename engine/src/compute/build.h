@@ -100,6 +100,9 @@ typedef struct cg_build {
     int32_t early_next;  /* the recurrent layer after the attention layer being emitted,
                             whose state rows follow its attention (hybrids), or -1 */
     cg_rec_dims rdims;
+    int16_t mixer_norm_w; /* Falcon-H1, op-offloaded: the attention's input-norm
+                             weight, which the mixer's norm reads again (one copy
+                             serves both), or CG_NONE */
 } cg_build;
 
 /* Two layers build the same ops with the same sizes when every byte of

@@ -365,7 +365,8 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
     int16_t inpL;
     const int16_t conv = rows_and_input(b, cur, smul(s.d_conv - 1, s.conv_ch), &inpL);
     int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1); /* rms_norm (the residual reads inpL too) */
-    x = ip(b, x, cg_row_weight(b, E), E, T, 1, 1); /* * attn_norm */
+    x = ip(b, x, b->mixer_norm_w != CG_NONE ? b->mixer_norm_w : cg_row_weight(b, E), E, T, 1,
+           1); /* * attn_norm */
     /* in_proj: of the 2-d input (Mamba-2), of a 3-d reshape (Mamba) */
     const int64_t in_w = s.v2 ? sadd(sadd(s.conv_ch, s.d_inner), s.n_head) : 2 * s.d_inner;
     const int16_t xz = s.v2 ? mmw(b, HR_ROLE_SSM_IN, x, in_w, T, 1, 1)
