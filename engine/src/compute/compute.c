@@ -35,9 +35,10 @@
  * a quantization mix are of different kinds. Known approximations: the
  * repack rule assumes an AVX2-class host; a model without per-block tables
  * copies the largest block of each role; a strided view read from another
- * backend is copied at its root's size (the scheduler copies the view);
- * recurrent layers on the host keep their ops there (llama.cpp offloads
- * those with weights); pipeline parallelism keeps 4 copies of the inputs;
+ * backend is copied at its root's size (the scheduler copies the view; the
+ * recurrent builders emit their state views' copies themselves); host
+ * blocks of Mamba-1, Jamba, RWKV and LFM2 keep their ops there (llama.cpp
+ * offloads those with weights); pipeline parallelism keeps 4 copies of the inputs;
  * buffers are one chunk (no maximum allocation size). */
 #include <stddef.h>
 #include <stdlib.h>
