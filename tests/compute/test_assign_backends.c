@@ -28,7 +28,7 @@ static void reference_assign(cg_graph *g, uint8_t gpu_buffer)
             const cg_node *s = &g->nodes[CG_ROOT(n->src[j])];
             if ((s->flags & CG_FLAG_EXTERNAL) && s->layout != CG_EXT_KV) {
                 n->buffer = s->layout == CG_EXT_WEIGHT_REPACKED ? 0 : gpu_buffer;
-                n->flags &= (uint8_t)~CG_FLAG_FREE;
+                n->flags &= (uint16_t)~CG_FLAG_FREE;
                 break;
             }
         }
@@ -44,14 +44,14 @@ static void reference_assign(cg_graph *g, uint8_t gpu_buffer)
                 cur = gpu_only && n->buffer == 0 ? -1 : n->buffer;
             } else if (cur >= 0) {
                 n->buffer = (uint8_t)cur;
-                n->flags &= (uint8_t)~CG_FLAG_FREE;
+                n->flags &= (uint16_t)~CG_FLAG_FREE;
             }
         }
     }
     for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].flags & CG_FLAG_FREE) {
             g->nodes[i].buffer = 0;
-            g->nodes[i].flags &= (uint8_t)~CG_FLAG_FREE;
+            g->nodes[i].flags &= (uint16_t)~CG_FLAG_FREE;
         }
 }
 

@@ -221,7 +221,7 @@ static void random_graph(cg_graph *g, int n, int n_buffers, bool plain, uint64_t
             x->buffer = (uint8_t)(fx_next_rand(st) % (uint32_t)n_buffers);
             continue;
         }
-        x->flags = (uint8_t)(fx_next_rand(st) % 2 ? CG_FLAG_INPLACE : 0) |
+        x->flags = (uint16_t)(fx_next_rand(st) % 2 ? CG_FLAG_INPLACE : 0) |
                    (uint8_t)(fx_next_rand(st) % 16 == 0 ? CG_FLAG_NOALLOC : 0) |
                    (uint8_t)(fx_next_rand(st) % 32 == 0 ? CG_FLAG_OUTPUT : 0);
         x->buffer = buf;

@@ -121,9 +121,12 @@ static int16_t view_copy(cg_build *b, int16_t x, uint64_t view_bytes, uint8_t fr
     g->free_mode = false;
     g->cur_buffer = from;
     cg_sink(g, x, CG_NONE, CG_NONE);
+    if (!g->overflow) /* the backend passes never see the pair */
+        g->nodes[g->n_nodes - 1].flags |= CG_FLAG_SCHED;
     g->cur_buffer = to;
     const int16_t copy = cg_op(g, false, CG_F32, 1, 1, 1, 1, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
     if (copy != CG_NONE) {
+        g->nodes[copy].flags |= CG_FLAG_SCHED;
         /* the view's layout (ggml_dup_tensor_layout): an op may run in place
          * over the copy */
         g->nodes[copy].layout = layout;
@@ -370,7 +373,7 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
     /* in_proj: of the 2-d input (Mamba-2), of a 3-d reshape (Mamba) */
     const int64_t in_w = s.v2 ? sadd(sadd(s.conv_ch, s.d_inner), s.n_head) : 2 * s.d_inner;
     const int16_t xz = s.v2 ? mmw(b, HR_ROLE_SSM_IN, x, in_w, T, 1, 1)
-                            : mm(b, V(b, x), in_w, nst, ns, 1);
+                            : mmw(b, HR_ROLE_SSM_IN, V(b, x), in_w, nst, ns, 1);
     const int16_t conv_x = nw(b, V(b, conv), V(b, xz), s.d_conv - 1 + nst, s.conv_ch, ns, 1);
     /* last conv columns to the cache */
     cache_write(b, conv_x, strided_view_bytes(s.d_conv - 1, s.conv_ch, ns, smul(s.d_conv - 1 + nst, 4)),
@@ -381,7 +384,8 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
     x = nw(b, conv_x, cg_weight(b, HR_ROLE_SSM_CONV1D), s.conv_ch, nst, ns, 1); /* ssm_conv */
     x = ip(b, x, cg_row_weight(b, s.conv_ch), s.conv_ch, nst, ns, 1);           /* + conv1d_b */
     x = ip(b, x, CG_NONE, s.conv_ch, nst, ns, 1);                               /* silu */
-    int16_t dt, B, C; /* the scan's dt, B and C */
+    int16_t dt, B, C;           /* the scan's dt, B and C */
+    int16_t xdb = CG_NONE;      /* Mamba: x's projection to dt, B and C */
     if (s.v2) {
         dt = nw(b, V(b, xz), CG_NONE, s.n_head, nst, ns, 1);          /* cont */
         dt = ip(b, dt, cg_row_weight(b, s.n_head), s.n_head, nst, ns, 1); /* + dt_b */
@@ -390,16 +394,18 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
         /* Jamba: dt, B and C each through an RMS norm (of a view: a new
          * tensor) and its weight; else dt's view copied */
         const bool norms = b->m->arch == HR_ARCH_JAMBA;
-        const int16_t xdb = mm(b, x, s.dt_rank + 2 * s.d_state, nst, ns, 1);
+        xdb = mmw(b, HR_ROLE_SSM_X, x, s.dt_rank + 2 * s.d_state, nst, ns, 1);
         dt = nw(b, V(b, xdb), CG_NONE, s.dt_rank, nst, ns, 1); /* cont, or rms_norm */
         if (norms)
-            dt = ip(b, dt, CG_NONE, s.dt_rank, nst, ns, 1);
-        dt = mm(b, dt, s.d_inner, nst, ns, 1);
-        dt = ip(b, dt, CG_NONE, s.d_inner, nst, ns, 1);        /* + dt_b */
+            dt = ip(b, dt, cg_row_weight(b, s.dt_rank), s.dt_rank, nst, ns, 1);
+        dt = mmw(b, HR_ROLE_SSM_DT, dt, s.d_inner, nst, ns, 1);
+        dt = ip(b, dt, cg_row_weight(b, s.d_inner), s.d_inner, nst, ns, 1); /* + dt_b */
         B = C = V(b, xdb);
         if (norms) {
-            B = ip(b, nw(b, B, CG_NONE, s.d_state, 1, nst, ns), CG_NONE, s.d_state, 1, nst, ns);
-            C = ip(b, nw(b, C, CG_NONE, s.d_state, 1, nst, ns), CG_NONE, s.d_state, 1, nst, ns);
+            B = ip(b, nw(b, B, CG_NONE, s.d_state, 1, nst, ns), cg_row_weight(b, s.d_state), s.d_state,
+                   1, nst, ns);
+            C = ip(b, nw(b, C, CG_NONE, s.d_state, 1, nst, ns), cg_row_weight(b, s.d_state), s.d_state,
+                   1, nst, ns);
         }
     }
     const int16_t copy = V(b, b->inp_s_copy);
@@ -415,12 +421,24 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
         const uint8_t gpu = g->cur_buffer;
         const int64_t row = smul(s.conv_ch, 4);
         /* (the scan runs in place over none of them: no layouts) */
-        src[0] = view_copy(b, V(b, x), strided_view_bytes(s.d_inner, nst, ns, row), gpu, 0, false, 0);
+        if (s.v2) {
+            src[0] = view_copy(b, V(b, x), strided_view_bytes(s.d_inner, nst, ns, row), gpu, 0, false, 0);
+            src[2] = view_copy(b, V(b, x), strided_view_bytes(smul(s.d_state, s.ng), nst, ns, row), gpu, 0,
+                               false, 0);
+            src[3] = view_copy(b, V(b, x), strided_view_bytes(smul(s.d_state, s.ng), nst, ns, row), gpu, 0,
+                               false, 0);
+        } else { /* Mamba: x whole; B and C views of xdb (Jamba: their norms) */
+            const int64_t xdb_row = smul(s.dt_rank + 2 * s.d_state, 4);
+            src[0] = view_copy(b, V(b, x), g->nodes[CG_ROOT(x)].bytes, gpu, 0, false, 0);
+            for (int k = 2; k <= 3; k++) {
+                const int16_t h = k == 2 ? B : C;
+                const uint64_t sz = CG_ROOT(h) == CG_ROOT(xdb)
+                                        ? strided_view_bytes(s.d_state, nst, ns, xdb_row)
+                                        : g->nodes[CG_ROOT(h)].bytes;
+                src[k] = view_copy(b, h, sz, gpu, 0, false, 0);
+            }
+        }
         src[1] = view_copy(b, dt, g->nodes[CG_ROOT(dt)].bytes, gpu, 0, false, 0);
-        src[2] = view_copy(b, V(b, x), strided_view_bytes(smul(s.d_state, s.ng), nst, ns, row), gpu, 0,
-                           false, 0);
-        src[3] = view_copy(b, V(b, x), strided_view_bytes(smul(s.d_state, s.ng), nst, ns, row), gpu, 0,
-                           false, 0);
         const bool free_mode = g->free_mode;
         g->free_mode = false;
         g->cur_buffer = 0;
@@ -462,8 +480,8 @@ int16_t cg_rec_mamba_out(cg_build *b, const cg_rec_tail *t)
                       : V(b, y_ssm);
     /* swiglu_split(cont(z), y): z first */
     const int16_t z = nw(b, V(b, xz), CG_NONE, ne[0], ne[1], ne[2], ne[3]);
-    int16_t y = ip(b, s.v2 ? V(b, x) : x, s.v2 ? cg_row_weight(b, s.n_head) : CG_NONE, ne[0], ne[1],
-                   ne[2], ne[3]); /* x * D */
+    int16_t y = ip(b, s.v2 ? V(b, x) : x, cg_row_weight(b, s.n_head), ne[0], ne[1], ne[2],
+                   ne[3]); /* x * D */
     y = ip(b, y_in, y, ne[0], ne[1], ne[2], ne[3]);
     y = nw(b, z, y, ne[0], ne[1], ne[2], ne[3]); /* swiglu */
     int16_t out;
@@ -474,7 +492,7 @@ int16_t cg_rec_mamba_out(cg_build *b, const cg_rec_tail *t)
         }
         out = mmw(b, HR_ROLE_SSM_OUT, V(b, y), E, T, 1, 1);
     } else {
-        out = V(b, mm(b, y, E, nst, ns, 1)); /* reshaped to 2-d */
+        out = V(b, mmw(b, HR_ROLE_SSM_OUT, y, E, nst, ns, 1)); /* reshaped to 2-d */
     }
     return out;
 }

@@ -22,7 +22,7 @@ void cg_init(cg_graph *g)
  * its buffer by a select, not a branch */
 static inline void sum_node(const cg_node *n, uint64_t *scaled, uint64_t *fixed, uint64_t *count)
 {
-    const uint8_t f = n->flags;
+    const uint16_t f = n->flags;
     if (f & (CG_FLAG_NOALLOC | CG_FLAG_EXTERNAL))
         return;
     uint64_t *to = (f & CG_FLAG_FIXED) ? fixed : scaled;
@@ -55,7 +55,7 @@ static bool place_weight_reader(cg_graph *g, cg_node *n, uint8_t gpu_buffer)
         if (!(s->flags & CG_FLAG_EXTERNAL) || s->layout == CG_EXT_KV)
             continue;
         n->buffer = s->layout == CG_EXT_WEIGHT_REPACKED ? 0 : gpu_buffer;
-        n->flags &= (uint8_t)~CG_FLAG_FREE;
+        n->flags &= (uint16_t)~CG_FLAG_FREE;
         return true;
     }
     return false;
@@ -79,7 +79,7 @@ void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
      * ends the run) and places the run. */
     cg_node *const nodes = g->nodes;
     const int n = g->n_nodes;
-    const uint8_t skip = CG_FLAG_LEAF | CG_FLAG_EXTERNAL;
+    const uint16_t skip = CG_FLAG_LEAF | CG_FLAG_EXTERNAL | CG_FLAG_SCHED;
     int i = 0;
     for (;;) {
         /* most nodes are not free (GPU layers): eight flags at a time */
@@ -102,7 +102,7 @@ void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
             prev--;
         /* on a GPU it gives the run its buffer as the run is walked */
         const uint8_t pb = prev >= 0 ? nodes[prev].buffer : 0;
-        const uint8_t keep = pb > 0 ? (uint8_t)~CG_FLAG_FREE : 0xff;
+        const uint16_t keep = pb > 0 ? (uint16_t)~CG_FLAG_FREE : 0xffff;
         nodes[i].buffer = pb;
         nodes[i].flags &= keep;
         int end = i + 1; /* the run's end: the next computed node not free, or n */
@@ -122,7 +122,7 @@ void cg_assign_backends(cg_graph *g, uint8_t gpu_buffer)
             for (int k = i; k < end; k++)
                 if (nodes[k].flags & CG_FLAG_FREE) {
                     nodes[k].buffer = nb;
-                    nodes[k].flags &= (uint8_t)~CG_FLAG_FREE;
+                    nodes[k].flags &= (uint16_t)~CG_FLAG_FREE;
                 }
         }
         i = end;

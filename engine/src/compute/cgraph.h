@@ -37,15 +37,18 @@ enum cg_flags {
     CG_FLAG_NOALLOC = 16, /* a node whose memory is external (set_rows into the cache) */
     CG_FLAG_LEAF = 32,    /* an input leaf (op NONE) */
     CG_FLAG_FIXED = 64,   /* size does not scale with the batch's tokens */
-    CG_FLAG_EXTERNAL = 128 /* memory outside the compute buffers (a weight, the KV
+    CG_FLAG_EXTERNAL = 128, /* memory outside the compute buffers (a weight, the KV
                               cache): only matters when read from another backend */
+    CG_FLAG_SCHED = 256    /* a node the scheduler adds when it splits the graph (a
+                              split input's copy, its dependency) that a builder emits
+                              itself: not in the graph the backend passes see */
 };
 
 typedef struct cg_node {
     uint64_t bytes;            /* ggml_nbytes (0 for views) */
     uint32_t layout;           /* same-layout key for in-place reuse (type, ne, nb) */
     int16_t src[CG_MAX_SRC];   /* allocatable sources, CG_NONE-terminated (n_src of them) */
-    uint8_t flags;
+    uint16_t flags;
     uint8_t buffer;            /* index of the backend buffer it is allocated in */
     uint8_t n_src;
 } cg_node;
@@ -273,7 +276,7 @@ static inline int16_t cg_op(cg_graph *g, bool inplace, cg_type type, int64_t ne0
     if (n->bytes >= CG_TOO_BIG)
         g->too_big = true;
     n->layout = cg_layout_key(type, ne0, ne1, ne2, ne3, false);
-    n->flags = (uint8_t)((inplace ? CG_FLAG_INPLACE : 0) | (g->free_mode ? CG_FLAG_FREE : 0));
+    n->flags = (uint16_t)((inplace ? CG_FLAG_INPLACE : 0) | (g->free_mode ? CG_FLAG_FREE : 0));
     cg_set_srcs(n, s0, s1, s2, s3);
     return idx;
 }

@@ -497,11 +497,14 @@ static inline __attribute__((always_inline)) int pass(guess_state *st, int i, in
     const uint32_t bufshift = (uint32_t)buf << 16;
     /* flags and buffer, side by side in a node: a computed node of the
      * split reads as `here` through `mask` (whatever the byte order) */
-    _Static_assert(offsetof(cg_node, buffer) == offsetof(cg_node, flags) + 1, "flags, buffer");
-    const uint8_t mask_bytes[2] = {LEAF_OR_EXTERNAL, 0xff}, here_bytes[2] = {0, buf};
-    uint16_t mask, here;
-    memcpy(&mask, mask_bytes, 2);
-    memcpy(&here, here_bytes, 2);
+    _Static_assert(offsetof(cg_node, buffer) == offsetof(cg_node, flags) + 2 &&
+                       sizeof(((cg_node *)0)->flags) == 2,
+                   "flags, buffer");
+    const uint8_t mask_bytes[4] = {(uint8_t)LEAF_OR_EXTERNAL, (uint8_t)(LEAF_OR_EXTERNAL >> 8), 0xff, 0},
+                  here_bytes[4] = {0, 0, buf, 0};
+    uint32_t mask, here;
+    memcpy(&mask, mask_bytes, 4);
+    memcpy(&here, here_bytes, 4);
     cg_node *leaf = &out[at]; /* the next leaf's place */
     cg_node *d = &out[base];  /* the next node's place */
     /* from one node to the next the dst index grows as the src index does,
@@ -510,8 +513,8 @@ static inline __attribute__((always_inline)) int pass(guess_state *st, int i, in
     const cg_node *e = &nodes[i], *const e_end = &nodes[st->src->n_nodes];
     uint32_t *tk = &tab[i];
     for (; e < e_end; e++, tk++) {
-        uint16_t fb;
-        memcpy(&fb, &e->flags, 2);
+        uint32_t fb;
+        memcpy(&fb, &e->flags, 4);
         if ((fb & mask) != here) {
             if (!(e->flags & LEAF_OR_EXTERNAL))
                 break; /* another buffer's node */
@@ -590,7 +593,7 @@ static bool make_copies(guess_state *st, uint8_t buf, int copy_at, int from_at)
     const cg_node *const nodes = st->src->nodes;
     copy_list *const cl = st->cl;
     cg_node *cp = &st->dst->nodes[copy_at];
-    const uint8_t copy_flags = st->copies > 1 ? (CG_FLAG_INPUT | CG_FLAG_OUTPUT) : 0;
+    const uint16_t copy_flags = st->copies > 1 ? (CG_FLAG_INPUT | CG_FLAG_OUTPUT) : 0;
     /* dst ends up n_nodes + slots long */
     if (cl->n + st->n_fresh > MAX_COPIES ||
         st->src->n_nodes + st->slots + 2 * st->n_fresh > CG_MAX_NODES)
