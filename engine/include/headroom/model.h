@@ -79,6 +79,8 @@ typedef enum hr_role {
     /* gated delta nets (Qwen3.5, Qwen3-Next): the output gate, the decay
      * (alpha) and beta projections, and Qwen3-Next's fused beta-alpha */
     HR_ROLE_ATTN_GATE, HR_ROLE_SSM_ALPHA, HR_ROLE_SSM_BETA, HR_ROLE_SSM_BA,
+    /* LFM2's short convolutions: in and out projections, the conv kernel */
+    HR_ROLE_SHORTCONV_IN, HR_ROLE_SHORTCONV_OUT, HR_ROLE_SHORTCONV_CONV,
     HR_ROLE_COUNT
 } hr_role;
 

@@ -1459,11 +1459,10 @@ static void pool_embeddings(cg_build *b, int16_t embd)
 bool cg_rec_offloads(const cg_build *b, int il)
 {
     const hr_model *m = b->m;
-    /* Mamba and Mamba-2 blocks (build_recurrent.c's mamba_layer); RWKV and
-     * LFM2's short convolution keep their ops on the host (not modelled) */
-    const bool shortconv_or_rwkv = m->shortconv_l_cache || m->arch == HR_ARCH_RWKV6 ||
-                                   m->arch == HR_ARCH_RWKV7;
-    return !shortconv_or_rwkv && b->op_offload && layer_buffer(b, il) == 0 && b->n_tokens >= 32;
+    /* Mamba, Mamba-2 and LFM2's short convolutions (build_recurrent.c); RWKV
+     * keeps its ops on the host (not modelled) */
+    const bool rwkv = m->arch == HR_ARCH_RWKV6 || m->arch == HR_ARCH_RWKV7;
+    return !rwkv && b->op_offload && layer_buffer(b, il) == 0 && b->n_tokens >= 32;
 }
 
 void cg_enter_block(cg_build *b, int il, bool offloads)

@@ -529,12 +529,13 @@ static void shortconv_layer(cg_build *b, int16_t cur, bool last)
     const int64_t d_conv = b->m->shortconv_l_cache > 1 ? (int64_t)b->m->shortconv_l_cache - 1 : 0;
     int16_t inpL;
     const int16_t conv = rows_and_input(b, cur, smul(d_conv, E), &inpL);
-    int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1); /* rms_norm (the residual reads inpL too) */
-    x = ip(b, x, CG_NONE, E, T, 1, 1);            /* * attn_norm */
-    const int16_t bcx = mm(b, V(b, x), 3 * E, nst, ns, 1);
+    int16_t x = ip(b, inpL, CG_NONE, E, T, 1, 1);  /* rms_norm (the residual reads inpL too) */
+    x = ip(b, x, cg_row_weight(b, E), E, T, 1, 1); /* * attn_norm */
+    const int16_t bcx = mmw(b, HR_ROLE_SHORTCONV_IN, V(b, x), 3 * E, nst, ns, 1);
     const int16_t bx = nw(b, V(b, bcx), V(b, bcx), E, nst, ns, 1); /* B * x of two views */
     const int16_t conv_x = nw(b, V(b, conv), V(b, bx), d_conv + nst, E, ns, 1); /* concat */
-    cg_sink(b->g, V(b, conv_x), CG_NONE, CG_NONE); /* last columns to the state */
+    /* last columns to the state */
+    cache_write(b, conv_x, strided_view_bytes(d_conv, E, ns, smul(d_conv + nst, 4)), false);
     set_tail(b, CG_TAIL_SHORTCONV, last, conv_x, bcx, inpL, CG_NONE);
 }
 
@@ -546,9 +547,9 @@ static int16_t shortconv_tail(cg_build *b, const cg_rec_tail *t)
      * come before the convolution, which nothing expanded */
     const int16_t oid = t->last ? out_ids(b) : CG_NONE;
     const int16_t resid = t->last ? nw(b, inpL, oid, E, b->n_outputs, 1, 1) : inpL;
-    int16_t y = nw(b, conv_x, CG_NONE, E, nst, ns, 1); /* ssm_conv */
+    int16_t y = nw(b, conv_x, cg_weight(b, HR_ROLE_SHORTCONV_CONV), E, nst, ns, 1); /* ssm_conv */
     y = ip(b, V(b, bcx), y, E, nst, ns, 1);            /* C * (over the conv's output) */
-    y = V(b, mm(b, y, E, nst, ns, 1));                 /* out_proj, reshaped to 2-d */
+    y = V(b, mmw(b, HR_ROLE_SHORTCONV_OUT, y, E, nst, ns, 1)); /* out_proj, reshaped to 2-d */
     if (!t->last)
         return cg_layer_ffn(b, t->layer, y, inpL, T);
     const int64_t R = b->n_outputs;

@@ -48,6 +48,9 @@ static const char *const role_names[HR_ROLE_COUNT] = {
     [HR_ROLE_SSM_ALPHA] = "ssm_alpha",
     [HR_ROLE_SSM_BETA] = "ssm_beta",
     [HR_ROLE_SSM_BA] = "ssm_ba",
+    [HR_ROLE_SHORTCONV_IN] = "shortconv_in",
+    [HR_ROLE_SHORTCONV_OUT] = "shortconv_out",
+    [HR_ROLE_SHORTCONV_CONV] = "shortconv_conv",
 };
 
 static const char *role_name(unsigned role)

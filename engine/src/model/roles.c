@@ -26,6 +26,8 @@ static const struct {
     {"ssm_a", HR_ROLE_SSM_A},                 {"ssm_d", HR_ROLE_SSM_D},
     {"ssm_out", HR_ROLE_SSM_OUT},             {"ssm_alpha", HR_ROLE_SSM_ALPHA},
     {"ssm_beta", HR_ROLE_SSM_BETA},           {"ssm_ba", HR_ROLE_SSM_BA},
+    {"shortconv.in_proj", HR_ROLE_SHORTCONV_IN}, {"shortconv.out_proj", HR_ROLE_SHORTCONV_OUT},
+    {"shortconv.conv", HR_ROLE_SHORTCONV_CONV},
     {"time_mix", HR_ROLE_TIME_MIX},
     {"channel_mix", HR_ROLE_CHANNEL_MIX},
 };

@@ -66,6 +66,7 @@ bool hr_quant_allows(const char *name, uint32_t n_dims, hr_role role)
     case HR_ROLE_POS_EMBD:
     case HR_ROLE_TOKEN_TYPES:
     case HR_ROLE_SSM_CONV1D:
+    case HR_ROLE_SHORTCONV_CONV: /* llama-quantize skips "shortconv.conv.weight" */
         return false;
     case HR_ROLE_TIME_MIX:
         return !is_rwkv_small(name);
