@@ -150,6 +150,24 @@ int16_t cg_row_weight(cg_build *b, int64_t n)
     return row_weight(b, n);
 }
 
+int16_t cg_row_weight_view(cg_build *b, int64_t n)
+{
+    return b->offloading ? cg_external(b->g, (uint64_t)n * 4u, 0, CG_EXT_WEIGHT_VIEW) : CG_NONE;
+}
+
+int16_t cg_tensor_weight(cg_build *b, const hr_tensor *t)
+{
+    if (!b->offloading || !t)
+        return CG_NONE;
+    const bool repacked = b->host_repack && repacked_type(t->type) && t->ne[1] % 8 == 0;
+    return cg_external(b->g, t->bytes, 0, repacked ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
+}
+
+int16_t cg_tensor_weight_view(cg_build *b, const hr_tensor *t)
+{
+    return b->offloading && t ? cg_external(b->g, t->bytes, 0, CG_EXT_WEIGHT_VIEW) : CG_NONE;
+}
+
 /* x + bias (a row of ne0 weights), in place */
 EMITTER int16_t add_bias(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t ne2,
                          int64_t ne3)
@@ -1456,20 +1474,11 @@ static void pool_embeddings(cg_build *b, int16_t embd)
     cg_mark_output(b->g, pooled);
 }
 
-bool cg_rec_offloads(const cg_build *b, int il)
-{
-    const hr_model *m = b->m;
-    /* Mamba, Mamba-2 and LFM2's short convolutions (build_recurrent.c); RWKV
-     * keeps its ops on the host (not modelled) */
-    const bool rwkv = m->arch == HR_ARCH_RWKV6 || m->arch == HR_ARCH_RWKV7;
-    return !rwkv && b->op_offload && layer_buffer(b, il) == 0 && b->n_tokens >= 32;
-}
-
-void cg_enter_block(cg_build *b, int il, bool offloads)
+void cg_enter_block(cg_build *b, int il)
 {
     cg_graph *g = b->g;
     g->cur_buffer = layer_buffer(b, il);
-    b->offloading = offloads && b->op_offload && g->cur_buffer == 0 && b->n_tokens >= 32;
+    b->offloading = b->op_offload && g->cur_buffer == 0 && b->n_tokens >= 32;
     b->wsig = offloaded_wsig(b, il);
     cg_set_free_mode(g, b->offloading);
     if (b->offloading)
@@ -1552,7 +1561,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         cg_mark_layer(g, il);
         g->cur_buffer = layer_buffer(b, il);
         if (t.delta_net) { /* Qwen3.5: whole layers in order (each expands its norm first) */
-            cg_enter_block(b, il, true);
+            cg_enter_block(b, il);
             cur = m->layers[il].is_recurrent ? cg_rec_delta_net(b, il, cur)
                                              : gated_attn_layer(b, &t, &m->layers[il], cur);
             continue;
@@ -1562,7 +1571,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
              * the Mamba-2 mixer of a second norm of the same input; the
              * rest waits as the layer's tail */
             cur = cg_rec_flush(b, cur);
-            cg_enter_block(b, il, cg_rec_offloads(b, il));
+            cg_enter_block(b, il);
             int16_t normed;
             const int16_t kqv = layer_attn(b, &t, &m->layers[il], cur, &normed);
             const cg_node *nn = normed != CG_NONE ? &g->nodes[CG_ROOT(normed)] : NULL;
@@ -1575,7 +1584,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         }
         if (recurrent || m->layers[il].is_recurrent || (m->layers[il].n_head == 0 && !t.one_kind)) {
             /* recurrent blocks (hybrids' approximated by Mamba's) */
-            cg_enter_block(b, il, cg_rec_offloads(b, il));
+            cg_enter_block(b, il);
             for (int k = 0; k < LAYER_KINDS; k++) /* attention layers copy only */
                 recs[k].L = NULL;                   /* from a run without these */
             cg_rec_layer(b, il, cur, il == (int)m->n_layer - 1 && !t.norm_then_rows);

@@ -46,7 +46,14 @@ typedef struct cg_rec_tail {
 
 /* sizes of a recurrent model's layers that hr_model does not carry, read
  * from its tensors (cg_rec_begin) */
+/* RWKV's matrices, each read by one matmul (block 0's or the first block's
+ * that has it: their types do not vary across blocks) */
+enum { CG_RW_RECEPTANCE, CG_RW_KEY, CG_RW_VALUE, CG_RW_OUTPUT, CG_RW_GATE, CG_RW_W1, CG_RW_W2,
+       CG_RW_A1, CG_RW_A2, CG_RW_V1, CG_RW_V2, CG_RW_G1, CG_RW_G2, CG_RW_DECAY_W1, CG_RW_DECAY_W2,
+       CG_RW_FIRST, CG_RW_CM_KEY, CG_RW_CM_VALUE, CG_RW_CM_RECEPTANCE, CG_RW_COUNT };
+
 typedef struct cg_rec_dims {
+    const hr_tensor *rw[CG_RW_COUNT];           /* RWKV's matrices (NULL: none) */
     int64_t mix_extra, decay_extra;             /* RWKV-6 low ranks */
     int64_t lora_w, lora_a, lora_v, lora_g;     /* RWKV-7 low ranks */
     bool lerp_fused;                            /* RWKV-6 fused token-shift lerps */
@@ -133,12 +140,16 @@ void cg_rec_begin(cg_build *b, int16_t embd);
  * n f32 weights (norms, biases, small vectors) */
 int16_t cg_weight(cg_build *b, hr_role role);
 int16_t cg_row_weight(cg_build *b, int64_t n);
-/* Whether a recurrent block il op-offloads (a host block of a GPU run, a
- * batch of 32 tokens or more, an architecture whose recurrent ops are
- * modelled so: Mamba-2, the gated delta net); and entering block il's
- * emission: its buffer, op offload (free nodes on GPU 1) and weight table */
-bool cg_rec_offloads(const cg_build *b, int il);
-void cg_enter_block(cg_build *b, int il, bool offloads);
+/* a row of n f32 weights read through a reshape (cg_ext: CG_EXT_WEIGHT_VIEW) */
+int16_t cg_row_weight_view(cg_build *b, int64_t n);
+/* the weight of this tensor (t: NULL, none), or read through a reshape */
+int16_t cg_tensor_weight(cg_build *b, const hr_tensor *t);
+int16_t cg_tensor_weight_view(cg_build *b, const hr_tensor *t);
+/* Entering block il's emission: its buffer, op offload (a host block of a
+ * GPU run with a batch of 32 tokens or more: free nodes, on GPU 1) and
+ * weight table. Recurrent blocks (build_recurrent.c) and attention blocks
+ * op-offload alike. */
+void cg_enter_block(cg_build *b, int il);
 /* A layer's FFN from its mixer's output (cur) and residual (resid) over Tn
  * rows, as an attention layer's (build.c): hybrids' Mamba-2 layers end so */
 int16_t cg_layer_ffn(cg_build *b, int il, int16_t cur, int16_t resid, int64_t Tn);

@@ -165,8 +165,15 @@ EMITTER int16_t lnorm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t 
                       int64_t ne3)
 {
     int16_t t = nw(b, x, CG_NONE, ne0, ne1, ne2, ne3);
-    t = ip(b, t, CG_NONE, ne0, ne1, ne2, ne3);
-    return ip(b, t, CG_NONE, ne0, ne1, ne2, ne3);
+    t = ip(b, t, cg_row_weight(b, ne0), ne0, ne1, ne2, ne3);
+    return ip(b, t, cg_row_weight(b, ne0), ne0, ne1, ne2, ne3);
+}
+
+/* a matmul with RWKV's matrix k (cg_rec_dims.rw) */
+EMITTER int16_t mmr(cg_build *b, int k, int16_t x, int64_t rows, int64_t ne1, int64_t ne2,
+                    int64_t ne3)
+{
+    return nw(b, cg_tensor_weight(b, b->rdims.rw[k]), x, rows, ne1, ne2, ne3);
 }
 
 /* an input leaf, made at its first use (ggml's discovery order) on the
@@ -280,15 +287,33 @@ static void scan_dims(cg_build *b)
     d->lora_g = 128;
     d->lerp_fused = false;
     d->ssm_norm = false;
+    memset(d->rw, 0, sizeof d->rw);
     enum { W1 = 1, DECAY = 2, FUSED = 4, A1 = 8, V1 = 16, G1 = 32, NORM = 64 };
     unsigned want = 0;
+    /* the matrices' sizes matter only where host blocks op-offload: a pass
+     * over every tensor */
+    const bool rwkv = (m->arch == HR_ARCH_RWKV6 || m->arch == HR_ARCH_RWKV7) && b->op_offload &&
+                      b->n_tokens >= 32;
+    static const char *const RW_NAMES[CG_RW_COUNT] = {
+        [CG_RW_RECEPTANCE] = "time_mix_receptance.weight", [CG_RW_KEY] = "time_mix_key.weight",
+        [CG_RW_VALUE] = "time_mix_value.weight", [CG_RW_OUTPUT] = "time_mix_output.weight",
+        [CG_RW_GATE] = "time_mix_gate.weight", [CG_RW_W1] = "time_mix_w1.weight",
+        [CG_RW_W2] = "time_mix_w2.weight", [CG_RW_A1] = "time_mix_a1.weight",
+        [CG_RW_A2] = "time_mix_a2.weight", [CG_RW_V1] = "time_mix_v1.weight",
+        [CG_RW_V2] = "time_mix_v2.weight", [CG_RW_G1] = "time_mix_g1.weight",
+        [CG_RW_G2] = "time_mix_g2.weight", [CG_RW_DECAY_W1] = "time_mix_decay_w1.weight",
+        [CG_RW_DECAY_W2] = "time_mix_decay_w2.weight", [CG_RW_FIRST] = "time_mix_first.weight",
+        [CG_RW_CM_KEY] = "channel_mix_key.weight", [CG_RW_CM_VALUE] = "channel_mix_value.weight",
+        [CG_RW_CM_RECEPTANCE] = "channel_mix_receptance.weight",
+    };
+    unsigned rw_left = rwkv ? CG_RW_COUNT : 0;
     if (m->arch == HR_ARCH_RWKV6)
         want = W1 | DECAY | FUSED;
     else if (m->arch == HR_ARCH_RWKV7)
         want = W1 | A1 | G1 | (m->n_layer > 1 ? V1 : 0);
     else if (m->arch == HR_ARCH_MAMBA2 || m->ssm_n_group > 0)
         want = NORM;
-    for (size_t i = 0; i < m->n_tensors && want; i++) {
+    for (size_t i = 0; i < m->n_tensors && (want || rw_left); i++) {
         const hr_tensor *t = &m->tensors[i];
         if (t->layer < 0 || !t->name || strncmp(t->name, "blk.", 4) != 0)
             continue;
@@ -296,6 +321,17 @@ static void scan_dims(cg_build *b)
         if (!s)
             continue;
         s++;
+        if (rw_left && (strncmp(s, "time_mix_", 9) == 0 || strncmp(s, "channel_mix_", 12) == 0)) {
+            /* v1 and v2 of block 0 are not used: a later block's */
+            const bool block0_unused = t->layer == 0 && (strcmp(s, "time_mix_v1.weight") == 0 ||
+                                                         strcmp(s, "time_mix_v2.weight") == 0);
+            for (int k = 0; k < CG_RW_COUNT && !block0_unused; k++)
+                if (!d->rw[k] && strcmp(s, RW_NAMES[k]) == 0) {
+                    d->rw[k] = t;
+                    rw_left--;
+                    break;
+                }
+        }
         if ((want & W1) && strcmp(s, "time_mix_w1.weight") == 0) {
             if (m->arch == HR_ARCH_RWKV6)
                 d->mix_extra = t->ne[1] / 5;
@@ -649,8 +685,19 @@ static void rwkv_time_mix_end(cg_build *b, uint8_t kind, bool last, int16_t o, i
     const int16_t ffn_inp = ip(b, V(b, o), V(b, inpL), E, nst, ns, 1);
     const int16_t ffn_norm = lnorm(b, ffn_inp, E, nst, ns, 1);
     const int16_t shift = nw(b, V(b, att), V(b, ffn_norm), E, 2, ns, 1); /* concat */
-    cg_sink(b->g, V(b, shift), CG_NONE, CG_NONE);
+    cache_write(b, shift, (uint64_t)smul(smul(2 * E, ns), 4), false);
     set_tail(b, kind, last, ts, ffn_norm, ffn_inp, CG_NONE);
+}
+
+/* The time mix's or the channel mix's half of the token-shift rows ts
+ * (views of them), as the concat reads it: in an op-offloaded layer a copy
+ * of that view alone (the rows sit on the host) */
+static int16_t token_shift(cg_build *b, int16_t ts)
+{
+    if (!b->offloading)
+        return V(b, ts);
+    const uint64_t half = (uint64_t)smul(smul(b->m->n_embd, seqs(b)), 4);
+    return view_copy(b, V(b, ts), half, 0, b->g->cur_buffer, true, 0);
 }
 
 /* one of the five token-shift mixes (w, k, v, r, g): a view of the fused
@@ -659,7 +706,7 @@ static int16_t rwkv6_mix(cg_build *b, int16_t xx, int16_t sx, int16_t att, int64
 {
     if (b->rdims.lerp_fused)
         return V(b, xx);
-    int16_t x = ip(b, V(b, xx), CG_NONE, E, T, 1, 1);
+    int16_t x = ip(b, V(b, xx), cg_row_weight(b, E), E, T, 1, 1); /* + lerp_i */
     x = ip(b, x, V(b, sx), E, T, 1, 1);
     return ip(b, x, V(b, att), E, T, 1, 1);
 }
@@ -676,41 +723,51 @@ static void rwkv6_layer(cg_build *b, int16_t cur, bool last)
     /* the DFS from the new wkv state: k first, which needs att_norm */
     const int16_t inpL = cg_rec_flush(b, cur);
     const int16_t att = lnorm(b, V(b, inpL), E, nst, ns, 1);
-    int16_t sx = nw(b, V(b, ts), V(b, att), E, nst, ns, 1); /* x_prev: concat */
+    int16_t sx = nw(b, token_shift(b, ts), V(b, att), E, nst, ns, 1); /* x_prev: concat */
     sx = ip(b, sx, att, E, nst, ns, 1);                      /* x_prev - att_norm */
-    int16_t xx = ip(b, V(b, sx), CG_NONE, E, T, 1, 1);       /* * lerp_x (over a reshape) */
+    int16_t xx = ip(b, V(b, sx), cg_row_weight(b, E), E, T, 1, 1); /* * lerp_x (over a reshape) */
     xx = ip(b, xx, V(b, att), E, T, 1, 1);                   /* + cur */
-    xx = mm(b, xx, 5 * X, T, 1, 1);                          /* time_mix_w1 */
+    xx = mmr(b, CG_RW_W1, xx, 5 * X, T, 1, 1);               /* time_mix_w1 */
     xx = ip(b, xx, CG_NONE, 5 * X, T, 1, 1);                 /* tanh */
     xx = nw(b, V(b, xx), CG_NONE, X, 1, T, 5);               /* cont(permute) */
-    xx = mm(b, xx, E, 1, T, 5);                              /* time_mix_w2 */
+    /* time_mix_w2, read through a reshape */
+    xx = nw(b, cg_tensor_weight_view(b, d->rw[CG_RW_W2]), xx, E, 1, T, 5);
     if (d->lerp_fused) {
-        xx = ip(b, xx, CG_NONE, E, 1, T, 5);   /* + lerp_fused */
+        xx = ip(b, xx, cg_row_weight(b, 5 * E), E, 1, T, 5); /* + lerp_fused */
         xx = ip(b, xx, V(b, sx), E, 1, T, 5);  /* * sx */
         xx = ip(b, xx, V(b, att), E, 1, T, 5); /* + cur */
     }
     /* rwkv_wkv6(k, v, r, time_first, w, state) */
-    const int16_t k = mm(b, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
-    const int16_t v = mm(b, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
-    const int16_t r = mm(b, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
-    int16_t w = mm(b, rwkv6_mix(b, xx, sx, att, E, T), d->decay_extra, T, 1, 1);
+    const int16_t k = mmr(b, CG_RW_KEY, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
+    const int16_t v = mmr(b, CG_RW_VALUE, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
+    const int16_t r = mmr(b, CG_RW_RECEPTANCE, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
+    int16_t w = mmr(b, CG_RW_DECAY_W1, rwkv6_mix(b, xx, sx, att, E, T), d->decay_extra, T, 1, 1);
     w = ip(b, w, CG_NONE, d->decay_extra, T, 1, 1); /* tanh */
-    w = mm(b, w, E, T, 1, 1);                       /* decay_w2 */
-    w = ip(b, w, CG_NONE, E, T, 1, 1);              /* + time_mix_decay */
+    w = mmr(b, CG_RW_DECAY_W2, w, E, T, 1, 1);      /* decay_w2 */
+    w = ip(b, w, cg_row_weight(b, E), E, T, 1, 1);  /* + time_mix_decay */
     w = ip(b, w, CG_NONE, E, T, 1, 1);              /* exp */
     w = ip(b, w, CG_NONE, E, T, 1, 1);              /* neg */
     w = ip(b, w, CG_NONE, E, T, 1, 1);              /* exp */
-    const int16_t src[5] = {V(b, k), V(b, v), V(b, r), V(b, w), ws};
-    const int16_t wkv = wide_op(b, E, sadd(T, smul(hs, ns)), src, 5);
-    cg_sink(b->g, V(b, wkv), CG_NONE, CG_NONE); /* the new state to the cache */
+    /* rwkv_wkv6(k, v, r, time_first, w, state): time_first a host weight */
+    const int16_t tf = cg_tensor_weight(b, d->rw[CG_RW_FIRST]);
+    int16_t src[6] = {V(b, k), V(b, v), V(b, r), tf, V(b, w), ws};
+    int n_src = 6;
+    if (tf == CG_NONE) { /* not op-offloaded: the weight plays no part */
+        src[3] = src[4];
+        src[4] = ws;
+        n_src = 5;
+    }
+    const int16_t wkv = wide_op(b, E, sadd(T, smul(hs, ns)), src, n_src);
+    /* the new state to the cache */
+    cache_write(b, wkv, (uint64_t)smul(smul(smul(E, hs), ns), 4), true);
     /* the rest of the time mix, reached from the token-shift store */
-    int16_t o = nw(b, V(b, wkv), CG_NONE, hs, H, T, 1); /* group norm */
-    o = ip(b, V(b, o), CG_NONE, E, T, 1, 1);            /* * ln (over a reshape) */
-    o = ip(b, o, CG_NONE, E, T, 1, 1);                  /* + ln_b */
-    int16_t g = mm(b, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
+    int16_t o = nw(b, V(b, wkv), CG_NONE, hs, H, T, 1);  /* group norm */
+    o = ip(b, V(b, o), cg_row_weight(b, E), E, T, 1, 1); /* * ln (over a reshape) */
+    o = ip(b, o, cg_row_weight(b, E), E, T, 1, 1);       /* + ln_b */
+    int16_t g = mmr(b, CG_RW_GATE, rwkv6_mix(b, xx, sx, att, E, T), E, T, 1, 1);
     g = ip(b, g, CG_NONE, E, T, 1, 1); /* silu */
     o = ip(b, o, g, E, T, 1, 1);
-    o = mm(b, o, E, T, 1, 1); /* time_mix_output */
+    o = mmr(b, CG_RW_OUTPUT, o, E, T, 1, 1); /* time_mix_output */
     rwkv_time_mix_end(b, CG_TAIL_RWKV6, last, o, inpL, att, ts);
 }
 
@@ -722,7 +779,7 @@ static int16_t rwkv_tail(cg_build *b, const cg_rec_tail *t, int il, bool v6)
     const int64_t E = b->m->n_embd, T = b->n_tokens, ns = seqs(b), nst = T / ns;
     const int64_t F = ffn_len(b->m, il);
     const int16_t ts = t->h[0], ffn_norm = t->h[1], ffn_inp = t->h[2];
-    const int16_t x_prev = nw(b, V(b, ts), V(b, ffn_norm), E, nst, ns, 1); /* concat */
+    const int16_t x_prev = nw(b, token_shift(b, ts), V(b, ffn_norm), E, nst, ns, 1); /* concat */
     int64_t R = T;
     int16_t fn = V(b, ffn_norm), oid = CG_NONE, sx;
     if (t->last) {
@@ -736,17 +793,17 @@ static int16_t rwkv_tail(cg_build *b, const cg_rec_tail *t, int il, bool v6)
     }
     int16_t r = CG_NONE;
     if (v6) {
-        r = ip(b, sx, CG_NONE, E, R, 1, 1); /* * lerp_r */
+        r = ip(b, sx, cg_row_weight(b, E), E, R, 1, 1); /* * lerp_r */
         r = ip(b, r, fn, E, R, 1, 1);
-        r = mm(b, r, E, R, 1, 1);           /* receptance */
-        r = ip(b, r, CG_NONE, E, R, 1, 1);  /* sigmoid */
+        r = mmr(b, CG_RW_CM_RECEPTANCE, r, E, R, 1, 1); /* receptance */
+        r = ip(b, r, CG_NONE, E, R, 1, 1);              /* sigmoid */
     }
-    int16_t k = ip(b, sx, CG_NONE, E, R, 1, 1); /* * lerp_k */
+    int16_t k = ip(b, sx, cg_row_weight(b, E), E, R, 1, 1); /* * lerp_k */
     k = ip(b, k, fn, E, R, 1, 1);
-    k = mm(b, k, F, R, 1, 1);
+    k = mmr(b, CG_RW_CM_KEY, k, F, R, 1, 1);
     k = ip(b, k, CG_NONE, F, R, 1, 1); /* relu */
     k = ip(b, k, CG_NONE, F, R, 1, 1); /* sqr */
-    int16_t out = mm(b, k, E, R, 1, 1);
+    int16_t out = mmr(b, CG_RW_CM_VALUE, k, E, R, 1, 1);
     if (v6)
         out = ip(b, r, out, E, R, 1, 1);
     const int16_t fi = t->last ? nw(b, V(b, ffn_inp), oid, E, R, 1, 1) : V(b, ffn_inp);
@@ -765,66 +822,67 @@ static void rwkv7_layer(cg_build *b, int16_t cur, bool last)
     /* the DFS from the new wkv state: r first */
     const int16_t inpL = cg_rec_flush(b, cur);
     const int16_t att = lnorm(b, V(b, inpL), E, nst, ns, 1);
-    int16_t xx = nw(b, V(b, ts), V(b, att), E, nst, ns, 1); /* x_prev: concat */
+    int16_t xx = nw(b, token_shift(b, ts), V(b, att), E, nst, ns, 1); /* x_prev: concat */
     xx = ip(b, xx, att, E, nst, ns, 1);                      /* sx = x_prev - att_norm */
     xx = nw(b, xx, CG_NONE, E, nst, ns, 6);                  /* repeat: 6 mixes */
-    xx = ip(b, xx, CG_NONE, E, nst, ns, 6);                  /* * lerp_fused */
+    xx = ip(b, xx, cg_row_weight(b, 6 * E), E, nst, ns, 6);  /* * lerp_fused */
     xx = ip(b, xx, att, E, nst, ns, 6);                      /* + cur */
     const int16_t mix = V(b, xx);                            /* xr, xw, xk, xv, xa, xg */
-    const int16_t r = mm(b, mix, E, T, 1, 1);
-    int16_t w = mm(b, mix, d->lora_w, T, 1, 1);
+    const int16_t r = mmr(b, CG_RW_RECEPTANCE, mix, E, T, 1, 1);
+    int16_t w = mmr(b, CG_RW_W1, mix, d->lora_w, T, 1, 1);
     w = ip(b, w, CG_NONE, d->lora_w, T, 1, 1); /* tanh */
-    w = mm(b, w, E, T, 1, 1);
-    w = ip(b, w, CG_NONE, E, T, 1, 1); /* + w0 */
+    w = mmr(b, CG_RW_W2, w, E, T, 1, 1);
+    w = ip(b, w, cg_row_weight(b, E), E, T, 1, 1); /* + w0 */
     w = ip(b, w, CG_NONE, E, T, 1, 1); /* sigmoid */
     w = ip(b, w, CG_NONE, E, T, 1, 1); /* scale */
     w = ip(b, w, CG_NONE, E, T, 1, 1); /* exp */
     /* k = k + (a * ka - ka), ka = k * k_a */
-    const int16_t k = mm(b, mix, E, T, 1, 1);
-    int16_t a = mm(b, mix, d->lora_a, T, 1, 1);
-    a = mm(b, a, E, T, 1, 1);
-    a = ip(b, a, CG_NONE, E, T, 1, 1); /* + a0 */
+    const int16_t k = mmr(b, CG_RW_KEY, mix, E, T, 1, 1);
+    int16_t a = mmr(b, CG_RW_A1, mix, d->lora_a, T, 1, 1);
+    a = mmr(b, CG_RW_A2, a, E, T, 1, 1);
+    a = ip(b, a, cg_row_weight(b, E), E, T, 1, 1); /* + a0 */
     a = ip(b, a, CG_NONE, E, T, 1, 1); /* sigmoid */
-    const int16_t ka = ip(b, k, CG_NONE, E, T, 1, 1);
+    const int16_t ka = ip(b, k, cg_row_weight(b, E), E, T, 1, 1); /* * k_a */
     int16_t kf = ip(b, a, ka, E, T, 1, 1);
     kf = ip(b, kf, ka, E, T, 1, 1);
     kf = ip(b, k, kf, E, T, 1, 1);
     /* v, mixed with the first layer's v after the first layer */
-    int16_t v = mm(b, mix, E, T, 1, 1);
+    int16_t v = mmr(b, CG_RW_VALUE, mix, E, T, 1, 1);
     if (b->v_first == CG_NONE) {
         b->v_first = v;
     } else {
         int16_t dv = ip(b, b->v_first, v, E, T, 1, 1); /* v_first - v */
-        int16_t s = mm(b, mix, d->lora_v, T, 1, 1);
-        s = mm(b, s, E, T, 1, 1);
-        s = ip(b, s, CG_NONE, E, T, 1, 1); /* + v0 */
+        int16_t s = mmr(b, CG_RW_V1, mix, d->lora_v, T, 1, 1);
+        s = mmr(b, CG_RW_V2, s, E, T, 1, 1);
+        s = ip(b, s, cg_row_weight(b, E), E, T, 1, 1); /* + v0 */
         s = ip(b, s, CG_NONE, E, T, 1, 1); /* sigmoid */
         dv = ip(b, dv, s, E, T, 1, 1);
         v = ip(b, v, dv, E, T, 1, 1);
     }
     /* kk = l2_norm(k * k_k); wkv7's a = -kk, b = kk * a */
-    int16_t kk = ip(b, k, CG_NONE, E, T, 1, 1);
+    int16_t kk = ip(b, k, cg_row_weight(b, E), E, T, 1, 1); /* * k_k */
     kk = nw(b, V(b, kk), CG_NONE, hs, H, T, 1);
     const int16_t nkk = ip(b, kk, CG_NONE, hs, H, T, 1);
     const int16_t kka = ip(b, kk, V(b, a), hs, H, T, 1);
     /* rwkv_wkv7(r, w, k, v, a, b, state) */
     const int16_t src[7] = {V(b, r), V(b, w), V(b, kf), V(b, v), nkk, kka, ws};
     const int16_t wkv = wide_op(b, E, sadd(T, smul(hs, ns)), src, 7);
-    cg_sink(b->g, V(b, wkv), CG_NONE, CG_NONE); /* the new state to the cache */
+    /* the new state to the cache */
+    cache_write(b, wkv, (uint64_t)smul(smul(smul(E, hs), ns), 4), true);
     /* the rest of the time mix, reached from the token-shift store */
-    int16_t o = nw(b, V(b, wkv), CG_NONE, hs, H, T, 1); /* group norm */
-    o = ip(b, V(b, o), CG_NONE, E, T, 1, 1);            /* * ln (over a reshape) */
-    o = ip(b, o, CG_NONE, E, T, 1, 1);                  /* + ln_b */
-    int16_t rk = ip(b, V(b, kf), V(b, r), hs, H, T, 1); /* k * r (reshaped: new) */
-    rk = ip(b, rk, CG_NONE, hs, H, T, 1);               /* * r_k */
+    int16_t o = nw(b, V(b, wkv), CG_NONE, hs, H, T, 1);    /* group norm */
+    o = ip(b, V(b, o), cg_row_weight(b, E), E, T, 1, 1);   /* * ln (over a reshape) */
+    o = ip(b, o, cg_row_weight(b, E), E, T, 1, 1);         /* + ln_b */
+    int16_t rk = ip(b, V(b, kf), V(b, r), hs, H, T, 1);    /* k * r (reshaped: new) */
+    rk = ip(b, rk, cg_row_weight_view(b, E), hs, H, T, 1); /* * r_k (a reshape of it) */
     rk = nw(b, rk, CG_NONE, 1, H, T, 1);                /* sum_rows */
     rk = ip(b, V(b, v), rk, hs, H, T, 1);               /* v * rk (new) */
     o = ip(b, o, V(b, rk), E, T, 1, 1);
-    int16_t g = mm(b, mix, d->lora_g, T, 1, 1);
+    int16_t g = mmr(b, CG_RW_G1, mix, d->lora_g, T, 1, 1);
     g = ip(b, g, CG_NONE, d->lora_g, T, 1, 1); /* sigmoid */
-    g = mm(b, g, E, T, 1, 1);
+    g = mmr(b, CG_RW_G2, g, E, T, 1, 1);
     o = ip(b, o, g, E, T, 1, 1);
-    o = mm(b, o, E, T, 1, 1); /* time_mix_output */
+    o = mmr(b, CG_RW_OUTPUT, o, E, T, 1, 1); /* time_mix_output */
     rwkv_time_mix_end(b, CG_TAIL_RWKV7, last, o, inpL, att, ts);
 }
 

@@ -52,7 +52,7 @@ static bool place_weight_reader(cg_graph *g, cg_node *n, uint8_t gpu_buffer)
 {
     for (int j = 0; j < n->n_src; j++) {
         const cg_node *s = &g->nodes[CG_ROOT(n->src[j])];
-        if (!(s->flags & CG_FLAG_EXTERNAL) || s->layout == CG_EXT_KV)
+        if (!(s->flags & CG_FLAG_EXTERNAL) || !cg_ext_is_weight(s->layout))
             continue;
         n->buffer = s->layout == CG_EXT_WEIGHT_REPACKED ? 0 : gpu_buffer;
         n->flags &= (uint16_t)~CG_FLAG_FREE;

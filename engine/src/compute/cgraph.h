@@ -107,7 +107,16 @@ static inline void cg_mark_output(cg_graph *g, int16_t t);
 /* A tensor with memory of its own (weights, KV cache) on a buffer: never
  * allocated here; a reader on another backend gets a copy. kind tells the
  * scheduler's first pass what the op reading it does (CG_EXT_*). */
-enum { CG_EXT_KV = 0, CG_EXT_WEIGHT_HOST = 1, CG_EXT_WEIGHT_REPACKED = 2 };
+enum { CG_EXT_KV = 0, CG_EXT_WEIGHT_HOST = 1, CG_EXT_WEIGHT_REPACKED = 2,
+       CG_EXT_WEIGHT_VIEW = 3 /* a reshape of a host weight: before the graph is
+                                 allocated it has no buffer, so the scheduler sees no
+                                 weight in it (no placement, no new split); read from
+                                 the GPU it is copied like any tensor */ };
+/* the scheduler places the reader of this external by it (a weight) */
+static inline bool cg_ext_is_weight(uint32_t kind)
+{
+    return kind == CG_EXT_WEIGHT_HOST || kind == CG_EXT_WEIGHT_REPACKED;
+}
 static inline int16_t cg_external(cg_graph *g, uint64_t bytes, uint8_t buffer, uint32_t kind);
 
 /* ggml_backend_sched_split_graph's backend choice for the nodes flagged

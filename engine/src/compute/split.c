@@ -167,7 +167,7 @@ static inline bool reads_foreign_weight(const cg_node *nodes, const cg_node *e, 
 {
     for (int j = 0; j < e->n_src; j++) {
         const cg_node *rn = &nodes[CG_ROOT(e->src[j])];
-        if ((rn->flags & CG_FLAG_EXTERNAL) && rn->layout != CG_EXT_KV && rn->buffer != buf)
+        if ((rn->flags & CG_FLAG_EXTERNAL) && cg_ext_is_weight(rn->layout) && rn->buffer != buf)
             return true;
     }
     return false;
