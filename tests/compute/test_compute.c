@@ -441,6 +441,21 @@ static const gpu_point gpu_points[] = {
     /* Gemma-2: sliding window, soft-capping, post norms */
     {"gemma2_small", 512, 1, 512, false, HR_TYPE_F16, 4, 19.01, 89.78},
     {"gemma2_small", 4096, 2, 257, true, HR_TYPE_Q8_0, 1, 6.59, 49.22},
+    /* recurrent and hybrid blocks on the host op-offload too: weights copied
+     * in, the state cache's ops on the host, state views copied at their
+     * own sizes (Mamba's scan stays on the host) */
+    {"qwen35_8l", 512, 1, 512, false, HR_TYPE_F16, 0, 8.04, 27.20},
+    {"qwen3next_8l", 4096, 2, 256, true, HR_TYPE_Q8_0, 4, 4.13, 30.06},
+    {"granite_h_tiny_8l", 512, 1, 512, false, HR_TYPE_F16, 4, 33.08, 77.91},
+    {"nemotron_h_10l", 512, 1, 512, false, HR_TYPE_F16, 5, 33.04, 39.71},
+    {"falcon_h1_6l", 512, 1, 512, false, HR_TYPE_F16, 0, 26.49, 35.32},
+    {"mamba2_130m", 512, 1, 512, false, HR_TYPE_F16, 1, 15.79, 99.72},
+    {"mamba_130m", 2048, 1, 512, false, HR_TYPE_F16, 0, 10.91, 143.03},
+    {"jamba_8l", 2048, 1, 512, true, HR_TYPE_F16, 0, 16.20, 28.51},
+    {"lfm2_8l", 4096, 2, 256, true, HR_TYPE_Q8_0, 4, 4.54, 16.02},
+    {"lfm2moe_8l", 512, 1, 512, false, HR_TYPE_F16, 4, 6.02, 55.50},
+    {"rwkv6_finch_2l", 4096, 2, 256, true, HR_TYPE_Q8_0, 1, 5.03, 66.00},
+    {"rwkv7_191m", 512, 1, 512, false, HR_TYPE_F16, 0, 3.20, 182.00},
 };
 
 static void test_gpu_against_real_llamacpp(void **state)

@@ -123,13 +123,19 @@ for (const name of models) {
         const checked = gpu ? dev : comp;
         const pct = (x) => x.error_percent !== null ? Math.abs(x.error_percent) : 0;
         // llama.cpp prints MiB with 2 decimals: a small buffer (1.125 MiB of MLA
-        // latents prints as 1.12) can miss 0.1% by print rounding alone.
-        const printed = (x) => Math.abs(x.error_mib) <= 0.005 + 1e-9;
+        // latents prints as 1.12) can miss 0.1% by print rounding alone, by up
+        // to 0.005 MiB for each line summed into the figure (a recurrent
+        // model's KV: the KV cache's line and the recurrent state's).
+        const hostBuffer = (name) => name.startsWith("CPU") || name.includes("_Host");
+        const lines = (component, where) => j.log.buffers.filter((b) => b.component === component &&
+            (where === undefined || (where === "host") === hostBuffer(b.buffer))).length;
+        const printed = (x, key) => Math.abs(x.error_mib) <=
+            0.005 * Math.max(1, lines(x.component, gpu ? key.split("@")[1] : undefined)) + 1e-9;
         for (const [key, x] of Object.entries(checked)) {
             const what = gpu ? key : x.component;
-            if (x.component === "weights" && pct(x) > TARGET.weights && !printed(x))
+            if (x.component === "weights" && pct(x) > TARGET.weights && !printed(x, key))
                 failures.push(`${label}: ${what} off by ${pct(x).toFixed(3)}%`);
-            if (x.component === "kv" && pct(x) > TARGET.kv && !printed(x))
+            if (x.component === "kv" && pct(x) > TARGET.kv && !printed(x, key))
                 failures.push(`${label}: ${what} off by ${pct(x).toFixed(3)}%`);
             if (x.component === "output" && Math.abs(x.error_mib) > TARGET.output_mib)
                 failures.push(`${label}: ${what} off by ${x.error_mib.toFixed(2)} MiB`);
