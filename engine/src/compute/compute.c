@@ -32,13 +32,15 @@
  * are not in a host buffer and keep their op on the CPU; the other ops
  * follow the scheduler's expansion passes (cg_assign_backends). A block
  * copies in its own weights (hr_model_layer_roles), so op-offloaded blocks of
- * a quantization mix are of different kinds. Known approximations: the
- * repack rule assumes an AVX2-class host; a model without per-block tables
- * copies the largest block of each role; a strided view read from another
+ * a quantization mix are of different kinds. Recurrent blocks op-offload
+ * alike, their state cache's ops (clearing, row gathers, writes) staying on
+ * the host and Mamba's scan too (build_recurrent.c). Known approximations:
+ * the repack rule assumes an AVX2-class host; a model without per-block
+ * tables copies the largest block of each role, RWKV the first block's
+ * matrix of each name; a strided view read from another
  * backend is copied at its root's size (the scheduler copies the view; the
- * recurrent builders emit their state views' copies themselves); host
- * blocks of Mamba-1, Jamba, RWKV and LFM2 keep their ops there (llama.cpp
- * offloads those with weights); pipeline parallelism keeps 4 copies of the inputs;
+ * recurrent builders emit the copies of their state views themselves,
+ * flagged CG_FLAG_SCHED); pipeline parallelism keeps 4 copies of the inputs;
  * buffers are one chunk (no maximum allocation size). */
 #include <stddef.h>
 #include <stdlib.h>
