@@ -12,8 +12,16 @@
 /* The largest block weight of each role and whether it is repacked for the
  * CPU: scanned from the model's tensors at the first weight an offloaded
  * layer reads, then shared by every graph of one estimate. */
+/* RWKV's matrices, each read by one matmul (block 0's or the first block's
+ * that has it: their types do not vary across blocks) */
+enum { CG_RW_RECEPTANCE, CG_RW_KEY, CG_RW_VALUE, CG_RW_OUTPUT, CG_RW_GATE, CG_RW_W1, CG_RW_W2,
+       CG_RW_A1, CG_RW_A2, CG_RW_V1, CG_RW_V2, CG_RW_G1, CG_RW_G2, CG_RW_DECAY_W1, CG_RW_DECAY_W2,
+       CG_RW_FIRST, CG_RW_CM_KEY, CG_RW_CM_VALUE, CG_RW_CM_RECEPTANCE, CG_RW_COUNT };
+
 typedef struct cg_roles {
     bool scanned;
+    bool rw_scanned;                  /* rw below looked up (at the first use) */
+    const hr_tensor *rw[CG_RW_COUNT]; /* RWKV's matrices (NULL: none) */
     uint64_t bytes[HR_ROLE_COUNT];
     bool repacked[HR_ROLE_COUNT];
     /* each block's own weights (hr_model_layer_roles), when the model has
@@ -46,14 +54,7 @@ typedef struct cg_rec_tail {
 
 /* sizes of a recurrent model's layers that hr_model does not carry, read
  * from its tensors (cg_rec_begin) */
-/* RWKV's matrices, each read by one matmul (block 0's or the first block's
- * that has it: their types do not vary across blocks) */
-enum { CG_RW_RECEPTANCE, CG_RW_KEY, CG_RW_VALUE, CG_RW_OUTPUT, CG_RW_GATE, CG_RW_W1, CG_RW_W2,
-       CG_RW_A1, CG_RW_A2, CG_RW_V1, CG_RW_V2, CG_RW_G1, CG_RW_G2, CG_RW_DECAY_W1, CG_RW_DECAY_W2,
-       CG_RW_FIRST, CG_RW_CM_KEY, CG_RW_CM_VALUE, CG_RW_CM_RECEPTANCE, CG_RW_COUNT };
-
 typedef struct cg_rec_dims {
-    const hr_tensor *rw[CG_RW_COUNT];           /* RWKV's matrices (NULL: none) */
     int64_t mix_extra, decay_extra;             /* RWKV-6 low ranks */
     int64_t lora_w, lora_a, lora_v, lora_g;     /* RWKV-7 low ranks */
     bool lerp_fused;                            /* RWKV-6 fused token-shift lerps */

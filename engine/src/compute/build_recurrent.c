@@ -169,11 +169,57 @@ EMITTER int16_t lnorm(cg_build *b, int16_t x, int64_t ne0, int64_t ne1, int64_t 
     return ip(b, t, cg_row_weight(b, ne0), ne0, ne1, ne2, ne3);
 }
 
+/* RWKV's matrix k of block 0 (or of the first block that has it: their
+ * types do not vary across blocks), looked up once per estimate, at the
+ * first op-offloaded block that reads one */
+static const hr_tensor *rw_tensor(cg_build *b, int k)
+{
+    cg_roles *ro = b->roles;
+    if (!ro->rw_scanned) {
+        ro->rw_scanned = true;
+        static const char *const RW_NAMES[CG_RW_COUNT] = {
+            [CG_RW_RECEPTANCE] = "time_mix_receptance.weight", [CG_RW_KEY] = "time_mix_key.weight",
+            [CG_RW_VALUE] = "time_mix_value.weight", [CG_RW_OUTPUT] = "time_mix_output.weight",
+            [CG_RW_GATE] = "time_mix_gate.weight", [CG_RW_W1] = "time_mix_w1.weight",
+            [CG_RW_W2] = "time_mix_w2.weight", [CG_RW_A1] = "time_mix_a1.weight",
+            [CG_RW_A2] = "time_mix_a2.weight", [CG_RW_V1] = "time_mix_v1.weight",
+            [CG_RW_V2] = "time_mix_v2.weight", [CG_RW_G1] = "time_mix_g1.weight",
+            [CG_RW_G2] = "time_mix_g2.weight", [CG_RW_DECAY_W1] = "time_mix_decay_w1.weight",
+            [CG_RW_DECAY_W2] = "time_mix_decay_w2.weight", [CG_RW_FIRST] = "time_mix_first.weight",
+            [CG_RW_CM_KEY] = "channel_mix_key.weight", [CG_RW_CM_VALUE] = "channel_mix_value.weight",
+            [CG_RW_CM_RECEPTANCE] = "channel_mix_receptance.weight",
+        };
+        memset(ro->rw, 0, sizeof ro->rw);
+        int left = CG_RW_COUNT;
+        const hr_model *m = b->m;
+        for (size_t i = 0; i < m->n_tensors && left; i++) {
+            const hr_tensor *t = &m->tensors[i];
+            if (t->layer < 0 || !t->name || strncmp(t->name, "blk.", 4) != 0)
+                continue;
+            const char *s = strchr(t->name + 4, '.');
+            if (!s || (strncmp(s + 1, "time_mix_", 9) != 0 && strncmp(s + 1, "channel_mix_", 12) != 0))
+                continue;
+            s++;
+            /* block 0's v1 and v2 are not used: a later block's */
+            if (t->layer == 0 && (strcmp(s, "time_mix_v1.weight") == 0 || strcmp(s, "time_mix_v2.weight") == 0))
+                continue;
+            for (int r = 0; r < CG_RW_COUNT; r++)
+                if (!ro->rw[r] && strcmp(s, RW_NAMES[r]) == 0) {
+                    ro->rw[r] = t;
+                    left--;
+                    break;
+                }
+        }
+    }
+    return ro->rw[k];
+}
+
 /* a matmul with RWKV's matrix k (cg_rec_dims.rw) */
 EMITTER int16_t mmr(cg_build *b, int k, int16_t x, int64_t rows, int64_t ne1, int64_t ne2,
                     int64_t ne3)
 {
-    return nw(b, cg_tensor_weight(b, b->rdims.rw[k]), x, rows, ne1, ne2, ne3);
+    return nw(b, b->offloading ? cg_tensor_weight(b, rw_tensor(b, k)) : CG_NONE, x, rows, ne1, ne2,
+              ne3);
 }
 
 /* an input leaf, made at its first use (ggml's discovery order) on the
@@ -287,33 +333,15 @@ static void scan_dims(cg_build *b)
     d->lora_g = 128;
     d->lerp_fused = false;
     d->ssm_norm = false;
-    memset(d->rw, 0, sizeof d->rw);
     enum { W1 = 1, DECAY = 2, FUSED = 4, A1 = 8, V1 = 16, G1 = 32, NORM = 64 };
     unsigned want = 0;
-    /* the matrices' sizes matter only where host blocks op-offload: a pass
-     * over every tensor */
-    const bool rwkv = (m->arch == HR_ARCH_RWKV6 || m->arch == HR_ARCH_RWKV7) && b->op_offload &&
-                      b->n_tokens >= 32;
-    static const char *const RW_NAMES[CG_RW_COUNT] = {
-        [CG_RW_RECEPTANCE] = "time_mix_receptance.weight", [CG_RW_KEY] = "time_mix_key.weight",
-        [CG_RW_VALUE] = "time_mix_value.weight", [CG_RW_OUTPUT] = "time_mix_output.weight",
-        [CG_RW_GATE] = "time_mix_gate.weight", [CG_RW_W1] = "time_mix_w1.weight",
-        [CG_RW_W2] = "time_mix_w2.weight", [CG_RW_A1] = "time_mix_a1.weight",
-        [CG_RW_A2] = "time_mix_a2.weight", [CG_RW_V1] = "time_mix_v1.weight",
-        [CG_RW_V2] = "time_mix_v2.weight", [CG_RW_G1] = "time_mix_g1.weight",
-        [CG_RW_G2] = "time_mix_g2.weight", [CG_RW_DECAY_W1] = "time_mix_decay_w1.weight",
-        [CG_RW_DECAY_W2] = "time_mix_decay_w2.weight", [CG_RW_FIRST] = "time_mix_first.weight",
-        [CG_RW_CM_KEY] = "channel_mix_key.weight", [CG_RW_CM_VALUE] = "channel_mix_value.weight",
-        [CG_RW_CM_RECEPTANCE] = "channel_mix_receptance.weight",
-    };
-    unsigned rw_left = rwkv ? CG_RW_COUNT : 0;
     if (m->arch == HR_ARCH_RWKV6)
         want = W1 | DECAY | FUSED;
     else if (m->arch == HR_ARCH_RWKV7)
         want = W1 | A1 | G1 | (m->n_layer > 1 ? V1 : 0);
     else if (m->arch == HR_ARCH_MAMBA2 || m->ssm_n_group > 0)
         want = NORM;
-    for (size_t i = 0; i < m->n_tensors && (want || rw_left); i++) {
+    for (size_t i = 0; i < m->n_tensors && want; i++) {
         const hr_tensor *t = &m->tensors[i];
         if (t->layer < 0 || !t->name || strncmp(t->name, "blk.", 4) != 0)
             continue;
@@ -321,17 +349,6 @@ static void scan_dims(cg_build *b)
         if (!s)
             continue;
         s++;
-        if (rw_left && (strncmp(s, "time_mix_", 9) == 0 || strncmp(s, "channel_mix_", 12) == 0)) {
-            /* v1 and v2 of block 0 are not used: a later block's */
-            const bool block0_unused = t->layer == 0 && (strcmp(s, "time_mix_v1.weight") == 0 ||
-                                                         strcmp(s, "time_mix_v2.weight") == 0);
-            for (int k = 0; k < CG_RW_COUNT && !block0_unused; k++)
-                if (!d->rw[k] && strcmp(s, RW_NAMES[k]) == 0) {
-                    d->rw[k] = t;
-                    rw_left--;
-                    break;
-                }
-        }
         if ((want & W1) && strcmp(s, "time_mix_w1.weight") == 0) {
             if (m->arch == HR_ARCH_RWKV6)
                 d->mix_extra = t->ne[1] / 5;
@@ -731,7 +748,8 @@ static void rwkv6_layer(cg_build *b, int16_t cur, bool last)
     xx = ip(b, xx, CG_NONE, 5 * X, T, 1, 1);                 /* tanh */
     xx = nw(b, V(b, xx), CG_NONE, X, 1, T, 5);               /* cont(permute) */
     /* time_mix_w2, read through a reshape */
-    xx = nw(b, cg_tensor_weight_view(b, d->rw[CG_RW_W2]), xx, E, 1, T, 5);
+    xx = nw(b, b->offloading ? cg_tensor_weight_view(b, rw_tensor(b, CG_RW_W2)) : CG_NONE, xx, E, 1,
+            T, 5);
     if (d->lerp_fused) {
         xx = ip(b, xx, cg_row_weight(b, 5 * E), E, 1, T, 5); /* + lerp_fused */
         xx = ip(b, xx, V(b, sx), E, 1, T, 5);  /* * sx */
@@ -749,7 +767,7 @@ static void rwkv6_layer(cg_build *b, int16_t cur, bool last)
     w = ip(b, w, CG_NONE, E, T, 1, 1);              /* neg */
     w = ip(b, w, CG_NONE, E, T, 1, 1);              /* exp */
     /* rwkv_wkv6(k, v, r, time_first, w, state): time_first a host weight */
-    const int16_t tf = cg_tensor_weight(b, d->rw[CG_RW_FIRST]);
+    const int16_t tf = b->offloading ? cg_tensor_weight(b, rw_tensor(b, CG_RW_FIRST)) : CG_NONE;
     int16_t src[6] = {V(b, k), V(b, v), V(b, r), tf, V(b, w), ws};
     int n_src = 6;
     if (tf == CG_NONE) { /* not op-offloaded: the weight plays no part */

@@ -787,6 +787,7 @@ static void setup_estimate(const hr_compute_input *in, estimate_setup *e)
     e->tg.n_tokens = n_seq_all;
     e->tg.n_outputs = n_seq_all;
     e->roles.scanned = false;
+    e->roles.rw_scanned = false;
     e->pp.roles = e->tg.roles = &e->roles;
 
     e->n_seg = -1; /* found when a graph is replayed (need_segments) */
