@@ -89,19 +89,30 @@ EMITTER int16_t mmw(cg_build *b, hr_role role, int16_t x, int64_t rows, int64_t 
  * CPYs of new states into it) runs where the cache is: on the host. The
  * state rows' GET_ROWS follow those neighbours there. */
 
-/* a node that allocates nothing and runs on the host (an op into the cache) */
-static int16_t host_cache_op(cg_build *b, int16_t src)
+/* Nodes pinned to one buffer (not placed by the backend passes), between
+ * pin and unpin, which restores the emission state */
+typedef struct pinned { bool free_mode; uint8_t buffer; } pinned;
+
+static pinned pin(cg_build *b, uint8_t buffer)
 {
-    cg_graph *g = b->g;
-    const bool free_mode = g->free_mode;
-    const uint8_t buf = g->cur_buffer;
-    g->free_mode = false;
-    g->cur_buffer = 0;
-    cg_sink(g, src, CG_NONE, CG_NONE);
-    const int16_t at = (int16_t)(g->n_nodes - 1);
-    g->free_mode = free_mode;
-    g->cur_buffer = buf;
-    return at;
+    const pinned was = {b->g->free_mode, b->g->cur_buffer};
+    b->g->free_mode = false;
+    b->g->cur_buffer = buffer;
+    return was;
+}
+
+static void unpin(cg_build *b, pinned was)
+{
+    b->g->free_mode = was.free_mode;
+    b->g->cur_buffer = was.buffer;
+}
+
+/* a node that allocates nothing and runs on the host (an op into the cache) */
+static void host_cache_op(cg_build *b, int16_t src)
+{
+    const pinned was = pin(b, 0);
+    cg_sink(b->g, src, CG_NONE, CG_NONE);
+    unpin(b, was);
 }
 
 /* The scheduler's copy of a view of x (view_bytes of it) from buffer
@@ -109,17 +120,14 @@ static int16_t host_cache_op(cg_build *b, int16_t src)
  * own size (ggml_nbytes of the view, not of x), at the start of its
  * reader's split, and x lives until then (input_dep, a reader on x's side).
  * Emitted here as that pair, since the split (split.c) copies whole roots;
- * returns the copy, for a reader on `to`. */
+ * returns the copy, for a reader on `to`. x is the handle as its reader
+ * reads it (through a view or not); layout is the view's, for in-place
+ * reuse of the copy. */
 static int16_t view_copy(cg_build *b, int16_t x, uint64_t view_bytes, uint8_t from, uint8_t to,
                          bool fixed, uint32_t layout)
-/* (x: the handle as its reader reads it, through a view or not; layout:
- * the view's, for in-place reuse of the copy) */
 {
     cg_graph *g = b->g;
-    const bool free_mode = g->free_mode;
-    const uint8_t buf = g->cur_buffer;
-    g->free_mode = false;
-    g->cur_buffer = from;
+    const pinned was = pin(b, from);
     cg_sink(g, x, CG_NONE, CG_NONE);
     if (!g->overflow) /* the backend passes never see the pair */
         g->nodes[g->n_nodes - 1].flags |= CG_FLAG_SCHED;
@@ -135,8 +143,7 @@ static int16_t view_copy(cg_build *b, int16_t x, uint64_t view_bytes, uint8_t fr
         if (fixed)
             cg_mark_fixed(g, copy);
     }
-    g->cur_buffer = buf;
-    g->free_mode = free_mode;
+    unpin(b, was);
     return copy;
 }
 
@@ -492,15 +499,12 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
             }
         }
         src[1] = view_copy(b, dt, g->nodes[CG_ROOT(dt)].bytes, gpu, 0, false, 0);
-        const bool free_mode = g->free_mode;
-        g->free_mode = false;
-        g->cur_buffer = 0;
+        const pinned was = pin(b, 0);
         const int16_t y = wide_op(b, y_len, 1, src, 5);
         cg_sink(g, copy, CG_NONE, CG_NONE); /* build_rs: the extra rows */
         cg_sink(g, CG_NONE, CG_NONE, CG_NONE); /* their CPY back */
         cg_sink(g, V(b, y), CG_NONE, CG_NONE); /* the new states to the cache */
-        g->free_mode = free_mode;
-        g->cur_buffer = gpu;
+        unpin(b, was);
         set_tail(b, CG_TAIL_MAMBA, last, y, x, xz, inpL);
         return;
     }
