@@ -30,11 +30,13 @@ static uint8_t layer_buffer(const cg_build *b, int il)
  * backend (op offload): an external tensor on the host, copied in. Sizes
  * per role come from one pass over the tensors (the largest of the blocks:
  * quantization mixes give some blocks a wider type). */
-static bool repacked_type(hr_type t)
+static bool repacked(hr_type t, int64_t ne1)
 {
-    /* ggml-cpu repack.cpp on x86 with AVX2: these weights move to the
-     * CPU_REPACK buffer, which is not a host buffer: no op offload */
-    return t == HR_TYPE_Q4_0 || t == HR_TYPE_Q4_K || t == HR_TYPE_IQ4_NL || t == HR_TYPE_MXFP4;
+    /* ggml-cpu repack.cpp on x86 with AVX2: these weights (rows in groups
+     * of 8) move to the CPU_REPACK buffer, which is not a host buffer: no
+     * op offload */
+    return (t == HR_TYPE_Q4_0 || t == HR_TYPE_Q4_K || t == HR_TYPE_IQ4_NL || t == HR_TYPE_MXFP4) &&
+           ne1 % 8 == 0;
 }
 
 /* the largest block weight of each role, once per estimate: from the
@@ -48,7 +50,7 @@ static void scan_roles(cg_roles *ro, const hr_model *m)
     if (rm) {
         for (int r = 0; r < HR_ROLE_COUNT; r++) {
             ro->bytes[r] = rm[r].bytes;
-            ro->repacked[r] = rm[r].bytes && repacked_type(rm[r].type) && rm[r].ne1 % 8 == 0;
+            ro->repacked[r] = rm[r].bytes && repacked(rm[r].type, rm[r].ne1);
         }
         return;
     }
@@ -61,7 +63,7 @@ static void scan_roles(cg_roles *ro, const hr_model *m)
         if (r < HR_ROLE_COUNT && t->bytes > ro->bytes[r] &&
             (t->layer >= 0 || r == HR_ROLE_OUTPUT || r == HR_ROLE_TOKEN_EMBD)) {
             ro->bytes[r] = t->bytes;
-            ro->repacked[r] = repacked_type(t->type) && t->ne[1] % 8 == 0;
+            ro->repacked[r] = repacked(t->type, t->ne[1]);
         }
     }
 }
@@ -78,6 +80,14 @@ static uint16_t offloaded_wsig(cg_build *b, int il)
     return ro->per_layer && il >= 0 && (uint32_t)il < b->m->n_layer ? ro->layer.sig[il] : CG_NO_SIG;
 }
 
+/* a host weight of these bytes as an external source: where it is repacked
+ * for the CPU (no GPU of the run has a host buffer type) its op stays there */
+static int16_t weight_external(cg_build *b, uint64_t bytes, bool repacks)
+{
+    return cg_external(b->g, bytes, 0,
+                       repacks && b->host_repack ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
+}
+
 static int16_t host_weight(cg_build *b, hr_role role)
 {
     cg_roles *ro = b->roles;
@@ -89,16 +99,13 @@ static int16_t host_weight(cg_build *b, hr_role role)
     if ((unsigned)r >= HR_ROLE_COUNT)
         return CG_NONE;
     uint64_t bytes = ro->bytes[r];
-    bool repacked = ro->repacked[r];
+    bool repacks = ro->repacked[r];
     if (b->wsig != CG_NO_SIG && ro->per_layer) { /* the block's own weight */
         const hr_role_max *e = &ro->layer.table[(size_t)b->wsig * HR_ROLE_COUNT + r];
         bytes = e->bytes;
-        repacked = bytes && repacked_type(e->type) && e->ne1 % 8 == 0;
+        repacks = repacked(e->type, e->ne1);
     }
-    if (!bytes)
-        return CG_NONE;
-    repacked = repacked && b->host_repack;
-    return cg_external(b->g, bytes, 0, repacked ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
+    return bytes ? weight_external(b, bytes, repacks) : CG_NONE;
 }
 
 /* the weight as a source: only an op-offloaded layer reads it from elsewhere */
@@ -157,10 +164,7 @@ int16_t cg_row_weight_view(cg_build *b, int64_t n)
 
 int16_t cg_tensor_weight(cg_build *b, const hr_tensor *t)
 {
-    if (!b->offloading || !t)
-        return CG_NONE;
-    const bool repacked = b->host_repack && repacked_type(t->type) && t->ne[1] % 8 == 0;
-    return cg_external(b->g, t->bytes, 0, repacked ? CG_EXT_WEIGHT_REPACKED : CG_EXT_WEIGHT_HOST);
+    return b->offloading && t ? weight_external(b, t->bytes, repacked(t->type, t->ne[1])) : CG_NONE;
 }
 
 int16_t cg_tensor_weight_view(cg_build *b, const hr_tensor *t)
@@ -1478,9 +1482,11 @@ void cg_enter_block(cg_build *b, int il)
 {
     cg_graph *g = b->g;
     g->cur_buffer = layer_buffer(b, il);
+    /* op offload: a host layer's ops with weights run on the first GPU once
+     * the batch reaches the backend's minimum (32) */
     b->offloading = b->op_offload && g->cur_buffer == 0 && b->n_tokens >= 32;
     b->wsig = offloaded_wsig(b, il);
-    cg_set_free_mode(g, b->offloading);
+    cg_set_free_mode(g, b->offloading); /* the scheduler's passes place these ops */
     if (b->offloading)
         g->cur_buffer = 1;
     b->cur_layer = il;
@@ -1595,14 +1601,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
         }
         if (b->tail.kind != CG_TAIL_NONE) /* a hybrid's recurrent layer before */
             cur = cg_rec_flush(b, cur);
-        /* op offload: a host layer's ops with weights run on the first GPU
-         * once the batch reaches the backend's minimum (32) */
-        b->offloading = b->op_offload && g->cur_buffer == 0 && T >= 32;
-        b->wsig = offloaded_wsig(b, il);
-        cg_set_free_mode(g, b->offloading); /* the scheduler's passes place these ops */
-        if (b->offloading)
-            g->cur_buffer = 1;
-        b->cur_layer = il;
+        cg_enter_block(b, il);
         const bool last = il == (int)m->n_layer - 1 && !t.rows_after && !t.norm_then_rows;
         /* a hybrid attention layer before a recurrent one (emit_layer) */
         if (!t.one_kind && i + 1 < n_layers && m->layers[layers[i + 1]].is_recurrent)

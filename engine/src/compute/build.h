@@ -9,15 +9,16 @@
 #include "compute.h"
 #include "model/model_internal.h"
 
-/* The largest block weight of each role and whether it is repacked for the
- * CPU: scanned from the model's tensors at the first weight an offloaded
- * layer reads, then shared by every graph of one estimate. */
 /* RWKV's matrices, each read by one matmul (block 0's or the first block's
  * that has it: their types do not vary across blocks) */
 enum { CG_RW_RECEPTANCE, CG_RW_KEY, CG_RW_VALUE, CG_RW_OUTPUT, CG_RW_GATE, CG_RW_W1, CG_RW_W2,
        CG_RW_A1, CG_RW_A2, CG_RW_V1, CG_RW_V2, CG_RW_G1, CG_RW_G2, CG_RW_DECAY_W1, CG_RW_DECAY_W2,
        CG_RW_FIRST, CG_RW_CM_KEY, CG_RW_CM_VALUE, CG_RW_CM_RECEPTANCE, CG_RW_COUNT };
 
+/* The largest block weight of each role and whether it is repacked for the
+ * CPU: scanned from the model's tensors at the first weight an offloaded
+ * layer reads, then shared by every graph of one estimate (as are RWKV's
+ * matrices, looked up at their first use). */
 typedef struct cg_roles {
     bool scanned;
     bool rw_scanned;                  /* rw below looked up (at the first use) */
