@@ -646,9 +646,17 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
         const int dev = layer_device(in, seg[k].start);
         const bool tail = kv_on_host || (ops_move && dev == 0) ||
                           dev != layer_device(in, seg[k].end) || !kinds_follow(in, &devs, sigs, &seg[k]);
-        const bool after_change = seg[k].start > 0 && gpu_any && dev != layer_device(in, seg[k].start - 1);
-        rp[k] = after_change && seg[k].period == 1 ? (run_plan){3, 1, true, tail}
-                                                   : (run_plan){first_reps, 1, false, tail};
+        const int s0 = seg[k].start, d = seg[k].period;
+        const bool after_change = s0 > 0 && gpu_any && dev != layer_device(in, s0 - 1);
+        /* the layer before the run, on its device, is of the kind its first
+         * period ends with: the run's period reaches one layer back, so the
+         * state entering its second period is likely the one entering its
+         * first (a quantization mix's op-offloaded host layers after their
+         * first eighth) */
+        const bool reaches_back = s0 > 0 && d > 1 && !after_change && s0 - 1 + d < seg[k].end &&
+                                  same_fields(in, &devs, sigs, s0 - 1, s0 - 1 + d);
+        rp[k] = after_change && d == 1 ? (run_plan){3, 1, true, tail}
+                                       : (run_plan){reaches_back ? 1 : first_reps, 1, false, tail};
     }
     for (int attempt = 1;; attempt++) {
         plan_layers(n, seg, n_seg, rp, &lp);
