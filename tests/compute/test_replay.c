@@ -547,6 +547,43 @@ static void test_windows_find_cycles(void **state)
     free(g);
 }
 
+/* The parametric replay of the pair (g0 at u_graph, g1 one step on) at
+ * u_eval against plain replays at every u of the range it returns: the
+ * mismatches (0 when it is invalid); points and wide count what was
+ * checked. */
+static int param_mismatches(cg_graph *g0, cg_graph *g1, cg_graph *gu, const graph_spec *sp,
+                            int64_t u_graph, int64_t u_eval, const uint32_t align[CG_MAX_BUFFERS],
+                            const cg_window *win, int n_win, int *points, int *wide)
+{
+    cg_param_result pr;
+    cg_replay_param(g0, g1, u_graph, u_eval, 1, 40, align, win, n_win, &pr);
+    if (!pr.valid)
+        return 0;
+    *wide += pr.hi > pr.lo;
+    int bad = 0;
+    for (int64_t u = pr.lo; u <= pr.hi; u++) {
+        random_graph(gu, sp, u);
+        cg_alloc_result got;
+        cg_replay(gu, align, win, n_win, &got);
+        (*points)++;
+        bool same = got.failed_checks == pr.failed_checks && got.periodic_ok == pr.periodic_ok &&
+                    memcmp(got.lag, pr.lag, sizeof got.lag) == 0;
+        for (int b = 0; b < gu->n_buffers; b++)
+            same = same && got.peak[b] == (uint64_t)(pr.peak[b].a + pr.peak[b].b * u);
+        if (!same) {
+            if (bad == 0)
+                print_message("# graph at u %lld, replayed at %lld: u %lld in [%lld, %lld]: the "
+                              "forms differ from the replay\n",
+                              (long long)u_graph, (long long)u_eval, (long long)u,
+                              (long long)pr.lo, (long long)pr.hi);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+/* Replayed at the point the pair was built for, and at another (a sweep
+ * replays a kept pair at the points its forms miss). */
 static void test_param_equals_plain(void **state)
 {
     (void)state;
@@ -555,7 +592,7 @@ static void test_param_equals_plain(void **state)
     assert_non_null(g1);
     assert_non_null(gu);
     uint64_t rng = 77;
-    int bad = 0, points = 0, wide = 0;
+    int bad = 0, points = 0, wide = 0, points_elsewhere = 0, wide_elsewhere = 0;
     for (int trial = 0; trial < 400; trial++) {
         graph_spec sp;
         random_spec(&sp, &rng);
@@ -567,8 +604,11 @@ static void test_param_equals_plain(void **state)
         random_alignment(align, &rng);
         cg_window win[CG_MAX_WINDOWS];
         const int n_win = random_windows(g0, &sp, &rng, win);
+        const int64_t u_else = 1 + (int64_t)(fx_next_rand(&rng) % 40);
+        bad += param_mismatches(g0, g1, gu, &sp, u0, u_else, align, win, n_win, &points_elsewhere,
+                                &wide_elsewhere);
         cg_param_result pr;
-        cg_replay_param(g0, g1, u0, 1, 40, align, win, n_win, &pr);
+        cg_replay_param(g0, g1, u0, u0, 1, 40, align, win, n_win, &pr);
         if (!pr.valid)
             continue;
         wide += pr.hi > pr.lo;
@@ -589,9 +629,11 @@ static void test_param_equals_plain(void **state)
             }
         }
     }
-    print_message("# %d points checked, %d ranges wider than one point\n", points, wide);
+    print_message("# %d points checked, %d ranges wider than one point; replayed elsewhere: %d "
+                  "points, %d wide ranges\n", points, wide, points_elsewhere, wide_elsewhere);
     assert_int_equal(bad, 0);
     assert_true(wide > 40);
+    assert_true(points_elsewhere > 400 && wide_elsewhere > 40);
     free(gu);
     free(g1);
     free(g0);

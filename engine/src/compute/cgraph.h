@@ -174,10 +174,13 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS],
                const cg_window *windows, int n_windows, cg_alloc_result *res);
 
 /* The same replay with sizes linear in u = KV cells / 256 (galloc_param.c):
- * g built at u0, g_next at u0 + 1, otherwise the same graph. Sizes are
- * base + slope u; the result holds, exactly, for every u in [lo, hi] (a
+ * g built at u_graph, g_next at u_graph + 1, otherwise the same graph.
+ * Sizes are base + slope u; the replay runs at u0 (u_graph, or any other
+ * point: a sweep replays one graph pair at each point its forms do not
+ * cover) and the result holds, exactly, for every u in [lo, hi] (a
  * sub-range of the one given, always holding u0); valid is false when the
- * two graphs differ in more than sizes. */
+ * two graphs differ in more than sizes, or when u0 is not u_graph and an
+ * in-place choice changed between the two graphs. */
 typedef struct cg_form { int64_t a, b; } cg_form; /* a + b u */
 typedef struct cg_param_result {
     bool valid;
@@ -187,8 +190,8 @@ typedef struct cg_param_result {
     int64_t lo, hi;
     cg_form peak[CG_MAX_BUFFERS];
 } cg_param_result;
-void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u0, int64_t lo,
-                     int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS],
+void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph, int64_t u0,
+                     int64_t lo, int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS],
                      const cg_window *windows, int n_windows, cg_param_result *res);
 
 /* Bytes of the tensors allocated by nodes [from, to), per buffer, added

@@ -527,12 +527,35 @@ typedef hr_compute_forms graph_forms;
  * heap rather than a (maybe small) thread stack */
 typedef struct graph_pair { cg_graph built, split; } graph_pair;
 
-/* the plain replay's pair and the one a step further (forms) */
-struct hr_compute_work { graph_pair pair[2]; };
+/* What the last forms left in the room: the graph pair they were replayed
+ * on (at u_graph and one step further) and how its layers were cut, so that
+ * a point the forms do not cover is one replay of the same pair away. */
+typedef struct kept_graphs {
+    uint64_t stamp; /* the room's stamp when kept */
+    const cg_graph *g, *g_next;
+    int64_t u_graph;
+    layer_plan lp;
+    segment seg[MAX_SEGMENTS];
+    int n_seg;
+    uint32_t align[CG_MAX_BUFFERS];
+} kept_graphs;
+
+/* the plain replay's pair and the one a step further (forms); stamp counts
+ * the replays that rebuilt them */
+struct hr_compute_work {
+    graph_pair pair[2];
+    uint64_t stamp;
+    kept_graphs kept;
+};
 
 hr_compute_work *hr_compute_work_new(void)
 {
-    return malloc(sizeof(hr_compute_work));
+    hr_compute_work *work = malloc(sizeof(hr_compute_work));
+    if (work) {
+        work->stamp = 1;
+        work->kept.stamp = 0; /* nothing kept */
+    }
+    return work;
 }
 
 void hr_compute_work_free(hr_compute_work *work)
@@ -554,12 +577,14 @@ static void room_close(const hr_compute_input *in, hr_compute_work *work)
 
 #define U_MAX ((int64_t)1 << 24) /* n_kv fits 32 bits */
 
-/* The same graph one step of 256 cells further, replayed with linear sizes. */
+/* The same graph one step of 256 cells further, replayed with linear sizes;
+ * the pair is kept in the room for later points (kept_graphs). */
 static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
                          const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
                          const layer_plan *lp, const cg_graph *g, const graph_result *gr,
-                         graph_pair *w, graph_forms *gf)
+                         hr_compute_work *work, graph_forms *gf)
 {
+    graph_pair *w = &work->pair[1];
     gf->valid = false;
     hr_compute_input next = *in;
     const bool swa_tied = in->n_kv_swa == in->n_kv;
@@ -569,7 +594,7 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     const cg_graph *g_next = build_for_replay(&next, rc, buf_output, lp, &w->built, &w->split, true);
     cg_param_result pr;
     const int64_t u0 = in->n_kv / 256;
-    cg_replay_param(g, g_next, u0, 1, U_MAX, align, lp->windows, lp->n_windows, &pr);
+    cg_replay_param(g, g_next, u0, u0, 1, U_MAX, align, lp->windows, lp->n_windows, &pr);
     graph_result gr_next;
     memset(&gr_next, 0, sizeof gr_next);
     if (pr.valid)
@@ -593,6 +618,37 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     gf->lo = pr.lo;
     gf->hi = pr.hi;
     gf->valid = true;
+    kept_graphs *k = &work->kept;
+    k->stamp = work->stamp;
+    k->g = g;
+    k->g_next = g_next;
+    k->u_graph = u0;
+    k->lp = *lp;
+    memcpy(k->seg, seg, sizeof k->seg[0] * (size_t)n_seg);
+    k->n_seg = n_seg;
+    memcpy(k->align, align, sizeof k->align);
+}
+
+/* The forms at u from the kept pair (stamp: the room's stamp the caller's
+ * forms came with): one replay at u, no graph built. The byte sums are
+ * linear everywhere and stay; the peaks get new forms and range. False
+ * when nothing is kept, or the kept cut does not hold at u (a state check
+ * failed there): the caller replays from scratch. */
+static bool reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, graph_forms *gf)
+{
+    const kept_graphs *k = &work->kept;
+    if (!gf->valid || stamp == 0 || k->stamp != stamp || work->stamp != stamp)
+        return false;
+    cg_param_result pr;
+    cg_replay_param(k->g, k->g_next, k->u_graph, u, 1, U_MAX, k->align, k->lp.windows,
+                    k->lp.n_windows, &pr);
+    if (!pr.valid || (!k->lp.complete &&
+                      !all_settled(&k->lp, k->n_seg, pr.failed_checks | lags_off(&k->lp, k->seg, pr.lag))))
+        return false;
+    memcpy(gf->peak, pr.peak, sizeof gf->peak);
+    gf->lo = pr.lo;
+    gf->hi = pr.hi;
+    return true;
 }
 
 /* Replay one reserve graph; with forms, also its result as linear forms of
@@ -603,6 +659,7 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
 {
     const int n = (int)in->model->n_layer;
     graph_pair *w = &work->pair[0];
+    work->stamp++; /* both pairs are rebuilt: what was kept is gone */
     const cg_graph *gp = &w->built;
     layer_plan lp;
     cg_alloc_result res;
@@ -705,7 +762,7 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
         gr->peak[i] = res.peak[i];
     sum_full_graph(gp, &lp, seg, n_seg, gr);
     if (forms)
-        replay_forms(in, rc, buf_output, align, seg, n_seg, &lp, gp, gr, &work->pair[1], forms);
+        replay_forms(in, rc, buf_output, align, seg, n_seg, &lp, gp, gr, work, forms);
 }
 
 static hr_status nomem_error(hr_error *err)
@@ -952,10 +1009,15 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
 
     graph_result gpp, gtg;
     hr_compute_work *work = NULL; /* opened by the first replay */
-    if (cache->valid && hr_compute_key_equal(&cache->key, &key) && forms_cover(&cache->pp, u)) {
+    const bool same_key = cache->valid && hr_compute_key_equal(&cache->key, &key);
+    if (same_key && forms_cover(&cache->pp, u)) {
+        forms_at(&cache->pp, u, &gpp);
+    } else if (same_key && in->work && in->work == cache->room &&
+               reform_at(in->work, cache->room_stamp, u, &cache->pp)) {
         forms_at(&cache->pp, u, &gpp);
     } else {
         cache->valid = false;
+        cache->room_stamp = 0;
         need_segments(in, &e);
         if (!(work = room_open(in)))
             return nomem_error(err);
@@ -967,6 +1029,9 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
         }
         cache->key = key;
         cache->valid = cache->pp.valid;
+        /* the pair stays in a caller's room until its next replay */
+        cache->room = in->work;
+        cache->room_stamp = in->work && cache->valid ? in->work->stamp : 0;
     }
     if (tg_below_pp(&gpp, &e.pp, &e.tg, e.align)) {
         memset(&gtg, 0, sizeof gtg);

@@ -94,11 +94,16 @@ void hr_compute_key_of(const hr_compute_input *in, hr_compute_key *key);
 bool hr_compute_key_equal(const hr_compute_key *a, const hr_compute_key *b);
 
 /* What a context sweep keeps between points: the last estimate's key and
- * its result over a range of KV cells. Zero it before first use. */
+ * its result over a range of KV cells; and, while the caller's room
+ * (in->work, the same one at every point) still holds them, the prompt
+ * graph and its next step, which a point outside the range replays
+ * without building anything. Zero it before first use. */
 typedef struct hr_compute_cache {
     bool valid;
     hr_compute_key key;
     hr_compute_forms pp, tg;   /* prompt graph; one-token graph (when needed) */
+    const hr_compute_work *room; /* the room the pp pair was left in */
+    uint64_t room_stamp;       /* its stamp then (0: none kept) */
 } hr_compute_cache;
 
 /* hr_compute_estimate, answering from the cache when only the KV cells

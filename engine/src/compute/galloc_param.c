@@ -67,8 +67,9 @@ static inline bool form_ge(replay *r, cg_form x, cg_form y)
 #define LAYOUT_EQ(r, a, b) layout_eq((r), (a), (b))
 #define REPLAY_EXTRA                                                                       \
     const int64_t *base, *slope; /* size of node i: base[i] + slope[i] u */                \
-    const uint32_t *layout_next; /* layout keys of the graph at u0 + 1 */                  \
-    int64_t u0, lo, hi;
+    const uint32_t *layout_next; /* layout keys of the graph at u_graph + 1 */             \
+    int64_t u0, lo, hi; /* u0: the point replayed */                                       \
+    bool layout_off;    /* a layout compare changed between the graphs, replayed elsewhere */
 
 typedef struct snapshot snapshot;
 static bool same_snapshot(replay *r, const snapshot *a, const snapshot *b);
@@ -171,13 +172,15 @@ static bool layout_eq(replay *r, int16_t a, int16_t b)
 {
     const bool now = r->g->nodes[a].layout == r->g->nodes[b].layout;
     const bool next = r->layout_next[a] == r->layout_next[b];
-    if (now != next)
+    if (now != next) {
         keep_point(r);
+        r->layout_off = true; /* known at the graph's u only */
+    }
     return now;
 }
 
-void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u0, int64_t lo,
-                     int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS],
+void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph, int64_t u0,
+                     int64_t lo, int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS],
                      const cg_window *windows, int n_windows, cg_param_result *res)
 {
     static const int64_t too_big = (int64_t)CG_TOO_BIG;
@@ -212,7 +215,7 @@ void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u0, int6
         if (b1 < b0) /* sizes only grow with the cells */
             goto out;
         slope[i] = b1 - b0;
-        base[i] = b0 - slope[i] * u0;
+        base[i] = b0 - slope[i] * u_graph;
         layout_next[i] = y->layout;
         /* stay below the size where tensors saturate (the forms would stop holding) */
         if (slope[i] > 0) {
@@ -231,7 +234,10 @@ void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u0, int6
     r->u0 = u0;
     r->lo = lo;
     r->hi = hi;
+    r->layout_off = false;
     res->failed_checks = run_replay(r, alignment, windows, n_windows, res->lag);
+    if (r->layout_off && u0 != u_graph)
+        goto out; /* the in-place choices at u0 are not known */
     res->periodic_ok = res->failed_checks == 0;
     for (int b = 0; b < CG_MAX_BUFFERS && b < g->n_buffers; b++)
         res->peak[b] = r->alloc[b].max_size;
