@@ -98,10 +98,30 @@ static void keep_point(replay *r)
     r->lo = r->hi = r->u0;
 }
 
-/* Keep the u where a + b u >= 0 has the truth value it has at u0 (b != 0). */
+/* d's sign at lo and at hi (false: it does not fit 64 bits there) */
+static bool sign_at_ends(const replay *r, cg_form d, int64_t *at_lo, int64_t *at_hi)
+{
+    int64_t lo, hi;
+    if (__builtin_mul_overflow(d.b, r->lo, &lo) || __builtin_add_overflow(lo, d.a, &lo) ||
+        __builtin_mul_overflow(d.b, r->hi, &hi) || __builtin_add_overflow(hi, d.a, &hi))
+        return false;
+    *at_lo = lo;
+    *at_hi = hi;
+    return true;
+}
+
+/* Keep the u where a + b u >= 0 has the truth value it has at u0 (b != 0).
+ * Most calls change nothing: the range is one point already (a sweep's
+ * replays narrow it early), or d keeps its sign over it (linear: its value
+ * at both ends says so); the divisions only run when it does narrow. */
 static void narrow_ge0(replay *r, cg_form d)
 {
+    if (r->lo == r->hi)
+        return;
     const bool ge = form_at(r, d) >= 0;
+    int64_t at_lo, at_hi;
+    if (sign_at_ends(r, d, &at_lo, &at_hi) && (at_lo >= 0) == ge && (at_hi >= 0) == ge)
+        return;
     if (d.b > 0) {
         const int64_t first = ceil_div(-d.a, d.b); /* smallest u with d >= 0 */
         if (ge) {
@@ -131,6 +151,11 @@ static bool form_eq(replay *r, cg_form x, cg_form y)
         keep_point(r);
         return true;
     }
+    int64_t at_lo, at_hi;
+    if (r->lo == r->hi ||
+        (sign_at_ends(r, d, &at_lo, &at_hi) && (at_lo > 0) == (v > 0) && (at_hi > 0) == (v > 0) &&
+         at_lo != 0 && at_hi != 0))
+        return false; /* no root in the range */
     /* unequal except at the root, if it is a whole u: keep u0's side of it */
     const int64_t step = d.b > 0 ? d.b : -d.b;
     const int64_t num = d.b > 0 ? -d.a : d.a;
@@ -147,6 +172,12 @@ static bool form_eq(replay *r, cg_form x, cg_form y)
 static cg_form form_align(replay *r, cg_form x, uint64_t a)
 {
     const int64_t al = (int64_t)a;
+    if ((a & (a - 1)) == 0) { /* a power of two, as ggml's are: masks, no division */
+        if ((x.b & (al - 1)) == 0)
+            return (cg_form){(x.a + al - 1) & ~(al - 1), x.b};
+        keep_point(r);
+        return (cg_form){(form_at(r, x) + al - 1) & ~(al - 1), 0};
+    }
     if (x.b % al == 0) /* b u is a multiple of the alignment for every u */
         return (cg_form){ceil_div(x.a, al) * al, x.b};
     keep_point(r);
