@@ -189,6 +189,7 @@ typedef struct cg_param_result {
     uint8_t lag[CG_MAX_WINDOWS]; /* the L that settled window w (0: none) */
     int64_t lo, hi;
     cg_form peak[CG_MAX_BUFFERS];
+    bool layout_moved; /* an in-place compare came out differently in the two graphs */
 } cg_param_result;
 void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph, int64_t u0,
                      int64_t lo, int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS],

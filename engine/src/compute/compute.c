@@ -538,6 +538,8 @@ typedef struct kept_graphs {
     segment seg[MAX_SEGMENTS];
     int n_seg;
     uint32_t align[CG_MAX_BUFFERS];
+    bool layouts_fixed; /* every in-place compare came out the same in both graphs,
+                           so at every u: a plain replay at u may use g's keys */
 } kept_graphs;
 
 /* the plain replay's pair and the one a step further (forms); stamp counts
@@ -627,28 +629,7 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     memcpy(k->seg, seg, sizeof k->seg[0] * (size_t)n_seg);
     k->n_seg = n_seg;
     memcpy(k->align, align, sizeof k->align);
-}
-
-/* The forms at u from the kept pair (stamp: the room's stamp the caller's
- * forms came with): one replay at u, no graph built. The byte sums are
- * linear everywhere and stay; the peaks get new forms and range. False
- * when nothing is kept, or the kept cut does not hold at u (a state check
- * failed there): the caller replays from scratch. */
-static bool reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, graph_forms *gf)
-{
-    const kept_graphs *k = &work->kept;
-    if (!gf->valid || stamp == 0 || k->stamp != stamp || work->stamp != stamp)
-        return false;
-    cg_param_result pr;
-    cg_replay_param(k->g, k->g_next, k->u_graph, u, 1, U_MAX, k->align, k->lp.windows,
-                    k->lp.n_windows, &pr);
-    if (!pr.valid || (!k->lp.complete &&
-                      !all_settled(&k->lp, k->n_seg, pr.failed_checks | lags_off(&k->lp, k->seg, pr.lag))))
-        return false;
-    memcpy(gf->peak, pr.peak, sizeof gf->peak);
-    gf->lo = pr.lo;
-    gf->hi = pr.hi;
-    return true;
+    k->layouts_fixed = !pr.layout_moved;
 }
 
 /* Replay one reserve graph; with forms, also its result as linear forms of
@@ -972,6 +953,96 @@ static bool forms_cover(const graph_forms *f, int64_t u)
     return f->valid && u >= f->lo && u <= f->hi;
 }
 
+/* The forms at u from the kept pair (stamp: the room's stamp the caller's
+ * forms came with): one replay at u, no graph built. The byte sums are
+ * linear everywhere and stay; the peaks get new forms and range. False
+ * when nothing is kept, or the kept cut does not hold at u (a state check
+ * failed there): the caller replays from scratch. */
+static bool reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, graph_forms *gf)
+{
+    const kept_graphs *k = &work->kept;
+    if (!gf->valid || stamp == 0 || k->stamp != stamp || work->stamp != stamp)
+        return false;
+    cg_param_result pr;
+    cg_replay_param(k->g, k->g_next, k->u_graph, u, 1, U_MAX, k->align, k->lp.windows,
+                    k->lp.n_windows, &pr);
+    if (!pr.valid || (!k->lp.complete &&
+                      !all_settled(&k->lp, k->n_seg, pr.failed_checks | lags_off(&k->lp, k->seg, pr.lag))))
+        return false;
+    memcpy(gf->peak, pr.peak, sizeof gf->peak);
+    gf->lo = pr.lo;
+    gf->hi = pr.hi;
+    return true;
+}
+
+/* The peaks at u alone from a plain replay of the kept graph with its sizes
+ * taken to u (each linear: x + (x_next - x)(u - u_graph)), in the pair's
+ * other graph (the pre-split one, no longer needed), and the sums from the
+ * forms: a few times cheaper than reform_at, for points whose range would
+ * be u alone. False as reform_at, or when the in-place choices may depend
+ * on u or a size leaves the range the forms hold in. */
+static bool plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, const graph_forms *gf,
+                     graph_result *gr)
+{
+    const kept_graphs *k = &work->kept;
+    if (!gf->valid || stamp == 0 || k->stamp != stamp || work->stamp != stamp || !k->layouts_fixed)
+        return false;
+    graph_pair *p = &work->pair[0];
+    cg_graph *at = k->g == &p->split ? &p->built : &p->split;
+    const cg_graph *g = k->g, *gn = k->g_next;
+    if (g->n_nodes != gn->n_nodes || (k->g != &p->split && k->g != &p->built))
+        return false;
+    /* the graph's fields after its nodes, then the nodes in use */
+    const size_t head = offsetof(cg_graph, n_nodes);
+    memcpy((char *)at + head, (const char *)g + head, sizeof *at - head);
+    const int64_t du = u - k->u_graph;
+    for (int i = 0; i < g->n_nodes; i++) {
+        at->nodes[i] = g->nodes[i];
+        const int64_t x = (int64_t)g->nodes[i].bytes, step = (int64_t)gn->nodes[i].bytes - x;
+        if (step == 0)
+            continue;
+        int64_t v;
+        if (step < 0 || __builtin_mul_overflow(step, du, &v) || __builtin_add_overflow(v, x, &v) ||
+            v < 0 || (uint64_t)v >= CG_TOO_BIG)
+            return false;
+        at->nodes[i].bytes = (uint64_t)v;
+    }
+    cg_alloc_result res;
+    cg_replay(at, k->align, k->lp.windows, k->lp.n_windows, &res);
+    if (!k->lp.complete &&
+        !all_settled(&k->lp, k->n_seg, res.failed_checks | lags_off(&k->lp, k->seg, res.lag)))
+        return false;
+    forms_at(gf, u, gr);
+    for (int i = 0; i < CG_MAX_BUFFERS; i++)
+        gr->peak[i] = res.peak[i];
+    return true;
+}
+
+/* A point the forms miss, answered from the kept pair: a probe (reform_at:
+ * forms around u) when the last one paid off, plain replays otherwise (a
+ * sweep over contexts where the allocator's choices change at every step
+ * would pay for forms that serve no other point), waiting twice as long
+ * after each probe whose range served no later point. False: replay
+ * from scratch. */
+static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, graph_result *gr)
+{
+    if (c->probe_unused) {
+        c->probe_backoff = c->probe_backoff == 0 ? 1 : c->probe_backoff < 32 ? 2 * c->probe_backoff : 32;
+        c->probe_wait = c->probe_backoff;
+        c->probe_unused = false;
+    }
+    if (c->probe_wait > 0) {
+        c->probe_wait--;
+        if (plain_at(work, c->room_stamp, u, &c->pp, gr))
+            return true;
+    }
+    if (!reform_at(work, c->room_stamp, u, &c->pp))
+        return false;
+    c->probe_unused = true;
+    forms_at(&c->pp, u, gr);
+    return true;
+}
+
 void hr_compute_key_of(const hr_compute_input *in, hr_compute_key *key)
 {
     memset(key, 0, sizeof *key); /* padding compares equal */
@@ -985,6 +1056,9 @@ void hr_compute_key_of(const hr_compute_input *in, hr_compute_key *key)
     if (in->settings)
         key->settings = *in->settings;
     key->settings.n_ctx = 0;
+    /* no graph reads it (their batch is n_tokens), and the plan clamps it to
+     * the context: a sweep's first points would differ in it */
+    key->settings.n_batch = 0;
 }
 
 bool hr_compute_key_equal(const hr_compute_key *a, const hr_compute_key *b)
@@ -1012,10 +1086,14 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
     const bool same_key = cache->valid && hr_compute_key_equal(&cache->key, &key);
     if (same_key && forms_cover(&cache->pp, u)) {
         forms_at(&cache->pp, u, &gpp);
-    } else if (same_key && in->work && in->work == cache->room &&
-               reform_at(in->work, cache->room_stamp, u, &cache->pp)) {
-        forms_at(&cache->pp, u, &gpp);
+        cache->probe_unused = false;
+        cache->probe_backoff = 0;
+    } else if (same_key && in->work && in->work == cache->room && from_kept(in->work, cache, u, &gpp)) {
+        /* (answered) */
     } else {
+        if (!same_key)
+            cache->probe_backoff = cache->probe_wait = 0;
+        cache->probe_unused = true; /* these forms are a probe too */
         cache->valid = false;
         cache->room_stamp = 0;
         need_segments(in, &e);

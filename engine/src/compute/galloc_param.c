@@ -267,6 +267,7 @@ void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph,
     r->hi = hi;
     r->layout_off = false;
     res->failed_checks = run_replay(r, alignment, windows, n_windows, res->lag);
+    res->layout_moved = r->layout_off;
     if (r->layout_off && u0 != u_graph)
         goto out; /* the in-place choices at u0 are not known */
     res->periodic_ok = res->failed_checks == 0;
