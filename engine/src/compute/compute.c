@@ -979,19 +979,21 @@ static bool reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, graph_fo
  * taken to u (each linear: x + (x_next - x)(u - u_graph)), in the pair's
  * other graph (the pre-split one, no longer needed), and the sums from the
  * forms: a few times cheaper than reform_at, for points whose range would
- * be u alone. False as reform_at, or when the in-place choices may depend
- * on u or a size leaves the range the forms hold in. */
-static bool plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, const graph_forms *gf,
-                     graph_result *gr)
+ * be u alone. PLAIN_NONE as reform_at's false, or when the in-place
+ * choices may depend on u or a size leaves the range the forms hold in;
+ * PLAIN_CUT_FAILS when the replay found the kept cut does not hold at u. */
+typedef enum plain_result { PLAIN_OK, PLAIN_NONE, PLAIN_CUT_FAILS } plain_result;
+static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, const graph_forms *gf,
+                             graph_result *gr)
 {
     const kept_graphs *k = &work->kept;
     if (!gf->valid || stamp == 0 || k->stamp != stamp || work->stamp != stamp || !k->layouts_fixed)
-        return false;
+        return PLAIN_NONE;
     graph_pair *p = &work->pair[0];
     cg_graph *at = k->g == &p->split ? &p->built : &p->split;
     const cg_graph *g = k->g, *gn = k->g_next;
     if (g->n_nodes != gn->n_nodes || (k->g != &p->split && k->g != &p->built))
-        return false;
+        return PLAIN_NONE;
     /* the graph's fields after its nodes, then the nodes in use */
     const size_t head = offsetof(cg_graph, n_nodes);
     memcpy((char *)at + head, (const char *)g + head, sizeof *at - head);
@@ -1004,18 +1006,18 @@ static bool plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, const gra
         int64_t v;
         if (step < 0 || __builtin_mul_overflow(step, du, &v) || __builtin_add_overflow(v, x, &v) ||
             v < 0 || (uint64_t)v >= CG_TOO_BIG)
-            return false;
+            return PLAIN_NONE;
         at->nodes[i].bytes = (uint64_t)v;
     }
     cg_alloc_result res;
     cg_replay(at, k->align, k->lp.windows, k->lp.n_windows, &res);
     if (!k->lp.complete &&
         !all_settled(&k->lp, k->n_seg, res.failed_checks | lags_off(&k->lp, k->seg, res.lag)))
-        return false;
+        return PLAIN_CUT_FAILS;
     forms_at(gf, u, gr);
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
         gr->peak[i] = res.peak[i];
-    return true;
+    return PLAIN_OK;
 }
 
 /* A point the forms miss, answered from the kept pair: a probe (reform_at:
@@ -1033,8 +1035,9 @@ static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, gra
     }
     if (c->probe_wait > 0) {
         c->probe_wait--;
-        if (plain_at(work, c->room_stamp, u, &c->pp, gr))
-            return true;
+        const plain_result pr = plain_at(work, c->room_stamp, u, &c->pp, gr);
+        if (pr != PLAIN_NONE)
+            return pr == PLAIN_OK; /* a cut that fails here fails a probe too */
     }
     if (!reform_at(work, c->room_stamp, u, &c->pp))
         return false;
