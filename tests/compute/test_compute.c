@@ -450,12 +450,18 @@ static const gpu_point gpu_points[] = {
     {"nemotron_h_10l", 512, 1, 512, false, HR_TYPE_F16, 5, 33.04, 39.71},
     {"falcon_h1_6l", 512, 1, 512, false, HR_TYPE_F16, 0, 26.49, 35.32},
     {"mamba2_130m", 512, 1, 512, false, HR_TYPE_F16, 1, 15.79, 99.72},
+    /* GPU layers read s_copy through two views, each copied at its own size
+     * (8 and 0 bytes) among the first GPU split's inputs: one copy of the
+     * whole input planned 52.11 and 102.74 here */
+    {"mamba2_130m", 4096, 2, 256, true, HR_TYPE_Q8_0, 12, 9.01, 60.85},
+    {"mamba2_130m", 512, 1, 512, false, HR_TYPE_F16, 12, 15.79, 102.44},
     {"mamba_130m", 2048, 1, 512, false, HR_TYPE_F16, 0, 10.91, 143.03},
     {"jamba_8l", 2048, 1, 512, true, HR_TYPE_F16, 0, 16.20, 28.51},
     {"lfm2_8l", 4096, 2, 256, true, HR_TYPE_Q8_0, 4, 4.54, 16.02},
     {"lfm2moe_8l", 512, 1, 512, false, HR_TYPE_F16, 4, 6.02, 55.50},
     {"rwkv6_finch_2l", 4096, 2, 256, true, HR_TYPE_Q8_0, 1, 5.03, 66.00},
     {"rwkv7_191m", 512, 1, 512, false, HR_TYPE_F16, 0, 3.20, 182.00},
+    {"rwkv7_191m", 512, 1, 512, false, HR_TYPE_F16, 6, 3.20, 129.50},
 };
 
 static void test_gpu_against_real_llamacpp(void **state)

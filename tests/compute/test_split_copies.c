@@ -16,7 +16,11 @@
  * before they are made, whose guesses mostly fail). The guessed path must
  * take every built graph without an external tensor (the plans of models
  * fully on GPUs), the fast path the others (else either would be tested on
- * nothing), the general path the ones that overflow. */
+ * nothing), the general path the ones that overflow. A graph holding builders' copy
+ * pairs (CG_FLAG_SCHED: recurrent layers) is left by the guessed path; the
+ * other two move each pair among the inputs of the split that first reads
+ * its copy, in the order the inputs are first read, as ggml makes the copy
+ * of a view. */
 #include <stdlib.h>
 
 #include "test_util.h"
@@ -31,6 +35,7 @@
 
 typedef struct split_tally {
     int graphs, guessed, fast, general_only, overflow, bad;
+    int pairs; /* builders' copy pairs in the graphs */
     int no_external; /* graphs without an external tensor that fit (no overflow) */
 } split_tally;
 
@@ -176,11 +181,52 @@ static void test_built_graphs(void **state)
         split_built(&in, false, g, what, &t);
         hr_model_free(m);
     }
+    /* recurrent and hybrid shapes (the validation suite's): their layers
+     * hold builders' copy pairs on a GPU (s_copy's views) and, op-offloaded
+     * on the host, more (state views) */
+    static const char *const recurrent[] = {"mamba2_130m", "mamba_130m", "rwkv7_191m",
+                                            "rwkv6_finch_2l", "granite_h_tiny_8l", "qwen35_8l",
+                                            "falcon_h1_6l", "lfm2_8l", "jamba_8l"};
+    const int before = t.graphs, before_guessed = t.guessed, before_fast = t.fast;
+    const char *root = getenv("HEADROOM_SOURCE_ROOT");
+    assert_non_null(root);
+    for (size_t k = 0; k < sizeof recurrent / sizeof recurrent[0]; k++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/validation/models/%s.yaml", root, recurrent[k]);
+        hr_model *m = NULL;
+        hr_error err;
+        if (hr_model_open(path, &m, &err) != HR_OK)
+            fail_msg("%s: %s", path, err.message);
+        const int32_t n = (int32_t)m->n_layer, half = n / 2;
+        const fx_layout shapes[] = {{"host half, GPU1 half", 0, half, half, n, 0, 0},
+                                    {"GPU1 all", 0, 0, 0, n, 0, 0},
+                                    {"GPU1 half, GPU2 half", 0, 0, 0, half, half, n}};
+        for (size_t l = 0; l < sizeof shapes / sizeof shapes[0]; l++) {
+            for (uint32_t seqs = 1; seqs <= 2; seqs++) {
+                const fx_run run = {2048, 512, 0, seqs, true, true, l > 0, false};
+                hr_settings s;
+                hr_compute_input in;
+                fx_input(m, &shapes[l], &run, &s, &in);
+                for (int tg = 0; tg < 2; tg++) {
+                    char what[160];
+                    snprintf(what, sizeof what, "%s, %s, %u sequences%s", recurrent[k], shapes[l].name,
+                             seqs, tg ? ", one-token graph" : "");
+                    split_built(&in, tg != 0, g, what, &t);
+                }
+            }
+        }
+        hr_model_free(m);
+    }
+    const int n_recurrent = t.graphs - before;
     printf("# %d built graphs split (%d without an external tensor), %d by the guessed path, %d by "
-           "the fast path, %d left to the general path, %d overflow, %d differ\n",
-           t.graphs, t.no_external, t.guessed, t.fast, t.general_only, t.overflow, t.bad);
+           "the fast path, %d left to the general path, %d overflow, %d differ; %d of them "
+           "recurrent, %d by the guessed path, %d by the fast path\n",
+           t.graphs, t.no_external, t.guessed, t.fast, t.general_only, t.overflow, t.bad,
+           n_recurrent, t.guessed - before_guessed, t.fast - before_fast);
     assert_true(t.no_external > 0);
     assert_int_equal(t.guessed, t.no_external);
+    assert_true(t.guessed > before_guessed); /* recurrent ones among them */
+    assert_int_equal(t.fast - before_fast, n_recurrent); /* every one by the fast path */
     assert_true(t.fast > t.guessed);
     assert_int_equal(t.bad, 0);
     free(g);
@@ -252,6 +298,47 @@ static void random_graph(cg_graph *g, int n, int n_buffers, bool plain, uint64_t
     g->input_nodes = fx_next_rand(st) % 8 == 0;
 }
 
+/* Builders' copy pairs in a random graph, as a builder makes them: some
+ * computed nodes (with a computed node after them) become a pair, the
+ * dependency reading one of its sources on that source's buffer, the copy
+ * on the next node's buffer, which must be another: a pair copies across
+ * buffers. Whoever read those two nodes reads the copy. Returns the pairs
+ * made. */
+static int add_pairs(cg_graph *g, uint64_t *st)
+{
+    int pairs = 0;
+    for (int i = 1; i + 2 < g->n_nodes; i++) {
+        cg_node *dep = &g->nodes[i], *cp = &g->nodes[i + 1];
+        if ((dep->flags | cp->flags | g->nodes[i + 2].flags) & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL | CG_FLAG_SCHED) ||
+            dep->n_src == 0 || fx_next_rand(st) % 8 != 0)
+            continue;
+        const cg_node *source = &g->nodes[CG_ROOT(dep->src[0])];
+        if (CG_ROOT(dep->src[0]) >= i || (source->flags & CG_FLAG_SCHED) ||
+            source->buffer == g->nodes[i + 2].buffer)
+            continue;
+        dep->buffer = source->buffer;
+        cp->buffer = g->nodes[i + 2].buffer;
+        dep->flags = CG_FLAG_SCHED | CG_FLAG_NOALLOC;
+        dep->n_src = 1;
+        for (int j = 1; j < CG_MAX_SRC; j++)
+            dep->src[j] = CG_NONE;
+        dep->bytes = 0;
+        cp->flags = CG_FLAG_SCHED;
+        cp->n_src = 0;
+        for (int j = 0; j < CG_MAX_SRC; j++)
+            cp->src[j] = CG_NONE;
+        /* the copy is read where the pair's nodes were (never the dependency) */
+        for (int k = 0; k < g->n_nodes; k++)
+            for (int j = 0; j < g->nodes[k].n_src; j++)
+                if (CG_ROOT(g->nodes[k].src[j]) == i)
+                    g->nodes[k].src[j] = (int16_t)((i + 1) | (g->nodes[k].src[j] & CG_VIA_VIEW));
+        pairs++;
+        i += 2;
+    }
+    g->any_sched = pairs > 0;
+    return pairs;
+}
+
 static void test_random_graphs(void **state)
 {
     (void)state;
@@ -267,27 +354,133 @@ static void test_random_graphs(void **state)
                                        : 1 + (int)(fx_next_rand(&st) % 400);
             const int n_buffers = 1 + (int)(fx_next_rand(&st) % CG_MAX_BUFFERS);
             random_graph(g, n, n_buffers, plain, &st);
+            /* a third with builders' pairs (copies across buffers) */
+            if (k % 3 == 1)
+                t.pairs += add_pairs(g, &st);
             char what[80];
             snprintf(what, sizeof what, "%srandom graph %d (%d nodes, %d buffers)",
                      plain ? "plain " : "", k, n, n_buffers);
             compare_paths(g, k % 3 == 0 ? 4 : 1, what, &t);
         }
         printf("# %d %srandom graphs split, %d by the guessed path, %d by the fast path, %d left "
-               "to the general path, %d overflow, %d differ\n",
+               "to the general path, %d overflow, %d differ; %d builders' pairs\n",
                t.graphs, plain ? "plain " : "", t.guessed, t.fast, t.general_only, t.overflow,
-               t.bad);
+               t.bad, t.pairs);
         assert_true(t.fast > 0);
         assert_true(t.overflow > 0);
         assert_true(plain ? t.guessed > t.graphs / 2 : t.guessed > 0);
+        assert_true(t.pairs > 500);
         assert_int_equal(t.bad, 0);
     }
     free(g);
+}
+
+/* A builder's pair, as build_recurrent.c's view_copy emits it: the
+ * dependency (a NOALLOC reader of the source, on its buffer), then the copy
+ * (bytes, on buffer to). Returns the copy. */
+static int16_t sched_pair(cg_graph *g, int16_t source_view, uint64_t bytes, uint8_t from, uint8_t to)
+{
+    g->cur_buffer = from;
+    cg_sink(g, source_view, CG_NONE, CG_NONE);
+    g->nodes[g->n_nodes - 1].flags |= CG_FLAG_SCHED;
+    g->any_sched = true;
+    g->cur_buffer = to;
+    const int16_t copy = cg_op(g, false, CG_F32, 1, 1, 1, 1, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
+    g->nodes[copy].flags |= CG_FLAG_SCHED;
+    g->nodes[copy].bytes = bytes;
+    return copy;
+}
+
+/* the dst node that came from src node i (the test gives every node a size
+ * of its own) */
+static int dst_of(const cg_graph *dst, const cg_graph *src, int i)
+{
+    for (int k = 0; k < dst->n_nodes; k++)
+        if (dst->nodes[k].bytes == src->nodes[i].bytes && dst->nodes[k].buffer == src->nodes[i].buffer &&
+            dst->nodes[k].flags == src->nodes[i].flags)
+            return k;
+    return -1;
+}
+
+static void test_builders_pairs_join_their_readers_split(void **state)
+{
+    (void)state;
+    cg_graph *g = malloc(sizeof *g), *dst = malloc(sizeof *dst), *other = malloc(sizeof *other);
+    int16_t *remap = malloc(sizeof *remap * CG_MAX_NODES);
+    uint32_t *tab = malloc(sizeof *tab * CG_MAX_NODES);
+    copy_list *cl = malloc(sizeof *cl);
+    assert_true(g && dst && other && remap && tab && cl);
+    cg_init(g);
+    const int16_t in0 = cg_input(g, CG_F32, 25, 1, 1, 1); /* 100 bytes, host */
+    const int16_t in1 = cg_input(g, CG_F32, 50, 1, 1, 1); /* 200 bytes, host */
+    const int16_t h = cg_op(g, false, CG_F32, 75, 1, 1, 1, in0, CG_NONE, CG_NONE, CG_NONE);
+    /* emitted before the GPU split, read in it after a source of its own */
+    const int16_t c = sched_pair(g, (int16_t)(in1 | CG_VIA_VIEW), 8, 0, 1);
+    g->cur_buffer = 1;
+    const int16_t g1 = cg_op(g, false, CG_F32, 100, 1, 1, 1, h, c, CG_NONE, CG_NONE);
+    /* emitted in that split, first read after a host split: the next GPU
+     * split's input */
+    const int16_t d = sched_pair(g, (int16_t)(in1 | CG_VIA_VIEW), 4, 0, 1);
+    g->cur_buffer = 0;
+    const int16_t h2 = cg_op(g, false, CG_F32, 125, 1, 1, 1, h, CG_NONE, CG_NONE, CG_NONE);
+    g->cur_buffer = 1;
+    const int16_t g2 = cg_op(g, false, CG_F32, 150, 1, 1, 1, d, g1, CG_NONE, CG_NONE);
+    /* never read: dropped */
+    sched_pair(g, (int16_t)(in1 | CG_VIA_VIEW), 12, 0, 1);
+    g->cur_buffer = 1;
+    cg_op(g, false, CG_F32, 175, 1, 1, 1, g2, h2, CG_NONE, CG_NONE);
+
+    /* the three paths make the same graph */
+    split_general(g, dst, 1, remap, cl);
+    assert_true(split_fast(g, other, 1, remap, cl));
+    int at;
+    assert_null(difference(dst, other, &at));
+    assert_true(split_guessed(g, other, 1, tab, cl));
+    assert_null(difference(dst, other, &at));
+    split_copies_under_test(g, dst, 1);
+    assert_null(difference(dst, other, &at));
+    assert_false(dst->overflow);
+
+    /* the leafs, H; the GPU split: H's copy (read first), C's pair, G1; the
+     * host split: H2; the GPU split of G2 and the last node: D's pair, H2's
+     * copy (read by the last node), G2, the last node */
+    const int at_h = dst_of(dst, g, h), at_c = dst_of(dst, g, c), at_g1 = dst_of(dst, g, g1);
+    const int at_d = dst_of(dst, g, d), at_h2 = dst_of(dst, g, h2), at_g2 = dst_of(dst, g, g2);
+    assert_int_equal(at_h, 2);
+    assert_int_equal(dst->nodes[3].flags, CG_FLAG_NOALLOC); /* H's input_dep */
+    assert_int_equal(dst->nodes[4].bytes, 300);               /* H's copy, on the GPU */
+    assert_int_equal(dst->nodes[4].buffer, 1);
+    assert_int_equal(dst->nodes[5].flags, CG_FLAG_NOALLOC | CG_FLAG_SCHED); /* C's dependency */
+    assert_int_equal(dst->nodes[5].src[0], in1 | CG_VIA_VIEW);
+    assert_int_equal(at_c, 6);
+    assert_int_equal(at_g1, 7);
+    assert_int_equal(dst->nodes[at_g1].src[0], 4);
+    assert_int_equal(dst->nodes[at_g1].src[1], at_c);
+    assert_int_equal(at_h2, 8);
+    assert_int_equal(dst->nodes[at_h2 + 1].flags, CG_FLAG_NOALLOC | CG_FLAG_SCHED); /* D's dependency */
+    assert_int_equal(at_d, at_h2 + 2);
+    assert_int_equal(dst->nodes[at_d + 2].bytes, 500); /* H2's copy */
+    assert_int_equal(at_g2, at_d + 3);
+    assert_int_equal(dst->nodes[at_g2].src[0], at_d);
+    assert_int_equal(dst->nodes[at_g2].src[1], at_g1);
+    /* 2 leafs, H, 2 + 2 inputs, G1, H2, 2 + 2 inputs, G2, the last: the
+     * unread pair is gone */
+    assert_int_equal(dst->n_nodes, 15);
+    for (int k = 0; k < dst->n_nodes; k++)
+        assert_true(dst->nodes[k].bytes != 12);
+    free(g);
+    free(dst);
+    free(other);
+    free(remap);
+    free(tab);
+    free(cl);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_built_graphs),
+        cmocka_unit_test(test_builders_pairs_join_their_readers_split),
         cmocka_unit_test(test_random_graphs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

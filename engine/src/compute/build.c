@@ -1505,6 +1505,8 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
     b->k_idxs = b->v_idxs = b->mask = CG_NONE;
     b->k_idxs_swa = b->v_idxs_swa = b->mask_swa = CG_NONE;
     b->inp_s_copy = CG_NONE;
+    for (int i = 0; i < CG_MAX_BUFFERS; i++)
+        b->s_copy_on[i][0] = b->s_copy_on[i][1] = CG_NONE;
     b->k_rot = b->v_rot = b->k_rot_swa = b->v_rot_swa = CG_NONE;
     b->inp_mean = CG_NONE;
     b->iswa = false;

@@ -76,6 +76,9 @@ typedef struct cg_build {
     int16_t k_idxs, v_idxs, mask;          /* full-attention cache */
     int16_t k_idxs_swa, v_idxs_swa, mask_swa;
     int16_t inp_s_copy;                    /* recurrent state rows */
+    /* a GPU's copies of s_copy's two views (main, extra), made by the first
+     * of its splits that reads them (build_recurrent.c, s_copy_view) */
+    int16_t s_copy_on[CG_MAX_BUFFERS][2];
     int16_t k_rot, v_rot;                  /* Hadamard rotations of a quantized cache */
     int16_t k_rot_swa, v_rot_swa;
     int16_t inp_mean;                      /* mean pooling of embeddings */

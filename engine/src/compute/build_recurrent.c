@@ -120,17 +120,20 @@ static void host_cache_op(cg_build *b, int16_t src)
  * own size (ggml_nbytes of the view, not of x), at the start of its
  * reader's split, and x lives until then (input_dep, a reader on x's side).
  * Emitted here as that pair, since the split (split.c) copies whole roots;
- * returns the copy, for a reader on `to`. x is the handle as its reader
- * reads it (through a view or not); layout is the view's, for in-place
- * reuse of the copy. */
+ * split.c moves it among the inputs of the split that first reads the copy,
+ * in the order they are first read. Returns the copy, for a reader on `to`.
+ * x is the handle as its reader reads it (through a view or not); layout is
+ * the view's, for in-place reuse of the copy. */
 static int16_t view_copy(cg_build *b, int16_t x, uint64_t view_bytes, uint8_t from, uint8_t to,
                          bool fixed, uint32_t layout)
 {
     cg_graph *g = b->g;
     const pinned was = pin(b, from);
     cg_sink(g, x, CG_NONE, CG_NONE);
-    if (!g->overflow) /* the backend passes never see the pair */
+    if (!g->overflow) { /* the backend passes never see the pair */
         g->nodes[g->n_nodes - 1].flags |= CG_FLAG_SCHED;
+        g->any_sched = true;
+    }
     g->cur_buffer = to;
     const int16_t copy = cg_op(g, false, CG_F32, 1, 1, 1, 1, CG_NONE, CG_NONE, CG_NONE, CG_NONE);
     if (copy != CG_NONE) {
@@ -249,22 +252,39 @@ static int64_t seqs(const cg_build *b)
     return b->n_stream_all > 0 ? b->n_stream_all : 1;
 }
 
+/* A view of s_copy as the layer's ops read it: s_copy_main (the ubatch's
+ * sequences) or s_copy_extra (the rows between them and the memory's,
+ * none in a reserve graph). The input lives on the host; a GPU's splits
+ * read the scheduler's copy of each view, made once per GPU, at its own
+ * size (8 bytes for two sequences, and 0), among the inputs of the first
+ * split that reads it: a copy of the whole input instead packs otherwise. */
+static int16_t s_copy_view(cg_build *b, bool extra)
+{
+    const int64_t ns = seqs(b);
+    const int16_t whole = V(b, rec_input(b, &b->inp_s_copy, ns));
+    const uint8_t buf = b->g->cur_buffer;
+    if (b->offloading || buf == b->buf_input || buf >= CG_MAX_BUFFERS || whole == CG_NONE)
+        return whole; /* (an op-offloaded layer reads it on the host) */
+    int16_t *slot = &b->s_copy_on[buf][extra];
+    if (*slot == CG_NONE)
+        *slot = view_copy(b, whole, extra ? 0 : (uint64_t)smul(ns, 4), b->buf_input, buf, true, 0);
+    return *slot;
+}
+
 /* build_rs: the ubatch's state rows ([row, n_seqs], get_rows through
  * s_copy_main; their size does not follow the tokens), then the extra
  * rows' zero-size get_rows */
 static int16_t state_rows(cg_build *b, int64_t row)
 {
-    const int64_t ns = seqs(b);
     if (b->offloading) /* the SCALE clearing the cache's unused rows */
         host_cache_op(b, CG_NONE);
-    const int16_t copy = V(b, rec_input(b, &b->inp_s_copy, ns));
-    const int16_t s = nw(b, copy, CG_NONE, row, ns, 1, 1);
+    const int16_t s = nw(b, s_copy_view(b, false), CG_NONE, row, seqs(b), 1, 1);
     cg_mark_fixed(b->g, s);
     if (b->offloading) { /* the extra rows' GET_ROWS and their CPY back */
-        host_cache_op(b, copy);
+        host_cache_op(b, s_copy_view(b, true));
         host_cache_op(b, CG_NONE);
     } else {
-        cg_sink(b->g, copy, CG_NONE, CG_NONE);
+        cg_sink(b->g, s_copy_view(b, true), CG_NONE, CG_NONE);
     }
     return s;
 }
@@ -468,8 +488,8 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
                    1, nst, ns);
         }
     }
-    const int16_t copy = V(b, b->inp_s_copy);
     /* ssm_scan(s, x, dt, A, B, C, ids): y then the new states */
+    const int16_t copy = s_copy_view(b, false);
     int16_t src[5] = {V(b, x), dt, B, C, copy};
     const int64_t y_len = sadd(smul(s.d_inner, T), smul(smul(s.d_state, s.d_inner), ns));
     if (b->offloading) {
@@ -509,7 +529,7 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
         return;
     }
     const int16_t y = wide_op(b, y_len, 1, src, 5);
-    cg_sink(b->g, copy, CG_NONE, CG_NONE);         /* build_rs: the extra rows */
+    cg_sink(b->g, s_copy_view(b, true), CG_NONE, CG_NONE); /* build_rs: the extra rows */
     cg_sink(b->g, V(b, y), CG_NONE, CG_NONE);      /* the new states to the cache */
     set_tail(b, CG_TAIL_MAMBA, last, y, x, xz, inpL);
 }

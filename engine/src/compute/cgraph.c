@@ -13,6 +13,7 @@ void cg_init(cg_graph *g)
     g->free_mode = false;
     g->any_free = false;
     g->input_nodes = false;
+    g->any_sched = false;
     g->cur_buffer = 0;
     g->n_buffers = 1;
     g->n_layer_marks = 0;

@@ -41,7 +41,10 @@ enum cg_flags {
                               cache): only matters when read from another backend */
     CG_FLAG_SCHED = 256    /* a node the scheduler adds when it splits the graph (a
                               split input's copy, its dependency) that a builder emits
-                              itself: not in the graph the backend passes see */
+                              itself, as a pair (the dependency, a NOALLOC reader of
+                              the source, then the copy): not in the graph the backend
+                              passes see; cg_split_copies moves the pair among the
+                              inputs of the split that first reads the copy */
 };
 
 typedef struct cg_node {
@@ -70,6 +73,7 @@ typedef struct cg_graph {
     bool any_free;             /* free_mode was on: cg_assign_backends has work */
     bool input_nodes;          /* may hold non-leaf nodes flagged CG_FLAG_INPUT
                                   (pipeline copies): the replay allocates them first */
+    bool any_sched;            /* holds CG_FLAG_SCHED pairs (split.c places them) */
     /* emitted-layer boundaries: node index where each emitted layer begins */
     int16_t layer_start[CG_MAX_LAYER_MARKS];
     int16_t layer_index[CG_MAX_LAYER_MARKS];

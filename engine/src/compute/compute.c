@@ -39,8 +39,9 @@
  * tables copies the largest block of each role, RWKV the first block's
  * matrix of each name; a strided view read from another
  * backend is copied at its root's size (the scheduler copies the view; the
- * recurrent builders emit the copies of their state views themselves,
- * flagged CG_FLAG_SCHED); pipeline parallelism keeps 4 copies of the inputs;
+ * recurrent builders emit the copies of their state views and of s_copy's
+ * two views themselves, flagged CG_FLAG_SCHED, and split.c places them
+ * among their split's inputs); pipeline parallelism keeps 4 copies of the inputs;
  * buffers are one chunk (no maximum allocation size). */
 #include <stddef.h>
 #include <stdlib.h>

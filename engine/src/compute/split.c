@@ -14,7 +14,13 @@
  * split_guessed, for graphs without external tensors (a model fully on
  * GPUs), makes one. Each faster path gives up before it could go wrong
  * (split_guessed at the first external tensor, which the host layers of a
- * partial offload hold early), and the next one starts over. */
+ * partial offload hold early), and the next one starts over.
+ *
+ * A builder's copy pair (CG_FLAG_SCHED: the dependency and copy of a view,
+ * which the scheduler copies at the view's size) is not one of the nodes
+ * where it was emitted: every path moves it among the inputs of the split
+ * that first reads the copy, in the order those inputs are first read, as
+ * the scheduler lists a split's inputs; a pair never read is dropped. */
 #include <limits.h>
 #include <stddef.h>
 #include <string.h>
@@ -186,7 +192,59 @@ static inline bool adds_input(const cg_node *nodes, const cg_node *e, uint8_t bu
     return false;
 }
 
-/* The plain reading of the scheduler, with every limit checked. */
+/* A builder's copy of a view (CG_FLAG_SCHED, the pair's second node), and
+ * whether one read by node e is not placed yet: the scheduler makes it an
+ * input of the split that first reads it. */
+static inline bool is_sched_copy(const cg_node *n)
+{
+    return (n->flags & (CG_FLAG_SCHED | CG_FLAG_NOALLOC)) == CG_FLAG_SCHED;
+}
+
+static inline bool reads_unplaced_copy(const cg_node *nodes, const cg_node *e, const int16_t *remap)
+{
+    for (int j = 0; j < e->n_src; j++) {
+        const int16_t r = CG_ROOT(e->src[j]);
+        if (is_sched_copy(&nodes[r]) && remap[r] == CG_NONE)
+            return true;
+    }
+    return false;
+}
+
+/* The pair of builder's copy r (its dependency, the node before it, then r)
+ * at dst node `at`, among the inputs of the split being made (room for two
+ * nodes checked by the caller); the dependency reads its source at
+ * source_at (where the source sits in dst). Returns the next free dst
+ * node. */
+static int put_sched_pair(const cg_graph *src, cg_node *out, int at, int16_t r, int16_t *remap,
+                          int16_t source_at, uint8_t *top)
+{
+    const int dep = r - 1;
+    if (dep >= 0 && (src->nodes[dep].flags & (CG_FLAG_SCHED | CG_FLAG_NOALLOC)) ==
+                        (CG_FLAG_SCHED | CG_FLAG_NOALLOC)) {
+        cg_node *d = &out[at];
+        *d = src->nodes[dep];
+        if (d->n_src > 0)
+            d->src[0] = (int16_t)(source_at | (d->src[0] & CG_VIA_VIEW));
+        remap[dep] = (int16_t)at++;
+        *top = d->buffer > *top ? d->buffer : *top;
+    }
+    remap[r] = (int16_t)at;
+    out[at++] = src->nodes[r];
+    *top = src->nodes[r].buffer > *top ? src->nodes[r].buffer : *top;
+    return at;
+}
+
+/* the source the dependency of builder's copy r reads (its only one), or
+ * CG_NONE */
+static inline int16_t pair_source(const cg_graph *src, int16_t r)
+{
+    const cg_node *dep = r > 0 ? &src->nodes[r - 1] : NULL;
+    return dep && (dep->flags & CG_FLAG_SCHED) && dep->n_src > 0 ? CG_ROOT(dep->src[0]) : CG_NONE;
+}
+
+/* The plain reading of the scheduler, with every limit checked. A
+ * builder's copy pair (CG_FLAG_SCHED) goes among the inputs of the split
+ * that first reads the copy. */
 static void split_general(const cg_graph *src, cg_graph *dst, int copies, int16_t *remap,
                           copy_list *cl)
 {
@@ -200,6 +258,10 @@ static void split_general(const cg_graph *src, cg_graph *dst, int copies, int16_
      * appended split by split */
     int i = 0;
     while (i < src->n_nodes) {
+        if (src->nodes[i].flags & CG_FLAG_SCHED) { /* placed with its first reader */
+            i++;
+            continue;
+        }
         /* leafs and external tensors pass through unchanged */
         if (src->nodes[i].flags & LEAF_OR_EXTERNAL) {
             if (remap[i] == CG_NONE) {
@@ -218,10 +280,13 @@ static void split_general(const cg_graph *src, cg_graph *dst, int copies, int16_
         bool has_inputs = false;
         for (; end < src->n_nodes; end++) {
             const cg_node *e = &src->nodes[end];
+            if (e->flags & CG_FLAG_SCHED)
+                continue;
             if (!(e->flags & LEAF_OR_EXTERNAL)) {
                 if (e->buffer != buf || (has_inputs && reads_foreign_weight(src->nodes, e, buf)))
                     break;
-                has_inputs = has_inputs || adds_input(src->nodes, e, buf, cl);
+                has_inputs = has_inputs || adds_input(src->nodes, e, buf, cl) ||
+                             (src->any_sched && reads_unplaced_copy(src->nodes, e, remap));
             } else if (remap[end] == CG_NONE && dst->n_nodes < CG_MAX_NODES) {
                 remap[end] = (int16_t)dst->n_nodes;
                 dst->nodes[dst->n_nodes++] = *e;
@@ -231,11 +296,19 @@ static void split_general(const cg_graph *src, cg_graph *dst, int copies, int16_
         /* its inputs from other buffers, in order of first use: copies first */
         for (int k = i; k < end; k++) {
             const cg_node *n = &src->nodes[k];
-            if (n->flags & LEAF_OR_EXTERNAL)
+            if (n->flags & (LEAF_OR_EXTERNAL | CG_FLAG_SCHED))
                 continue;
             for (int j = 0; j < n->n_src; j++) {
                 const int16_t r = CG_ROOT(n->src[j]);
                 const cg_node *rn = &src->nodes[r];
+                if (is_sched_copy(rn) && remap[r] == CG_NONE) {
+                    const int16_t from = pair_source(src, r);
+                    if (dst->n_nodes + 2 > CG_MAX_NODES || (from != CG_NONE && remap[from] == CG_NONE))
+                        dst->overflow = true;
+                    else
+                        dst->n_nodes = put_sched_pair(src, dst->nodes, dst->n_nodes, r, remap,
+                                                      from != CG_NONE ? remap[from] : CG_NONE, &top);
+                }
                 if (rn->buffer == buf || find_copy(cl, r, buf) != NO_COPY)
                     continue;
                 if (cl->n >= MAX_COPIES || dst->n_nodes + 1 >= CG_MAX_NODES) {
@@ -260,8 +333,8 @@ static void split_general(const cg_graph *src, cg_graph *dst, int copies, int16_
                     full = true;
                     break;
                 }
-                if (remap[k] != CG_NONE)
-                    continue;
+                if (remap[k] != CG_NONE || (src->nodes[k].flags & CG_FLAG_SCHED))
+                    continue; /* (a builder's pair: placed among inputs, or never read) */
                 remap[k] = (int16_t)dst->n_nodes;
                 cg_node *n = &dst->nodes[dst->n_nodes++]; /* written in place */
                 *n = src->nodes[k];
@@ -297,7 +370,7 @@ __attribute__((noinline)) static int put_nodes(const cg_node *nodes, int k, int 
 {
     for (; k < stop; k++) {
         const cg_node *n = &nodes[k];
-        if (n->flags & LEAF_OR_EXTERNAL)
+        if (n->flags & (LEAF_OR_EXTERNAL | CG_FLAG_SCHED)) /* (a pair: among the inputs) */
             continue;
         remap[k] = (int16_t)at;
         cg_node *d = &out[at++];
@@ -322,6 +395,10 @@ static bool split_fast(const cg_graph *src, cg_graph *dst, int copies, int16_t *
 {
     enum { MAX_FOREIGN = 512 }; /* reads of other buffers in one split */
     int16_t foreign[MAX_FOREIGN], redirected[MAX_FOREIGN], home[MAX_FOREIGN];
+    const bool sched = src->any_sched;
+    /* builders' pair nodes passed over and not placed yet: dst room they
+     * will take that the nodes still ahead do not count */
+    int pending = 0;
     memset(remap, 0xff, sizeof remap[0] * (size_t)src->n_nodes);
     mark_cursor mc;
     start(src, dst, copies, cl, &mc);
@@ -333,6 +410,11 @@ static bool split_fast(const cg_graph *src, cg_graph *dst, int copies, int16_t *
 
     int i = 0;
     while (i < n_nodes) {
+        if (nodes[i].flags & CG_FLAG_SCHED) { /* placed with its first reader */
+            pending++;
+            i++;
+            continue;
+        }
         if (nodes[i].flags & LEAF_OR_EXTERNAL) {
             remap[i] = (int16_t)at;
             out[at++] = nodes[i];
@@ -341,7 +423,7 @@ static bool split_fast(const cg_graph *src, cg_graph *dst, int copies, int16_t *
             continue;
         }
         /* the split, its leafs emitted first, its reads of other buffers
-         * listed */
+         * (and of builders' copies not placed yet) listed */
         const uint8_t buf = nodes[i].buffer;
         top = buf > top ? buf : top;
         int n_foreign = 0;
@@ -349,6 +431,10 @@ static bool split_fast(const cg_graph *src, cg_graph *dst, int copies, int16_t *
         bool has_inputs = false;
         for (; end < n_nodes; end++) {
             const cg_node *e = &nodes[end];
+            if (e->flags & CG_FLAG_SCHED) {
+                pending++;
+                continue;
+            }
             if (e->flags & LEAF_OR_EXTERNAL) {
                 remap[end] = (int16_t)at;
                 out[at++] = *e;
@@ -357,10 +443,12 @@ static bool split_fast(const cg_graph *src, cg_graph *dst, int copies, int16_t *
             }
             if (e->buffer != buf || (has_inputs && reads_foreign_weight(nodes, e, buf)))
                 break;
-            has_inputs = has_inputs || adds_input(nodes, e, buf, cl);
+            has_inputs = has_inputs || adds_input(nodes, e, buf, cl) ||
+                         (sched && reads_unplaced_copy(nodes, e, remap));
             for (int j = 0; j < e->n_src; j++) {
                 const int16_t h = e->src[j];
-                if (nodes[CG_ROOT(h)].buffer == buf)
+                const int16_t r = CG_ROOT(h);
+                if (nodes[r].buffer == buf && !(sched && is_sched_copy(&nodes[r]) && remap[r] == CG_NONE))
                     continue;
                 if (n_foreign == MAX_FOREIGN)
                     return false;
@@ -368,16 +456,34 @@ static bool split_fast(const cg_graph *src, cg_graph *dst, int copies, int16_t *
             }
         }
         /* its inputs from other buffers, in order of first use: copies
-         * (made once per buffer), and remap pointed at them */
+         * (made once per buffer), and remap pointed at them; builders'
+         * pairs moved here */
         int n_redirected = 0;
         for (int f = 0; f < n_foreign; f++) {
             const int16_t r = CG_ROOT(foreign[f]);
             const cg_node *rn = &nodes[r];
+            if (sched && is_sched_copy(rn) && remap[r] == CG_NONE) {
+                if (rn->buffer != buf || at + 2 > CG_MAX_NODES)
+                    return false; /* another buffer's copy: split_general */
+                /* its source where it sits (redirected in this split: home) */
+                int16_t from = pair_source(src, r), from_at = from != CG_NONE ? remap[from] : CG_NONE;
+                for (int q = 0; q < n_redirected && from != CG_NONE; q++)
+                    if (redirected[q] == from)
+                        from_at = home[q];
+                if (from != CG_NONE && from_at == CG_NONE)
+                    return false;
+                const int was = at;
+                at = put_sched_pair(src, out, at, r, remap, from_at, &top);
+                pending -= at - was;
+                continue;
+            }
+            if (rn->buffer == buf)
+                continue; /* a pair placed already, read again */
             int16_t copy = find_copy(cl, r, buf);
             if (copy != NO_COPY && copy == remap[r])
                 continue; /* redirected already */
             if (copy == NO_COPY) {
-                if (cl->n >= MAX_COPIES || n_nodes + (at - i) + 2 > CG_MAX_NODES)
+                if (cl->n >= MAX_COPIES || n_nodes + (at - i) + pending + 2 > CG_MAX_NODES)
                     return false; /* at - i: the copies made so far, and more */
                 copy = (int16_t)(rn->flags & CG_FLAG_EXTERNAL ? at : at + 1);
                 at = put_copy(dst, at, rn, r, (int16_t)(remap[r] | (foreign[f] & CG_VIA_VIEW)),
@@ -451,6 +557,8 @@ typedef struct guess_state {
     int16_t redirected[MAX_SOURCES];
     uint32_t home[MAX_SOURCES];
     int16_t fresh[MAX_SOURCES], fresh_h[MAX_SOURCES], fresh_home[MAX_SOURCES];
+    bool fresh_pair[MAX_SOURCES]; /* a builder's pair, moved here (not a copy) */
+    int passed_pairs;             /* pair nodes the split's pass left out */
 } guess_state;
 
 /* The first read, through handle h, of src node r, which lives on another
@@ -464,13 +572,29 @@ __attribute__((noinline)) static int first_read(guess_state *st, int16_t h, uint
 {
     const int16_t r = CG_ROOT(h);
     const uint32_t t = st->tab[r];
-    if (t == TAB_NONE || st->n_redirected == MAX_SOURCES)
+    if (st->n_redirected == MAX_SOURCES || st->n_fresh == MAX_SOURCES)
         return -1;
+    if (t == TAB_NONE) {
+        /* a builder's pair on buf, not placed yet: among the inputs here,
+         * where it stays (no copy, nothing to restore) */
+        const cg_node *nodes = st->src->nodes;
+        if (!is_sched_copy(&nodes[r]) || nodes[r].buffer != buf || r == 0 ||
+            (nodes[r - 1].flags & (CG_FLAG_SCHED | CG_FLAG_NOALLOC)) != (CG_FLAG_SCHED | CG_FLAG_NOALLOC))
+            return -1;
+        const int copy = copy_at + 2 * st->n_fresh + 1; /* after its dependency */
+        st->fresh[st->n_fresh] = r;
+        st->fresh_h[st->n_fresh] = h;
+        st->fresh_home[st->n_fresh] = CG_NONE;
+        st->fresh_pair[st->n_fresh++] = true;
+        st->tab[r] = tab_entry(copy, r, buf);
+        return copy;
+    }
     int16_t copy = find_copy(st->cl, r, buf);
     if (copy == NO_COPY) {
         copy = (int16_t)(copy_at + 2 * st->n_fresh + 1); /* after its input_dep */
         st->fresh[st->n_fresh] = r;
         st->fresh_h[st->n_fresh] = h;
+        st->fresh_pair[st->n_fresh] = false;
         st->fresh_home[st->n_fresh++] = (int16_t)tab_to(t, r);
     }
     st->redirected[st->n_redirected] = r;
@@ -500,7 +624,8 @@ static inline __attribute__((always_inline)) int pass(guess_state *st, int i, in
     _Static_assert(offsetof(cg_node, buffer) == offsetof(cg_node, flags) + 2 &&
                        sizeof(((cg_node *)0)->flags) == 2,
                    "flags, buffer");
-    const uint8_t mask_bytes[4] = {(uint8_t)LEAF_OR_EXTERNAL, (uint8_t)(LEAF_OR_EXTERNAL >> 8), 0xff, 0},
+    const uint8_t mask_bytes[4] = {(uint8_t)LEAF_OR_EXTERNAL,
+                                   (uint8_t)((LEAF_OR_EXTERNAL | CG_FLAG_SCHED) >> 8), 0xff, 0},
                   here_bytes[4] = {0, 0, buf, 0};
     uint32_t mask, here;
     memcpy(&mask, mask_bytes, 4);
@@ -516,8 +641,13 @@ static inline __attribute__((always_inline)) int pass(guess_state *st, int i, in
         uint32_t fb;
         memcpy(&fb, &e->flags, 4);
         if ((fb & mask) != here) {
-            if (!(e->flags & LEAF_OR_EXTERNAL))
+            if (!(e->flags & (LEAF_OR_EXTERNAL | CG_FLAG_SCHED)))
                 break; /* another buffer's node */
+            if (e->flags & CG_FLAG_SCHED) { /* a builder's pair: an input where read */
+                st->passed_pairs += first;
+                delta = ((delta - 1) & 0xffff) | bufshift;
+                continue;
+            }
             if (first) {
                 if (e->flags & CG_FLAG_EXTERNAL)
                     return -1;
@@ -601,6 +731,22 @@ static bool make_copies(guess_state *st, uint8_t buf, int copy_at, int from_at)
     for (int f = 0; f < st->n_fresh; f++, cp += 2) {
         const int16_t r = st->fresh[f];
         const int16_t copy = (int16_t)(copy_at + 2 * f + 1);
+        if (st->fresh_pair[f]) { /* the builder's pair itself */
+            const int16_t from = pair_source(st->src, r);
+            int16_t from_at = from != CG_NONE && st->tab[from] != TAB_NONE
+                                  ? (int16_t)tab_to(st->tab[from], from) : CG_NONE;
+            for (int q = 0; q < st->n_redirected && from != CG_NONE; q++)
+                if (st->redirected[q] == from) /* read here from its copy: its own place */
+                    from_at = (int16_t)tab_to(st->home[q], from);
+            if (from != CG_NONE && from_at == CG_NONE)
+                return false;
+            cp[0] = nodes[r - 1];
+            if (cp[0].n_src > 0)
+                cp[0].src[0] = (int16_t)(from_at | (cp[0].src[0] & CG_VIA_VIEW));
+            cp[1] = nodes[r];
+            st->tab[r] = tab_entry(copy, r, buf);
+            continue;
+        }
         cp[0] = dep_node; /* input_dep: reads the source where it is */
         cp[0].src[0] = (int16_t)(st->fresh_home[f] | (st->fresh_h[f] & CG_VIA_VIEW));
         cp[0].buffer = nodes[r].buffer;
@@ -638,12 +784,12 @@ static bool guess(const guess_state *st, int i, uint8_t buf, int mark, int leaf0
     const cg_node *nodes = src->nodes;
     const int n = src->n_nodes;
     int end = n;
-    if (i + 1 < n && !(nodes[i + 1].flags & LEAF_OR_EXTERNAL) && nodes[i + 1].buffer != buf) {
+    if (i + 1 < n && !(nodes[i + 1].flags & (LEAF_OR_EXTERNAL | CG_FLAG_SCHED)) && nodes[i + 1].buffer != buf) {
         end = i + 1;
     } else {
         for (int m = mark; m < src->n_layer_marks && end == n; m++) {
             int k = src->layer_start[m];
-            while (k < n && (nodes[k].flags & LEAF_OR_EXTERNAL))
+            while (k < n && (nodes[k].flags & (LEAF_OR_EXTERNAL | CG_FLAG_SCHED)))
                 k++;
             if (k < n && nodes[k].buffer != buf)
                 end = k;
@@ -700,6 +846,10 @@ static bool split_guessed(const cg_graph *src, cg_graph *dst, int copies, uint32
         leaf0++;
     int i = 0;
     while (i < n) {
+        if (nodes[i].flags & CG_FLAG_SCHED) { /* placed with its first reader */
+            i++;
+            continue;
+        }
         if (nodes[i].flags & LEAF_OR_EXTERNAL) {
             if (nodes[i].flags & CG_FLAG_EXTERNAL)
                 return false;
@@ -716,6 +866,7 @@ static bool split_guessed(const cg_graph *src, cg_graph *dst, int copies, uint32
         if (!guess(&st, i, buf, mark, leaf0, &g_leafs, &g_slots))
             return false;
         st.n_fresh = 0;
+        st.passed_pairs = 0;
         const int end = first_pass(&st, i, at, at + g_leafs, at + g_leafs + g_slots);
         if (end < 0)
             return false;
@@ -727,10 +878,10 @@ static bool split_guessed(const cg_graph *src, cg_graph *dst, int copies, uint32
             write_pass(&st, i, at, base); /* the nodes where they go, the copies made */
         /* the layer marks up to the split's end, each at the node written
          * next (the first of the split for one before it) */
-        const int split_end = base + (end - i) - n_leafs;
+        const int split_end = base + (end - i) - n_leafs - st.passed_pairs;
         while (st.mc.next < end) {
             int k = st.mc.next > i ? st.mc.next : i;
-            while (k < end && (nodes[k].flags & LEAF_OR_EXTERNAL))
+            while (k < end && (nodes[k].flags & (LEAF_OR_EXTERNAL | CG_FLAG_SCHED)))
                 k++;
             put_marks(src, dst, &st.mc, st.mc.next, k < end ? tab_to(tab[k], k) : split_end);
         }
