@@ -459,7 +459,15 @@ static int16_t attention(cg_build *b, const attn_dims *d, int16_t q, int16_t k, 
     int16_t kview = cg_view(b->g, k, CG_F32, d->hd_k * d->n_head_kv, T, 1, 1, false);
     cg_sink(b->g, kview, input(b, kid, CG_I64, T, 1, 1, 1), CG_NONE);
 
-    /* cpy_v */
+    /* cpy_v. A V that is a strided view of a fused projection (Phi-3's
+     * QKV) read on the host from the layer's GPU: the scheduler copies the
+     * view, [hd_v * n_head_kv, T] rows a projection row apart, not the
+     * projection */
+    if (kv_host && !v_contiguous && layer_buf != 0 && v3 != CG_NONE) {
+        const uint64_t row = b->g->nodes[CG_ROOT(v3)].bytes / (uint64_t)(T > 0 ? T : 1);
+        const uint64_t bytes = (uint64_t)(d->hd_v * d->n_head_kv) * 4u + (uint64_t)(T > 0 ? T - 1 : 0) * row;
+        v3 = cg_view_copy(b, v3, bytes, layer_buf, 0, false, 0);
+    }
     if (b->fa) {
         int16_t vv = cg_view(b->g, v3, CG_F32, d->hd_v * d->n_head_kv, T, 1, 1, !v_contiguous);
         cg_sink(b->g, vv, input(b, vid, CG_I64, T, 1, 1, 1), CG_NONE);

@@ -172,5 +172,11 @@ int16_t cg_rec_flush(cg_build *b, int16_t cur);
  * state copy, before the ops that no expand reached yet (Nemotron-H's
  * attention output projection and FFN-only layers in between). */
 void cg_rec_early_rows(cg_build *b, int il, uint8_t buf);
+/* The scheduler's copy of a view of x (view_bytes of it) from buffer
+ * `from` to buffer `to`, as a builder's pair (build_recurrent.c): returns
+ * the copy, for a reader on `to`; layout is the view's (0: no in-place
+ * reuse over it); fixed: its size does not follow the tokens. */
+int16_t cg_view_copy(cg_build *b, int16_t x, uint64_t view_bytes, uint8_t from, uint8_t to,
+                     bool fixed, uint32_t layout);
 
 #endif

@@ -124,8 +124,8 @@ static void host_cache_op(cg_build *b, int16_t src)
  * in the order they are first read. Returns the copy, for a reader on `to`.
  * x is the handle as its reader reads it (through a view or not); layout is
  * the view's, for in-place reuse of the copy. */
-static int16_t view_copy(cg_build *b, int16_t x, uint64_t view_bytes, uint8_t from, uint8_t to,
-                         bool fixed, uint32_t layout)
+int16_t cg_view_copy(cg_build *b, int16_t x, uint64_t view_bytes, uint8_t from, uint8_t to,
+                     bool fixed, uint32_t layout)
 {
     cg_graph *g = b->g;
     const pinned was = pin(b, from);
@@ -158,7 +158,7 @@ static void cache_write(cg_build *b, int16_t x, uint64_t view_bytes, bool fixed)
         cg_sink(b->g, V(b, x), CG_NONE, CG_NONE);
         return;
     }
-    host_cache_op(b, view_copy(b, V(b, x), view_bytes, b->g->cur_buffer, 0, fixed, 0));
+    host_cache_op(b, cg_view_copy(b, V(b, x), view_bytes, b->g->cur_buffer, 0, fixed, 0));
 }
 
 /* bytes of a [ne0, ne1, ne2] f32 view of a contiguous root whose rows are
@@ -267,7 +267,7 @@ static int16_t s_copy_view(cg_build *b, bool extra)
         return whole; /* (an op-offloaded layer reads it on the host) */
     int16_t *slot = &b->s_copy_on[buf][extra];
     if (*slot == CG_NONE)
-        *slot = view_copy(b, whole, extra ? 0 : (uint64_t)smul(ns, 4), b->buf_input, buf, true, 0);
+        *slot = cg_view_copy(b, whole, extra ? 0 : (uint64_t)smul(ns, 4), b->buf_input, buf, true, 0);
     return *slot;
 }
 
@@ -502,23 +502,23 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
         const int64_t row = smul(s.conv_ch, 4);
         /* (the scan runs in place over none of them: no layouts) */
         if (s.v2) {
-            src[0] = view_copy(b, V(b, x), strided_view_bytes(s.d_inner, nst, ns, row), gpu, 0, false, 0);
-            src[2] = view_copy(b, V(b, x), strided_view_bytes(smul(s.d_state, s.ng), nst, ns, row), gpu, 0,
-                               false, 0);
-            src[3] = view_copy(b, V(b, x), strided_view_bytes(smul(s.d_state, s.ng), nst, ns, row), gpu, 0,
-                               false, 0);
+            src[0] = cg_view_copy(b, V(b, x), strided_view_bytes(s.d_inner, nst, ns, row), gpu, 0, false, 0);
+            src[2] = cg_view_copy(b, V(b, x), strided_view_bytes(smul(s.d_state, s.ng), nst, ns, row), gpu,
+                                  0, false, 0);
+            src[3] = cg_view_copy(b, V(b, x), strided_view_bytes(smul(s.d_state, s.ng), nst, ns, row), gpu,
+                                  0, false, 0);
         } else { /* Mamba: x whole; B and C views of xdb (Jamba: their norms) */
             const int64_t xdb_row = smul(s.dt_rank + 2 * s.d_state, 4);
-            src[0] = view_copy(b, V(b, x), g->nodes[CG_ROOT(x)].bytes, gpu, 0, false, 0);
+            src[0] = cg_view_copy(b, V(b, x), g->nodes[CG_ROOT(x)].bytes, gpu, 0, false, 0);
             for (int k = 2; k <= 3; k++) {
                 const int16_t h = k == 2 ? B : C;
                 const uint64_t sz = CG_ROOT(h) == CG_ROOT(xdb)
                                         ? strided_view_bytes(s.d_state, nst, ns, xdb_row)
                                         : g->nodes[CG_ROOT(h)].bytes;
-                src[k] = view_copy(b, h, sz, gpu, 0, false, 0);
+                src[k] = cg_view_copy(b, h, sz, gpu, 0, false, 0);
             }
         }
-        src[1] = view_copy(b, dt, g->nodes[CG_ROOT(dt)].bytes, gpu, 0, false, 0);
+        src[1] = cg_view_copy(b, dt, g->nodes[CG_ROOT(dt)].bytes, gpu, 0, false, 0);
         const pinned was = pin(b, 0);
         const int16_t y = wide_op(b, y_len, 1, src, 5);
         cg_sink(g, copy, CG_NONE, CG_NONE); /* build_rs: the extra rows */
@@ -552,8 +552,9 @@ int16_t cg_rec_mamba_out(cg_build *b, const cg_rec_tail *t)
     /* an op-offloaded layer's scan ran on the host: its y (a view) is
      * copied back, first in the split */
     const int16_t y_in =
-        b->offloading ? view_copy(b, V(b, y_ssm), (uint64_t)smul(smul(s.d_inner, T), 4), 0, b->g->cur_buffer,
-                                  false, cg_layout_key(CG_F32, ne[0], ne[1], ne[2], ne[3], false))
+        b->offloading ? cg_view_copy(b, V(b, y_ssm), (uint64_t)smul(smul(s.d_inner, T), 4), 0,
+                                     b->g->cur_buffer, false,
+                                     cg_layout_key(CG_F32, ne[0], ne[1], ne[2], ne[3], false))
                       : V(b, y_ssm);
     /* swiglu_split(cont(z), y): z first */
     const int16_t z = nw(b, V(b, xz), CG_NONE, ne[0], ne[1], ne[2], ne[3]);
@@ -738,7 +739,7 @@ static int16_t token_shift(cg_build *b, int16_t ts)
     if (!b->offloading)
         return V(b, ts);
     const uint64_t half = (uint64_t)smul(smul(b->m->n_embd, seqs(b)), 4);
-    return view_copy(b, V(b, ts), half, 0, b->g->cur_buffer, true, 0);
+    return cg_view_copy(b, V(b, ts), half, 0, b->g->cur_buffer, true, 0);
 }
 
 /* one of the five token-shift mixes (w, k, v, r, g): a view of the fused

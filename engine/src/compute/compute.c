@@ -38,10 +38,11 @@
  * the repack rule assumes an AVX2-class host; a model without per-block
  * tables copies the largest block of each role, RWKV the first block's
  * matrix of each name; a strided view read from another
- * backend is copied at its root's size (the scheduler copies the view; the
- * recurrent builders emit the copies of their state views and of s_copy's
- * two views themselves, flagged CG_FLAG_SCHED, and split.c places them
- * among their split's inputs); pipeline parallelism keeps 4 copies of the inputs;
+ * backend is copied at its root's size (the scheduler copies the view)
+ * except where the builders emit the copy themselves, flagged
+ * CG_FLAG_SCHED, which split.c places among their split's inputs: the
+ * recurrent state views, s_copy's two views, and a fused projection's V
+ * written into a host cache; pipeline parallelism keeps 4 copies of the inputs;
  * buffers are one chunk (no maximum allocation size). */
 #include <stddef.h>
 #include <stdlib.h>
