@@ -442,6 +442,12 @@ static const gpu_point gpu_points[] = {
     /* Gemma-2: sliding window, soft-capping, post norms */
     {"gemma2_small", 512, 1, 512, false, HR_TYPE_F16, 4, 19.01, 89.78},
     {"gemma2_small", 4096, 2, 257, true, HR_TYPE_Q8_0, 1, 6.59, 49.22},
+    /* encoders: host layers op-offload as decoders' do, and so do the
+     * embeddings' token types, positions and norm, which run with layer 0
+     * (on its GPU when it is there) */
+    {"minilm_l6", 512, 1, 512, false, HR_TYPE_F16, 0, 3.26, 17.03},
+    {"minilm_l6", 4096, 2, 256, true, HR_TYPE_Q8_0, 3, 1.25, 3.50},
+    {"nomic_embed_v15", 512, 1, 512, false, HR_TYPE_F16, 13, 4.01, 23.51},
     /* recurrent and hybrid blocks on the host op-offload too: weights copied
      * in, the state cache's ops on the host, state views copied at their
      * own sizes (Mamba's scan stays on the host) */

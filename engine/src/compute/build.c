@@ -1486,6 +1486,20 @@ static void pool_embeddings(cg_build *b, int16_t embd)
     cg_mark_output(b->g, pooled);
 }
 
+/* Entering a part of the graph outside the blocks (the encoders' input
+ * norm, pooling) on buffer buf over `rows` rows: op-offloaded like a host
+ * block when it is on the host, with the part's own weights. */
+static void enter_host_part(cg_build *b, uint8_t buf, int64_t rows)
+{
+    cg_graph *g = b->g;
+    g->cur_buffer = buf;
+    b->offloading = b->op_offload && buf == 0 && rows >= 32;
+    b->wsig = CG_NO_SIG;
+    cg_set_free_mode(g, b->offloading);
+    if (b->offloading)
+        g->cur_buffer = 1;
+}
+
 void cg_enter_block(cg_build *b, int il)
 {
     cg_graph *g = b->g;
@@ -1540,24 +1554,33 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
 
     const bool encoder = m->arch == HR_ARCH_BERT || m->arch == HR_ARCH_NOMIC_BERT;
     if (encoder) {
-        /* token types (row 0), learned positions (bert), then a layer norm */
-        cur = ew(b, cur, CG_NONE, E, T, 1, 1);
-        if (m->arch == HR_ARCH_BERT) {
-            int16_t pos = fresh(b, inp_pos(b), CG_NONE, CG_F32, E, T, 1, 1);
+        /* learned positions (bert) gathered on the host (a GET_ROWS never
+         * moves), then token types' row 0 (a view of a host weight, copied
+         * where it is read), the positions' sum and the embeddings' norm,
+         * which runs with layer 0 (llama.cpp loads token_embd_norm as block
+         * 0's): on its GPU, or op-offloaded from the host */
+        const int16_t pos = m->arch == HR_ARCH_BERT ? fresh(b, inp_pos(b), CG_NONE, CG_F32, E, T, 1, 1)
+                                                    : CG_NONE;
+        cg_enter_block(b, 0);
+        const int16_t types = b->offloading || g->cur_buffer != 0
+                                  ? cg_external(g, (uint64_t)E * 4u, 0, CG_EXT_WEIGHT_VIEW)
+                                  : CG_NONE;
+        cur = ew(b, cur, types, E, T, 1, 1);
+        if (pos != CG_NONE)
             cur = ew(b, pos, cur, E, T, 1, 1);
-        }
         cur = norm(b, cur, E, T, 1, false, true);
         for (int i = 0; i < n_layers; i++) {
             const int il = layers[i];
             cg_mark_layer(g, il);
-            g->cur_buffer = layer_buffer(b, il);
-            b->cur_layer = il;
+            cg_enter_block(b, il);
             cur = bert_layer(b, il, cur, il == (int)m->n_layer - 1);
         }
         cg_mark_layer(g, (int)m->n_layer);
-        g->cur_buffer = b->buf_output;
+        enter_host_part(b, b->buf_output, b->n_outputs); /* pooling */
         cg_mark_output(g, cur); /* t_embd */
         pool_embeddings(b, cur);
+        b->offloading = false;
+        cg_set_free_mode(g, false);
         return true;
     }
 

@@ -414,6 +414,21 @@ static bool is_output_tensor(const char *name)
            strncmp(name, "enc.output", 10) == 0;
 }
 
+/* The layer of a tensor outside the blocks, as llama.cpp places it:
+ * token_embd_norm is created as block 0's ("do the norms on the first
+ * layer": BERT-likes, BLOOM, RWKV), except LFM2's, its output norm; the
+ * head's tensors with the output, the rest with the input. */
+static int32_t unblocked_layer(const hr_model *m, const char *name)
+{
+    if (strcmp(name, "token_embd_norm.weight") == 0 || strcmp(name, "token_embd_norm.bias") == 0) {
+        if (m->arch == HR_ARCH_LFM2 || m->arch == HR_ARCH_LFM2MOE)
+            return HR_LAYER_OUTPUT;
+        if (m->n_layer > 0)
+            return 0;
+    }
+    return is_output_tensor(name) ? HR_LAYER_OUTPUT : HR_LAYER_INPUT;
+}
+
 hr_status hr_model_finalize(hr_model *m, hr_error *err)
 {
     if (!m->layers) {
@@ -436,7 +451,7 @@ hr_status hr_model_finalize(hr_model *m, hr_error *err)
                                     t->name, blk, m->n_layer);
             t->layer = blk;
         } else {
-            t->layer = is_output_tensor(t->name) ? HR_LAYER_OUTPUT : HR_LAYER_INPUT;
+            t->layer = unblocked_layer(m, t->name);
         }
         if (t->role == HR_ROLE_OTHER)
             t->role = (uint16_t)hr_role_from_name(t->name);

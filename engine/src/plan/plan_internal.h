@@ -63,6 +63,8 @@ typedef struct hr_kv_input {
 hr_status hr_plan_kv(const hr_model *m, const hr_kv_input *in, const hr_placement *p,
                      uint64_t *dev_bytes, hr_kv_result *out, hr_error *err);
 
+/* Encoder-only architectures (BERT, nomic-bert): no head, no KV cache. */
+bool hr_plan_arch_is_encoder(const hr_model *m);
 /* Whether the architecture gets no KV cache at all (encoder-only models:
  * llama.cpp's create_memory returns no memory for BERT-like archs). */
 bool hr_plan_arch_has_no_memory(const hr_model *m);

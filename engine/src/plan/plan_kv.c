@@ -4,10 +4,15 @@
 
 #include "plan_internal.h"
 
+bool hr_plan_arch_is_encoder(const hr_model *m)
+{
+    return m->arch == HR_ARCH_BERT || m->arch == HR_ARCH_NOMIC_BERT;
+}
+
 bool hr_plan_arch_has_no_memory(const hr_model *m)
 {
     /* llama_model::create_memory returns nullptr for encoder-only archs */
-    return m->arch == HR_ARCH_BERT || m->arch == HR_ARCH_NOMIC_BERT;
+    return hr_plan_arch_is_encoder(m);
 }
 
 /* Row bytes of one cell of width n for type t, 0 if the width does not fit

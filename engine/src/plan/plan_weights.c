@@ -280,7 +280,8 @@ hr_status hr_plan_weights(const hr_model *m, const hr_settings *s, const hr_plac
     }
 
     w.out_dev = hr_place_device(p, (int32_t)m->n_layer);
-    w.dup_head = m->tied_output && w.out_dev != 0;
+    /* (an encoder has no head: nothing reuses its token_embd) */
+    w.dup_head = m->tied_output && w.out_dev != 0 && !hr_plan_arch_is_encoder(m);
     w.qc = NULL;
     if (whatif) {
         hr_status rc = add_projected(&w, m, s->target_ftype, err);
