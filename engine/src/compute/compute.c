@@ -955,15 +955,22 @@ static bool forms_cover(const graph_forms *f, int64_t u)
     return f->valid && u >= f->lo && u <= f->hi;
 }
 
-/* The forms at u from the kept pair (stamp: the room's stamp the caller's
- * forms came with): one replay at u, no graph built. The byte sums are
- * linear everywhere and stay; the peaks get new forms and range. False
- * when nothing is kept, or the kept cut does not hold at u (a state check
- * failed there): the caller replays from scratch. */
-static bool reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, graph_forms *gf)
+/* The pair kept in the room when it is still the one the caller's forms
+ * (gf, with the room's stamp then) came from; else NULL. */
+static const kept_graphs *kept_for(const hr_compute_work *work, uint64_t stamp, const graph_forms *gf)
 {
     const kept_graphs *k = &work->kept;
-    if (!gf->valid || stamp == 0 || k->stamp != stamp || work->stamp != stamp)
+    return gf->valid && stamp != 0 && k->stamp == stamp && work->stamp == stamp ? k : NULL;
+}
+
+/* The forms at u from the kept pair: one replay at u, no graph built. The
+ * byte sums are linear everywhere and stay; the peaks get new forms and
+ * range. False when nothing is kept, or the kept cut does not hold at u (a
+ * state check failed there): the caller replays from scratch. */
+static bool reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, graph_forms *gf)
+{
+    const kept_graphs *k = kept_for(work, stamp, gf);
+    if (!k)
         return false;
     cg_param_result pr;
     cg_replay_param(k->g, k->g_next, k->u_graph, u, 1, U_MAX, k->align, k->lp.windows,
@@ -988,8 +995,8 @@ typedef enum plain_result { PLAIN_OK, PLAIN_NONE, PLAIN_CUT_FAILS } plain_result
 static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, const graph_forms *gf,
                              graph_result *gr)
 {
-    const kept_graphs *k = &work->kept;
-    if (!gf->valid || stamp == 0 || k->stamp != stamp || work->stamp != stamp || !k->layouts_fixed)
+    const kept_graphs *k = kept_for(work, stamp, gf);
+    if (!k || !k->layouts_fixed)
         return PLAIN_NONE;
     graph_pair *p = &work->pair[0];
     cg_graph *at = k->g == &p->split ? &p->built : &p->split;
