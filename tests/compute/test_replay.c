@@ -607,27 +607,7 @@ static void test_param_equals_plain(void **state)
         const int64_t u_else = 1 + (int64_t)(fx_next_rand(&rng) % 40);
         bad += param_mismatches(g0, g1, gu, &sp, u0, u_else, align, win, n_win, &points_elsewhere,
                                 &wide_elsewhere);
-        cg_param_result pr;
-        cg_replay_param(g0, g1, u0, u0, 1, 40, align, win, n_win, &pr);
-        if (!pr.valid)
-            continue;
-        wide += pr.hi > pr.lo;
-        for (int64_t u = pr.lo; u <= pr.hi; u++) {
-            random_graph(gu, &sp, u);
-            cg_alloc_result got;
-            cg_replay(gu, align, win, n_win, &got);
-            points++;
-            bool same = got.failed_checks == pr.failed_checks && got.periodic_ok == pr.periodic_ok &&
-                        memcmp(got.lag, pr.lag, sizeof got.lag) == 0;
-            for (int b = 0; b < gu->n_buffers; b++)
-                same = same && got.peak[b] == (uint64_t)(pr.peak[b].a + pr.peak[b].b * u);
-            if (!same) {
-                if (bad == 0)
-                    print_message("# trial %d u %lld in [%lld, %lld]: the forms differ from the replay\n",
-                                  trial, (long long)u, (long long)pr.lo, (long long)pr.hi);
-                bad++;
-            }
-        }
+        bad += param_mismatches(g0, g1, gu, &sp, u0, u0, align, win, n_win, &points, &wide);
     }
     print_message("# %d points checked, %d ranges wider than one point; replayed elsewhere: %d "
                   "points, %d wide ranges\n", points, wide, points_elsewhere, wide_elsewhere);
