@@ -1486,9 +1486,10 @@ static void pool_embeddings(cg_build *b, int16_t embd)
     cg_mark_output(b->g, pooled);
 }
 
-/* Entering a part of the graph outside the blocks (the encoders' input
- * norm, pooling) on buffer buf over `rows` rows: op-offloaded like a host
- * block when it is on the host, with the part's own weights. */
+/* Entering a part of the graph outside the blocks (the output layer, an
+ * encoder's pooling) on buffer buf over `rows` rows: op-offloaded like a
+ * host block when it is on the host, with its own weights (no block's
+ * table). */
 static void enter_host_part(cg_build *b, uint8_t buf, int64_t rows)
 {
     cg_graph *g = b->g;
@@ -1652,12 +1653,7 @@ bool cg_build_graph(cg_build *b, const int32_t *layers, int n_layers)
                     b->n_outputs, 1, 1);
     }
 
-    g->cur_buffer = b->buf_output;
-    b->offloading = b->op_offload && b->buf_output == 0 && b->n_outputs >= 32;
-    b->wsig = CG_NO_SIG; /* the output's weights are its own: no table */
-    cg_set_free_mode(g, b->offloading);
-    if (b->offloading)
-        g->cur_buffer = 1;
+    enter_host_part(b, b->buf_output, b->n_outputs); /* the output layer */
     b->cur_layer = HR_LAYER_OUTPUT;
     const int64_t No = b->n_outputs;
     if (t.norm_then_rows) {
