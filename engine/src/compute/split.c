@@ -343,14 +343,22 @@ static void split_general(const cg_graph *src, cg_graph *dst, int copies, int16_
                     continue;
                 }
                 split_nodes = true; /* on buf, as every computed node of the split */
+                int kept = 0;
                 for (int j = 0; j < n->n_src; j++) {
                     const int16_t h = n->src[j];
                     const int16_t r = CG_ROOT(h);
                     /* a copy in buf (none for a source on buf itself) */
                     const int16_t copy = find_copy(cl, r, buf);
                     const int16_t to = copy != NO_COPY ? copy : remap[r];
-                    n->src[j] = (int16_t)(to | (h & CG_VIA_VIEW));
+                    if (to == CG_NONE && is_sched_copy(&src->nodes[r])) {
+                        dst->overflow = true; /* a builder's pair left out of a graph out of room */
+                        continue;
+                    }
+                    n->src[kept++] = (int16_t)(to | (h & CG_VIA_VIEW));
                 }
+                for (int j = kept; j < n->n_src; j++)
+                    n->src[j] = CG_NONE;
+                n->n_src = (uint8_t)kept;
             }
         }
         if (split_nodes)
