@@ -1486,10 +1486,11 @@ static void pool_embeddings(cg_build *b, int16_t embd)
     cg_mark_output(b->g, pooled);
 }
 
-/* Entering a part of the graph outside the blocks (the output layer, an
- * encoder's pooling) on buffer buf over `rows` rows: op-offloaded like a
- * host block when it is on the host, with its own weights (no block's
- * table). */
+/* Entering a part of the graph (a block, the output layer, an encoder's
+ * pooling) on buffer buf over `rows` rows. Op offload: on the host, its ops
+ * with weights run on the first GPU once the batch reaches the backend's
+ * minimum (32), as free nodes the scheduler's passes place; its weights
+ * are its own (no block's table). */
 static void enter_host_part(cg_build *b, uint8_t buf, int64_t rows)
 {
     cg_graph *g = b->g;
@@ -1503,15 +1504,8 @@ static void enter_host_part(cg_build *b, uint8_t buf, int64_t rows)
 
 void cg_enter_block(cg_build *b, int il)
 {
-    cg_graph *g = b->g;
-    g->cur_buffer = layer_buffer(b, il);
-    /* op offload: a host layer's ops with weights run on the first GPU once
-     * the batch reaches the backend's minimum (32) */
-    b->offloading = b->op_offload && g->cur_buffer == 0 && b->n_tokens >= 32;
-    b->wsig = offloaded_wsig(b, il);
-    cg_set_free_mode(g, b->offloading); /* the scheduler's passes place these ops */
-    if (b->offloading)
-        g->cur_buffer = 1;
+    enter_host_part(b, layer_buffer(b, il), b->n_tokens);
+    b->wsig = offloaded_wsig(b, il); /* a block copies in its own weights */
     b->cur_layer = il;
 }
 

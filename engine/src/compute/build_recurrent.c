@@ -521,7 +521,7 @@ static void mamba_layer(cg_build *b, int16_t cur, bool last)
         src[1] = cg_view_copy(b, dt, g->nodes[CG_ROOT(dt)].bytes, gpu, 0, false, 0);
         const pinned was = pin(b, 0);
         const int16_t y = wide_op(b, y_len, 1, src, 5);
-        cg_sink(g, copy, CG_NONE, CG_NONE); /* build_rs: the extra rows */
+        cg_sink(g, s_copy_view(b, true), CG_NONE, CG_NONE); /* build_rs: the extra rows */
         cg_sink(g, CG_NONE, CG_NONE, CG_NONE); /* their CPY back */
         cg_sink(g, V(b, y), CG_NONE, CG_NONE); /* the new states to the cache */
         unpin(b, was);
