@@ -467,7 +467,11 @@ static void test_many_live_tensors(void **state)
 {
     (void)state;
     cg_graph *g = malloc(sizeof *g);
+    cg_program *prog = malloc(sizeof *prog);
+    uint64_t *bytes = malloc(sizeof *bytes * CG_MAX_NODES);
     assert_non_null(g);
+    assert_non_null(prog);
+    assert_non_null(bytes);
     static const int counts[] = {60, 120, 126, 127, 128, 129, 140, 250};
     const uint32_t align[CG_MAX_BUFFERS] = {32};
     int bad = 0;
@@ -490,10 +494,16 @@ static void test_many_live_tensors(void **state)
         for (int a = 0; a + 1 < g->n_layer_marks; a++) {
             /* every mark from a + 1 on against up to four before it */
             const cg_window win = {(int16_t)a, (int16_t)(a + 1), (int16_t)(g->n_layer_marks - 1), 1, 4};
-            cg_alloc_result got, want;
+            cg_alloc_result got, want, from_record;
             cg_replay(g, align, &win, 1, &got);
             ref_replay(g, align, &win, 1, &want);
-            if (!same_result(&got, &want, g->n_buffers)) {
+            /* run from its record, with snapshots past their room too */
+            cg_replay_record(g, align, &win, 1, &from_record, prog);
+            for (int i = 0; i < g->n_nodes; i++)
+                bytes[i] = g->nodes[i].bytes;
+            cg_replay_program(g, prog, bytes, align, &win, 1, &from_record);
+            if (!same_result(&got, &want, g->n_buffers) ||
+                !same_result(&from_record, &want, g->n_buffers)) {
                 if (bad == 0)
                     print_message("# %d kept, checks from mark %d: failed %x vs %x\n", counts[k], a,
                                   got.failed_checks, want.failed_checks);
@@ -502,6 +512,8 @@ static void test_many_live_tensors(void **state)
         }
     }
     assert_int_equal(bad, 0);
+    free(bytes);
+    free(prog);
     free(g);
 }
 
@@ -547,6 +559,122 @@ static void test_windows_find_cycles(void **state)
     free(g);
 }
 
+/* The in-place compares a replay may make (a node against each source it
+ * reads directly) come out the same in both graphs: a record of one then
+ * holds for the other. */
+static bool same_inplace_layouts(const cg_graph *a, const cg_graph *b)
+{
+    if (a->n_nodes != b->n_nodes)
+        return false;
+    for (int i = 0; i < a->n_nodes; i++)
+        for (int j = 0; j < a->nodes[i].n_src; j++) {
+            const int16_t h = CG_ROOT(a->nodes[i].src[j]);
+            if ((a->nodes[h].layout == a->nodes[i].layout) != (b->nodes[h].layout == b->nodes[i].layout))
+                return false;
+        }
+    return true;
+}
+
+/* The graph of variant v (test_replay_equals_reference's four) from g at
+ * u, into out: the same flags for the same seed at every u. */
+static const cg_graph *graph_variant(const cg_graph *g, cg_graph *out, int v, uint64_t seed)
+{
+    if (v == 1 || v == 2) {
+        cg_split_copies(g, out, v == 1 ? 1 : 4);
+        return out;
+    }
+    if (v == 0)
+        return g;
+    memcpy(out, g, sizeof *out);
+    for (int i = 0; i < out->n_nodes; i++) {
+        cg_node *n = &out->nodes[i];
+        const uint32_t pick = fx_next_rand(&seed) % 16;
+        if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL | CG_FLAG_NOALLOC) || pick > 1)
+            continue;
+        n->flags |= CG_FLAG_INPUT;
+        if (pick == 1 && out->n_leafs < (int)(sizeof out->leafs / sizeof out->leafs[0])) {
+            n->flags |= CG_FLAG_LEAF;
+            out->leafs[out->n_leafs++] = (int16_t)i;
+        }
+    }
+    out->input_nodes = true;
+    return out;
+}
+
+/* A replay recorded at one size and run from its record at others equals
+ * the plain replay at each (peaks, and the windows' outcomes and lags). */
+static void test_program_equals_replay(void **state)
+{
+    (void)state;
+    cg_graph *g0 = malloc(sizeof *g0), *gu = malloc(sizeof *gu);
+    cg_graph *v0 = malloc(sizeof *v0), *vu = malloc(sizeof *vu);
+    cg_program *prog = malloc(sizeof *prog);
+    uint64_t *bytes = malloc(sizeof *bytes * CG_MAX_NODES);
+    assert_non_null(g0);
+    assert_non_null(gu);
+    assert_non_null(v0);
+    assert_non_null(vu);
+    assert_non_null(prog);
+    assert_non_null(bytes);
+    uint64_t rng = 4242;
+    int bad = 0, runs = 0, skipped = 0, failed = 0, held = 0;
+    for (int trial = 0; trial < 1500; trial++) {
+        graph_spec sp;
+        random_spec(&sp, &rng);
+        const int64_t u0 = 1 + (int64_t)(fx_next_rand(&rng) % 6);
+        random_graph(g0, &sp, u0);
+        uint32_t align[CG_MAX_BUFFERS];
+        random_alignment(align, &rng);
+        cg_window win[CG_MAX_WINDOWS];
+        const int n_win = random_windows(g0, &sp, &rng, win);
+        const int v = trial % 4;
+        const uint64_t seed = (uint64_t)fx_next_rand(&rng);
+        const cg_graph *r0 = graph_variant(g0, v0, v, seed);
+        cg_alloc_result rec, want, got;
+        cg_replay_record(r0, align, win, n_win, &rec, prog);
+        cg_replay(r0, align, win, n_win, &want);
+        assert_true(prog->valid);
+        assert_true(same_result(&rec, &want, r0->n_buffers)); /* recording changes nothing */
+        for (int64_t u = 1; u <= 12; u++) {
+            random_graph(gu, &sp, u);
+            const cg_graph *ru = graph_variant(gu, vu, v, seed);
+            if (!same_inplace_layouts(r0, ru)) {
+                skipped++;
+                continue;
+            }
+            for (int i = 0; i < ru->n_nodes; i++)
+                bytes[i] = ru->nodes[i].bytes;
+            cg_replay_program(r0, prog, bytes, align, win, n_win, &got);
+            cg_replay(ru, align, win, n_win, &want);
+            runs++;
+            failed += want.failed_checks != 0;
+            held += n_win > 0 && want.failed_checks == 0;
+            if (!same_result(&got, &want, ru->n_buffers)) {
+                if (bad == 0)
+                    print_message("# trial %d variant %d, recorded at u %lld, run at %lld: peak0 "
+                                  "%llu vs %llu, failed %x vs %x\n",
+                                  trial, v, (long long)u0, (long long)u,
+                                  (unsigned long long)got.peak[0], (unsigned long long)want.peak[0],
+                                  got.failed_checks, want.failed_checks);
+                bad++;
+            }
+        }
+    }
+    print_message("# %d runs from records (%d with a window failed, %d with all settled), %d "
+                  "points skipped (in-place layouts changed)\n",
+                  runs, failed, held, skipped);
+    assert_int_equal(bad, 0);
+    /* both outcomes were reached */
+    assert_true(failed > runs / 10);
+    assert_true(held > runs / 50);
+    free(bytes);
+    free(prog);
+    free(vu);
+    free(v0);
+    free(gu);
+    free(g0);
+}
+
 /* The parametric replay of the pair (g0 at u_graph, g1 one step on) at
  * u_eval against plain replays at every u of the range it returns: the
  * mismatches (0 when it is invalid); points and wide count what was
@@ -556,7 +684,7 @@ static int param_mismatches(cg_graph *g0, cg_graph *g1, cg_graph *gu, const grap
                             const cg_window *win, int n_win, int *points, int *wide)
 {
     cg_param_result pr;
-    cg_replay_param(g0, g1, u_graph, u_eval, 1, 40, align, win, n_win, &pr);
+    cg_replay_param(g0, g1, u_graph, u_eval, 1, 40, 0, align, win, n_win, &pr);
     if (!pr.valid)
         return 0;
     *wide += pr.hi > pr.lo;
@@ -619,13 +747,103 @@ static void test_param_equals_plain(void **state)
     free(g0);
 }
 
+static bool same_param(const cg_param_result *a, const cg_param_result *b, int n_buffers)
+{
+    if (a->valid != b->valid || a->narrow != b->narrow)
+        return false;
+    if (!a->valid)
+        return true;
+    if (a->lo != b->lo || a->hi != b->hi || a->failed_checks != b->failed_checks ||
+        memcmp(a->lag, b->lag, sizeof a->lag) != 0)
+        return false;
+    for (int k = 0; k < n_buffers; k++)
+        if (a->peak[k].a != b->peak[k].a || a->peak[k].b != b->peak[k].b)
+            return false;
+    return true;
+}
+
+/* The parametric replay run from a record of the pair's graph gives what
+ * the replay of the pair gives (forms, range, checks), stopping where it
+ * stops for a min_width; and a stop means the range was that narrow. */
+static void test_param_program_equals_param(void **state)
+{
+    (void)state;
+    cg_graph *g0 = malloc(sizeof *g0), *g1 = malloc(sizeof *g1);
+    cg_program *prog = malloc(sizeof *prog);
+    int64_t *base = malloc(sizeof *base * CG_MAX_NODES), *slope = malloc(sizeof *slope * CG_MAX_NODES);
+    assert_non_null(g0);
+    assert_non_null(g1);
+    assert_non_null(prog);
+    assert_non_null(base);
+    assert_non_null(slope);
+    uint64_t rng = 31337;
+    int bad = 0, runs = 0, narrow = 0, wide = 0;
+    for (int trial = 0; trial < 600; trial++) {
+        graph_spec sp;
+        random_spec(&sp, &rng);
+        sp.zero_sizes = false;
+        const int64_t u0 = 1 + (int64_t)(fx_next_rand(&rng) % 6);
+        random_graph(g0, &sp, u0);
+        random_graph(g1, &sp, u0 + 1);
+        uint32_t align[CG_MAX_BUFFERS];
+        random_alignment(align, &rng);
+        cg_window win[CG_MAX_WINDOWS];
+        const int n_win = random_windows(g0, &sp, &rng, win);
+        cg_param_result full;
+        cg_replay_param(g0, g1, u0, u0, 1, 40, 0, align, win, n_win, &full);
+        if (!full.valid || full.layout_moved)
+            continue; /* a record holds only where the in-place choices stay */
+        cg_alloc_result rec;
+        cg_replay_record(g0, align, win, n_win, &rec, prog);
+        const int64_t limit = cg_param_sizes(g0, g1, u0, base, slope);
+        assert_true(prog->valid);
+        assert_true(limit >= 40);
+        for (int k = 0; k < 3; k++) {
+            const int64_t u = k == 0 ? u0 : 1 + (int64_t)(fx_next_rand(&rng) % 40);
+            const int64_t min_width = k == 2 ? 1 + (int64_t)(fx_next_rand(&rng) % 12) : 0;
+            cg_param_result want, got;
+            cg_replay_param(g0, g1, u0, u, 1, 40, min_width, align, win, n_win, &want);
+            cg_replay_param_program(g0, prog, base, slope, u, 1, 40, min_width, align, win, n_win, &got);
+            runs++;
+            narrow += got.narrow;
+            wide += got.valid && got.hi > got.lo;
+            bool ok = same_param(&got, &want, g0->n_buffers);
+            if (got.narrow) { /* stopped only when the whole replay's range is narrower */
+                cg_param_result all;
+                cg_replay_param(g0, g1, u0, u, 1, 40, 0, align, win, n_win, &all);
+                ok = ok && all.valid && all.hi - all.lo + 1 < min_width;
+            }
+            if (!ok) {
+                if (bad == 0)
+                    print_message("# trial %d, u %lld, min_width %lld: valid %d/%d narrow %d/%d "
+                                  "range [%lld, %lld] vs [%lld, %lld]\n",
+                                  trial, (long long)u, (long long)min_width, got.valid, want.valid,
+                                  got.narrow, want.narrow, (long long)got.lo, (long long)got.hi,
+                                  (long long)want.lo, (long long)want.hi);
+                bad++;
+            }
+        }
+    }
+    print_message("# %d parametric runs from records: %d stopped narrow, %d wide ranges\n", runs,
+                  narrow, wide);
+    assert_int_equal(bad, 0);
+    assert_true(runs > 600 && narrow > 20 && wide > 40);
+    free(slope);
+    free(base);
+    free(prog);
+    free(g1);
+    free(g0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_equals_reference),
+        cmocka_unit_test(test_program_equals_replay),
         cmocka_unit_test(test_many_live_tensors),
         cmocka_unit_test(test_windows_find_cycles),
         cmocka_unit_test(test_param_equals_plain),
+        cmocka_unit_test(test_param_program_equals_param),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

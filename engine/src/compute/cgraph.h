@@ -177,6 +177,41 @@ typedef struct cg_alloc_result {
 void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS],
                const cg_window *windows, int n_windows, cg_alloc_result *res);
 
+/* A plain replay's steps, recorded once and run again at other sizes.
+ * Which nodes are allocated, taken over in place and freed, and in what
+ * order, depends only on the graph's structure and layout keys, never on
+ * sizes: only the allocator's choice of block does. So a record of one
+ * replay (its events, node by node, and the tensors live at each layer
+ * mark) replays the same graph with any sizes for the same layout keys,
+ * skipping the reader counts and the walk over sources. */
+enum { CG_EV_ALLOC, CG_EV_INPLACE, CG_EV_FREE };
+typedef struct cg_event {
+    int16_t node, parent; /* parent: the source taken over in place */
+    uint8_t kind, buffer; /* CG_EV_*; the buffer it allocates from or frees into */
+} cg_event;
+#define CG_PROGRAM_EVENTS (3 * CG_MAX_NODES)
+#define CG_PROGRAM_LIVE 8192
+typedef struct cg_program {
+    bool valid;                 /* false: recording ran out of room */
+    int n_events;
+    cg_event events[CG_PROGRAM_EVENTS];
+    int32_t node_events[CG_MAX_NODES + 1]; /* first event of node i; before node 0: the leafs */
+    int32_t mark_live[CG_MAX_LAYER_MARKS + 1]; /* the live tensors at mark x: live[mark_live[x] ..] */
+    int16_t live[CG_PROGRAM_LIVE];
+} cg_program;
+
+/* cg_replay of g, recording its steps into prog (prog->valid false when
+ * they do not fit). */
+void cg_replay_record(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS],
+                      const cg_window *windows, int n_windows, cg_alloc_result *res,
+                      cg_program *prog);
+
+/* cg_replay of a graph of g's structure and layout keys whose node i has
+ * bytes[i] bytes, from prog (a valid record of g). */
+void cg_replay_program(const cg_graph *g, const cg_program *prog, const uint64_t *bytes,
+                       const uint32_t alignment[CG_MAX_BUFFERS], const cg_window *windows,
+                       int n_windows, cg_alloc_result *res);
+
 /* The same replay with sizes linear in u = KV cells / 256 (galloc_param.c):
  * g built at u_graph, g_next at u_graph + 1, otherwise the same graph.
  * Sizes are base + slope u; the replay runs at u0 (u_graph, or any other
@@ -194,10 +229,29 @@ typedef struct cg_param_result {
     int64_t lo, hi;
     cg_form peak[CG_MAX_BUFFERS];
     bool layout_moved; /* an in-place compare came out differently in the two graphs */
+    bool narrow;       /* stopped: the range fell below min_width points (valid false) */
 } cg_param_result;
+/* min_width > 0: stop as soon as fewer than min_width points are left in
+ * the range (a caller that wants forms only when they cover that many
+ * points spares the rest of the replay; 0 never stops). */
 void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph, int64_t u0,
-                     int64_t lo, int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS],
+                     int64_t lo, int64_t hi, int64_t min_width,
+                     const uint32_t alignment[CG_MAX_BUFFERS],
                      const cg_window *windows, int n_windows, cg_param_result *res);
+
+/* The pair's sizes as base[i] + slope[i] u (g at u_graph, g_next a step
+ * on); returns the last u before a size saturates, or -1 when the two
+ * graphs differ in more than sizes. */
+int64_t cg_param_sizes(const cg_graph *g, const cg_graph *g_next, int64_t u_graph, int64_t *base,
+                       int64_t *slope);
+
+/* cg_replay_param from prog, a record of g whose in-place compares come
+ * out the same at every u (layout_moved false in a replay of the pair),
+ * with its sizes from cg_param_sizes (hi at most the u it returned). */
+void cg_replay_param_program(const cg_graph *g, const cg_program *prog, const int64_t *base,
+                             const int64_t *slope, int64_t u0, int64_t lo, int64_t hi,
+                             int64_t min_width, const uint32_t alignment[CG_MAX_BUFFERS],
+                             const cg_window *windows, int n_windows, cg_param_result *res);
 
 /* Bytes of the tensors allocated by nodes [from, to), per buffer, added
  * into scaled[] (sizes proportional to the batch's tokens) or fixed[], and

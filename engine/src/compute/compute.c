@@ -542,6 +542,7 @@ typedef struct kept_graphs {
     uint32_t align[CG_MAX_BUFFERS];
     bool layouts_fixed; /* every in-place compare came out the same in both graphs,
                            so at every u: a plain replay at u may use g's keys */
+    bool recorded;      /* the room's program is g's (valid or not) */
 } kept_graphs;
 
 /* the plain replay's pair and the one a step further (forms); stamp counts
@@ -550,6 +551,10 @@ struct hr_compute_work {
     graph_pair pair[2];
     uint64_t stamp;
     kept_graphs kept;
+    cg_program program;            /* the kept graph's plain replay, recorded */
+    uint64_t bytes[CG_MAX_NODES];  /* its sizes at the point plain_at runs it */
+    int64_t base[CG_MAX_NODES], slope[CG_MAX_NODES]; /* its sizes as forms (when recorded) */
+    int64_t u_limit;               /* the last u they hold for (-1: none) */
 };
 
 hr_compute_work *hr_compute_work_new(void)
@@ -598,7 +603,7 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     const cg_graph *g_next = build_for_replay(&next, rc, buf_output, lp, &w->built, &w->split, true);
     cg_param_result pr;
     const int64_t u0 = in->n_kv / 256;
-    cg_replay_param(g, g_next, u0, u0, 1, U_MAX, align, lp->windows, lp->n_windows, &pr);
+    cg_replay_param(g, g_next, u0, u0, 1, U_MAX, 0, align, lp->windows, lp->n_windows, &pr);
     graph_result gr_next;
     memset(&gr_next, 0, sizeof gr_next);
     if (pr.valid)
@@ -632,6 +637,7 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     k->n_seg = n_seg;
     memcpy(k->align, align, sizeof k->align);
     k->layouts_fixed = !pr.layout_moved;
+    k->recorded = false;
 }
 
 /* Replay one reserve graph; with forms, also its result as linear forms of
@@ -963,32 +969,54 @@ static const kept_graphs *kept_for(const hr_compute_work *work, uint64_t stamp, 
     return gf->valid && stamp != 0 && k->stamp == stamp && work->stamp == stamp ? k : NULL;
 }
 
-/* The forms at u from the kept pair: one replay at u, no graph built. The
- * byte sums are linear everywhere and stay; the peaks get new forms and
- * range. False when nothing is kept, or the kept cut does not hold at u (a
- * state check failed there): the caller replays from scratch. */
-static bool reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, graph_forms *gf)
+/* A kept pair whose record runs at u: recorded, its in-place choices the
+ * same at every u, and u below where its sizes stop being linear. */
+static bool program_holds(const hr_compute_work *work, const kept_graphs *k, int64_t u)
+{
+    return k->recorded && work->program.valid && k->layouts_fixed && u <= work->u_limit;
+}
+
+/* The cut holds at u: every truncated run settled, with a skip its lag divides. */
+static bool cut_holds(const kept_graphs *k, uint32_t failed_checks, const uint8_t lag[CG_MAX_WINDOWS])
+{
+    return k->lp.complete || all_settled(&k->lp, k->n_seg, failed_checks | lags_off(&k->lp, k->seg, lag));
+}
+
+/* The forms at u from the kept pair: one replay at u, no graph built (run
+ * from the pair's record when it has one). The byte sums are linear
+ * everywhere and stay; the peaks get new forms and range. REFORM_NARROW:
+ * the range fell below min_width points (the replay stopped there);
+ * REFORM_NONE: nothing is kept, or the kept cut does not hold at u (a state
+ * check failed there): the caller replays from scratch. */
+typedef enum reform_result { REFORM_OK, REFORM_NARROW, REFORM_NONE } reform_result;
+static reform_result reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, int64_t min_width,
+                               graph_forms *gf)
 {
     const kept_graphs *k = kept_for(work, stamp, gf);
     if (!k)
-        return false;
+        return REFORM_NONE;
     cg_param_result pr;
-    cg_replay_param(k->g, k->g_next, k->u_graph, u, 1, U_MAX, k->align, k->lp.windows,
-                    k->lp.n_windows, &pr);
-    if (!pr.valid || (!k->lp.complete &&
-                      !all_settled(&k->lp, k->n_seg, pr.failed_checks | lags_off(&k->lp, k->seg, pr.lag))))
-        return false;
+    if (program_holds(work, k, u))
+        cg_replay_param_program(k->g, &work->program, work->base, work->slope, u, 1, work->u_limit,
+                                min_width, k->align, k->lp.windows, k->lp.n_windows, &pr);
+    else
+        cg_replay_param(k->g, k->g_next, k->u_graph, u, 1, U_MAX, min_width, k->align,
+                        k->lp.windows, k->lp.n_windows, &pr);
+    if (pr.narrow)
+        return REFORM_NARROW;
+    if (!pr.valid || !cut_holds(k, pr.failed_checks, pr.lag))
+        return REFORM_NONE;
     memcpy(gf->peak, pr.peak, sizeof gf->peak);
     gf->lo = pr.lo;
     gf->hi = pr.hi;
-    return true;
+    return REFORM_OK;
 }
 
 /* The peaks at u alone from a plain replay of the kept graph with its sizes
- * taken to u (each linear: x + (x_next - x)(u - u_graph)), in the pair's
- * other graph (the pre-split one, no longer needed), and the sums from the
- * forms: a few times cheaper than reform_at, for points whose range would
- * be u alone. PLAIN_NONE as reform_at's false, or when the in-place
+ * taken to u (each linear: x + (x_next - x)(u - u_graph)), and the sums
+ * from the forms. The first one records the replay (cg_replay_record) in
+ * the room; the later ones run the record (cg_replay_program), a few times
+ * cheaper than reform_at. PLAIN_NONE as reform_at's, or when the in-place
  * choices may depend on u or a size leaves the range the forms hold in;
  * PLAIN_CUT_FAILS when the replay found the kept cut does not hold at u. */
 typedef enum plain_result { PLAIN_OK, PLAIN_NONE, PLAIN_CUT_FAILS } plain_result;
@@ -999,29 +1027,47 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
     if (!k || !k->layouts_fixed)
         return PLAIN_NONE;
     graph_pair *p = &work->pair[0];
-    cg_graph *at = k->g == &p->split ? &p->built : &p->split;
     const cg_graph *g = k->g, *gn = k->g_next;
     if (g->n_nodes != gn->n_nodes || (k->g != &p->split && k->g != &p->built))
         return PLAIN_NONE;
-    /* the graph's fields after its nodes, then the nodes in use */
-    const size_t head = offsetof(cg_graph, n_nodes);
-    memcpy((char *)at + head, (const char *)g + head, sizeof *at - head);
-    const int64_t du = u - k->u_graph;
-    for (int i = 0; i < g->n_nodes; i++) {
-        at->nodes[i] = g->nodes[i];
-        const int64_t x = (int64_t)g->nodes[i].bytes, step = (int64_t)gn->nodes[i].bytes - x;
-        if (step == 0)
-            continue;
-        int64_t v;
-        if (step < 0 || __builtin_mul_overflow(step, du, &v) || __builtin_add_overflow(v, x, &v) ||
-            v < 0 || (uint64_t)v >= CG_TOO_BIG)
-            return PLAIN_NONE;
-        at->nodes[i].bytes = (uint64_t)v;
-    }
     cg_alloc_result res;
-    cg_replay(at, k->align, k->lp.windows, k->lp.n_windows, &res);
-    if (!k->lp.complete &&
-        !all_settled(&k->lp, k->n_seg, res.failed_checks | lags_off(&k->lp, k->seg, res.lag)))
+    uint64_t *bytes = work->bytes;
+    if (program_holds(work, k, u)) {
+        for (int i = 0; i < g->n_nodes; i++) {
+            const int64_t v = work->base[i] + work->slope[i] * u; /* below CG_TOO_BIG: u_limit */
+            if (v < 0)
+                return PLAIN_NONE;
+            bytes[i] = (uint64_t)v;
+        }
+        cg_replay_program(g, &work->program, bytes, k->align, k->lp.windows, k->lp.n_windows, &res);
+    } else {
+        const int64_t du = u - k->u_graph;
+        for (int i = 0; i < g->n_nodes; i++) {
+            const int64_t x = (int64_t)g->nodes[i].bytes, step = (int64_t)gn->nodes[i].bytes - x;
+            int64_t v = x;
+            if (step != 0 && (step < 0 || __builtin_mul_overflow(step, du, &v) ||
+                              __builtin_add_overflow(v, x, &v) || v < 0 || (uint64_t)v >= CG_TOO_BIG))
+                return PLAIN_NONE;
+            bytes[i] = (uint64_t)v;
+        }
+        /* the graph with the sizes at u, in the pair's other graph (the
+         * pre-split one, no longer needed); its replay recorded the first time */
+        cg_graph *at = k->g == &p->split ? &p->built : &p->split;
+        const size_t head = offsetof(cg_graph, n_nodes);
+        memcpy((char *)at + head, (const char *)g + head, sizeof *at - head);
+        for (int i = 0; i < g->n_nodes; i++) {
+            at->nodes[i] = g->nodes[i];
+            at->nodes[i].bytes = bytes[i];
+        }
+        if (k->recorded) {
+            cg_replay(at, k->align, k->lp.windows, k->lp.n_windows, &res);
+        } else {
+            cg_replay_record(at, k->align, k->lp.windows, k->lp.n_windows, &res, &work->program);
+            work->kept.recorded = true;
+            work->u_limit = cg_param_sizes(g, gn, k->u_graph, work->base, work->slope);
+        }
+    }
+    if (!cut_holds(k, res.failed_checks, res.lag))
         return PLAIN_CUT_FAILS;
     forms_at(gf, u, gr);
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
@@ -1029,30 +1075,34 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
     return PLAIN_OK;
 }
 
-/* A point the forms miss, answered from the kept pair: a probe (reform_at:
- * forms around u) when the last one paid off, plain replays otherwise (a
- * sweep over contexts where the allocator's choices change at every step
- * would pay for forms that serve no other point), waiting twice as long
- * after each probe whose range served no later point. False: replay
- * from scratch. */
+/* Forms worth their replay cover this many points of u (4096 cells): a
+ * probe stops as soon as its range is narrower, and the point is replayed
+ * plainly. A context sweep where the allocator's choices change at nearly
+ * every step (partial offload below ~32k cells) pays a few nodes of the
+ * parametric replay per point; one where they hold over long ranges gets
+ * them at the price of one replay. */
+#define PROBE_MIN_WIDTH 16
+
+/* A point the forms miss, answered from the kept pair: new forms around u
+ * (a probe) when they cover PROBE_MIN_WIDTH points, else the plain replay
+ * at u; the pair's first miss is replayed plainly, which records it. False:
+ * replay from scratch. */
 static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, graph_result *gr)
 {
-    if (c->probe_unused) {
-        c->probe_backoff = c->probe_backoff == 0 ? 1 : c->probe_backoff < 32 ? 2 * c->probe_backoff : 32;
-        c->probe_wait = c->probe_backoff;
-        c->probe_unused = false;
-    }
-    if (c->probe_wait > 0) {
-        c->probe_wait--;
-        const plain_result pr = plain_at(work, c->room_stamp, u, &c->pp, gr);
-        if (pr != PLAIN_NONE)
-            return pr == PLAIN_OK; /* a cut that fails here fails a probe too */
-    }
-    if (!reform_at(work, c->room_stamp, u, &c->pp))
+    const kept_graphs *k = kept_for(work, c->room_stamp, &c->pp);
+    if (!k)
         return false;
-    c->probe_unused = true;
-    forms_at(&c->pp, u, gr);
-    return true;
+    if (!k->recorded && k->layouts_fixed)
+        return plain_at(work, c->room_stamp, u, &c->pp, gr) == PLAIN_OK;
+    switch (reform_at(work, c->room_stamp, u, PROBE_MIN_WIDTH, &c->pp)) {
+    case REFORM_OK:
+        forms_at(&c->pp, u, gr);
+        return true;
+    case REFORM_NARROW:
+        return plain_at(work, c->room_stamp, u, &c->pp, gr) == PLAIN_OK;
+    default:
+        return false;
+    }
 }
 
 void hr_compute_key_of(const hr_compute_input *in, hr_compute_key *key)
@@ -1098,14 +1148,9 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
     const bool same_key = cache->valid && hr_compute_key_equal(&cache->key, &key);
     if (same_key && forms_cover(&cache->pp, u)) {
         forms_at(&cache->pp, u, &gpp);
-        cache->probe_unused = false;
-        cache->probe_backoff = 0;
     } else if (same_key && in->work && in->work == cache->room && from_kept(in->work, cache, u, &gpp)) {
         /* (answered) */
     } else {
-        if (!same_key)
-            cache->probe_backoff = cache->probe_wait = 0;
-        cache->probe_unused = true; /* these forms are a probe too */
         cache->valid = false;
         cache->room_stamp = 0;
         need_segments(in, &e);

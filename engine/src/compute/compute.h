@@ -104,9 +104,6 @@ typedef struct hr_compute_cache {
     hr_compute_forms pp, tg;   /* prompt graph; one-token graph (when needed) */
     const hr_compute_work *room; /* the room the pp pair was left in */
     uint64_t room_stamp;       /* its stamp then (0: none kept) */
-    /* new forms for a point they miss only now and then (compute.c, from_kept) */
-    bool probe_unused;         /* the last forms served no point but their own yet */
-    uint32_t probe_backoff, probe_wait;
 } hr_compute_cache;
 
 /* hr_compute_estimate, answering from the cache when only the KV cells

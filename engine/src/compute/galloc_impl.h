@@ -6,7 +6,30 @@
  * comparisons SZ_EQ / SZ_LT / SZ_LE / SZ_GT / SZ_GE (r, x, y), SAME_SNAPSHOT,
  * LAYOUT_EQ(r, node, node) and REPLAY_EXTRA (its own fields of the replay
  * state); SZ_PLAIN when sizes are plain numbers (comparisons free of side
- * effects, so a search may stop early). */
+ * effects, so a search may stop early). Optional: REPLAY_PROGRAM, a
+ * replay run from a record of its steps when r->prog is set (cg_program;
+ * REPLAY_EXTRA then holds `const cg_program *prog`); RECORD_ALLOC,
+ * RECORD_INPLACE, RECORD_FREE, RECORD_NODE to make such a record
+ * (galloc_program.c); REPLAY_STOP(r), true to give up before the next step
+ * (galloc_param.c). */
+#ifndef RECORD_ALLOC
+#define RECORD_ALLOC(r, id) ((void)0)
+#define RECORD_INPLACE(r, id, h) ((void)0)
+#define RECORD_FREE(r, id) ((void)0)
+#define RECORD_NODE(r, i) ((void)0)
+#endif
+#ifndef REPLAY_STOP
+#define REPLAY_STOP(r) false
+#endif
+#ifdef REPLAY_PROGRAM
+typedef struct snapshot snapshot;
+typedef struct replay replay;
+static void program_snapshot(replay *r, int x, snapshot *sn);
+#define TAKE_SNAPSHOT(r, x, sn) \
+    ((r)->prog ? program_snapshot((r), (x), (sn)) : take_snapshot((r), (r)->g->layer_start[x], (sn)))
+#else
+#define TAKE_SNAPSHOT(r, x, sn) take_snapshot((r), (r)->g->layer_start[x], (sn))
+#endif
 #define MAX_FREE_BLOCKS 64 /* ggml: 256; these graphs keep a handful */
 #define HUGE_BLOCK ((uint64_t)1 << 62)
 
@@ -196,6 +219,7 @@ static inline __attribute__((always_inline)) void allocate_node(replay *r, int16
             if (!LAYOUT_EQ(r, h, id))
                 continue;
             if (ps == (ST_ALLOCATED | ST_CHILD)) { /* one reader (this node), not a view */
+                RECORD_INPLACE(r, id, h);
                 r->offset[id] = r->offset[h];
                 if (pn->buffer != n->buffer) /* freed later into its own buffer */
                     r->alloc[n->buffer].irregular = true;
@@ -208,6 +232,7 @@ static inline __attribute__((always_inline)) void allocate_node(replay *r, int16
             }
         }
     }
+    RECORD_ALLOC(r, id);
     r->offset[id] = talloc_alloc(&r->alloc[n->buffer], SZ_OF(r, id));
 }
 
@@ -216,6 +241,7 @@ static void free_node(replay *r, int16_t id)
     const cg_node *n = &r->g->nodes[id];
     if (n->flags & CG_FLAG_OUTPUT)
         return;
+    RECORD_FREE(r, id);
     talloc_free(&r->alloc[n->buffer], r->offset[id], SZ_OF(r, id));
     r->st[id] &= ~ST_ALLOCATED;
 }
@@ -228,15 +254,18 @@ typedef struct snapshot {
     int n; /* -1: not taken; -2: did not fit (never equal to anything) */
 } snapshot;
 
-static void take_snapshot(replay *r, int upto, snapshot *sn)
+#define SNAPSHOT_WORDS ((int)(sizeof((snapshot *)0)->words / sizeof((snapshot *)0)->words[0]))
+
+/* a snapshot's first part: every buffer's free blocks (false: no room,
+ * sn->n is -2) */
+static bool snapshot_blocks(const replay *r, snapshot *sn)
 {
     sn->n = 0;
-    const int cap = (int)(sizeof sn->words / sizeof sn->words[0]);
     for (int b = 0; b < r->g->n_buffers; b++) {
         const talloc *t = &r->alloc[b];
-        if (sn->n + 2 * t->n_blocks + 1 > cap) {
+        if (sn->n + 2 * t->n_blocks + 1 > SNAPSHOT_WORDS) {
             sn->n = -2;
-            return;
+            return false;
         }
         for (int i = 0; i < t->n_blocks; i++) {
             sn->words[sn->n++] = t->blocks[i].offset;
@@ -244,6 +273,14 @@ static void take_snapshot(replay *r, int upto, snapshot *sn)
         }
         sn->words[sn->n++] = SZ_SEPARATOR;
     }
+    return true;
+}
+
+static void take_snapshot(replay *r, int upto, snapshot *sn)
+{
+    if (!snapshot_blocks(r, sn))
+        return;
+    const int cap = SNAPSHOT_WORDS;
     /* a live tensor (allocated, neither leaf nor output), in node order:
      * where it sits and how big it is. Those before the previous snapshot's
      * mark were live at it (the walk allocates only the node it is at: a
@@ -351,7 +388,7 @@ static void window_mark(replay *r, window_walk *ww, snapshot *ring)
 {
     const cg_window *v = &ww->win[ww->w];
     const int x = ww->x, slot = x % SNAP_RING;
-    take_snapshot(r, r->g->layer_start[x], &ring[slot]);
+    TAKE_SNAPSHOT(r, x, &ring[slot]);
     ww->ring_mark[slot] = x;
     ww->last_mark = x;
     int settled = 0;
@@ -368,6 +405,75 @@ static void window_mark(replay *r, window_walk *ww, snapshot *ring)
         window_next(r->g, ww, ww->w + 1);
     else
         ww->x = x + 1;
+}
+
+#ifdef REPLAY_PROGRAM
+/* Events [from, to) of r->prog: allocate_node's and free_node's steps as
+ * recorded, with this replay's sizes. True: REPLAY_STOP gave up. */
+static bool program_events(replay *r, int from, int to)
+{
+    const cg_event *ev = r->prog->events;
+    for (int e = from; e < to; e++) {
+        if (REPLAY_STOP(r))
+            return true;
+        const int16_t id = ev[e].node;
+        talloc *t = &r->alloc[ev[e].buffer];
+        if (ev[e].kind == CG_EV_ALLOC) {
+            r->offset[id] = talloc_alloc(t, SZ_OF(r, id));
+        } else if (ev[e].kind == CG_EV_FREE) {
+            talloc_free(t, r->offset[id], SZ_OF(r, id));
+        } else { /* allocate_node's in-place branch, over parent h in buffer t */
+            const int16_t h = ev[e].parent;
+            const uint8_t buf = r->g->nodes[id].buffer;
+            r->offset[id] = r->offset[h];
+            if (buf != ev[e].buffer)
+                r->alloc[buf].irregular = true;
+            const SZ psz = SZ_ALIGN(r, SZ_OF(r, h), t->alignment);
+            const SZ nsz = SZ_ALIGN(r, SZ_OF(r, id), t->alignment);
+            if (SZ_GT(r, psz, nsz))
+                talloc_free(t, SZ_ADD(r->offset[h], nsz), SZ_SUB(psz, nsz));
+        }
+    }
+    return false;
+}
+
+/* take_snapshot at mark x from the record's live list */
+static void program_snapshot(replay *r, int x, snapshot *sn)
+{
+    if (!snapshot_blocks(r, sn))
+        return;
+    const cg_program *p = r->prog;
+    const int from = p->mark_live[x], to = p->mark_live[x + 1];
+    if (to - from > (int)(sizeof r->live / sizeof r->live[0]) || sn->n + 2 * (to - from) > SNAPSHOT_WORDS) {
+        sn->n = -2;
+        return;
+    }
+    for (int j = from; j < to; j++) {
+        sn->words[sn->n++] = r->offset[p->live[j]];
+        sn->words[sn->n++] = SZ_OF(r, p->live[j]);
+    }
+}
+#endif
+
+/* Leafs first (in discovery order), then every reader counted (a consumer
+ * through a view counts as a view); graph inputs that are nodes (pipeline
+ * copies) are allocated on the way; a graph without them skips the test. */
+static void replay_prologue(replay *r)
+{
+    const cg_graph *g = r->g;
+    memset(r->st, 0, sizeof r->st[0] * (size_t)g->n_nodes);
+    for (int i = 0; i < g->n_leafs; i++)
+        if (!(r->st[g->leafs[i]] & ST_ALLOCATED))
+            allocate_node(r, g->leafs[i]);
+    const bool input_nodes = g->input_nodes;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const cg_node *n = &g->nodes[i];
+        if (input_nodes && (n->flags & (CG_FLAG_INPUT | CG_FLAG_LEAF)) == CG_FLAG_INPUT &&
+            !(r->st[i] & ST_ALLOCATED))
+            allocate_node(r, (int16_t)i);
+        for (int j = 0; j < n->n_src; j++)
+            r->st[CG_ROOT(n->src[j])] += st_unit(n->src[j]);
+    }
 }
 
 /* The replay itself; r->g and the REPLAY_EXTRA fields are set by the caller.
@@ -387,28 +493,15 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS],
         r->alloc[b].r = r;
         r->alloc[b].irregular = false;
     }
-    memset(r->st, 0, sizeof r->st[0] * (size_t)g->n_nodes);
     r->n_live = 0;
     r->live_upto = 0;
     r->live_ok = true;
-
-    /* leafs first */
-    for (int i = 0; i < g->n_leafs; i++)
-        if (!(r->st[g->leafs[i]] & ST_ALLOCATED))
-            allocate_node(r, g->leafs[i]);
-
-    /* count children and views (a consumer through a view counts as a view);
-     * graph inputs that are nodes (pipeline copies) are allocated here; a
-     * graph without them skips the test */
-    const bool input_nodes = g->input_nodes;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const cg_node *n = &g->nodes[i];
-        if (input_nodes && (n->flags & (CG_FLAG_INPUT | CG_FLAG_LEAF)) == CG_FLAG_INPUT &&
-            !(r->st[i] & ST_ALLOCATED))
-            allocate_node(r, (int16_t)i);
-        for (int j = 0; j < n->n_src; j++)
-            r->st[CG_ROOT(n->src[j])] += st_unit(n->src[j]);
-    }
+#ifdef REPLAY_PROGRAM
+    if (r->prog)
+        program_events(r, 0, r->prog->node_events[0]);
+    else
+#endif
+        replay_prologue(r);
 
     window_walk ww;
     snapshot ring[SNAP_RING];
@@ -437,8 +530,20 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS],
         /* the nodes up to the next snapshot (or the end) */
         const int stop = ww.x >= 0 && g->layer_start[ww.x] < g->n_nodes ? g->layer_start[ww.x]
                                                                            : g->n_nodes;
-        for (; i < stop; i++)
+#ifdef REPLAY_PROGRAM
+        if (r->prog) {
+            if (program_events(r, r->prog->node_events[i], r->prog->node_events[stop]))
+                return ww.failed;
+            i = stop;
+            continue;
+        }
+#endif
+        for (; i < stop; i++) {
+            if (REPLAY_STOP(r))
+                return ww.failed;
+            RECORD_NODE(r, i);
             replay_node(r, i);
+        }
     }
     return ww.failed;
 }

@@ -69,7 +69,13 @@ static inline bool form_ge(replay *r, cg_form x, cg_form y)
     const int64_t *base, *slope; /* size of node i: base[i] + slope[i] u */                \
     const uint32_t *layout_next; /* layout keys of the graph at u_graph + 1 */             \
     int64_t u0, lo, hi; /* u0: the point replayed */                                       \
+    int64_t min_span;   /* stop when hi - lo falls below it (min_width - 1; -1: never) */ \
+    const cg_program *prog; /* running from a record of g (cg_replay_param_program) */    \
+    bool stopped;                                                                          \
     bool layout_off;    /* a layout compare changed between the graphs, replayed elsewhere */
+
+#define REPLAY_STOP(r) ((r)->hi - (r)->lo < (r)->min_span ? ((r)->stopped = true) : false)
+#define REPLAY_PROGRAM 1
 
 typedef struct snapshot snapshot;
 static bool same_snapshot(replay *r, const snapshot *a, const snapshot *b);
@@ -210,23 +216,72 @@ static bool layout_eq(replay *r, int16_t a, int16_t b)
     return now;
 }
 
-void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph, int64_t u0,
-                     int64_t lo, int64_t hi, const uint32_t alignment[CG_MAX_BUFFERS],
-                     const cg_window *windows, int n_windows, cg_param_result *res)
+int64_t cg_param_sizes(const cg_graph *g, const cg_graph *g_next, int64_t u_graph, int64_t *base,
+                       int64_t *slope)
 {
     static const int64_t too_big = (int64_t)CG_TOO_BIG;
-    memset(res, 0, sizeof *res);
-    res->lo = res->hi = u0;
     /* the two graphs must be the same but for sizes */
     if (g->n_nodes != g_next->n_nodes || g->n_leafs != g_next->n_leafs ||
         g->n_layer_marks != g_next->n_layer_marks || g->n_buffers != g_next->n_buffers ||
         g->overflow || g_next->overflow || g->too_big || g_next->too_big ||
         g->bad_attention >= 0 || g_next->bad_attention >= 0)
-        return;
+        return -1;
     if (memcmp(g->leafs, g_next->leafs, sizeof g->leafs[0] * (size_t)g->n_leafs) != 0 ||
         memcmp(g->layer_start, g_next->layer_start,
                sizeof g->layer_start[0] * (size_t)g->n_layer_marks) != 0)
+        return -1;
+    int64_t hi = INT64_MAX;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const cg_node *x = &g->nodes[i], *y = &g_next->nodes[i];
+        if (x->flags != y->flags || x->buffer != y->buffer || x->n_src != y->n_src ||
+            memcmp(x->src, y->src, sizeof x->src) != 0)
+            return -1;
+        const int64_t b0 = (int64_t)x->bytes, b1 = (int64_t)y->bytes;
+        if (b1 < b0) /* sizes only grow with the cells */
+            return -1;
+        slope[i] = b1 - b0;
+        base[i] = b0 - slope[i] * u_graph;
+        /* stay below the size where tensors saturate (the forms would stop holding) */
+        if (slope[i] > 0) {
+            const int64_t last = floor_div(too_big - 1 - base[i], slope[i]);
+            if (last < hi)
+                hi = last;
+        }
+    }
+    return hi;
+}
+
+/* run_replay over r (its g, sizes and prog set) at u0 in [lo, hi] */
+static void param_run(replay *r, int64_t u0, int64_t lo, int64_t hi, int64_t min_width,
+                      const uint32_t alignment[CG_MAX_BUFFERS], const cg_window *windows,
+                      int n_windows, cg_param_result *res)
+{
+    r->u0 = u0;
+    r->lo = lo;
+    r->hi = hi;
+    r->layout_off = false;
+    r->min_span = min_width > 0 ? min_width - 1 : -1;
+    r->stopped = false;
+    res->failed_checks = run_replay(r, alignment, windows, n_windows, res->lag);
+    res->layout_moved = r->layout_off;
+    res->narrow = r->stopped;
+    if (r->stopped)
         return;
+    res->periodic_ok = res->failed_checks == 0;
+    for (int b = 0; b < CG_MAX_BUFFERS && b < r->g->n_buffers; b++)
+        res->peak[b] = r->alloc[b].max_size;
+    res->lo = r->lo;
+    res->hi = r->hi;
+    res->valid = true;
+}
+
+void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph, int64_t u0,
+                     int64_t lo, int64_t hi, int64_t min_width,
+                     const uint32_t alignment[CG_MAX_BUFFERS],
+                     const cg_window *windows, int n_windows, cg_param_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->lo = res->hi = u0;
     /* on the heap: this state is twice the plain replay's */
     struct work {
         replay r;
@@ -235,47 +290,42 @@ void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph,
     } *w = malloc(sizeof *w);
     if (!w)
         return;
-    int64_t *base = w->base, *slope = w->slope;
-    uint32_t *layout_next = w->layout_next;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const cg_node *x = &g->nodes[i], *y = &g_next->nodes[i];
-        if (x->flags != y->flags || x->buffer != y->buffer || x->n_src != y->n_src ||
-            memcmp(x->src, y->src, sizeof x->src) != 0)
-            goto out;
-        const int64_t b0 = (int64_t)x->bytes, b1 = (int64_t)y->bytes;
-        if (b1 < b0) /* sizes only grow with the cells */
-            goto out;
-        slope[i] = b1 - b0;
-        base[i] = b0 - slope[i] * u_graph;
-        layout_next[i] = y->layout;
-        /* stay below the size where tensors saturate (the forms would stop holding) */
-        if (slope[i] > 0) {
-            const int64_t last = floor_div(too_big - 1 - base[i], slope[i]);
-            if (last < hi)
-                hi = last;
-        }
+    const int64_t limit = cg_param_sizes(g, g_next, u_graph, w->base, w->slope);
+    if (limit < hi)
+        hi = limit;
+    if (limit >= 0 && lo <= u0 && u0 <= hi) {
+        for (int i = 0; i < g->n_nodes; i++)
+            w->layout_next[i] = g_next->nodes[i].layout;
+        replay *r = &w->r;
+        r->g = g;
+        r->base = w->base;
+        r->slope = w->slope;
+        r->layout_next = w->layout_next;
+        r->prog = NULL;
+        param_run(r, u0, lo, hi, min_width, alignment, windows, n_windows, res);
+        if (r->layout_off && u0 != u_graph)
+            res->valid = false; /* the in-place choices at u0 are not known */
     }
-    if (lo > u0 || hi < u0)
-        goto out;
-    replay *r = &w->r;
+    free(w);
+}
+
+void cg_replay_param_program(const cg_graph *g, const cg_program *prog, const int64_t *base,
+                             const int64_t *slope, int64_t u0, int64_t lo, int64_t hi,
+                             int64_t min_width, const uint32_t alignment[CG_MAX_BUFFERS],
+                             const cg_window *windows, int n_windows, cg_param_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->lo = res->hi = u0;
+    if (lo > u0 || u0 > hi)
+        return;
+    replay *r = malloc(sizeof *r); /* ~200 KiB: not on a (maybe small) thread stack */
+    if (!r)
+        return;
     r->g = g;
     r->base = base;
     r->slope = slope;
-    r->layout_next = layout_next;
-    r->u0 = u0;
-    r->lo = lo;
-    r->hi = hi;
-    r->layout_off = false;
-    res->failed_checks = run_replay(r, alignment, windows, n_windows, res->lag);
-    res->layout_moved = r->layout_off;
-    if (r->layout_off && u0 != u_graph)
-        goto out; /* the in-place choices at u0 are not known */
-    res->periodic_ok = res->failed_checks == 0;
-    for (int b = 0; b < CG_MAX_BUFFERS && b < g->n_buffers; b++)
-        res->peak[b] = r->alloc[b].max_size;
-    res->lo = r->lo;
-    res->hi = r->hi;
-    res->valid = true;
-out:
-    free(w);
+    r->layout_next = NULL; /* no in-place compare: the record made them */
+    r->prog = prog;
+    param_run(r, u0, lo, hi, min_width, alignment, windows, n_windows, res);
+    free(r);
 }

@@ -1,0 +1,124 @@
+/* A plain replay recorded once, then run again from its record at other
+ * sizes (cgraph.h: cg_replay_record, cg_replay_program). The plain
+ * instantiation of galloc_impl.h again, with its recording hooks: galloc.c
+ * keeps the replay every estimate runs free of them. */
+#include <stddef.h>
+#include <string.h>
+
+#include "cgraph.h"
+#include "galloc_plain.h"
+
+/* sizes: the graph's while recording, the caller's while running a record */
+#define SZ_OF(r, id) ((r)->prog ? (r)->prog_bytes[id] : (r)->g->nodes[id].bytes)
+#define REPLAY_PROGRAM 1
+#define REPLAY_EXTRA                                                                       \
+    cg_program *rec;            /* recording into it (prog NULL) */                        \
+    const cg_program *prog;     /* running from it, or NULL */                             \
+    const uint64_t *prog_bytes; /* the sizes it runs with */
+typedef struct replay replay;
+static void record_event(replay *r, uint8_t kind, int16_t id, int16_t parent);
+/* a replay here either records (every allocate_node and free_node) or
+ * runs from a record (neither is called) */
+#define RECORD_ALLOC(r, id) record_event((r), CG_EV_ALLOC, (id), CG_NONE)
+#define RECORD_INPLACE(r, id, h) record_event((r), CG_EV_INPLACE, (id), (h))
+#define RECORD_FREE(r, id) record_event((r), CG_EV_FREE, (id), CG_NONE)
+#define RECORD_NODE(r, i) ((r)->rec->node_events[i] = (r)->rec->n_events)
+
+#include "galloc_impl.h"
+
+static void record_event(replay *r, uint8_t kind, int16_t id, int16_t parent)
+{
+    cg_program *p = r->rec;
+    if (p->n_events >= CG_PROGRAM_EVENTS) {
+        p->valid = false;
+        return;
+    }
+    /* an in-place take-over frees the parent's spare bytes into its buffer */
+    const uint8_t buffer = r->g->nodes[kind == CG_EV_INPLACE ? parent : id].buffer;
+    p->events[p->n_events++] = (cg_event){id, parent, kind, buffer};
+}
+
+/* The tensors take_snapshot lists at each mark: allocated when the walk
+ * reaches the mark's node, before it, neither a leaf nor an output. */
+static void record_live(const cg_graph *g, cg_program *p)
+{
+    uint8_t allocated[CG_MAX_NODES];
+    memset(allocated, 0, sizeof allocated[0] * (size_t)g->n_nodes);
+    /* marks in node order (they may come out of it), by insertion */
+    int order[CG_MAX_LAYER_MARKS];
+    for (int x = 0; x < g->n_layer_marks; x++) {
+        int k = x;
+        for (; k > 0 && g->layer_start[order[k - 1]] > g->layer_start[x]; k--)
+            order[k] = order[k - 1];
+        order[k] = x;
+    }
+    int32_t at[CG_MAX_LAYER_MARKS], count[CG_MAX_LAYER_MARKS];
+    int n_live = 0, e = 0;
+    for (int k = 0; k < g->n_layer_marks; k++) {
+        const int x = order[k];
+        const int upto = g->layer_start[x] < g->n_nodes ? g->layer_start[x] : g->n_nodes;
+        for (; e < p->node_events[upto]; e++) {
+            const cg_event *ev = &p->events[e];
+            allocated[ev->node] = ev->kind != CG_EV_FREE;
+            if (ev->kind == CG_EV_INPLACE)
+                allocated[ev->parent] = 0;
+        }
+        at[x] = n_live;
+        for (int i = 0; i < upto; i++) {
+            if (!allocated[i] || (g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_OUTPUT)))
+                continue;
+            if (n_live == CG_PROGRAM_LIVE) {
+                p->valid = false;
+                return;
+            }
+            p->live[n_live++] = (int16_t)i;
+        }
+        count[x] = n_live - at[x];
+    }
+    /* laid out again in mark order: mark x's list is live[mark_live[x] ..
+     * mark_live[x + 1]) */
+    int16_t sorted[CG_PROGRAM_LIVE];
+    int n = 0;
+    for (int x = 0; x < g->n_layer_marks; x++) {
+        p->mark_live[x] = n;
+        memcpy(sorted + n, p->live + at[x], sizeof sorted[0] * (size_t)count[x]);
+        n += count[x];
+    }
+    p->mark_live[g->n_layer_marks] = n;
+    memcpy(p->live, sorted, sizeof sorted[0] * (size_t)n);
+}
+
+void cg_replay_record(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS],
+                      const cg_window *windows, int n_windows, cg_alloc_result *res,
+                      cg_program *prog)
+{
+    replay r;
+    r.g = g;
+    r.rec = prog;
+    r.prog = NULL;
+    r.prog_bytes = NULL;
+    prog->valid = true;
+    prog->n_events = 0;
+    res->failed_checks = run_replay(&r, alignment, windows, n_windows, res->lag);
+    res->periodic_ok = res->failed_checks == 0;
+    for (int b = 0; b < CG_MAX_BUFFERS; b++)
+        res->peak[b] = b < g->n_buffers ? r.alloc[b].max_size : 0;
+    prog->node_events[g->n_nodes] = prog->n_events;
+    if (prog->valid)
+        record_live(g, prog);
+}
+
+void cg_replay_program(const cg_graph *g, const cg_program *prog, const uint64_t *bytes,
+                       const uint32_t alignment[CG_MAX_BUFFERS], const cg_window *windows,
+                       int n_windows, cg_alloc_result *res)
+{
+    replay r;
+    r.g = g;
+    r.rec = NULL;
+    r.prog = prog;
+    r.prog_bytes = bytes;
+    res->failed_checks = run_replay(&r, alignment, windows, n_windows, res->lag);
+    res->periodic_ok = res->failed_checks == 0;
+    for (int b = 0; b < CG_MAX_BUFFERS; b++)
+        res->peak[b] = b < g->n_buffers ? r.alloc[b].max_size : 0;
+}
