@@ -543,6 +543,8 @@ typedef struct kept_graphs {
     bool layouts_fixed; /* every in-place compare came out the same in both graphs,
                            so at every u: a plain replay at u may use g's keys */
     bool recorded;      /* the room's program is g's (valid or not) */
+    run_plan rp[MAX_SEGMENTS]; /* the run plans that made lp */
+    int attempts;              /* the replay_graph attempts they took */
 } kept_graphs;
 
 /* the plain replay's pair and the one a step further (forms); stamp counts
@@ -586,12 +588,35 @@ static void room_close(const hr_compute_input *in, hr_compute_work *work)
 
 #define U_MAX ((int64_t)1 << 24) /* n_kv fits 32 bits */
 
-/* The same graph one step of 256 cells further, replayed with linear sizes;
- * the pair is kept in the room for later points (kept_graphs). */
+/* Every in-place compare a replay may make (a node that may run in place
+ * against each source it reads directly) comes out the same in both graphs:
+ * then at every u (each dimension is linear in u). */
+static bool inplace_layouts_fixed(const cg_graph *g, const cg_graph *g_next)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const cg_node *n = &g->nodes[i];
+        if (!(n->flags & CG_FLAG_INPLACE))
+            continue;
+        for (int j = 0; j < n->n_src; j++) {
+            const int16_t h = n->src[j];
+            if (h & CG_VIA_VIEW)
+                continue;
+            if ((g->nodes[h].layout == n->layout) != (g_next->nodes[h].layout == g_next->nodes[i].layout))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* The same graph one step of 256 cells further, replayed with linear sizes
+ * (probe), or only built (the peaks' forms then hold at u0 alone, from the
+ * plain replay's result `at`); the pair is kept in the room for later
+ * points (kept_graphs). */
 static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
                          const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
                          const layer_plan *lp, const cg_graph *g, const graph_result *gr,
-                         hr_compute_work *work, graph_forms *gf)
+                         bool probe, const cg_alloc_result *at, hr_compute_work *work,
+                         graph_forms *gf)
 {
     graph_pair *w = &work->pair[1];
     gf->valid = false;
@@ -603,7 +628,18 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     const cg_graph *g_next = build_for_replay(&next, rc, buf_output, lp, &w->built, &w->split, true);
     cg_param_result pr;
     const int64_t u0 = in->n_kv / 256;
-    cg_replay_param(g, g_next, u0, u0, 1, U_MAX, 0, align, lp->windows, lp->n_windows, &pr);
+    if (probe) {
+        cg_replay_param(g, g_next, u0, u0, 1, U_MAX, 0, align, lp->windows, lp->n_windows, &pr);
+    } else {
+        memset(&pr, 0, sizeof pr);
+        pr.valid = g->n_nodes == g_next->n_nodes;
+        pr.layout_moved = !pr.valid || !inplace_layouts_fixed(g, g_next);
+        pr.failed_checks = at->failed_checks;
+        memcpy(pr.lag, at->lag, sizeof pr.lag);
+        for (int i = 0; i < CG_MAX_BUFFERS; i++)
+            pr.peak[i] = (cg_form){(int64_t)at->peak[i], 0};
+        pr.lo = pr.hi = u0;
+    }
     graph_result gr_next;
     memset(&gr_next, 0, sizeof gr_next);
     if (pr.valid)
@@ -640,11 +676,64 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     k->recorded = false;
 }
 
+/* After a replay of the layers lp planned, with the windows' outcomes in
+ * res: the next run plans (replay_graph says how runs grow). A window
+ * settled by L periods that do not divide its skip counts as failed (it
+ * is added to res->failed_checks), and its run is planned again with a
+ * skip of L periods' multiples. False: the cut holds (or can grow no
+ * further), rp is the one that made lp. */
+static bool grow_runs(run_plan *rp, const layer_plan *lp, const segment *seg, int n_seg, int n,
+                      int attempt, bool overflow, cg_alloc_result *res)
+{
+    const uint32_t off = lags_off(lp, seg, res->lag);
+    uint32_t replan = 0;
+    for (int v = 0; v < lp->n_windows; v++) {
+        if (off & (1u << v)) {
+            const int k = lp->window_seg[v];
+            rp[k].step = res->lag[v];
+            replan |= 1u << k;
+        }
+    }
+    res->failed_checks |= off;
+    if (lp->complete || (all_settled(lp, n_seg, res->failed_checks) && !overflow))
+        return false;
+    const uint32_t settled = settled_runs(lp, res->failed_checks);
+    bool grown = false;
+    for (int k = 0; k < n_seg; k++) {
+        if (!lp->skipped[k] || (!overflow && (settled & (1u << k))))
+            continue;
+        grown = true;
+        if ((replan & (1u << k)) && !overflow && attempt < 16)
+            continue; /* planned again as it is, with its new step */
+        /* a run that doubled would skip less than half of itself: whole at
+         * once (the doubled graph costs most of it anyway); so is every run
+         * still unsettled after many attempts */
+        const int len = seg[k].end - seg[k].start;
+        const bool short_run = 2 * (2 * rp[k].reps + 1) * seg[k].period >= len;
+        rp[k].reps = short_run || attempt >= 16 ? n + 1 : rp[k].reps * 2;
+        rp[k].step = 2;
+        rp[k].grown = true;
+    }
+    return grown;
+}
+
+/* The run plans a point whose kept cut failed starts from: the kept ones,
+ * grown as a failed attempt grows them (the replay that failed at the
+ * point was that attempt). */
+typedef struct again_plan {
+    run_plan rp[MAX_SEGMENTS];
+    int attempts; /* the attempts the kept plans stand for */
+} again_plan;
+
 /* Replay one reserve graph; with forms, also its result as linear forms of
- * the KV cells. */
+ * the KV cells. again: the run plans of the kept pair a sweep's point found
+ * cut too short (the same key): they are where the replay starts, its
+ * forms hold at this point alone, and the replay is recorded (the points
+ * after it replay this pair). */
 static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
                          const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
-                         hr_compute_work *work, graph_result *gr, graph_forms *forms)
+                         hr_compute_work *work, graph_result *gr, graph_forms *forms,
+                         const again_plan *again)
 {
     const int n = (int)in->model->n_layer;
     graph_pair *w = &work->pair[0];
@@ -704,43 +793,24 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
         rp[k] = after_change && d == 1 ? (run_plan){3, 1, true, tail}
                                        : (run_plan){reaches_back ? 1 : first_reps, 1, false, tail};
     }
-    for (int attempt = 1;; attempt++) {
+    int again_attempt = 0;
+    if (again) {
+        memcpy(rp, again->rp, sizeof rp[0] * (size_t)n_seg);
+        again_attempt = again->attempts;
+    }
+    const bool record = forms && again;
+    int last_attempt = again_attempt + 1;
+    for (int attempt = again_attempt + 1;; attempt++) {
         plan_layers(n, seg, n_seg, rp, &lp);
         gp = build_for_replay(in, rc, buf_output, &lp, &w->built, &w->split, true);
-        cg_replay(gp, align, lp.windows, lp.n_windows, &res);
-        /* a window settled by L periods that do not divide its skip: that
-         * run again with a skip of L periods' multiples */
-        const uint32_t off = lags_off(&lp, seg, res.lag);
-        uint32_t replan = 0;
-        for (int v = 0; v < lp.n_windows; v++) {
-            if (off & (1u << v)) {
-                const int k = lp.window_seg[v];
-                rp[k].step = res.lag[v];
-                replan |= 1u << k;
-            }
-        }
-        res.failed_checks |= off;
-        if (lp.complete || (all_settled(&lp, n_seg, res.failed_checks) && !gp->overflow))
+        if (record)
+            cg_replay_record(gp, align, lp.windows, lp.n_windows, &res, &work->program);
+        else
+            cg_replay(gp, align, lp.windows, lp.n_windows, &res);
+        if (!grow_runs(rp, &lp, seg, n_seg, n, attempt, gp->overflow, &res)) {
+            last_attempt = attempt;
             break;
-        const uint32_t settled = settled_runs(&lp, res.failed_checks);
-        bool grown = false;
-        for (int k = 0; k < n_seg; k++) {
-            if (!lp.skipped[k] || (!gp->overflow && (settled & (1u << k))))
-                continue;
-            grown = true;
-            if ((replan & (1u << k)) && !gp->overflow && attempt < 16)
-                continue; /* planned again as it is, with its new step */
-            /* a run that doubled would skip less than half of itself:
-             * whole at once (the doubled graph costs most of it anyway);
-             * so is every run still unsettled after many attempts */
-            const int len = seg[k].end - seg[k].start;
-            const bool short_run = 2 * (2 * rp[k].reps + 1) * seg[k].period >= len;
-            rp[k].reps = short_run || attempt >= 16 ? n + 1 : rp[k].reps * 2;
-            rp[k].step = 2;
-            rp[k].grown = true;
         }
-        if (!grown)
-            break;
     }
     memset(gr, 0, sizeof *gr);
     gr->too_big = gp->too_big;
@@ -750,8 +820,18 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
         gr->peak[i] = res.peak[i];
     sum_full_graph(gp, &lp, seg, n_seg, gr);
-    if (forms)
-        replay_forms(in, rc, buf_output, align, seg, n_seg, &lp, gp, gr, work, forms);
+    if (forms) {
+        replay_forms(in, rc, buf_output, align, seg, n_seg, &lp, gp, gr, !again, &res, work, forms);
+        kept_graphs *k = &work->kept;
+        if (k->stamp == work->stamp && k->g == gp) {
+            memcpy(k->rp, rp, sizeof rp[0] * (size_t)n_seg);
+            k->attempts = last_attempt;
+            if (record) {
+                k->recorded = true;
+                work->u_limit = cg_param_sizes(k->g, k->g_next, k->u_graph, work->base, work->slope);
+            }
+        }
+    }
 }
 
 static hr_status nomem_error(hr_error *err)
@@ -925,11 +1005,11 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
     setup_estimate(in, &e);
     need_segments(in, &e);
     graph_result gpp, gtg;
-    replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, work, &gpp, NULL);
+    replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, work, &gpp, NULL, NULL);
     if (tg_below_pp(&gpp, &e.pp, &e.tg, e.align))
         memset(&gtg, 0, sizeof gtg);
     else
-        replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, work, &gtg, NULL);
+        replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, work, &gtg, NULL, NULL);
     room_close(in, work);
     if ((rc = graph_error(in, &gpp, err)) != HR_OK || (rc = graph_error(in, &gtg, err)) != HR_OK)
         return rc;
@@ -990,7 +1070,7 @@ static bool cut_holds(const kept_graphs *k, uint32_t failed_checks, const uint8_
  * check failed there): the caller replays from scratch. */
 typedef enum reform_result { REFORM_OK, REFORM_NARROW, REFORM_NONE } reform_result;
 static reform_result reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, int64_t min_width,
-                               graph_forms *gf)
+                               graph_forms *gf, cg_alloc_result *cut_failed)
 {
     const kept_graphs *k = kept_for(work, stamp, gf);
     if (!k)
@@ -1004,6 +1084,11 @@ static reform_result reform_at(hr_compute_work *work, uint64_t stamp, int64_t u,
                         k->lp.windows, k->lp.n_windows, &pr);
     if (pr.narrow)
         return REFORM_NARROW;
+    if (pr.valid && !cut_holds(k, pr.failed_checks, pr.lag)) {
+        cut_failed->failed_checks = pr.failed_checks;
+        memcpy(cut_failed->lag, pr.lag, sizeof pr.lag);
+        cut_failed->periodic_ok = false;
+    }
     if (!pr.valid || !cut_holds(k, pr.failed_checks, pr.lag))
         return REFORM_NONE;
     memcpy(gf->peak, pr.peak, sizeof gf->peak);
@@ -1021,7 +1106,7 @@ static reform_result reform_at(hr_compute_work *work, uint64_t stamp, int64_t u,
  * PLAIN_CUT_FAILS when the replay found the kept cut does not hold at u. */
 typedef enum plain_result { PLAIN_OK, PLAIN_NONE, PLAIN_CUT_FAILS } plain_result;
 static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, const graph_forms *gf,
-                             graph_result *gr)
+                             graph_result *gr, cg_alloc_result *cut_failed)
 {
     const kept_graphs *k = kept_for(work, stamp, gf);
     if (!k || !k->layouts_fixed)
@@ -1067,8 +1152,11 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
             work->u_limit = cg_param_sizes(g, gn, k->u_graph, work->base, work->slope);
         }
     }
-    if (!cut_holds(k, res.failed_checks, res.lag))
+    if (!cut_holds(k, res.failed_checks, res.lag)) {
+        *cut_failed = res;
+        cut_failed->periodic_ok = false;
         return PLAIN_CUT_FAILS;
+    }
     forms_at(gf, u, gr);
     for (int i = 0; i < CG_MAX_BUFFERS; i++)
         gr->peak[i] = res.peak[i];
@@ -1086,20 +1174,22 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
 /* A point the forms miss, answered from the kept pair: new forms around u
  * (a probe) when they cover PROBE_MIN_WIDTH points, else the plain replay
  * at u; the pair's first miss is replayed plainly, which records it. False:
- * replay from scratch. */
-static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, graph_result *gr)
+ * replay from scratch; when the kept cut failed at u, cut_failed has the
+ * checks (periodic_ok false). */
+static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, graph_result *gr,
+                      cg_alloc_result *cut_failed)
 {
     const kept_graphs *k = kept_for(work, c->room_stamp, &c->pp);
     if (!k)
         return false;
     if (!k->recorded && k->layouts_fixed)
-        return plain_at(work, c->room_stamp, u, &c->pp, gr) == PLAIN_OK;
-    switch (reform_at(work, c->room_stamp, u, PROBE_MIN_WIDTH, &c->pp)) {
+        return plain_at(work, c->room_stamp, u, &c->pp, gr, cut_failed) == PLAIN_OK;
+    switch (reform_at(work, c->room_stamp, u, PROBE_MIN_WIDTH, &c->pp, cut_failed)) {
     case REFORM_OK:
         forms_at(&c->pp, u, gr);
         return true;
     case REFORM_NARROW:
-        return plain_at(work, c->room_stamp, u, &c->pp, gr) == PLAIN_OK;
+        return plain_at(work, c->room_stamp, u, &c->pp, gr, cut_failed) == PLAIN_OK;
     default:
         return false;
     }
@@ -1145,18 +1235,35 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
 
     graph_result gpp, gtg;
     hr_compute_work *work = NULL; /* opened by the first replay */
+    cg_alloc_result cut_failed = {.periodic_ok = true}; /* from_kept: the kept cut failed at u */
     const bool same_key = cache->valid && hr_compute_key_equal(&cache->key, &key);
     if (same_key && forms_cover(&cache->pp, u)) {
         forms_at(&cache->pp, u, &gpp);
-    } else if (same_key && in->work && in->work == cache->room && from_kept(in->work, cache, u, &gpp)) {
+    } else if (same_key && in->work && in->work == cache->room &&
+               from_kept(in->work, cache, u, &gpp, &cut_failed)) {
         /* (answered) */
     } else {
+        /* a point whose kept cut failed: the kept run plans, grown as that
+         * failed replay says (before the new replay overwrites them) */
+        const kept_graphs *k = same_key && in->work && in->work == cache->room
+                                   ? kept_for(in->work, cache->room_stamp, &cache->pp)
+                                   : NULL;
+        again_plan again;
+        if (k) {
+            memcpy(again.rp, k->rp, sizeof again.rp);
+            again.attempts = k->attempts;
+            if (!cut_failed.periodic_ok &&
+                grow_runs(again.rp, &k->lp, k->seg, k->n_seg, (int)in->model->n_layer,
+                          k->attempts + 1, false, &cut_failed))
+                again.attempts++;
+        }
         cache->valid = false;
         cache->room_stamp = 0;
         need_segments(in, &e);
         if (!(work = room_open(in)))
             return nomem_error(err);
-        replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, work, &gpp, &cache->pp);
+        replay_graph(in, &e.pp, e.buf_output, e.align, e.seg, e.n_seg, work, &gpp, &cache->pp,
+                     k ? &again : NULL);
         cache->tg.valid = false;
         if ((rc = graph_error(in, &gpp, err)) != HR_OK) {
             room_close(in, work);
@@ -1177,7 +1284,7 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
         if (!work && !(work = room_open(in)))
             return nomem_error(err);
         replay_graph(in, &e.tg, e.buf_output, e.align, e.seg, e.n_seg, work, &gtg,
-                     cache->valid ? &cache->tg : NULL);
+                     cache->valid ? &cache->tg : NULL, NULL);
     }
     if (work)
         room_close(in, work);
@@ -1233,7 +1340,7 @@ bool hr_compute_test_sums(const hr_compute_input *in, bool one_token,
     if (!work)
         return false;
     replay_graph(in, one_token ? &e.tg : &e.pp, e.buf_output, e.align, e.seg, e.n_seg, work, &gr,
-                 NULL);
+                 NULL, NULL);
     room_close(in, work);
     for (int i = 0; i < CG_MAX_BUFFERS; i++) {
         scaled[i] = gr.scaled[i];
