@@ -608,10 +608,19 @@ static bool inplace_layouts_fixed(const cg_graph *g, const cg_graph *g_next)
     return true;
 }
 
+/* Forms worth their replay cover this many points of u (4096 cells): a
+ * probe stops as soon as its range is narrower, and the point is replayed
+ * plainly. A context sweep where the allocator's choices change at nearly
+ * every step (partial offload below ~32k cells) pays a few nodes of the
+ * parametric replay per point; one where they hold over long ranges gets
+ * them at the price of one replay. */
+#define PROBE_MIN_WIDTH 16
+
 /* The same graph one step of 256 cells further, replayed with linear sizes
  * (probe), or only built (the peaks' forms then hold at u0 alone, from the
- * plain replay's result `at`); the pair is kept in the room for later
- * points (kept_graphs). */
+ * plain replay's result `at`, as they do when the probe's range is under
+ * PROBE_MIN_WIDTH points); the pair is kept in the room for later points
+ * (kept_graphs). */
 static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
                          const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
                          const layer_plan *lp, const cg_graph *g, const graph_result *gr,
@@ -628,9 +637,10 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     const cg_graph *g_next = build_for_replay(&next, rc, buf_output, lp, &w->built, &w->split, true);
     cg_param_result pr;
     const int64_t u0 = in->n_kv / 256;
-    if (probe) {
-        cg_replay_param(g, g_next, u0, u0, 1, U_MAX, 0, align, lp->windows, lp->n_windows, &pr);
-    } else {
+    if (probe)
+        cg_replay_param(g, g_next, u0, u0, 1, U_MAX, PROBE_MIN_WIDTH, align, lp->windows,
+                        lp->n_windows, &pr);
+    if (!probe || pr.narrow) {
         memset(&pr, 0, sizeof pr);
         pr.valid = g->n_nodes == g_next->n_nodes;
         pr.layout_moved = !pr.valid || !inplace_layouts_fixed(g, g_next);
@@ -1163,13 +1173,6 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
     return PLAIN_OK;
 }
 
-/* Forms worth their replay cover this many points of u (4096 cells): a
- * probe stops as soon as its range is narrower, and the point is replayed
- * plainly. A context sweep where the allocator's choices change at nearly
- * every step (partial offload below ~32k cells) pays a few nodes of the
- * parametric replay per point; one where they hold over long ranges gets
- * them at the price of one replay. */
-#define PROBE_MIN_WIDTH 16
 
 /* A point the forms miss, answered from the kept pair: new forms around u
  * (a probe) when they cover PROBE_MIN_WIDTH points, else the plain replay
