@@ -735,6 +735,22 @@ typedef struct again_plan {
     int attempts; /* the attempts the kept plans stand for */
 } again_plan;
 
+/* A kept cut that failed at a point (checks in res): every truncated run on
+ * a device holding a failed one counts as failed too. One run whose state
+ * stops repeating as the context grows says the allocator's choices on
+ * that buffer are moving: its neighbours' tend to follow a few points on,
+ * and each would cost a replay from scratch then. */
+static void fail_device_runs(const hr_compute_input *in, const kept_graphs *k, cg_alloc_result *res)
+{
+    uint32_t devices = 0;
+    for (int v = 0; v < k->lp.n_windows; v++)
+        if (res->failed_checks >> v & 1)
+            devices |= 1u << layer_device(in, k->seg[k->lp.window_seg[v]].start);
+    for (int v = 0; v < k->lp.n_windows; v++)
+        if (devices >> layer_device(in, k->seg[k->lp.window_seg[v]].start) & 1)
+            res->failed_checks |= 1u << v;
+}
+
 /* Replay one reserve graph; with forms, also its result as linear forms of
  * the KV cells. again: the run plans of the kept pair a sweep's point found
  * cut too short (the same key): they are where the replay starts, its
@@ -1174,9 +1190,16 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
 }
 
 
+/* Probes in a row that came out narrow make the next one wait this many
+ * points at most: a narrow probe costs up to a plain replay (its range may
+ * stay wide until late in the graph), and below ~32k cells in partial
+ * offload nearly every one is narrow. */
+#define PROBE_WAIT_MAX 4
+
 /* A point the forms miss, answered from the kept pair: new forms around u
  * (a probe) when they cover PROBE_MIN_WIDTH points, else the plain replay
- * at u; the pair's first miss is replayed plainly, which records it. False:
+ * at u; the pair's first miss is replayed plainly, which records it; after
+ * narrow probes, the next few points go plain (PROBE_WAIT_MAX). False:
  * replay from scratch; when the kept cut failed at u, cut_failed has the
  * checks (periodic_ok false). */
 static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, graph_result *gr,
@@ -1187,7 +1210,21 @@ static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, gra
         return false;
     if (!k->recorded && k->layouts_fixed)
         return plain_at(work, c->room_stamp, u, &c->pp, gr, cut_failed) == PLAIN_OK;
-    switch (reform_at(work, c->room_stamp, u, PROBE_MIN_WIDTH, &c->pp, cut_failed)) {
+    if (c->probe_wait > 0) {
+        c->probe_wait--;
+        const plain_result pr = plain_at(work, c->room_stamp, u, &c->pp, gr, cut_failed);
+        if (pr != PLAIN_NONE)
+            return pr == PLAIN_OK; /* a cut that fails here fails a probe too */
+    }
+    const reform_result rr = reform_at(work, c->room_stamp, u, PROBE_MIN_WIDTH, &c->pp, cut_failed);
+    if (rr == REFORM_NARROW) {
+        /* 1, 2, 4, 4, ... plain points before the next probe */
+        c->probe_wait = c->narrow_probes < 2 ? 1u << c->narrow_probes : PROBE_WAIT_MAX;
+        c->narrow_probes += c->narrow_probes < 2;
+    } else {
+        c->narrow_probes = 0;
+    }
+    switch (rr) {
     case REFORM_OK:
         forms_at(&c->pp, u, gr);
         return true;
@@ -1247,7 +1284,8 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
         /* (answered) */
     } else {
         /* a point whose kept cut failed: the kept run plans, grown as that
-         * failed replay says (before the new replay overwrites them) */
+         * failed replay says, with the other runs on its devices (before
+         * the new replay overwrites them) */
         const kept_graphs *k = same_key && in->work && in->work == cache->room
                                    ? kept_for(in->work, cache->room_stamp, &cache->pp)
                                    : NULL;
@@ -1255,11 +1293,15 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
         if (k) {
             memcpy(again.rp, k->rp, sizeof again.rp);
             again.attempts = k->attempts;
+            if (!cut_failed.periodic_ok)
+                fail_device_runs(in, k, &cut_failed);
             if (!cut_failed.periodic_ok &&
                 grow_runs(again.rp, &k->lp, k->seg, k->n_seg, (int)in->model->n_layer,
                           k->attempts + 1, false, &cut_failed))
                 again.attempts++;
         }
+        if (!same_key)
+            cache->narrow_probes = cache->probe_wait = 0;
         cache->valid = false;
         cache->room_stamp = 0;
         need_segments(in, &e);

@@ -104,6 +104,9 @@ typedef struct hr_compute_cache {
     hr_compute_forms pp, tg;   /* prompt graph; one-token graph (when needed) */
     const hr_compute_work *room; /* the room the pp pair was left in */
     uint64_t room_stamp;       /* its stamp then (0: none kept) */
+    /* probes for forms (compute.c, from_kept): the ones in a row whose range
+     * came out too narrow, and the misses still to answer without one */
+    uint32_t narrow_probes, probe_wait;
 } hr_compute_cache;
 
 /* hr_compute_estimate, answering from the cache when only the KV cells
