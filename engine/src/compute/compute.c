@@ -1295,6 +1295,11 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
             again.attempts = k->attempts;
             if (!cut_failed.periodic_ok)
                 fail_device_runs(in, k, &cut_failed);
+            /* every run skips whole pairs of periods: a state that takes
+             * turns between two places at a later point keeps the cut */
+            for (int q = 0; q < k->n_seg; q++)
+                if (again.rp[q].step < 2)
+                    again.rp[q].step = 2;
             if (!cut_failed.periodic_ok &&
                 grow_runs(again.rp, &k->lp, k->seg, k->n_seg, (int)in->model->n_layer,
                           k->attempts + 1, false, &cut_failed))
