@@ -557,7 +557,24 @@ struct hr_compute_work {
     uint64_t bytes[CG_MAX_NODES];  /* its sizes at the point plain_at runs it */
     int64_t base[CG_MAX_NODES], slope[CG_MAX_NODES]; /* its sizes as forms (when recorded) */
     int64_t u_limit;               /* the last u they hold for (-1: none) */
+    int16_t varying[CG_MAX_NODES]; /* the nodes whose size depends on u */
+    int n_varying;
 };
+
+/* The kept pair's sizes as forms, for its record's runs: bytes holds every
+ * size that does not depend on u from now on. */
+static void keep_sizes(hr_compute_work *work)
+{
+    const kept_graphs *k = &work->kept;
+    work->u_limit = cg_param_sizes(k->g, k->g_next, k->u_graph, work->base, work->slope);
+    work->n_varying = 0;
+    for (int i = 0; work->u_limit >= 0 && i < k->g->n_nodes; i++) {
+        if (work->slope[i] != 0)
+            work->varying[work->n_varying++] = (int16_t)i;
+        else
+            work->bytes[i] = (uint64_t)work->base[i];
+    }
+}
 
 hr_compute_work *hr_compute_work_new(void)
 {
@@ -854,7 +871,7 @@ static void replay_graph(const hr_compute_input *in, const run_cfg *rc, uint8_t 
             k->attempts = last_attempt;
             if (record) {
                 k->recorded = true;
-                work->u_limit = cg_param_sizes(k->g, k->g_next, k->u_graph, work->base, work->slope);
+                keep_sizes(work);
             }
         }
     }
@@ -1144,7 +1161,8 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
     cg_alloc_result res;
     uint64_t *bytes = work->bytes;
     if (program_holds(work, k, u)) {
-        for (int i = 0; i < g->n_nodes; i++) {
+        for (int j = 0; j < work->n_varying; j++) {
+            const int i = work->varying[j];
             const int64_t v = work->base[i] + work->slope[i] * u; /* below CG_TOO_BIG: u_limit */
             if (v < 0)
                 return PLAIN_NONE;
@@ -1175,7 +1193,7 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
         } else {
             cg_replay_record(at, k->align, k->lp.windows, k->lp.n_windows, &res, &work->program);
             work->kept.recorded = true;
-            work->u_limit = cg_param_sizes(g, gn, k->u_graph, work->base, work->slope);
+            keep_sizes(work);
         }
     }
     if (!cut_holds(k, res.failed_checks, res.lag)) {

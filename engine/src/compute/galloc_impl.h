@@ -408,6 +408,9 @@ static void window_mark(replay *r, window_walk *ww, snapshot *ring)
 }
 
 #ifdef REPLAY_PROGRAM
+#ifndef PROGRAM_SZ
+#define PROGRAM_SZ(r, id) SZ_OF(r, id) /* a run's sizes */
+#endif
 /* Events [from, to) of r->prog: allocate_node's and free_node's steps as
  * recorded, with this replay's sizes. True: REPLAY_STOP gave up. */
 static bool program_events(replay *r, int from, int to)
@@ -419,17 +422,17 @@ static bool program_events(replay *r, int from, int to)
         const int16_t id = ev[e].node;
         talloc *t = &r->alloc[ev[e].buffer];
         if (ev[e].kind == CG_EV_ALLOC) {
-            r->offset[id] = talloc_alloc(t, SZ_OF(r, id));
+            r->offset[id] = talloc_alloc(t, PROGRAM_SZ(r, id));
         } else if (ev[e].kind == CG_EV_FREE) {
-            talloc_free(t, r->offset[id], SZ_OF(r, id));
+            talloc_free(t, r->offset[id], PROGRAM_SZ(r, id));
         } else { /* allocate_node's in-place branch, over parent h in buffer t */
             const int16_t h = ev[e].parent;
             const uint8_t buf = r->g->nodes[id].buffer;
             r->offset[id] = r->offset[h];
             if (buf != ev[e].buffer)
                 r->alloc[buf].irregular = true;
-            const SZ psz = SZ_ALIGN(r, SZ_OF(r, h), t->alignment);
-            const SZ nsz = SZ_ALIGN(r, SZ_OF(r, id), t->alignment);
+            const SZ psz = SZ_ALIGN(r, PROGRAM_SZ(r, h), t->alignment);
+            const SZ nsz = SZ_ALIGN(r, PROGRAM_SZ(r, id), t->alignment);
             if (SZ_GT(r, psz, nsz))
                 talloc_free(t, SZ_ADD(r->offset[h], nsz), SZ_SUB(psz, nsz));
         }
@@ -450,7 +453,7 @@ static void program_snapshot(replay *r, int x, snapshot *sn)
     }
     for (int j = from; j < to; j++) {
         sn->words[sn->n++] = r->offset[p->live[j]];
-        sn->words[sn->n++] = SZ_OF(r, p->live[j]);
+        sn->words[sn->n++] = PROGRAM_SZ(r, p->live[j]);
     }
 }
 #endif

@@ -11,6 +11,7 @@
 /* sizes: the graph's while recording, the caller's while running a record */
 #define SZ_OF(r, id) ((r)->prog ? (r)->prog_bytes[id] : (r)->g->nodes[id].bytes)
 #define REPLAY_PROGRAM 1
+#define PROGRAM_SZ(r, id) ((r)->prog_bytes[id])
 #define REPLAY_EXTRA                                                                       \
     cg_program *rec;            /* recording into it (prog NULL) */                        \
     const cg_program *prog;     /* running from it, or NULL */                             \
