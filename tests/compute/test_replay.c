@@ -684,7 +684,7 @@ static int param_mismatches(cg_graph *g0, cg_graph *g1, cg_graph *gu, const grap
                             const cg_window *win, int n_win, int *points, int *wide)
 {
     cg_param_result pr;
-    cg_replay_param(g0, g1, u_graph, u_eval, 1, 40, 0, align, win, n_win, &pr);
+    cg_replay_param(g0, g1, u_graph, u_eval, 1, 40, CG_REACH_ANY, align, win, n_win, &pr);
     if (!pr.valid)
         return 0;
     *wide += pr.hi > pr.lo;
@@ -764,7 +764,7 @@ static bool same_param(const cg_param_result *a, const cg_param_result *b, int n
 
 /* The parametric replay run from a record of the pair's graph gives what
  * the replay of the pair gives (forms, range, checks), stopping where it
- * stops for a min_width; and a stop means the range was that narrow. */
+ * stops for a reach; and a stop means the whole range misses the reach. */
 static void test_param_program_equals_param(void **state)
 {
     (void)state;
@@ -790,7 +790,7 @@ static void test_param_program_equals_param(void **state)
         cg_window win[CG_MAX_WINDOWS];
         const int n_win = random_windows(g0, &sp, &rng, win);
         cg_param_result full;
-        cg_replay_param(g0, g1, u0, u0, 1, 40, 0, align, win, n_win, &full);
+        cg_replay_param(g0, g1, u0, u0, 1, 40, CG_REACH_ANY, align, win, n_win, &full);
         if (!full.valid || full.layout_moved)
             continue; /* a record holds only where the in-place choices stay */
         cg_alloc_result rec;
@@ -800,24 +800,31 @@ static void test_param_program_equals_param(void **state)
         assert_true(limit >= 40);
         for (int k = 0; k < 3; k++) {
             const int64_t u = k == 0 ? u0 : 1 + (int64_t)(fx_next_rand(&rng) % 40);
-            const int64_t min_width = k == 2 ? 1 + (int64_t)(fx_next_rand(&rng) % 12) : 0;
+            /* k 2: a reach of a few points on either side (k 0, 1: none) */
+            int64_t reach_lo = INT64_MAX, reach_hi = INT64_MIN;
+            if (k == 2) {
+                reach_lo = u - (int64_t)(fx_next_rand(&rng) % 6);
+                reach_hi = u + (int64_t)(fx_next_rand(&rng) % 6);
+            }
             cg_param_result want, got;
-            cg_replay_param(g0, g1, u0, u, 1, 40, min_width, align, win, n_win, &want);
-            cg_replay_param_program(g0, prog, base, slope, u, 1, 40, min_width, align, win, n_win, &got);
+            cg_replay_param(g0, g1, u0, u, 1, 40, reach_lo, reach_hi, align, win, n_win, &want);
+            cg_replay_param_program(g0, prog, base, slope, u, 1, 40, reach_lo, reach_hi, align, win,
+                                    n_win, &got);
             runs++;
             narrow += got.narrow;
             wide += got.valid && got.hi > got.lo;
             bool ok = same_param(&got, &want, g0->n_buffers);
-            if (got.narrow) { /* stopped only when the whole replay's range is narrower */
+            if (got.narrow) { /* stopped only when the whole replay's range misses the reach */
                 cg_param_result all;
-                cg_replay_param(g0, g1, u0, u, 1, 40, 0, align, win, n_win, &all);
-                ok = ok && all.valid && all.hi - all.lo + 1 < min_width;
+                cg_replay_param(g0, g1, u0, u, 1, 40, CG_REACH_ANY, align, win, n_win, &all);
+                ok = ok && all.valid && (all.lo > reach_lo || all.hi < reach_hi);
             }
             if (!ok) {
                 if (bad == 0)
-                    print_message("# trial %d, u %lld, min_width %lld: valid %d/%d narrow %d/%d "
+                    print_message("# trial %d, u %lld, reach [%lld, %lld]: valid %d/%d narrow %d/%d "
                                   "range [%lld, %lld] vs [%lld, %lld]\n",
-                                  trial, (long long)u, (long long)min_width, got.valid, want.valid,
+                                  trial, (long long)u, (long long)reach_lo, (long long)reach_hi,
+                                  got.valid, want.valid,
                                   got.narrow, want.narrow, (long long)got.lo, (long long)got.hi,
                                   (long long)want.lo, (long long)want.hi);
                 bad++;

@@ -229,13 +229,15 @@ typedef struct cg_param_result {
     int64_t lo, hi;
     cg_form peak[CG_MAX_BUFFERS];
     bool layout_moved; /* an in-place compare came out differently in the two graphs */
-    bool narrow;       /* stopped: the range fell below min_width points (valid false) */
+    bool narrow;       /* stopped: the range no longer held the reach (valid false) */
 } cg_param_result;
-/* min_width > 0: stop as soon as fewer than min_width points are left in
- * the range (a caller that wants forms only when they cover that many
- * points spares the rest of the replay; 0 never stops). */
+/* reach_lo <= reach_hi: stop as soon as the range no longer holds [reach_lo,
+ * reach_hi] (a caller that wants forms only when they cover the points it
+ * will ask for next spares the rest of the replay); reach_lo > reach_hi:
+ * never stop (CG_REACH_ANY). */
+#define CG_REACH_ANY INT64_MAX, INT64_MIN
 void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph, int64_t u0,
-                     int64_t lo, int64_t hi, int64_t min_width,
+                     int64_t lo, int64_t hi, int64_t reach_lo, int64_t reach_hi,
                      const uint32_t alignment[CG_MAX_BUFFERS],
                      const cg_window *windows, int n_windows, cg_param_result *res);
 
@@ -250,7 +252,8 @@ int64_t cg_param_sizes(const cg_graph *g, const cg_graph *g_next, int64_t u_grap
  * with its sizes from cg_param_sizes (hi at most the u it returned). */
 void cg_replay_param_program(const cg_graph *g, const cg_program *prog, const int64_t *base,
                              const int64_t *slope, int64_t u0, int64_t lo, int64_t hi,
-                             int64_t min_width, const uint32_t alignment[CG_MAX_BUFFERS],
+                             int64_t reach_lo, int64_t reach_hi,
+                             const uint32_t alignment[CG_MAX_BUFFERS],
                              const cg_window *windows, int n_windows, cg_param_result *res);
 
 /* Bytes of the tensors allocated by nodes [from, to), per buffer, added

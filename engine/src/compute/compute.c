@@ -625,19 +625,29 @@ static bool inplace_layouts_fixed(const cg_graph *g, const cg_graph *g_next)
     return true;
 }
 
-/* Forms worth their replay cover this many points of u (4096 cells): a
- * probe stops as soon as its range is narrower, and the point is replayed
- * plainly. A context sweep where the allocator's choices change at nearly
- * every step (partial offload below ~32k cells) pays a few nodes of the
- * parametric replay per point; one where they hold over long ranges gets
- * them at the price of one replay. */
-#define PROBE_MIN_WIDTH 16
+/* Forms are worth their replay (the parametric one costs about six plain
+ * ones) when they cover the points the caller asks for next: a probe stops
+ * as soon as its range no longer reaches PROBE_POINTS steps of the caller's
+ * last move on (the range it must hold: probe_reach), and the point is
+ * replayed plainly. A context sweep where the allocator's choices change at
+ * nearly every step (partial offload below ~32k cells) pays a few nodes of
+ * the parametric replay per point; one where they hold over long ranges
+ * gets them at the price of one replay. Before any move the range must
+ * reach PROBE_FIRST_REACH points up. */
+#define PROBE_POINTS 6
+#define PROBE_FIRST_REACH 15
+
+static void probe_reach(int64_t u, int64_t step, int64_t *reach_lo, int64_t *reach_hi)
+{
+    *reach_lo = step < 0 ? u + PROBE_POINTS * step : u;
+    *reach_hi = step > 0 ? u + PROBE_POINTS * step : step < 0 ? u : u + PROBE_FIRST_REACH;
+}
 
 /* The same graph one step of 256 cells further, replayed with linear sizes
  * (probe), or only built (the peaks' forms then hold at u0 alone, from the
- * plain replay's result `at`, as they do when the probe's range is under
- * PROBE_MIN_WIDTH points); the pair is kept in the room for later points
- * (kept_graphs). */
+ * plain replay's result `at`, as they do when the probe's range does not
+ * reach PROBE_FIRST_REACH points up); the pair is kept in the room for
+ * later points (kept_graphs). */
 static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t buf_output,
                          const uint32_t align[CG_MAX_BUFFERS], const segment *seg, int n_seg,
                          const layer_plan *lp, const cg_graph *g, const graph_result *gr,
@@ -655,8 +665,8 @@ static void replay_forms(const hr_compute_input *in, const run_cfg *rc, uint8_t 
     cg_param_result pr;
     const int64_t u0 = in->n_kv / 256;
     if (probe)
-        cg_replay_param(g, g_next, u0, u0, 1, U_MAX, PROBE_MIN_WIDTH, align, lp->windows,
-                        lp->n_windows, &pr);
+        cg_replay_param(g, g_next, u0, u0, 1, U_MAX, u0, u0 + PROBE_FIRST_REACH, align,
+                        lp->windows, lp->n_windows, &pr);
     if (!probe || pr.narrow) {
         memset(&pr, 0, sizeof pr);
         pr.valid = g->n_nodes == g_next->n_nodes;
@@ -1108,12 +1118,12 @@ static bool cut_holds(const kept_graphs *k, uint32_t failed_checks, const uint8_
 /* The forms at u from the kept pair: one replay at u, no graph built (run
  * from the pair's record when it has one). The byte sums are linear
  * everywhere and stay; the peaks get new forms and range. REFORM_NARROW:
- * the range fell below min_width points (the replay stopped there);
+ * the range no longer held [reach_lo, reach_hi] (the replay stopped there);
  * REFORM_NONE: nothing is kept, or the kept cut does not hold at u (a state
  * check failed there): the caller replays from scratch. */
 typedef enum reform_result { REFORM_OK, REFORM_NARROW, REFORM_NONE } reform_result;
-static reform_result reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, int64_t min_width,
-                               graph_forms *gf, cg_alloc_result *cut_failed)
+static reform_result reform_at(hr_compute_work *work, uint64_t stamp, int64_t u, int64_t reach_lo,
+                               int64_t reach_hi, graph_forms *gf, cg_alloc_result *cut_failed)
 {
     const kept_graphs *k = kept_for(work, stamp, gf);
     if (!k)
@@ -1121,9 +1131,9 @@ static reform_result reform_at(hr_compute_work *work, uint64_t stamp, int64_t u,
     cg_param_result pr;
     if (program_holds(work, k, u))
         cg_replay_param_program(k->g, &work->program, work->base, work->slope, u, 1, work->u_limit,
-                                min_width, k->align, k->lp.windows, k->lp.n_windows, &pr);
+                                reach_lo, reach_hi, k->align, k->lp.windows, k->lp.n_windows, &pr);
     else
-        cg_replay_param(k->g, k->g_next, k->u_graph, u, 1, U_MAX, min_width, k->align,
+        cg_replay_param(k->g, k->g_next, k->u_graph, u, 1, U_MAX, reach_lo, reach_hi, k->align,
                         k->lp.windows, k->lp.n_windows, &pr);
     if (pr.narrow)
         return REFORM_NARROW;
@@ -1215,13 +1225,14 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
 #define PROBE_WAIT_MAX 4
 
 /* A point the forms miss, answered from the kept pair: new forms around u
- * (a probe) when they cover PROBE_MIN_WIDTH points, else the plain replay
- * at u; the pair's first miss is replayed plainly, which records it; after
- * narrow probes, the next few points go plain (PROBE_WAIT_MAX). False:
+ * (a probe) when they reach PROBE_POINTS steps on (step: the caller's last
+ * move), else the plain replay at u; the pair's first miss is replayed
+ * plainly, which records it; after narrow probes, the next few points go
+ * plain (PROBE_WAIT_MAX). False:
  * replay from scratch; when the kept cut failed at u, cut_failed has the
  * checks (periodic_ok false). */
-static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, graph_result *gr,
-                      cg_alloc_result *cut_failed)
+static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, int64_t step,
+                      graph_result *gr, cg_alloc_result *cut_failed)
 {
     const kept_graphs *k = kept_for(work, c->room_stamp, &c->pp);
     if (!k)
@@ -1234,7 +1245,9 @@ static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, gra
         if (pr != PLAIN_NONE)
             return pr == PLAIN_OK; /* a cut that fails here fails a probe too */
     }
-    const reform_result rr = reform_at(work, c->room_stamp, u, PROBE_MIN_WIDTH, &c->pp, cut_failed);
+    int64_t reach_lo, reach_hi;
+    probe_reach(u, step, &reach_lo, &reach_hi);
+    const reform_result rr = reform_at(work, c->room_stamp, u, reach_lo, reach_hi, &c->pp, cut_failed);
     if (rr == REFORM_NARROW) {
         /* 1, 2, 4, 4, ... plain points before the next probe */
         c->probe_wait = c->narrow_probes < 2 ? 1u << c->narrow_probes : PROBE_WAIT_MAX;
@@ -1295,10 +1308,13 @@ hr_status hr_compute_estimate_cached(const hr_compute_input *in, hr_compute_cach
     hr_compute_work *work = NULL; /* opened by the first replay */
     cg_alloc_result cut_failed = {.periodic_ok = true}; /* from_kept: the kept cut failed at u */
     const bool same_key = cache->valid && hr_compute_key_equal(&cache->key, &key);
+    /* the caller's last move in u (0: none yet with this key) */
+    const int64_t step = same_key && cache->last_u > 0 ? u - cache->last_u : 0;
+    cache->last_u = u;
     if (same_key && forms_cover(&cache->pp, u)) {
         forms_at(&cache->pp, u, &gpp);
     } else if (same_key && in->work && in->work == cache->room &&
-               from_kept(in->work, cache, u, &gpp, &cut_failed)) {
+               from_kept(in->work, cache, u, step, &gpp, &cut_failed)) {
         /* (answered) */
     } else {
         /* a point whose kept cut failed: the kept run plans, grown as that

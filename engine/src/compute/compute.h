@@ -107,6 +107,7 @@ typedef struct hr_compute_cache {
     /* probes for forms (compute.c, from_kept): the ones in a row whose range
      * came out too narrow, and the misses still to answer without one */
     uint32_t narrow_probes, probe_wait;
+    int64_t last_u;            /* the last point asked for (0: none) */
 } hr_compute_cache;
 
 /* hr_compute_estimate, answering from the cache when only the KV cells

@@ -69,12 +69,13 @@ static inline bool form_ge(replay *r, cg_form x, cg_form y)
     const int64_t *base, *slope; /* size of node i: base[i] + slope[i] u */                \
     const uint32_t *layout_next; /* layout keys of the graph at u_graph + 1 */             \
     int64_t u0, lo, hi; /* u0: the point replayed */                                       \
-    int64_t min_span;   /* stop when hi - lo falls below it (min_width - 1; -1: never) */ \
+    int64_t reach_lo, reach_hi; /* stop when [lo, hi] no longer holds them */            \
     const cg_program *prog; /* running from a record of g (cg_replay_param_program) */    \
     bool stopped;                                                                          \
     bool layout_off;    /* a layout compare changed between the graphs, replayed elsewhere */
 
-#define REPLAY_STOP(r) ((r)->hi - (r)->lo < (r)->min_span ? ((r)->stopped = true) : false)
+#define REPLAY_STOP(r) \
+    ((r)->lo > (r)->reach_lo || (r)->hi < (r)->reach_hi ? ((r)->stopped = true) : false)
 #define REPLAY_PROGRAM 1
 
 typedef struct snapshot snapshot;
@@ -252,7 +253,7 @@ int64_t cg_param_sizes(const cg_graph *g, const cg_graph *g_next, int64_t u_grap
 }
 
 /* run_replay over r (its g, sizes and prog set) at u0 in [lo, hi] */
-static void param_run(replay *r, int64_t u0, int64_t lo, int64_t hi, int64_t min_width,
+static void param_run(replay *r, int64_t u0, int64_t lo, int64_t hi, int64_t reach_lo, int64_t reach_hi,
                       const uint32_t alignment[CG_MAX_BUFFERS], const cg_window *windows,
                       int n_windows, cg_param_result *res)
 {
@@ -260,7 +261,9 @@ static void param_run(replay *r, int64_t u0, int64_t lo, int64_t hi, int64_t min
     r->lo = lo;
     r->hi = hi;
     r->layout_off = false;
-    r->min_span = min_width > 0 ? min_width - 1 : -1;
+    /* never stop: a reach no range misses */
+    r->reach_lo = reach_lo <= reach_hi ? reach_lo : INT64_MAX;
+    r->reach_hi = reach_lo <= reach_hi ? reach_hi : INT64_MIN;
     r->stopped = false;
     res->failed_checks = run_replay(r, alignment, windows, n_windows, res->lag);
     res->layout_moved = r->layout_off;
@@ -276,7 +279,7 @@ static void param_run(replay *r, int64_t u0, int64_t lo, int64_t hi, int64_t min
 }
 
 void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph, int64_t u0,
-                     int64_t lo, int64_t hi, int64_t min_width,
+                     int64_t lo, int64_t hi, int64_t reach_lo, int64_t reach_hi,
                      const uint32_t alignment[CG_MAX_BUFFERS],
                      const cg_window *windows, int n_windows, cg_param_result *res)
 {
@@ -302,7 +305,7 @@ void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph,
         r->slope = w->slope;
         r->layout_next = w->layout_next;
         r->prog = NULL;
-        param_run(r, u0, lo, hi, min_width, alignment, windows, n_windows, res);
+        param_run(r, u0, lo, hi, reach_lo, reach_hi, alignment, windows, n_windows, res);
         if (r->layout_off && u0 != u_graph)
             res->valid = false; /* the in-place choices at u0 are not known */
     }
@@ -311,7 +314,8 @@ void cg_replay_param(const cg_graph *g, const cg_graph *g_next, int64_t u_graph,
 
 void cg_replay_param_program(const cg_graph *g, const cg_program *prog, const int64_t *base,
                              const int64_t *slope, int64_t u0, int64_t lo, int64_t hi,
-                             int64_t min_width, const uint32_t alignment[CG_MAX_BUFFERS],
+                             int64_t reach_lo, int64_t reach_hi,
+                             const uint32_t alignment[CG_MAX_BUFFERS],
                              const cg_window *windows, int n_windows, cg_param_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -326,6 +330,6 @@ void cg_replay_param_program(const cg_graph *g, const cg_program *prog, const in
     r->slope = slope;
     r->layout_next = NULL; /* no in-place compare: the record made them */
     r->prog = prog;
-    param_run(r, u0, lo, hi, min_width, alignment, windows, n_windows, res);
+    param_run(r, u0, lo, hi, reach_lo, reach_hi, alignment, windows, n_windows, res);
     free(r);
 }
