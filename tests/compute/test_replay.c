@@ -610,14 +610,17 @@ static void test_program_equals_replay(void **state)
     cg_graph *v0 = malloc(sizeof *v0), *vu = malloc(sizeof *vu);
     cg_program *prog = malloc(sizeof *prog);
     uint64_t *bytes = malloc(sizeof *bytes * CG_MAX_NODES);
+    int64_t *base = malloc(sizeof *base * CG_MAX_NODES), *slope = malloc(sizeof *slope * CG_MAX_NODES);
     assert_non_null(g0);
     assert_non_null(gu);
     assert_non_null(v0);
     assert_non_null(vu);
     assert_non_null(prog);
     assert_non_null(bytes);
+    assert_non_null(base);
+    assert_non_null(slope);
     uint64_t rng = 4242;
-    int bad = 0, runs = 0, skipped = 0, failed = 0, held = 0;
+    int bad = 0, runs = 0, skipped = 0, failed = 0, held = 0, checkpoints = 0, deep = 0;
     for (int trial = 0; trial < 1500; trial++) {
         graph_spec sp;
         random_spec(&sp, &rng);
@@ -626,7 +629,8 @@ static void test_program_equals_replay(void **state)
         uint32_t align[CG_MAX_BUFFERS];
         random_alignment(align, &rng);
         cg_window win[CG_MAX_WINDOWS];
-        const int n_win = random_windows(g0, &sp, &rng, win);
+        /* every other trial without windows: its checkpoint may sit anywhere */
+        const int n_win = random_windows(g0, &sp, &rng, win) * (trial / 4 % 2);
         const int v = trial % 4;
         const uint64_t seed = (uint64_t)fx_next_rand(&rng);
         const cg_graph *r0 = graph_variant(g0, v0, v, seed);
@@ -635,6 +639,17 @@ static void test_program_equals_replay(void **state)
         cg_replay(r0, align, win, n_win, &want);
         assert_true(prog->valid);
         assert_true(same_result(&rec, &want, r0->n_buffers)); /* recording changes nothing */
+        /* two trials in three run from a checkpoint, where one is found */
+        if (trial % 3 != 0) {
+            random_graph(gu, &sp, u0 + 1);
+            if (cg_param_sizes(r0, graph_variant(gu, vu, v, seed), u0, base, slope) >= 0) {
+                for (int i = 0; i < r0->n_nodes; i++)
+                    bytes[i] = r0->nodes[i].bytes;
+                cg_program_checkpoint(r0, prog, bytes, slope, align, win, n_win, 1);
+                checkpoints += prog->checkpoint.at_node > 0;
+                deep += prog->checkpoint.at_node > r0->n_nodes / 2;
+            }
+        }
         for (int64_t u = 1; u <= 12; u++) {
             random_graph(gu, &sp, u);
             const cg_graph *ru = graph_variant(gu, vu, v, seed);
@@ -661,12 +676,16 @@ static void test_program_equals_replay(void **state)
         }
     }
     print_message("# %d runs from records (%d with a window failed, %d with all settled), %d "
-                  "points skipped (in-place layouts changed)\n",
-                  runs, failed, held, skipped);
+                  "points skipped (in-place layouts changed); %d records with a checkpoint (%d "
+                  "past half their graph)\n",
+                  runs, failed, held, skipped, checkpoints, deep);
     assert_int_equal(bad, 0);
     /* both outcomes were reached */
     assert_true(failed > runs / 10);
-    assert_true(held > runs / 50);
+    assert_true(held > runs / 100);
+    assert_true(checkpoints > 100 && deep > 20);
+    free(slope);
+    free(base);
     free(bytes);
     free(prog);
     free(vu);
@@ -771,13 +790,15 @@ static void test_param_program_equals_param(void **state)
     cg_graph *g0 = malloc(sizeof *g0), *g1 = malloc(sizeof *g1);
     cg_program *prog = malloc(sizeof *prog);
     int64_t *base = malloc(sizeof *base * CG_MAX_NODES), *slope = malloc(sizeof *slope * CG_MAX_NODES);
+    uint64_t *bytes = malloc(sizeof *bytes * CG_MAX_NODES);
     assert_non_null(g0);
     assert_non_null(g1);
     assert_non_null(prog);
     assert_non_null(base);
     assert_non_null(slope);
+    assert_non_null(bytes);
     uint64_t rng = 31337;
-    int bad = 0, runs = 0, narrow = 0, wide = 0;
+    int bad = 0, runs = 0, narrow = 0, wide = 0, checkpoints = 0;
     for (int trial = 0; trial < 600; trial++) {
         graph_spec sp;
         random_spec(&sp, &rng);
@@ -798,6 +819,12 @@ static void test_param_program_equals_param(void **state)
         const int64_t limit = cg_param_sizes(g0, g1, u0, base, slope);
         assert_true(prog->valid);
         assert_true(limit >= 40);
+        if (trial % 2) { /* from a checkpoint, where one is found */
+            for (int i = 0; i < g0->n_nodes; i++)
+                bytes[i] = g0->nodes[i].bytes;
+            cg_program_checkpoint(g0, prog, bytes, slope, align, win, n_win, 1);
+            checkpoints += prog->checkpoint.at_node > 0;
+        }
         for (int k = 0; k < 3; k++) {
             const int64_t u = k == 0 ? u0 : 1 + (int64_t)(fx_next_rand(&rng) % 40);
             /* k 2: a reach of a few points on either side (k 0, 1: none) */
@@ -831,10 +858,11 @@ static void test_param_program_equals_param(void **state)
             }
         }
     }
-    print_message("# %d parametric runs from records: %d stopped narrow, %d wide ranges\n", runs,
-                  narrow, wide);
+    print_message("# %d parametric runs from records: %d stopped narrow, %d wide ranges; %d "
+                  "records with a checkpoint\n", runs, narrow, wide, checkpoints);
     assert_int_equal(bad, 0);
-    assert_true(runs > 600 && narrow > 20 && wide > 40);
+    assert_true(runs > 600 && narrow > 20 && wide > 40 && checkpoints > 20);
+    free(bytes);
     free(slope);
     free(base);
     free(prog);

@@ -191,6 +191,27 @@ typedef struct cg_event {
 } cg_event;
 #define CG_PROGRAM_EVENTS (3 * CG_MAX_NODES)
 #define CG_PROGRAM_LIVE 8192
+/* A run may start its walk at a later node: the buffers whose steps before
+ * it read no size that depends on u reach the same state at every u, kept
+ * here (cg_program_checkpoint), and only the other buffers' steps before it
+ * are run. */
+#define CG_CHECKPOINT_BLOCKS 64 /* = the replay's free blocks per buffer */
+#define CG_CHECKPOINT_LIVE 512
+typedef struct cg_checkpoint_buffer {
+    int n_blocks;
+    bool irregular;
+    uint64_t max_size;
+    uint64_t offset[CG_CHECKPOINT_BLOCKS], size[CG_CHECKPOINT_BLOCKS];
+} cg_checkpoint_buffer;
+typedef struct cg_checkpoint {
+    int at_node;             /* the node the walk goes on from (0: no checkpoint) */
+    uint32_t frozen;         /* bit b: buffer b's state below, its steps before at_node skipped */
+    int skipped;             /* those steps (for the tests) */
+    cg_checkpoint_buffer buffers[CG_MAX_BUFFERS];
+    int n_live;              /* the frozen buffers' tensors allocated at at_node */
+    int16_t live[CG_CHECKPOINT_LIVE];
+    uint64_t live_offset[CG_CHECKPOINT_LIVE];
+} cg_checkpoint;
 typedef struct cg_program {
     bool valid;                 /* false: recording ran out of room */
     int n_events;
@@ -198,6 +219,7 @@ typedef struct cg_program {
     int32_t node_events[CG_MAX_NODES + 1]; /* first event of node i; before node 0: the leafs */
     int32_t mark_live[CG_MAX_LAYER_MARKS + 1]; /* the live tensors at mark x: live[mark_live[x] ..] */
     int16_t live[CG_PROGRAM_LIVE];
+    cg_checkpoint checkpoint;
 } cg_program;
 
 /* cg_replay of g, recording its steps into prog (prog->valid false when
@@ -206,8 +228,18 @@ void cg_replay_record(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS
                       const cg_window *windows, int n_windows, cg_alloc_result *res,
                       cg_program *prog);
 
+/* The checkpoint of prog (a valid record of g) for the sizes bytes[i] +
+ * slope[i] (u - u_bytes) (slope 0: the same at every u): the latest node
+ * no window of windows snapshots before, among those where a buffer's
+ * steps stop being the same at every u, that skips the most steps. None
+ * where that skips fewer than min_steps. */
+void cg_program_checkpoint(const cg_graph *g, cg_program *prog, const uint64_t *bytes,
+                           const int64_t *slope, const uint32_t alignment[CG_MAX_BUFFERS],
+                           const cg_window *windows, int n_windows, int min_steps);
+
 /* cg_replay of a graph of g's structure and layout keys whose node i has
- * bytes[i] bytes, from prog (a valid record of g). */
+ * bytes[i] bytes, from prog (a valid record of g; from its checkpoint when
+ * it has one, which must hold for these sizes and windows). */
 void cg_replay_program(const cg_graph *g, const cg_program *prog, const uint64_t *bytes,
                        const uint32_t alignment[CG_MAX_BUFFERS], const cg_window *windows,
                        int n_windows, cg_alloc_result *res);

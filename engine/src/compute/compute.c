@@ -561,19 +561,26 @@ struct hr_compute_work {
     int n_varying;
 };
 
+/* a checkpoint must skip at least this many steps to pay for its restore */
+#define CHECKPOINT_MIN_STEPS 64
+
 /* The kept pair's sizes as forms, for its record's runs: bytes holds every
- * size that does not depend on u from now on. */
+ * size that does not depend on u from now on; and the record's checkpoint
+ * (the buffers whose first steps are the same at every u). */
 static void keep_sizes(hr_compute_work *work)
 {
     const kept_graphs *k = &work->kept;
     work->u_limit = cg_param_sizes(k->g, k->g_next, k->u_graph, work->base, work->slope);
     work->n_varying = 0;
-    for (int i = 0; work->u_limit >= 0 && i < k->g->n_nodes; i++) {
+    if (work->u_limit < 0)
+        return;
+    for (int i = 0; i < k->g->n_nodes; i++) {
         if (work->slope[i] != 0)
             work->varying[work->n_varying++] = (int16_t)i;
-        else
-            work->bytes[i] = (uint64_t)work->base[i];
+        work->bytes[i] = k->g->nodes[i].bytes; /* at u_graph */
     }
+    cg_program_checkpoint(k->g, &work->program, work->bytes, work->slope, k->align, k->lp.windows,
+                          k->lp.n_windows, CHECKPOINT_MIN_STEPS);
 }
 
 hr_compute_work *hr_compute_work_new(void)

@@ -31,6 +31,7 @@ static void program_snapshot(replay *r, int x, snapshot *sn);
 #define TAKE_SNAPSHOT(r, x, sn) take_snapshot((r), (r)->g->layer_start[x], (sn))
 #endif
 #define MAX_FREE_BLOCKS 64 /* ggml: 256; these graphs keep a handful */
+_Static_assert(MAX_FREE_BLOCKS == CG_CHECKPOINT_BLOCKS, "a checkpoint holds every block");
 #define HUGE_BLOCK ((uint64_t)1 << 62)
 
 typedef struct fblock { SZ offset, size; } fblock;
@@ -411,33 +412,76 @@ static void window_mark(replay *r, window_walk *ww, snapshot *ring)
 #ifndef PROGRAM_SZ
 #define PROGRAM_SZ(r, id) SZ_OF(r, id) /* a run's sizes */
 #endif
-/* Events [from, to) of r->prog: allocate_node's and free_node's steps as
- * recorded, with this replay's sizes. True: REPLAY_STOP gave up. */
+/* One event of r->prog: allocate_node's or free_node's step as recorded,
+ * with this replay's sizes. */
+static inline __attribute__((always_inline)) void program_event(replay *r, const cg_event *ev)
+{
+    const int16_t id = ev->node;
+    talloc *t = &r->alloc[ev->buffer];
+    if (ev->kind == CG_EV_ALLOC) {
+        r->offset[id] = talloc_alloc(t, PROGRAM_SZ(r, id));
+    } else if (ev->kind == CG_EV_FREE) {
+        talloc_free(t, r->offset[id], PROGRAM_SZ(r, id));
+    } else { /* allocate_node's in-place branch, over parent h in buffer t */
+        const int16_t h = ev->parent;
+        const uint8_t buf = r->g->nodes[id].buffer;
+        r->offset[id] = r->offset[h];
+        if (buf != ev->buffer)
+            r->alloc[buf].irregular = true;
+        const SZ psz = SZ_ALIGN(r, PROGRAM_SZ(r, h), t->alignment);
+        const SZ nsz = SZ_ALIGN(r, PROGRAM_SZ(r, id), t->alignment);
+        if (SZ_GT(r, psz, nsz))
+            talloc_free(t, SZ_ADD(r->offset[h], nsz), SZ_SUB(psz, nsz));
+    }
+}
+
+/* Events [from, to) of r->prog. True: REPLAY_STOP gave up. */
 static bool program_events(replay *r, int from, int to)
 {
     const cg_event *ev = r->prog->events;
     for (int e = from; e < to; e++) {
         if (REPLAY_STOP(r))
             return true;
-        const int16_t id = ev[e].node;
-        talloc *t = &r->alloc[ev[e].buffer];
-        if (ev[e].kind == CG_EV_ALLOC) {
-            r->offset[id] = talloc_alloc(t, PROGRAM_SZ(r, id));
-        } else if (ev[e].kind == CG_EV_FREE) {
-            talloc_free(t, r->offset[id], PROGRAM_SZ(r, id));
-        } else { /* allocate_node's in-place branch, over parent h in buffer t */
-            const int16_t h = ev[e].parent;
-            const uint8_t buf = r->g->nodes[id].buffer;
-            r->offset[id] = r->offset[h];
-            if (buf != ev[e].buffer)
-                r->alloc[buf].irregular = true;
-            const SZ psz = SZ_ALIGN(r, PROGRAM_SZ(r, h), t->alignment);
-            const SZ nsz = SZ_ALIGN(r, PROGRAM_SZ(r, id), t->alignment);
-            if (SZ_GT(r, psz, nsz))
-                talloc_free(t, SZ_ADD(r->offset[h], nsz), SZ_SUB(psz, nsz));
-        }
+        program_event(r, &ev[e]);
     }
     return false;
+}
+
+/* The start of a run from r->prog: the leafs' steps, or with a checkpoint
+ * the frozen buffers' state there and the other buffers' steps before it.
+ * Returns the node the walk goes on from. */
+static int program_start(replay *r)
+{
+    const cg_program *p = r->prog;
+    const cg_checkpoint *c = &p->checkpoint;
+    if (c->at_node <= 0) {
+        program_events(r, 0, p->node_events[0]);
+        return 0;
+    }
+    for (int b = 0; b < r->g->n_buffers; b++) {
+        if (!(c->frozen >> b & 1))
+            continue;
+        talloc *t = &r->alloc[b];
+        const cg_checkpoint_buffer *cb = &c->buffers[b];
+        t->n_blocks = cb->n_blocks;
+        for (int i = 0; i < cb->n_blocks; i++) {
+            t->blocks[i].offset = SZ_CONST(cb->offset[i]);
+            t->blocks[i].size = SZ_CONST(cb->size[i]);
+        }
+        t->max_size = SZ_CONST(cb->max_size);
+        t->irregular = cb->irregular;
+    }
+    for (int j = 0; j < c->n_live; j++)
+        r->offset[c->live[j]] = SZ_CONST(c->live_offset[j]);
+    const cg_event *ev = p->events;
+    for (int e = 0; e < p->node_events[c->at_node]; e++) {
+        if (c->frozen >> ev[e].buffer & 1)
+            continue;
+        if (REPLAY_STOP(r))
+            break; /* the walk's first step stops too */
+        program_event(r, &ev[e]);
+    }
+    return c->at_node;
 }
 
 /* take_snapshot at mark x from the record's live list */
@@ -457,6 +501,23 @@ static void program_snapshot(replay *r, int x, snapshot *sn)
     }
 }
 #endif
+
+/* Every buffer empty: one open block */
+static void replay_init(replay *r, const uint32_t alignment[CG_MAX_BUFFERS])
+{
+    for (int b = 0; b < r->g->n_buffers; b++) {
+        r->alloc[b].n_blocks = 1;
+        r->alloc[b].blocks[0].offset = SZ_ZERO;
+        r->alloc[b].blocks[0].size = SZ_CONST(HUGE_BLOCK);
+        r->alloc[b].max_size = SZ_ZERO;
+        r->alloc[b].alignment = alignment[b] ? alignment[b] : 32u;
+        r->alloc[b].r = r;
+        r->alloc[b].irregular = false;
+    }
+    r->n_live = 0;
+    r->live_upto = 0;
+    r->live_ok = true;
+}
 
 /* Leafs first (in discovery order), then every reader counted (a consumer
  * through a view counts as a view); graph inputs that are nodes (pipeline
@@ -487,21 +548,11 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS],
                            const cg_window *windows, int n_windows, uint8_t lag[CG_MAX_WINDOWS])
 {
     const cg_graph *g = r->g;
-    for (int b = 0; b < g->n_buffers; b++) {
-        r->alloc[b].n_blocks = 1;
-        r->alloc[b].blocks[0].offset = SZ_ZERO;
-        r->alloc[b].blocks[0].size = SZ_CONST(HUGE_BLOCK);
-        r->alloc[b].max_size = SZ_ZERO;
-        r->alloc[b].alignment = alignment[b] ? alignment[b] : 32u;
-        r->alloc[b].r = r;
-        r->alloc[b].irregular = false;
-    }
-    r->n_live = 0;
-    r->live_upto = 0;
-    r->live_ok = true;
+    replay_init(r, alignment);
+    int start = 0;
 #ifdef REPLAY_PROGRAM
     if (r->prog)
-        program_events(r, 0, r->prog->node_events[0]);
+        start = program_start(r);
     else
 #endif
         replay_prologue(r);
@@ -520,7 +571,7 @@ static uint32_t run_replay(replay *r, const uint32_t alignment[CG_MAX_BUFFERS],
         ww.ring_mark[k] = -1;
     window_next(g, &ww, 0);
 
-    for (int i = 0;;) {
+    for (int i = start;;) {
         /* the marks due here (several when a layer emitted nothing) */
         while (ww.x >= 0 && g->layer_start[ww.x] <= i) {
             if (g->layer_start[ww.x] < i) /* marks out of node order: unchecked */

@@ -100,6 +100,7 @@ void cg_replay_record(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS
     r.prog_bytes = NULL;
     prog->valid = true;
     prog->n_events = 0;
+    prog->checkpoint.at_node = 0;
     res->failed_checks = run_replay(&r, alignment, windows, n_windows, res->lag);
     res->periodic_ok = res->failed_checks == 0;
     for (int b = 0; b < CG_MAX_BUFFERS; b++)
@@ -107,6 +108,129 @@ void cg_replay_record(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS
     prog->node_events[g->n_nodes] = prog->n_events;
     if (prog->valid)
         record_live(g, prog);
+}
+
+/* The first node where a step of buffer b reads a size that depends on u
+ * (or an in-place take-over crosses buffers: both then depend on each
+ * other), up to limit; limit where none does. */
+static void first_varying(const cg_graph *g, const cg_program *p, const int64_t *slope, int limit,
+                          int varies_at[CG_MAX_BUFFERS])
+{
+    for (int b = 0; b < CG_MAX_BUFFERS; b++)
+        varies_at[b] = limit;
+    int i = 0; /* the node of event e (the leafs' steps count as node 0's) */
+    for (int e = 0; e < p->node_events[limit]; e++) {
+        while (i < limit && p->node_events[i + 1] <= e)
+            i++;
+        const cg_event *ev = &p->events[e];
+        const uint8_t child = g->nodes[ev->node].buffer;
+        const bool cross = ev->kind == CG_EV_INPLACE && child != ev->buffer;
+        if (slope[ev->node] != 0 || cross || (ev->kind == CG_EV_INPLACE && slope[ev->parent] != 0)) {
+            if (i < varies_at[ev->buffer])
+                varies_at[ev->buffer] = i;
+            if (cross && i < varies_at[child])
+                varies_at[child] = i;
+        }
+    }
+}
+
+/* steps of the buffers in frozen before node at */
+static int frozen_steps(const cg_program *p, int at, uint32_t frozen)
+{
+    int n = 0;
+    for (int e = 0; e < p->node_events[at]; e++)
+        n += frozen >> p->events[e].buffer & 1;
+    return n;
+}
+
+void cg_program_checkpoint(const cg_graph *g, cg_program *prog, const uint64_t *bytes,
+                           const int64_t *slope, const uint32_t alignment[CG_MAX_BUFFERS],
+                           const cg_window *windows, int n_windows, int min_steps)
+{
+    cg_checkpoint *c = &prog->checkpoint;
+    c->at_node = 0;
+    c->frozen = 0;
+    c->skipped = 0;
+    if (!prog->valid)
+        return;
+    /* no window snapshots a mark before the walk starts: the latest start
+     * is the first mark any window may snapshot (window_first_mark) */
+    int limit = g->n_nodes;
+    for (int w = 0; w < n_windows && w < CG_MAX_WINDOWS; w++) {
+        const cg_window *v = &windows[w];
+        const int back = v->max_lag * v->period;
+        int first = v->lo - back > v->base ? v->lo - back : v->base;
+        if (first < 0)
+            first = 0;
+        if (first < g->n_layer_marks && g->layer_start[first] < limit)
+            limit = g->layer_start[first];
+    }
+    if (limit < 0)
+        return;
+    int varies_at[CG_MAX_BUFFERS];
+    first_varying(g, prog, slope, limit, varies_at);
+    /* the start that skips the most: limit, or where a buffer stops being frozen */
+    int best_at = 0, best_steps = 0;
+    uint32_t best_frozen = 0;
+    for (int k = -1; k < g->n_buffers; k++) {
+        const int at = k < 0 ? limit : varies_at[k];
+        if (at <= 0)
+            continue;
+        uint32_t frozen = 0;
+        for (int b = 0; b < g->n_buffers; b++)
+            if (varies_at[b] >= at)
+                frozen |= 1u << b;
+        const int steps = frozen_steps(prog, at, frozen);
+        if (steps > best_steps) {
+            best_at = at;
+            best_steps = steps;
+            best_frozen = frozen;
+        }
+    }
+    if (best_steps < min_steps || best_steps == 0)
+        return;
+    /* run the steps before it, then keep the frozen buffers' state */
+    replay r;
+    r.g = g;
+    r.rec = NULL;
+    r.prog = prog;
+    r.prog_bytes = bytes;
+    replay_init(&r, alignment);
+    program_events(&r, 0, prog->node_events[best_at]);
+    for (int b = 0; b < g->n_buffers; b++) {
+        if (!(best_frozen >> b & 1))
+            continue;
+        const talloc *t = &r.alloc[b];
+        cg_checkpoint_buffer *cb = &c->buffers[b];
+        cb->n_blocks = t->n_blocks;
+        for (int i = 0; i < t->n_blocks; i++) {
+            cb->offset[i] = t->blocks[i].offset;
+            cb->size[i] = t->blocks[i].size;
+        }
+        cb->max_size = t->max_size;
+        cb->irregular = t->irregular;
+    }
+    /* the frozen buffers' tensors still allocated there, and where */
+    uint8_t allocated[CG_MAX_NODES];
+    memset(allocated, 0, sizeof allocated[0] * (size_t)g->n_nodes);
+    for (int e = 0; e < prog->node_events[best_at]; e++) {
+        const cg_event *ev = &prog->events[e];
+        allocated[ev->node] = ev->kind != CG_EV_FREE;
+        if (ev->kind == CG_EV_INPLACE)
+            allocated[ev->parent] = 0;
+    }
+    c->n_live = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!allocated[i] || !(best_frozen >> g->nodes[i].buffer & 1))
+            continue;
+        if (c->n_live == CG_CHECKPOINT_LIVE)
+            return; /* no checkpoint (at_node still 0) */
+        c->live[c->n_live] = (int16_t)i;
+        c->live_offset[c->n_live++] = r.offset[i];
+    }
+    c->frozen = best_frozen;
+    c->skipped = best_steps;
+    c->at_node = best_at;
 }
 
 void cg_replay_program(const cg_graph *g, const cg_program *prog, const uint64_t *bytes,
