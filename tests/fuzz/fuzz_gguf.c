@@ -2,7 +2,9 @@
  * the tensor data (a sparse hole, see fuzz_input.h); the rest is the header.
  * A model that opens is planned on the host, then half on a GPU with another
  * graph (no flash attention, two sequences, a q8_0 K cache): the scheduler's
- * copies and op offload of every architecture's layers. */
+ * copies and op offload of every architecture's layers; then a context sweep
+ * in that placement (the kept graphs, their records, checkpoints and
+ * probes). */
 #include <stdlib.h>
 
 #include "fuzz_budget.h"
@@ -35,6 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s.n_seq = 2;
         s.type_k = HR_TYPE_Q8_0;
         hr_plan_compute(m, &s, &gpu, &plan, &err);
+        static const uint32_t ctx[] = {512, 1024, 1536, 2048, 4096, 3072, 8192, 16384};
+        uint64_t totals[sizeof ctx / sizeof ctx[0] * HR_MAX_DEVICES];
+        hr_sweep_ctx(m, &s, &gpu, ctx, (int)(sizeof ctx / sizeof ctx[0]), totals, &err);
         char *json = hr_model_to_json(m, true);
         free(json);
         hr_model_free(m);

@@ -68,13 +68,6 @@ EMITTER int16_t nw(cg_build *b, int16_t x, int16_t y, int64_t ne0, int64_t ne1, 
     return cg_op(b->g, false, CG_F32, ne0, ne1, ne2, ne3, x, y, CG_NONE, CG_NONE);
 }
 
-/* a matmul with a weight of these layers (never op-offloaded: the weight
- * is no source) */
-EMITTER int16_t mm(cg_build *b, int16_t x, int64_t rows, int64_t ne1, int64_t ne2, int64_t ne3)
-{
-    return nw(b, x, CG_NONE, rows, ne1, ne2, ne3);
-}
-
 /* a matmul with the layer's weight of a role: in an op-offloaded layer the
  * weight is its first source (ggml_mul_mat(w, x)), which moves it to the GPU */
 EMITTER int16_t mmw(cg_build *b, hr_role role, int16_t x, int64_t rows, int64_t ne1, int64_t ne2,

@@ -1077,7 +1077,19 @@ hr_status hr_compute_estimate(const hr_compute_input *in, hr_compute_output *out
     return HR_OK;
 }
 
-/* ---- the sweep cache ---- */
+/* ---- the sweep cache ----
+ *
+ * A point the forms miss is answered from the graph pair they came from
+ * (kept_graphs), never built again: the first miss replays it plainly at
+ * the point and records the allocator's steps (galloc_program.c); later
+ * misses run that record, plainly (plain_at) or with linear sizes for new
+ * forms (reform_at, a probe). A probe stops as soon as its range no longer
+ * reaches the points the caller will ask for next (probe_reach) and the
+ * point goes plain; narrow probes in a row make the next ones wait. When a
+ * point finds the kept cut too short (a state check fails there), the new
+ * estimate starts from the kept run plans grown as that failure says, with
+ * the other runs on its device and every skip a pair of periods, and its
+ * replay is recorded at once. */
 
 static uint64_t form_value(cg_form f, int64_t u)
 {
@@ -1233,19 +1245,16 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
 
 /* A point the forms miss, answered from the kept pair: new forms around u
  * (a probe) when they reach PROBE_POINTS steps on (step: the caller's last
- * move), else the plain replay at u; the pair's first miss is replayed
- * plainly, which records it; after narrow probes, the next few points go
- * plain (PROBE_WAIT_MAX). False:
- * replay from scratch; when the kept cut failed at u, cut_failed has the
- * checks (periodic_ok false). */
+ * move), else the plain replay at u (the pair's first one records it);
+ * after narrow probes, the next few points go plain (PROBE_WAIT_MAX).
+ * False: replay from scratch; when the kept cut failed at u, cut_failed has
+ * the checks (periodic_ok false). */
 static bool from_kept(hr_compute_work *work, hr_compute_cache *c, int64_t u, int64_t step,
                       graph_result *gr, cg_alloc_result *cut_failed)
 {
     const kept_graphs *k = kept_for(work, c->room_stamp, &c->pp);
     if (!k)
         return false;
-    if (!k->recorded && k->layouts_fixed)
-        return plain_at(work, c->room_stamp, u, &c->pp, gr, cut_failed) == PLAIN_OK;
     if (c->probe_wait > 0) {
         c->probe_wait--;
         const plain_result pr = plain_at(work, c->room_stamp, u, &c->pp, gr, cut_failed);

@@ -97,7 +97,9 @@ bool hr_compute_key_equal(const hr_compute_key *a, const hr_compute_key *b);
  * its result over a range of KV cells; and, while the caller's room
  * (in->work, the same one at every point) still holds them, the prompt
  * graph and its next step, which a point outside the range replays
- * without building anything. Zero it before first use. */
+ * without building anything (from a record of its allocator steps after
+ * the first such point: compute.c, plain_at and reform_at). Zero it
+ * before first use. */
 typedef struct hr_compute_cache {
     bool valid;
     hr_compute_key key;
