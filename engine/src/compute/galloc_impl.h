@@ -138,31 +138,33 @@ static void talloc_free(talloc *t, SZ offset, SZ size)
     replay *r = t->r;
     (void)r;
     size = SZ_ALIGN(r, size, t->alignment);
-#ifdef SZ_PLAIN
-    t->irregular |= size == 0;
+    t->irregular |= SZ_EQ(r, size, SZ_ZERO);
     if (!t->irregular) {
         /* sorted and disjoint: no block starts at offset, every block before
          * the one before the freed range ends before it, every one after the
          * one after starts past its end. So ggml's first match is the block
          * before (ending at offset), else the one after (starting at the
-         * end; the one before does not end at offset), else none: insert. */
+         * end; the one before does not end at offset), else none: insert.
+         * With sizes linear in u the same holds at every u of the range:
+         * each u's list is a regular one, its pos the same (the compares
+         * that found it narrowed the range), so only those two blocks'
+         * compares can steer the step and only they need to narrow it. */
         const int pos = block_at_or_after(t, offset);
-        if (pos > 0 && t->blocks[pos - 1].offset + t->blocks[pos - 1].size == offset) {
+        if (pos > 0 && SZ_EQ(r, SZ_ADD(t->blocks[pos - 1].offset, t->blocks[pos - 1].size), offset)) {
             fblock *b = &t->blocks[pos - 1];
-            b->size += size;
-            if (pos < t->n_blocks && b->offset + b->size == t->blocks[pos].offset) {
-                b->size += t->blocks[pos].size;
+            b->size = SZ_ADD(b->size, size);
+            if (pos < t->n_blocks && SZ_EQ(r, SZ_ADD(b->offset, b->size), t->blocks[pos].offset)) {
+                b->size = SZ_ADD(b->size, t->blocks[pos].size);
                 remove_block(t, pos);
             }
-        } else if (pos < t->n_blocks && offset + size == t->blocks[pos].offset) {
+        } else if (pos < t->n_blocks && SZ_EQ(r, SZ_ADD(offset, size), t->blocks[pos].offset)) {
             t->blocks[pos].offset = offset;
-            t->blocks[pos].size += size;
+            t->blocks[pos].size = SZ_ADD(t->blocks[pos].size, size);
         } else {
             insert_at(t, pos, offset, size);
         }
         return;
     }
-#endif
     for (int i = 0; i < t->n_blocks; i++) {
         fblock *b = &t->blocks[i];
         if (SZ_EQ(r, SZ_ADD(b->offset, b->size), offset)) {
