@@ -1156,13 +1156,14 @@ static reform_result reform_at(hr_compute_work *work, uint64_t stamp, int64_t u,
                         k->lp.windows, k->lp.n_windows, &pr);
     if (pr.narrow)
         return REFORM_NARROW;
-    if (pr.valid && !cut_holds(k, pr.failed_checks, pr.lag)) {
+    if (!pr.valid)
+        return REFORM_NONE;
+    if (!cut_holds(k, pr.failed_checks, pr.lag)) {
         cut_failed->failed_checks = pr.failed_checks;
         memcpy(cut_failed->lag, pr.lag, sizeof pr.lag);
         cut_failed->periodic_ok = false;
-    }
-    if (!pr.valid || !cut_holds(k, pr.failed_checks, pr.lag))
         return REFORM_NONE;
+    }
     memcpy(gf->peak, pr.peak, sizeof gf->peak);
     gf->lo = pr.lo;
     gf->hi = pr.hi;
@@ -1235,7 +1236,6 @@ static plain_result plain_at(hr_compute_work *work, uint64_t stamp, int64_t u, c
         gr->peak[i] = res.peak[i];
     return PLAIN_OK;
 }
-
 
 /* Probes in a row that came out narrow make the next one wait this many
  * points at most: a narrow probe costs up to a plain replay (its range may
