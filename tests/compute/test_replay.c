@@ -694,6 +694,22 @@ static void test_program_equals_replay(void **state)
     free(g0);
 }
 
+/* A random graph pair for the parametric replays: g0 at the returned u0
+ * (1..6), g1 one step on (no zero sizes), with alignments and windows. */
+static int64_t random_pair(uint64_t *rng, graph_spec *sp, cg_graph *g0, cg_graph *g1,
+                           uint32_t align[CG_MAX_BUFFERS], cg_window win[CG_MAX_WINDOWS],
+                           int *n_win)
+{
+    random_spec(sp, rng);
+    sp->zero_sizes = false;
+    const int64_t u0 = 1 + (int64_t)(fx_next_rand(rng) % 6);
+    random_graph(g0, sp, u0);
+    random_graph(g1, sp, u0 + 1);
+    random_alignment(align, rng);
+    *n_win = random_windows(g0, sp, rng, win);
+    return u0;
+}
+
 /* The parametric replay of the pair (g0 at u_graph, g1 one step on) at
  * u_eval against plain replays at every u of the range it returns: the
  * mismatches (0 when it is invalid); points and wide count what was
@@ -742,15 +758,10 @@ static void test_param_equals_plain(void **state)
     int bad = 0, points = 0, wide = 0, points_elsewhere = 0, wide_elsewhere = 0;
     for (int trial = 0; trial < 400; trial++) {
         graph_spec sp;
-        random_spec(&sp, &rng);
-        sp.zero_sizes = false;
-        const int64_t u0 = 1 + (int64_t)(fx_next_rand(&rng) % 6);
-        random_graph(g0, &sp, u0);
-        random_graph(g1, &sp, u0 + 1);
         uint32_t align[CG_MAX_BUFFERS];
-        random_alignment(align, &rng);
         cg_window win[CG_MAX_WINDOWS];
-        const int n_win = random_windows(g0, &sp, &rng, win);
+        int n_win;
+        const int64_t u0 = random_pair(&rng, &sp, g0, g1, align, win, &n_win);
         const int64_t u_else = 1 + (int64_t)(fx_next_rand(&rng) % 40);
         bad += param_mismatches(g0, g1, gu, &sp, u0, u_else, align, win, n_win, &points_elsewhere,
                                 &wide_elsewhere);
@@ -801,15 +812,10 @@ static void test_param_program_equals_param(void **state)
     int bad = 0, runs = 0, narrow = 0, wide = 0, checkpoints = 0;
     for (int trial = 0; trial < 600; trial++) {
         graph_spec sp;
-        random_spec(&sp, &rng);
-        sp.zero_sizes = false;
-        const int64_t u0 = 1 + (int64_t)(fx_next_rand(&rng) % 6);
-        random_graph(g0, &sp, u0);
-        random_graph(g1, &sp, u0 + 1);
         uint32_t align[CG_MAX_BUFFERS];
-        random_alignment(align, &rng);
         cg_window win[CG_MAX_WINDOWS];
-        const int n_win = random_windows(g0, &sp, &rng, win);
+        int n_win;
+        const int64_t u0 = random_pair(&rng, &sp, g0, g1, align, win, &n_win);
         cg_param_result full;
         cg_replay_param(g0, g1, u0, u0, 1, 40, CG_REACH_ANY, align, win, n_win, &full);
         if (!full.valid || full.layout_moved)
