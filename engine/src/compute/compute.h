@@ -57,10 +57,10 @@ typedef struct hr_compute_input {
     struct hr_compute_work *work;
 } hr_compute_input;
 
-/* Room for the graphs an estimate builds and replays (~600 KiB). A caller
- * making many estimates (a sweep, a solver, a planner) keeps one: fresh
- * memory for every estimate costs the allocator's trims and page faults,
- * more than the replay itself on a context sweep. */
+/* Room for the graphs an estimate builds and replays, and a replay's record
+ * (~900 KiB). A caller making many estimates (a sweep, a solver, a planner)
+ * keeps one: fresh memory for every estimate costs the allocator's trims
+ * and page faults, more than the replay itself on a context sweep. */
 typedef struct hr_compute_work hr_compute_work;
 hr_compute_work *hr_compute_work_new(void);
 void hr_compute_work_free(hr_compute_work *work);
