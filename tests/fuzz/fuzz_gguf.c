@@ -4,7 +4,7 @@
  * graph (no flash attention, two sequences, a q8_0 K cache): the scheduler's
  * copies and op offload of every architecture's layers; then a context sweep
  * in that placement (the kept graphs, their records, checkpoints and
- * probes). */
+ * probes), each point checked against its own plan (a mismatch aborts). */
 #include <stdlib.h>
 
 #include "fuzz_budget.h"
@@ -38,8 +38,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s.type_k = HR_TYPE_Q8_0;
         hr_plan_compute(m, &s, &gpu, &plan, &err);
         static const uint32_t ctx[] = {512, 1024, 1536, 2048, 4096, 3072, 8192, 16384};
-        uint64_t totals[sizeof ctx / sizeof ctx[0] * HR_MAX_DEVICES];
-        hr_sweep_ctx(m, &s, &gpu, ctx, (int)(sizeof ctx / sizeof ctx[0]), totals, &err);
+        enum { N_CTX = sizeof ctx / sizeof ctx[0] };
+        uint64_t totals[N_CTX * HR_MAX_DEVICES];
+        if (hr_sweep_ctx(m, &s, &gpu, ctx, N_CTX, totals, &err) == HR_OK) {
+            /* every point is its own plan, byte for byte */
+            for (int i = 0; i < N_CTX; i++) {
+                s.n_ctx = ctx[i];
+                if (hr_plan_compute(m, &s, &gpu, &plan, &err) != HR_OK)
+                    abort();
+                for (int d = 0; d < gpu.n_devices; d++) {
+                    const uint64_t want = d < plan.n_devices ? plan.devices[d].total_bytes : 0;
+                    if (totals[i * gpu.n_devices + d] != want)
+                        abort();
+                }
+            }
+        }
         char *json = hr_model_to_json(m, true);
         free(json);
         hr_model_free(m);
