@@ -390,6 +390,35 @@ static bool same_result(const cg_alloc_result *a, const cg_alloc_result *b, int 
     return true;
 }
 
+/* The graph of variant v from g, into out: the graph itself (0), the
+ * scheduler's copy with 1 and 4 copies (1, 2: input nodes), and the graph
+ * with computed nodes made inputs or leafs (3: allocated before the walk, an
+ * input while ggml counts the readers before it), the same flags for the
+ * same seed. */
+static const cg_graph *graph_variant(const cg_graph *g, cg_graph *out, int v, uint64_t seed)
+{
+    if (v == 1 || v == 2) {
+        cg_split_copies(g, out, v == 1 ? 1 : 4);
+        return out;
+    }
+    if (v == 0)
+        return g;
+    memcpy(out, g, sizeof *out);
+    for (int i = 0; i < out->n_nodes; i++) {
+        cg_node *n = &out->nodes[i];
+        const uint32_t pick = fx_next_rand(&seed) % 16;
+        if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL | CG_FLAG_NOALLOC) || pick > 1)
+            continue;
+        n->flags |= CG_FLAG_INPUT;
+        if (pick == 1 && out->n_leafs < (int)(sizeof out->leafs / sizeof out->leafs[0])) {
+            n->flags |= CG_FLAG_LEAF;
+            out->leafs[out->n_leafs++] = (int16_t)i;
+        }
+    }
+    out->input_nodes = true;
+    return out;
+}
+
 static void test_replay_equals_reference(void **state)
 {
     (void)state;
@@ -406,30 +435,9 @@ static void test_replay_equals_reference(void **state)
         random_alignment(align, &rng);
         cg_window win[CG_MAX_WINDOWS];
         const int n_win = random_windows(g, &sp, &rng, win);
-        /* the graph itself, the scheduler's copy (4 copies: input nodes), and
-         * the graph with computed nodes made inputs or leafs (allocated before
-         * the walk, an input while ggml counts the readers before it) */
         for (int variant = 0; variant < 4; variant++) {
-            const cg_graph *run = g;
-            if (variant == 1 || variant == 2) {
-                cg_split_copies(g, split, variant == 1 ? 1 : 4);
-                run = split;
-            } else if (variant == 3) {
-                memcpy(split, g, sizeof *split);
-                for (int i = 0; i < split->n_nodes; i++) {
-                    cg_node *n = &split->nodes[i];
-                    const uint32_t pick = fx_next_rand(&rng) % 16;
-                    if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL | CG_FLAG_NOALLOC) || pick > 1)
-                        continue;
-                    n->flags |= CG_FLAG_INPUT;
-                    if (pick == 1 && split->n_leafs < (int)(sizeof split->leafs / sizeof split->leafs[0])) {
-                        n->flags |= CG_FLAG_LEAF;
-                        split->leafs[split->n_leafs++] = (int16_t)i;
-                    }
-                }
-                split->input_nodes = true;
-                run = split;
-            }
+            const uint64_t seed = variant == 3 ? fx_next_rand(&rng) : 0;
+            const cg_graph *run = graph_variant(g, split, variant, seed);
             cg_alloc_result got, want;
             cg_replay(run, align, win, n_win, &got);
             ref_replay(run, align, win, n_win, &want);
@@ -573,32 +581,6 @@ static bool same_inplace_layouts(const cg_graph *a, const cg_graph *b)
                 return false;
         }
     return true;
-}
-
-/* The graph of variant v (test_replay_equals_reference's four) from g at
- * u, into out: the same flags for the same seed at every u. */
-static const cg_graph *graph_variant(const cg_graph *g, cg_graph *out, int v, uint64_t seed)
-{
-    if (v == 1 || v == 2) {
-        cg_split_copies(g, out, v == 1 ? 1 : 4);
-        return out;
-    }
-    if (v == 0)
-        return g;
-    memcpy(out, g, sizeof *out);
-    for (int i = 0; i < out->n_nodes; i++) {
-        cg_node *n = &out->nodes[i];
-        const uint32_t pick = fx_next_rand(&seed) % 16;
-        if (n->flags & (CG_FLAG_LEAF | CG_FLAG_EXTERNAL | CG_FLAG_NOALLOC) || pick > 1)
-            continue;
-        n->flags |= CG_FLAG_INPUT;
-        if (pick == 1 && out->n_leafs < (int)(sizeof out->leafs / sizeof out->leafs[0])) {
-            n->flags |= CG_FLAG_LEAF;
-            out->leafs[out->n_leafs++] = (int16_t)i;
-        }
-    }
-    out->input_nodes = true;
-    return out;
 }
 
 /* A replay recorded at one size and run from its record at others equals
