@@ -493,7 +493,8 @@ static void program_snapshot(replay *r, int x, snapshot *sn)
         return;
     const cg_program *p = r->prog;
     const int from = p->mark_live[x], to = p->mark_live[x + 1];
-    if (to - from > (int)(sizeof r->live / sizeof r->live[0]) || sn->n + 2 * (to - from) > SNAPSHOT_WORDS) {
+    const int room = (int)(sizeof r->live / sizeof r->live[0]); /* as take_snapshot's */
+    if (to - from > room || sn->n + 2 * (to - from) > SNAPSHOT_WORDS) {
         sn->n = -2;
         return;
     }
