@@ -23,8 +23,6 @@
 #include "cgraph.h"
 #include "galloc_plain.h"
 
-#define SZ_OF(r, id) ((r)->g->nodes[id].bytes)
-
 #define REPLAY_EXTRA /* nothing */
 
 #include "galloc_impl.h"
@@ -34,8 +32,5 @@ void cg_replay(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS],
 {
     replay r;
     r.g = g;
-    res->failed_checks = run_replay(&r, alignment, windows, n_windows, res->lag);
-    res->periodic_ok = res->failed_checks == 0;
-    for (int b = 0; b < CG_MAX_BUFFERS; b++)
-        res->peak[b] = b < g->n_buffers ? r.alloc[b].max_size : 0;
+    replay_result(&r, run_replay(&r, alignment, windows, n_windows, res->lag), res);
 }

@@ -505,6 +505,17 @@ static void program_snapshot(replay *r, int x, snapshot *sn)
 }
 #endif
 
+#ifdef SZ_PLAIN
+/* a plain replay's result: the windows' outcome (run_replay's) and peaks */
+static void replay_result(const replay *r, uint32_t failed_checks, cg_alloc_result *res)
+{
+    res->failed_checks = failed_checks;
+    res->periodic_ok = failed_checks == 0;
+    for (int b = 0; b < CG_MAX_BUFFERS; b++)
+        res->peak[b] = b < r->g->n_buffers ? r->alloc[b].max_size : 0;
+}
+#endif
+
 /* Every buffer empty: one open block */
 static void replay_init(replay *r, const uint32_t alignment[CG_MAX_BUFFERS])
 {

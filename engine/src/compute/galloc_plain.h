@@ -1,11 +1,13 @@
-/* The plain instantiation of galloc_impl.h's size type: byte counts
- * (galloc.c, galloc_program.c; each defines SZ_OF). */
+/* The plain instantiation of galloc_impl.h's size type: byte counts, the
+ * graph's own (galloc.c, galloc_program.c; a run from a record reads its
+ * sizes through PROGRAM_SZ instead). */
 #ifndef HR_COMPUTE_GALLOC_PLAIN_H
 #define HR_COMPUTE_GALLOC_PLAIN_H
 
 typedef uint64_t SZ;
 #define SZ_PLAIN 1
 #define SZ_ZERO ((uint64_t)0)
+#define SZ_OF(r, id) ((r)->g->nodes[id].bytes)
 #define SZ_CONST(v) ((uint64_t)(v))
 #define SZ_SEPARATOR UINT64_MAX
 #define SZ_ADD(x, y) ((x) + (y))

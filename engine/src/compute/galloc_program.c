@@ -8,8 +8,8 @@
 #include "cgraph.h"
 #include "galloc_plain.h"
 
-/* sizes: the graph's while recording, the caller's while running a record */
-#define SZ_OF(r, id) ((r)->prog ? (r)->prog_bytes[id] : (r)->g->nodes[id].bytes)
+/* sizes: the graph's while recording (SZ_OF), the caller's while running a
+ * record */
 #define REPLAY_PROGRAM 1
 #define PROGRAM_SZ(r, id) ((r)->prog_bytes[id])
 #define REPLAY_EXTRA                                                                       \
@@ -39,6 +39,15 @@ static void record_event(replay *r, uint8_t kind, int16_t id, int16_t parent)
     p->events[p->n_events++] = (cg_event){id, parent, kind, buffer};
 }
 
+/* what event ev leaves allocated: its node, unless freed; an in-place
+ * take-over's parent no longer (its memory is the node's now) */
+static void mark_allocated(uint8_t *allocated, const cg_event *ev)
+{
+    allocated[ev->node] = ev->kind != CG_EV_FREE;
+    if (ev->kind == CG_EV_INPLACE)
+        allocated[ev->parent] = 0;
+}
+
 /* The tensors take_snapshot lists at each mark: allocated when the walk
  * reaches the mark's node, before it, neither a leaf nor an output. */
 static void record_live(const cg_graph *g, cg_program *p)
@@ -58,12 +67,8 @@ static void record_live(const cg_graph *g, cg_program *p)
     for (int k = 0; k < g->n_layer_marks; k++) {
         const int x = order[k];
         const int upto = g->layer_start[x] < g->n_nodes ? g->layer_start[x] : g->n_nodes;
-        for (; e < p->node_events[upto]; e++) {
-            const cg_event *ev = &p->events[e];
-            allocated[ev->node] = ev->kind != CG_EV_FREE;
-            if (ev->kind == CG_EV_INPLACE)
-                allocated[ev->parent] = 0;
-        }
+        for (; e < p->node_events[upto]; e++)
+            mark_allocated(allocated, &p->events[e]);
         at[x] = n_live;
         for (int i = 0; i < upto; i++) {
             if (!allocated[i] || (g->nodes[i].flags & (CG_FLAG_LEAF | CG_FLAG_OUTPUT)))
@@ -101,10 +106,7 @@ void cg_replay_record(const cg_graph *g, const uint32_t alignment[CG_MAX_BUFFERS
     prog->valid = true;
     prog->n_events = 0;
     prog->checkpoint.at_node = 0;
-    res->failed_checks = run_replay(&r, alignment, windows, n_windows, res->lag);
-    res->periodic_ok = res->failed_checks == 0;
-    for (int b = 0; b < CG_MAX_BUFFERS; b++)
-        res->peak[b] = b < g->n_buffers ? r.alloc[b].max_size : 0;
+    replay_result(&r, run_replay(&r, alignment, windows, n_windows, res->lag), res);
     prog->node_events[g->n_nodes] = prog->n_events;
     if (prog->valid)
         record_live(g, prog);
@@ -154,15 +156,13 @@ void cg_program_checkpoint(const cg_graph *g, cg_program *prog, const uint64_t *
     if (!prog->valid)
         return;
     /* no window snapshots a mark before the walk starts: the latest start
-     * is the first mark any window may snapshot (window_first_mark) */
+     * is the first mark any window may snapshot (each one's, as if it came
+     * first) */
     int limit = g->n_nodes;
+    const window_walk ww = {.win = windows, .last_mark = -1};
     for (int w = 0; w < n_windows && w < CG_MAX_WINDOWS; w++) {
-        const cg_window *v = &windows[w];
-        const int back = v->max_lag * v->period;
-        int first = v->lo - back > v->base ? v->lo - back : v->base;
-        if (first < 0)
-            first = 0;
-        if (first < g->n_layer_marks && g->layer_start[first] < limit)
+        const int first = window_first_mark(g, &ww, w);
+        if (first >= 0 && g->layer_start[first] < limit)
             limit = g->layer_start[first];
     }
     if (limit < 0)
@@ -213,12 +213,8 @@ void cg_program_checkpoint(const cg_graph *g, cg_program *prog, const uint64_t *
     /* the frozen buffers' tensors still allocated there, and where */
     uint8_t allocated[CG_MAX_NODES];
     memset(allocated, 0, sizeof allocated[0] * (size_t)g->n_nodes);
-    for (int e = 0; e < prog->node_events[best_at]; e++) {
-        const cg_event *ev = &prog->events[e];
-        allocated[ev->node] = ev->kind != CG_EV_FREE;
-        if (ev->kind == CG_EV_INPLACE)
-            allocated[ev->parent] = 0;
-    }
+    for (int e = 0; e < prog->node_events[best_at]; e++)
+        mark_allocated(allocated, &prog->events[e]);
     c->n_live = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         if (!allocated[i] || !(best_frozen >> g->nodes[i].buffer & 1))
@@ -242,8 +238,5 @@ void cg_replay_program(const cg_graph *g, const cg_program *prog, const uint64_t
     r.rec = NULL;
     r.prog = prog;
     r.prog_bytes = bytes;
-    res->failed_checks = run_replay(&r, alignment, windows, n_windows, res->lag);
-    res->periodic_ok = res->failed_checks == 0;
-    for (int b = 0; b < CG_MAX_BUFFERS; b++)
-        res->peak[b] = b < g->n_buffers ? r.alloc[b].max_size : 0;
+    replay_result(&r, run_replay(&r, alignment, windows, n_windows, res->lag), res);
 }
